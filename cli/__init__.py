@@ -1,0 +1,1 @@
+"""The `attain` command line: a thin layer over the library (see main.py)."""

@@ -1,0 +1,164 @@
+"""The `attain` command: parses arguments, calls the library, prints, picks exit codes.
+
+Errors are translated to messages and exit codes in one place, :func:`main`
+(DESIGN §3): 0 done, 2 bad input, 3 infeasible, 4 solver unavailable or
+failed, 1 internal error (traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import attain
+import click
+from attain.errors import AttainError, InfeasibleError, InputError, SolverError
+from attain.output import write_json
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
+_ISSUES_URL = "https://github.com/attain-dev/attain/issues"
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "sample"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(attain.__version__, "--version", prog_name="attain")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """attain: sales target allocation and incentive compensation, declared in rule files."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check rule files and data folders (and the data they name).
+
+    Example: attain validate scenarios/sample rules/
+    """
+    report = attain.validate_paths(list(paths))
+    for name in report.checked:
+        click.echo(f"ok  {name}")
+    if not report.ok:
+        raise InputError(report.problems)
+    click.echo(f"{len(report.checked)} checked, no problems")
+
+
+@cli.command()
+@click.argument("kind", required=False)
+def schema(kind: str | None) -> None:
+    """Print the JSON Schema of a rule-file kind (all kinds without KIND).
+
+    Example: attain schema company > company.schema.json
+    """
+    kinds = sorted(attain.KINDS)
+    if kind is not None and kind not in kinds:
+        raise click.BadParameter(
+            f"unknown kind {kind!r}; expected one of: {', '.join(kinds)}", param_hint="KIND"
+        )
+    if kind:
+        document = attain.json_schema(kind)
+    else:
+        document = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "oneOf": [{"$ref": f"#/$defs/{k}"} for k in kinds],
+            "$defs": {k: attain.json_schema(k) for k in kinds},
+        }
+    click.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write.",
+)
+@click.option(
+    "--reps", default=300, show_default=True, type=click.IntRange(min=1), help="Number of reps."
+)
+@click.option(
+    "--seed", default=7, show_default=True, type=int, help="Random seed; same seed, same bytes."
+)
+def sample(out: Path, reps: int, seed: int) -> None:
+    """Write a synthetic company (data folder) of any size.
+
+    Example: attain sample --out data/big --reps 50000
+    """
+    files = attain.write_sample(out, n_reps=reps, seed=seed)
+    for file in files:
+        click.echo(f"wrote {file}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    default=Path("out/demo"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+def demo(out: Path) -> None:
+    """Run the whole flow on the bundled sample company and say where everything went."""
+    company = attain.load_company(SAMPLE_DIR)
+    summary = company.summary()
+    click.echo(f"Sample company: {SAMPLE_DIR}")
+    width = max(map(len, summary))
+    for key, value in summary.items():
+        shown = f"{value:,.2f}" if isinstance(value, float) else value
+        click.echo(f"  {key:<{width}}  {shown}")
+    path = write_json(out / "company.json", summary)
+    click.echo(f"wrote {path}")
+
+
+def _exit_code(error: AttainError) -> int:
+    if isinstance(error, InputError):
+        return EXIT_INPUT
+    if isinstance(error, InfeasibleError):
+        return EXIT_INFEASIBLE
+    if isinstance(error, SolverError):
+        return EXIT_SOLVER
+    return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, translate every error to a message and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="attain", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_INTERNAL
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT
+    except AttainError as exc:
+        click.echo(str(exc), err=True)
+        if isinstance(exc, InputError) and len(exc.problems) > 1:
+            click.echo(f"{len(exc.problems)} problems", err=True)
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # the one place an unexpected error becomes exit 1
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                f"this is a bug in attain; please report it at {_ISSUES_URL} (rerun with --debug for details)",
+                err=True,
+            )
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def entry() -> None:
+    sys.exit(main())

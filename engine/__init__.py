@@ -1,0 +1,46 @@
+"""attain: sales target allocation and incentive compensation, declared in rule files.
+
+The public API is :data:`__all__`; everything else is an implementation detail.
+"""
+
+from attain.data import Company, company_from_frames, load_company
+from attain.errors import (
+    AttainError,
+    DataError,
+    InfeasibleError,
+    InputError,
+    Problem,
+    RuleFileError,
+    SolverError,
+    SolverUnavailableError,
+)
+from attain.load import dump_rules, load_rules, parse_rules
+from attain.sample import write_sample
+from attain.schema import KINDS, CompanyRules, json_schema
+from attain.validate import Report, validate_paths
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KINDS",
+    "AttainError",
+    "Company",
+    "CompanyRules",
+    "DataError",
+    "InfeasibleError",
+    "InputError",
+    "Problem",
+    "Report",
+    "RuleFileError",
+    "SolverError",
+    "SolverUnavailableError",
+    "__version__",
+    "company_from_frames",
+    "dump_rules",
+    "json_schema",
+    "load_company",
+    "load_rules",
+    "parse_rules",
+    "validate_paths",
+    "write_sample",
+]

@@ -1,0 +1,110 @@
+"""The errors attain raises.
+
+Every error a user can cause derives from :class:`AttainError`; the CLI maps
+each subclass to an exit code (DESIGN §3) and prints ``str(error)``, which is
+one line per problem, compiler style::
+
+    AttainError
+    ├── InputError              bad input: exit 2
+    │   ├── RuleFileError       a rule file (YAML/JSON) is wrong
+    │   └── DataError           a data table (CSV/Parquet/Excel/DataFrame) is wrong
+    ├── InfeasibleError         the rules conflict: exit 3
+    └── SolverError             a solver is unavailable or failed: exit 4
+        └── SolverUnavailableError
+
+An :class:`InputError` carries every :class:`Problem` found, not only the
+first, each with its place (file, line and column, or row and column) and,
+where one helps, a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "AttainError",
+    "DataError",
+    "InfeasibleError",
+    "InputError",
+    "Problem",
+    "RuleFileError",
+    "SolverError",
+    "SolverUnavailableError",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one place of an input.
+
+    ``line``/``column`` (1-based) locate a rule file; ``row`` (as the user
+    counts it: the spreadsheet row, header being row 1) and ``field`` locate a
+    data table cell. ``path`` is the dotted field path (``tiers[1].rate``).
+    """
+
+    source: str
+    message: str
+    path: str = ""
+    line: int | None = None
+    column: int | None = None
+    row: int | None = None
+    field: str | None = None
+    code: str = ""
+    hint: str = ""
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            place = f"{self.source}:{self.line}:{self.column or 1}:"
+        elif self.row is not None:
+            place = f"{self.source}: row {self.row}"
+            place += f", column {self.field}:" if self.field else ":"
+        elif self.field:
+            place = f"{self.source}: column {self.field}:"
+        else:
+            place = f"{self.source}:"
+        text = f"{place} {self.path}: {self.message}" if self.path else f"{place} {self.message}"
+        if self.code:
+            text += f" [{self.code}]"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class AttainError(Exception):
+    """Base of every error attain raises on purpose."""
+
+
+class InputError(AttainError):
+    """Bad input: one or more located problems."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: Sequence[Problem] = tuple(problems)
+        if not self.problems:
+            raise ValueError("an InputError needs at least one problem")
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RuleFileError(InputError):
+    """A rule file could not be read or does not follow the rule language."""
+
+
+class DataError(InputError):
+    """A data table has a missing column, a bad cell, or a dangling reference."""
+
+
+class InfeasibleError(AttainError):
+    """The hard rules conflict; ``conflicts`` names them with their numbers."""
+
+    def __init__(self, message: str, conflicts: Sequence[str] = ()):
+        self.conflicts = tuple(conflicts)
+        lines = [message, *(f"  - {c}" for c in self.conflicts)]
+        super().__init__("\n".join(lines))
+
+
+class SolverError(AttainError):
+    """A solver failed, or returned something that does not check out."""
+
+
+class SolverUnavailableError(SolverError):
+    """The requested solver is not installed or not usable here."""

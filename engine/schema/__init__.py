@@ -1,0 +1,35 @@
+"""The rule language: one pydantic model per rule-file kind, all in this package.
+
+Every model is strict (unknown keys are errors) and documents its fields with
+attribute docstrings, which become the descriptions of the exported JSON
+Schema (``attain schema``). Rates and shares are fractions: 0.40, not 40.
+
+Each kind registers itself in :data:`KINDS` when its module is imported here;
+the loader dispatches on the ``kind:`` key through that registry, so a new kind
+is one module and one import line.
+"""
+
+from attain.schema.base import (
+    KINDS,
+    SCHEMA_VERSION,
+    Fraction,
+    Identifier,
+    PositiveAmount,
+    RuleModel,
+    json_schema,
+    register_kind,
+)
+from attain.schema.company import CompanyRules, CompanyTables
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_VERSION",
+    "CompanyRules",
+    "CompanyTables",
+    "Fraction",
+    "Identifier",
+    "PositiveAmount",
+    "RuleModel",
+    "json_schema",
+    "register_kind",
+]

@@ -1,0 +1,66 @@
+"""What every rule-file model shares: strictness, the kind registry, common types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_VERSION",
+    "Fraction",
+    "Identifier",
+    "PositiveAmount",
+    "RuleModel",
+    "json_schema",
+    "register_kind",
+]
+
+SCHEMA_VERSION = 1
+
+
+def _percent_text(value: Any) -> Any:
+    """Accept `"40%"` for 0.40; a bare 40 is left to fail with a hint."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100
+        except ValueError:
+            return value
+    return value
+
+
+#: A share or rate written as a fraction of one: 0.40 (or the text "40%") means 40%.
+Fraction = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1)]
+PositiveAmount = Annotated[float, Field(gt=0)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class RuleModel(BaseModel):
+    """Base of every rule-file model: strict keys, docstrings as descriptions."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        use_attribute_docstrings=True,
+        validate_default=True,
+        frozen=True,
+    )
+
+
+KINDS: dict[str, type[RuleModel]] = {}
+
+
+def register_kind(model: type[RuleModel]) -> type[RuleModel]:
+    """Class decorator: make ``model`` loadable as ``kind: <its kind>``."""
+    kind = model.model_fields["kind"].default
+    KINDS[kind] = model
+    return model
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one rule-file kind (for editor completion)."""
+    model = KINDS[kind]
+    schema = model.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://attain.dev/schema/{kind}-v{SCHEMA_VERSION}.json"
+    return schema

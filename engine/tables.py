@@ -1,0 +1,169 @@
+"""The input tables a company brings, and their columns.
+
+One :class:`Column` list per table; ``docs/data.md`` is written from these
+specs and a test keeps the two in step. Columns not listed here are kept as
+they are (a company may filter on its own columns, e.g. ``segment``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Column", "TABLES", "table_columns"]
+
+ColumnType = Literal["id", "text", "int", "number", "date", "month", "bool", "choice"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table and the checks every cell must pass."""
+
+    name: str
+    type: ColumnType
+    description: str
+    required: bool = True
+    """Whether the column must be present (an optional one takes ``default``)."""
+    default: object = None
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    references: str | None = None
+    """``table.column`` every value must exist in (a dangling reference is an error)."""
+
+
+ORG = (
+    Column("rep_id", "id", "Unique id of the person."),
+    Column("name", "text", "Display name."),
+    Column(
+        "role",
+        "text",
+        "Role, e.g. `rep`, `senior_rep`, `manager`; plans select participants by it.",
+    ),
+    Column("tenure_months", "int", "Months since hire; drives new-hire ramps.", min=0),
+    Column(
+        "capacity", "number", "The most this person can sell in the plan year (currency).", min=0
+    ),
+    Column(
+        "target_incentive",
+        "number",
+        "Yearly incentive paid at 100% attainment (currency).",
+        min=0,
+    ),
+)
+
+ACCOUNTS = (
+    Column("account_id", "id", "Unique id of the customer account."),
+    Column("rep_id", "id", "The rep who owns the account now.", references="org.rep_id"),
+    Column("current_revenue", "number", "Revenue from the account over the last 12 months.", min=0),
+    Column(
+        "growth_coefficient",
+        "number",
+        "Expected growth multiplier of the account (1.2 = could buy 20% more).",
+        min=0,
+    ),
+    Column(
+        "workload",
+        "number",
+        "Effort index to serve the account.",
+        required=False,
+        default=1.0,
+        min=0,
+    ),
+    Column(
+        "latitude", "number", "Location, for territory travel.", required=False, min=-90, max=90
+    ),
+    Column(
+        "longitude", "number", "Location, for territory travel.", required=False, min=-180, max=180
+    ),
+)
+
+POTENTIAL = (
+    Column("rep_id", "id", "The rep.", references="org.rep_id"),
+    Column("product", "id", "The product line.", references="company.products"),
+    Column(
+        "potential",
+        "number",
+        "What the rep's market could buy of the product in the plan year.",
+        min=0,
+    ),
+)
+
+HISTORY = (
+    Column("rep_id", "id", "The rep.", references="org.rep_id"),
+    Column("product", "id", "The product line.", references="company.products"),
+    Column("month", "month", "Calendar month, `YYYY-MM`."),
+    Column("sales", "number", "Sales booked in the month (currency).", min=0),
+)
+
+ACTUALS = (
+    Column("deal_id", "id", "Id of the deal; rows of a split deal share it."),
+    Column("date", "date", "Booking (or cancellation) date, `YYYY-MM-DD`."),
+    Column("rep_id", "id", "The rep credited on this row.", references="org.rep_id"),
+    Column("product", "id", "The product line.", references="company.products"),
+    Column(
+        "amount",
+        "number",
+        "The whole deal's amount (currency), before the split.",
+        min=0,
+        min_exclusive=True,
+    ),
+    Column(
+        "split",
+        "number",
+        "This rep's share of the credit (0–1]; the rows of a deal add up to 1.",
+        required=False,
+        default=1.0,
+        min=0,
+        max=1,
+        min_exclusive=True,
+    ),
+    Column(
+        "quantity",
+        "number",
+        "Units sold (for per-unit SPIFFs).",
+        required=False,
+        default=1.0,
+        min=0,
+    ),
+    Column("new_customer", "bool", "The deal wins a new customer.", required=False, default=False),
+    Column(
+        "type",
+        "choice",
+        "`booking`, or `cancellation` of an earlier booking with the same `deal_id`; "
+        "a cancellation reverses credit in the period of its own date.",
+        required=False,
+        default="booking",
+        choices=("booking", "cancellation"),
+    ),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "org": ORG,
+    "accounts": ACCOUNTS,
+    "potential": POTENTIAL,
+    "history": HISTORY,
+    "actuals": ACTUALS,
+}
+
+#: The key columns that must be unique in each table.
+KEYS: dict[str, tuple[str, ...]] = {
+    "org": ("rep_id",),
+    "accounts": ("account_id",),
+    "potential": ("rep_id", "product"),
+    "history": ("rep_id", "product", "month"),
+    "actuals": ("deal_id", "type", "rep_id"),
+}
+
+
+def table_columns(table: str, hierarchy: tuple[str, ...] = ()) -> tuple[Column, ...]:
+    """The columns of ``table``; the org table also has one column per hierarchy level."""
+    columns = TABLES[table]
+    if table != "org":
+        return columns
+    levels = tuple(
+        Column(level, "id", f"Hierarchy level `{level}` (from company.yaml).")
+        for level in hierarchy
+    )
+    return columns[:2] + levels + columns[2:]
