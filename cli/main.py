@@ -115,6 +115,10 @@ def demo(out: Path) -> None:
     click.echo(f"wrote {path}")
 
 
+# Commands that live in their own modules (one module per command family).
+# (registered below, e.g. `cli.add_command(allocate)`)
+
+
 def _exit_code(error: AttainError) -> int:
     if isinstance(error, InputError):
         return EXIT_INPUT

@@ -1,0 +1,1 @@
+"""Target allocation: rules + company data → optimal, fair, explained targets."""

@@ -1,0 +1,1 @@
+"""Incentive plans: declared plans → exact payouts, statements, and a vectorised evaluator."""
