@@ -10,6 +10,7 @@ CSV or Excel file is row 2; Parquet files and DataFrames count records from
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from attain.errors import DataError, Problem
 from attain.load import load_rules
 from attain.schema import CompanyRules
@@ -110,7 +112,7 @@ def load_company(path: str | Path) -> Company:
     for table, name in rules.tables.model_dump().items():
         if name is None:
             continue
-        file = root / name
+        file = Path(os.path.normpath(root / name))
         sources[table] = str(file)
         try:
             frames[table] = read_table(file)
@@ -502,13 +504,21 @@ def _duplicates(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
 def _dangling(
     frame: pd.DataFrame, column: str, known: pd.Index, what: str, hint: str
 ) -> list[Problem]:
-    bad = ~frame[column].isin(known).to_numpy()
-    problems = [
-        _row_problem(
-            frame, i, column, f"{what} {frame[column].iloc[i]!r}", "unknown-reference", hint
+    """One problem per unknown value, at its first row, counting the other rows."""
+    values = frame[column]
+    bad = np.flatnonzero(~values.isin(known).to_numpy())
+    if not len(bad):
+        return []
+    unknown = values.iloc[bad]
+    first = unknown.drop_duplicates()
+    counts = unknown.value_counts(sort=False)
+    problems = []
+    for i, value in zip(first.index[: MAX_PROBLEMS + 1], first.to_numpy(), strict=False):
+        others = int(counts[value]) - 1
+        more = f" (and {others} more rows)" if others else ""
+        problems.append(
+            _row_problem(frame, i, column, f"{what} {value!r}{more}", "unknown-reference", hint)
         )
-        for i in np.flatnonzero(bad)[: MAX_PROBLEMS + 1]
-    ]
     return _capped(problems, frame.attrs["source"])
 
 

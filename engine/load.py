@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
 from attain.errors import Problem, RuleFileError
 from attain.schema import KINDS, RuleModel
-from pydantic import BaseModel, ValidationError
 
 __all__ = ["MAX_RULE_FILE_BYTES", "dump_rules", "load_rules", "parse_rules"]
 
@@ -213,7 +214,18 @@ def _validate(
         return model.model_validate(data)
     except ValidationError as exc:
         problems = [_problem(err, data, marks, source, model) for err in exc.errors()]
+        problems = _drop_near_miss_missing(problems)
         raise RuleFileError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0))) from None
+
+
+def _drop_near_miss_missing(problems: list[Problem]) -> list[Problem]:
+    """`currancy:` given and `currency` missing is one mistake: keep the did-you-mean."""
+    suggested = set()
+    for p in problems:
+        if p.code == "extra_forbidden" and p.hint.startswith("did you mean"):
+            parent = p.path.rpartition(".")[0]
+            suggested.add(f"{parent}.{p.hint.split('`')[1]}" if parent else p.hint.split("`")[1])
+    return [p for p in problems if not (p.code == "missing" and p.path in suggested)]
 
 
 def _model_for(data: dict, marks: dict, source: str, expected: str | None) -> type[RuleModel]:
@@ -222,7 +234,7 @@ def _model_for(data: dict, marks: dict, source: str, expected: str | None) -> ty
         top = marks.get((), ((1, 1), None))[0]
         raise _error(
             source,
-            "kind: the file must say what it is",
+            "kind: missing; the file must say what it is",
             *top,
             code="missing-kind",
             hint=f"add `kind: {allowed[0]}` as the first line (kinds: {', '.join(allowed)})",
@@ -275,7 +287,13 @@ def _data_path(loc: Loc, data: Any) -> Loc:
     path: list[str | int] = []
     current = data
     for element in loc:
-        if isinstance(current, dict) and element in current or isinstance(current, list) and isinstance(element, int) and 0 <= element < len(current):
+        if (
+            isinstance(current, dict)
+            and element in current
+            or isinstance(current, list)
+            and isinstance(element, int)
+            and 0 <= element < len(current)
+        ):
             current = current[element]
             path.append(element)
     return tuple(path)
@@ -290,20 +308,51 @@ def _format_path(loc: Loc) -> str:
     return out
 
 
+#: pydantic's wording → ours (terse, "must ...", the limit shown).
+_MESSAGES = {
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "too_short": "needs at least {min_length} item(s)",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+}
+
+
 def _message(err: Mapping[str, Any]) -> str:
     kind = err["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown key"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if (
-        "input" in err
-        and kind not in ("model_type", "dict_type", "list_type")
-        and _is_scalar(err["input"])
-    ):
+    template = _MESSAGES.get(kind)
+    ctx = err.get("ctx") or {}
+    if template is not None:
+        message = template.format(**{k: _num(v) for k, v in ctx.items()})
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+    shown = "input" in err and _is_scalar(err["input"]) and "(got " not in message
+    if shown and kind not in ("model_type", "dict_type", "list_type"):
         message += f" (got {err['input']!r})"
     return message
+
+
+def _num(value: Any) -> Any:
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def _is_scalar(value: Any) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from attain.output import write_csv, write_text
 
 __all__ = ["SampleCompany", "make_sample", "write_sample"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from attain.schema.base import SCHEMA_VERSION, Fraction, Identifier, RuleModel, register_kind
 from pydantic import Field, field_validator
+
+from attain.schema.base import SCHEMA_VERSION, Fraction, Identifier, RuleModel, register_kind
 
 __all__ = ["CompanyRules", "CompanyTables"]
 
@@ -35,7 +36,9 @@ class CompanyRules(RuleModel):
     """Version of the rule language this file is written in."""
     name: str = Field(min_length=1)
     """The company's name, as shown in reports."""
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: str = Field(
+        pattern=r"^[A-Z]{3}$", json_schema_extra={"examples": ["EUR", "USD", "CNY"]}
+    )
     """ISO 4217 code of the currency every amount is in, e.g. `EUR`."""
     minor_unit: int = Field(default=2, ge=0, le=4)
     """Digits after the decimal point of the currency (2 for cents, 0 for JPY)."""
@@ -57,6 +60,13 @@ class CompanyRules(RuleModel):
     The shares must add up to 1."""
 
     _tier_tolerance: ClassVar[float] = 1e-9
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _iso_code(cls, code: object) -> object:
+        if isinstance(code, str) and not (len(code) == 3 and code.isalpha() and code.isupper()):
+            raise ValueError("must be a 3-letter ISO 4217 code in capitals, such as EUR")
+        return code
 
     @field_validator("hierarchy")
     @classmethod
