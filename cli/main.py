@@ -12,8 +12,9 @@ import sys
 import traceback
 from pathlib import Path
 
-import attain
 import click
+
+import attain
 from attain.errors import AttainError, InfeasibleError, InputError, SolverError
 from attain.output import write_json
 
