@@ -77,7 +77,10 @@ class Company:
             "name": self.rules.name,
             "currency": self.rules.currency,
             "fiscal_year": self.rules.fiscal_year,
-            "n_reps": len(self.org),
+            "n_people": len(self.org),
+            "roles": {
+                str(k): int(v) for k, v in self.org["role"].value_counts().sort_index().items()
+            },
             "products": list(self.products),
         }
         for level in self.hierarchy:
@@ -272,15 +275,56 @@ def _check_columns(
             Problem(source, f"column `{duplicated[0]}` appears twice", code="duplicate-column")
         ]
     out = frame.reset_index(drop=True).copy()
-    problems: list[Problem] = []
+    report = _CellReport(source, offset)
     for column in columns:
         if column.name not in out.columns:
             out[column.name] = column.default
             continue
-        values, found = _parse_column(out[column.name], column, source, offset)
-        out[column.name] = values
-        problems.extend(found)
-    return out, _capped(problems, source)
+        out[column.name] = _parse_column(out[column.name], column, report)
+    return out, report.problems()
+
+
+class _CellReport:
+    """Bad cells of one table: the first :data:`MAX_PROBLEMS` listed, all counted."""
+
+    def __init__(self, source: str, offset: int):
+        self.source, self.offset = source, offset
+        self.listed: list[Problem] = []
+        self.total = 0
+
+    def add(
+        self,
+        mask: np.ndarray,
+        raw: pd.Series,
+        message: str,
+        code: str,
+        hint: str = "",
+        show: bool = True,
+    ) -> bool:
+        rows = np.flatnonzero(mask)
+        self.total += len(rows)
+        for i in rows[: max(0, MAX_PROBLEMS - len(self.listed))]:
+            text = f"{message}: {raw.iloc[i]!r}" if show else message
+            self.listed.append(
+                Problem(
+                    self.source,
+                    text,
+                    row=int(i) + self.offset,
+                    field=str(raw.name),
+                    code=code,
+                    hint=hint,
+                )
+            )
+        return bool(len(rows))
+
+    def problems(self) -> list[Problem]:
+        listed = sorted(self.listed, key=lambda p: p.row or 0)
+        rest = self.total - len(listed)
+        if rest:
+            listed.append(
+                Problem(self.source, f"... and {rest} more problems in this table", code="more")
+            )
+        return listed
 
 
 def _capped(problems: list[Problem], source: str) -> list[Problem]:
@@ -293,151 +337,82 @@ def _capped(problems: list[Problem], source: str) -> list[Problem]:
     ]
 
 
-def _cells(
-    mask: np.ndarray,
-    raw: pd.Series,
-    column: Column,
-    source: str,
-    offset: int,
-    message: str,
-    code: str,
-    hint: str = "",
-    show: bool = True,
-) -> list[Problem]:
-    rows = np.flatnonzero(mask)[: MAX_PROBLEMS + 1]
-    return [
-        Problem(
-            source,
-            f"{message}: {raw.iloc[i]!r}" if show else message,
-            row=int(i) + offset,
-            field=column.name,
-            code=code,
-            hint=hint,
-        )
-        for i in rows
-    ]
-
-
-def _parse_column(
-    raw: pd.Series, column: Column, source: str, offset: int
-) -> tuple[pd.Series, list[Problem]]:
+def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Series:
+    """The column's typed values; every bad cell is added to ``report``."""
     text = raw.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
-    problems: list[Problem] = []
-    if column.type in ("id", "text", "choice"):
-        values = text.fillna("").astype(object)
-        if column.type == "choice":
-            values = values.where(~empty, column.default)
-            bad = ~values.isin(column.choices).to_numpy()
-            problems += _cells(
-                bad,
-                raw,
-                column,
-                source,
-                offset,
-                f"must be one of {', '.join(column.choices)}",
-                "choice",
-            )
-            empty = np.zeros(len(values), dtype=bool)
-    elif column.type == "bool":
-        lowered = text.str.lower().fillna("")
-        bad = ~(lowered.isin(_TRUE) | lowered.isin(_FALSE)).to_numpy()
-        problems += _cells(bad, raw, column, source, offset, "not true/false", "bool")
-        values = lowered.isin(_TRUE).astype(bool)
-        empty = np.zeros(len(values), dtype=bool)
-    elif column.type in ("number", "int"):
-        values, found = _numbers(raw, text, empty, column, source, offset)
-        problems += found
-        if column.type == "int" and not found and not empty.any():
-            values = values.astype("int64")
-    elif column.type == "date":
-        values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        bad = values.isna().to_numpy() & ~empty
-        problems += _cells(bad, raw, column, source, offset, "not a date (YYYY-MM-DD)", "date")
-    else:  # month
-        ok = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
-        problems += _cells(
-            ~ok & ~empty, raw, column, source, offset, "not a month (YYYY-MM)", "month"
-        )
-        values = text.fillna("").astype(object)
     if column.required:
-        problems = (
-            _cells(empty, raw, column, source, offset, "empty cell", "empty", show=False) + problems
+        report.add(empty, raw, "empty cell", "empty", show=False)
+    elif column.default is not None:
+        text = text.where(~empty, str(column.default))
+        empty = np.zeros(len(text), dtype=bool)
+    if column.type in ("id", "text"):
+        return text.fillna("").astype(object)
+    if column.type == "choice":
+        report.add(
+            ~text.isin(column.choices).to_numpy(),
+            raw,
+            f"must be one of {', '.join(column.choices)}",
+            "choice",
         )
-    elif column.default is not None and empty.any() and column.type in ("number", "int"):
-        values = values.where(~empty, column.default)
-    return values, problems
+        return text.astype(object)
+    if column.type == "bool":
+        lowered = text.str.lower().fillna("")
+        report.add(
+            ~(lowered.isin(_TRUE) | lowered.isin(_FALSE)).to_numpy(), raw, "not true/false", "bool"
+        )
+        return lowered.isin(_TRUE).astype(bool)
+    if column.type == "date":
+        values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        report.add(values.isna().to_numpy() & ~empty, raw, "not a date (YYYY-MM-DD)", "date")
+        return values
+    if column.type == "month":
+        ok = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
+        report.add(~ok & ~empty, raw, "not a month (YYYY-MM)", "month")
+        return text.fillna("").astype(object)
+    return _numbers(raw, text, empty, column, report)
 
 
 def _numbers(
-    raw: pd.Series, text: pd.Series, empty: np.ndarray, column: Column, source: str, offset: int
-) -> tuple[pd.Series, list[Problem]]:
+    raw: pd.Series, text: pd.Series, empty: np.ndarray, column: Column, report: _CellReport
+) -> pd.Series:
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        values = raw.astype("float64")
+        values = (
+            raw.astype("float64").where(~empty, np.nan)
+            if column.required
+            else text.astype("float64")
+        )
     else:
         values = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce").astype(
             "float64"
         )
-    problems: list[Problem] = []
     arr = values.to_numpy()
     nan = np.isnan(arr)
-    problems += _cells(
+    finite = np.isfinite(arr)
+    bad = report.add(
         nan & ~empty,
         raw,
-        column,
-        source,
-        offset,
         "not a number",
         "number",
         hint="write plain numbers: 12000, not 12k or 12,000",
     )
-    finite = ~nan
-    problems += _cells(
-        finite & ~np.isfinite(np.where(finite, arr, 0.0)),
-        raw,
-        column,
-        source,
-        offset,
-        "not a finite number",
-        "number",
-    )
+    bad |= report.add(~nan & ~finite, raw, "not a finite number", "number")
+    safe = np.where(finite, arr, 0.0)
     if column.type == "int":
-        problems += _cells(
-            finite & (np.round(np.where(finite, arr, 0)) != np.where(finite, arr, 0)),
-            raw,
-            column,
-            source,
-            offset,
-            "not a whole number",
-            "int",
-        )
+        bad |= report.add(finite & (np.round(safe) != safe), raw, "not a whole number", "int")
     if column.min is not None:
-        low = (arr <= column.min) if column.min_exclusive else (arr < column.min)
+        low = (safe <= column.min) if column.min_exclusive else (safe < column.min)
         word = "greater than" if column.min_exclusive else "at least"
         hint = "a reversal is a row with type `cancellation`" if column.name == "amount" else ""
-        problems += _cells(
-            finite & low,
-            raw,
-            column,
-            source,
-            offset,
-            f"must be {word} {column.min:g}",
-            "range",
-            hint=hint,
-        )
+        bad |= report.add(finite & low, raw, f"must be {word} {column.min:g}", "range", hint=hint)
     if column.max is not None:
-        hint = f"fractions, not percentages: write {0.4:g} for 40%" if column.max == 1 else ""
-        problems += _cells(
-            finite & (arr > column.max),
-            raw,
-            column,
-            source,
-            offset,
-            f"must be at most {column.max:g}",
-            "range",
-            hint=hint,
+        hint = "fractions, not percentages: write 0.4 for 40%" if column.max == 1 else ""
+        bad |= report.add(
+            finite & (safe > column.max), raw, f"must be at most {column.max:g}", "range", hint=hint
         )
-    return values, problems
+    if column.type == "int" and not bad and not nan.any():
+        return values.astype("int64")
+    return values
 
 
 def _check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> list[Problem]:

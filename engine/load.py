@@ -126,7 +126,18 @@ def _check_json(text: str, source: str) -> str:
 
 
 def _compose(text: str, source: str) -> tuple[Any, dict[Loc, tuple[Mark, Mark | None]]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise _error(
+            source,
+            f"character U+{exc.character:04X} is not allowed in YAML",
+            line,
+            column,
+            code="syntax",
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

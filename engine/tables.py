@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Column", "TABLES", "table_columns"]
+__all__ = ["KEYS", "TABLES", "Column", "markdown_reference", "table_columns"]
 
 ColumnType = Literal["id", "text", "int", "number", "date", "month", "bool", "choice"]
 
@@ -167,3 +167,84 @@ def table_columns(table: str, hierarchy: tuple[str, ...] = ()) -> tuple[Column, 
         for level in hierarchy
     )
     return columns[:2] + levels + columns[2:]
+
+
+_INTRO = """\
+# Input data
+
+A company's data folder holds a manifest, `company.yaml` (`kind: company`, see
+[rules.md](rules.md#kind-company)), and the tables it names. Tables are CSV
+(UTF-8, a header row), Parquet, or Excel (`.xlsx`, first sheet); through the
+Python API they are pandas DataFrames (`attain.company_from_frames`).
+
+Every cell is checked when the company is loaded: missing columns, empty
+cells, text in number columns, out-of-range values, duplicate keys, and
+references to unknown reps or products are errors naming the file, the row
+and the column — `org.csv: row 17, column capacity: not a number: '12k'`.
+Rows count as a spreadsheet does (the header is row 1, so the first record of
+a CSV or Excel file is row 2); Parquet files and DataFrames count records
+from 1. No row is ever dropped silently. Columns not listed here are kept and
+can be used by filters in rule files (e.g. a `segment` column).
+
+Derived values:
+
+- **potential value** of an account = `current_revenue × growth_coefficient`;
+- **tier**: accounts ranked by potential value; an account is in the first tier
+  whose cumulative share (the manifest's `tier_shares`, default A 70% / B 20% /
+  C 10%) the accounts ranked above it have not filled, so the top accounts
+  making 70% of all potential are A;
+- **potential per rep × product**, when no `potential` table is given: the sum
+  of the rep's accounts' potential value, split over products by the rep's own
+  product mix over the last 12 months of history (the company's mix for a rep
+  without history).
+
+This page is generated from `engine/tables.py` (`make docs`).
+"""
+
+
+def markdown_reference() -> str:
+    """docs/data.md: the intro and one table of columns per input table."""
+    parts = [_INTRO]
+    for table, columns in TABLES.items():
+        key = ", ".join(f"`{k}`" for k in KEYS[table])
+        parts += [
+            f"## {table}",
+            "",
+            f"Unique key: {key}.",
+            "",
+            "| column | type | required | checks | meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        if table == "org":
+            parts.append(
+                "| *one per hierarchy level* | id | yes | a unit sits in one parent unit | "
+                "The levels named by `hierarchy` in company.yaml, e.g. `region`, `team`. |"
+            )
+        for c in columns:
+            required = (
+                "yes"
+                if c.required
+                else f"no (default `{c.default}`)"
+                if c.default is not None
+                else "no"
+            )
+            parts.append(f"| `{c.name}` | {c.type} | {required} | {_checks(c)} | {c.description} |")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _checks(c: Column) -> str:
+    checks = []
+    if c.min is not None:
+        checks.append(f"> {c.min:g}" if c.min_exclusive else f"≥ {c.min:g}")
+    if c.max is not None:
+        checks.append(f"≤ {c.max:g}")
+    if c.choices:
+        checks.append("one of " + ", ".join(f"`{x}`" for x in c.choices))
+    if c.references:
+        checks.append(f"must exist in {c.references}")
+    if c.type == "month":
+        checks.append("`YYYY-MM`")
+    if c.type == "date":
+        checks.append("`YYYY-MM-DD`")
+    return "; ".join(checks)

@@ -1,0 +1,108 @@
+"""The command line: exit codes, messages, and each command's documented example."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+import attain
+from attain.cli import main as cli_main
+from attain.cli.main import cli, main
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"attain, version {attain.__version__}"
+
+
+def test_validate_sample(sample_dir, capsys):
+    assert main(["validate", str(sample_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"ok  {sample_dir}" in out and "1 checked, no problems" in out
+
+
+def test_validate_reports_every_file(tmp_path, sample_dir, capsys):
+    (tmp_path / "a.yaml").write_text("kind: compnay\n")
+    (tmp_path / "b.yaml").write_text("kind: company\nname: x\n")
+    assert main(["validate", str(tmp_path), str(sample_dir)]) == 2
+    captured = capsys.readouterr()
+    assert "a.yaml:1:7: kind: unknown kind `compnay`" in captured.err
+    assert "b.yaml:1:1: currency: required field is missing" in captured.err
+    assert f"ok  {sample_dir}" in captured.out
+
+
+def test_validate_missing_path(capsys):
+    assert main(["validate", "no/such/file.yaml"]) == 2
+    assert "no/such/file.yaml: no such file or folder" in capsys.readouterr().err
+
+
+def test_schema_of_one_kind_is_json_schema(capsys):
+    assert main(["schema", "company"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert "currency" in schema["properties"]
+
+
+def test_schema_of_all_kinds(capsys):
+    assert main(["schema"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["$defs"]) == set(attain.KINDS)
+
+
+def test_schema_unknown_kind(capsys):
+    assert main(["schema", "nope"]) == 2
+    assert "unknown kind 'nope'" in capsys.readouterr().err
+
+
+def test_sample_command_is_deterministic(tmp_path):
+    runner = CliRunner()
+    for name in ("a", "b"):
+        result = runner.invoke(
+            cli, ["sample", "--out", str(tmp_path / name), "--reps", "12", "--seed", "5"]
+        )
+        assert result.exit_code == 0, result.output
+    for file in ("org.csv", "history.csv", "actuals.csv", "accounts.csv", "company.yaml"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_sample_rejects_zero_reps(capsys):
+    assert main(["sample", "--out", "x", "--reps", "0"]) == 2
+    assert "Invalid value for '--reps'" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["frobnicate"]) == 2
+    assert main(["validate"]) == 2
+
+
+def test_internal_error_is_one_line_without_traceback(monkeypatch, capsys):
+    def boom(paths):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(cli_main.attain, "validate_paths", boom)
+    assert main(["validate", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: kaput" in err and "please report it" in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(monkeypatch, capsys):
+    monkeypatch.setattr(cli_main.attain, "validate_paths", lambda paths: 1 / 0)
+    assert main(["--debug", "validate", "x"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_demo_runs_on_the_bundled_sample(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Sample Co" in out and "wrote" in out
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output or command == "demo", result.output

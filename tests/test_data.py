@@ -1,0 +1,210 @@
+"""Input tables: reading CSV/Parquet/Excel/DataFrames, cell checks, derived potential and tiers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import attain
+from attain.data import MAX_PROBLEMS, derive_potential, read_table
+from attain.errors import DataError
+
+MANIFEST = {
+    "kind": "company",
+    "name": "Tiny",
+    "currency": "EUR",
+    "fiscal_year": 2027,
+    "hierarchy": ["region", "team"],
+    "products": ["a", "b"],
+    "tables": {"org": "org.csv"},
+}
+
+
+def _org(n: int = 3) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rep_id": [f"R{i}" for i in range(n)],
+            "name": [f"Rep {i}" for i in range(n)],
+            "region": ["East"] * n,
+            "team": ["E1"] * n,
+            "role": ["rep"] * n,
+            "tenure_months": [24] * n,
+            "capacity": [1e6] * n,
+            "target_incentive": [30_000] * n,
+        }
+    )
+
+
+def _problems(**frames) -> list:
+    with pytest.raises(DataError) as info:
+        attain.company_from_frames(MANIFEST, **frames)
+    return list(info.value.problems)
+
+
+def test_sample_company_has_every_table(sample_company):
+    c = sample_company
+    assert c.hierarchy == ("region", "team")
+    assert len(c.org) == 330 and c.org["tenure_months"].dtype == np.int64
+    assert set(c.accounts["tier"].cat.categories) == {"A", "B", "C"}
+    assert c.history["month"].min() == "2025-01" and c.history["month"].max() == "2026-12"
+    assert set(c.actuals["type"]) == {"booking", "cancellation"}
+
+
+def test_no_row_is_dropped(sample_company, sample_dir):
+    for table in ("org", "accounts", "history", "actuals"):
+        raw = pd.read_csv(sample_dir / f"{table}.csv", dtype=str)
+        assert len(getattr(sample_company, table)) == len(raw), table
+
+
+def test_tiers_follow_cumulative_potential_shares(sample_company):
+    acc = sample_company.accounts.sort_values("potential_value", ascending=False)
+    share = (
+        acc.groupby("tier", observed=True)["potential_value"].sum() / acc["potential_value"].sum()
+    )
+    # The A accounts make up (just over) the top 70% of potential, A+B about 90%.
+    assert 0.70 <= share["A"] < 0.72
+    assert 0.90 <= share["A"] + share["B"] < 0.92
+    # Tiers are monotone in potential value.
+    codes = acc["tier"].cat.codes.to_numpy()
+    assert (np.diff(codes) >= 0).all()
+
+
+def test_potential_is_derived_from_accounts_by_the_reps_mix(sample_company):
+    pot = sample_company.potential
+    acc_total = sample_company.accounts.groupby("rep_id")["potential_value"].sum()
+    per_rep = pot.groupby("rep_id")["potential"].sum()
+    assert np.allclose(per_rep.reindex(acc_total.index), acc_total)
+
+
+def test_derive_potential_falls_back_to_company_mix():
+    accounts = pd.DataFrame({"rep_id": ["x", "y"], "potential_value": [100.0, 50.0]})
+    history = pd.DataFrame(
+        {
+            "rep_id": ["x", "x"],
+            "product": ["a", "b"],
+            "month": ["2026-01"] * 2,
+            "sales": [30.0, 10.0],
+        }
+    )
+    pot = derive_potential(accounts, history, ["a", "b"]).set_index(["rep_id", "product"])[
+        "potential"
+    ]
+    assert pot[("x", "a")] == 75.0 and pot[("x", "b")] == 25.0
+    assert pot[("y", "a")] == 37.5  # y has no history: the company's 3:1 mix
+
+
+def test_dataframes_are_checked_with_one_based_rows():
+    org = _org()
+    org.loc[1, "capacity"] = -5.0
+    (p,) = _problems(org=org)
+    assert str(p).startswith("<org>: row 2, column capacity: must be at least 0")
+
+
+def test_text_cells_in_a_number_column():
+    org = _org().astype(str)
+    org.loc[2, "tenure_months"] = "two years"
+    (p,) = _problems(org=org)
+    assert (p.row, p.field, p.code) == (3, "tenure_months", "number")
+
+
+def test_many_bad_cells_are_capped_not_flooded():
+    org = _org(100).astype(str)
+    org["capacity"] = "lots"
+    problems = _problems(org=org)
+    assert len(problems) == MAX_PROBLEMS + 1 and "75 more" in problems[-1].message
+
+
+def test_dangling_reference_is_counted_once_per_value():
+    history = pd.DataFrame(
+        {
+            "rep_id": ["R0", "ghost", "ghost"],
+            "product": ["a", "a", "b"],
+            "month": ["2026-01"] * 3,
+            "sales": [1.0] * 3,
+        }
+    )
+    (p,) = _problems(org=_org(), history=history)
+    assert p.message == "unknown rep 'ghost' (and 1 more rows)" and p.row == 2
+
+
+def test_optional_columns_take_their_defaults():
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["d1"],
+            "date": ["2027-03-01"],
+            "rep_id": ["R0"],
+            "product": ["a"],
+            "amount": [10.0],
+        }
+    )
+    company = attain.company_from_frames(MANIFEST, org=_org(), actuals=deals)
+    row = company.actuals.iloc[0]
+    assert (row["split"], row["quantity"], row["new_customer"], row["type"]) == (
+        1.0,
+        1.0,
+        False,
+        "booking",
+    )
+
+
+def test_cancellation_must_refer_to_a_booking():
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["d1"],
+            "date": ["2027-03-01"],
+            "rep_id": ["R0"],
+            "product": ["a"],
+            "amount": [10.0],
+            "type": ["cancellation"],
+        }
+    )
+    (p,) = _problems(org=_org(), actuals=deals)
+    assert "never booked" in p.message
+
+
+def test_extra_columns_are_kept():
+    org = _org()
+    org["segment"] = "smb"
+    company = attain.company_from_frames(MANIFEST, org=org)
+    assert list(company.org["segment"]) == ["smb"] * 3
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx", ".csv"])
+def test_each_file_format_reads_the_same(tmp_path, suffix):
+    org = _org()
+    path = tmp_path / f"org{suffix}"
+    if suffix == ".parquet":
+        org.to_parquet(path)
+    elif suffix == ".xlsx":
+        org.to_excel(path, index=False)
+    else:
+        org.to_csv(path, index=False)
+    (tmp_path / "company.yaml").write_text(
+        "kind: company\nname: Tiny\ncurrency: EUR\nfiscal_year: 2027\nhierarchy: [region, team]\n"
+        f"products: [a, b]\ntables:\n  org: org{suffix}\n"
+    )
+    company = attain.load_company(tmp_path)
+    assert list(company.org["rep_id"]) == list(org["rep_id"])
+    assert company.org["tenure_months"].tolist() == [24, 24, 24]
+    assert company.org["target_incentive"].tolist() == [30_000.0] * 3
+
+
+def test_parquet_rows_count_records_from_one(tmp_path):
+    org = _org()
+    org.loc[0, "rep_id"] = ""
+    org.to_parquet(tmp_path / "org.parquet")
+    frame = read_table(tmp_path / "org.parquet")
+    with pytest.raises(DataError) as info:
+        attain.company_from_frames(MANIFEST, org=frame)
+    assert info.value.problems[0].row == 1
+
+
+def test_unknown_file_type(tmp_path):
+    with pytest.raises(DataError, match="unknown file type"):
+        read_table(tmp_path / "org.txt")
+
+
+def test_folder_without_manifest(tmp_path):
+    with pytest.raises(DataError, match="no company.yaml"):
+        attain.load_company(tmp_path)

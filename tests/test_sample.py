@@ -1,0 +1,75 @@
+"""The synthetic company: deterministic, valid, and shaped like a real sales org."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+import attain
+from attain.sample import make_sample
+
+
+def _digest(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_same_bytes(tmp_path):
+    attain.write_sample(tmp_path / "a", n_reps=40, seed=3)
+    attain.write_sample(tmp_path / "b", n_reps=40, seed=3)
+    attain.write_sample(tmp_path / "c", n_reps=40, seed=4)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a")["org.csv"] != _digest(tmp_path / "c")["org.csv"]
+
+
+def test_bundled_sample_is_the_default_sample(tmp_path, sample_dir):
+    attain.write_sample(tmp_path, n_reps=300, seed=7)
+    assert _digest(tmp_path) == _digest(sample_dir)
+
+
+def test_default_shape(sample_company):
+    org = sample_company.org
+    reps = org[org["role"] != "manager"]
+    assert len(reps) == 300
+    assert org["region"].nunique() == 6 and org["team"].nunique() == 30
+    assert (org["role"] == "manager").sum() == 30
+    assert 0.03 < (reps["tenure_months"] < 12).mean() < 0.15  # some new hires
+    per_rep = sample_company.accounts.groupby("rep_id").size()
+    assert 17 <= per_rep.mean() <= 23
+    assert set(sample_company.potential["product"]) == set(sample_company.products)
+
+
+def test_productivity_has_a_realistic_spread(sample_company):
+    hist = sample_company.history
+    year = hist[hist["month"] >= "2026-01"].groupby("rep_id")["sales"].sum()
+    ratio = np.percentile(year, 90) / np.percentile(year, 10)
+    assert 1.8 < ratio < 5
+
+
+def test_history_has_seasonality_and_trends(sample_company):
+    hist = sample_company.history
+    by_month = hist.groupby(hist["month"].str[5:])["sales"].sum()
+    assert by_month["12"] > 1.3 * by_month.drop("12").mean()  # December peak
+    by_year = hist.groupby([hist["month"].str[:4], "product"])["sales"].sum().unstack()
+    growth = by_year.loc["2026"] / by_year.loc["2025"] - 1
+    assert growth["analytics"] > growth["core"] + 0.2  # a rising product
+
+
+def test_deals_include_splits_and_cancellations(sample_company):
+    deals = sample_company.actuals
+    assert (deals["split"] < 1).any()
+    assert (deals["type"] == "cancellation").any()
+    assert deals["date"].dt.year.eq(2027).all()
+
+
+def test_any_size_validates(tmp_path):
+    for n in (1, 7, 123):
+        attain.write_sample(tmp_path / str(n), n_reps=n, seed=n)
+        company = attain.load_company(tmp_path / str(n))
+        assert (company.org["role"] != "manager").sum() == n
+
+
+def test_make_sample_returns_frames():
+    company = make_sample(20, seed=1)
+    assert company.manifest.startswith("# The sample company")
+    assert len(company.org) == 22
