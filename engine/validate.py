@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attain.data import load_company
-from attain.errors import InputError, Problem
+from attain.errors import InputError, Problem, RuleFileError
 from attain.load import load_rules
+from attain.schema import RuleModel
 
 __all__ = ["Report", "validate_paths"]
 
@@ -75,17 +76,18 @@ def _validate_one(path: Path, report: Report) -> None:
         report.problems.extend(exc.problems)
 
 
-def _check_references(rules: object, path: Path) -> None:
-    """Load the data a rule file names (each kind says which via ``data_paths``)."""
-    referenced = getattr(rules, "data_paths", None)
-    if referenced is None:
-        return
-    for target in referenced(path.parent):
-        if Path(target).is_dir() or Path(target).name == "company.yaml":
-            load_company(target)
-        elif not Path(target).exists():
-            from attain.errors import RuleFileError
-
-            raise RuleFileError(
-                [Problem(str(path), f"names {target}, which does not exist", code="missing-file")]
-            )
+def _check_references(rules: RuleModel, path: Path) -> None:
+    """Load the data a rule file names: company folders fully, other files for existence."""
+    problems: list[Problem] = []
+    for target in rules.referenced_paths(path.parent):
+        try:
+            if target.is_dir() or target.name == "company.yaml":
+                load_company(target)
+            elif not target.exists():
+                problems.append(
+                    Problem(str(path), f"names {target}, which does not exist", code="missing-file")
+                )
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RuleFileError(problems)

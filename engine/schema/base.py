@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -45,6 +46,12 @@ class RuleModel(BaseModel):
         validate_default=True,
         frozen=True,
     )
+
+    def referenced_paths(self, base: Path) -> list[Path]:
+        """Data folders and files this rule file names, resolved against ``base``
+        (the rule file's folder). ``attain validate`` loads each one; a kind that
+        names data overrides this."""
+        return []
 
 
 KINDS: dict[str, type[RuleModel]] = {}
