@@ -248,7 +248,9 @@ def _model_for(data: dict, marks: dict, source: str, expected: str | None) -> ty
             "kind: missing; the file must say what it is",
             *top,
             code="missing-kind",
-            hint=f"add `kind: {allowed[0]}` as the first line (kinds: {', '.join(allowed)})",
+            hint=f"add `kind: {allowed[0]}` as the first line"
+            if len(allowed) == 1
+            else f"add `kind: ...` as the first line, one of: {', '.join(allowed)}",
         )
     kind = data["kind"]
     if kind in allowed and kind in KINDS:

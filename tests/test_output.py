@@ -27,3 +27,20 @@ def test_json_is_byte_stable(tmp_path):
 def test_csv_has_unix_newlines(tmp_path):
     write_csv(tmp_path / "x.csv", pd.DataFrame({"a": [1, 2]}))
     assert (tmp_path / "x.csv").read_bytes() == b"a\n1\n2\n"
+
+
+def test_written_files_are_not_private(tmp_path):
+    import os
+    import stat
+
+    path = write_json(tmp_path / "s.json", {})
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert mode == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
