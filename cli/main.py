@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 
 import attain
+from attain.cli.payout import payout
+from attain.cli.simulate import simulate
 from attain.errors import AttainError, InfeasibleError, InputError, SolverError
 from attain.output import write_json
 
@@ -116,8 +118,9 @@ def demo(out: Path) -> None:
     click.echo(f"wrote {path}")
 
 
-# Commands that live in their own modules (one module per command family).
-# (registered below, e.g. `cli.add_command(allocate)`)
+# Commands that live in their own modules, one per command family.
+for _command in (payout, simulate):
+    cli.add_command(_command)
 
 
 def _exit_code(error: AttainError) -> int:

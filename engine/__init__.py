@@ -14,9 +14,11 @@ from attain.errors import (
     SolverError,
     SolverUnavailableError,
 )
+from attain.incentive import CompiledPlan, Payouts, compile_plan, load_plan, payouts
 from attain.load import dump_rules, load_rules, parse_rules
 from attain.sample import write_sample
 from attain.schema import KINDS, CompanyRules, json_schema
+from attain.simulate import SimulationResult, simulate
 from attain.validate import Report, validate_paths
 
 __version__ = "0.1.0"
@@ -26,21 +28,28 @@ __all__ = [
     "AttainError",
     "Company",
     "CompanyRules",
+    "CompiledPlan",
     "DataError",
     "InfeasibleError",
     "InputError",
+    "Payouts",
     "Problem",
     "Report",
     "RuleFileError",
+    "SimulationResult",
     "SolverError",
     "SolverUnavailableError",
     "__version__",
     "company_from_frames",
+    "compile_plan",
     "dump_rules",
     "json_schema",
     "load_company",
+    "load_plan",
     "load_rules",
     "parse_rules",
+    "payouts",
+    "simulate",
     "validate_paths",
     "write_sample",
 ]

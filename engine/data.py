@@ -26,6 +26,8 @@ from attain.tables import KEYS, TABLES, Column, table_columns
 
 __all__ = [
     "MAX_PROBLEMS",
+    "check_columns",
+    "check_splits",
     "Company",
     "company_from_frames",
     "derive_potential",
@@ -226,7 +228,7 @@ def _check_company(
         frame = frames[table]
         source = frame.attrs.get("source", sources.get(table, f"<{table}>"))
         table_offset = frame.attrs.get("offset", offset)
-        typed, found = _check_columns(
+        typed, found = check_columns(
             frame, table_columns(table, rules.hierarchy), source, table_offset
         )
         problems.extend(found)
@@ -253,9 +255,14 @@ def _check_company(
     )
 
 
-def _check_columns(
+def check_columns(
     frame: pd.DataFrame, columns: tuple[Column, ...], source: str, offset: int
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Type every column of ``frame`` per ``columns``; return it with the problems found.
+
+    ``offset`` turns a 0-based position into the row the user sees (2 for a
+    file with a header line, 1 for Parquet and DataFrames).
+    """
     missing = [c.name for c in columns if c.required and c.name not in frame.columns]
     if missing:
         have = ", ".join(map(str, frame.columns)) or "none"
@@ -438,7 +445,7 @@ def _check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> l
                     f"products in company.yaml: {', '.join(rules.products)}",
                 )
     if "actuals" in tables:
-        problems += _check_splits(tables["actuals"])
+        problems += check_splits(tables["actuals"])
     return problems
 
 
@@ -519,7 +526,8 @@ def _hierarchy_nests(org: pd.DataFrame, levels: list[str]) -> list[Problem]:
     return problems
 
 
-def _check_splits(actuals: pd.DataFrame) -> list[Problem]:
+def check_splits(actuals: pd.DataFrame) -> list[Problem]:
+    """The credit splits of each deal add up to 1; every cancellation cancels a booking."""
     problems = []
     totals = actuals.groupby(["deal_id", "type"], sort=False)["split"].transform("sum").to_numpy()
     bad = np.abs(totals - 1.0) > 1e-9

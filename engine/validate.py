@@ -7,17 +7,21 @@ collects every problem rather than stopping at the first file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from attain.data import load_company
 from attain.errors import InputError, Problem, RuleFileError
+from attain.incentive.api import load_plan
 from attain.load import load_rules
 from attain.schema import RuleModel
 
 __all__ = ["Report", "validate_paths"]
 
 _RULE_SUFFIXES = (".yaml", ".yml", ".json")
+#: Kinds whose names (products, units) are checked against the data they name.
+_DATA_AWARE_LOADERS: dict[str, Callable[[Path], RuleModel]] = {"plan": load_plan}
 
 
 @dataclass
@@ -67,6 +71,8 @@ def _validate_one(path: Path, report: Report) -> None:
             report.summaries[str(path)] = company.summary()
         else:
             rules = load_rules(path)
+            if rules.kind in _DATA_AWARE_LOADERS:
+                rules = _DATA_AWARE_LOADERS[rules.kind](path)
             if rules.kind == "company":
                 report.summaries[str(path)] = load_company(path).summary()
             else:

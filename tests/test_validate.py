@@ -30,7 +30,10 @@ def test_referenced_data_is_loaded_and_checked(tmp_path, sample_dir, monkeypatch
     report = attain.validate_paths([bad])
     messages = [str(p) for p in report.problems]
     assert any("no company.yaml" in m for m in messages)
-    assert any(m.startswith(f"{bad}: names {tmp_path / 'missing.csv'}, which does not exist") for m in messages)
+    assert any(
+        m.startswith(f"{bad}: names {tmp_path / 'missing.csv'}, which does not exist")
+        for m in messages
+    )
 
 
 def test_a_folder_of_rule_files_is_walked(tmp_path):

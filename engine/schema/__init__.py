@@ -20,6 +20,8 @@ from attain.schema.base import (
     register_kind,
 )
 from attain.schema.company import CompanyRules, CompanyTables
+from attain.schema.plan import Plan
+from attain.schema.scenario import Scenario
 
 __all__ = [
     "KINDS",
@@ -28,8 +30,10 @@ __all__ = [
     "CompanyTables",
     "Fraction",
     "Identifier",
+    "Plan",
     "PositiveAmount",
     "RuleModel",
+    "Scenario",
     "json_schema",
     "register_kind",
 ]

@@ -1,0 +1,304 @@
+"""Incentive benchmarks: the exact payout path and the vectorised evaluator.
+
+1. Exact: payouts for 100,000 reps × 12 months from ~5 million deals, end to end
+   (data checks, credit, evaluation, payouts table), against a plain per-rep Python
+   loop with Decimal over the same plan (the baseline a user would write).
+2. Vectorised: a three-component plan (marginal commission, attainment curve, step
+   bonus) on 10^8 rep-trials in chunks, on one core and on both, against a plain
+   per-rep-trial Python loop; peak memory for 10^7 and 10^8 trials shows it is flat.
+
+``ATTAIN_BENCH_QUICK=1`` shrinks every size by 10-100x for a smoke run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import time
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+QUICK = os.environ.get("ATTAIN_BENCH_QUICK") == "1"
+N_REPS = 10_000 if QUICK else 100_000
+N_DEALS = 500_000 if QUICK else 5_000_000
+N_REP_TRIALS = 10**6 if QUICK else 10**8
+PRODUCTS = ("core", "cloud", "services", "analytics")
+TIERS = [(0, 1_000_000, "0.06"), (1_000_000, 1_500_000, "0.08"), (1_500_000, None, "0.10")]
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _plan(period: str = "month", measure: str = "ytd"):
+    from attain.schema.plan import Plan
+
+    tiers = [
+        {"start": s, "rate": float(r), **({"end": e} if e is not None else {})} for s, e, r in TIERS
+    ]
+    return Plan.model_validate(
+        {
+            "kind": "plan",
+            "name": "bench",
+            "period": period,
+            "measure": measure,
+            "negative_balance": "claw_back",
+            "target_incentive": {"amount": 20_000},
+            "components": [
+                {"type": "commission", "name": "commission", "tiers": tiers},
+                {
+                    "type": "attainment_curve",
+                    "name": "bonus",
+                    "points": [
+                        {"attainment": 0.5, "payout": 0.3},
+                        {"attainment": 1.0, "payout": 1.0},
+                        {"attainment": 1.5, "payout": 2.0},
+                    ],
+                },
+                {
+                    "type": "step_bonus",
+                    "name": "kicker",
+                    "steps": [
+                        {"attainment": 1.1, "amount": 500},
+                        {"attainment": 1.25, "amount": 1500},
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def _company(rng):
+    from attain.data import company_from_frames
+
+    reps = np.char.add("R", np.char.zfill(np.arange(N_REPS).astype(str), 6))
+    org = pd.DataFrame(
+        {
+            "rep_id": reps,
+            "name": reps,
+            "region": np.where(np.arange(N_REPS) < N_REPS // 2, "East", "West"),
+            "team": np.char.add("T", (np.arange(N_REPS) // 10).astype(str)),
+            "role": "rep",
+            "tenure_months": 24,
+            "capacity": 2e6,
+            "target_incentive": 20_000.0,
+        }
+    )
+    rules = {
+        "kind": "company",
+        "name": "Bench",
+        "currency": "EUR",
+        "fiscal_year": 2027,
+        "hierarchy": ["region", "team"],
+        "products": list(PRODUCTS),
+        "tables": {"org": "org.csv"},
+    }
+    company = company_from_frames(rules, org=org)
+    targets = pd.DataFrame(
+        {
+            "rep_id": np.repeat(reps, len(PRODUCTS)),
+            "period": "2027",
+            "product": np.tile(PRODUCTS, N_REPS),
+            "target": np.round(rng.uniform(100_000, 500_000, N_REPS * len(PRODUCTS)), 2),
+        }
+    )
+    return company, reps, targets
+
+
+def _deals(rng, reps) -> pd.DataFrame:
+    n_book = int(N_DEALS * 0.98)
+    n_cancel = N_DEALS - n_book
+    day = rng.integers(0, 365, n_book)
+    cancelled = rng.choice(n_book, n_cancel, replace=False)
+    idx = np.concatenate([np.arange(n_book), cancelled])
+    ids = np.char.add("D", np.char.zfill(idx.astype(str), 8))
+    dates = np.datetime64("2027-01-01") + np.concatenate(
+        [day, np.minimum(day[cancelled] + 30, 364)]
+    )
+    rep = rng.integers(0, N_REPS, n_book)
+    amount = np.round(rng.lognormal(9, 1, n_book), 2)
+    return pd.DataFrame(
+        {
+            "deal_id": ids,
+            "date": dates.astype("datetime64[ns]"),
+            "rep_id": reps[rep[idx]],
+            "product": np.array(PRODUCTS)[rng.integers(0, 4, n_book)[idx]],
+            "amount": amount[idx],
+            "split": 1.0,
+            "quantity": 1.0,
+            "new_customer": False,
+            "type": np.where(np.arange(N_DEALS) < n_book, "booking", "cancellation"),
+        }
+    )
+
+
+def _decimal_loop(deals: pd.DataFrame, targets: pd.DataFrame, reps: np.ndarray) -> int:
+    """The baseline: per rep, per month, the YTD commission in Decimal (marginal tiers only)."""
+    cents = Decimal("0.01")
+    tiers = [(Decimal(s), None if e is None else Decimal(e), Decimal(r)) for s, e, r in TIERS]
+    month = deals["date"].dt.month.to_numpy() - 1
+    sign = np.where(deals["type"].to_numpy() == "cancellation", -1, 1)
+    n_lines = 0
+    by_rep = {}
+    for rep, m, amount, s in zip(deals["rep_id"], month, deals["amount"], sign, strict=True):
+        by_rep.setdefault(rep, [Decimal(0)] * 12)[m] += Decimal(str(amount)) * s
+    for rep in reps:
+        ytd, paid = Decimal(0), Decimal(0)
+        for m in range(12):
+            ytd += by_rep.get(rep, [Decimal(0)] * 12)[m]
+            earned = Decimal(0)
+            for start, end, rate in tiers:
+                top = ytd if end is None else min(ytd, end)
+                if top > start:
+                    earned += (top - start) * rate
+            earned = earned.quantize(cents, ROUND_HALF_UP)
+            _ = earned - paid
+            paid = earned
+            n_lines += 1
+    return n_lines
+
+
+def bench_exact() -> None:
+    from attain.incentive import payouts
+
+    rng = np.random.default_rng(7)
+    company, reps, targets = _company(rng)
+    deals = _deals(rng, reps)
+    plan = _plan()
+    from attain.data import company_from_frames
+
+    start = time.perf_counter()
+    company_from_frames(company.rules, org=company.org, actuals=deals)  # the checks alone
+    checks = time.perf_counter() - start
+    before = _peak_mb()
+    start = time.perf_counter()
+    result = payouts(plan, targets, deals, company)
+    table = result.payouts_table()
+    seconds = time.perf_counter() - start
+    n_lines = len(table)
+    print(
+        f"exact: {N_REPS:,} reps x 12 months from {len(deals):,} deal rows: {seconds:.1f} s end to end"
+        f" (data checks {checks:.1f} s)"
+        f" ({n_lines:,} lines, {n_lines / seconds / 1e6:.2f} M lines/s), "
+        f"peak memory {_peak_mb():,.0f} MB (+{_peak_mb() - before:,.0f} MB)"
+    )
+    sub = reps[: max(200, N_REPS // 100)]
+    sub_deals = deals[deals["rep_id"].isin(set(sub))]
+    start = time.perf_counter()
+    n_base = _decimal_loop(sub_deals, targets, sub)
+    base_rate = n_base / (time.perf_counter() - start)
+    print(
+        f"  baseline per-rep Decimal loop (commission only, {len(sub):,} reps): "
+        f"{base_rate / 1e6:.2f} M lines/s; exact path (all 3 components, with checks) is "
+        f"{n_lines / seconds / base_rate:.1f}x faster per line"
+    )
+
+
+def _population(compiled, n_reps):
+    from attain.incentive.vectorised import population
+
+    return population(compiled, n_reps, ti=np.full(n_reps, 20_000.0))
+
+
+def _evaluate_trials(args) -> tuple[float, float]:
+    """Evaluate ``n_trials`` trials in chunks (one process).
+
+    Returns the seconds spent evaluating and the peak memory numpy allocated (MB).
+    """
+    import tracemalloc
+
+    n_reps, n_trials, chunk_trials, seed, trace = args
+    from attain.incentive import compile_plan
+    from attain.incentive.vectorised import evaluate
+
+    compiled = compile_plan(_plan("year", "period"), PRODUCTS)
+    pop = _population(compiled, n_reps)
+    rng = np.random.default_rng(seed)
+    targets = rng.uniform(5e5, 2e6, n_reps)
+    sales = targets[:, None] * rng.lognormal(0, 0.3, (n_reps, chunk_trials))
+    spent = 0.0
+    if trace:  # tracing slows allocation: only for the memory figures
+        tracemalloc.start()
+    for _ in range(n_trials // chunk_trials):
+        start = time.perf_counter()
+        evaluate(compiled, sales, targets, pop=pop)
+        spent += time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else 0.0
+    tracemalloc.stop()
+    return spent, peak
+
+
+def _python_loop(n: int) -> float:
+    """The baseline: the same plan, one rep-trial at a time in plain Python floats."""
+    rng = np.random.default_rng(1)
+    sales = rng.uniform(5e5, 2e6, n).tolist()
+    target = 1_000_000.0
+    start = time.perf_counter()
+    for s in sales:
+        pay = 0.0
+        for lo, hi, rate in ((0, 1e6, 0.06), (1e6, 1.5e6, 0.08), (1.5e6, float("inf"), 0.10)):
+            if s > lo:
+                pay += (min(s, hi) - lo) * rate
+        att = s / target
+        if att >= 0.5:
+            f = 0.3 + 1.4 * (min(att, 1.0) - 0.5) + 2.0 * max(0.0, min(att, 1.5) - 1.0)
+            pay += f * 20_000
+        pay += 1500 if att >= 1.25 else 500 if att >= 1.1 else 0
+    return n / (time.perf_counter() - start)
+
+
+def _worker(queue, args) -> None:
+    queue.put(_evaluate_trials(args))
+
+
+def _in_processes(jobs: list[tuple]) -> list:
+    """Run ``_evaluate_trials`` once per job, each in its own forked process.
+
+    Forked processes need no pickling of the function (bench/run.py loads this file
+    without registering it as a module, so a Pool could not find it).
+    """
+    ctx = mp.get_context("fork")
+    queue = ctx.SimpleQueue()
+    procs = [ctx.Process(target=_worker, args=(queue, job)) for job in jobs]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return results
+
+
+def bench_vectorised() -> None:
+    n_reps = 1000
+    chunk_trials = 100  # 10^5 elements per chunk: fits in cache
+    single = N_REP_TRIALS // 5 // n_reps
+    spent, _ = _evaluate_trials((n_reps, single, chunk_trials, 1, False))
+    rate = n_reps * single / spent
+    base = _python_loop(200_000)
+    print(
+        f"vectorised, 1 core: {rate / 1e6:.1f} M rep-trials/s (3 components; chunks of "
+        f"{n_reps * chunk_trials:,}); plain Python loop {base / 1e6:.2f} M/s -> {rate / base:.0f}x"
+    )
+    n_trials = N_REP_TRIALS // n_reps
+    start = time.perf_counter()
+    _in_processes([(n_reps, n_trials // 2, chunk_trials, seed, False) for seed in (1, 2)])
+    wall = time.perf_counter() - start
+    print(
+        f"vectorised, 2 cores: {N_REP_TRIALS:.0e} rep-trials in {wall:.2f} s "
+        f"({N_REP_TRIALS / wall / 1e6:.1f} M/s, including process start-up)"
+    )
+    for total in (N_REP_TRIALS // 10, N_REP_TRIALS // 2):
+        _, peak = _evaluate_trials((n_reps, total // n_reps, chunk_trials, 3, True))
+        print(f"  peak memory allocated while evaluating {total:.0e} rep-trials: {peak:,.1f} MB")
+
+
+def main() -> None:
+    bench_vectorised()  # first: forked workers then do not inherit the exact run's memory
+    bench_exact()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The simulator: rep-trials per second end to end, against a per-rep Python loop, and memory.
+
+Figures (see the issue's goals on a 2-core machine):
+
+- 10^7 rep-trials (10,000 reps × 1,000 trials) of a three-component plan (tiered
+  commission, attainment curve with a cap, step bonus), draws included; goal >= 5e7/s;
+- the same plan paid by a plain per-rep Python loop over the same draws (the baseline),
+  timed on a slice and scaled; goal >= 40x;
+- peak memory (RSS) of a 10^8 rep-trial run in a fresh process; goal < 1 GB.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+N_REPS = 10_000
+PRODUCTS = ("core", "cloud", "services", "analytics")
+
+
+def _plan():
+    from attain.schema.plan import Plan
+
+    return Plan.model_validate(
+        {
+            "kind": "plan",
+            "name": "three_components",
+            "period": "year",
+            "target_incentive": {"amount": 20_000},
+            "components": [
+                {
+                    "type": "commission",
+                    "name": "commission",
+                    "tiers": [
+                        {"start": 0, "end": 500_000, "rate": 0.02},
+                        {"start": 500_000, "end": 1_000_000, "rate": 0.03},
+                        {"start": 1_000_000, "rate": 0.04},
+                    ],
+                },
+                {
+                    "type": "attainment_curve",
+                    "name": "bonus",
+                    "weight": 0.6,
+                    "cap": {"multiple_of_ti": 1.5},
+                    "points": [
+                        {"attainment": 0.5, "payout": 0.2},
+                        {"attainment": 1.0, "payout": 1.0},
+                        {"attainment": 1.5, "payout": 2.0},
+                    ],
+                },
+                {
+                    "type": "step_bonus",
+                    "name": "kicker",
+                    "steps": [
+                        {"attainment": 1.1, "amount": 1_000},
+                        {"attainment": 1.25, "amount": 3_000},
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def _setup(n_reps: int = N_REPS):
+    from attain.load import parse_rules
+    from attain.simulate import build_population, plan_model
+
+    rng = np.random.default_rng(0)
+    people = pd.DataFrame(
+        {
+            "rep_id": [f"R{i:06d}" for i in range(n_reps)],
+            "role": "rep",
+            "region": rng.choice(["East", "West", "North", "South"], n_reps),
+            "team": [f"T{i % 400:03d}" for i in range(n_reps)],
+        }
+    )
+    targets = rng.uniform(10_000, 30_000, (n_reps, 12, len(PRODUCTS)))
+    pop = build_population(people, targets, PRODUCTS)
+    model = plan_model(_plan(), people, targets, PRODUCTS, 2)
+    scenario = parse_rules(
+        "kind: scenario\nname: bench\ncompany: x\nplans: [p.yaml]\ntargets: {file: t.csv}\n"
+        "sensitivity: null\nperformance: {distribution: lognormal, sd: 0.2, "
+        "shocks: {company: 0.05, region: 0.03, team: 0.02}}\n",
+        source="bench.yaml",
+    )
+    return pop, model, scenario
+
+
+def _vectorised(trials: int, workers: int | None = None) -> tuple[float, float]:
+    from attain.simulate import simulate_models
+
+    pop, model, scenario = _setup()
+    start = time.perf_counter()
+    result = simulate_models(pop, (model,), scenario, trials=trials, workers=workers)
+    return time.perf_counter() - start, result.figure("three_components")["total_payout"]["mean"]
+
+
+def _loop_rate(n_trials: int = 20) -> float:
+    """Rep-trials per second of a plain loop: one rep and one trial at a time."""
+    pop, model, scenario = _setup()
+    compiled = model.compiled
+    from attain.simulate.performance import draw_block
+    from attain.simulate.streams import block_generator
+
+    attainment = draw_block(scenario.performance, pop, block_generator(1, 0), n_trials).attainment
+    annual = pop.targets.sum(axis=(1, 2))
+    tiers = [
+        (s / 100, r / 1e6)
+        for s, r in zip(compiled.components[0].starts, compiled.components[0].values, strict=True)
+    ]
+    points = [
+        (a / 1e6, p / 1e6)
+        for a, p in zip(compiled.components[1].starts, compiled.components[1].values, strict=True)
+    ]
+    steps = [(1.1, 1000.0), (1.25, 3000.0)]
+    start = time.perf_counter()
+    total = 0.0
+    for t in range(n_trials):
+        for r in range(pop.n_reps):
+            a = attainment[t, r]
+            sales = a * annual[r]
+            pay = 0.0
+            for i, (lo, rate) in enumerate(tiers):
+                hi = tiers[i + 1][0] if i + 1 < len(tiers) else float("inf")
+                if sales > lo:
+                    pay += (min(sales, hi) - lo) * rate
+            if a >= points[0][0]:
+                curve = points[-1][1]
+                for (a0, p0), (a1, p1) in zip(points, points[1:], strict=False):
+                    if a < a1:
+                        curve = p0 + (a - a0) * (p1 - p0) / (a1 - a0)
+                        break
+                pay += min(curve * 0.6 * 20_000, 1.5 * 20_000)
+            for level, amount in reversed(steps):
+                if a >= level:
+                    pay += amount
+                    break
+            total += pay
+    return n_trials * pop.n_reps / (time.perf_counter() - start)
+
+
+def _peak_memory(trials: int) -> tuple[float, float]:
+    """Peak RSS (MB) and seconds of a run in a fresh process."""
+    here = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys, time, resource; sys.path.insert(0, {here!r}); import bench_simulate as b; "
+        f"t = time.perf_counter(); b._vectorised({trials}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rss, seconds = out.stdout.split()
+    return float(rss), float(seconds)
+
+
+def main() -> None:
+    trials = 10**7 // N_REPS
+    _vectorised(50)  # warm up imports and caches
+    seconds, mean = _vectorised(trials)
+    rate = N_REPS * trials / seconds
+    one, _ = _vectorised(trials, workers=1)
+    loop = _loop_rate()
+    print(f"{N_REPS:,} reps x {trials:,} trials, three components, draws included")
+    print(f"  vectorised, 2 workers : {seconds:6.2f} s  {rate / 1e6:7.1f} M rep-trials/s")
+    print(
+        f"  vectorised, 1 worker  : {one:6.2f} s  {N_REPS * trials / one / 1e6:7.1f} M rep-trials/s"
+    )
+    print(f"  per-rep Python loop   : {loop / 1e6:14.3f} M rep-trials/s   -> {rate / loop:,.0f}x")
+    print(f"  mean total payout     : {mean:,.0f}")
+    rss, secs = _peak_memory(10**8 // N_REPS)
+    print(f"  10^8 rep-trials       : {secs:6.2f} s, peak RSS {rss:,.0f} MB (whole process)")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  (peak RSS of this process after the 10^7 runs: {own:,.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The public entry points: load a plan (with its company's products) and compute payouts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+import yaml
+
+from attain.data import Company, load_company
+from attain.incentive.compile import compile_plan
+from attain.incentive.credit import credit_deals
+from attain.incentive.exact import evaluate_exact
+from attain.incentive.inputs import read_book
+from attain.incentive.result import Payouts
+from attain.incentive.run import build_windows
+from attain.load import load_rules
+from attain.schema.plan import Plan, known_products
+
+__all__ = ["load_plan", "payouts", "plan_company_dir"]
+
+
+def plan_company_dir(path: str | Path) -> Path | None:
+    """The company data folder a plan file names (``company:``), resolved from the file."""
+    path = Path(path)
+    try:
+        head = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # load_rules reports it, located
+    if isinstance(head, dict) and isinstance(head.get("company"), str):
+        return (path.parent / head["company"]).resolve()
+    return None
+
+
+def load_plan(
+    source: str | Path | Mapping[str, Any], company: Company | str | Path | None = None
+) -> Plan:
+    """Load and validate a plan file (or mapping).
+
+    Product names are checked at load against the company's products: the company
+    given here, else the data folder the plan names in ``company:``. Without either,
+    names are only checked for form.
+    """
+    if isinstance(company, str | Path):
+        company = load_company(company)
+    products = tuple(company.rules.products) if company is not None else None
+    if products is None and not isinstance(source, Mapping):
+        folder = plan_company_dir(source)
+        if folder is not None and (folder / "company.yaml").exists():
+            products = tuple(load_rules(folder / "company.yaml", kind="company").products)
+    with known_products(products):
+        return cast(Plan, load_rules(source, kind="plan"))
+
+
+def payouts(
+    plan: Plan | str | Path | Mapping[str, Any],
+    targets: pd.DataFrame | str | Path,
+    actuals: pd.DataFrame | str | Path | None = None,
+    company: Company | str | Path | None = None,
+) -> Payouts:
+    """Every participant's payout per period, exact to the minor unit, with statements.
+
+    ``targets`` is the allocation's targets table (``rep_id, period, product, target``);
+    ``actuals`` the deals table (the company's, if absent). ``company`` gives the org
+    (roles, teams, target incentives) and products; without it, people and their org
+    columns come from the targets table.
+    """
+    if isinstance(company, str | Path):
+        company = load_company(company)
+    if not isinstance(plan, Plan):
+        plan = load_plan(plan, company)
+    elif company is not None:
+        # A plan built in Python: check its product names against the company, as at load.
+        plan = load_plan(plan.model_dump(mode="json"), company)
+    minor = company.rules.minor_unit if company is not None else None
+    products = tuple(company.rules.products) if company is not None else None
+    unit = (
+        plan.rounding.minor_unit
+        if plan.rounding.minor_unit is not None
+        else (minor if minor is not None else 2)
+    )
+    book = read_book(targets, actuals, company, plan.fiscal_year, plan.period, unit)
+    compiled = compile_plan(plan, products or book.products, unit)
+    credit = credit_deals(compiled, book)
+    windows = build_windows(compiled, book, credit)
+    evaluation = evaluate_exact(compiled, windows)
+    currency = company.rules.currency if company is not None else ""
+    return Payouts.build(compiled, book, windows, evaluation, credit, currency)

@@ -1,0 +1,166 @@
+"""Deals → credit: which deals count, each rep's share, and the arrays the plan measures.
+
+Credit of one deal row = the whole deal's amount × the rep's split, in minor
+units, with the leftover cents of a split given to the largest remainders so
+the rows of a deal add up to the deal exactly; then × the new-customer
+multiplier (rounded half-up). A
+cancellation is the same credit, negative, in the month of its own date (so a
+deal booked in March and cancelled in May lowers May, not March). ``gross``
+counts bookings only; ``net`` counts bookings minus cancellations.
+
+With ``credit.roll_up`` set, each person of a manager role also receives a copy
+of every deal row of the other people in their unit, so a manager's measure is
+the team's; a manager without targets of their own gets the unit's targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from attain.incentive.compile import CompiledPlan
+from attain.incentive.inputs import Book
+from attain.incentive.pool import split_exact
+from attain.incentive.rational import MICRO, round_div
+
+__all__ = ["Credit", "credit_deals"]
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Credited deal rows (after filters and roll-up) and their monthly totals."""
+
+    person: np.ndarray
+    month: np.ndarray
+    product: np.ndarray
+    day: np.ndarray
+    order: np.ndarray
+    net: np.ndarray  # int64 minor units, negative for cancellations
+    gross: np.ndarray  # int64 minor units, 0 for cancellations
+    units: np.ndarray  # int64 millionths of a unit (quantity × split), signed
+    net_months: np.ndarray  # int64[R, 12, K]
+    gross_months: np.ndarray  # int64[R, 12, K]
+    targets: np.ndarray  # int64[R, 12, K] after roll-up
+    active: np.ndarray  # bool[12]: months the plan is effective in
+    n_excluded: dict
+
+
+def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
+    """Months that overlap the plan's effective dates."""
+    plan, cal = compiled.plan, book.calendar
+    starts = [cal.month_start(m) for m in range(12)]
+    ends = [*starts[1:], cal.month_start(12)]
+    lo, hi = plan.effective_from, plan.effective_to
+    return np.array(
+        [
+            (lo is None or e > lo) and (hi is None or s <= hi)
+            for s, e in zip(starts, ends, strict=True)
+        ]
+    )
+
+
+def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
+    """Filter, split, weight and roll up the deals of ``book`` for ``compiled``'s plan."""
+    plan, d = compiled.plan, book.deals
+    epoch = np.datetime64("1970-01-01", "D")
+    day_lo = -(2**62) if plan.effective_from is None else _days(plan.effective_from, epoch)
+    day_hi = 2**62 if plan.effective_to is None else _days(plan.effective_to, epoch)
+    in_year = d.month >= 0
+    in_dates = (d.day >= day_lo) & (d.day <= day_hi)
+    in_products = compiled.credit_mask[d.product] if len(d.product) else np.zeros(0, bool)
+    keep = in_year & in_dates & in_products
+    if plan.credit.new_customers_only:
+        keep &= d.new_customer
+    excluded = {
+        "outside_year": int((~in_year).sum()),
+        "outside_effective_dates": int((in_year & ~in_dates).sum()),
+        "other_products_or_customers": int((in_year & in_dates & ~keep).sum()),
+    }
+    idx = np.flatnonzero(keep)
+    credit = _split_credit(d, idx)
+    boost = d.new_customer[idx] & (compiled.new_customer_multiplier != MICRO)
+    credit = np.where(boost, round_div(credit * compiled.new_customer_multiplier, MICRO), credit)
+    sign = np.where(d.cancellation[idx], -1, 1)
+    units = np.rint(d.quantity[idx] * d.split[idx]).astype(np.int64) * sign
+    rows = {
+        "person": d.person[idx],
+        "month": d.month[idx],
+        "product": d.product[idx],
+        "day": d.day[idx],
+        "order": d.order[idx],
+        "net": credit * sign,
+        "gross": np.where(sign > 0, credit, 0),
+        "units": units,
+    }
+    targets = book.targets
+    if plan.credit.roll_up:
+        rows, targets = _roll_up(plan.credit, book, rows, targets)
+    shape = book.targets.shape
+    return Credit(
+        **rows,
+        net_months=_monthly(rows, "net", shape),
+        gross_months=_monthly(rows, "gross", shape),
+        targets=targets,
+        active=active_months(compiled, book),
+        n_excluded=excluded,
+    )
+
+
+def _split_credit(d, idx: np.ndarray) -> np.ndarray:
+    """Each row's share of its deal, in minor units; the shares of a deal add up to it exactly.
+
+    Shares are computed over all rows of the deal (so a filter on other rows changes
+    nothing), floored, and the leftover cents go to the largest remainders.
+    """
+    whole = np.zeros(d.deal.max() + 1 if len(d.deal) else 0, dtype=np.int64)
+    whole[d.deal] = d.amount  # every row repeats the whole deal's amount
+    shares = split_exact(whole, d.deal, d.split)
+    return shares[idx]
+
+
+def _days(date, epoch) -> int:
+    return int((np.datetime64(date, "D") - epoch).astype(np.int64))
+
+
+def _monthly(rows: dict, key: str, shape: tuple[int, int, int]) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.int64)
+    np.add.at(out, (rows["person"], rows["month"], rows["product"]), rows[key])
+    return out
+
+
+def _roll_up(credit_rules, book: Book, rows: dict, targets: np.ndarray):
+    """Copy each unit's deal rows to its managers; give target-less managers the unit's targets."""
+    people = book.people
+    level = credit_rules.roll_up
+    if level not in people.columns:
+        from attain.errors import DataError, Problem
+
+        raise DataError(
+            [Problem("<org>", f"credit.roll_up names org level `{level}`, which is not a column")]
+        )
+    unit = pd.factorize(people[level].astype(str))[0]
+    is_manager = people["role"].isin(credit_rules.manager_roles).to_numpy()
+    managers = np.flatnonzero(is_manager)
+    # Deals of members, copied once per manager of the member's unit (concatenated ranges).
+    members = np.flatnonzero(~is_manager[rows["person"]])
+    member_unit = unit[rows["person"][members]]
+    order = np.argsort(member_unit, kind="stable")
+    members, member_unit = members[order], member_unit[order]
+    units = np.arange(unit.max() + 1)
+    first = np.searchsorted(member_unit, units)
+    count = np.searchsorted(member_unit, units, side="right") - first
+    lens = count[unit[managers]]
+    offsets = np.repeat(first[unit[managers]] - np.cumsum(lens) + lens, lens) + np.arange(
+        lens.sum()
+    )
+    copy = {k: v[members[offsets]] for k, v in rows.items()}
+    copy["person"] = np.repeat(managers, lens)
+    merged = {k: np.concatenate([rows[k], copy[k]]) for k in rows}
+    unit_targets = np.zeros((unit.max() + 1, *targets.shape[1:]), dtype=np.int64)
+    np.add.at(unit_targets, unit[~is_manager], targets[~is_manager])
+    targets = targets.copy()
+    empty = is_manager & (targets.reshape(len(targets), -1).sum(axis=1) == 0)
+    targets[empty] = unit_targets[unit[empty]]
+    return merged, targets

@@ -1,0 +1,262 @@
+"""The exact evaluator: windows of measures → every line's amount, to the minor unit.
+
+Stages, each over whole arrays (people × windows):
+
+1. each component's exact amount as a fraction (``formulas``), gated;
+2. modifiers (× factor), then the component's cap, then rounding (per line, or
+   once per total with a ``rounding`` line for the difference);
+3. the total cap (a ``total_cap`` line);
+4. true-up: a window is the period, or the year to date; what is payable now is
+   what the window earned minus what was paid before. With ``carry_forward`` a
+   negative balance is not paid back now but recovered from later earnings
+   (a ``carried_forward`` line); with ``claw_back`` it is a negative payout;
+5. the draw: a top-up to the guaranteed amount, and (recoverable) its recovery
+   from later earnings above the draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from attain.errors import DataError, Problem
+from attain.incentive import formulas
+from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPlan
+from attain.incentive.rational import MICRO, round_div
+
+__all__ = ["Evaluation", "Windows", "evaluate_exact"]
+
+#: Lines that are not components, in statement order after the components.
+ADJUSTMENTS = ("rounding", "total_cap", "carried_forward", "draw", "draw_recovery")
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Measures per person × window (int64 minor units); a window is a period or the YTD."""
+
+    net: np.ndarray  # [R, W, K]
+    gross: np.ndarray  # [R, W, K]
+    targets: np.ndarray  # [R, W, K]
+    ti: np.ndarray  # [R] yearly target incentive, minor units (after the plan's share)
+    months: np.ndarray  # [W] effective months in the window (TI of a window = ti × months / 12)
+    periods: np.ndarray  # [W] effective pay periods in the window
+    active: np.ndarray  # [W] bool: the window's own period is effective
+    participant: np.ndarray  # [R] bool
+    people: pd.DataFrame
+    precomputed: dict = field(default_factory=dict)
+    """Component name → (num, den) per [R, W], for deal-scope tiers, spiffs and pools."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every line's amount per person × period (int64 minor units)."""
+
+    lines: tuple[str, ...]
+    earned: np.ndarray  # [L, R, P]: what the window earned (YTD or the period)
+    payable: np.ndarray  # [L, R, P]: paid in the period
+    total: np.ndarray  # [R, P]: payable in the period, all lines
+    draw_balance: np.ndarray  # [R, P]: outstanding recoverable draw after the period
+    details: dict  # component name → dict of input arrays [R, W] for statements
+
+
+def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
+    """Evaluate every component over the windows, then caps, rounding, true-ups and draws."""
+    mode = compiled.plan.rounding.mode
+    ti_num = w.ti.astype(object)[:, None] * w.months.astype(object)[None, :]
+    quotients, details = [], {}
+    for c in compiled.components:
+        num, den, info = _component(c, w, ti_num, compiled)
+        num, den, info["factor"] = _modify(compiled, c, w, num, den)
+        num, den, info["capped"] = _cap(c.cap, num, den, ti_num)
+        quotients.append((num, den))
+        details[c.name] = info
+    earned = np.stack([round_div(n, d, mode) for n, d in quotients])
+    rounding = np.zeros(earned.shape[1:], dtype=np.int64)
+    if compiled.plan.rounding.apply == "per_total":
+        rounding = round_div(*_sum_q(quotients), mode) - earned.sum(axis=0)
+    subtotal = earned.sum(axis=0) + rounding
+    total_cap = _total_cap(compiled.total_cap, subtotal, ti_num)
+    earned = np.concatenate([earned, rounding[None], total_cap[None]])
+    return _true_up(compiled, w, earned, details)
+
+
+def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return arr[..., mask].sum(axis=-1)
+
+
+def _component(c: CompiledComponent, w: Windows, ti_num, compiled: CompiledPlan):
+    S = _measure(w.gross if c.select_on == "gross" else w.net, c.mask)
+    A = _measure(w.gross if c.paid_on == "gross" else w.net, c.mask)
+    T = _measure(w.targets, c.mask)
+    info = {"select": S, "paid": A, "target": T, "ti": ti_num}
+    gate_ok = np.ones(S.shape, dtype=bool)
+    if c.gate is not None:
+        Sg, Tg = _measure(w.net, c.gate.mask), _measure(w.targets, c.gate.mask)
+        gate_ok = (Tg > 0) & (
+            Sg.astype(object) * MICRO >= c.gate.min_attainment * Tg.astype(object)
+        )
+        info.update(gate_ok=gate_ok, gate_select=Sg, gate_target=Tg)
+    accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
+    if c.name in w.precomputed:
+        num, den = w.precomputed[c.name]
+    elif c.type == "commission":
+        num, den = _commission(c, S, A, T, accel_fail)
+    elif c.type == "attainment_curve":
+        X = S if accel_fail is None else np.where(accel_fail, np.minimum(S, T), S)
+        num, den = formulas.curve(c, X, T, ti_num, 12)
+    elif c.type == "step_bonus":
+        num, den = formulas.step_bonus(c, S, T, ti_num, 12)
+    elif c.type == "penalty":
+        num, den = formulas.penalty(c, S, T, ti_num, 12)
+    else:
+        raise ValueError(f"component {c.name!r} ({c.type}) needs precomputed deal-level amounts")
+    if c.gate is not None and not c.gate.accelerator_only:
+        num = np.where(gate_ok, num, 0)
+    if c.roles is not None:
+        num = np.where(w.people["role"].isin(c.roles).to_numpy()[:, None], num, 0)
+    return np.asarray(num), den, info
+
+
+def _commission(c: CompiledComponent, S, A, T, accel_fail):
+    if c.basis == "amount":
+        X, B, x_scale = S, c.starts, 1
+        limit = T
+    else:
+        X, x_scale = S.astype(object) * MICRO, MICRO
+        B = c.starts.astype(object) * T.astype(object)[..., None]
+        limit = T.astype(object) * MICRO
+    if accel_fail is not None:
+        X = np.where(accel_fail, np.minimum(X, limit), X)
+    blended = c.select_on != c.paid_on or accel_fail is not None or c.basis == "attainment"
+    paid = A if blended else X
+    return formulas.tiers(c, X, paid, B, x_scale, blended)
+
+
+def _factors(
+    compiled: CompiledPlan, c: CompiledComponent, people: pd.DataFrame
+) -> list[np.ndarray]:
+    out = []
+    for m in compiled.plan.modifiers:
+        if m.components is not None and c.name not in m.components:
+            continue
+        if m.column not in people.columns:
+            raise DataError(
+                [
+                    Problem(
+                        "<org>",
+                        f"modifier `{m.name}` reads org column `{m.column}`, which the org data lacks",
+                        hint="load the plan with its company, or add the column",
+                    )
+                ]
+            )
+        col = people[m.column]
+        if m.factor is not None:
+            truthy = (
+                col.astype(str).str.strip().str.lower().isin(["1", "true", "yes", "y", "t", "1.0"])
+            )
+            f = np.where(truthy.to_numpy(), round(m.factor * MICRO), MICRO)
+        else:
+            f = np.rint(pd.to_numeric(col, errors="coerce").fillna(1.0).to_numpy() * MICRO)
+        out.append(f.astype(np.int64))
+    return out
+
+
+def _modify(compiled, c, w: Windows, num, den):
+    factor = np.full(len(w.people), MICRO, dtype=object)
+    factors = _factors(compiled, c, w.people)
+    if factors:
+        num = num.astype(object)  # products below may outgrow int64
+    for f in factors:
+        num = num * f.astype(object)[:, None]
+        den = den * MICRO
+        factor = factor * f.astype(object) // MICRO
+    return num, den, factor
+
+
+def _cap_q(cap: CompiledCap, ti_num):
+    if cap.amount is not None:
+        return np.full(ti_num.shape, cap.amount, dtype=object), 1
+    return ti_num * cap.multiple, 12 * MICRO
+
+
+def _cap(cap: CompiledCap | None, num, den, ti_num):
+    if cap is None:
+        return num, den, np.zeros(np.shape(num), dtype=bool)
+    cap_num, cap_den = _cap_q(cap, ti_num)
+    num = np.asarray(num).astype(object)  # products below may outgrow int64
+    over = np.asarray(num * cap_den > cap_num * den, dtype=bool)
+    return np.where(over, cap_num * den, num * cap_den), den * cap_den, over
+
+
+def _sum_q(quotients):
+    num, den = quotients[0]
+    num = np.asarray(num).astype(object)
+    for n, d in quotients[1:]:
+        num, den = num * d + n * den, den * d
+    return num, den
+
+
+def _total_cap(cap: CompiledCap | None, subtotal: np.ndarray, ti_num) -> np.ndarray:
+    if cap is None:
+        return np.zeros(subtotal.shape, dtype=np.int64)
+    cap_num, cap_den = _cap_q(cap, ti_num)
+    limit = round_div(cap_num, cap_den, "down")
+    return np.minimum(subtotal, limit) - subtotal
+
+
+def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: dict) -> Evaluation:
+    plan = compiled.plan
+    active = w.active[None, None, :]
+    earned = np.where(active, earned, 0)
+    if plan.measure == "ytd":
+        # Windows are cumulative: pay the change in what the year to date has earned.
+        paid_lines = np.diff(earned, axis=-1, prepend=0)
+        cumulative = earned.sum(axis=0)
+    else:
+        paid_lines = earned
+        cumulative = np.cumsum(earned.sum(axis=0), axis=-1)
+    if plan.negative_balance == "carry_forward":
+        paid_to_date = np.maximum.accumulate(np.maximum(cumulative, 0), axis=-1)
+    else:
+        paid_to_date = cumulative
+    total = np.diff(paid_to_date, axis=-1, prepend=0)
+    carried = total - paid_lines.sum(axis=0)
+    draw, recovery, balance = _draws(compiled, total, w.active)
+    total = total + draw + recovery
+    zero = np.zeros_like(total)
+    payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None]])
+    earned_all = np.concatenate([earned, zero[None], draw[None], recovery[None]])
+    keep = w.participant[None, :, None]
+    return Evaluation(
+        lines=(*compiled.names, *ADJUSTMENTS),
+        earned=np.where(keep, earned_all, 0),
+        payable=np.where(keep, payable, 0),
+        total=np.where(keep[0], total, 0),
+        draw_balance=np.where(keep[0], balance, 0),
+        details=details,
+    )
+
+
+def _draws(compiled: CompiledPlan, total: np.ndarray, active: np.ndarray):
+    """Top-ups to the draw and their recovery, period by period (vectorised over people)."""
+    draw = np.zeros_like(total)
+    recovery = np.zeros_like(total)
+    balance = np.zeros_like(total)
+    amount = compiled.draw_amount
+    if amount is None:
+        return draw, recovery, balance
+    owed = np.zeros(total.shape[0], dtype=np.int64)
+    for p in range(total.shape[1]):  # a dozen periods; each step covers every person
+        if not active[p]:
+            balance[:, p] = owed
+            continue
+        top_up = np.maximum(amount - total[:, p], 0)
+        draw[:, p] = top_up
+        if compiled.draw_recoverable:
+            back = np.minimum(owed, np.maximum(total[:, p] - amount, 0))
+            recovery[:, p] = -back
+            owed = owed + top_up - back
+        balance[:, p] = owed
+    return draw, recovery, balance

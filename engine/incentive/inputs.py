@@ -1,0 +1,279 @@
+"""The inputs of a payout run, read and checked: people, targets and deals as arrays.
+
+Targets come from the allocation's ``targets.csv`` (``rep_id, period, product,
+target``; ``period`` is ``YYYY-MM``, fiscal ``YYYY-Qn`` or ``YYYY``); a quarter's
+or year's target is spread evenly over its months, to the minor unit (the
+remainder goes to the first months). Deals are the company's ``actuals`` table.
+Both are checked by :mod:`attain.data`, so every bad cell is reported with its
+file, row and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from attain.data import (  # shared cell checks
+    Company,
+    check_columns,
+    check_splits,
+    company_from_frames,
+    read_table,
+)
+from attain.errors import DataError, Problem
+from attain.incentive.calendar import Calendar
+from attain.tables import TABLES, Column
+
+__all__ = ["TARGET_COLUMNS", "Book", "Deals", "read_book"]
+
+TARGET_COLUMNS = (
+    Column("rep_id", "id", "The rep."),
+    Column("period", "text", "`YYYY-MM`, fiscal `YYYY-Qn`, or fiscal year `YYYY`."),
+    Column("product", "id", "The product line."),
+    Column("target", "number", "The target (currency).", min=0),
+)
+
+
+@dataclass(frozen=True)
+class Deals:
+    """Deal rows as arrays (one entry per rep's share of a deal)."""
+
+    person: np.ndarray  # int: index into Book.people
+    month: np.ndarray  # int: fiscal month, -1 outside the year
+    product: np.ndarray  # int: index into Book.products
+    day: np.ndarray  # int: days since 1970-01-01
+    amount: np.ndarray  # int64: the whole deal, minor units
+    split: np.ndarray  # int64: the rep's share, millionths
+    quantity: np.ndarray  # float64
+    new_customer: np.ndarray  # bool
+    cancellation: np.ndarray  # bool
+    order: np.ndarray  # int: row order, breaks ties of the same day
+    deal: np.ndarray  # int: code of (deal_id, type); the rows of one split deal share it
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything a payout run reads, indexed: people × fiscal months × products."""
+
+    calendar: Calendar
+    products: tuple[str, ...]
+    minor_unit: int
+    people: pd.DataFrame  # rep_id, role, hierarchy and other org columns; row i = person i
+    targets: np.ndarray  # int64[R, 12, K], minor units
+    deals: Deals
+
+    @property
+    def rep_ids(self) -> np.ndarray:
+        return self.people["rep_id"].to_numpy()
+
+
+def read_book(
+    targets: pd.DataFrame | str | Path,
+    actuals: pd.DataFrame | str | Path | None,
+    company: Company | None,
+    fiscal_year: int | None,
+    period: str,
+    minor_unit: int,
+) -> Book:
+    """Read and check targets and actuals against the company (if any)."""
+    frame = _table(targets)
+    typed, problems = check_columns(frame, TARGET_COLUMNS, *_place(frame, "<targets>"))
+    if problems:
+        raise DataError(problems)
+    typed.attrs.update(frame.attrs)
+    year = fiscal_year or (company.rules.fiscal_year if company else _year_of(typed))
+    start = company.rules.fiscal_year_start if company else 1
+    calendar = Calendar(year, start, period)
+    deals_frame = _actuals(actuals, company, typed)
+    people = _people(company, typed, deals_frame)
+    products = tuple(company.rules.products) if company else _products(typed, deals_frame)
+    scale = 10**minor_unit
+    return Book(
+        calendar=calendar,
+        products=products,
+        minor_unit=minor_unit,
+        people=people,
+        targets=_target_array(typed, calendar, people, products, scale),
+        deals=_deals(deals_frame, calendar, people, products, scale),
+    )
+
+
+def _table(source: pd.DataFrame | str | Path) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source
+    return read_table(source)
+
+
+def _place(frame: pd.DataFrame, default: str) -> tuple[str, int]:
+    return frame.attrs.get("source", default), frame.attrs.get("offset", 1)
+
+
+def _year_of(targets: pd.DataFrame) -> int:
+    years = targets["period"].astype(str).str.slice(0, 4)
+    years = years[years.str.fullmatch(r"\d{4}")]
+    if years.empty:
+        source, _ = _place(targets, "<targets>")
+        raise DataError([Problem(source, "no period names a fiscal year", field="period")])
+    return int(years.min())
+
+
+def _actuals(actuals, company: Company | None, targets: pd.DataFrame) -> pd.DataFrame:
+    if actuals is None:
+        if company is None or company.actuals is None:
+            return _check_actuals(pd.DataFrame({c.name: [] for c in TABLES["actuals"]}))
+        return company.actuals
+    frame = _table(actuals)
+    if company is not None:
+        return company_from_frames(company.rules, org=company.org, actuals=frame).actuals
+    return _check_actuals(frame)
+
+
+def _check_actuals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Without a company: the cell checks and split checks of attain.data."""
+    source, offset = _place(frame, "<actuals>")
+    typed, problems = check_columns(frame, TABLES["actuals"], source, offset)
+    if problems:
+        raise DataError(problems)
+    typed.attrs.update(source=source, offset=offset)
+    problems = check_splits(typed) if len(typed) else []
+    if problems:
+        raise DataError(problems)
+    return typed
+
+
+def _people(company: Company | None, targets: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    if company is not None:
+        people = company.org.reset_index(drop=True)
+        known = set(people["rep_id"])
+        source, offset = _place(targets, "<targets>")
+        bad = np.flatnonzero(~targets["rep_id"].isin(known).to_numpy())
+        if len(bad):
+            raise DataError(
+                [
+                    Problem(
+                        source,
+                        f"unknown rep {targets['rep_id'].iloc[i]!r}",
+                        row=int(i) + offset,
+                        field="rep_id",
+                        code="unknown-reference",
+                        hint="every rep with a target must be in the org table",
+                    )
+                    for i in bad[:25]
+                ]
+            )
+        return people
+    # No org table: people are those with targets or deals; org columns come from targets.
+    extra = [c for c in targets.columns if c not in ("period", "product", "target", "challenge")]
+    people = targets[extra].drop_duplicates("rep_id", keep="first")
+    more = pd.DataFrame({"rep_id": sorted(set(deals["rep_id"]) - set(people["rep_id"]))})
+    people = pd.concat([people, more], ignore_index=True)
+    if "role" not in people.columns:
+        people["role"] = "rep"
+    return people.fillna("").reset_index(drop=True)
+
+
+def _products(targets: pd.DataFrame, deals: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(sorted(set(targets["product"]) | set(deals["product"])))
+
+
+def _row_problems(frame: pd.DataFrame, rows: np.ndarray, field: str, message) -> list[Problem]:
+    source, offset = _place(frame, "<targets>")
+    return [
+        Problem(source, message(i), row=int(i) + offset, field=field, code="value")
+        for i in rows[:25]
+    ]
+
+
+def _target_array(
+    targets: pd.DataFrame,
+    calendar: Calendar,
+    people: pd.DataFrame,
+    products: tuple[str, ...],
+    scale: int,
+) -> np.ndarray:
+    """Targets as int64[R, 12, K] minor units; rejects bad periods, products and overlaps."""
+    n_rep, n_prod = len(people), len(products)
+    out = np.zeros((n_rep, 12, n_prod), dtype=np.int64)
+    if targets.empty:
+        return out
+    labels = targets["period"].astype(str)
+    spans = {label: calendar.months_of_label(label) for label in labels.unique()}
+    bad = np.flatnonzero(labels.map(lambda x: spans[x] is None).to_numpy())
+    problems = _row_problems(
+        targets,
+        bad,
+        "period",
+        lambda i: (
+            f"period {labels.iloc[i]!r} is not a month (YYYY-MM), quarter (YYYY-Qn) "
+            f"or year (YYYY) of fiscal year {calendar.fiscal_year}"
+        ),
+    )
+    prod = pd.Index(products).get_indexer(targets["product"])
+    problems += _row_problems(
+        targets,
+        np.flatnonzero(prod < 0),
+        "product",
+        lambda i: f"unknown product {targets['product'].iloc[i]!r}",
+    )
+    if problems:
+        raise DataError(problems)
+    person = pd.Index(people["rep_id"]).get_indexer(targets["rep_id"])
+    minor = np.rint(targets["target"].to_numpy(dtype=float) * scale).astype(np.int64)
+    count = np.zeros_like(out)
+    for label, months in spans.items():  # a handful of distinct labels
+        rows = np.flatnonzero((labels == label).to_numpy())
+        k = len(months)
+        base, rest = np.divmod(minor[rows], k)
+        for j, m in enumerate(months):
+            np.add.at(out, (person[rows], m, prod[rows]), base + (j < rest))
+            np.add.at(count, (person[rows], m, prod[rows]), 1)
+    _check_overlap(targets, count, person, prod, spans, labels)
+    return out
+
+
+def _check_overlap(targets, count, person, prod, spans, labels) -> None:
+    twice = count > 1
+    if not twice.any():
+        return
+    first = [m[0] for m in (spans[x] for x in labels)]
+    hit = twice[person, np.array(first), prod]
+    rows = np.flatnonzero(hit)
+    if not len(rows):  # covered twice in a later month of a span
+        rows = np.array([0])
+    raise DataError(
+        _row_problems(
+            targets,
+            rows,
+            "period",
+            lambda i: (
+                f"rep {targets['rep_id'].iloc[i]!r}, product "
+                f"{targets['product'].iloc[i]!r}: this period's target overlaps another row"
+            ),
+        )
+    )
+
+
+def _deals(
+    deals: pd.DataFrame,
+    calendar: Calendar,
+    people: pd.DataFrame,
+    products: tuple[str, ...],
+    scale: int,
+) -> Deals:
+    dates = deals["date"].to_numpy(dtype="datetime64[D]")
+    return Deals(
+        person=pd.Index(people["rep_id"]).get_indexer(deals["rep_id"]),
+        month=calendar.month_index(dates),
+        product=pd.Index(products).get_indexer(deals["product"]),
+        day=dates.astype(np.int64),
+        amount=np.rint(deals["amount"].to_numpy(dtype=float) * scale).astype(np.int64),
+        split=np.rint(deals["split"].to_numpy(dtype=float) * 1e6).astype(np.int64),
+        quantity=deals["quantity"].to_numpy(dtype=float),
+        new_customer=deals["new_customer"].to_numpy(dtype=bool),
+        cancellation=(deals["type"] == "cancellation").to_numpy(),
+        order=np.arange(len(deals)),
+        deal=2 * pd.factorize(deals["deal_id"])[0] + (deals["type"] == "cancellation").to_numpy(),
+    )

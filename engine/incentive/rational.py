@@ -1,0 +1,53 @@
+"""Exact arithmetic on arrays: integers, and fractions kept as (numerator, denominator).
+
+Money is held in integer minor units (cents); rates, attainments and curve points
+in millionths (:data:`MICRO`). Products of such numbers outgrow int64, so exact
+formulas run on numpy object arrays of Python integers (still vectorised, and
+exact at any size); the result is rounded once, by :func:`round_div`.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+__all__ = ["MICRO", "as_exact", "micro", "round_div", "to_minor"]
+
+#: Rates, attainments and multiples are read to six decimal places: 0.08 -> 80_000.
+MICRO = 1_000_000
+
+
+def micro(value: float) -> int:
+    """A rate or attainment in millionths, read from its decimal text (0.1 -> 100000)."""
+    return int(Decimal(repr(float(value))).scaleb(6).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def to_minor(value: float, minor_unit: int) -> int:
+    """An amount of money in minor units, read from its decimal text (12.34 -> 1234)."""
+    scaled = Decimal(repr(float(value))).scaleb(minor_unit)
+    return int(scaled.quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def as_exact(values: np.ndarray) -> np.ndarray:
+    """The same integers as an object array of Python ints (no overflow)."""
+    return np.asarray(values).astype(object)
+
+
+def round_div(num: np.ndarray, den: np.ndarray | int, mode: str = "half_up") -> np.ndarray:
+    """``num / den`` rounded to an integer (``den > 0``), as int64.
+
+    ``half_up`` rounds halves away from zero (2.5 -> 3, -2.5 -> -3), ``half_even``
+    to the even neighbour, ``down`` toward zero.
+    """
+    num = np.asarray(num)
+    q = num // den  # floor
+    r = num - q * den  # 0 <= r < den
+    twice = 2 * r
+    if mode == "down":
+        up = (num < 0) & (r != 0)
+    elif mode == "half_even":
+        up = (twice > den) | ((twice == den) & (q % 2 != 0))
+    else:
+        up = (twice > den) | ((twice == den) & (num >= 0))
+    return np.asarray(q + up.astype(np.int64), dtype=object).astype(np.int64)

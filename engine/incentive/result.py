@@ -1,0 +1,199 @@
+"""`Payouts`: the labelled result of a payout run, as DataFrames, JSON and files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attain.incentive.compile import CompiledPlan
+from attain.incentive.credit import Credit
+from attain.incentive.exact import ADJUSTMENTS, Evaluation, Windows
+from attain.incentive.inputs import Book
+from attain.output import write_csv, write_json, write_text
+
+__all__ = ["Payouts", "format_minor"]
+
+
+def format_minor(minor: np.ndarray | pd.Series, unit: int) -> pd.Series:
+    """Integer minor units → exact decimal text (``123456`` → ``"1234.56"``), vectorised."""
+    values = np.asarray(minor, dtype=np.int64)
+    sign = np.where(values < 0, "-", "")
+    q, r = np.divmod(np.abs(values), 10**unit)
+    text = pd.Series(sign).str.cat(pd.Series(q).astype(str))
+    if unit:
+        text = text.str.cat(pd.Series(r).astype(str).str.zfill(unit), sep=".")
+    return text
+
+
+@dataclass(frozen=True)
+class Payouts:
+    """Payout lines per participant × period × component, with what statements need.
+
+    ``lines`` has ``rep_id, period, component, earned_to_date, paid_before, amount_minor,
+    amount``: integers are exact minor units; ``amount`` is the same as a float for
+    convenience. ``totals`` has one row per participant × period.
+    """
+
+    compiled: CompiledPlan
+    lines: pd.DataFrame
+    totals: pd.DataFrame
+    summary: dict[str, Any]
+    currency: str = ""
+    _context: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def plan(self):
+        return self.compiled.plan
+
+    @classmethod
+    def build(
+        cls,
+        compiled: CompiledPlan,
+        book: Book,
+        windows: Windows,
+        ev: Evaluation,
+        credit: Credit,
+        currency: str = "",
+    ) -> Payouts:
+        labels = np.array(book.calendar.period_labels())
+        people = np.flatnonzero(windows.participant)
+        periods = np.flatnonzero(windows.active)
+        n_comp = len(compiled.components)
+        earned = ev.earned[:, people][:, :, periods]
+        payable = ev.payable[:, people][:, :, periods]
+        previous = _paid_before(compiled, ev)[:, people][:, :, periods]
+        keep = np.ones(payable.shape, dtype=bool)
+        keep[n_comp:] = (payable[n_comp:] != 0) | (earned[n_comp:] != 0)
+        li, ri, pi = np.nonzero(keep)
+        order = np.lexsort((li, pi, ri))  # rep, then period, then statement order
+        li, ri, pi = li[order], ri[order], pi[order]
+        rep_ids = book.rep_ids[people]
+        scale = compiled.scale
+        amount = payable[li, ri, pi]
+        lines = pd.DataFrame(
+            {
+                "rep_id": rep_ids[ri],
+                "period": pd.Categorical.from_codes(pi, labels[periods]),
+                "component": pd.Categorical.from_codes(li, list(ev.lines)),
+                "earned_to_date": earned[li, ri, pi],
+                "paid_before": previous[li, ri, pi],
+                "amount_minor": amount,
+                "amount": amount / scale,
+            }
+        )
+        totals = _totals(ev, people, periods, rep_ids, labels, scale)
+        summary = _summary(compiled, book, credit, totals, lines, currency)
+        context = {
+            "book": book,
+            "windows": windows,
+            "evaluation": ev,
+            "people": people,
+            "periods": periods,
+        }
+        return cls(compiled, lines, totals, summary, currency, context)
+
+    def payouts_table(self) -> pd.DataFrame:
+        """The contract table: ``rep_id, period, component, amount`` (amount as exact text)."""
+        out = self.lines[["rep_id", "period", "component"]].copy()
+        out["amount"] = format_minor(
+            self.lines["amount_minor"], self.compiled.minor_unit
+        ).to_numpy()
+        return out
+
+    def statement_lines(self) -> pd.DataFrame:
+        """One row per line with the rule, its inputs and its arithmetic, in words."""
+        from attain.incentive.statements import statement_lines
+
+        return statement_lines(self)
+
+    def statement(self, rep_id: str) -> str:
+        """One participant's readable statement (Markdown)."""
+        from attain.incentive.statements import statement_markdown
+
+        return statement_markdown(self, rep_id, self.statement_lines())
+
+    def to_json(self) -> dict[str, Any]:
+        """Summary, totals and lines as JSON-ready data (amounts as exact decimal text)."""
+        unit = self.compiled.minor_unit
+        totals = self.totals.assign(
+            payable=format_minor(self.totals["payable_minor"], unit).to_numpy()
+        )
+        return {
+            "summary": self.summary,
+            "totals": totals[["rep_id", "period", "payable", "draw_balance_minor"]].to_dict(
+                "records"
+            ),
+            "lines": self.lines[["rep_id", "period", "component"]]
+            .astype(str)
+            .assign(amount=format_minor(self.lines["amount_minor"], unit).to_numpy())
+            .to_dict("records"),
+        }
+
+    def write(self, out: str | Path, statements: bool = True) -> list[Path]:
+        """Write payouts.csv, summary.json and (by default) statements.csv and one
+        Markdown statement per participant under ``statements/``; returns the paths."""
+        out = Path(out)
+        digits = f"%.{self.compiled.minor_unit}f"
+        written = [write_csv(out / "payouts.csv", self.payouts_table(), float_format=digits)]
+        if statements:
+            from attain.incentive.statements import statement_markdown
+
+            table = self.statement_lines()
+            written.append(write_csv(out / "statements.csv", table))
+            for rep_id in self.totals["rep_id"].unique():
+                text = statement_markdown(self, rep_id, table)
+                written.append(write_text(out / "statements" / f"{rep_id}.md", text))
+        written.append(write_json(out / "summary.json", self.summary))
+        return written
+
+
+def _paid_before(compiled: CompiledPlan, ev: Evaluation) -> np.ndarray:
+    if compiled.plan.measure != "ytd":
+        return np.zeros_like(ev.earned)
+    before = np.zeros_like(ev.earned)
+    before[..., 1:] = ev.earned[..., :-1]
+    n = len(compiled.components) + 2  # components, rounding, total_cap are YTD windows
+    before[n:] = 0
+    return before
+
+
+def _totals(ev: Evaluation, people, periods, rep_ids, labels, scale) -> pd.DataFrame:
+    total = ev.total[people][:, periods]
+    balance = ev.draw_balance[people][:, periods]
+    ri, pi = np.indices(total.shape)
+    return pd.DataFrame(
+        {
+            "rep_id": rep_ids[ri.ravel()],
+            "period": labels[periods][pi.ravel()],
+            "payable_minor": total.ravel(),
+            "payable": total.ravel() / scale,
+            "draw_balance_minor": balance.ravel(),
+        }
+    )
+
+
+def _summary(compiled, book: Book, credit: Credit, totals, lines, currency) -> dict[str, Any]:
+    unit = compiled.minor_unit
+    by_component = lines.groupby("component", sort=False)["amount_minor"].sum()
+    total = int(totals["payable_minor"].sum())
+    return {
+        "plan": compiled.plan.name,
+        "currency": currency,
+        "fiscal_year": book.calendar.fiscal_year,
+        "period": compiled.plan.period,
+        "measure": compiled.plan.measure,
+        "n_participants": int(totals["rep_id"].nunique()),
+        "n_lines": len(lines),
+        "n_deal_rows_credited": len(credit.net),
+        "n_deal_rows_excluded": credit.n_excluded,
+        "total_payout": format_minor(np.array([total]), unit).iloc[0],
+        "by_component": {
+            k: format_minor(np.array([int(v)]), unit).iloc[0]
+            for k, v in by_component.items()
+            if k not in ADJUSTMENTS or v != 0
+        },
+    }

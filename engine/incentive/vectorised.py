@@ -1,0 +1,425 @@
+"""The vectorised evaluator: float64 numpy over reps × trials, for the simulator.
+
+Call :func:`~attain.incentive.compile.compile_plan` once, then :func:`evaluate` on
+as many trials as you like::
+
+    compiled = compile_plan(plan, products=("core", "cloud"))
+    pay = evaluate(compiled, sales, targets, ti=ti)   # float64[reps, trials]
+
+Shapes (money in currency units, float64):
+
+- ``sales``: credited (net) sales, ``[reps, trials]`` for the year as one window,
+  ``[reps, trials, periods]`` per pay period of the plan, or
+  ``[reps, trials, periods, products]`` (products in ``compiled.products`` order);
+- ``targets``: ``[reps]``, ``[reps, periods]`` or ``[reps, periods, products]``,
+  per period (not cumulative), matching ``sales`` without the trials axis;
+- ``ti``: ``[reps]`` yearly target incentive before the plan's ``share`` (needed only
+  when the plan's target incentive comes from an org column).
+
+The result is each rep's payout for the year (what the periods pay, after true-ups,
+caps and draws), or with ``detail=True`` a dict of line name → ``[reps, trials,
+periods]`` amounts per period. Work runs in chunks of trials (``chunk`` elements),
+so memory stays flat in the number of trials. The arithmetic is the exact
+evaluator's, in float and unrounded: on the same inputs the two agree within one
+minor unit per line (tested). Deal-level features have no deals here: ``deal`` and
+``cumulative`` tier scopes are evaluated on the period total, and SPIFFs pay
+nothing (listed by :func:`approximations`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPlan
+from attain.incentive.exact import ADJUSTMENTS
+
+__all__ = ["Population", "approximations", "evaluate", "population"]
+
+_M = 1e6  # millionths
+
+
+@dataclass(frozen=True)
+class Population:
+    """Per-rep data the evaluator needs beyond sales: TI, participants, teams, modifiers."""
+
+    ti: np.ndarray  # float64[R] yearly TI after the plan's share, currency units
+    participant: np.ndarray  # bool[R]
+    unit: dict  # team pool level → int[R] team codes
+    is_member: np.ndarray  # bool[R]: counts toward team credit (not a manager role)
+    roles: np.ndarray  # str[R]
+    factors: dict  # component name → float64[R] payout multiplier
+
+
+def population(
+    compiled: CompiledPlan, n_reps: int, people: pd.DataFrame | None = None, ti=None
+) -> Population:
+    """Rep-level data from an org table (optional): roles, teams, modifier columns, TI."""
+    from attain.incentive.exact import _factors
+    from attain.incentive.run import participants, target_incentive
+
+    plan = compiled.plan
+    if people is None:
+        people = pd.DataFrame({"rep_id": np.arange(n_reps).astype(str), "role": "rep"})
+    if ti is not None:
+        share = plan.target_incentive.share if plan.target_incentive else 1.0
+        ti_values = np.asarray(ti, dtype=float) * share
+    else:
+        ti_values = target_incentive(compiled, people) / compiled.scale
+    roles = people["role"].astype(str).to_numpy()
+    units = {}
+    for c in compiled.components:
+        if c.pool is not None:
+            units[c.pool["level"]] = pd.factorize(people[c.pool["level"]].astype(str))[0]
+    factors = {}
+    for c in compiled.components:
+        f = np.ones(len(people))
+        for m in _factors(compiled, c, people):
+            f = f * (m / _M)
+        factors[c.name] = f
+    return Population(
+        ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
+        participant=participants(compiled, people),
+        unit=units,
+        is_member=~np.isin(roles, plan.credit.manager_roles),
+        roles=roles,
+        factors=factors,
+    )
+
+
+def approximations(compiled: CompiledPlan) -> list[str]:
+    """What the vectorised evaluator cannot reproduce without deals."""
+    out = []
+    for c in compiled.components:
+        if c.type == "commission" and c.scope != "period":
+            out.append(f"{c.name}: scope `{c.scope}` evaluated on the period total")
+        if c.type == "spiff":
+            out.append(f"{c.name}: SPIFFs need deals; they pay nothing here")
+    return out
+
+
+def evaluate(
+    compiled: CompiledPlan,
+    sales: np.ndarray,
+    targets: np.ndarray,
+    ti: np.ndarray | float | None = None,
+    *,
+    people: pd.DataFrame | None = None,
+    pop: Population | None = None,
+    detail: bool = False,
+    chunk: int = 100_000,
+):
+    """Payouts per rep × trial (see the module docstring for shapes)."""
+    sales = np.asarray(sales, dtype=np.float64)
+    n_reps, n_trials = sales.shape[:2]
+    per_period = sales.ndim >= 3
+    sales4 = _as4(sales, len(compiled.products))
+    targets3 = _targets3(np.asarray(targets, dtype=np.float64), sales4)
+    if pop is None:
+        pop = population(compiled, n_reps, people, ti)
+    if detail:
+        return _run(compiled, sales4, targets3, pop, per_period, detail=True)
+    out = np.empty((n_reps, n_trials))
+    step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
+    for t0 in range(0, n_trials, step):  # chunks keep memory flat in the number of trials
+        part = sales4[:, t0 : t0 + step]
+        out[:, t0 : t0 + step] = _run(compiled, part, targets3, pop, per_period, detail=False)
+    return out
+
+
+def _as4(sales: np.ndarray, n_products: int) -> np.ndarray:
+    if sales.ndim == 2:
+        sales = sales[:, :, None]
+    if sales.ndim == 3:
+        # No products axis: one "all products" column that every component measures.
+        return sales[..., None]
+    if sales.shape[-1] != n_products:
+        raise ValueError(
+            f"sales have {sales.shape[-1]} products; the plan's company has {n_products}"
+        )
+    return sales
+
+
+def _targets3(targets: np.ndarray, sales4: np.ndarray) -> np.ndarray:
+    n_reps, _, n_periods, n_products = sales4.shape
+    if targets.ndim == 1:
+        targets = targets[:, None]
+    if targets.ndim == 2:
+        targets = targets[..., None]
+    if targets.shape[-1] != n_products:
+        raise ValueError("targets and sales must both have a products axis, or neither")
+    if targets.shape[1] != n_periods:
+        raise ValueError(f"targets have {targets.shape[1]} periods, sales have {n_periods}")
+    return targets
+
+
+def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
+    """Months and pay periods per window, for TI and pools."""
+    if not per_period:
+        return np.array([12.0]), np.array([float(12 // _months_per(compiled))])
+    k = 12 // n_periods
+    months = np.full(n_periods, float(k))
+    periods = np.ones(n_periods)
+    if compiled.plan.measure == "ytd":
+        return np.cumsum(months), np.cumsum(periods)
+    return months, periods
+
+
+def _months_per(compiled: CompiledPlan) -> int:
+    return {"month": 1, "quarter": 3, "year": 12}[compiled.plan.period]
+
+
+def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool):
+    plan = compiled.plan
+    ytd = plan.measure == "ytd" and per_period
+    net = np.cumsum(sales4, axis=2) if ytd else sales4
+    tgt = np.cumsum(targets3, axis=1) if ytd else targets3
+    months, periods = _windows(compiled, sales4.shape[2], per_period)
+    ti_w = pop.ti[:, None, None] * (months / 12)[None, None, :]
+    scale = compiled.scale
+    lines = []
+    for c in compiled.components:
+        S = _measure(net, c.mask)
+        T = _measure(tgt, c.mask)[:, None, :]
+        value = _component(c, S, T, ti_w, net, tgt, pop, periods, scale)
+        value = value * pop.factors[c.name][:, None, None]
+        if c.cap is not None:
+            value = np.minimum(value, _cap(c.cap, ti_w, scale))
+        lines.append(value)
+    earned = np.stack(lines)
+    sub = earned.sum(axis=0)
+    total_cap = np.zeros_like(sub)
+    if compiled.total_cap is not None:
+        total_cap = np.minimum(sub, _cap(compiled.total_cap, ti_w, scale)) - sub
+    earned = np.concatenate([earned, np.zeros_like(sub)[None], total_cap[None]])
+    return _true_up(compiled, earned, pop, ytd, detail)
+
+
+def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sum over the masked products; without a products axis every component sees all."""
+    if arr.shape[-1] == 1 and len(mask) != 1:
+        return arr[..., 0]
+    return arr[..., mask].sum(axis=-1)
+
+
+def _cap(cap: CompiledCap, ti_w: np.ndarray, scale: int):
+    if cap.amount is not None:
+        return cap.amount / scale
+    return ti_w * (cap.multiple / _M)
+
+
+def _attain_ok(S, T, level_micro):
+    return (T > 0) & (level_micro * T <= S * _M)
+
+
+def _component(c: CompiledComponent, S, T, ti_w, net, tgt, pop, periods, scale):
+    gate_ok = None
+    if c.gate is not None:
+        Sg = _measure(net, c.gate.mask)
+        Tg = _measure(tgt, c.gate.mask)[:, None, :]
+        gate_ok = _attain_ok(Sg, Tg, c.gate.min_attainment)
+    accel_fail = None if gate_ok is None or not c.gate.accelerator_only else ~gate_ok
+    if c.type == "commission":
+        value = _commission(c, S, T, accel_fail, scale)
+    elif c.type == "attainment_curve":
+        att = _attainment(S, T)
+        if accel_fail is not None:
+            att = np.where(accel_fail, np.minimum(att, 1.0), att)
+        value = _curve(c, att) * ti_w
+    elif c.type == "step_bonus":
+        value = _steps(c, _attainment(S, T), ti_w, scale)
+    elif c.type == "penalty":
+        amount = ti_w * (c.values[0] / _M) if c.in_ti[0] else c.values[0] / scale
+        value = np.where(_attainment(S, T) < c.below / _M, -amount, 0.0)
+    elif c.type == "team_pool":
+        value = _pool(c, S, T, pop, periods, scale)
+    else:  # spiff: no deals in a simulation
+        value = np.zeros_like(S)
+    if gate_ok is not None and not c.gate.accelerator_only:
+        value = np.where(gate_ok, value, 0.0)
+    if c.roles is not None:
+        value = np.where(np.isin(pop.roles, c.roles)[:, None, None], value, 0.0)
+    return value
+
+
+def _commission(c: CompiledComponent, S, T, accel_fail, scale):
+    A = S
+    if c.basis == "amount":
+        starts = [s / scale for s in c.starts]
+    else:
+        starts = [(s / _M) * T for s in c.starts]
+    X = A if accel_fail is None else np.where(accel_fail, np.minimum(A, T), A)
+    rates = c.values / _M
+    if c.method == "marginal":
+        shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
+        V, part = np.zeros(shape), np.empty(shape)
+        for i, r in enumerate(rates):  # in place: each slice is a few passes over the chunk
+            np.subtract(X, starts[i], out=part)
+            if i + 1 < len(rates):
+                np.minimum(part, starts[i + 1] - starts[i], out=part)
+            np.maximum(part, 0.0, out=part)
+            np.multiply(part, r, out=part)
+            V += part
+        np.minimum(X, 0.0, out=part)  # cancellations beyond bookings: at the first rate
+        V += rates[0] * part
+        if accel_fail is None and c.basis == "amount":
+            return V
+        return np.where(X != 0, A * V / np.where(X != 0, X, 1.0), 0.0)
+
+    def reached(b):
+        return b <= X if c.boundary == "upper" else b < X
+
+    if c.method == "interpolated":
+        return A * _interp_rate(X, starts, rates, reached)
+    rate = np.full(X.shape, rates[0])
+    for i in range(1, len(rates)):  # a handful of tiers
+        rate = np.where(reached(starts[i]), rates[i], rate)
+    return A * rate
+
+
+def _interp_rate(X, starts, rates, reached):
+    rate = np.full(X.shape, rates[-1])
+    for i in range(len(rates) - 2, -1, -1):  # the lowest band reached wins, top-down
+        width = starts[i + 1] - starts[i]
+        safe = np.where(width == 0, 1.0, width)
+        inside = (~reached(starts[i + 1])) & (reached(starts[i]) if i else True)
+        r = rates[i] + (np.maximum(X, starts[i]) - starts[i]) * (rates[i + 1] - rates[i]) / safe
+        rate = np.where(inside, r, rate)
+    return rate
+
+
+def _attainment(S, T):
+    """S / T; NaN where there is no target (every comparison with NaN is false)."""
+    out = np.full(np.broadcast_shapes(S.shape, T.shape), np.nan)
+    return np.divide(S, T, out=out, where=T > 0)
+
+
+def _curve(c: CompiledComponent, att):
+    """p0 + the sum of each segment's slope × the part of the segment reached (in place)."""
+    a, p = c.starts / _M, c.values / _M
+    weight = c.weight / _M
+    f = np.full(att.shape, p[0] * weight)
+    part = np.empty(att.shape)
+    for i in range(len(a) - 1):
+        slope = (p[i + 1] - p[i]) / (a[i + 1] - a[i]) * weight
+        if slope == 0:
+            continue
+        np.subtract(att, a[i], out=part)
+        np.clip(part, 0.0, a[i + 1] - a[i], out=part)
+        np.multiply(part, slope, out=part)
+        f += part
+    return np.where(att >= a[0], f, 0.0)
+
+
+def _steps(c: CompiledComponent, att, ti_w, scale):
+    value = np.zeros(np.broadcast_shapes(att.shape, ti_w.shape))
+    previous = 0.0
+    for a, v, in_ti in zip(c.starts, c.values, c.in_ti, strict=True):  # the highest step wins
+        amount = ti_w * (v / _M) if in_ti else v / scale
+        value += (att >= a / _M) * (amount - previous)
+        previous = amount
+    return value
+
+
+def _pool(c: CompiledComponent, S, T, pop: Population, periods, scale):
+    cfg = c.pool
+    unit = pop.unit[cfg["level"]]
+    n_units = int(unit.max()) + 1
+    member = pop.is_member
+    team_s = np.zeros((n_units, *S.shape[1:]))
+    team_t = np.zeros((n_units, 1, S.shape[2]))
+    np.add.at(team_s, unit[member], S[member])
+    np.add.at(team_t, unit[member], np.broadcast_to(T, (len(unit), 1, S.shape[2]))[member])
+    funded = _attain_ok(team_s, team_t, cfg["threshold"])
+    n_part = np.bincount(unit[pop.participant], minlength=n_units)[:, None, None]
+    if cfg["per_member"] is not None:
+        pool = n_part * (cfg["per_member"] / scale) * periods
+    elif cfg["fixed"] is not None:
+        pool = np.broadcast_to((cfg["fixed"] / scale) * periods, team_s.shape)
+    else:
+        pool = np.maximum(team_s, 0) * (cfg["share_of_sales"] / _M)
+    pool = np.where(funded, pool, 0.0)
+    eligible = pop.participant[:, None, None] & (cfg["min_attainment"] * T <= S * _M)
+    if cfg["min_attainment"] > 0:
+        eligible &= T > 0
+    weight = _pool_weight(cfg, S, unit, eligible, pop, n_units)
+    wsum = np.zeros_like(team_s)
+    np.add.at(wsum, unit, weight)
+    share = weight / np.where(wsum[unit] > 0, wsum[unit], 1.0)
+    return pool[unit] * share
+
+
+def _pool_weight(cfg, S, unit, eligible, pop: Population, n_units):
+    if cfg["split"] == "equal":
+        return eligible.astype(float)
+    if cfg["split"] == "pro_rata":
+        w = np.where(eligible, np.maximum(S, 0.0), 0.0)
+        tot = np.zeros((n_units, *S.shape[1:]))
+        np.add.at(tot, unit, w)
+        return np.where(tot[unit] > 0, w, eligible.astype(float))
+    names = sorted(cfg["shares"])
+    code = pd.Index(names).get_indexer(pop.roles)
+    elig = eligible & (code >= 0)[:, None, None]
+    pair = unit * len(names) + np.maximum(code, 0)
+    n_pairs = n_units * len(names)
+    count = np.zeros((n_pairs, *S.shape[1:]))
+    np.add.at(count, pair, elig.astype(float))
+    share = np.array([cfg["shares"][r] for r in names], float)[np.maximum(code, 0)]
+    present = np.zeros((n_pairs, *S.shape[1:]))
+    np.add.at(present, pair, elig.astype(float))
+    role_present = (present > 0).astype(float) * np.tile(
+        np.array([cfg["shares"][r] for r in names], float), n_units
+    )[:, None, None]
+    role_total = np.zeros((n_units, *S.shape[1:]))
+    np.add.at(role_total, np.arange(n_pairs) // len(names), role_present)
+    norm = np.where(role_total[unit] > 0, role_total[unit], 1.0)
+    return np.where(elig, share[:, None, None] / norm / np.maximum(count[pair], 1.0), 0.0)
+
+
+def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail: bool):
+    plan = compiled.plan
+    if earned.shape[-1] == 1 and compiled.draw_amount is None and not detail:
+        # One window (the year as a whole): nothing to true up; skip the period machinery.
+        total = earned.sum(axis=0)[..., 0]
+        if plan.negative_balance == "carry_forward":
+            np.maximum(total, 0.0, out=total)
+        return np.where(pop.participant[:, None], total, 0.0)
+    if ytd:
+        lines = np.diff(earned, axis=-1, prepend=0.0)
+        cumulative = earned.sum(axis=0)
+    else:
+        lines = earned
+        cumulative = np.cumsum(earned.sum(axis=0), axis=-1)
+    if plan.negative_balance == "carry_forward":
+        paid = np.maximum.accumulate(np.maximum(cumulative, 0.0), axis=-1)
+    else:
+        paid = cumulative
+    total = np.diff(paid, axis=-1, prepend=0.0)
+    carried = total - lines.sum(axis=0)
+    draw, recovery = _draws(compiled, total)
+    total = total + draw + recovery
+    keep = pop.participant[:, None, None]
+    if not detail:
+        return np.where(keep[..., 0], total.sum(axis=-1), 0.0)
+    names = (*compiled.names, *ADJUSTMENTS)
+    all_lines = [*lines[:-2], lines[-2], lines[-1], carried, draw, recovery]
+    return {n: np.where(keep, v, 0.0) for n, v in zip(names, all_lines, strict=True)}
+
+
+def _draws(compiled: CompiledPlan, total):
+    draw = np.zeros_like(total)
+    recovery = np.zeros_like(total)
+    if compiled.draw_amount is None:
+        return draw, recovery
+    amount = compiled.draw_amount / compiled.scale
+    owed = np.zeros(total.shape[:-1])
+    for p in range(total.shape[-1]):  # a dozen periods, each over every rep and trial
+        top_up = np.maximum(amount - total[..., p], 0.0)
+        draw[..., p] = top_up
+        if compiled.draw_recoverable:
+            back = np.minimum(owed, np.maximum(total[..., p] - amount, 0.0))
+            recovery[..., p] = -back
+            owed = owed + top_up - back
+    return draw, recovery

@@ -1,0 +1,570 @@
+"""The `plan` kind: an incentive compensation plan, declared.
+
+A plan says who takes part, how deals are credited, how periods are measured
+(per period, or year-to-date with true-ups) and which components pay. Every
+semantic check (tiers that overlap or leave gaps, a cap below what the
+threshold pays, shares that do not add up to 100%, an unknown product) is a
+validator here, so a bad plan fails at load with a located error.
+
+Products are checked against the list in :data:`KNOWN_PRODUCTS` when one is
+set (``attain.incentive.load_plan`` sets it from the company the plan names or
+is loaded with); a plan validated on its own checks product names only for
+spelling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from attain.schema.base import (
+    SCHEMA_VERSION,
+    Fraction,
+    Identifier,
+    RuleModel,
+    _percent_text,
+    register_kind,
+)
+
+__all__ = [
+    "KNOWN_PRODUCTS",
+    "AttainmentCurve",
+    "Cap",
+    "Commission",
+    "Component",
+    "CreditRules",
+    "CurvePoint",
+    "Draw",
+    "Gate",
+    "Modifier",
+    "Participants",
+    "Penalty",
+    "Plan",
+    "Rounding",
+    "Spiff",
+    "Step",
+    "StepBonus",
+    "TargetIncentive",
+    "TeamPool",
+    "Tier",
+    "known_products",
+]
+
+#: The products a plan may name while it is validated; ``None`` skips the check.
+KNOWN_PRODUCTS: ContextVar[tuple[str, ...] | None] = ContextVar("KNOWN_PRODUCTS", default=None)
+
+#: A rate or multiple that may exceed 100% (an accelerator of 2.5x): "150%" or 1.5.
+Multiple = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1000)]
+#: A non-negative amount of money in the plan's currency.
+Money = Annotated[float, Field(ge=0)]
+#: Attainment as a fraction of target: 1.0 is 100%.
+Attainment = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1000)]
+
+
+@contextmanager
+def known_products(products: tuple[str, ...] | list[str] | None):
+    """Validate plans inside this block against ``products``."""
+    token = KNOWN_PRODUCTS.set(tuple(products) if products is not None else None)
+    try:
+        yield
+    finally:
+        KNOWN_PRODUCTS.reset(token)
+
+
+def _check_products(products: list[str] | None) -> list[str] | None:
+    if products is None:
+        return None
+    if not products:
+        raise ValueError("list at least one product, or leave the key out for all products")
+    if len(set(products)) != len(products):
+        raise ValueError("a product is listed twice")
+    known = KNOWN_PRODUCTS.get()
+    if known is not None:
+        unknown = [p for p in products if p not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown product `{unknown[0]}`; the company's products are: {', '.join(known)}"
+            )
+    return products
+
+
+Products = Annotated[list[str] | None, Field(default=None)]
+
+
+class _Measured(RuleModel):
+    """Fields every component shares: its name and the products it measures."""
+
+    name: Identifier
+    """The component's name, as it appears in payouts.csv and statements (snake_case)."""
+    label: str | None = None
+    """A readable title for statements; defaults to the name."""
+    products: Products
+    """The products whose credit and targets this component measures; all products if absent."""
+    roles: list[str] | None = None
+    """The participants' roles this component pays (e.g. an override only for `manager`);
+    every participant if absent."""
+
+    @field_validator("products")
+    @classmethod
+    def _products_known(cls, value: list[str] | None) -> list[str] | None:
+        return _check_products(value)
+
+
+class Cap(RuleModel):
+    """A ceiling on an amount: a fixed sum, or a multiple of the target incentive."""
+
+    amount: Money | None = None
+    """The most the amount may reach, in the plan's currency, per measurement window
+    (per period, or year-to-date when the plan measures year-to-date)."""
+    multiple_of_ti: Multiple | None = None
+    """The most the amount may reach as a multiple of the target incentive of the
+    measurement window (2.0 caps at twice the target incentive)."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Cap:
+        if (self.amount is None) == (self.multiple_of_ti is None):
+            raise ValueError("give exactly one of `amount` or `multiple_of_ti`")
+        return self
+
+
+class Gate(RuleModel):
+    """A condition on another measure: e.g. analytics at >= 80% of its target."""
+
+    products: Products
+    """The products whose attainment is tested; all products if absent."""
+    min_attainment: Attainment
+    """The attainment (credit / target over the measurement window) that must be reached."""
+    applies_to: Literal["component", "accelerator"] = "component"
+    """`component`: nothing pays unless the gate holds. `accelerator`: the component pays
+    at most what it would pay at 100% attainment unless the gate holds."""
+
+    @field_validator("products")
+    @classmethod
+    def _products_known(cls, value: list[str] | None) -> list[str] | None:
+        return _check_products(value)
+
+
+class Tier(RuleModel):
+    """One band of a tier table: from `start` up to `end`, paid at `rate`."""
+
+    start: float = Field(ge=0)
+    """Where the band starts: an amount (basis `amount`) or an attainment (basis `attainment`)."""
+    end: float | None = None
+    """Where the band ends; the last tier has no end."""
+    rate: Multiple
+    """The commission rate as a fraction of the amount paid on: 0.08 (or "8%")."""
+
+
+def _num(value: float) -> str:
+    return format(value, ",.12g")
+
+
+def _check_tiers(tiers: list[Tier]) -> list[Tier]:
+    if tiers[0].start != 0:
+        raise ValueError(f"the first tier must start at 0 (it starts at {_num(tiers[0].start)})")
+    for i, (tier, nxt) in enumerate(zip(tiers, tiers[1:], strict=False)):
+        if tier.end is None:
+            raise ValueError(f"tier {i + 1} has no `end` but is not the last tier")
+        if tier.end <= tier.start:
+            raise ValueError(f"tier {i + 1} ends at {_num(tier.end)}, not after its start")
+        if nxt.start < tier.end:
+            raise ValueError(
+                f"tiers {i + 1} and {i + 2} overlap: tier {i + 2} starts at {_num(nxt.start)} "
+                f"but tier {i + 1} ends at {_num(tier.end)}"
+            )
+        if nxt.start > tier.end:
+            raise ValueError(
+                f"tiers {i + 1} and {i + 2} leave a gap: tier {i + 2} starts at {_num(nxt.start)} "
+                f"but tier {i + 1} ends at {_num(tier.end)}"
+            )
+    if tiers[-1].end is not None:
+        raise ValueError("the last tier must be open-ended (no `end`) so every amount has a rate")
+    return tiers
+
+
+class Commission(_Measured):
+    """Tiered commission on credited sales."""
+
+    type: Literal["commission"] = "commission"
+    """Always `commission`."""
+    method: Literal["marginal", "retroactive", "interpolated"] = "marginal"
+    """`marginal`: each slice at its own tier's rate (8% to 1M, 10% on the part above).
+    `retroactive`: the whole amount at the rate of the tier reached. `interpolated`: the
+    rate moves linearly from one tier's rate to the next across the band."""
+    basis: Literal["amount", "attainment"] = "amount"
+    """Whether tier starts and ends are amounts of money or attainments (1.0 = 100% of target)."""
+    scope: Literal["period", "deal", "cumulative"] = "period"
+    """What the tiers apply to: `period` (the window's total, default), `deal` (each deal
+    alone), or `cumulative` (each deal lands on top of the year-to-date position, so earlier
+    deals keep the rate they earned)."""
+    boundary: Literal["upper", "lower"] = "upper"
+    """Where a value exactly at a tier edge falls: `upper` (default: 1,000,000 with a tier
+    edge at 1,000,000 earns the upper tier's rate) or `lower`."""
+    select_on: Literal["net", "gross"] = "net"
+    """The measure that selects the tier: `net` (bookings minus cancellations) or `gross`."""
+    paid_on: Literal["net", "gross"] = "net"
+    """The measure the rate is paid on."""
+    tiers: list[Tier] = Field(min_length=1)
+    """The tier table, starting at 0, contiguous, the last one open-ended."""
+    gate: Gate | None = None
+    """A condition the component (or its accelerator) needs."""
+    cap: Cap | None = None
+    """A ceiling on what the component pays per measurement window."""
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_contiguous(cls, tiers: list[Tier]) -> list[Tier]:
+        return _check_tiers(tiers)
+
+    @model_validator(mode="after")
+    def _scope_fits(self) -> Commission:
+        if self.scope != "period" and self.basis == "attainment":
+            raise ValueError("tiers on attainment need scope `period` (a deal has no target)")
+        if self.scope != "period" and self.gate and self.gate.applies_to == "accelerator":
+            raise ValueError("a gate on the accelerator needs scope `period`")
+        return self
+
+
+class CurvePoint(RuleModel):
+    """One point of an attainment curve."""
+
+    attainment: Attainment
+    """Attainment (1.0 = 100% of target)."""
+    payout: Multiple
+    """What is paid at that attainment, as a multiple of the component's target incentive."""
+
+
+class AttainmentCurve(_Measured):
+    """A bonus that follows a piecewise-linear curve through declared points."""
+
+    type: Literal["attainment_curve"] = "attainment_curve"
+    """Always `attainment_curve`."""
+    weight: Fraction = 1.0
+    """The share of the target incentive this component carries (0.6 = 60%)."""
+    points: list[CurvePoint] = Field(min_length=2)
+    """The curve: attainments strictly increasing, payouts never decreasing. Below the first
+    point nothing pays (the threshold); above the last point the payout stays flat. Steeper
+    segments above 1.0 are accelerators, flatter ones decelerators."""
+    gate: Gate | None = None
+    """A condition the component (or its accelerator above 100%) needs."""
+    cap: Cap | None = None
+    """A ceiling on what the component pays per measurement window."""
+
+    @field_validator("points")
+    @classmethod
+    def _points_rise(cls, points: list[CurvePoint]) -> list[CurvePoint]:
+        for i, (a, b) in enumerate(zip(points, points[1:], strict=False)):
+            if b.attainment <= a.attainment:
+                raise ValueError(
+                    f"point {i + 2} has attainment {b.attainment:g}, not above point {i + 1}'s "
+                    f"{a.attainment:g}"
+                )
+            if b.payout < a.payout:
+                raise ValueError(
+                    f"point {i + 2} pays {b.payout:g}, less than point {i + 1}'s {a.payout:g}"
+                )
+        return points
+
+    @model_validator(mode="after")
+    def _cap_above_threshold(self) -> AttainmentCurve:
+        if self.cap is not None and self.cap.multiple_of_ti is not None:
+            at_threshold = self.points[0].payout * self.weight
+            if self.cap.multiple_of_ti < at_threshold:
+                raise ValueError(
+                    f"the cap ({self.cap.multiple_of_ti:g}x target incentive) is below what the "
+                    f"threshold pays ({at_threshold:g}x)"
+                )
+        return self
+
+
+class Step(RuleModel):
+    """One step of a step bonus."""
+
+    attainment: Attainment
+    """The attainment that earns this step."""
+    amount: Money | None = None
+    """The bonus in the plan's currency."""
+    share_of_ti: Multiple | None = None
+    """The bonus as a share of the window's target incentive."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Step:
+        if (self.amount is None) == (self.share_of_ti is None):
+            raise ValueError("give exactly one of `amount` or `share_of_ti`")
+        return self
+
+
+class StepBonus(_Measured):
+    """Kickers: a fixed bonus at attainment levels; the highest step reached pays."""
+
+    type: Literal["step_bonus"] = "step_bonus"
+    """Always `step_bonus`."""
+    steps: list[Step] = Field(min_length=1)
+    """The steps, attainment strictly increasing."""
+    gate: Gate | None = None
+    """A condition the bonus needs."""
+
+    @field_validator("steps")
+    @classmethod
+    def _rise(cls, steps: list[Step]) -> list[Step]:
+        for i, (a, b) in enumerate(zip(steps, steps[1:], strict=False)):
+            if b.attainment <= a.attainment:
+                raise ValueError(f"step {i + 2}'s attainment is not above step {i + 1}'s")
+        return steps
+
+
+class Penalty(_Measured):
+    """A reduction when attainment falls below a level."""
+
+    type: Literal["penalty"] = "penalty"
+    """Always `penalty`."""
+    below: Attainment
+    """The attainment under which the penalty applies."""
+    amount: Money | None = None
+    """The reduction in the plan's currency."""
+    share_of_ti: Multiple | None = None
+    """The reduction as a share of the window's target incentive."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Penalty:
+        if (self.amount is None) == (self.share_of_ti is None):
+            raise ValueError("give exactly one of `amount` or `share_of_ti`")
+        return self
+
+
+class Spiff(_Measured):
+    """A one-off contest: a fixed amount per unit of a product sold in a date window."""
+
+    type: Literal["spiff"] = "spiff"
+    """Always `spiff`."""
+    start: dt.date
+    """First day deals count (`YYYY-MM-DD`)."""
+    end: dt.date
+    """Last day deals count."""
+    per_unit: Money
+    """Paid per unit (`quantity` of the deal × the rep's split); a cancellation takes it back."""
+
+    @model_validator(mode="after")
+    def _window(self) -> Spiff:
+        if self.end < self.start:
+            raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class TeamPool(_Measured):
+    """A pool paid to a team's members when the team reaches its target."""
+
+    type: Literal["team_pool"] = "team_pool"
+    """Always `team_pool`."""
+    level: Identifier = "team"
+    """The org level that forms the team (a hierarchy column, e.g. `team` or `region`)."""
+    team_threshold: Attainment = 1.0
+    """The team's attainment (team credit / team target) the pool needs."""
+    per_member: Money | None = None
+    """Funding: this amount per team member (per period of the plan)."""
+    share_of_sales: Fraction | None = None
+    """Funding: this share of the team's credited sales in the window."""
+    fixed: Money | None = None
+    """Funding: a fixed pot per team (per period of the plan)."""
+    split: Literal["equal", "pro_rata", "shares"] = "equal"
+    """How the pool is shared among eligible members: equally, in proportion to each one's
+    credit, or by `shares` per role (then equally within the role)."""
+    shares: dict[str, Fraction] | None = None
+    """With `split: shares`: each role's share of the pool; must add up to 1."""
+    min_attainment: Attainment = 0.0
+    """The individual gate: a member shares in the pool only at this attainment or above;
+    the others' part is shared among the eligible members."""
+
+    @model_validator(mode="after")
+    def _funding(self) -> TeamPool:
+        funded = [
+            f for f in ("per_member", "share_of_sales", "fixed") if getattr(self, f) is not None
+        ]
+        if len(funded) != 1:
+            raise ValueError("give exactly one funding: `per_member`, `share_of_sales` or `fixed`")
+        if self.split == "shares":
+            if not self.shares:
+                raise ValueError("`split: shares` needs `shares`, e.g. {manager: 0.2, rep: 0.8}")
+            total = sum(self.shares.values())
+            if abs(total - 1) > 1e-9:
+                raise ValueError(f"the shares must add up to 100% (they add up to {total:.4g})")
+        elif self.shares is not None:
+            raise ValueError("`shares` is only used with `split: shares`")
+        return self
+
+
+Component = Annotated[
+    Commission | AttainmentCurve | StepBonus | Penalty | Spiff | TeamPool,
+    Field(discriminator="type"),
+]
+
+
+class Participants(RuleModel):
+    """Who the plan pays: people of these roles, whose org columns match `where`."""
+
+    roles: list[str] | None = None
+    """Roles of the org table (`rep`, `senior_rep`, `manager`); everyone if absent."""
+    where: dict[str, list[str]] = Field(default_factory=dict)
+    """Further filters on org columns: `{region: [East, South]}`."""
+
+
+class TargetIncentive(RuleModel):
+    """The yearly incentive paid at 100% attainment."""
+
+    amount: Money | None = None
+    """The same fixed amount for everyone."""
+    column: Identifier | None = None
+    """An org column holding each person's amount (the sample's `target_incentive`)."""
+    share: Multiple = 1.0
+    """Multiplies the amount: 0.5 gives this plan half of the on-target incentive."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TargetIncentive:
+        if (self.amount is None) == (self.column is None):
+            raise ValueError("give exactly one of `amount` or `column`")
+        return self
+
+
+class CreditRules(RuleModel):
+    """Which deals count and how much each person is credited."""
+
+    products: Products
+    """The products that earn credit at all; all products if absent."""
+    new_customer_multiplier: Multiple = 1.0
+    """Credit multiplier for deals that win a new customer (1.2 credits 120%)."""
+    new_customers_only: bool = False
+    """Credit only deals that win a new customer."""
+    roll_up: Identifier | None = None
+    """An org level (e.g. `team`): people of `manager_roles` are credited with the whole
+    unit's credit and target (a manager's measure is the team's)."""
+    manager_roles: list[str] = Field(default_factory=lambda: ["manager"])
+    """The roles rolled up to with `roll_up`."""
+
+    @field_validator("products")
+    @classmethod
+    def _products_known(cls, value: list[str] | None) -> list[str] | None:
+        return _check_products(value)
+
+
+class Modifier(RuleModel):
+    """A multiplier on payouts, from an org column (a collaboration score, a flag)."""
+
+    name: Identifier
+    """The modifier's name, shown in statements."""
+    column: Identifier
+    """The org column it reads."""
+    factor: Multiple | None = None
+    """With a factor, payouts are multiplied by it where the column is true (1/yes/true);
+    without one, they are multiplied by the column's number."""
+    components: list[Identifier] | None = None
+    """The components it applies to; all if absent."""
+
+
+class Draw(RuleModel):
+    """A guaranteed minimum per period, recoverable or not."""
+
+    amount: Money
+    """The draw per period of the plan."""
+    recoverable: bool = True
+    """`true`: a top-up is an advance, taken back from later earnings above the draw.
+    `false`: a guaranteed minimum that is never taken back."""
+
+
+class Rounding(RuleModel):
+    """How money is rounded to the currency's minor unit."""
+
+    minor_unit: int | None = Field(default=None, ge=0, le=4)
+    """Digits after the decimal point; the company's, or 2, if absent."""
+    mode: Literal["half_up", "half_even", "down"] = "half_up"
+    """`half_up` (default: 0.5 cent rounds away from zero), `half_even` (banker's), or
+    `down` (toward zero)."""
+    apply: Literal["per_line", "per_total"] = "per_line"
+    """`per_line` rounds each component's amount; `per_total` rounds the period's total once
+    and shows the difference of the rounded lines as a `rounding` line."""
+
+
+@register_kind
+class Plan(RuleModel):
+    """An incentive compensation plan (`kind: plan`)."""
+
+    kind: Literal["plan"] = "plan"
+    """Always `plan`."""
+    schema_version: Literal[1] = SCHEMA_VERSION
+    """Version of the rule language this file is written in."""
+    name: Identifier
+    """The plan's name (snake_case)."""
+    description: str = ""
+    """What the plan is for, shown on statements."""
+    company: str | None = None
+    """The company data folder, relative to this file; its products check the plan's product
+    names at load, and its org table gives roles, teams and target incentives."""
+    fiscal_year: int | None = Field(default=None, ge=1900, le=2200)
+    """The plan year; the company's fiscal year if absent."""
+    period: Literal["month", "quarter", "year"] = "month"
+    """How often the plan pays."""
+    measure: Literal["period", "ytd"] = "ytd"
+    """`ytd` (default): each period computes what the year-to-date results have earned and
+    pays that minus what was paid before (a true-up). `period`: each period stands alone."""
+    negative_balance: Literal["carry_forward", "claw_back"] = "carry_forward"
+    """When the year-to-date calculation earns less than was already paid: `carry_forward`
+    (default: pay nothing now and recover the excess from later earnings) or `claw_back`
+    (a negative payout now)."""
+    effective_from: dt.date | None = None
+    """First day the plan applies (a mid-year plan change); deals before it do not count."""
+    effective_to: dt.date | None = None
+    """Last day the plan applies."""
+    participants: Participants = Field(default_factory=Participants)
+    """Who the plan pays."""
+    target_incentive: TargetIncentive | None = None
+    """The yearly incentive at 100% attainment; needed by curves, shares of TI and caps in TI."""
+    credit: CreditRules = Field(default_factory=CreditRules)
+    """Which deals count, and how."""
+    components: list[Component] = Field(min_length=1)
+    """What pays, in statement order."""
+    modifiers: list[Modifier] = Field(default_factory=list)
+    """Multipliers on component payouts."""
+    total_cap: Cap | None = None
+    """A ceiling on the sum of all components per measurement window."""
+    draw: Draw | None = None
+    """A guaranteed minimum per period."""
+    rounding: Rounding = Field(default_factory=Rounding)
+    """Minor unit, rounding mode, and where rounding applies."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        names = [c.name for c in self.components]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"component name `{dup[0]}` is used twice")
+        for m in self.modifiers:
+            unknown = [c for c in m.components or [] if c not in names]
+            if unknown:
+                raise ValueError(f"modifier `{m.name}` names unknown component `{unknown[0]}`")
+        if self.target_incentive is None and self._needs_ti():
+            raise ValueError(
+                "`target_incentive` is needed: a component, cap or step is in target incentive"
+            )
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("`effective_to` is before `effective_from`")
+        return self
+
+    def _needs_ti(self) -> bool:
+        caps = [getattr(c, "cap", None) for c in self.components] + [self.total_cap]
+        if any(c is not None and c.multiple_of_ti is not None for c in caps):
+            return True
+        for c in self.components:
+            if isinstance(c, AttainmentCurve):
+                return True
+            if isinstance(c, StepBonus) and any(s.share_of_ti is not None for s in c.steps):
+                return True
+            if isinstance(c, Penalty) and c.share_of_ti is not None:
+                return True
+        return False
+
+    def referenced_paths(self, base: Path) -> list[Path]:
+        return [base / self.company] if self.company else []

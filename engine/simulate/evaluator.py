@@ -1,0 +1,181 @@
+"""The one small interface the simulator evaluates plans through.
+
+A :class:`PayoutModel` maps simulated sales to each rep's yearly payout per component.
+The simulator never computes a payout itself: a model wraps the incentive engine's
+vectorised evaluator for one compiled plan and its targets (:func:`plan_model`), or
+any function with the same contract (tests use a plain linear commission).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["FunctionModel", "PayoutModel", "PlanModel", "plan_model"]
+
+
+@runtime_checkable
+class PayoutModel(Protocol):
+    """A plan ready to pay simulated years.
+
+    ``n_months`` is the resolution of sales it reads: 12 (monthly), 4 (quarterly) or 1
+    (the year). ``participant`` marks the reps the plan pays.
+    """
+
+    name: str
+    components: tuple[str, ...]
+    n_months: int
+    participant: np.ndarray  # bool[R]
+
+    def __call__(self, sales: np.ndarray) -> np.ndarray:
+        """float64 sales[t, R, n_months, K] (currency) → float64 payouts[t, R, C] for the year."""
+        ...
+
+    def total(self, sales: np.ndarray) -> np.ndarray:
+        """The same sales → float64 payouts[t, R] for the year, all components (the fast path)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FunctionModel:
+    """A :class:`PayoutModel` from a plain function ``sales[t,R,M,K] -> payouts[t,R,C]``."""
+
+    name: str
+    components: tuple[str, ...]
+    function: Callable[[np.ndarray], np.ndarray]
+    participant: np.ndarray
+    n_months: int = 12
+
+    def __call__(self, sales: np.ndarray) -> np.ndarray:
+        return self.function(sales)
+
+    def total(self, sales: np.ndarray) -> np.ndarray:
+        return self.function(sales).sum(axis=2)
+
+
+@dataclass(frozen=True)
+class RollUp:
+    """``credit.roll_up``: managers are credited with their unit's sales, as the exact
+    engine does with deals (its ``credit`` stage), since the evaluator reads credit."""
+
+    managers: np.ndarray  # int[n]: manager rows
+    manager_unit: np.ndarray  # int[n]: their unit
+    members: np.ndarray  # int[m]: member rows sorted by unit
+    starts: np.ndarray  # int[u]: first position of each unit in ``members``
+    has_members: np.ndarray  # bool[u]
+
+    @classmethod
+    def build(cls, people, level: str, manager_roles: list[str]) -> RollUp:
+        import pandas as pd
+
+        unit = pd.factorize(people[level].astype(str))[0]
+        is_manager = people["role"].isin(manager_roles).to_numpy()
+        members = np.flatnonzero(~is_manager)
+        members = members[np.argsort(unit[members], kind="stable")]
+        n_units = int(unit.max()) + 1
+        starts = np.searchsorted(unit[members], np.arange(n_units))
+        counts = np.bincount(unit[members], minlength=n_units)
+        managers = np.flatnonzero(is_manager)
+        return cls(managers, unit[managers], members, starts, counts > 0)
+
+    def unit_sums(self, values: np.ndarray, axis: int) -> np.ndarray:
+        """Sum of the members of each unit along ``axis`` (units without members: 0)."""
+        moved = np.moveaxis(values, axis, 0)[self.members]
+        sums = np.zeros((len(self.starts), *moved.shape[1:]))
+        if len(self.members):
+            # Only units with members: their starts strictly increase, as reduceat needs.
+            sums[self.has_members] = np.add.reduceat(moved, self.starts[self.has_members], axis=0)
+        return np.moveaxis(sums, 0, axis)
+
+    def credit(self, sales: np.ndarray) -> np.ndarray:
+        out = sales.copy()
+        out[:, self.managers] += self.unit_sums(sales, 1)[:, self.manager_unit]
+        return out
+
+    def targets(self, targets: np.ndarray) -> np.ndarray:
+        out = targets.copy()
+        empty = self.managers[
+            targets[self.managers].reshape(len(self.managers), -1).sum(axis=1) == 0
+        ]
+        unit_of = dict(zip(self.managers, self.manager_unit, strict=True))
+        sums = self.unit_sums(targets, 0)
+        out[empty] = sums[[unit_of[m] for m in empty]]
+        return out
+
+
+@dataclass(frozen=True)
+class PlanModel:
+    """A compiled plan evaluated by the incentive engine's vectorised evaluator.
+
+    Components are the plan's own, then the adjustment lines (rounding, total cap,
+    carried forward, draw, draw recovery), so they add up to the total payout.
+    """
+
+    name: str
+    components: tuple[str, ...]
+    n_months: int
+    participant: np.ndarray
+    compiled: object  # attain.incentive.CompiledPlan
+    targets: np.ndarray  # float64[R, n_months, K], per period (after roll-up)
+    evaluator_population: object  # attain.incentive.vectorised.Population
+    roll_up: RollUp | None = None
+    credited: np.ndarray | None = None  # bool[K]: ``credit.products``; None when all count
+
+    def _evaluate(self, sales: np.ndarray, detail: bool):
+        from attain.incentive.vectorised import evaluate
+
+        # The credit stage (which products count, managers' roll-up) is the exact engine's
+        # `credit` step on deals; the evaluator reads credit, so it is applied here.
+        if self.credited is not None:
+            sales = sales * self.credited
+        if self.roll_up is not None:
+            sales = self.roll_up.credit(sales)
+        return evaluate(
+            self.compiled,
+            sales.transpose(1, 0, 2, 3),  # the evaluator is reps-first; a view, no copy
+            self.targets,
+            pop=self.evaluator_population,
+            detail=detail,
+            chunk=sales.size,  # the runner already sized the chunk
+        )
+
+    def __call__(self, sales: np.ndarray) -> np.ndarray:
+        lines = self._evaluate(sales, detail=True)
+        per_line = [lines[name].sum(axis=2).T for name in self.components]  # [t, R] each
+        return np.stack(per_line, axis=2)
+
+    def total(self, sales: np.ndarray) -> np.ndarray:
+        return self._evaluate(sales, detail=False).T
+
+
+def plan_model(plan, people, targets: np.ndarray, products: tuple[str, ...], minor_unit: int):
+    """A :class:`PlanModel` for ``plan`` (a loaded ``Plan``) over ``people`` (org rows, in the
+    order of ``targets`` float64[R, 12, K] currency)."""
+    from attain.incentive.compile import compile_plan
+    from attain.incentive.exact import ADJUSTMENTS
+    from attain.incentive.vectorised import population
+
+    compiled = compile_plan(plan, products, minor_unit)
+    n_periods = {"month": 12, "quarter": 4, "year": 1}[plan.period]
+    r, _, k = targets.shape
+    per_period = targets.reshape(r, n_periods, 12 // n_periods, k).sum(axis=2)
+    people = people.reset_index(drop=True)
+    pop = population(compiled, r, people)
+    roll_up = None
+    if plan.credit.roll_up is not None:
+        roll_up = RollUp.build(people, plan.credit.roll_up, plan.credit.manager_roles)
+        per_period = roll_up.targets(per_period)
+    return PlanModel(
+        name=plan.name,
+        components=(*compiled.names, *ADJUSTMENTS),
+        n_months=n_periods,
+        participant=np.asarray(pop.participant, dtype=bool),
+        compiled=compiled,
+        targets=per_period,
+        evaluator_population=pop,
+        roll_up=roll_up,
+        credited=None if compiled.credit_mask.all() else compiled.credit_mask.astype(np.float64),
+    )

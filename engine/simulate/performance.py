@@ -1,0 +1,157 @@
+"""The performance model: each rep's attainment per trial, then sales by month and product.
+
+A rep's attainment in a trial is ``X × record^w × (1 + S)`` (never below 0):
+
+- ``X`` the rep's own draw: normal, lognormal or beta with the model's mean and sd, or
+  ``mean ×`` the average of twelve months resampled from the rep's own history;
+- ``record^w`` the per-rep bias: how the rep ran against target before, relative to the
+  typical rep, weighted by ``bias_from_history``;
+- ``S`` the sum of the company, region and team shocks of the trial, shared by everyone
+  in the unit (so a downturn hits a region together).
+
+Sales are then ``attainment × profile`` where the profile spreads the rep's annual target
+over months (seasonality) and products (mix), optionally with noise that moves sales
+between months or products without changing the year's total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from attain.schema.scenario import PerformanceModel
+from attain.simulate.population import Population
+
+__all__ = ["Draws", "base_profile", "coarsen", "draw_block", "sales_from"]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One block's draws: attainment[t, R], and the optional noise factors."""
+
+    attainment: np.ndarray  # float64[t, R]
+    month_noise: np.ndarray | None = None  # float64[t, R, 12], mean 1
+    mix_noise: np.ndarray | None = None  # float64[t, R, K], mean 1
+
+
+def draw_block(
+    model: PerformanceModel, pop: Population, rng: np.random.Generator, n_trials: int
+) -> Draws:
+    """Draw ``n_trials`` trials for every rep, always in the same order from ``rng``."""
+    n = pop.n_reps
+    shock = _shocks(model, pop, rng, n_trials)
+    own = _own(model, pop, rng, n_trials)
+    bias = pop.record**model.bias_from_history
+    attainment = own * bias[None, :]
+    if shock is not None:
+        attainment *= np.maximum(1.0 + shock, 0.0)
+    np.maximum(attainment, 0.0, out=attainment)
+    months = _noise(rng, model.month_sd, (n_trials, n, 12))
+    mix = _noise(rng, model.mix_sd, (n_trials, n, len(pop.products)))
+    return Draws(attainment, months, mix)
+
+
+def _shocks(model: PerformanceModel, pop: Population, rng, n_trials: int) -> np.ndarray | None:
+    s = model.shocks
+    total = None
+    levels = (
+        (s.company, None, 1),
+        (s.region, pop.region, pop.n_regions),
+        (s.team, pop.team, pop.n_teams),
+    )
+    for sd, codes, n_units in levels:
+        if sd <= 0 or n_units == 0:
+            continue
+        z = rng.standard_normal((n_trials, n_units)) * sd
+        part = np.broadcast_to(z, (n_trials, 1)) if codes is None else z[:, np.maximum(codes, 0)]
+        if codes is not None:
+            part = np.where(codes[None, :] >= 0, part, 0.0)
+        total = part if total is None else total + part
+    return total
+
+
+def _own(model: PerformanceModel, pop: Population, rng, n_trials: int) -> np.ndarray:
+    shape = (n_trials, pop.n_reps)
+    m, sd = model.mean, model.sd
+    if model.distribution == "bootstrap":
+        return _bootstrap(pop, rng, shape) * m
+    if sd == 0:
+        return np.full(shape, m)
+    if model.distribution == "normal":
+        return m + sd * rng.standard_normal(shape)
+    if model.distribution == "lognormal":
+        sigma2 = np.log1p((sd / m) ** 2)
+        z = rng.standard_normal(shape)
+        return np.exp(np.log(m) - sigma2 / 2 + np.sqrt(sigma2) * z)
+    p, v = m / model.upper, (sd / model.upper) ** 2
+    k = p * (1 - p) / v - 1
+    return model.upper * rng.beta(p * k, (1 - p) * k, shape)
+
+
+def _bootstrap(pop: Population, rng, shape: tuple[int, int]) -> np.ndarray:
+    """The mean of twelve months drawn (with replacement) from each rep's own factors."""
+    res = pop.residuals
+    if res.shape[0] != pop.n_reps:  # no history: nothing to resample
+        return np.ones(shape)
+    picks = rng.integers(0, res.shape[1], size=(*shape, 12))
+    rows = np.arange(pop.n_reps)[None, :, None]
+    return res[rows, picks].mean(axis=2)
+
+
+def _noise(rng, sd: float, shape: tuple[int, ...]) -> np.ndarray | None:
+    if sd <= 0:
+        return None
+    sigma2 = np.log1p(sd**2)
+    return np.exp(np.sqrt(sigma2) * rng.standard_normal(shape) - sigma2 / 2)
+
+
+def base_profile(model: PerformanceModel, pop: Population) -> np.ndarray:
+    """Sales at 100% attainment: float64[R, 12, K], each rep's row summing to their target."""
+    annual = pop.annual_target
+    if model.seasonality == "targets" and model.product_mix == "targets":
+        return pop.targets.copy()
+    if model.seasonality == "history":
+        months = np.broadcast_to(pop.season, (pop.n_reps, 12))
+    else:
+        months = pop.targets.sum(axis=2) / np.where(annual > 0, annual, 1)[:, None]
+    if model.product_mix == "history":
+        mix = pop.mix
+    else:
+        by_product = pop.targets.sum(axis=1)
+        mix = by_product / np.where(annual > 0, annual, 1)[:, None]
+    return annual[:, None, None] * months[:, :, None] * mix[:, None, :]
+
+
+def sales_from(
+    draws: Draws,
+    attainment: np.ndarray,
+    profile: np.ndarray,
+    n_months: int,
+    coarse: np.ndarray | None = None,
+) -> np.ndarray:
+    """Sales float64[t, R, n_months, K] for ``attainment`` [t, R] and ``profile`` [R, 12, K]
+    (``coarse``: the profile already summed into ``n_months`` buckets, to skip that step)."""
+    if draws.month_noise is None and draws.mix_noise is None:
+        if coarse is None:
+            coarse = coarsen(profile[None], n_months)[0]
+        return attainment[:, :, None, None] * coarse[None]
+    shaped = np.broadcast_to(profile[None], (len(attainment), *profile.shape)).copy()
+    if draws.month_noise is not None:
+        shaped *= draws.month_noise[:, :, :, None]
+    if draws.mix_noise is not None:
+        shaped *= draws.mix_noise[:, :, None, :]
+    # Noise moves sales between months and products; the year's total stays the rep's.
+    total = shaped.sum(axis=(2, 3), keepdims=True)
+    want = profile.sum(axis=(1, 2))[None, :, None, None]
+    shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)
+    shaped *= attainment[:, :, None, None]
+    return coarsen(shaped, n_months)
+
+
+def coarsen(sales: np.ndarray, n_months: int) -> np.ndarray:
+    """[..., 12, K] summed into ``n_months`` equal buckets (12, 4 or 1)."""
+    if n_months == 12:
+        return sales
+    t, r, _, k = sales.shape
+    return sales.reshape(t, r, n_months, 12 // n_months, k).sum(axis=3)

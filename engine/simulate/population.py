@@ -1,0 +1,191 @@
+"""The simulated people: targets, org units and what their history says, as arrays.
+
+A :class:`Population` is everything the performance model reads, indexed
+rep × fiscal month × product. It is built once per run from the company and the
+targets; nothing here draws random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Population", "build_population"]
+
+#: A rep needs this many months of history for their own bootstrap residuals.
+MIN_HISTORY_MONTHS = 6
+#: A rep's record relative to the typical rep is clipped to this range.
+_BIAS_RANGE = (0.25, 4.0)
+
+
+@dataclass(frozen=True)
+class Population:
+    """Per-rep arrays for the performance model (R reps, 12 fiscal months, K products)."""
+
+    rep_ids: np.ndarray  # [R] str
+    roles: np.ndarray  # [R] str
+    region: np.ndarray  # [R] int code, -1 without a region level
+    team: np.ndarray  # [R] int code, -1 without a team level
+    products: tuple[str, ...]
+    targets: np.ndarray  # [R, 12, K] float64, currency
+    season: np.ndarray  # [12] company seasonality by fiscal month (sums to 1)
+    mix: np.ndarray  # [R, K] product mix of the rep's last 12 months (rows sum to 1)
+    record: np.ndarray  # [R] the rep's run-rate ÷ target relative to the median rep
+    residuals: np.ndarray  # [R, H] month-to-month factors around the rep's level (mean 1)
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.rep_ids)
+
+    @property
+    def annual_target(self) -> np.ndarray:
+        return self.targets.sum(axis=(1, 2))
+
+    @property
+    def has_target(self) -> np.ndarray:
+        return self.annual_target > 0
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.region.max(initial=-1)) + 1
+
+    @property
+    def n_teams(self) -> int:
+        return int(self.team.max(initial=-1)) + 1
+
+
+def build_population(
+    people: pd.DataFrame,
+    targets: np.ndarray,
+    products: tuple[str, ...],
+    history: pd.DataFrame | None = None,
+    fiscal_start: int = 1,
+) -> Population:
+    """Arrays for ``people`` (row i = rep i) with ``targets`` float64[R, 12, K] in currency."""
+    targets = np.asarray(targets, dtype=np.float64)
+    rep_ids = people["rep_id"].astype(str).to_numpy()
+    months = _history_matrix(history, rep_ids, products) if history is not None else None
+    season = _season(months, fiscal_start)
+    return Population(
+        rep_ids=rep_ids,
+        roles=_column(people, "role", "rep"),
+        region=_codes(people, "region"),
+        team=_codes(people, "team"),
+        products=tuple(products),
+        targets=targets,
+        season=season,
+        mix=_mix(months, targets),
+        record=_record(months, targets),
+        residuals=_residuals(months, fiscal_start),
+    )
+
+
+def _column(people: pd.DataFrame, name: str, default: str) -> np.ndarray:
+    if name not in people.columns:
+        return np.full(len(people), default, dtype=object)
+    return people[name].astype(str).to_numpy()
+
+
+def _codes(people: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in people.columns:
+        return np.full(len(people), -1, dtype=np.int64)
+    codes, _ = pd.factorize(people[name].astype(str), sort=True)
+    return codes.astype(np.int64)
+
+
+class _Months:
+    """History as sales[R, H, K] over H consecutive calendar months (NaN = no row)."""
+
+    def __init__(self, sales: np.ndarray, calendar_month: np.ndarray):
+        self.sales = sales
+        self.calendar_month = calendar_month  # [H] 1..12
+
+
+def _history_matrix(history: pd.DataFrame, rep_ids: np.ndarray, products) -> _Months | None:
+    if history is None or history.empty:
+        return None
+    labels = np.sort(history["month"].astype(str).unique())
+    first = pd.Period(labels[0], "M")
+    span = (pd.Period(labels[-1], "M") - first).n + 1
+    rep = pd.Index(rep_ids).get_indexer(history["rep_id"].astype(str))
+    prod = pd.Index(products).get_indexer(history["product"].astype(str))
+    month = np.array([(pd.Period(m, "M") - first).n for m in history["month"].astype(str)])
+    keep = (rep >= 0) & (prod >= 0)
+    sales = np.full((len(rep_ids), span, len(products)), np.nan)
+    # A (rep, month) seen for any product is a month the rep worked: missing products sold 0.
+    worked = np.zeros((len(rep_ids), span), dtype=bool)
+    worked[rep[keep], month[keep]] = True
+    sales[worked] = 0.0
+    np.add.at(sales, (rep[keep], month[keep], prod[keep]), history["sales"].to_numpy()[keep])
+    calendar_month = (first.month - 1 + np.arange(span)) % 12 + 1
+    return _Months(sales, calendar_month)
+
+
+def _season(months: _Months | None, fiscal_start: int) -> np.ndarray:
+    if months is None:
+        return np.full(12, 1 / 12)
+    total = np.nansum(months.sales, axis=(0, 2))
+    by_calendar = np.bincount(months.calendar_month - 1, weights=total, minlength=12)
+    seen = np.bincount(months.calendar_month - 1, minlength=12)
+    # Average per occurrence, so a month present in two years is not counted double.
+    per_month = np.where(seen > 0, by_calendar / np.maximum(seen, 1), 0.0)
+    if per_month.sum() <= 0 or (seen == 0).any():
+        return np.full(12, 1 / 12)
+    fiscal = np.roll(per_month, -(fiscal_start - 1))
+    return fiscal / fiscal.sum()
+
+
+def _last12(months: _Months) -> np.ndarray:
+    return np.nan_to_num(months.sales[:, -12:, :]).sum(axis=1)  # [R, K]
+
+
+def _mix(months: _Months | None, targets: np.ndarray) -> np.ndarray:
+    by_target = targets.sum(axis=1)
+    n_prod = targets.shape[2]
+    even = np.full(n_prod, 1 / n_prod)
+    mix = by_target
+    if months is not None:
+        recent = _last12(months)
+        mix = np.where(recent.sum(axis=1, keepdims=True) > 0, recent, by_target)
+    total = mix.sum(axis=1, keepdims=True)
+    return np.where(total > 0, mix / np.where(total > 0, total, 1), even)
+
+
+def _record(months: _Months | None, targets: np.ndarray) -> np.ndarray:
+    n = targets.shape[0]
+    if months is None:
+        return np.ones(n)
+    run = _last12(months).sum(axis=1)
+    annual = targets.sum(axis=(1, 2))
+    ok = (run > 0) & (annual > 0)
+    if not ok.any():
+        return np.ones(n)
+    ratio = np.where(ok, run / np.where(ok, annual, 1), np.nan)
+    relative = ratio / np.nanmedian(ratio)
+    return np.where(ok, np.clip(relative, *_BIAS_RANGE), 1.0)
+
+
+def _residuals(months: _Months | None, fiscal_start: int) -> np.ndarray:
+    """Each rep's month totals ÷ (their level × the month's season): factors of mean 1.
+
+    Reps with too short a record borrow the pooled factors of everyone else, in order,
+    so the result is deterministic.
+    """
+    if months is None:
+        return np.ones((0, 1))
+    season = _season(months, 1)  # by calendar month
+    per_month = months.sales.sum(axis=2)  # NaN where the rep did not work
+    deseasoned = per_month / (12 * season[months.calendar_month - 1])
+    n_seen = (~np.isnan(per_month)).sum(axis=1)
+    level = np.nansum(deseasoned, axis=1) / np.maximum(n_seen, 1)
+    good = (n_seen >= MIN_HISTORY_MONTHS) & (level > 0)
+    factors = deseasoned / np.where(good, level, 1.0)[:, None]
+    pool = factors[good][~np.isnan(factors[good])]
+    if pool.size == 0:
+        return np.ones((len(per_month), 1))
+    out = np.where(np.isnan(factors) | ~good[:, None], np.nan, factors)
+    holes = np.isnan(out)
+    out[holes] = np.resize(pool, int(holes.sum()))
+    return out

@@ -1,0 +1,108 @@
+"""A scenario file → everything a run needs: company, plans, targets, population, models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from attain.data import Company, load_company
+from attain.errors import Problem, RuleFileError
+from attain.load import load_rules
+from attain.schema.plan import Plan
+from attain.schema.scenario import Scenario, TargetSource
+from attain.simulate.evaluator import PayoutModel, plan_model
+from attain.simulate.population import Population, build_population
+from attain.simulate.variants import check_variants
+
+__all__ = ["Setup", "load_setup", "read_targets"]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A scenario with its inputs loaded and checked."""
+
+    scenario: Scenario
+    source: str
+    company: Company
+    plans: tuple[Plan, ...]
+    population: Population
+    models: tuple[PayoutModel, ...]
+
+    def model_for(self, plan: Plan) -> PayoutModel:
+        """A payout model for ``plan`` (e.g. a perturbed copy) on this setup's people."""
+        c = self.company
+        return plan_model(plan, c.org, self.population.targets, c.products, c.rules.minor_unit)
+
+
+def load_setup(
+    scenario: Scenario | str | Path, base: Path | None = None, targets: str | Path | None = None
+) -> Setup:
+    """Load a scenario file (or take a model; its paths are relative to ``base``).
+
+    ``targets`` (a targets file or an allocation's output folder) replaces the scenario's
+    own target source, e.g. the targets the demo has just allocated.
+    """
+    source = "<scenario>"
+    if not isinstance(scenario, Scenario):
+        source = str(scenario)
+        base = Path(scenario).parent if base is None else base
+        scenario = load_rules(scenario, kind="scenario")
+    base = Path(".") if base is None else Path(base)
+    if targets is not None:
+        own = TargetSource(file=str(Path(targets).resolve()))
+        scenario = scenario.model_copy(update={"targets": own})
+    company = load_company(base / scenario.company)
+    check_variants(scenario.variants, company.products, source)
+    plans = tuple(_load_plan(base / p, company) for p in scenario.plans)
+    _distinct_names(plans, source)
+    targets = read_targets(scenario, base, company)
+    population = build_population(
+        company.org, targets, company.products, company.history, company.rules.fiscal_year_start
+    )
+    setup = Setup(scenario, source, company, plans, population, ())
+    models = tuple(setup.model_for(p) for p in plans)
+    return Setup(scenario, source, company, plans, population, models)
+
+
+def _load_plan(path: Path, company: Company) -> Plan:
+    from attain.incentive.api import load_plan
+
+    return load_plan(path, company)
+
+
+def _distinct_names(plans: tuple[Plan, ...], source: str) -> None:
+    names = [p.name for p in plans]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise RuleFileError(
+            [
+                Problem(
+                    source, f"two plans are named `{dup[0]}`; plan names must differ", path="plans"
+                )
+            ]
+        )
+
+
+def read_targets(scenario: Scenario, base: Path, company: Company) -> np.ndarray:
+    """The targets as float64[R, 12, K] in currency, people in the org table's order."""
+    from attain.incentive.inputs import read_book
+
+    source = scenario.targets
+    if source.allocation is not None:
+        from attain.allocate import allocate
+
+        frame: pd.DataFrame | Path = allocate(base / source.allocation, company).targets
+    else:
+        path = base / source.file
+        frame = path / "targets.csv" if path.is_dir() else path
+    unit = company.rules.minor_unit
+    book = read_book(frame, _no_deals(), company, None, "month", unit)
+    return book.targets.astype(np.float64) / 10**unit
+
+
+def _no_deals() -> pd.DataFrame:
+    columns = ["deal_id", "date", "rep_id", "product", "amount"]
+    return pd.DataFrame({c: pd.Series([], dtype=str) for c in columns})

@@ -1,0 +1,140 @@
+"""`attain payout` through the CLI: files written, byte-stable, bad input → exit 2 located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from attain.cli.main import cli, main
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"
+ACTUALS = ROOT / "scenarios" / "sample" / "actuals.csv"
+PLAN = ROOT / "rules" / "plan_field_rep.yaml"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_payout_writes_payouts_statements_and_summary(tmp_path):
+    out = tmp_path / "out"
+    result = run(
+        "payout", str(PLAN), "--targets", str(TARGETS), "--actuals", str(ACTUALS), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "300 participants" in result.output
+    header = (out / "payouts.csv").read_text().splitlines()[0]
+    assert header == "rep_id,period,component,amount"
+    assert (out / "statements.csv").exists() and (out / "summary.json").exists()
+    assert (out / "statements" / "R00001.md").read_text().startswith("# Statement: R00001")
+
+
+def test_same_inputs_give_byte_identical_outputs(tmp_path):
+    args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS)]
+    for name in ("a", "b"):
+        assert main(["payout", str(PLAN), *args, "--out", str(tmp_path / name)]) == 0
+    for file in ("payouts.csv", "statements.csv", "summary.json", "statements/R00042.md"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+@pytest.mark.parametrize("plan", sorted((ROOT / "rules").glob("plan_*.yaml")), ids=lambda p: p.name)
+def test_every_example_plan_runs_on_the_sample(plan, tmp_path):
+    code = main(
+        [
+            "payout",
+            str(plan),
+            "--targets",
+            str(TARGETS),
+            "--actuals",
+            str(ACTUALS),
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+
+
+def test_bad_plan_exits_2_with_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        PLAN.read_text().replace("{start: 1000000, end: 1500000", "{start: 900000, end: 1500000")
+    )
+    bad.write_text(
+        bad.read_text().replace(
+            "company: ../scenarios/sample", f"company: {ROOT / 'scenarios' / 'sample'}"
+        )
+    )
+    code = main(
+        [
+            "payout",
+            str(bad),
+            "--targets",
+            str(TARGETS),
+            "--actuals",
+            str(ACTUALS),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{bad}:" in err and "overlap" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_targets_row_exits_2_with_row_and_column(tmp_path, capsys):
+    targets = tmp_path / "targets.csv"
+    lines = TARGETS.read_text().splitlines()
+    lines[3] = lines[3].replace("2027-01", "2027-13")
+    targets.write_text("\n".join(lines) + "\n")
+    code = main(
+        [
+            "payout",
+            str(PLAN),
+            "--targets",
+            str(targets),
+            "--actuals",
+            str(ACTUALS),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{targets}: row 4, column period:" in err
+    assert "Traceback" not in err
+
+
+def test_bad_actuals_cell_exits_2(tmp_path, capsys):
+    actuals = tmp_path / "actuals.csv"
+    lines = ACTUALS.read_text().splitlines()
+    lines[5] = lines[5].replace(",1.0,", ",1.5,", 1)
+    actuals.write_text("\n".join(lines) + "\n")
+    code = main(
+        [
+            "payout",
+            str(PLAN),
+            "--targets",
+            str(TARGETS),
+            "--actuals",
+            str(actuals),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and f"{actuals}: row 6, column split" in err
+
+
+def test_missing_option_is_a_usage_error():
+    result = run("payout", str(PLAN), "--out", "x")
+    assert result.exit_code == 2 and "--targets" in result.output
+
+
+def test_help_shows_an_example():
+    result = run("payout", "--help")
+    assert result.exit_code == 0 and "Example: attain payout" in result.output

@@ -1,0 +1,303 @@
+"""Hypothesis invariants of the payout engine, and exact ↔ vectorised agreement.
+
+Plans are drawn at random from every component kind; measures are drawn as arrays
+of people × periods × products, so one example checks many windows at once.
+Sales and targets are whole currency units so the float path sees them exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attain.incentive import compile_plan
+from attain.incentive.exact import Windows, evaluate_exact
+from attain.incentive.pool import split_exact
+from attain.incentive.vectorised import evaluate
+from attain.schema.plan import Plan
+
+PRODUCTS = ("a", "b")
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+@st.composite
+def tier_tables(draw, basis="amount", increasing=False):
+    n = draw(st.integers(1, 4))
+    step = st.integers(1, 40) if basis == "amount" else st.integers(1, 8)
+    edges, at = [0.0], 0.0
+    for _ in range(n - 1):
+        at += draw(step) * (25_000 if basis == "amount" else 0.125)
+        edges.append(at)
+    rates = sorted(draw(st.lists(st.integers(0, 200), min_size=n, max_size=n)))
+    if not increasing:
+        rates = draw(st.permutations(rates))
+    return [
+        {"start": s, "rate": r / 1000, **({"end": edges[i + 1]} if i + 1 < n else {})}
+        for i, (s, r) in enumerate(zip(edges, rates, strict=True))
+    ]
+
+
+def _cap(draw):
+    return draw(
+        st.one_of(
+            st.none(),
+            st.builds(lambda a: {"amount": a}, st.integers(100, 50_000)),
+            st.builds(lambda m: {"multiple_of_ti": m / 4}, st.integers(1, 12)),
+        )
+    )
+
+
+@st.composite
+def components(draw, monotone=False):
+    kind = draw(
+        st.sampled_from(["commission", "curve", "step"] + ([] if monotone else ["penalty"]))
+    )
+    products = draw(st.sampled_from([None, ["a"], ["b"]]))
+    base = {"name": f"c{draw(st.integers(0, 10**6))}", "products": products}
+    gate = None
+    if not monotone and draw(st.booleans()):
+        gate = {
+            "products": ["b"],
+            "min_attainment": draw(st.integers(0, 12)) / 10,
+            "applies_to": draw(st.sampled_from(["component", "accelerator"])),
+        }
+    if kind == "commission":
+        basis = draw(st.sampled_from(["amount", "attainment"]))
+        method = draw(st.sampled_from(["marginal", "retroactive", "interpolated"]))
+        return {
+            **base,
+            "type": "commission",
+            "basis": basis,
+            "method": method,
+            "boundary": draw(st.sampled_from(["upper", "lower"])),
+            "tiers": draw(tier_tables(basis, increasing=monotone or method != "marginal")),
+            "gate": gate,
+            "cap": _cap(draw),
+        }
+    if kind == "curve":
+        n = draw(st.integers(2, 4))
+        att = np.cumsum(draw(st.lists(st.integers(1, 8), min_size=n, max_size=n))) / 8
+        pay = np.cumsum(draw(st.lists(st.integers(0, 8), min_size=n, max_size=n))) / 4
+        return {
+            **base,
+            "type": "attainment_curve",
+            "weight": draw(st.integers(1, 10)) / 10,
+            "points": [{"attainment": a, "payout": p} for a, p in zip(att, pay, strict=True)],
+            "gate": gate,
+        }
+    if kind == "step":
+        n = draw(st.integers(1, 3))
+        att = np.cumsum(draw(st.lists(st.integers(1, 8), min_size=n, max_size=n))) / 8
+        amounts = sorted(draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n)))
+        return {
+            **base,
+            "type": "step_bonus",
+            "gate": gate,
+            "steps": [{"attainment": a, "amount": v} for a, v in zip(att, amounts, strict=True)],
+        }
+    return {
+        **base,
+        "type": "penalty",
+        "below": draw(st.integers(1, 10)) / 10,
+        "amount": draw(st.integers(0, 2000)),
+    }
+
+
+@st.composite
+def plans(draw, monotone=False, **fixed):
+    comps = draw(
+        st.lists(
+            components(monotone=monotone), min_size=1, max_size=3, unique_by=lambda c: c["name"]
+        )
+    )
+    spec = {
+        "kind": "plan",
+        "name": "p",
+        "period": draw(st.sampled_from(["month", "quarter"])),
+        "measure": draw(st.sampled_from(["period", "ytd"])),
+        "negative_balance": draw(st.sampled_from(["carry_forward", "claw_back"])),
+        "target_incentive": {"amount": draw(st.integers(0, 60_000))},
+        "components": comps,
+        "rounding": {"mode": draw(st.sampled_from(["half_up", "half_even", "down"]))},
+    }
+    if not monotone and draw(st.booleans()):
+        spec["draw"] = {"amount": draw(st.integers(0, 5000)), "recoverable": draw(st.booleans())}
+    if draw(st.booleans()):
+        spec["total_cap"] = {"multiple_of_ti": draw(st.integers(1, 12)) / 4}
+    spec.update(fixed)
+    return Plan.model_validate(spec)
+
+
+def measures(draw, n_reps, n_periods, low=-20_000):
+    sales = draw(
+        st.lists(
+            st.integers(low, 400_000),
+            min_size=n_reps * n_periods * 2,
+            max_size=n_reps * n_periods * 2,
+        )
+    )
+    targets = draw(
+        st.lists(
+            st.integers(0, 300_000),
+            min_size=n_reps * n_periods * 2,
+            max_size=n_reps * n_periods * 2,
+        )
+    )
+    shape = (n_reps, n_periods, 2)
+    return np.array(sales, float).reshape(shape), np.array(targets, float).reshape(shape)
+
+
+def exact_run(compiled, sales, targets, ti):
+    """Exact evaluation of per-period sales/targets in whole currency units."""
+    scale = compiled.scale
+    ytd = compiled.plan.measure == "ytd"
+    n_reps, n_periods, _ = sales.shape
+    k = 12 // n_periods
+
+    def window(x):
+        x = (x * scale).astype(np.int64)
+        return np.cumsum(x, axis=1) if ytd else x
+
+    months = np.full(n_periods, k)
+    periods = np.ones(n_periods, dtype=np.int64)
+    w = Windows(
+        net=window(sales),
+        gross=window(sales),
+        targets=window(targets),
+        ti=np.full(n_reps, int(ti * scale), dtype=np.int64),
+        months=np.cumsum(months) if ytd else months,
+        periods=np.cumsum(periods) if ytd else periods,
+        active=np.ones(n_periods, dtype=bool),
+        participant=np.ones(n_reps, dtype=bool),
+        people=pd.DataFrame({"rep_id": [f"R{i}" for i in range(n_reps)], "role": "rep"}),
+    )
+    return evaluate_exact(compiled, w)
+
+
+def n_periods_of(plan):
+    return 12 if plan.period == "month" else 4
+
+
+@SETTINGS
+@given(st.data())
+def test_exact_and_vectorised_agree_within_one_minor_unit_per_line(data):
+    plan = data.draw(plans())
+    compiled = compile_plan(plan, PRODUCTS)
+    n_p = n_periods_of(plan)
+    sales, targets = measures(data.draw, 5, n_p)
+    ti = plan.target_incentive.amount
+    ev = exact_run(compiled, sales, targets, ti)
+    fl = evaluate(compiled, sales[:, None], targets, ti=np.full(5, ti), detail=True)
+    n = len(compiled.components)
+    # A line is the difference of two rounded windows: within 1 unit when rounding to the
+    # nearest; rounding `down` (toward zero) across a sign change can reach 2.
+    tolerance = 2 if plan.rounding.mode == "down" else 1
+    for i, name in enumerate(ev.lines[:n]):
+        diff = np.abs(fl[name][:, 0] * compiled.scale - ev.payable[i])
+        assert diff.max() <= tolerance + 1e-6, (name, diff.max())
+    total_float = sum(v[:, 0] for v in fl.values()) * compiled.scale
+    assert np.abs(total_float - ev.total).max() <= 2 * (n + 2) + 1e-6
+    yearly = evaluate(compiled, sales[:, None], targets, ti=np.full(5, ti))
+    assert np.allclose(yearly[:, 0] * compiled.scale, ev.total.sum(axis=1), atol=2 * n_p * (n + 2))
+
+
+@SETTINGS
+@given(st.data())
+def test_payout_is_non_decreasing_in_sales_without_penalties_or_gates(data):
+    plan = data.draw(plans(monotone=True, measure="period", period="quarter"))
+    compiled = compile_plan(plan, PRODUCTS)
+    sales, targets = measures(data.draw, 6, 4, low=0)
+    extra = np.array(data.draw(st.lists(st.integers(0, 100_000), min_size=48, max_size=48)), float)
+    more = sales + extra.reshape(sales.shape)
+    ti = plan.target_incentive.amount
+    lo = exact_run(compiled, sales, targets, ti).total
+    hi = exact_run(compiled, more, targets, ti).total
+    n = len(compiled.components)
+    assert (hi >= lo - n).all()  # ± rounding of each line
+
+
+@SETTINGS
+@given(tier_tables(), st.lists(st.integers(0, 2_000_000), min_size=10, max_size=10))
+def test_marginal_tiers_are_continuous_in_sales(table, amounts):
+    plan = Plan.model_validate(
+        {
+            "kind": "plan",
+            "name": "p",
+            "period": "year",
+            "measure": "period",
+            "components": [{"type": "commission", "name": "c", "tiers": table}],
+        }
+    )
+    compiled = compile_plan(plan, PRODUCTS)
+    x = np.array(amounts, float)[:, None, None] * np.array([1, 0])
+    eps = 0.01  # one cent more
+    lo = exact_run(compiled, x, np.zeros_like(x), 0).total[:, 0]
+    hi = exact_run(compiled, x + np.array([eps, 0]), np.zeros_like(x), 0).total[:, 0]
+    max_rate = max(t["rate"] for t in table)
+    assert (np.abs(hi - lo) <= max_rate * 1 + 1).all()  # one cent × rate, ± one rounding
+
+
+@SETTINGS
+@given(st.data())
+def test_no_cap_is_ever_exceeded(data):
+    plan = data.draw(plans(monotone=True))
+    cap = data.draw(st.integers(1, 30_000))
+    spec = plan.model_dump()
+    for c in spec["components"]:
+        if c["type"] in ("commission", "attainment_curve"):
+            c["cap"] = {"amount": cap}
+    spec["total_cap"] = {"amount": 2 * cap}
+    plan = Plan.model_validate(spec)
+    compiled = compile_plan(plan, PRODUCTS)
+    sales, targets = measures(data.draw, 4, n_periods_of(plan))
+    ev = exact_run(compiled, sales, targets, plan.target_incentive.amount)
+    scale = compiled.scale
+    for i, c in enumerate(compiled.components):
+        if c.cap is not None:
+            assert ev.earned[i].max() <= cap * scale
+    window_total = ev.earned[: len(compiled.components) + 2].sum(axis=0)
+    assert window_total.max() <= 2 * cap * scale
+
+
+@SETTINGS
+@given(st.data())
+def test_quarterly_ytd_true_ups_add_up_to_the_annual_calculation(data):
+    plan = data.draw(
+        plans(monotone=True, period="quarter", measure="ytd", negative_balance="claw_back")
+    )
+    spec = plan.model_dump()
+    spec.pop("total_cap")
+    quarterly = Plan.model_validate(spec)
+    annual = Plan.model_validate({**spec, "period": "year"})
+    sales, targets = measures(data.draw, 5, 4)
+    ti = plan.target_incentive.amount
+    q = exact_run(compile_plan(quarterly, PRODUCTS), sales, targets, ti)
+    y = exact_run(
+        compile_plan(annual, PRODUCTS),
+        sales.sum(axis=1, keepdims=True),
+        targets.sum(axis=1, keepdims=True),
+        ti,
+    )
+    assert (q.total.sum(axis=1) == y.total[:, 0]).all()
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 10**9), st.lists(st.integers(1, 1000), min_size=1, max_size=5)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_split_credits_add_up_to_the_deal(deals):
+    totals = np.array([amount for amount, _ in deals], dtype=np.int64)
+    group = np.concatenate([[g] * len(w) for g, (_, w) in enumerate(deals)])
+    weight = np.concatenate([w for _, w in deals])
+    shares = split_exact(totals, group, weight)
+    assert (
+        np.bincount(group, weights=shares, minlength=len(deals)).astype(np.int64) == totals
+    ).all()
+    exact = totals[group] * weight / np.bincount(group, weights=weight)[group]
+    assert (np.abs(shares - exact) < 1).all()

@@ -1,0 +1,623 @@
+"""Worked cases: each payout checked against arithmetic done by hand in its docstring.
+
+A tiny company (products a and b; reps R1, R2 and manager M1 in team T1; TI 12,000
+for reps) and one-call helpers come first; then one test per case.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from attain.data import company_from_frames
+from attain.incentive import load_plan, payouts
+
+COMPANY = {
+    "kind": "company",
+    "name": "Tiny",
+    "currency": "EUR",
+    "fiscal_year": 2027,
+    "hierarchy": ["team"],
+    "products": ["a", "b"],
+    "tables": {"org": "org.csv"},
+}
+
+ORG = [
+    # rep_id, team, role, target_incentive, collab
+    ("R1", "T1", "rep", 12000, 1.1),
+    ("R2", "T1", "rep", 12000, 1.0),
+    ("M1", "T1", "manager", 24000, 1.0),
+]
+
+
+def company():
+    org = pd.DataFrame(
+        [
+            {
+                "rep_id": r,
+                "name": r,
+                "team": t,
+                "role": role,
+                "tenure_months": 12,
+                "capacity": 0,
+                "target_incentive": ti,
+                "collab": c,
+            }
+            for r, t, role, ti, c in ORG
+        ]
+    )
+    return company_from_frames(COMPANY, org=org)
+
+
+def deals(rows) -> pd.DataFrame:
+    """rows: (date, rep, product, amount[, split, quantity, new_customer, type, deal_id])."""
+    out = []
+    for i, row in enumerate(rows):
+        date, rep, product, amount, *rest = row
+        split, qty, new, kind, deal = (rest + [1.0, 1, False, "booking", None][len(rest) :])[:5]
+        out.append(
+            {
+                "deal_id": deal or f"D{i}",
+                "date": date,
+                "rep_id": rep,
+                "product": product,
+                "amount": amount,
+                "split": split,
+                "quantity": qty,
+                "new_customer": new,
+                "type": kind,
+            }
+        )
+    columns = ["deal_id", "date", "rep_id", "product", "amount", "split", "quantity"]
+    return pd.DataFrame(out, columns=[*columns, "new_customer", "type"])
+
+
+def targets(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["rep_id", "period", "product", "target"])
+
+
+def plan(components, **kw) -> dict:
+    base = {"kind": "plan", "name": "t", "period": "year", "measure": "period"}
+    return {**base, **kw, "components": components}
+
+
+def run(plan_dict, deal_rows, target_rows=(), **kw):
+    c = company()
+    p = load_plan(plan_dict, c)
+    return payouts(p, targets(list(target_rows)), deals(deal_rows), c, **kw)
+
+
+def amount(result, rep, component=None, period=None) -> Decimal:
+    lines = result.lines
+    sel = lines["rep_id"] == rep
+    if component is not None:
+        sel &= lines["component"] == component
+    if period is not None:
+        sel &= lines["period"] == period
+    return Decimal(int(lines.loc[sel, "amount_minor"].sum())) / 100
+
+
+def tiers(*bands):
+    """tiers((0, 1e6, 0.08), (1e6, None, 0.10))"""
+    out = []
+    for start, end, rate in bands:
+        t = {"start": start, "rate": rate}
+        if end is not None:
+            t["end"] = end
+        out.append(t)
+    return out
+
+
+D = Decimal
+TIERS_8_10 = tiers((0, 1_000_000, 0.08), (1_000_000, None, 0.10))
+
+
+def commission(**kw):
+    return {"type": "commission", "name": "c", "tiers": TIERS_8_10, **kw}
+
+
+CURVE = {
+    "type": "attainment_curve",
+    "name": "bonus",
+    "points": [
+        {"attainment": 0.5, "payout": 0.3},
+        {"attainment": 1.0, "payout": 1.0},
+        {"attainment": 1.5, "payout": 2.0},
+    ],
+}
+TI = {"column": "target_incentive"}
+
+
+def year_target(rep="R1", amount=1_000_000, product="a"):
+    return (rep, "2027", product, amount)
+
+
+# --- tiered commission ---------------------------------------------------------------
+
+
+def test_marginal_tiers():
+    """1.3M sales, 8% to 1M, 10% above, marginal:
+    1,000,000 × 8% + 300,000 × 10% = 80,000 + 30,000 = 110,000.00."""
+    r = run(plan([commission()]), [("2027-03-01", "R1", "a", 1_300_000)])
+    assert amount(r, "R1") == D("110000.00")
+
+
+def test_retroactive_tiers():
+    """1.3M sales, retroactive: the whole amount at the tier reached, 1,300,000 × 10% = 130,000."""
+    r = run(plan([commission(method="retroactive")]), [("2027-03-01", "R1", "a", 1_300_000)])
+    assert amount(r, "R1") == D("130000.00")
+
+
+def test_boundary_upper_puts_the_edge_in_the_upper_tier():
+    """Exactly 1,000,000 with boundary `upper` (default): 1,000,000 × 10% = 100,000."""
+    r = run(plan([commission(method="retroactive")]), [("2027-03-01", "R1", "a", 1_000_000)])
+    assert amount(r, "R1") == D("100000.00")
+
+
+def test_boundary_lower_keeps_the_edge_in_the_lower_tier():
+    """Exactly 1,000,000 with boundary `lower`: 1,000,000 × 8% = 80,000."""
+    p = plan([commission(method="retroactive", boundary="lower")])
+    r = run(p, [("2027-03-01", "R1", "a", 1_000_000)])
+    assert amount(r, "R1") == D("80000.00")
+
+
+def test_interpolated_rate_moves_linearly_in_the_band():
+    """Rates 4% from 0, 6% from 1M, 10% from 2M, interpolated; 1.5M sits halfway
+    between 1M and 2M: rate 6% + 0.5 × (10% − 6%) = 8%; 1,500,000 × 8% = 120,000."""
+    t = tiers((0, 1e6, 0.04), (1e6, 2e6, 0.06), (2e6, None, 0.10))
+    r = run(
+        plan([commission(method="interpolated", tiers=t)]), [("2027-03-01", "R1", "a", 1_500_000)]
+    )
+    assert amount(r, "R1") == D("120000.00")
+
+
+def test_marginal_tiers_on_attainment():
+    """Target 1M, sales 1.3M; 5% on the part up to 100% attainment, 15% above:
+    1,000,000 × 5% + 300,000 × 15% = 50,000 + 45,000 = 95,000."""
+    t = tiers((0, 1.0, 0.05), (1.0, None, 0.15))
+    r = run(
+        plan([commission(basis="attainment", tiers=t)]),
+        [("2027-03-01", "R1", "a", 1_300_000)],
+        [year_target()],
+    )
+    assert amount(r, "R1") == D("95000.00")
+
+
+def test_tier_selected_by_gross_paid_on_net():
+    """Bookings 1.2M, a 300k cancellation: gross 1.2M selects the 10% tier
+    (retroactive), paid on net 900,000 × 10% = 90,000."""
+    rows = [
+        ("2027-02-01", "R1", "a", 1_200_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-02-01", "R1", "a", 300_000, 1.0, 1, False, "booking", "D2"),
+        ("2027-03-01", "R1", "a", 300_000, 1.0, 1, False, "cancellation", "D2"),
+    ]
+    # D1 1.2M + D2 0.3M booked = 1.5M gross; net 1.2M. Rate 10%; paid 1,200,000 × 10%.
+    p = plan([commission(method="retroactive", select_on="gross", paid_on="net")])
+    r = run(p, rows)
+    assert amount(r, "R1") == D("120000.00")
+    # Selected on net 1.2M too (still tier 2): the same 120,000; on 900k net it would be 8%.
+    rows[0] = ("2027-02-01", "R1", "a", 900_000, 1.0, 1, False, "booking", "D1")
+    r = run(p, rows)  # gross 1.2M -> 10%; net 900,000 × 10% = 90,000
+    assert amount(r, "R1") == D("90000.00")
+    r = run(plan([commission(method="retroactive")]), rows)  # net selects: 900,000 × 8%
+    assert amount(r, "R1") == D("72000.00")
+
+
+def test_deal_scope_applies_tiers_to_each_deal_alone():
+    """Two deals of 600k, retroactive 8%/10% at 1M, scope `deal`: each deal is below 1M,
+    600,000 × 8% × 2 = 96,000 (scope `period` would pay 1,200,000 × 10% = 120,000)."""
+    rows = [("2027-01-10", "R1", "a", 600_000), ("2027-02-10", "R1", "a", 600_000)]
+    r = run(plan([commission(method="retroactive", scope="deal")]), rows)
+    assert amount(r, "R1") == D("96000.00")
+    r = run(plan([commission(method="retroactive")]), rows)
+    assert amount(r, "R1") == D("120000.00")
+
+
+def test_cumulative_scope_lands_each_deal_on_the_ytd_position():
+    """Scope `cumulative`, retroactive: deal 1 (600k) lands at 600k → 8% = 48,000;
+    deal 2 (600k) lands at 1.2M → 10% = 60,000; earlier deals keep their rate: 108,000."""
+    rows = [("2027-01-10", "R1", "a", 600_000), ("2027-02-10", "R1", "a", 600_000)]
+    r = run(plan([commission(method="retroactive", scope="cumulative")]), rows)
+    assert amount(r, "R1") == D("108000.00")
+
+
+# --- periods, true-ups, cancellations ------------------------------------------------------
+
+
+def monthly(components, **kw):
+    return plan(components, period="month", measure="ytd", **kw)
+
+
+FLAT_TIERS = tiers((0, 120_000, 0.05), (120_000, None, 0.10))
+
+
+def test_ytd_true_up_pays_the_difference():
+    """Marginal 5% to 120k, 10% above, monthly on YTD. Jan 100k: 5,000 paid.
+    Feb YTD 150k earns 120,000 × 5% + 30,000 × 10% = 9,000; minus 5,000 paid = 4,000."""
+    rows = [("2027-01-05", "R1", "a", 100_000), ("2027-02-05", "R1", "a", 50_000)]
+    r = run(monthly([commission(tiers=FLAT_TIERS)]), rows)
+    assert amount(r, "R1", period="2027-01") == D("5000.00")
+    assert amount(r, "R1", period="2027-02") == D("4000.00")
+
+
+def test_cancellation_reverses_credit_in_its_own_period():
+    """10% commission per month, each month alone, claw back: Jan booking 100k pays
+    10,000; its cancellation in March pays −10,000 in March; February is untouched."""
+    rows = [
+        ("2027-01-05", "R1", "a", 100_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-03-05", "R1", "a", 100_000, 1.0, 1, False, "cancellation", "D1"),
+    ]
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="month",
+        negative_balance="claw_back",
+    )
+    r = run(p, rows)
+    assert amount(r, "R1", period="2027-01") == D("10000.00")
+    assert amount(r, "R1", period="2027-02") == D("0.00")
+    assert amount(r, "R1", period="2027-03") == D("-10000.00")
+
+
+CANCEL_ROWS = [
+    ("2027-01-05", "R1", "a", 100_000, 1.0, 1, False, "booking", "D1"),
+    ("2027-01-06", "R1", "a", 40_000, 1.0, 1, False, "booking", "D2"),
+    ("2027-02-05", "R1", "a", 40_000, 1.0, 1, False, "cancellation", "D2"),
+    ("2027-03-05", "R1", "a", 100_000, 1.0, 1, False, "booking", "D3"),
+]
+
+
+def test_carry_forward_recovers_a_negative_balance_from_later_earnings():
+    """10% on YTD. Jan 140k → 14,000 paid. Feb: a 40k cancellation, YTD 100k earns
+    10,000 < 14,000 paid: pays 0 (4,000 carried forward). Mar YTD 200k earns 20,000;
+    paid so far 14,000 → pays 6,000."""
+    r = run(monthly([commission(tiers=tiers((0, None, 0.10)))]), CANCEL_ROWS)
+    assert amount(r, "R1", period="2027-01") == D("14000.00")
+    assert amount(r, "R1", period="2027-02") == D("0.00")
+    assert amount(r, "R1", "carried_forward", "2027-02") == D("4000.00")
+    assert amount(r, "R1", period="2027-03") == D("6000.00")
+
+
+def test_claw_back_pays_a_negative_balance_now():
+    """Same deals, `claw_back`: Feb pays 10,000 − 14,000 = −4,000; Mar 20,000 − 10,000 = 10,000."""
+    p = monthly([commission(tiers=tiers((0, None, 0.10)))], negative_balance="claw_back")
+    r = run(p, CANCEL_ROWS)
+    assert amount(r, "R1", period="2027-02") == D("-4000.00")
+    assert amount(r, "R1", period="2027-03") == D("10000.00")
+
+
+def test_quarterly_targets_and_periods():
+    """Quarterly plan; a 300k Q1 target row; 330k of Q1 sales → 110% → kicker of 500."""
+    step = {"type": "step_bonus", "name": "kick", "steps": [{"attainment": 1.1, "amount": 500}]}
+    p = plan([step], period="quarter")
+    r = run(p, [("2027-02-01", "R1", "a", 330_000)], [("R1", "2027-Q1", "a", 300_000)])
+    assert amount(r, "R1", period="2027-Q1") == D("500.00")
+    assert amount(r, "R1", period="2027-Q2") == D("0.00")
+
+
+def test_effective_from_ignores_deals_before_a_mid_year_change():
+    """Plan effective 2027-07-01: March's 100k does not count, August's 50k does:
+    50,000 × 10% = 5,000; months before July get no lines."""
+    rows = [("2027-03-01", "R1", "a", 100_000), ("2027-08-01", "R1", "a", 50_000)]
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))], period="month", effective_from="2027-07-01"
+    )
+    r = run(p, rows)
+    assert amount(r, "R1") == D("5000.00")
+    assert set(r.lines["period"]) == {f"2027-{m:02d}" for m in range(7, 13)}
+
+
+# --- credit ------------------------------------------------------------------------------
+
+
+def test_split_credit_between_two_reps():
+    """A 100k deal split 60/40, 10% flat: R1 60,000 × 10% = 6,000; R2 40,000 × 10% = 4,000."""
+    rows = [
+        ("2027-01-05", "R1", "a", 100_000, 0.6, 1, False, "booking", "D1"),
+        ("2027-01-05", "R2", "a", 100_000, 0.4, 1, False, "booking", "D1"),
+    ]
+    r = run(plan([commission(tiers=tiers((0, None, 0.10)))]), rows)
+    assert amount(r, "R1") == D("6000.00")
+    assert amount(r, "R2") == D("4000.00")
+
+
+def test_new_customer_multiplier():
+    """A new-customer deal of 100k credited ×1.2 = 120,000; 10% → 12,000."""
+    p = plan([commission(tiers=tiers((0, None, 0.10)))], credit={"new_customer_multiplier": 1.2})
+    r = run(p, [("2027-01-05", "R1", "a", 100_000, 1.0, 1, True)])
+    assert amount(r, "R1") == D("12000.00")
+
+
+def test_manager_roll_up_credits_the_team():
+    """R1 sells 60k, R2 40k; M1's credit rolls up to 100k; a 1% override pays 1,000
+    (the reps are not paid by this component)."""
+    comp = commission(tiers=tiers((0, None, 0.01)), roles=["manager"])
+    p = plan([comp], credit={"roll_up": "team"})
+    r = run(p, [("2027-01-05", "R1", "a", 60_000), ("2027-01-05", "R2", "a", 40_000)])
+    assert amount(r, "M1") == D("1000.00")
+    assert amount(r, "R1") == D("0.00")
+
+
+def test_credit_products_filter():
+    """Only product b earns credit: 100k of a and 50k of b → 50,000 × 10% = 5,000."""
+    p = plan([commission(tiers=tiers((0, None, 0.10)))], credit={"products": ["b"]})
+    r = run(p, [("2027-01-05", "R1", "a", 100_000), ("2027-01-05", "R1", "b", 50_000)])
+    assert amount(r, "R1") == D("5000.00")
+
+
+# --- attainment curve, steps, gates, penalties ---------------------------------------------
+
+
+def test_curve_at_130_percent():
+    """TI 12,000; curve (50%, 0.3) (100%, 1.0) (150%, 2.0); 130% attainment:
+    1.0 + (1.3 − 1.0) / (1.5 − 1.0) × (2.0 − 1.0) = 1.6; 1.6 × 12,000 = 19,200."""
+    r = run(
+        plan([CURVE], target_incentive=TI), [("2027-05-01", "R1", "a", 1_300_000)], [year_target()]
+    )
+    assert amount(r, "R1") == D("19200.00")
+
+
+def test_curve_threshold_and_interpolation_below_target():
+    """40% is below the 50% threshold: 0. At 75%: 0.3 + 0.25 / 0.5 × 0.7 = 0.65;
+    0.65 × 12,000 = 7,800."""
+    r = run(
+        plan([CURVE], target_incentive=TI), [("2027-05-01", "R1", "a", 400_000)], [year_target()]
+    )
+    assert amount(r, "R1") == D("0.00")
+    r = run(
+        plan([CURVE], target_incentive=TI), [("2027-05-01", "R1", "a", 750_000)], [year_target()]
+    )
+    assert amount(r, "R1") == D("7800.00")
+
+
+def test_curve_flat_above_last_point_and_capped():
+    """200% attainment: flat at the last point, 2.0 × 12,000 = 24,000;
+    with a cap of 1.5 × TI: 18,000."""
+    r = run(
+        plan([CURVE], target_incentive=TI), [("2027-05-01", "R1", "a", 2_000_000)], [year_target()]
+    )
+    assert amount(r, "R1") == D("24000.00")
+    capped = {**CURVE, "cap": {"multiple_of_ti": 1.5}}
+    r = run(
+        plan([capped], target_incentive=TI), [("2027-05-01", "R1", "a", 2_000_000)], [year_target()]
+    )
+    assert amount(r, "R1") == D("18000.00")
+
+
+def test_accelerator_gate_holds_the_curve_at_target():
+    """130% on a, but b at 50% of its target (gate: b ≥ 80%, on the accelerator):
+    the curve stops at 100% → 1.0 × 12,000 = 12,000 instead of 19,200.
+    Attainment is on all products: (1.3M + 50k) / (1M + 100k) ≈ 122.7% → 1.4545… × TI
+    ungated; gated it is held at 1.0."""
+    gated = {
+        **CURVE,
+        "products": ["a"],
+        "gate": {"products": ["b"], "min_attainment": 0.8, "applies_to": "accelerator"},
+    }
+    rows = [("2027-05-01", "R1", "a", 1_300_000), ("2027-05-01", "R1", "b", 50_000)]
+    tg = [year_target(), year_target(amount=100_000, product="b")]
+    r = run(plan([gated], target_incentive=TI), rows, tg)
+    assert amount(r, "R1") == D("12000.00")
+    rows[1] = ("2027-05-01", "R1", "b", 90_000)  # b at 90%: gate holds → 19,200
+    r = run(plan([gated], target_incentive=TI), rows, tg)
+    assert amount(r, "R1") == D("19200.00")
+
+
+def test_component_gate_blocks_the_whole_component():
+    """Gate b ≥ 80% on the component; b at 50%: the 10% commission on a's 100k pays 0."""
+    comp = commission(
+        tiers=tiers((0, None, 0.10)),
+        products=["a"],
+        gate={"products": ["b"], "min_attainment": 0.8},
+    )
+    rows = [("2027-05-01", "R1", "a", 100_000), ("2027-05-01", "R1", "b", 50_000)]
+    r = run(plan([comp]), rows, [year_target(amount=100_000, product="b")])
+    assert amount(r, "R1") == D("0.00")
+
+
+def test_step_bonus_pays_the_highest_step_reached():
+    """Steps 110% → 500, 125% → 1,500; 120% attainment reaches only the first: 500.
+    At 130%: 1,500 (not 2,000: steps do not add up)."""
+    step = {
+        "type": "step_bonus",
+        "name": "kick",
+        "steps": [{"attainment": 1.1, "amount": 500}, {"attainment": 1.25, "amount": 1500}],
+    }
+    r = run(plan([step]), [("2027-05-01", "R1", "a", 1_200_000)], [year_target()])
+    assert amount(r, "R1") == D("500.00")
+    r = run(plan([step]), [("2027-05-01", "R1", "a", 1_300_000)], [year_target()])
+    assert amount(r, "R1") == D("1500.00")
+
+
+def test_penalty_below_a_level():
+    """10% commission on 400k = 40,000; attainment 40% < 50%: penalty 1,000 → 39,000."""
+    pen = {"type": "penalty", "name": "pen", "below": 0.5, "amount": 1000}
+    r = run(
+        plan([commission(tiers=tiers((0, None, 0.10))), pen]),
+        [("2027-05-01", "R1", "a", 400_000)],
+        [year_target()],
+    )
+    assert amount(r, "R1", "pen") == D("-1000.00")
+    assert amount(r, "R1") == D("39000.00")
+
+
+# --- SPIFF, team pool, draws, caps, modifiers, rounding -----------------------------------
+
+
+def test_spiff_per_unit_in_its_window():
+    """5.00 per unit of b, March 1 – April 30. Feb: 10 units (outside). Mar: 20 units at a
+    50% split → 10 units → 50.00. Apr: 4 units → 20.00. Total 70.00."""
+    spiff = {
+        "type": "spiff",
+        "name": "spiff",
+        "products": ["b"],
+        "start": "2027-03-01",
+        "end": "2027-04-30",
+        "per_unit": 5,
+    }
+    rows = [
+        ("2027-02-10", "R1", "b", 1000, 1.0, 10),
+        ("2027-03-10", "R1", "b", 1000, 0.5, 20, False, "booking", "D9"),
+        ("2027-03-10", "R2", "b", 1000, 0.5, 20, False, "booking", "D9"),
+        ("2027-04-10", "R1", "b", 1000, 1.0, 4),
+    ]
+    r = run(plan([spiff]), rows)
+    assert amount(r, "R1") == D("70.00")
+
+
+POOL = {"type": "team_pool", "name": "pool", "per_member": 600, "split": "equal"}
+POOL_ROWS = [("2027-05-01", "R1", "a", 120_000), ("2027-05-01", "R2", "a", 90_000)]
+POOL_TARGETS = [year_target("R1", 100_000), year_target("R2", 100_000)]
+
+
+def test_team_pool_equal_split():
+    """Team T1 (R1, R2; the manager is not a member): 210k of a 200k target = 105% ≥ 100%.
+    Funded 600 × 2 members = 1,200; equally: 600 each."""
+    p = plan([POOL], participants={"roles": ["rep"]})
+    r = run(p, POOL_ROWS, POOL_TARGETS)
+    assert amount(r, "R1") == D("600.00")
+    assert amount(r, "R2") == D("600.00")
+
+
+def test_team_pool_individual_gate():
+    """Same team, individual gate 100%: R2 at 90% does not share; R1 takes the 1,200."""
+    p = plan([{**POOL, "min_attainment": 1.0}], participants={"roles": ["rep"]})
+    r = run(p, POOL_ROWS, POOL_TARGETS)
+    assert amount(r, "R1") == D("1200.00")
+    assert amount(r, "R2") == D("0.00")
+
+
+def test_team_pool_pro_rata_adds_up_to_the_cent():
+    """A fixed 1,000.00 pot, pro rata to credit 120k : 60k = 2 : 1 → 666.666… and 333.333…;
+    floors 666.66 + 333.33 leave 0.01, given to the larger remainder: 666.67 + 333.33."""
+    pool = {
+        "type": "team_pool",
+        "name": "pool",
+        "fixed": 1000,
+        "split": "pro_rata",
+        "team_threshold": 0.5,
+    }
+    rows = [("2027-05-01", "R1", "a", 120_000), ("2027-05-01", "R2", "a", 60_000)]
+    r = run(plan([pool], participants={"roles": ["rep"]}), rows, POOL_TARGETS)
+    assert amount(r, "R1") == D("666.67")
+    assert amount(r, "R2") == D("333.33")
+
+
+def test_team_pool_role_shares():
+    """Fixed 1,000 split 20% manager / 80% reps: M1 200.00; R1 and R2 400.00 each."""
+    pool = {
+        "type": "team_pool",
+        "name": "pool",
+        "fixed": 1000,
+        "split": "shares",
+        "shares": {"manager": 0.2, "rep": 0.8},
+    }
+    r = run(plan([pool]), POOL_ROWS, POOL_TARGETS)
+    assert amount(r, "M1") == D("200.00")
+    assert amount(r, "R1") == D("400.00")
+    assert amount(r, "R2") == D("400.00")
+
+
+def test_team_pool_not_funded_below_threshold():
+    """Team at 105% but threshold 110%: no pool, everyone 0."""
+    p = plan([{**POOL, "team_threshold": 1.1}], participants={"roles": ["rep"]})
+    r = run(p, POOL_ROWS, POOL_TARGETS)
+    assert amount(r, "R1") + amount(r, "R2") == D("0.00")
+
+
+DRAW_ROWS = [("2027-01-10", "R1", "a", 12_000), ("2027-02-10", "R1", "a", 40_000)]
+
+
+def test_recoverable_draw():
+    """Draw 3,000/month, 10% commission. Jan earns 1,200 → top-up 1,800 (owed 1,800).
+    Feb earns 4,000 → recover min(1,800, 4,000 − 3,000) = 1,000 → pays 3,000 (owed 800)."""
+    p = plan([commission(tiers=tiers((0, None, 0.10)))], period="month", draw={"amount": 3000})
+    r = run(p, DRAW_ROWS)
+    assert amount(r, "R1", "draw", "2027-01") == D("1800.00")
+    assert amount(r, "R1", period="2027-01") == D("3000.00")
+    assert amount(r, "R1", "draw_recovery", "2027-02") == D("-1000.00")
+    assert amount(r, "R1", period="2027-02") == D("3000.00")
+    feb = r.totals[(r.totals.rep_id == "R1") & (r.totals.period == "2027-02")]
+    assert int(feb["draw_balance_minor"].iloc[0]) == 80000
+
+
+def test_non_recoverable_draw_is_a_guaranteed_minimum():
+    """Same, `recoverable: false`: Jan 1,200 + 1,800 = 3,000; Feb pays its full 4,000."""
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="month",
+        draw={"amount": 3000, "recoverable": False},
+    )
+    r = run(p, DRAW_ROWS)
+    assert amount(r, "R1", period="2027-01") == D("3000.00")
+    assert amount(r, "R1", period="2027-02") == D("4000.00")
+
+
+def test_component_cap_amount():
+    """10% on 400k = 40,000, capped at 15,000."""
+    comp = commission(tiers=tiers((0, None, 0.10)), cap={"amount": 15000})
+    r = run(plan([comp]), [("2027-05-01", "R1", "a", 400_000)])
+    assert amount(r, "R1") == D("15000.00")
+
+
+def test_total_cap_in_target_incentive():
+    """10% on 400k = 40,000 plus a 500 kicker; total cap 3 × TI = 36,000: a −4,500 line."""
+    step = {"type": "step_bonus", "name": "kick", "steps": [{"attainment": 0.1, "amount": 500}]}
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10))), step],
+        target_incentive=TI,
+        total_cap={"multiple_of_ti": 3},
+    )
+    r = run(p, [("2027-05-01", "R1", "a", 400_000)], [year_target()])
+    assert amount(r, "R1", "total_cap") == D("-4500.00")
+    assert amount(r, "R1") == D("36000.00")
+
+
+def test_modifier_from_an_org_column():
+    """R1's collaboration score is 1.1: 10% on 100k = 10,000 × 1.1 = 11,000; R2 (1.0) 10,000."""
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        modifiers=[{"name": "collab", "column": "collab"}],
+    )
+    rows = [("2027-05-01", "R1", "a", 100_000), ("2027-05-01", "R2", "a", 100_000)]
+    r = run(p, rows)
+    assert amount(r, "R1") == D("11000.00")
+    assert amount(r, "R2") == D("10000.00")
+
+
+def test_rounding_modes():
+    """10% of 12.25 = 1.225: half_up → 1.23, half_even → 1.22, down → 1.22."""
+    for mode, want in (("half_up", "1.23"), ("half_even", "1.22"), ("down", "1.22")):
+        p = plan([commission(tiers=tiers((0, None, 0.10)))], rounding={"mode": mode})
+        r = run(p, [("2027-05-01", "R1", "a", 12.25)])
+        assert amount(r, "R1") == D(want), mode
+
+
+def test_rounding_per_total():
+    """Two components of 10% on 0.05 = 0.005 each. Per line: 0.01 + 0.01 = 0.02.
+    Per total: 0.005 + 0.005 = 0.010 → 0.01, with a −0.01 rounding line."""
+    comps = [
+        commission(tiers=tiers((0, None, 0.10))),
+        {**commission(tiers=tiers((0, None, 0.10))), "name": "c2"},
+    ]
+    rows = [("2027-05-01", "R1", "a", 0.05)]
+    assert amount(run(plan(comps), rows), "R1") == D("0.02")
+    r = run(plan(comps, rounding={"apply": "per_total"}), rows)
+    assert amount(r, "R1") == D("0.01")
+    assert amount(r, "R1", "rounding") == D("-0.01")
+
+
+def test_participants_by_role_and_filter():
+    """Roles [rep] with where team T1: R1 and R2 get lines, M1 none."""
+    p = plan([commission()], participants={"roles": ["rep"], "where": {"team": ["T1"]}})
+    r = run(p, [("2027-05-01", "R1", "a", 1000)])
+    assert set(r.lines["rep_id"]) == {"R1", "R2"}
+
+
+def test_statement_explains_the_arithmetic():
+    """The marginal 1.3M case reads: tier 2: (1,300,000.00 − 1,000,000.00) × 10% = 30,000.00."""
+    r = run(plan([commission()]), [("2027-03-01", "R1", "a", 1_300_000)])
+    text = r.statement_lines().query("rep_id == 'R1'")["arithmetic"].iloc[0]
+    assert "tier 1: (1,000,000.00 - 0.00) x 8% = 80,000.00" in text
+    assert "tier 2: (1,300,000.00 - 1,000,000.00) x 10% = 30,000.00" in text
+    assert "110,000.00" in r.statement("R1")

@@ -1,0 +1,132 @@
+"""The simulator's parts: metrics, variants, population, streams and sensitivity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attain.schema.plan import Plan
+from attain.schema.scenario import ProductRamp, TopPerformers, Variant
+from attain.simulate import build_population, metrics
+from attain.simulate.sensitivity import plan_parameters
+from attain.simulate.streams import block_generator, block_trials
+from attain.simulate.variants import variant_attainment, variant_profile
+
+
+def test_gini_known_values():
+    assert metrics.gini(np.ones((3, 10))) == pytest.approx(0.0)
+    one_takes_all = np.zeros((1, 4))
+    one_takes_all[0, 2] = 100
+    assert metrics.gini(one_takes_all) == pytest.approx(0.75)
+
+
+def test_top_vs_median():
+    pay = np.arange(1, 101, dtype=float)[None, :]
+    assert metrics.top_vs_median(pay) == pytest.approx(np.mean(np.arange(91, 101)) / 50.5)
+    assert metrics.top_vs_median(np.zeros((2, 5))) is None
+
+
+def test_paired_difference_has_a_confidence_interval():
+    rng = np.random.default_rng(0)
+    base = rng.normal(100, 10, 5000)
+    d = metrics.paired(base + 2 + rng.normal(0, 1, 5000), base)
+    assert d["ci95_low"] < 2 < d["ci95_high"]
+    assert d["p_higher"] > 0.9
+
+
+def test_pay_for_performance_deciles_rise_for_a_rising_plan():
+    rng = np.random.default_rng(0)
+    attainment = rng.lognormal(0, 0.2, (20, 50))
+    rows = metrics.pay_for_performance(attainment * 1000, attainment, np.ones(50, bool))
+    assert len(rows) == 10
+    means = [r["payout_mean"] for r in rows]
+    assert means == sorted(means)
+
+
+def test_distribution_percentiles_are_ordered():
+    d = metrics.distribution(np.random.default_rng(1).normal(0, 1, 1000))
+    assert d["p5"] < d["p50"] < d["p95"] < d["p99"]
+
+
+def test_market_growth_and_top_performers():
+    a = np.array([[1.0, 2.0, 0.5, 1.5]])
+    grown = variant_attainment(Variant(name="up", market_growth=0.1), a)
+    np.testing.assert_allclose(grown, a * 1.1)
+    stars = variant_attainment(
+        Variant(name="s", top_performers=TopPerformers(share=0.25, uplift=1.0)), a
+    )
+    np.testing.assert_allclose(stars, [[1.0, 4.0, 0.5, 1.5]])
+    assert a[0, 1] == 2.0  # the input is kept
+
+
+def test_ramp_scales_the_product_in_early_months():
+    profile = np.ones((2, 12, 2))
+    v = Variant(name="slow", ramps=[ProductRamp(product="b", months=4, start=0.2)])
+    out = variant_profile(v, profile, ("a", "b"))
+    np.testing.assert_allclose(out[0, :, 0], 1.0)
+    np.testing.assert_allclose(out[0, :5, 1], [0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_population_from_the_sample(sample_company):
+    n = len(sample_company.org)
+    targets = np.full((n, 12, len(sample_company.products)), 100.0)
+    pop = build_population(
+        sample_company.org, targets, sample_company.products, sample_company.history
+    )
+    assert pop.season.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(pop.mix.sum(axis=1), 1.0)
+    assert np.median(pop.record) == pytest.approx(1.0)
+    assert np.isfinite(pop.residuals).all()
+    assert pop.residuals.mean() == pytest.approx(1.0, abs=0.02)
+    assert pop.n_regions == sample_company.org["region"].nunique()
+
+
+def test_blocks_depend_on_shape_only_and_streams_on_seed_and_block():
+    assert block_trials(10_000, 48) == 4
+    assert block_trials(10, 4) == 256
+    a = block_generator(7, 3).standard_normal(4)
+    assert (a == block_generator(7, 3).standard_normal(4)).all()
+    assert (a != block_generator(7, 4).standard_normal(4)).all()
+
+
+def test_plan_parameters_group_a_components_numbers():
+    plan = Plan.model_validate(
+        {
+            "kind": "plan",
+            "name": "p",
+            "target_incentive": {"amount": 1000},
+            "components": [
+                {
+                    "type": "commission",
+                    "name": "c",
+                    "tiers": [{"start": 0, "end": 100, "rate": 0.05}, {"start": 100, "rate": 0.08}],
+                },
+                {
+                    "type": "attainment_curve",
+                    "name": "b",
+                    "cap": {"multiple_of_ti": 2},
+                    "points": [
+                        {"attainment": 0.5, "payout": 0.2},
+                        {"attainment": 1.0, "payout": 1.0},
+                    ],
+                },
+            ],
+        }
+    )
+    groups = plan_parameters(plan)
+    assert set(groups) >= {
+        "c.rates",
+        "c.tier edges",
+        "b.payouts",
+        "b.attainment points",
+        "b.cap",
+        "target_incentive",
+    }
+    assert len(groups["c.rates"]) == 2
+
+
+def test_people_without_history_get_neutral_figures():
+    people = pd.DataFrame({"rep_id": ["a", "b"], "role": ["rep", "rep"]})
+    pop = build_population(people, np.ones((2, 12, 1)), ("x",))
+    assert (pop.record == 1).all() and pop.n_regions == 0
