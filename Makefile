@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint docs clean
+.PHONY: demo test bench lint docs report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,17 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine cli tests bench
-	$(BIN)/ruff format --check engine cli tests bench
+	$(BIN)/ruff check engine cli tests bench scripts
+	$(BIN)/ruff format --check engine cli tests bench scripts
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
 
 docs: $(STAMP)
 	$(BIN)/python -m attain.docs
+
+# Renders the simulation report in headless Chromium (needs `apt-get install chromium`),
+# fails on console errors, and refreshes the screenshot in docs/.
+report: $(STAMP)
+	$(BIN)/attain simulate scenarios/compare_plans.yaml --out out/compare
+	$(BIN)/python scripts/render_report.py out/compare/report.html docs/report.png

@@ -15,15 +15,15 @@ from pathlib import Path
 import click
 
 import attain
+from attain.cli.allocate import allocate
+from attain.cli.demo import demo
 from attain.cli.payout import payout
 from attain.cli.simulate import simulate
+from attain.cli.territory import territory
 from attain.errors import AttainError, InfeasibleError, InputError, SolverError
-from attain.output import write_json
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
 _ISSUES_URL = "https://github.com/attain-dev/attain/issues"
-
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "sample"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,29 +97,8 @@ def sample(out: Path, reps: int, seed: int) -> None:
         click.echo(f"wrote {file}")
 
 
-@cli.command()
-@click.option(
-    "--out",
-    "out",
-    default=Path("out/demo"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-)
-def demo(out: Path) -> None:
-    """Run the whole flow on the bundled sample company and say where everything went."""
-    company = attain.load_company(SAMPLE_DIR)
-    summary = company.summary()
-    click.echo(f"Sample company: {SAMPLE_DIR}")
-    width = max(map(len, summary))
-    for key, value in summary.items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else value
-        click.echo(f"  {key:<{width}}  {shown}")
-    path = write_json(out / "company.json", summary)
-    click.echo(f"wrote {path}")
-
-
 # Commands that live in their own modules, one per command family.
-for _command in (payout, simulate):
+for _command in (allocate, demo, payout, simulate, territory):
     cli.add_command(_command)
 
 

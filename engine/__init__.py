@@ -3,6 +3,7 @@
 The public API is :data:`__all__`; everything else is an implementation detail.
 """
 
+from attain.allocate import Allocation, allocate
 from attain.data import Company, company_from_frames, load_company
 from attain.errors import (
     AttainError,
@@ -19,12 +20,15 @@ from attain.load import dump_rules, load_rules, parse_rules
 from attain.sample import write_sample
 from attain.schema import KINDS, CompanyRules, json_schema
 from attain.simulate import SimulationResult, simulate
+from attain.territory import Alignment, align, realign
 from attain.validate import Report, validate_paths
 
 __version__ = "0.1.0"
 
 __all__ = [
     "KINDS",
+    "Alignment",
+    "Allocation",
     "AttainError",
     "Company",
     "CompanyRules",
@@ -40,6 +44,8 @@ __all__ = [
     "SolverError",
     "SolverUnavailableError",
     "__version__",
+    "align",
+    "allocate",
     "company_from_frames",
     "compile_plan",
     "dump_rules",
@@ -49,6 +55,7 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "payouts",
+    "realign",
     "simulate",
     "validate_paths",
     "write_sample",

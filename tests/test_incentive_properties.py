@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -301,3 +302,43 @@ def test_split_credits_add_up_to_the_deal(deals):
     ).all()
     exact = totals[group] * weight / np.bincount(group, weights=weight)[group]
     assert (np.abs(shares - exact) < 1).all()
+
+
+@SETTINGS
+@given(st.data())
+def test_year_total_equals_the_sum_of_the_detail_lines(data):
+    """Without detail the evaluator keeps one running total (no stack of lines, no
+    per-period true-up arrays, nothing over periods for a one-window plan), and with
+    ``detail="year"`` it sums each line over the year without per-period arrays: both
+    must agree with the per-period lines, whatever the chunking or the memory layout."""
+    period = data.draw(st.sampled_from(["month", "quarter", "year"]))
+    plan = data.draw(plans(period=period))
+    compiled = compile_plan(plan, PRODUCTS)
+    n_p = {"month": 12, "quarter": 4, "year": 1}[period]
+    sales, targets = measures(data.draw, 15, n_p)
+    sales = sales.reshape(5, 3, n_p, 2)  # 5 reps × 3 trials
+    targets = targets[:5]
+    ti = np.full(5, float(plan.target_incentive.amount))
+    lines = evaluate(compiled, sales, targets, ti=ti, detail=True)
+    expected = sum(v.sum(axis=-1) for v in lines.values())
+    total = evaluate(compiled, sales, targets, ti=ti)
+    np.testing.assert_allclose(total, expected, rtol=1e-12, atol=1e-6)
+    year = evaluate(compiled, sales, targets, ti=ti, detail="year")  # each line's year
+    assert list(year) == list(lines)
+    for name, value in lines.items():
+        np.testing.assert_allclose(year[name], value.sum(axis=-1), rtol=1e-12, atol=1e-6)
+    assert np.array_equal(evaluate(compiled, sales, targets, ti=ti, chunk=1), total)
+    trials_first = np.ascontiguousarray(sales.swapaxes(0, 1)).swapaxes(0, 1)
+    assert np.array_equal(evaluate(compiled, trials_first, targets, ti=ti), total)
+
+
+def test_detail_must_be_a_known_kind():
+    plan = {
+        "kind": "plan",
+        "name": "p",
+        "period": "year",
+        "components": [{"type": "commission", "name": "c", "tiers": [{"start": 0, "rate": 0.1}]}],
+    }
+    compiled = compile_plan(Plan.model_validate(plan), PRODUCTS)
+    with pytest.raises(ValueError, match="detail"):
+        evaluate(compiled, np.ones((2, 3)), np.ones(2), ti=np.ones(2), detail="month")

@@ -130,3 +130,15 @@ def test_people_without_history_get_neutral_figures():
     people = pd.DataFrame({"rep_id": ["a", "b"], "role": ["rep", "rep"]})
     pop = build_population(people, np.ones((2, 12, 1)), ("x",))
     assert (pop.record == 1).all() and pop.n_regions == 0
+
+
+def test_fast_argsort_is_the_stable_order():
+    from attain.simulate.metrics import _stable_argsort
+
+    rng = np.random.default_rng(2)
+    distinct = rng.lognormal(0, 0.3, 10_000)
+    ties = np.round(distinct, 1)
+    with_nan = distinct.copy()
+    with_nan[[3, 70, 900]] = np.nan
+    for a in (distinct, ties, with_nan, np.zeros(50)):
+        assert np.array_equal(_stable_argsort(a), np.argsort(a, kind="stable"))

@@ -18,10 +18,16 @@ Shapes (money in currency units, float64):
 
 The result is each rep's payout for the year (what the periods pay, after true-ups,
 caps and draws), or with ``detail=True`` a dict of line name → ``[reps, trials,
-periods]`` amounts per period. Work runs in chunks of trials (``chunk`` elements),
-so memory stays flat in the number of trials. The arithmetic is the exact
-evaluator's, in float and unrounded: on the same inputs the two agree within one
-minor unit per line (tested). Deal-level features have no deals here: ``deal`` and
+periods]`` amounts per period, or with ``detail="year"`` the same lines as year totals
+``[reps, trials]``. Work runs in chunks of trials (``chunk`` elements),
+so memory stays flat in the number of trials. Without ``detail`` (and without draws)
+the components go into one running total and the periods' true-ups telescope to the
+year's last balance: no per-period lines (tested against the sum of the detail lines).
+Temporaries follow the layout of ``sales``: a trials-first array passed as a
+transposed view (as the simulator does) is read in memory order, without a copy.
+
+The arithmetic is the exact evaluator's, in float and unrounded: on the same inputs
+the two agree within one minor unit per line (tested). Deal-level features have no deals here: ``deal`` and
 ``cumulative`` tier scopes are evaluated on the period total, and SPIFFs pay
 nothing (listed by :func:`approximations`).
 """
@@ -50,7 +56,7 @@ class Population:
     unit: dict  # team pool level → int[R] team codes
     is_member: np.ndarray  # bool[R]: counts toward team credit (not a manager role)
     roles: np.ndarray  # str[R]
-    factors: dict  # component name → float64[R] payout multiplier
+    factors: dict  # component name → float64[R] payout multiplier (absent: 1)
 
 
 def population(
@@ -75,10 +81,12 @@ def population(
             units[c.pool["level"]] = pd.factorize(people[c.pool["level"]].astype(str))[0]
     factors = {}
     for c in compiled.components:
-        f = np.ones(len(people))
-        for m in _factors(compiled, c, people):
-            f = f * (m / _M)
-        factors[c.name] = f
+        multipliers = _factors(compiled, c, people)
+        if multipliers:  # only components with modifiers: the others skip a pass
+            f = np.ones(len(people))
+            for m in multipliers:
+                f = f * (m / _M)
+            factors[c.name] = f
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participants(compiled, people),
@@ -108,10 +116,12 @@ def evaluate(
     *,
     people: pd.DataFrame | None = None,
     pop: Population | None = None,
-    detail: bool = False,
+    detail: bool | str = False,
     chunk: int = 100_000,
 ):
     """Payouts per rep × trial (see the module docstring for shapes)."""
+    if detail not in (False, True, "year"):
+        raise ValueError(f"detail must be False, True or 'year' (got {detail!r})")
     sales = np.asarray(sales, dtype=np.float64)
     n_reps, n_trials = sales.shape[:2]
     per_period = sales.ndim >= 3
@@ -119,10 +129,12 @@ def evaluate(
     targets3 = _targets3(np.asarray(targets, dtype=np.float64), sales4)
     if pop is None:
         pop = population(compiled, n_reps, people, ti)
-    if detail:
-        return _run(compiled, sales4, targets3, pop, per_period, detail=True)
-    out = np.empty((n_reps, n_trials))
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
+    if detail or step >= n_trials:
+        return _run(compiled, sales4, targets3, pop, per_period, detail)
+    # Laid out like ``sales`` (trials-first when given a transposed view), as every
+    # temporary is, so elementwise passes run over contiguous memory.
+    out = np.empty_like(sales4[:, :, 0, 0])
     for t0 in range(0, n_trials, step):  # chunks keep memory flat in the number of trials
         part = sales4[:, t0 : t0 + step]
         out[:, t0 : t0 + step] = _run(compiled, part, targets3, pop, per_period, detail=False)
@@ -173,34 +185,118 @@ def _months_per(compiled: CompiledPlan) -> int:
 
 def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool):
     plan = compiled.plan
-    ytd = plan.measure == "ytd" and per_period
-    net = np.cumsum(sales4, axis=2) if ytd else sales4
-    tgt = np.cumsum(targets3, axis=1) if ytd else targets3
+    ytd = plan.measure == "ytd" and per_period and sales4.shape[2] > 1
+    net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
+    tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
     months, periods = _windows(compiled, sales4.shape[2], per_period)
     ti_w = pop.ti[:, None, None] * (months / 12)[None, None, :]
-    scale = compiled.scale
-    lines = []
-    for c in compiled.components:
-        S = _measure(net, c.mask)
-        T = _measure(tgt, c.mask)[:, None, :]
-        value = _component(c, S, T, ti_w, net, tgt, pop, periods, scale)
-        value = value * pop.factors[c.name][:, None, None]
-        if c.cap is not None:
-            value = np.minimum(value, _cap(c.cap, ti_w, scale))
-        lines.append(value)
-    earned = np.stack(lines)
+    w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
+    lines = (_line(c, w) for c in compiled.components)
+    if compiled.draw_amount is None and detail is not True:
+        # No draw to settle period by period and no per-period lines wanted: the year at once.
+        if detail == "year":
+            return _year_lines(compiled, _earned(compiled, lines, w), pop, ytd)
+        return _year_total(compiled, lines, w, ytd)
+    out = _true_up(compiled, _earned(compiled, lines, w), pop, ytd, bool(detail))
+    if detail == "year":
+        return {name: value.sum(axis=-1) for name, value in out.items()}
+    return out
+
+
+def _earned(compiled: CompiledPlan, lines, w) -> np.ndarray:
+    """Every line per window [C + 2, R, t, P]: the components, then rounding (none in
+    float) and what the total cap takes off."""
+    earned = np.stack(list(lines))
     sub = earned.sum(axis=0)
     total_cap = np.zeros_like(sub)
     if compiled.total_cap is not None:
-        total_cap = np.minimum(sub, _cap(compiled.total_cap, ti_w, scale)) - sub
-    earned = np.concatenate([earned, np.zeros_like(sub)[None], total_cap[None]])
-    return _true_up(compiled, earned, pop, ytd, detail)
+        total_cap = np.minimum(sub, _cap(compiled.total_cap, w.ti_w, w.scale)) - sub
+    return np.concatenate([earned, np.zeros_like(sub)[None], total_cap[None]])
+
+
+class _Window:
+    """One chunk's measures, shared by its components: each set of products is summed,
+    and its attainment divided, once (a plan's components usually measure the same)."""
+
+    def __init__(self, net, tgt, ti_w, pop: Population, periods, scale: int):
+        self.net, self.tgt, self.ti_w = net, tgt, ti_w
+        self.pop, self.periods, self.scale = pop, periods, scale
+        self._measures: dict[bytes, tuple] = {}
+        self._attainments: dict[bytes, np.ndarray] = {}
+
+    def measure(self, mask: np.ndarray):
+        """Credit S [R, t, P] and target T [R, 1, P] of the products in ``mask``."""
+        key = mask.tobytes()
+        if key not in self._measures:
+            self._measures[key] = (_measure(self.net, mask), _measure(self.tgt, mask)[:, None, :])
+        return self._measures[key]
+
+    def attainment(self, mask: np.ndarray) -> np.ndarray:
+        """S / T of ``mask`` (read-only: shared between components)."""
+        key = mask.tobytes()
+        if key not in self._attainments:
+            self._attainments[key] = _attainment(*self.measure(mask))
+        return self._attainments[key]
+
+
+def _line(c: CompiledComponent, w: _Window) -> np.ndarray:
+    """One component's earnings per window [R, t, P]: a new array, after modifiers and cap."""
+    value = _component(c, w)
+    factor = w.pop.factors.get(c.name)
+    if factor is not None:
+        value *= factor[:, None, None]
+    if c.cap is not None:
+        np.minimum(value, _cap(c.cap, w.ti_w, w.scale), out=value)
+    return value
+
+
+def _year_total(compiled: CompiledPlan, lines, w: _Window, ytd: bool) -> np.ndarray:
+    """The year's payout [R, t] without per-period lines: what :func:`_true_up` pays,
+    summed, from one running total of the components (no stack of lines)."""
+    sub = next(lines)
+    for value in lines:
+        sub += value
+    if compiled.total_cap is not None:
+        sub += np.minimum(sub, _cap(compiled.total_cap, w.ti_w, w.scale)) - sub
+    return _participants(_year_end(compiled, sub, ytd), w.pop)
+
+
+def _year_lines(compiled: CompiledPlan, earned, pop: Population, ytd: bool) -> dict:
+    """Each line's year total [R, t] (``detail="year"``) for a plan without draws: the
+    same lines as :func:`_true_up`'s, summed over the periods without computing them."""
+    lines = earned[..., -1] if ytd else earned.sum(axis=-1)  # YTD changes telescope
+    total = _year_end(compiled, earned.sum(axis=0), ytd)
+    carried = total - lines.sum(axis=0)
+    none = np.zeros_like(total)  # no draw, no recovery
+    values = [*lines, carried, none, none]
+    names = (*compiled.names, *ADJUSTMENTS)
+    return {n: _participants(v, pop) for n, v in zip(names, values, strict=True)}
+
+
+def _year_end(compiled: CompiledPlan, sub, ytd: bool) -> np.ndarray:
+    """What the periods pay in all [R, t] for the earnings ``sub`` [R, t, P] of each
+    window (year-to-date windows when ``ytd``). Without draws the true-ups telescope:
+    the year pays the last balance paid."""
+    cumulative = sub if ytd else _accumulate(np.add, sub)
+    if compiled.plan.negative_balance == "carry_forward":
+        return np.maximum(_highest(cumulative), 0.0)  # the highest balance reached
+    if cumulative.shape[-1] > 1:
+        return cumulative[..., -1].copy(order="K")  # not a view holding every period
+    return cumulative[..., 0]
+
+
+def _participants(value: np.ndarray, pop: Population) -> np.ndarray:
+    """``value`` [R, ...] with non-participants paid nothing."""
+    keep = pop.participant.reshape(-1, *(1,) * (value.ndim - 1))
+    return value if keep.all() else np.where(keep, value, 0.0)
 
 
 def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Sum over the masked products; without a products axis every component sees all."""
     if arr.shape[-1] == 1 and len(mask) != 1:
         return arr[..., 0]
+    if mask.all():
+        return arr.sum(axis=-1)
     return arr[..., mask].sum(axis=-1)
 
 
@@ -214,33 +310,33 @@ def _attain_ok(S, T, level_micro):
     return (T > 0) & (level_micro * T <= S * _M)
 
 
-def _component(c: CompiledComponent, S, T, ti_w, net, tgt, pop, periods, scale):
+def _component(c: CompiledComponent, w: _Window) -> np.ndarray:
+    S, T = w.measure(c.mask)
     gate_ok = None
     if c.gate is not None:
-        Sg = _measure(net, c.gate.mask)
-        Tg = _measure(tgt, c.gate.mask)[:, None, :]
-        gate_ok = _attain_ok(Sg, Tg, c.gate.min_attainment)
+        gate_ok = _attain_ok(*w.measure(c.gate.mask), c.gate.min_attainment)
     accel_fail = None if gate_ok is None or not c.gate.accelerator_only else ~gate_ok
     if c.type == "commission":
-        value = _commission(c, S, T, accel_fail, scale)
+        value = _commission(c, S, T, accel_fail, w.scale)
     elif c.type == "attainment_curve":
-        att = _attainment(S, T)
+        att = w.attainment(c.mask)
         if accel_fail is not None:
             att = np.where(accel_fail, np.minimum(att, 1.0), att)
-        value = _curve(c, att) * ti_w
+        value = _curve(c, att)
+        value *= w.ti_w
     elif c.type == "step_bonus":
-        value = _steps(c, _attainment(S, T), ti_w, scale)
+        value = _steps(c, w.attainment(c.mask), w.ti_w, w.scale)
     elif c.type == "penalty":
-        amount = ti_w * (c.values[0] / _M) if c.in_ti[0] else c.values[0] / scale
-        value = np.where(_attainment(S, T) < c.below / _M, -amount, 0.0)
+        amount = w.ti_w * (c.values[0] / _M) if c.in_ti[0] else c.values[0] / w.scale
+        value = np.where(w.attainment(c.mask) < c.below / _M, -amount, 0.0)
     elif c.type == "team_pool":
-        value = _pool(c, S, T, pop, periods, scale)
+        value = _pool(c, S, T, w.pop, w.periods, w.scale)
     else:  # spiff: no deals in a simulation
         value = np.zeros_like(S)
     if gate_ok is not None and not c.gate.accelerator_only:
         value = np.where(gate_ok, value, 0.0)
     if c.roles is not None:
-        value = np.where(np.isin(pop.roles, c.roles)[:, None, None], value, 0.0)
+        value = np.where(np.isin(w.pop.roles, c.roles)[:, None, None], value, 0.0)
     return value
 
 
@@ -253,17 +349,7 @@ def _commission(c: CompiledComponent, S, T, accel_fail, scale):
     X = A if accel_fail is None else np.where(accel_fail, np.minimum(A, T), A)
     rates = c.values / _M
     if c.method == "marginal":
-        shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
-        V, part = np.zeros(shape), np.empty(shape)
-        for i, r in enumerate(rates):  # in place: each slice is a few passes over the chunk
-            np.subtract(X, starts[i], out=part)
-            if i + 1 < len(rates):
-                np.minimum(part, starts[i + 1] - starts[i], out=part)
-            np.maximum(part, 0.0, out=part)
-            np.multiply(part, r, out=part)
-            V += part
-        np.minimum(X, 0.0, out=part)  # cancellations beyond bookings: at the first rate
-        V += rates[0] * part
+        V = _marginal(X, starts, rates)
         if accel_fail is None and c.basis == "amount":
             return V
         return np.where(X != 0, A * V / np.where(X != 0, X, 1.0), 0.0)
@@ -279,6 +365,28 @@ def _commission(c: CompiledComponent, S, T, accel_fail, scale):
     return A * rate
 
 
+def _marginal(X, starts, rates) -> np.ndarray:
+    """Each slice at its own rate, in place: a few passes over the chunk per tier.
+    Cancellations beyond bookings (X < 0) pay back at the first rate."""
+    shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
+    V, part = np.empty_like(X, shape=shape), np.empty_like(X, shape=shape)
+    first_at_zero = np.ndim(starts[0]) == 0 and starts[0] == 0
+    for i, r in enumerate(rates):
+        out = V if i == 0 else part
+        np.subtract(X, starts[i], out=out)
+        low = None if i == 0 and first_at_zero else 0.0  # the first slice also takes X < 0
+        high = starts[i + 1] - starts[i] if i + 1 < len(rates) else None
+        if low is not None or high is not None:
+            np.clip(out, low, high, out=out)
+        np.multiply(out, r, out=out)
+        if i:
+            V += part
+    if not first_at_zero:
+        np.minimum(X, 0.0, out=part)
+        V += rates[0] * part
+    return V
+
+
 def _interp_rate(X, starts, rates, reached):
     rate = np.full(X.shape, rates[-1])
     for i in range(len(rates) - 2, -1, -1):  # the lowest band reached wins, top-down
@@ -292,16 +400,20 @@ def _interp_rate(X, starts, rates, reached):
 
 def _attainment(S, T):
     """S / T; NaN where there is no target (every comparison with NaN is false)."""
-    out = np.full(np.broadcast_shapes(S.shape, T.shape), np.nan)
-    return np.divide(S, T, out=out, where=T > 0)
+    out = np.empty_like(S, shape=np.broadcast_shapes(S.shape, T.shape))
+    has_target = T > 0
+    if has_target.all():  # the usual case: one division, no mask
+        return np.divide(S, T, out=out)
+    out.fill(np.nan)
+    return np.divide(S, T, out=out, where=has_target)
 
 
 def _curve(c: CompiledComponent, att):
     """p0 + the sum of each segment's slope × the part of the segment reached (in place)."""
     a, p = c.starts / _M, c.values / _M
     weight = c.weight / _M
-    f = np.full(att.shape, p[0] * weight)
-    part = np.empty(att.shape)
+    f = np.full_like(att, p[0] * weight)
+    part = np.empty_like(att)
     for i in range(len(a) - 1):
         slope = (p[i + 1] - p[i]) / (a[i + 1] - a[i]) * weight
         if slope == 0:
@@ -310,15 +422,21 @@ def _curve(c: CompiledComponent, att):
         np.clip(part, 0.0, a[i + 1] - a[i], out=part)
         np.multiply(part, slope, out=part)
         f += part
-    return np.where(att >= a[0], f, 0.0)
+    f *= att >= a[0]  # below the threshold: nothing (a multiply: much faster than where)
+    if np.isnan(att[:, :1]).any():  # no target (NaN for every trial of the rep): nothing
+        f[np.isnan(att)] = 0.0
+    return f
 
 
 def _steps(c: CompiledComponent, att, ti_w, scale):
-    value = np.zeros(np.broadcast_shapes(att.shape, ti_w.shape))
+    value = np.zeros_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
+    hit, step = np.empty_like(value, dtype=bool), np.empty_like(value)
     previous = 0.0
     for a, v, in_ti in zip(c.starts, c.values, c.in_ti, strict=True):  # the highest step wins
         amount = ti_w * (v / _M) if in_ti else v / scale
-        value += (att >= a / _M) * (amount - previous)
+        np.greater_equal(att, a / _M, out=hit)
+        np.multiply(hit, amount - previous, out=step)  # faster than a masked add (where=)
+        value += step
         previous = amount
     return value
 
@@ -380,32 +498,58 @@ def _pool_weight(cfg, S, unit, eligible, pop: Population, n_units):
 
 def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail: bool):
     plan = compiled.plan
-    if earned.shape[-1] == 1 and compiled.draw_amount is None and not detail:
-        # One window (the year as a whole): nothing to true up; skip the period machinery.
-        total = earned.sum(axis=0)[..., 0]
-        if plan.negative_balance == "carry_forward":
-            np.maximum(total, 0.0, out=total)
-        return np.where(pop.participant[:, None], total, 0.0)
     if ytd:
-        lines = np.diff(earned, axis=-1, prepend=0.0)
+        lines = _changes(earned)
         cumulative = earned.sum(axis=0)
     else:
         lines = earned
-        cumulative = np.cumsum(earned.sum(axis=0), axis=-1)
+        cumulative = _accumulate(np.add, earned.sum(axis=0))
     if plan.negative_balance == "carry_forward":
-        paid = np.maximum.accumulate(np.maximum(cumulative, 0.0), axis=-1)
+        paid = _accumulate(np.maximum, np.maximum(cumulative, 0.0))
     else:
         paid = cumulative
-    total = np.diff(paid, axis=-1, prepend=0.0)
+    total = _changes(paid)
     carried = total - lines.sum(axis=0)
     draw, recovery = _draws(compiled, total)
     total = total + draw + recovery
-    keep = pop.participant[:, None, None]
     if not detail:
-        return np.where(keep[..., 0], total.sum(axis=-1), 0.0)
+        return _participants(total.sum(axis=-1), pop)
     names = (*compiled.names, *ADJUSTMENTS)
     all_lines = [*lines[:-2], lines[-2], lines[-1], carried, draw, recovery]
-    return {n: np.where(keep, v, 0.0) for n, v in zip(names, all_lines, strict=True)}
+    return {n: _participants(v, pop) for n, v in zip(names, all_lines, strict=True)}
+
+
+def _accumulate(ufunc, x, axis: int = -1):
+    """``ufunc.accumulate(x, axis)`` over the periods, one period at a time: the same
+    operations in the same order, but a pass over reps × trials per period runs about
+    twice as fast as numpy's accumulate along a short axis. One window is its own."""
+    if x.shape[axis] == 1:
+        return x
+    out = np.empty_like(x)
+    src, dst = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)
+    dst[..., 0] = src[..., 0]
+    for p in range(1, src.shape[-1]):
+        ufunc(dst[..., p - 1], src[..., p], out=dst[..., p])
+    return out
+
+
+def _highest(x):
+    """``x.max(axis=-1)`` one period at a time (3x faster along a short axis; exact)."""
+    out = x[..., 0].copy()
+    for p in range(1, x.shape[-1]):
+        np.maximum(out, x[..., p], out=out)
+    return out
+
+
+def _changes(x):
+    """Each period's change from the one before (the first period's from 0), as
+    ``np.diff(x, prepend=0)`` without building the prepended copy."""
+    if x.shape[-1] == 1:
+        return x
+    out = np.empty_like(x)
+    out[..., 0] = x[..., 0]
+    np.subtract(x[..., 1:], x[..., :-1], out=out[..., 1:])
+    return out
 
 
 def _draws(compiled: CompiledPlan, total):

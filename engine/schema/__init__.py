@@ -9,6 +9,7 @@ the loader dispatches on the ``kind:`` key through that registry, so a new kind
 is one module and one import line.
 """
 
+from attain.schema.allocation import AllocationRules, Rule
 from attain.schema.base import (
     KINDS,
     SCHEMA_VERSION,
@@ -22,18 +23,22 @@ from attain.schema.base import (
 from attain.schema.company import CompanyRules, CompanyTables
 from attain.schema.plan import Plan
 from attain.schema.scenario import Scenario
+from attain.schema.territory import TerritoryRules
 
 __all__ = [
     "KINDS",
     "SCHEMA_VERSION",
+    "AllocationRules",
     "CompanyRules",
     "CompanyTables",
     "Fraction",
     "Identifier",
     "Plan",
     "PositiveAmount",
+    "Rule",
     "RuleModel",
     "Scenario",
+    "TerritoryRules",
     "json_schema",
     "register_kind",
 ]

@@ -22,13 +22,17 @@ class PayoutModel(Protocol):
     """A plan ready to pay simulated years.
 
     ``n_months`` is the resolution of sales it reads: 12 (monthly), 4 (quarterly) or 1
-    (the year). ``participant`` marks the reps the plan pays.
+    (the year). ``participant`` marks the reps the plan pays. ``pooled``, when not None,
+    is a bool[K] mask: the model reads only the total of these products, and also takes
+    sales[t, R, n_months] already summed over them (a quarter of the memory traffic
+    with four products).
     """
 
     name: str
     components: tuple[str, ...]
     n_months: int
     participant: np.ndarray  # bool[R]
+    pooled: np.ndarray | None
 
     def __call__(self, sales: np.ndarray) -> np.ndarray:
         """float64 sales[t, R, n_months, K] (currency) → float64 payouts[t, R, C] for the year."""
@@ -48,6 +52,7 @@ class FunctionModel:
     function: Callable[[np.ndarray], np.ndarray]
     participant: np.ndarray
     n_months: int = 12
+    pooled: np.ndarray | None = None
 
     def __call__(self, sales: np.ndarray) -> np.ndarray:
         return self.function(sales)
@@ -123,29 +128,33 @@ class PlanModel:
     evaluator_population: object  # attain.incentive.vectorised.Population
     roll_up: RollUp | None = None
     credited: np.ndarray | None = None  # bool[K]: ``credit.products``; None when all count
+    pooled: np.ndarray | None = None  # bool[K]: credited products every component measures
+    pooled_targets: np.ndarray | None = None  # float64[R, n_months]: the measured targets
 
-    def _evaluate(self, sales: np.ndarray, detail: bool):
+    def _evaluate(self, sales: np.ndarray, detail: bool | str):
         from attain.incentive.vectorised import evaluate
 
         # The credit stage (which products count, managers' roll-up) is the exact engine's
         # `credit` step on deals; the evaluator reads credit, so it is applied here.
-        if self.credited is not None:
+        targets = self.targets
+        if sales.ndim == 3:  # already summed over the pooled (credited) products
+            targets = self.pooled_targets
+        elif self.credited is not None:
             sales = sales * self.credited
         if self.roll_up is not None:
             sales = self.roll_up.credit(sales)
         return evaluate(
             self.compiled,
-            sales.transpose(1, 0, 2, 3),  # the evaluator is reps-first; a view, no copy
-            self.targets,
+            np.swapaxes(sales, 0, 1),  # the evaluator is reps-first; a view, no copy
+            targets,
             pop=self.evaluator_population,
             detail=detail,
             chunk=sales.size,  # the runner already sized the chunk
         )
 
     def __call__(self, sales: np.ndarray) -> np.ndarray:
-        lines = self._evaluate(sales, detail=True)
-        per_line = [lines[name].sum(axis=2).T for name in self.components]  # [t, R] each
-        return np.stack(per_line, axis=2)
+        lines = self._evaluate(sales, detail="year")  # each line's year: no per-period arrays
+        return np.stack([lines[name].T for name in self.components], axis=2)
 
     def total(self, sales: np.ndarray) -> np.ndarray:
         return self._evaluate(sales, detail=False).T
@@ -168,6 +177,7 @@ def plan_model(plan, people, targets: np.ndarray, products: tuple[str, ...], min
     if plan.credit.roll_up is not None:
         roll_up = RollUp.build(people, plan.credit.roll_up, plan.credit.manager_roles)
         per_period = roll_up.targets(per_period)
+    measured = _measured(compiled)
     return PlanModel(
         name=plan.name,
         components=(*compiled.names, *ADJUSTMENTS),
@@ -178,4 +188,17 @@ def plan_model(plan, people, targets: np.ndarray, products: tuple[str, ...], min
         evaluator_population=pop,
         roll_up=roll_up,
         credited=None if compiled.credit_mask.all() else compiled.credit_mask.astype(np.float64),
+        # Credit limits the sales that count, not the targets they are measured against.
+        pooled=None if measured is None else measured & compiled.credit_mask,
+        pooled_targets=None if measured is None else per_period[..., measured].sum(axis=-1),
     )
+
+
+def _measured(compiled) -> np.ndarray | None:
+    """The products every component and gate measures, when they all measure the same
+    (then the plan reads only their total); None otherwise."""
+    masks = [c.mask for c in compiled.components]
+    masks += [c.gate.mask for c in compiled.components if c.gate is not None]
+    if not masks or any(not np.array_equal(m, masks[0]) for m in masks):
+        return None
+    return masks[0]

@@ -23,7 +23,7 @@ import numpy as np
 from attain.schema.scenario import PerformanceModel
 from attain.simulate.population import Population
 
-__all__ = ["Draws", "base_profile", "coarsen", "draw_block", "sales_from"]
+__all__ = ["Draws", "base_profile", "coarsen", "draw_block", "pool_products", "sales_from"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,12 @@ def draw_block(
     """Draw ``n_trials`` trials for every rep, always in the same order from ``rng``."""
     n = pop.n_reps
     shock = _shocks(model, pop, rng, n_trials)
-    own = _own(model, pop, rng, n_trials)
-    bias = pop.record**model.bias_from_history
-    attainment = own * bias[None, :]
+    attainment = _own(model, pop, rng, n_trials)  # a new array: worked on in place
+    if model.bias_from_history:  # record^0 is 1, and x × 1 is x: skip the pass
+        attainment *= (pop.record**model.bias_from_history)[None, :]
     if shock is not None:
-        attainment *= np.maximum(1.0 + shock, 0.0)
+        shock += 1.0
+        attainment *= np.maximum(shock, 0.0, out=shock)
     np.maximum(attainment, 0.0, out=attainment)
     months = _noise(rng, model.month_sd, (n_trials, n, 12))
     mix = _noise(rng, model.mix_sd, (n_trials, n, len(pop.products)))
@@ -63,11 +64,17 @@ def _shocks(model: PerformanceModel, pop: Population, rng, n_trials: int) -> np.
     for sd, codes, n_units in levels:
         if sd <= 0 or n_units == 0:
             continue
-        z = rng.standard_normal((n_trials, n_units)) * sd
-        part = np.broadcast_to(z, (n_trials, 1)) if codes is None else z[:, np.maximum(codes, 0)]
-        if codes is not None:
-            part = np.where(codes[None, :] >= 0, part, 0.0)
-        total = part if total is None else total + part
+        part = rng.standard_normal((n_trials, n_units))
+        part *= sd
+        if codes is not None:  # each rep takes their unit's shock; no unit, no shock
+            part = np.take(part, np.maximum(codes, 0), axis=1)
+            part[:, codes < 0] = 0.0
+        if total is None:
+            total = part
+        elif total.shape == part.shape:
+            total += part  # in place: both are this block's own arrays
+        else:
+            total = total + part  # the company's [t, 1] shock spread over the reps
     return total
 
 
@@ -78,12 +85,16 @@ def _own(model: PerformanceModel, pop: Population, rng, n_trials: int) -> np.nda
         return _bootstrap(pop, rng, shape) * m
     if sd == 0:
         return np.full(shape, m)
+    z = rng.standard_normal(shape) if model.distribution in ("normal", "lognormal") else None
     if model.distribution == "normal":
-        return m + sd * rng.standard_normal(shape)
+        z *= sd  # in place, in the order of m + sd × z: the same bits, fewer temporaries
+        z += m
+        return z
     if model.distribution == "lognormal":
         sigma2 = np.log1p((sd / m) ** 2)
-        z = rng.standard_normal(shape)
-        return np.exp(np.log(m) - sigma2 / 2 + np.sqrt(sigma2) * z)
+        z *= np.sqrt(sigma2)
+        z += np.log(m) - sigma2 / 2
+        return np.exp(z, out=z)
     p, v = m / model.upper, (sd / model.upper) ** 2
     k = p * (1 - p) / v - 1
     return model.upper * rng.beta(p * k, (1 - p) * k, shape)
@@ -129,13 +140,18 @@ def sales_from(
     profile: np.ndarray,
     n_months: int,
     coarse: np.ndarray | None = None,
+    pooled: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sales float64[t, R, n_months, K] for ``attainment`` [t, R] and ``profile`` [R, 12, K]
-    (``coarse``: the profile already summed into ``n_months`` buckets, to skip that step)."""
+    (``coarse``: the profile already summed into ``n_months`` buckets, to skip that step).
+
+    With ``pooled`` (bool[K]), sales[t, R, n_months] summed over those products; then
+    ``coarse``, if given, is the profile summed over them too ([R, n_months])."""
     if draws.month_noise is None and draws.mix_noise is None:
         if coarse is None:
-            coarse = coarsen(profile[None], n_months)[0]
-        return attainment[:, :, None, None] * coarse[None]
+            coarse = pool_products(coarsen(profile[None], n_months)[0], pooled)
+        # Without noise sales are rank one: attainment × the profile, summed products and all.
+        return attainment.reshape(*attainment.shape, *(1,) * (coarse.ndim - 1)) * coarse[None]
     shaped = np.broadcast_to(profile[None], (len(attainment), *profile.shape)).copy()
     if draws.month_noise is not None:
         shaped *= draws.month_noise[:, :, :, None]
@@ -146,7 +162,13 @@ def sales_from(
     want = profile.sum(axis=(1, 2))[None, :, None, None]
     shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)
     shaped *= attainment[:, :, None, None]
-    return coarsen(shaped, n_months)
+    return pool_products(coarsen(shaped, n_months), pooled)
+
+
+def pool_products(sales: np.ndarray, pooled: np.ndarray | None) -> np.ndarray:
+    """[..., K] summed over the ``pooled`` products (as the evaluator measures them), or
+    unchanged without a mask."""
+    return sales if pooled is None else sales[..., pooled].sum(axis=-1)
 
 
 def coarsen(sales: np.ndarray, n_months: int) -> np.ndarray:

@@ -8,6 +8,7 @@ targets; nothing here draws random numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,11 +40,11 @@ class Population:
     def n_reps(self) -> int:
         return len(self.rep_ids)
 
-    @property
+    @cached_property  # read by every chunk: computed once
     def annual_target(self) -> np.ndarray:
         return self.targets.sum(axis=(1, 2))
 
-    @property
+    @cached_property
     def has_target(self) -> np.ndarray:
         return self.annual_target > 0
 

@@ -40,9 +40,12 @@ def check_variants(variants: list[Variant], products: tuple[str, ...], source: s
 
 
 def variant_attainment(variant: Variant, attainment: np.ndarray) -> np.ndarray:
-    """The trials' attainment [t, R] under ``variant`` (a new array; the input is kept)."""
-    out = attainment * (1.0 + variant.market_growth)
+    """The trials' attainment [t, R] under ``variant``: the input itself when the variant
+    changes nothing (callers only read it), else a new array."""
     top = variant.top_performers
+    if not variant.market_growth and (top is None or top.share <= 0):
+        return attainment  # × 1.0 would be a copy of the same numbers
+    out = attainment * (1.0 + variant.market_growth)
     if top is not None and top.share > 0 and out.shape[1]:
         # The top share of each trial by realised attainment (ties go to the lower index).
         n_top = max(1, int(round(top.share * out.shape[1])))

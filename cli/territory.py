@@ -1,0 +1,69 @@
+"""`attain territory`: re-cut territories from a rule file and a data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from attain.solvers import BACKENDS
+from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
+
+__all__ = ["territory"]
+
+
+@click.command()
+@click.argument("rules", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The company's data folder (with company.yaml).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the results to.",
+)
+@click.option(
+    "--solver",
+    default=DEFAULT_TERRITORY_SOLVER,
+    show_default=True,
+    type=click.Choice(sorted(name for name, b in BACKENDS.items() if "mip" in b.features)),
+    help="MIP backend (see bench/bench_territory.py for how they compare).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds per solve (overrides the rule file); the gap is reported.",
+)
+def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float | None) -> None:
+    """Re-cut territories: assign accounts (or geographic units) to reps.
+
+    Balanced bands, short travel and few broken relationships, as the rule file
+    says; writes assignment.csv, moves.csv, reps.csv, summary.json, potential.csv
+    (for allocation), pareto.csv when swept, and map.html.
+
+    \b
+    Example: attain territory rules/territory_balance.yaml --data scenarios/sample --out out/territory
+    """
+    alignment = align(rules, data, solver=solver, time_limit=time_limit)
+    files = write_alignment(alignment, out)
+    g = alignment.goals
+    click.echo(
+        f"{alignment.status} ({alignment.solver}, gap {alignment.gap:.2%}): "
+        f"{g['units_moved']} of {len(alignment.assignment)} units moved, "
+        f"travel {g['distance_km']:,.1f} km, disruption {_number(g['disruption'])}"
+    )
+    if alignment.pareto is not None:
+        click.echo(f"efficient front: {len(alignment.pareto)} points")
+    for file in files:
+        click.echo(f"wrote {file}")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"

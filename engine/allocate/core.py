@@ -1,0 +1,195 @@
+"""``allocate(rules, data) -> Allocation``: the stages end to end.
+
+rules + company → :class:`Inputs` (arrays) → stage-1 model (rep × product
+totals; every coupling rule) → lexicographic solves → stage 2 (each rep's
+months, closed form) → exact rounding → explanation. ``method="monolithic"``
+solves the months inside the one model instead.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attain.allocate.build import Model, build_model, fair_rep
+from attain.allocate.diagnose import diagnose
+from attain.allocate.explain import analyse, fairness_figures, rep_rules
+from attain.allocate.inputs import Inputs, prepare
+from attain.allocate.monolithic import add_cells, cell_values
+from attain.allocate.result import Allocation
+from attain.allocate.rounding import apportion, fix_columns, round_units
+from attain.allocate.solve import Solution, solve_lexicographic
+from attain.allocate.split import adjusted_profiles, month_profiles, split_months
+from attain.data import Company, load_company
+from attain.errors import InfeasibleError, SolverError
+from attain.load import load_rules
+from attain.schema.allocation import AllocationRules
+from attain.solvers import DEFAULT_SOLVER, SolveOptions, Status
+
+__all__ = ["allocate"]
+
+
+def allocate(
+    rules: AllocationRules | str | Path | dict[str, Any],
+    data: Company | str | Path,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    method: str | None = None,
+) -> Allocation:
+    """Allocate the company target by the rules; raise InfeasibleError naming conflicts.
+
+    ``rules``: an ``allocation`` rule file path, a mapping, or a loaded model.
+    ``data``: a :class:`~attain.Company` or its data folder. ``solver``: a name of
+    :data:`attain.solvers.BACKENDS` (default HiGHS). ``method``: ``staged`` or
+    ``monolithic`` (default: the rules' ``method``).
+    """
+    source = str(rules) if isinstance(rules, str | Path) else "<rules>"
+    if not isinstance(rules, AllocationRules):
+        rules = load_rules(rules, kind="allocation")
+    company = data if isinstance(data, Company) else load_company(data)
+    solver = solver or DEFAULT_SOLVER
+    options = SolveOptions(time_limit=time_limit)
+    method = method or rules.method
+    method = "staged" if method == "auto" else method
+
+    t0 = time.perf_counter()
+    inputs = prepare(rules, company, source)
+    terms = {t for level in rules.objective for t in ([level] if isinstance(level, str) else level)}
+    profiles = adjusted_profiles(inputs, solver, options)
+    shares = month_profiles(inputs, profiles)
+    model = build_model(inputs, terms)
+    if method == "monolithic":
+        add_cells(model, month_profiles(inputs, inputs.profiles))
+    build_seconds = time.perf_counter() - t0
+
+    solution = solve_lexicographic(model, solver, options)
+    if not isinstance(solution, Solution):
+        _fail(model, solution, solver, options)
+    R, P = inputs.n_reps, inputs.n_products
+    totals = np.maximum(solution.x[: R * P].reshape(R, P), 0.0)
+    if method == "monolithic":
+        cells = cell_values(model, solution.x)
+    else:
+        cells = split_months(totals, shares)
+
+    t1 = time.perf_counter()
+    rounded = round_targets(inputs, model, totals, cells)
+    round_seconds = time.perf_counter() - t1
+    return _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds)
+
+
+def _fail(model: Model, result, solver: str, options: SolveOptions) -> None:
+    if result.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+        conflicts = diagnose(model, solver, options)
+        lines = [line for c in conflicts for line in c.lines]
+        error = InfeasibleError(
+            "the hard rules conflict: no targets satisfy them all "
+            f"({len(conflicts)} conflict{'s' if len(conflicts) != 1 else ''} found; "
+            "drop or soften one rule of each)",
+            lines,
+        )
+        error.rule_sets = [list(c) for c in conflicts]
+        raise error
+    raise SolverError(
+        f"solver `{solver}` stopped without a solution ({result.status.value}"
+        f"{': ' + result.message if result.message else ''}); raise --time-limit"
+    )
+
+
+def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.ndarray) -> dict:
+    """Integer units of the rounding unit: reps, then products, then months, exactly."""
+    unit = (
+        inputs.rules.rounding.unit
+        if inputs.rules.rounding
+        else 10.0**-inputs.company.rules.minor_unit
+    )
+    R, P = totals.shape
+    n_total = round_units(inputs.total / unit)
+    rep_exact = totals.sum(axis=1) / unit
+    floor = np.floor(rep_exact + 1e-9)
+    # A rep rounds up first if its floor breaks a hard floor, and last if its ceiling breaks a cap.
+    priority = (floor * unit < model.rep_lower - 1e-9).astype(float) - (
+        (floor + 1) * unit > model.rep_upper + 1e-9
+    ).astype(float)
+    rep_units = apportion(rep_exact, np.zeros(R, dtype=np.int64), np.array([n_total]), priority)
+    rp_units = apportion((totals / unit).ravel(), np.repeat(np.arange(R), P), rep_units).reshape(
+        R, P
+    )
+    if inputs.product_targets is not None:
+        col_totals = apportion(
+            inputs.product_targets / unit, np.zeros(P, dtype=np.int64), np.array([n_total])
+        )
+        rp_units = fix_columns(rp_units, totals / unit, col_totals)
+    month_exact = (
+        cells / np.maximum(cells.sum(axis=2, keepdims=True), 1e-300) * rp_units[:, :, None]
+    )
+    month_units = apportion(month_exact.ravel(), np.repeat(np.arange(R * P), 12), rp_units.ravel())
+    month_units = month_units.reshape(R, P, 12)
+    stretch = inputs.stretch
+    ch_rep = np.floor(rep_units * (1 + stretch) + 0.5 + 1e-9).astype(np.int64)
+    ch_exact = month_units * (1 + stretch)[:, None, None]
+    ch_units = apportion(ch_exact.ravel(), np.repeat(np.arange(R), P * 12), ch_rep).reshape(
+        R, P, 12
+    )
+    levels = {}
+    for level in inputs.levels[:-1]:
+        codes = inputs.codes[level]
+        n_units = len(inputs.unit_names[level])
+        exact = np.bincount(codes, weights=rep_units, minlength=n_units) * inputs.level_scale(level)
+        total = round_units(inputs.company_target * inputs.buffer[level] / unit)
+        levels[level] = apportion(exact, np.zeros(n_units, dtype=np.int64), np.array([total]))
+    return {
+        "unit": unit,
+        "month": month_units,
+        "challenge": ch_units,
+        "rep": rep_units,
+        "levels": levels,
+    }
+
+
+def _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds):
+    binding = analyse(model, solution)
+    pairs = rep_rules(model, solution, binding)
+    unit = rounded["unit"]
+    rep_target = rounded["rep"] * unit
+    counts = _rule_counts(model, pairs)
+    fairness = fairness_figures(
+        rep_target, inputs.fair.sum(axis=1), inputs.potential.sum(axis=1), counts
+    )
+    return Allocation.assemble(
+        inputs=inputs,
+        model=model,
+        solution=solution,
+        binding=binding,
+        pairs=pairs,
+        rounded=rounded,
+        fairness=fairness,
+        solver=solver,
+        method=method,
+        build_seconds=build_seconds,
+        round_seconds=round_seconds,
+        fair=fair_rep(inputs),
+    )
+
+
+def _rule_counts(model: Model, pairs: pd.DataFrame) -> dict[str, int]:
+    """Reps held by each kind of rule (binding rows only)."""
+    kinds = np.array([b.kind for b in model.blocks])
+    out = {}
+    for label, kind in (
+        ("n_at_growth_limit", "growth"),
+        ("n_at_capacity", "capacity"),
+        ("n_at_ramp", "ramp"),
+        ("n_at_bounds", "bounds"),
+        ("n_at_mix", "mix"),
+        ("n_at_share", "share"),
+    ):
+        if len(pairs):
+            out[label] = int(pairs.loc[kinds[pairs["block"].to_numpy()] == kind, "rep"].nunique())
+        else:
+            out[label] = 0
+    return out

@@ -1,0 +1,236 @@
+"""Infeasibility: which hard rules conflict, and the numbers that make them conflict.
+
+A deletion filter over whole rules finds an irreducible infeasible subset
+(IIS): start from every hard rule; drop each rule in turn and keep it dropped
+when the rest is still infeasible. What remains conflicts, and removing any
+one of its rules removes the conflict. An elastic relaxation of that subset
+(every row may be bent, at a cost) then shows where and by how much: the
+rows it bends are the units in conflict, and the other rules' bounds on
+those same reps are the numbers that stand in the way. Up to three disjoint
+conflicts are reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attain.allocate.build import Model, rep_of_col
+from attain.allocate.solve import assemble, with_objective
+from attain.solvers import SolveOptions, solve
+
+__all__ = ["Conflict", "diagnose"]
+
+MAX_CONFLICTS = 3
+
+
+class Conflict(list):
+    """The names of one irreducible set of conflicting rules; ``lines`` describe it."""
+
+    lines: list[str]
+
+
+def _hard_rules(model: Model) -> list[int]:
+    return [i for i, b in enumerate(model.blocks) if b.is_rule and not b.soft]
+
+
+def _kept_always(model: Model) -> set[int]:
+    """Structure rows (the month split) stay; objective rows never matter for feasibility."""
+    return {i for i, b in enumerate(model.blocks) if b.kind == "structure" or b.soft}
+
+
+def is_feasible(model: Model, keep: set[int], solver: str, options: SolveOptions) -> bool:
+    always = _kept_always(model)
+    drop = {i for i in range(len(model.blocks)) if i not in keep and i not in always}
+    soft = {i for i, b in enumerate(model.blocks) if b.soft}
+    problem = assemble(model, elastic=soft, drop=drop).problem
+    return solve(problem, solver, options).status.has_solution
+
+
+def diagnose(model: Model, solver: str, options: SolveOptions) -> list[Conflict]:
+    remaining = set(_hard_rules(model))
+    conflicts: list[Conflict] = []
+    for _ in range(MAX_CONFLICTS):
+        if is_feasible(model, remaining, solver, options):
+            break
+        core = set(remaining)
+        for i in sorted(remaining, key=lambda i: _order(model, i)):
+            if not is_feasible(model, core - {i}, solver, options):
+                core.discard(i)
+        conflict = Conflict(model.blocks[i].name for i in sorted(core))
+        conflict.lines = _describe(model, core, solver, options)
+        conflicts.append(conflict)
+        remaining -= core
+    return conflicts
+
+
+def _order(model: Model, i: int) -> tuple[int, int]:
+    # Try dropping broad rules (many rows) first: the core tends to be the specific ones.
+    return (-model.blocks[i].n_rows, i)
+
+
+def _describe(model: Model, core: set[int], solver: str, options: SolveOptions) -> list[str]:
+    """One line per rule of the conflict, with its numbers in the closest compromise."""
+    inputs = model.inputs
+    soft = {i for i, b in enumerate(model.blocks) if b.soft}
+    drop = {i for i in range(len(model.blocks)) if i not in core | _kept_always(model)}
+    a = assemble(model, elastic=core | soft, drop=drop)
+    c = np.zeros(a.problem.n_cols)
+    c[np.isin(a.slack_block, list(core))] = 1.0
+    result = solve(with_objective(a.problem, c, []), solver, options)
+    lines = []
+    if not result.status.has_solution:
+        return [f"`{model.blocks[i].name}`: {_rule_text(model, i)}" for i in sorted(core)]
+    x = result.x
+    slack_cols = np.flatnonzero(a.slack_block >= 0)
+    bent_row = np.zeros(a.problem.n_rows)
+    np.add.at(bent_row, a.slack_row[slack_cols], x[slack_cols] * inputs.total)
+    x_model = x.copy()
+    x_model[slack_cols] = 0
+    activity = a.problem.A.matvec(x_model) * a.money
+    bent_rows = np.flatnonzero(bent_row > 1e-6 * inputs.total)
+    anchor, anchor_rows = _anchor(model, a, core, bent_rows)
+    # The anchor is the conflict's most specific rule (fewest rows); the others are
+    # summed over the reps its rows cover: "East needs 142.8M; East's capacity is 46.1M".
+    reps = _reps_of_rows(model, a, anchor_rows)
+    for i in sorted(core):
+        b = model.blocks[i]
+        rows = np.flatnonzero(a.row_block == i)
+        text = f"`{b.name}` ({b.kind}, {b.level}): {_rule_text(model, i)}"
+        if i == anchor:
+            parts = [_bound_text(model, a, r, activity[r]) for r in anchor_rows[:3]]
+            more = f" and {len(anchor_rows) - 3} more" if len(anchor_rows) > 3 else ""
+            text += "; " + "; ".join(parts) + more
+        else:
+            text += "; " + _holding_text(model, a, rows, reps, activity)
+        lines.append(text)
+    return lines
+
+
+def _anchor(model: Model, a, core: set[int], bent_rows: np.ndarray) -> tuple[int, np.ndarray]:
+    """The rule with the fewest rows (not the company target), and its rows in the conflict."""
+    candidates = [i for i in sorted(core) if model.blocks[i].kind != "company_target"]
+    if not candidates:
+        candidates = sorted(core)
+    anchor = min(candidates, key=lambda i: (model.blocks[i].n_rows, i))
+    rows = np.flatnonzero(a.row_block == anchor)
+    bent = np.intersect1d(rows, bent_rows)
+    if len(bent):
+        return anchor, bent
+    other = _reps_of_rows(model, a, bent_rows)
+    if len(other):
+        covering = rows[np.isin(_row_reps(model, a, rows), other)]
+        if len(covering):
+            return anchor, covering
+    return anchor, rows
+
+
+def _bound_text(model: Model, a, row: int, activity: float) -> str:
+    b = model.blocks[a.row_block[row]]
+    local = a.row_local[row]
+    unit = _unit_name(model, b.level, int(b.units[local]))
+    if b.kind == "company_target":
+        what = "targets" if len(b.lower) == 1 else f"{model.inputs.products[local]} targets"
+        return f"the reps' {what} must add up to {money(b.lower[local])}"
+    if b.share is not None and np.isfinite(b.share[local]):
+        side = "at least" if np.isfinite(b.lower[local]) else "at most"
+        return f"in {unit}, {b.product} must be {side} {b.share[local]:.1%} of the target"
+    scale = model.inputs.level_scale(b.level) if b.kind not in ("share", "mix") else 1.0
+    lo, hi = b.lower[local], b.upper[local]
+    if np.isfinite(lo) and (not np.isfinite(hi) or activity <= lo + 1e-6 * (1 + abs(lo))):
+        return f"{unit} needs at least {money(lo * scale)}"
+    return f"{unit} may carry at most {money(hi * scale)}"
+
+
+def _reps_of_rows(model: Model, a, rows: np.ndarray) -> np.ndarray:
+    A = a.problem.A
+    cols = [A.indices[A.indptr[r] : A.indptr[r + 1]] for r in rows]
+    cols = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
+    reps = rep_of_col(model.inputs, cols)
+    return np.unique(reps[reps >= 0])
+
+
+def _unit_name(model: Model, level: str, unit: int) -> str:
+    if level == "company":
+        return "the company"
+    return f"{level} {model.inputs.unit_names[level][unit]}"
+
+
+def _row_text(model: Model, a, row: int, activity: float, bent: float) -> str:
+    b = model.blocks[a.row_block[row]]
+    local = a.row_local[row]
+    scale = model.inputs.level_scale(b.level) if b.kind not in ("share", "mix") else 1.0
+    unit = _unit_name(model, b.level, int(b.units[local]))
+    lo, hi = b.lower[local], b.upper[local]
+    if b.kind == "company_target":
+        what = "targets" if len(b.lower) == 1 else f"{model.inputs.products[local]} targets"
+        return f"the reps' {what} must add up to {money(lo)}; the other rules are {money(bent)} off"
+    if b.share is not None and np.isfinite(b.share[local]):
+        side = "at least" if np.isfinite(lo) else "at most"
+        return (
+            f"in {unit}, {b.product} must be {side} {b.share[local]:.1%} of the target, "
+            f"but the other rules force it {money(bent)} {'short' if side == 'at least' else 'over'}"
+        )
+    if np.isfinite(lo) and activity < lo:
+        return f"{unit} needs at least {money(lo * scale)} but the other rules allow only {money((lo - bent) * scale)}"
+    if np.isfinite(hi):
+        return f"{unit} may carry at most {money(hi * scale)} but the other rules need {money((hi + bent) * scale)}"
+    return f"{unit} is bent by {money(bent)}"
+
+
+def _holding_text(model: Model, a, rows: np.ndarray, reps: np.ndarray, activity: np.ndarray) -> str:
+    """The rule's bounds over the reps that the bent rows involve."""
+    b = model.blocks[a.row_block[rows[0]]] if len(rows) else None
+    if b is None:
+        return "holds"
+    if b.kind == "company_target":
+        parts = [money(v) for v in b.lower]
+        if len(parts) > 1:
+            named = zip(model.inputs.products, parts, strict=True)
+            return "by product: " + ", ".join(f"{p} {v}" for p, v in named)
+        return "a fixed total"
+    mask = np.isin(_row_reps(model, a, rows), reps) if len(reps) else np.ones(len(rows), bool)
+    chosen = rows[mask] if mask.any() else rows
+    local = a.row_local[chosen]
+    hi = b.upper[local]
+    lo = b.lower[local]
+    act = activity[chosen]
+    # Name the side the compromise presses against: floors raise, caps hold down.
+    with np.errstate(invalid="ignore"):
+        at_lower = np.isfinite(lo) & (act <= lo + 1e-6 * (1 + np.abs(lo)))
+        at_upper = np.isfinite(hi) & (act >= hi - 1e-6 * (1 + np.abs(hi)))
+    if at_lower.any() and not at_upper.any():
+        hi = np.full(len(hi), np.inf)
+    scale = model.inputs.level_scale(b.level) if b.kind not in ("share", "mix") else 1.0
+    n = len(local)
+    what = f"{n} {b.level}{'s' if n != 1 else ''} involved"
+    names = [_unit_name(model, b.level, int(u)) for u in b.units[local[:3]]]
+    if np.all(np.isfinite(hi)) and b.kind not in ("mix",):
+        each = ", ".join(f"{u} at {money(v * scale)}" for u, v in zip(names, hi, strict=False))
+        return f"caps the {what} at {money(hi.sum() * scale)} in total ({each}{', …' if n > 3 else ''})"
+    if np.all(np.isfinite(lo)) and b.kind not in ("mix",):
+        each = ", ".join(f"{u} {money(v * scale)}" for u, v in zip(names, lo, strict=False))
+        return f"requires at least {money(lo.sum() * scale)} from the {what} ({each}{', …' if n > 3 else ''})"
+    return f"holds on the {what}"
+
+
+def _row_reps(model: Model, a, rows: np.ndarray) -> np.ndarray:
+    """A representative rep for each row (its first rep column)."""
+    A = a.problem.A
+    first = A.indices[A.indptr[rows]]
+    return rep_of_col(model.inputs, first)
+
+
+def _rule_text(model: Model, i: int) -> str:
+    b = model.blocks[i]
+    if b.kind == "company_target":
+        return f"the reps' targets add up to {money(float(np.sum(b.lower)))} (company target × rep buffer)"
+    return b.describe or f"{b.n_rows} row{'s' if b.n_rows != 1 else ''}"
+
+
+def money(x: float) -> str:
+    ax = abs(x)
+    if ax >= 1e6:
+        return f"{x / 1e6:,.2f}M"
+    if ax >= 1e3:
+        return f"{x / 1e3:,.1f}k"
+    return f"{x:,.2f}"

@@ -1,0 +1,133 @@
+"""Why each target is what it is: binding rules, what relaxing them is worth, fairness figures.
+
+A row *binds* when its activity sits on a bound. Its dual (from the first
+fairness level's LP) times its sensitivity — how far the bound moves per point
+(0.01) of the rule's parameter — is the objective's change for one more point
+of that rule: "one more point of growth cap for team X lowers the worst gap
+by …". Fairness is measured, not asserted: the spread and worst case of
+target ÷ fair share, the Gini of target ÷ potential, and counts of reps held
+by each kind of rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from attain.allocate.build import Model, rep_of_col
+from attain.allocate.solve import Solution
+
+__all__ = ["Binding", "analyse", "fairness_figures", "gini"]
+
+BIND_TOL = 1e-6
+BENT_TOL = 1e-6
+
+
+@dataclass
+class Binding:
+    """Per row of the assembled problem: activity, which bound binds, bent amount, worth."""
+
+    activity: np.ndarray
+    at_lower: np.ndarray
+    at_upper: np.ndarray
+    bent: np.ndarray
+    """Per row, currency by which a soft row was bent (0 for hard rows)."""
+    worth: np.ndarray
+    """Per row, objective change for one more point of the rule (≤ 0 helps)."""
+
+
+def analyse(model: Model, solution: Solution) -> Binding:
+    a = solution.assembled
+    p = a.problem
+    x = solution.x_scaled
+    slack_cols = np.flatnonzero(a.slack_block >= 0)
+    x_model = x.copy()
+    x_model[slack_cols] = 0.0
+    activity = p.A.matvec(x_model)
+    tol = BIND_TOL * (1 + np.abs(activity))
+    at_lower = np.isfinite(p.row_lower) & (activity <= p.row_lower + tol)
+    at_upper = np.isfinite(p.row_upper) & (activity >= p.row_upper - tol)
+    activity = activity * a.money
+    bent = np.zeros(p.n_rows)
+    np.add.at(bent, a.slack_row[slack_cols], x[slack_cols] * model.inputs.total)
+    # Bends below a millionth of the total are solver tolerance, not a decision.
+    bent[bent < BENT_TOL * model.inputs.total] = 0.0
+    sens = _sens(model, a) / a.money  # the duals are per solver unit of the row
+    worth = np.zeros(p.n_rows)
+    if solution.primary_duals is not None:
+        d = solution.primary_duals
+        # Relaxing an upper bound raises it (+sens), a lower bound lowers it (−sens).
+        direction = np.where(at_upper, 1.0, np.where(at_lower, -1.0, 0.0))
+        worth = d * direction * sens
+    return Binding(activity, at_lower, at_upper, bent, worth)
+
+
+def _sens(model: Model, assembled) -> np.ndarray:
+    out = np.zeros(assembled.problem.n_rows)
+    blocks = model.blocks
+    for i, b in enumerate(blocks):
+        mask = assembled.row_block == i
+        out[mask] = b.sens[assembled.row_local[mask]]
+    return out
+
+
+def rep_rules(model: Model, solution: Solution, binding: Binding) -> pd.DataFrame:
+    """Pairs (rep, rule) for every binding or bent rule row that covers the rep."""
+    a = solution.assembled
+    # The company target binds everyone by construction: it explains nothing.
+    is_rule = np.array([b.is_rule and b.kind != "company_target" for b in model.blocks])[
+        a.row_block
+    ]
+    active = is_rule & (binding.at_lower | binding.at_upper | (binding.bent > 0))
+    rows = np.flatnonzero(active)
+    A = a.problem.A
+    counts = np.diff(A.indptr)[rows]
+    entry = (
+        np.concatenate([np.arange(A.indptr[r], A.indptr[r + 1]) for r in rows])
+        if len(rows)
+        else np.zeros(0, int)
+    )
+    row_of = np.repeat(rows, counts)
+    cols = A.indices[entry]
+    reps = rep_of_col(model.inputs, cols)
+    keep = reps >= 0
+    frame = pd.DataFrame(
+        {
+            "rep": reps[keep],
+            "block": a.row_block[row_of[keep]],
+            "worth": binding.worth[row_of[keep]],
+            "row": row_of[keep],
+        }
+    )
+    return frame.drop_duplicates(["rep", "block", "row"])
+
+
+def gini(values: np.ndarray) -> float:
+    v = np.sort(np.asarray(values, dtype=float))
+    if len(v) == 0 or v.sum() <= 0:
+        return 0.0
+    n = len(v)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
+
+
+def fairness_figures(
+    targets: np.ndarray, fair: np.ndarray, potential: np.ndarray, counts: dict[str, int]
+) -> dict[str, float | int]:
+    """Spread and worst case of target ÷ fair share; Gini of target ÷ potential; rule counts."""
+    has = fair > 0
+    ratio = targets[has] / fair[has]
+    pot = potential > 0
+    out: dict[str, float | int] = {
+        "max_gap": float(np.max(np.abs(ratio - 1))) if len(ratio) else 0.0,
+        "mean_gap": float(np.mean(np.abs(ratio - 1))) if len(ratio) else 0.0,
+        "ratio_min": float(ratio.min()) if len(ratio) else 0.0,
+        "ratio_max": float(ratio.max()) if len(ratio) else 0.0,
+        "ratio_p10": float(np.percentile(ratio, 10)) if len(ratio) else 0.0,
+        "ratio_p90": float(np.percentile(ratio, 90)) if len(ratio) else 0.0,
+        "spread": float(ratio.max() - ratio.min()) if len(ratio) else 0.0,
+        "gini_target_to_potential": gini(targets[pot] / potential[pot]),
+    }
+    out.update(counts)
+    return out

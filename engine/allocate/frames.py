@@ -1,0 +1,208 @@
+"""Solved arrays → the labelled DataFrames and summary of an :class:`Allocation`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attain.allocate.result import json_safe
+
+__all__ = ["build_frames"]
+
+
+def build_frames(
+    inputs, model, solution, binding, pairs, rounded, fairness, solver, method,
+    build_seconds, round_seconds, fair,
+) -> dict[str, Any]:  # fmt: skip
+    unit = rounded["unit"]
+    decimals = max(0, int(np.ceil(-np.log10(unit) - 1e-9))) if unit < 1 else 0
+    targets = _targets(inputs, rounded, unit, decimals)
+    rules = _rules(model, solution, binding)
+    explain = _explain(inputs, model, solution, binding, pairs, rounded, fair, unit)
+    levels = _levels(inputs, rounded, unit, fair)
+    bent = rules[rules["soft"] & (rules["bent"] > 0)]
+    summary = {
+        "status": solution.status.value,
+        "objective": solution.objective,
+        "objectives": {lv.name: lv.value for lv in solution.levels},
+        "mip_gap": max((lv.gap or 0.0 for lv in solution.levels), default=0.0),
+        "name": inputs.rules.name,
+        "currency": inputs.company.rules.currency,
+        "company_target": inputs.company_target,
+        "total_target": float(rounded["rep"].sum() * unit),
+        "total_challenge": float(rounded["challenge"].sum() * unit),
+        "level_totals": {lv: float(v.sum() * unit) for lv, v in rounded["levels"].items()},
+        "buffer": inputs.buffer,
+        "rounding_unit": unit,
+        "decimals": decimals,
+        "solver": solver,
+        "method": method,
+        "build_seconds": build_seconds,
+        "solve_seconds": solution.solve_seconds,
+        "round_seconds": round_seconds,
+        "n_reps": inputs.n_reps,
+        "n_products": inputs.n_products,
+        "periods": list(inputs.periods),
+        "n_variables": int(solution.assembled.problem.n_cols),
+        "n_constraints": int(solution.assembled.problem.n_rows),
+        "fairness": fairness,
+        "bent_soft_rules": bent[
+            ["rule", "type", "level", "priority", "penalty", "bent", "n_bent"]
+        ].to_dict(orient="records"),
+        "rules": rules.drop(columns=["describe"]).to_dict(orient="records"),
+    }
+    return {
+        "targets": targets,
+        "levels": levels,
+        "explain": explain,
+        "rules": rules,
+        "summary": json_safe(summary),
+    }
+
+
+def _targets(inputs, rounded, unit, decimals) -> pd.DataFrame:
+    R, P, K = rounded["month"].shape
+    reps = inputs.reps
+    rep_idx = np.repeat(np.arange(R), K * P)
+    frame = pd.DataFrame({"rep_id": reps["rep_id"].to_numpy()[rep_idx]})
+    for level in inputs.company.hierarchy:
+        frame[level] = reps[level].to_numpy()[rep_idx]
+    # Rows run rep → period → product; the arrays are rep × product × month.
+    frame["period"] = np.tile(np.repeat(np.array(inputs.periods), P), R)
+    frame["product"] = np.tile(np.array(inputs.products), R * K)
+    month = rounded["month"].transpose(0, 2, 1).ravel()
+    chal = rounded["challenge"].transpose(0, 2, 1).ravel()
+    frame["target"] = np.round(month * unit, decimals)
+    frame["challenge"] = np.round(chal * unit, decimals)
+    return frame
+
+
+def _rules(model, solution, binding) -> pd.DataFrame:
+    a = solution.assembled
+    rows = []
+    n_bind = np.bincount(
+        a.row_block, weights=binding.at_lower | binding.at_upper, minlength=len(model.blocks)
+    )
+    bent = np.bincount(a.row_block, weights=binding.bent, minlength=len(model.blocks))
+    n_bent = np.bincount(a.row_block, weights=binding.bent > 0, minlength=len(model.blocks))
+    worth = np.bincount(a.row_block, weights=binding.worth, minlength=len(model.blocks))
+    for i, b in enumerate(model.blocks):
+        if not b.is_rule:
+            continue
+        rows.append(
+            {
+                "rule": b.name,
+                "type": b.kind,
+                "level": b.level,
+                "soft": bool(b.soft),
+                "priority": b.priority,
+                "penalty": b.penalty,
+                "rows": b.n_rows,
+                "binding": int(n_bind[i]),
+                "bent": float(bent[i]),
+                "n_bent": int(n_bent[i]),
+                "worth_per_point": float(worth[i]),
+                "describe": b.describe,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _explain(inputs, model, solution, binding, pairs, rounded, fair, unit) -> pd.DataFrame:
+    R, P = inputs.n_reps, inputs.n_products
+    names = np.array([b.name for b in model.blocks], dtype=object)
+    reps = inputs.reps
+    lp_total = solution.x[: R * P].reshape(R, P).sum(axis=1)
+    ly = inputs.last_year.sum(axis=1)
+    target = rounded["rep"] * unit
+    frame = pd.DataFrame({"level": "rep", "unit": reps["rep_id"].to_numpy()})
+    for level in inputs.company.hierarchy:
+        frame[level] = reps[level].to_numpy()
+    frame["fair_share"] = inputs.fair.sum(axis=1)
+    frame["last_year"] = ly
+    frame["potential"] = inputs.potential.sum(axis=1)
+    frame["target"] = target
+    frame["challenge"] = rounded["challenge"].sum(axis=(1, 2)) * unit
+    frame["lp_target"] = lp_total
+    frame["gap"] = np.where(fair > 0, lp_total / fair - 1, 0.0)
+    frame["growth"] = np.where(ly > 0, target / np.where(ly > 0, ly, 1) - 1, np.nan)
+    binding_rules, lever, worth = _rep_levers(pairs, names, R)
+    frame["binding_rules"] = binding_rules
+    frame["top_lever"] = lever
+    frame["lever_per_point"] = worth
+    return pd.concat(
+        [frame, _unit_rows(inputs, model, solution, binding, rounded, unit)], ignore_index=True
+    )
+
+
+def _rep_levers(pairs: pd.DataFrame, names: np.ndarray, R: int):
+    binding_rules = np.full(R, "", dtype=object)
+    lever = np.full(R, "", dtype=object)
+    worth = np.zeros(R)
+    if not len(pairs):
+        return binding_rules, lever, worth
+    p = pairs.assign(name=names[pairs["block"].to_numpy()])
+    joined = (
+        p.drop_duplicates(["rep", "name"])
+        .sort_values(["rep", "name"])
+        .groupby("rep")["name"]
+        .agg(";".join)
+    )
+    binding_rules[joined.index.to_numpy()] = joined.to_numpy()
+    best = p.sort_values(["rep", "worth", "name"], kind="stable").drop_duplicates("rep")
+    best = best[best["worth"] < 0]
+    lever[best["rep"].to_numpy()] = best["name"].to_numpy()
+    worth[best["rep"].to_numpy()] = best["worth"].to_numpy()
+    return binding_rules, lever, worth
+
+
+def _unit_rows(inputs, model, solution, binding, rounded, unit) -> pd.DataFrame:
+    """One row per unit of each hierarchy level and the company, with its binding rules."""
+    a = solution.assembled
+    frames = []
+    for level in inputs.levels[:-1]:
+        names = inputs.unit_names[level]
+        codes = inputs.codes[level]
+        scale = inputs.level_scale(level)
+        n = len(names)
+        active = np.full(n, "", dtype=object)
+        level_blocks = [i for i, b in enumerate(model.blocks) if b.is_rule and b.level == level]
+        for i in level_blocks:
+            rows = np.flatnonzero(
+                (a.row_block == i) & (binding.at_lower | binding.at_upper | (binding.bent > 0))
+            )
+            units = np.unique(model.blocks[i].units[a.row_local[rows]])
+            for u in units:
+                active[u] = (
+                    f"{active[u]};{model.blocks[i].name}" if active[u] else model.blocks[i].name
+                )
+        frame = pd.DataFrame({"level": level, "unit": names})
+        frame["fair_share"] = (
+            np.bincount(codes, weights=inputs.fair.sum(axis=1), minlength=n) * scale
+        )
+        frame["last_year"] = np.bincount(codes, weights=inputs.last_year.sum(axis=1), minlength=n)
+        frame["potential"] = np.bincount(codes, weights=inputs.potential.sum(axis=1), minlength=n)
+        frame["target"] = rounded["levels"][level] * unit
+        frame["binding_rules"] = active
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def level_frame(inputs, rounded, unit, level: str, fair) -> pd.DataFrame:
+    names = inputs.unit_names[level]
+    codes = inputs.codes[level]
+    n = len(names)
+    target = rounded["levels"][level] * unit
+    frame = pd.DataFrame({level if level != "company" else "unit": names, "target": target})
+    frame["share"] = target / max(target.sum(), 1e-300)
+    frame["fair_share"] = np.bincount(
+        codes, weights=inputs.fair.sum(axis=1), minlength=n
+    ) * inputs.level_scale(level)
+    frame["reps"] = np.bincount(codes, minlength=n)
+    return frame
+
+
+def _levels(inputs, rounded, unit, fair) -> dict[str, pd.DataFrame]:
+    return {level: level_frame(inputs, rounded, unit, level, fair) for level in inputs.levels[:-1]}

@@ -1,0 +1,107 @@
+"""The :class:`Allocation` result: DataFrames, a JSON summary, and its files.
+
+``targets`` has one row per rep × period × product (``rep_id``, the hierarchy
+columns, ``period`` as ``YYYY-MM``, ``product``, ``target``, ``challenge``);
+``levels`` the rounded targets of every org level; ``explain`` why each unit's
+target is what it is; ``rules`` what each rule did. :meth:`Allocation.write`
+writes ``targets.csv``, ``summary.json``, ``explain.csv`` and ``targets.xlsx``
+atomically; everything but the timing keys of ``summary.json`` (:data:`TIMING_KEYS`)
+is byte-identical for the same inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attain.allocate.xlsx import write_workbook
+from attain.output import write_csv, write_json
+
+__all__ = ["TIMING_KEYS", "Allocation"]
+
+#: Keys of summary.json that vary from run to run; everything else is reproducible.
+TIMING_KEYS = ("build_seconds", "solve_seconds", "round_seconds")
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A solved allocation: targets, level targets, explanation, rule effects, summary."""
+
+    targets: pd.DataFrame
+    levels: dict[str, pd.DataFrame]
+    explain: pd.DataFrame
+    rules: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.summary["status"]
+
+    @property
+    def objective(self) -> float:
+        return self.summary["objective"]
+
+    @property
+    def fairness(self) -> dict[str, Any]:
+        return self.summary["fairness"]
+
+    def rep_totals(self) -> pd.Series:
+        return self.targets.groupby("rep_id", sort=True)["target"].sum()
+
+    def to_dict(self, include_targets: bool = False) -> dict[str, Any]:
+        out = dict(self.summary)
+        if include_targets:
+            out["targets"] = self.targets.to_dict(orient="records")
+        return out
+
+    def to_json(self, include_targets: bool = False) -> str:
+        return json.dumps(self.to_dict(include_targets), indent=2, sort_keys=True, default=float)
+
+    def write(self, out: str | Path, xlsx: bool = True) -> list[Path]:
+        """Write the output files into ``out`` (each atomically); returns their paths."""
+        out = Path(out)
+        decimals = self.summary.get("decimals", 2)
+        fmt = f"%.{decimals}f"
+        paths = [
+            write_csv(out / "targets.csv", self.targets, float_format=fmt),
+            write_csv(out / "explain.csv", _rounded(self.explain)),
+            write_json(out / "summary.json", self.summary),
+        ]
+        if xlsx:
+            paths.append(write_workbook(out / "targets.xlsx", self))
+        return paths
+
+    @classmethod
+    def assemble(cls, **parts: Any) -> Allocation:
+        from attain.allocate.frames import build_frames
+
+        return cls(**build_frames(**parts))
+
+
+def json_safe(value: Any) -> Any:
+    """Plain JSON types, with floats rounded so text is stable across platforms."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return None if not np.isfinite(v) else float(f"{v:.10g}")
+    return value
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Amounts to cents, ratios to 6 decimals: readable, and stable text."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "f":
+            digits = 6 if column in ("gap", "growth", "lever_per_point") else 2
+            out[column] = out[column].round(digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return out

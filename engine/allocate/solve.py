@@ -1,0 +1,239 @@
+"""A :class:`Model` → LinearProblems → a lexicographic sequence of solves.
+
+Soft rules get elastic slack columns (in fractions of the reps' total); the
+levels are solved in order — soft rules by priority, then each objective
+level — each level's optimum held as a row while the next is optimised.
+The same elastic machinery serves infeasibility diagnosis
+(:mod:`attain.allocate.diagnose`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from attain.allocate.build import Model
+from attain.errors import SolverError
+from attain.solvers import LinearProblem, SolveOptions, SolverResult, SparseMatrix, Status, solve
+
+__all__ = ["Assembled", "LevelResult", "Solution", "assemble", "solve_lexicographic"]
+
+INF = np.inf
+#: A level's optimum is held to within this (relative, plus absolute) when later levels run.
+HOLD_TOL = 1e-7
+
+
+@dataclass
+class Assembled:
+    """The problem plus what maps its rows and slack columns back to rules."""
+
+    problem: LinearProblem
+    row_block: np.ndarray
+    row_local: np.ndarray
+    slack_block: np.ndarray
+    """Per column: the block its slack belongs to (-1 for a model column)."""
+    slack_row: np.ndarray
+    col_scale: np.ndarray
+    """Solver column j is model column j ÷ col_scale[j]: currency columns are in units of
+    ``money`` (the mean rep target) so the solver sees numbers near 1."""
+    money: float
+
+    def unscale(self, x: np.ndarray) -> np.ndarray:
+        return x * self.col_scale
+
+
+@dataclass
+class LevelResult:
+    name: str
+    value: float
+    status: Status
+    seconds: float
+    duals: np.ndarray | None = None
+    gap: float | None = None
+
+
+@dataclass
+class Solution:
+    x: np.ndarray
+    """Model columns in currency (solver columns × scale)."""
+    x_scaled: np.ndarray
+    assembled: Assembled
+    levels: list[LevelResult] = field(default_factory=list)
+    primary_duals: np.ndarray | None = None
+    solve_seconds: float = 0.0
+    status: Status = Status.OPTIMAL
+
+    @property
+    def objective(self) -> float:
+        fair = [lv for lv in self.levels if not lv.name.startswith("soft:")]
+        return fair[-1].value if fair else 0.0
+
+
+def assemble(
+    model: Model, elastic: set[int] | None = None, drop: set[int] | None = None
+) -> Assembled:
+    """One LinearProblem; blocks in ``elastic`` get slack columns, blocks in ``drop`` vanish.
+
+    Without ``elastic`` the soft blocks are elastic.
+    """
+    if elastic is None:
+        elastic = {i for i, b in enumerate(model.blocks) if b.soft}
+    drop = drop or set()
+    money = model.inputs.total / model.inputs.n_reps
+    # Every row is in currency; a slack column is a fraction of the reps' total.
+    scale = model.inputs.total
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    rows, cols, vals = [empty_i], [empty_i], [empty_f]
+    lower, upper, rb, rl = [empty_f], [empty_f], [empty_i], [empty_i]
+    s_block, s_row = [empty_i], [empty_i]
+    n_rows = 0
+    n_cols = model.n_cols
+    for i, b in enumerate(model.blocks):
+        if i in drop:
+            continue
+        rows.append(b.rows + n_rows)
+        cols.append(b.cols)
+        vals.append(b.vals)
+        lower.append(b.lower)
+        upper.append(b.upper)
+        rb.append(np.full(b.n_rows, i))
+        rl.append(np.arange(b.n_rows))
+        if i in elastic:
+            for sign, bound in ((1.0, b.lower), (-1.0, b.upper)):
+                need = np.flatnonzero(np.isfinite(bound))
+                new = np.arange(n_cols, n_cols + len(need))
+                n_cols += len(need)
+                rows.append(need + n_rows)
+                cols.append(new)
+                vals.append(np.full(len(need), sign * scale))
+                s_block.append(np.full(len(need), i))
+                s_row.append(need + n_rows)
+        n_rows += b.n_rows
+    n_slack = n_cols - model.n_cols
+    col_scale = np.concatenate([np.full(model.n_cols, money), np.ones(n_slack)])
+    col_scale[model.unitless] = 1.0
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    A = SparseMatrix.from_coo(rows, cols, vals * col_scale[cols] / money, (n_rows, n_cols))
+    problem = LinearProblem(
+        c=np.zeros(n_cols),
+        A=A,
+        row_lower=np.concatenate(lower) / money,
+        row_upper=np.concatenate(upper) / money,
+        col_lower=np.concatenate([model.col_lower, np.zeros(n_slack)]) / col_scale,
+        col_upper=np.concatenate([model.col_upper, np.full(n_slack, INF)]) / col_scale,
+    )
+    slack_block = np.concatenate([np.full(model.n_cols, -1), *s_block]).astype(np.int64)
+    slack_row = np.concatenate([np.full(model.n_cols, -1), *s_row]).astype(np.int64)
+    return Assembled(
+        problem, np.concatenate(rb), np.concatenate(rl), slack_block, slack_row, col_scale, money
+    )
+
+
+def with_objective(
+    problem: LinearProblem, c: np.ndarray, holds: list[tuple[np.ndarray, float]]
+) -> LinearProblem:
+    """The problem with objective ``c`` and each ``(vector, bound)`` held as ``v @ x <= bound``."""
+    A = problem.A
+    if holds:
+        extra_cols = [np.flatnonzero(v) for v, _ in holds]
+        extra_vals = [v[nz] for (v, _), nz in zip(holds, extra_cols, strict=True)]
+        indptr = np.concatenate([A.indptr, A.indptr[-1] + np.cumsum([len(x) for x in extra_cols])])
+        A = SparseMatrix(
+            indptr,
+            np.concatenate([A.indices, *[x.astype(np.int32) for x in extra_cols]]),
+            np.concatenate([A.data, *extra_vals]),
+            (A.shape[0] + len(holds), A.shape[1]),
+        )
+    bounds = np.array([b for _, b in holds])
+    return LinearProblem(
+        c=c,
+        A=A,
+        row_lower=np.concatenate([problem.row_lower, np.full(len(holds), -INF)]),
+        row_upper=np.concatenate([problem.row_upper, bounds]),
+        col_lower=problem.col_lower,
+        col_upper=problem.col_upper,
+        integrality=problem.integrality,
+    )
+
+
+def level_vectors(model: Model, assembled: Assembled) -> list[tuple[str, np.ndarray]]:
+    """The lexicographic levels: soft rules by priority, then the objective levels."""
+    n = assembled.problem.n_cols
+    levels: list[tuple[str, np.ndarray]] = []
+    soft = assembled.slack_block
+    priorities = sorted({b.priority for b in model.blocks if b.soft and b.priority is not None})
+    for pr in priorities:
+        blocks = [i for i, b in enumerate(model.blocks) if b.soft and b.priority == pr]
+        vec = np.zeros(n)
+        vec[np.isin(soft, blocks)] = 1.0
+        levels.append((f"soft:{pr}", vec))
+    penalised = np.zeros(n)
+    for i, b in enumerate(model.blocks):
+        if b.soft and b.penalty is not None:
+            penalised[soft == i] = b.penalty
+    objective = model.inputs.rules.objective
+    for k, level in enumerate(objective):
+        weights = {level: 1.0} if isinstance(level, str) else dict(level)
+        vec = np.zeros(n)
+        for term, w in weights.items():
+            vec[: model.n_cols] += w * model.term(term)
+        if k == 0:
+            vec += penalised
+        if k == len(objective) - 1 and "mix_tie" in model.terms:
+            vec[: model.n_cols] += model.term("mix_tie")
+        name = (
+            level if isinstance(level, str) else "+".join(f"{w:g}*{t}" for t, w in weights.items())
+        )
+        levels.append((name, vec))
+    return levels
+
+
+def solve_lexicographic(
+    model: Model, solver: str, options: SolveOptions, assembled: Assembled | None = None
+) -> Solution | SolverResult:
+    """Solve level by level. Returns the failing result when the first level has no solution."""
+    assembled = assembled or assemble(model)
+    holds: list[tuple[np.ndarray, float]] = []
+    levels: list[LevelResult] = []
+    start = time.perf_counter()
+    x = None
+    primary = None
+    tie = model.term("mix_tie") if "mix_tie" in model.terms else None
+    for name, vec in level_vectors(model, assembled):
+        # Each level's objective is normalised to a largest coefficient of 1, so a
+        # tie-breaking term stays above the solver's optimality tolerances.
+        norm = float(np.max(np.abs(vec), initial=0.0)) or 1.0
+        problem = with_objective(assembled.problem, vec / norm, holds)
+        result = solve(problem, solver, options)
+        if not result.status.has_solution:
+            if not levels:
+                return result
+            detail = f": {result.message}" if result.message else ""
+            raise SolverError(
+                f"solver `{solver}` found no usable solution for the {name} level "
+                f"({result.status.value}{detail}); raise --time-limit or try another --solver"
+            )
+        x = result.x
+        value = float(vec @ x)
+        shown = value - (
+            float(tie @ x[: len(tie)]) if tie is not None and name == levels_last(model) else 0.0
+        )
+        duals = None if result.row_duals is None else result.row_duals[: assembled.problem.n_rows]
+        levels.append(
+            LevelResult(name, shown, result.status, result.seconds, duals, result.mip_gap)
+        )
+        if primary is None and not name.startswith("soft:"):
+            primary = duals
+        holds.append((vec / norm, (value + HOLD_TOL * (1 + abs(value))) / norm))
+    status = (
+        Status.OPTIMAL if all(lv.status is Status.OPTIMAL for lv in levels) else Status.FEASIBLE
+    )
+    seconds = time.perf_counter() - start
+    return Solution(assembled.unscale(x), x, assembled, levels, primary, seconds, status)
+
+
+def levels_last(model: Model) -> str:
+    last = model.inputs.rules.objective[-1]
+    return last if isinstance(last, str) else "+".join(f"{w:g}*{t}" for t, w in last.items())

@@ -1,0 +1,406 @@
+"""The `allocation` kind: how a company target is decomposed into rep × month × product targets.
+
+Every rule is a list item with a `type`; each type is its own model, joined
+in a discriminated union, so an unknown type says what it expected. Any rule
+can be `soft` (bent as little as possible, by `priority`, or at a `penalty`).
+Shares, rates and growth are fractions: 0.40 means 40%.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from attain.schema.base import (
+    SCHEMA_VERSION,
+    Fraction,
+    Identifier,
+    PositiveAmount,
+    RuleModel,
+    register_kind,
+)
+
+__all__ = [
+    "AllocationRules",
+    "BoundsRule",
+    "CapacityRule",
+    "Challenge",
+    "CompanyTarget",
+    "FairShare",
+    "GrowthRule",
+    "MixRule",
+    "RampRule",
+    "RampStep",
+    "Range",
+    "Rounding",
+    "Rule",
+    "Seasonality",
+    "ShareRule",
+    "Checkpoint",
+]
+
+#: Growth versus last year as a fraction: -0.10 is a 10% decline, 0.25 a 25% rise.
+Growth = Annotated[float, Field(ge=-1, le=10)]
+Amount = Annotated[float, Field(ge=0)]
+Level = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+OBJECTIVE_TERMS = ("minimax", "l1", "last_year")
+
+
+class Range(RuleModel):
+    """A numeric range on a data column, both ends inclusive: `{min: 0, max: 12}`."""
+
+    min: float | None = None
+    """Smallest value selected."""
+    max: float | None = None
+    """Largest value selected."""
+    not_in: list[str | int | float] | None = None
+    """Values excluded instead: `{not_in: [manager]}`."""
+
+    @model_validator(mode="after")
+    def _something(self) -> Range:
+        if self.min is None and self.max is None and self.not_in is None:
+            raise ValueError("give `min`, `max` or `not_in`")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+
+#: Which units a rule applies to, by data column: a value, a list of values, or a range.
+Where = dict[Identifier, str | int | float | list[str | int | float] | Range]
+
+
+class SoftMixin(RuleModel):
+    """Fields every rule shares."""
+
+    name: Identifier | None = None
+    """The rule's name in results and conflicts; defaults to `<type>_<position>`."""
+    level: Level = "rep"
+    """The org level the rule applies to: `rep`, a hierarchy level (`team`, `region`) or
+    `company`."""
+    where: Where | None = None
+    """Only the units whose data columns match: `{region: East}`, `{role: [rep, senior_rep]}`,
+    `{tenure_months: {min: 12}}`. All units of the level without it."""
+    soft: bool = False
+    """A soft rule may be bent when the hard rules leave no other way; the result says by how
+    much."""
+    priority: int | None = Field(default=None, ge=1, le=99)
+    """For soft rules: 1 is kept first. Soft rules are bent in priority order, lexicographically,
+    before fairness is optimised."""
+    penalty: float | None = Field(default=None, gt=0)
+    """For soft rules instead of a priority: cost of bending the rule by 100% of the company
+    target, in the units of the first objective (a relative fairness gap)."""
+
+    @model_validator(mode="after")
+    def _soft_fields(self) -> SoftMixin:
+        if not self.soft and (self.priority is not None or self.penalty is not None):
+            raise ValueError("`priority` and `penalty` apply to soft rules: add `soft: true`")
+        if self.priority is not None and self.penalty is not None:
+            raise ValueError("give a soft rule a `priority` or a `penalty`, not both")
+        return self
+
+
+class ShareRule(SoftMixin):
+    """A unit's share of its level's total: `East at least 40%`."""
+
+    type: Literal["share"] = "share"
+    """Always `share`."""
+    min: Fraction | None = None
+    """Smallest share of the level total."""
+    max: Fraction | None = None
+    """Largest share of the level total."""
+    value: Fraction | None = None
+    """A fixed share (instead of min/max)."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ShareRule:
+        _check_bounds(self.min, self.max, self.value)
+        if self.level in ("rep", "company"):
+            raise ValueError("share rules apply to a hierarchy level such as `region` or `team`")
+        return self
+
+
+class GrowthRule(SoftMixin):
+    """Growth of each unit's target versus its sales in the last 12 months of history."""
+
+    type: Literal["growth"] = "growth"
+    """Always `growth`."""
+    min: Growth | None = None
+    """Floor: -0.05 lets a target fall at most 5% below last year."""
+    max: Growth | None = None
+    """Cap: 0.25 keeps a target at most 25% above last year."""
+    product: str | None = None
+    """Apply to one product's target and history instead of the unit's total."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GrowthRule:
+        _check_bounds(self.min, self.max, None)
+        return self
+
+
+class CapacityRule(SoftMixin):
+    """The most a unit can sell: the org table's `capacity`, an amount, or per head."""
+
+    type: Literal["capacity"] = "capacity"
+    """Always `capacity`."""
+    per_head: PositiveAmount | None = None
+    """Productivity per head: a team's capacity is this × its headcount."""
+    amount: PositiveAmount | None = None
+    """A fixed capacity for each selected unit."""
+    scale: PositiveAmount = 1.0
+    """Multiplies the org table's capacity (1.0 = as given); used when neither amount nor
+    per_head is set."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CapacityRule:
+        if self.per_head is not None and self.amount is not None:
+            raise ValueError("give `per_head` or `amount`, not both")
+        return self
+
+
+class BoundsRule(SoftMixin):
+    """Absolute minimum and maximum target of each selected unit."""
+
+    type: Literal["bounds"] = "bounds"
+    """Always `bounds`."""
+    min: Amount | None = None
+    """Smallest target (currency)."""
+    max: Amount | None = None
+    """Largest target (currency)."""
+    product: str | None = None
+    """Bound one product's target instead of the unit's total."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> BoundsRule:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+
+class MixRule(SoftMixin):
+    """A product's share within each unit's total, or a company-wide minimum for a product."""
+
+    type: Literal["mix"] = "mix"
+    """Always `mix`."""
+    product: str
+    """The product line."""
+    min: Fraction | None = None
+    """Smallest share of the unit's total."""
+    max: Fraction | None = None
+    """Largest share of the unit's total."""
+    min_amount: Amount | None = None
+    """Smallest amount of the product (currency), per unit."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> MixRule:
+        if self.min is None and self.max is None and self.min_amount is None:
+            raise ValueError("give `min`, `max` or `min_amount`")
+        _check_bounds(self.min, self.max, None, allow_empty=True)
+        return self
+
+
+class RampStep(RuleModel):
+    """One step of a new-hire ramp."""
+
+    tenure_below: int = Field(ge=1, le=600)
+    """Applies in months where the rep's tenure is below this many months."""
+    share: Fraction
+    """Share of a full (fair-share) monthly target in those months."""
+
+
+class RampRule(SoftMixin):
+    """New hires carry a reduced target while they ramp up, month by month of tenure."""
+
+    type: Literal["ramp"] = "ramp"
+    """Always `ramp`."""
+    steps: list[RampStep] = Field(min_length=1)
+    """Steps by increasing `tenure_below`; tenure grows by one each month of the plan year."""
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, steps: list[RampStep]) -> list[RampStep]:
+        for a, b in zip(steps, steps[1:], strict=False):
+            if b.tenure_below <= a.tenure_below:
+                raise ValueError("steps must be listed by increasing `tenure_below`")
+            if b.share < a.share:
+                raise ValueError("a ramp's share cannot fall as tenure grows")
+        return steps
+
+    @model_validator(mode="after")
+    def _rep_level(self) -> RampRule:
+        if self.level != "rep":
+            raise ValueError("a ramp applies to reps (`level: rep`)")
+        return self
+
+
+Rule = Annotated[
+    ShareRule | GrowthRule | CapacityRule | BoundsRule | MixRule | RampRule,
+    Field(discriminator="type"),
+]
+
+
+class CompanyTarget(RuleModel):
+    """The yearly company target: a total, or one per product."""
+
+    total: PositiveAmount | None = None
+    """The whole company's target (currency)."""
+    by_product: dict[str, PositiveAmount] | None = None
+    """One target per product; the total is their sum."""
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    """ISO code; must match the company's currency when given."""
+
+    @model_validator(mode="after")
+    def _one(self) -> CompanyTarget:
+        if (self.total is None) == (self.by_product is None):
+            raise ValueError("give the company target as `total` or as `by_product`, not both")
+        return self
+
+    @property
+    def amount(self) -> float:
+        return self.total if self.total is not None else sum(self.by_product.values())
+
+
+class FairShare(RuleModel):
+    """What a fair target is proportional to."""
+
+    basis: Literal["potential", "last_year", "blend"] = "potential"
+    """`potential` (market potential from the accounts), `last_year` (sales in the last 12
+    months of history) or `blend` of the two."""
+    potential_weight: Fraction = 0.6
+    """For `blend`: weight of potential; last year gets the rest (0.6 → 60/40)."""
+
+
+class Checkpoint(RuleModel):
+    """A quarter's share of the year's target."""
+
+    quarter: int = Field(ge=1, le=4)
+    """Fiscal quarter, 1–4."""
+    min: Fraction | None = None
+    """Smallest share of the year in this quarter."""
+    max: Fraction | None = None
+    """Largest share of the year in this quarter."""
+
+
+class Seasonality(RuleModel):
+    """How each year's target is split by month."""
+
+    source: Literal["history", "given", "flat"] = "history"
+    """`history`: each product's monthly shares over the last 12 months; `given`: `profile`;
+    `flat`: equal months."""
+    profile: list[Fraction] | None = None
+    """For `given`: 12 monthly shares from the first fiscal month, adding up to 1."""
+    tolerance: Fraction = 0.0
+    """How far a month's share may move from the profile (0.01 = ±1 point) to meet
+    checkpoints."""
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+    """Optional quarter checkpoints."""
+
+    @model_validator(mode="after")
+    def _profile(self) -> Seasonality:
+        if (self.source == "given") != (self.profile is not None):
+            raise ValueError("`profile` is given exactly when `source: given`")
+        if self.profile is not None:
+            if len(self.profile) != 12:
+                raise ValueError(f"a profile has 12 monthly shares (got {len(self.profile)})")
+            if abs(sum(self.profile) - 1) > 1e-6:
+                raise ValueError(f"profile shares must add up to 1 (got {sum(self.profile):g})")
+        return self
+
+
+class Rounding(RuleModel):
+    """Targets are whole multiples of a unit; every roll-up still adds up exactly."""
+
+    unit: PositiveAmount = 1000.0
+    """E.g. 1000 rounds to thousands; each rep × month × product cell is a multiple."""
+
+
+class Challenge(RuleModel):
+    """The challenge (stretch) target: the base target raised by a stretch."""
+
+    stretch: Growth = 0.0
+    """Uniform stretch: 0.10 makes every challenge target 10% above base."""
+    by_tier: dict[str, Growth] | None = None
+    """Stretch by account tier, weighted by each rep's potential in that tier:
+    `{A: 0.15, B: 0.10, C: 0.05}`."""
+
+
+ObjectiveLevel = str | dict[str, Annotated[float, Field(gt=0)]]
+
+
+@register_kind
+class AllocationRules(RuleModel):
+    """A yearly target allocation: the target, the hierarchy's buffers, the rules, the goal."""
+
+    kind: Literal["allocation"] = "allocation"
+    """Always `allocation`."""
+    schema_version: Literal[1] = SCHEMA_VERSION
+    """Version of the rule language this file is written in."""
+    name: str = Field(default="allocation", min_length=1)
+    """Shown in results."""
+    company_target: CompanyTarget
+    """The yearly target to decompose."""
+    buffer: dict[str, Annotated[float, Field(ge=0.5, le=2)]] = Field(default_factory=dict)
+    """Over-assignment per level: `{region: 1.00, team: 1.03, rep: 1.05}` makes the reps'
+    targets add up to 105% of the company target. Levels not named use 1.00."""
+    participants: Where | None = None
+    """Which people of the org table carry targets; default: everyone whose role is not
+    `manager`."""
+    fair_share: FairShare = Field(default_factory=FairShare)
+    """The basis of a fair target."""
+    seasonality: Seasonality = Field(default_factory=Seasonality)
+    """The split by month."""
+    rounding: Rounding | None = None
+    """Round targets to a unit; without it targets are rounded to the currency's minor unit."""
+    challenge: Challenge = Field(default_factory=Challenge)
+    """The challenge (stretch) target above the base target."""
+    rules: list[Rule] = Field(default_factory=list)
+    """The rules, hard unless `soft: true`."""
+    objective: list[ObjectiveLevel] = Field(default_factory=lambda: ["minimax", "l1"])
+    """Lexicographic goals after soft rules: each item is a term (`minimax`: the worst relative
+    gap to fair share; `l1`: the mean relative gap; `last_year`: the mean relative gap to
+    last year's sales, scaled) or a weighted mix `{l1: 1, last_year: 0.2}`."""
+    method: Literal["auto", "staged", "monolithic"] = "auto"
+    """`staged` solves rep totals first, then each rep's months locally; `monolithic` solves
+    every cell in one model (small companies only); `auto` = staged."""
+
+    @field_validator("objective")
+    @classmethod
+    def _known_terms(cls, levels: list[ObjectiveLevel]) -> list[ObjectiveLevel]:
+        if not levels:
+            raise ValueError("give at least one objective")
+        for level in levels:
+            names = [level] if isinstance(level, str) else list(level)
+            for name in names:
+                if name not in OBJECTIVE_TERMS:
+                    raise ValueError(
+                        f"unknown objective `{name}`; expected one of: {', '.join(OBJECTIVE_TERMS)}"
+                    )
+            if isinstance(level, dict) and not level:
+                raise ValueError("a weighted objective needs at least one term")
+        return levels
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> AllocationRules:
+        seen: set[str] = set()
+        for i, rule in enumerate(self.rules):
+            name = rule.name or f"{rule.type}_{i + 1}"
+            if name in seen:
+                raise ValueError(f"two rules are named `{name}`; rule names must be unique")
+            seen.add(name)
+        return self
+
+    def rule_names(self) -> list[str]:
+        return [rule.name or f"{rule.type}_{i + 1}" for i, rule in enumerate(self.rules)]
+
+
+def _check_bounds(
+    lo: float | None, hi: float | None, value: float | None, allow_empty: bool = False
+) -> None:
+    if value is not None and (lo is not None or hi is not None):
+        raise ValueError("give `value`, or `min`/`max`, not both")
+    if lo is None and hi is None and value is None and not allow_empty:
+        raise ValueError("give `min`, `max` or both")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"min ({lo:g}) is above max ({hi:g})")

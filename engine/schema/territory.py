@@ -1,0 +1,266 @@
+"""The `territory` kind: re-cut territories (accounts or geographic units → reps).
+
+Hard rules (balance bands, capacity, coverage, locks, allowed reps, maximum
+distance, contiguity, a disruption limit) restrict the assignment; the
+objective trades travel against disruption, as a weighted sum, a
+lexicographic order, or an ε-constraint sweep over the efficient front.
+Distances are kilometres; shares are fractions (0.8 means 80%).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from attain.schema.base import SCHEMA_VERSION, Fraction, Identifier, RuleModel, register_kind
+
+__all__ = [
+    "BalanceRule",
+    "Candidates",
+    "CapacityLimits",
+    "CoverageRule",
+    "Disruption",
+    "Objective",
+    "Sweep",
+    "TerritoryRules",
+    "UnitRule",
+    "Units",
+]
+
+#: Built-in measures of a unit; any other numeric column of the units table works too.
+MEASURES = ("units", "workload", "potential", "revenue")
+GOALS = ("distance", "disruption")
+
+
+class Units(RuleModel):
+    """Where the units come from: the company's accounts, or a table of geographic units."""
+
+    file: str | None = None
+    """A CSV/Parquet/Excel table of units, relative to the data folder, with `unit_id`,
+    `rep_id` (the current owner) and numeric measure columns (`workload`, `potential`,
+    `revenue`, optional `tier`, `latitude`, `longitude`). The company's accounts without it."""
+    adjacency: str | None = None
+    """A table of `unit_id, neighbour_id` pairs (either order), for `contiguity`."""
+    distances: str | None = None
+    """A table of `unit_id, rep_id, distance` (km) replacing straight-line distances; a pair
+    missing from it is not a candidate."""
+
+
+class Candidates(RuleModel):
+    """Which reps a unit may go to, to keep the model small (its current owner is always one)."""
+
+    nearest: int | None = Field(default=8, ge=1)
+    """The k reps whose offices are nearest to the unit (needs coordinates or `distances`);
+    `null` for every rep."""
+    same: Identifier | None = None
+    """Only reps with the same value of this org column as the unit's current owner, e.g.
+    `region`."""
+
+
+class BalanceRule(RuleModel):
+    """Each rep's total of a measure within a band: `{measure: workload, min: 0.8, max: 1.2}`."""
+
+    name: Identifier | None = None
+    """The rule's name in results and conflicts; defaults to `balance_<measure>`."""
+    measure: Identifier = "workload"
+    """`units` (a count), `workload`, `potential`, `revenue`, or a numeric column of the units
+    table."""
+    tier: list[str] | None = None
+    """Count only units of these tiers, e.g. `[A]` with `measure: units` balances A accounts."""
+    min: float | None = Field(default=None, ge=0)
+    """Smallest total per rep."""
+    max: float | None = Field(default=None, ge=0)
+    """Largest total per rep."""
+    relative: bool = True
+    """`true`: min and max are multiples of the mean over the reps (0.8 = 80% of the mean);
+    `false`: they are absolute totals."""
+
+    @model_validator(mode="after")
+    def _band(self) -> BalanceRule:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        if self.relative and self.min is not None and self.min > 1:
+            raise ValueError(
+                f"a relative min above 1 ({self.min:g}) asks every rep to be above the mean"
+            )
+        if self.relative and self.max is not None and self.max < 1:
+            raise ValueError(
+                f"a relative max below 1 ({self.max:g}) asks every rep to be below the mean"
+            )
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or f"balance_{self.measure}"
+
+
+class CapacityLimits(RuleModel):
+    """The most a rep can take on."""
+
+    max_units: int | None = Field(default=None, ge=1)
+    """Largest number of units (accounts) per rep."""
+    max_workload: float | None = Field(default=None, gt=0)
+    """Largest total workload per rep."""
+
+
+class CoverageRule(RuleModel):
+    """Units of some tiers go only to experienced reps: `{tier: [A], min_tenure_months: 12}`."""
+
+    name: Identifier | None = None
+    """The rule's name in results and conflicts; defaults to `coverage_<position>`."""
+    tier: list[str] = Field(min_length=1)
+    """The tiers covered, e.g. `[A]`."""
+    min_tenure_months: int = Field(ge=0)
+    """Smallest tenure (org table `tenure_months`) of a rep who may own them."""
+
+
+class UnitRule(RuleModel):
+    """Units that may only go to some reps: `{units: [A0000001], reps: [R00002, R00003]}`."""
+
+    units: list[str] = Field(min_length=1)
+    """The unit ids."""
+    reps: list[str] = Field(min_length=1)
+    """The rep ids they may go to."""
+
+
+class Disruption(RuleModel):
+    """How broken relationships are counted, and optionally limited."""
+
+    measure: Identifier = "units"
+    """What a moved unit weighs: `units` (each counts 1), `revenue`, `workload`, `potential`,
+    or a numeric column of the units table."""
+    max: float | None = Field(default=None, ge=0)
+    """Largest total weight of moved units (a hard limit)."""
+    max_share: Fraction | None = None
+    """Largest weight of moved units as a share of the total (0.1 = 10%)."""
+
+
+class Sweep(RuleModel):
+    """An ε-constraint sweep: minimise `minimise` while `limit` ≤ ε, for ε across its range."""
+
+    minimise: Literal["distance", "disruption"] = "distance"
+    """The goal optimised at each point."""
+    limit: Literal["distance", "disruption"] = "disruption"
+    """The goal bounded by ε."""
+    points: int = Field(default=5, ge=2, le=50)
+    """Number of ε values, evenly spaced from the limit's best to its worst efficient value."""
+
+    @model_validator(mode="after")
+    def _two_goals(self) -> Sweep:
+        if self.minimise == self.limit:
+            raise ValueError("`minimise` and `limit` must be different goals")
+        return self
+
+
+class Objective(RuleModel):
+    """What the best assignment minimises."""
+
+    mode: Literal["weighted", "lexicographic"] = "weighted"
+    """`weighted`: the sum of `weights` × goals; `lexicographic`: the goals of `order` one
+    after the other, each kept at its optimum."""
+    weights: dict[Literal["distance", "disruption"], float] = Field(
+        default_factory=lambda: {"distance": 1.0}
+    )
+    """For `weighted`: weight per goal (`distance` in km, `disruption` in the disruption
+    measure)."""
+    order: list[Literal["distance", "disruption"]] = Field(
+        default_factory=lambda: ["distance", "disruption"]
+    )
+    """For `lexicographic`: the goals, most important first."""
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not weights:
+            raise ValueError("give at least one goal a weight")
+        if any(w < 0 for w in weights.values()):
+            raise ValueError("weights must be at least 0")
+        if not any(w > 0 for w in weights.values()):
+            raise ValueError("at least one weight must be above 0")
+        return weights
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, order: list[str]) -> list[str]:
+        if not order or len(set(order)) != len(order):
+            raise ValueError("list each goal at most once, at least one")
+        return order
+
+
+@register_kind
+class TerritoryRules(RuleModel):
+    """A territory alignment: which units go to which reps, under hard rules and goals."""
+
+    kind: Literal["territory"] = "territory"
+    """Always `territory`."""
+    schema_version: Literal[1] = SCHEMA_VERSION
+    """Version of the rule language this file is written in."""
+    name: str | None = None
+    """A title for the results."""
+    units: Units = Field(default_factory=Units)
+    """The units and their optional distance and adjacency tables."""
+    scope: dict[Identifier, str | list[str]] | None = None
+    """Re-cut only part of the company, by org column: `{region: East}` takes the units whose
+    current owner matches and the reps who match. The whole company without it."""
+    reps: dict[Identifier, str | list[str]] | None = None
+    """Who may own units, by org column: `{role: [rep, senior_rep]}`. Everyone except
+    managers without it."""
+    candidates: Candidates = Field(default_factory=Candidates)
+    """Which reps each unit may go to."""
+    offices: Literal["auto", "centroid", "org"] = "auto"
+    """Rep offices: `org` (the org table's `office_latitude`/`office_longitude`), `centroid`
+    (the centre of the rep's current units), or `auto` (org columns when present)."""
+    balance: list[BalanceRule] = Field(default_factory=list)
+    """Bands on each rep's totals."""
+    capacity: CapacityLimits = Field(default_factory=CapacityLimits)
+    """Limits per rep."""
+    coverage: list[CoverageRule] = Field(default_factory=list)
+    """Tiers that need experienced reps."""
+    max_distance: float | None = Field(default=None, gt=0)
+    """Largest distance (km) from a unit to its rep's office."""
+    contiguity: bool = False
+    """Each unit has a neighbour with the same rep (no isolated units), except the unit nearest
+    each rep's office; needs `units.adjacency`."""
+    locked: list[str] = Field(default_factory=list)
+    """Unit ids that keep their current rep."""
+    allowed: list[UnitRule] = Field(default_factory=list)
+    """Units that may only go to some reps."""
+    disruption: Disruption = Field(default_factory=Disruption)
+    """How moves are weighed, and an optional limit."""
+    objective: Objective = Field(default_factory=Objective)
+    """What to minimise."""
+    sweep: Sweep | None = None
+    """An ε-constraint sweep over two goals, giving the efficient (Pareto) front."""
+    time_limit: float | None = Field(default=None, gt=0)
+    """Seconds per solve (the gap is reported when it stops early)."""
+    mip_gap: float = Field(default=1e-4, ge=0, le=0.5)
+    """Relative optimality gap at which a solve may stop: 0.0001 = within 0.01% of the best
+    possible; 0 asks for proven optimality."""
+
+    @field_validator("balance")
+    @classmethod
+    def _distinct_balance(cls, rules: list[BalanceRule]) -> list[BalanceRule]:
+        labels = [r.label for r in rules]
+        dup = next((x for x in labels if labels.count(x) > 1), None)
+        if dup:
+            raise ValueError(f"two balance rules are named `{dup}`: give them distinct `name`s")
+        return rules
+
+    @field_validator("locked")
+    @classmethod
+    def _distinct_locked(cls, units: list[str]) -> list[str]:
+        dup = next((u for u in units if units.count(u) > 1), None)
+        if dup:
+            raise ValueError(f"unit `{dup}` is locked twice")
+        return units
+
+    @model_validator(mode="after")
+    def _needs(self) -> TerritoryRules:
+        if self.contiguity and self.units.adjacency is None:
+            raise ValueError("`contiguity: true` needs an adjacency table: set `units.adjacency`")
+        if self.disruption.max is not None and self.disruption.max_share is not None:
+            raise ValueError("give the disruption limit as `max` or `max_share`, not both")
+        return self

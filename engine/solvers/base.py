@@ -1,0 +1,109 @@
+"""The backend interface, the registry, and the one function callers use: :func:`solve`.
+
+A backend is an object with ``name``, ``features``, ``is_available()`` and
+``solve(problem, options) -> SolverResult``. :func:`solve` picks it from
+:data:`BACKENDS` by name, runs it (in a child process when its native library
+cannot share this process with one already loaded), and never trusts the
+answer: a returned solution is checked against the problem and demoted when it
+does not satisfy it (PuLP reports "Optimal" for a run stopped by its time
+limit without a solution).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from attain.errors import SolverError, SolverUnavailableError
+from attain.solvers.problem import LinearProblem, SolveOptions, SolverResult, Status
+
+__all__ = ["BACKENDS", "DEFAULT_SOLVER", "Backend", "available", "register", "solve"]
+
+#: HiGHS is the default: fastest on the benchmark (bench/bench_allocate.py), LP and MIP, duals.
+DEFAULT_SOLVER = "highs"
+
+
+class Backend(Protocol):
+    name: str
+    features: frozenset[str]
+    """Any of ``lp``, ``mip``, ``duals``."""
+
+    def is_available(self) -> bool: ...
+
+    def solve(self, problem: LinearProblem, options: SolveOptions) -> SolverResult: ...
+
+
+BACKENDS: dict[str, Backend] = {}
+
+# Native libraries that bundle incompatible copies of the same shared objects: highspy and
+# OR-Tools both ship a libhighs, so whichever loads second fails to import in this process.
+_CLASHES = {"highspy": "ortools", "ortools": "highspy"}
+
+
+def register(backend: Backend) -> Backend:
+    BACKENDS[backend.name] = backend
+    return backend
+
+
+def has_module(module: str) -> bool:
+    """Installed, checked without importing (importing may poison the process)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def available() -> list[str]:
+    return sorted(name for name, b in BACKENDS.items() if b.is_available())
+
+
+def must_isolate(module: str) -> bool:
+    """Whether ``module`` must run in a child process because a clashing one is loaded."""
+    clash = _CLASHES.get(module)
+    return clash is not None and clash in sys.modules and module not in sys.modules
+
+
+def solve(
+    problem: LinearProblem, solver: str = DEFAULT_SOLVER, options: SolveOptions | None = None
+) -> SolverResult:
+    """Solve with the named backend and verify what it returns."""
+    options = options or SolveOptions()
+    backend = BACKENDS.get(solver)
+    if backend is None:
+        raise SolverUnavailableError(
+            f"unknown solver `{solver}`; expected one of: {', '.join(sorted(BACKENDS))}"
+        )
+    if not backend.is_available():
+        raise SolverUnavailableError(f"solver `{solver}` is not installed here")
+    if problem.is_mip and "mip" not in backend.features:
+        raise SolverUnavailableError(f"solver `{solver}` solves LPs only; this model has integers")
+    start = time.perf_counter()
+    module = getattr(backend, "module", "")
+    if module and must_isolate(module):
+        from attain.solvers.isolated import solve_in_child
+
+        result = solve_in_child(solver, problem, options)
+    else:
+        result = backend.solve(problem, options)
+    result = replace(result, seconds=time.perf_counter() - start)
+    return _verified(problem, result, options)
+
+
+def _verified(problem: LinearProblem, result: SolverResult, options: SolveOptions) -> SolverResult:
+    if result.status is Status.ERROR:
+        raise SolverError(f"solver `{result.solver}` failed: {result.message or 'no detail'}")
+    if not result.status.has_solution:
+        return replace(result, x=None, objective=None, row_duals=None, col_duals=None)
+    violation = problem.violation(result.x) if result.x is not None else np.inf
+    if violation > max(options.feasibility_tol * 100, 1e-5):
+        return replace(
+            result,
+            status=Status.NO_SOLUTION,
+            x=None,
+            objective=None,
+            message=f"reported {result.status.value} but the solution violates the "
+            f"model by {violation:.3g}",
+        )
+    return replace(result, objective=problem.objective(result.x))

@@ -1,0 +1,97 @@
+"""HiGHS through highspy: the whole model passed at once as CSR arrays (``passModel``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attain.solvers.base import has_module, register
+from attain.solvers.problem import LinearProblem, SolveOptions, SolverResult, Status
+
+__all__ = ["HighsBackend"]
+
+_STATUS = {  # HighsModelStatus name -> Status (a solution is still checked separately)
+    "kOptimal": Status.OPTIMAL,
+    "kInfeasible": Status.INFEASIBLE,
+    "kUnbounded": Status.UNBOUNDED,
+    "kUnboundedOrInfeasible": Status.INFEASIBLE_OR_UNBOUNDED,
+    "kTimeLimit": Status.NO_SOLUTION,
+    "kIterationLimit": Status.NO_SOLUTION,
+    "kSolutionLimit": Status.NO_SOLUTION,
+    "kInterrupt": Status.NO_SOLUTION,
+    "kObjectiveBound": Status.NO_SOLUTION,
+    "kObjectiveTarget": Status.NO_SOLUTION,
+    "kModelEmpty": Status.OPTIMAL,
+}
+_FEASIBLE_POINT = 2
+_IPM_ROWS = 2000  # HighsInfo.primal_solution_status: 2 = kSolutionStatusFeasible
+
+
+class HighsBackend:
+    name = "highs"
+    module = "highspy"
+    features = frozenset({"lp", "mip", "duals"})
+
+    def is_available(self) -> bool:
+        return has_module("highspy")
+
+    def solve(self, problem: LinearProblem, options: SolveOptions) -> SolverResult:
+        import highspy
+
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("random_seed", 0)
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(options.time_limit))
+        if options.threads is not None:
+            h.setOptionValue("threads", int(options.threads))
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        if not problem.is_mip and problem.n_rows >= _IPM_ROWS:
+            # Lexicographic levels are highly degenerate: dual simplex can take tens of
+            # thousands of iterations where interior point + crossover takes a few dozen
+            # (bench/bench_allocate.py). Crossover still returns a basis and its duals.
+            h.setOptionValue("solver", "ipm")
+        h.passModel(_highs_lp(highspy, problem))
+        h.run()
+        name = h.getModelStatus().name
+        status = _STATUS.get(name, Status.ERROR)
+        info = h.getInfo()
+        has_point = info.primal_solution_status == _FEASIBLE_POINT
+        if status is Status.NO_SOLUTION and has_point:
+            status = Status.FEASIBLE
+        if status is Status.OPTIMAL and not has_point and problem.n_cols:
+            status = Status.ERROR
+        if not status.has_solution:
+            return SolverResult(status, self.name, message=name)
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=np.float64)
+        duals = None if problem.is_mip else np.asarray(sol.row_dual, dtype=np.float64)
+        rc = None if problem.is_mip else np.asarray(sol.col_dual, dtype=np.float64)
+        gap = float(info.mip_gap) if problem.is_mip else None
+        return SolverResult(status, self.name, x, None, duals, rc, gap, message=name)
+
+
+def _highs_lp(highspy, problem: LinearProblem):
+    lp = highspy.HighsLp()
+    lp.num_col_ = problem.n_cols
+    lp.num_row_ = problem.n_rows
+    lp.col_cost_ = np.asarray(problem.c, dtype=np.float64)
+    lp.col_lower_ = np.asarray(problem.col_lower, dtype=np.float64)
+    lp.col_upper_ = np.asarray(problem.col_upper, dtype=np.float64)
+    lp.row_lower_ = np.asarray(problem.row_lower, dtype=np.float64)
+    lp.row_upper_ = np.asarray(problem.row_upper, dtype=np.float64)
+    lp.offset_ = float(problem.offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = problem.n_cols
+    lp.a_matrix_.num_row_ = problem.n_rows
+    lp.a_matrix_.start_ = problem.A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = problem.A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = problem.A.data.astype(np.float64)
+    if problem.is_mip:
+        kinds = highspy.HighsVarType
+        lp.integrality_ = [
+            kinds.kInteger if flag else kinds.kContinuous for flag in problem.integrality
+        ]
+    return lp
+
+
+register(HighsBackend())
