@@ -1,4 +1,4 @@
-"""`attain payout`: a plan + targets + actuals → payouts.csv, statements, summary.json."""
+"""`attain payout`: plans + targets + actuals → payouts.csv, statements, summary.json."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import click
 
 from attain.data import load_company
 from attain.incentive import load_plan, payouts
-from attain.incentive.api import plan_company_dir
+from attain.incentive.api import payouts_of_plans, plan_company_dir
 
 
 @click.command()
-@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--targets",
     required=True,
@@ -36,23 +36,39 @@ from attain.incentive.api import plan_company_dir
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Company data folder (org, products); default: the folder the plan names in `company:`.",
+    help="Company data folder (org, products); default: the folder the first plan names in "
+    "`company:`.",
 )
-def payout(plan: Path, targets: Path, actuals: Path, out: Path, data: Path | None) -> None:
+def payout(
+    plans: tuple[Path, ...], targets: Path, actuals: Path, out: Path, data: Path | None
+) -> None:
     """Compute every participant's payout per period, exact to the cent, with statements.
+
+    Several plans per person (a rep plan plus a product overlay): give several plan files;
+    payouts.csv and statements.csv then have a `plan` column, and each statement shows
+    every plan.
 
     Example: attain payout rules/plan_field_rep.yaml --targets out/targets.csv
     --actuals scenarios/sample/actuals.csv --out out/payouts
     """
-    folder = data or plan_company_dir(plan)
+    folder = data or plan_company_dir(plans[0])
     company = load_company(folder) if folder is not None else None
-    result = payouts(load_plan(plan, company), targets, actuals, company)
+    loaded = [load_plan(p, company) for p in plans]
+    if len(loaded) == 1:
+        result = payouts(loaded[0], targets, actuals, company)
+        summaries = [result.summary]
+    else:
+        result = payouts_of_plans(loaded, targets, actuals, company)
+        summaries = result.summary["plans"]
     files = result.write(out)
-    summary = result.summary
-    click.echo(
-        f"{summary['plan']}: {summary['n_participants']} participants, "
-        f"{summary['n_lines']} lines, total {summary['total_payout']} {summary['currency']}".rstrip()
-    )
+    for summary in summaries:
+        click.echo(
+            f"{summary['plan']}: {summary['n_participants']} participants, {summary['n_lines']} "
+            f"lines, total {summary['total_payout']} {summary['currency']}".rstrip()
+        )
+    if len(loaded) > 1:
+        s = result.summary
+        click.echo(f"all plans: total {s['total_payout']} {s['currency']}".rstrip())
     for name in ("payouts.csv", "statements.csv", "summary.json"):
         if any(f.name == name for f in files):
             click.echo(f"wrote {out / name}")

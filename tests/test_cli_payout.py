@@ -138,3 +138,37 @@ def test_missing_option_is_a_usage_error():
 def test_help_shows_an_example():
     result = run("payout", "--help")
     assert result.exit_code == 0 and "Example: attain payout" in result.output
+
+
+def test_several_plans_per_person_in_one_run(tmp_path):
+    """A rep plan plus a product overlay: one payouts.csv with a `plan` column, each
+    plan's lines as in its own run, and a statement that shows both plans."""
+    overlay = ROOT / "rules" / "plan_cloud_overlay.yaml"
+    args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS)]
+    both = tmp_path / "both"
+    result = run("payout", str(PLAN), str(overlay), *args, "--out", str(both))
+    assert result.exit_code == 0, result.output
+    assert "all plans: total" in result.output
+    import pandas as pd
+
+    table = pd.read_csv(both / "payouts.csv", dtype=str)
+    assert list(table.columns) == ["plan", "rep_id", "period", "component", "amount"]
+    for plan, name in ((PLAN, "field_rep_marginal"), (overlay, "cloud_overlay")):
+        alone = tmp_path / name
+        assert run("payout", str(plan), *args, "--out", str(alone)).exit_code == 0
+        own = pd.read_csv(alone / "payouts.csv", dtype=str)
+        mine = table[table["plan"] == name].drop(columns="plan").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, own)
+    statement = (both / "statements" / "R00001.md").read_text()
+    assert "## Plan `field_rep_marginal`" in statement
+    assert "## Plan `cloud_overlay`" in statement
+    assert "Payable in all plans this year" in statement
+    statements = pd.read_csv(both / "statements.csv", dtype=str)
+    assert set(statements["plan"]) == {"field_rep_marginal", "cloud_overlay"}
+
+
+def test_the_same_plan_twice_is_a_usage_error(tmp_path, capsys):
+    args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS), "--out", str(tmp_path / "o")]
+    assert main(["payout", str(PLAN), str(PLAN), *args]) == 2
+    assert "plan names must differ" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -90,7 +90,8 @@ def test_write_is_byte_identical(tmp_path, sample_company):
 @pytest.mark.parametrize("name", ["plan_team_bonus", "plan_attainment_curve", "plan_field_rep"])
 def test_exact_and_vectorised_agree_on_the_sample(name, sample_company):
     """The sample's credit and targets fed to both paths: every line within one cent
-    (SPIFFs need deals, so the vectorised path leaves them out, as documented)."""
+    (a SPIFF needs a deal model for its units; without one the vectorised path leaves it
+    out, as :func:`approximations` says)."""
     result = payouts(load_plan(ROOT / "rules" / f"{name}.yaml"), TARGETS, ACTUALS, sample_company)
     ctx = result._context
     w, ev, compiled = ctx["windows"], ctx["evaluation"], result.compiled
@@ -106,7 +107,7 @@ def test_exact_and_vectorised_agree_on_the_sample(name, sample_company):
         if line not in skip:
             assert np.abs(lines[line][:, 0] * scale - ev.payable[i]).max() <= 1, line
     assert approximations(compiled) == [
-        f"{n}: SPIFFs need deals; they pay nothing here" for n in skip
+        f"{n}: SPIFF pays nothing (no unit price for its products)" for n in skip
     ]
 
 

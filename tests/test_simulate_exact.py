@@ -16,8 +16,10 @@ import pytest
 
 from attain.incentive import payouts
 from attain.incentive.api import load_plan
+from attain.incentive.deals import deal_model
 from attain.load import parse_rules
 from attain.schema.plan import Plan
+from attain.simulate.evaluator import plan_model
 from attain.simulate.runner import Job, run
 from attain.simulate.setup import load_setup
 from attain.simulate.variants import BASE
@@ -38,22 +40,27 @@ def targets(sample_company) -> pd.DataFrame:
 MEAN = 1.07
 
 
+PRICE = 100.0  # every unit sells at 100.00, so units = sales ÷ 100 exactly
+
+
 def _deals(targets: pd.DataFrame) -> pd.DataFrame:
     """One deal per rep × month × product, worth the target × MEAN, on the 1st."""
     rows = targets[targets["target"] > 0].reset_index(drop=True)
+    amount = (rows["target"] * MEAN).round(2)
     return pd.DataFrame(
         {
             "deal_id": [f"D{i:07d}" for i in range(len(rows))],
             "date": rows["period"] + "-01",
             "rep_id": rows["rep_id"],
             "product": rows["product"],
-            "amount": (rows["target"] * MEAN).map(lambda x: f"{x:.2f}"),
+            "amount": amount.map(lambda x: f"{x:.2f}"),
+            "quantity": (amount / PRICE).map(lambda x: f"{x:.4f}"),
         }
     )
 
 
 def _without_spiffs(plan: Plan) -> Plan:
-    # A SPIFF pays per unit of a deal; a simulation has no deals (the evaluator says so).
+    # A SPIFF pays per unit of a deal; without a deal model (unit prices) it pays nothing.
     data = plan.model_dump(mode="json")
     data["components"] = [c for c in data["components"] if c["type"] != "spiff"]
     return Plan.model_validate(data)
@@ -65,17 +72,23 @@ def _core_and_cloud_only(plan: Plan) -> Plan:
     return Plan.model_validate(data)
 
 
+def _with_spiffs(plan: Plan) -> Plan:
+    return plan
+
+
 @pytest.mark.parametrize(
     ("plan_file", "tweak"),
     [
         ("plan_field_rep.yaml", None),
+        ("plan_field_rep.yaml", _with_spiffs),
         ("plan_field_rep.yaml", _core_and_cloud_only),
         ("plan_attainment_curve.yaml", None),
         ("plan_team_bonus.yaml", None),
     ],
 )
 def test_zero_variance_equals_the_exact_payout(plan_file, tweak, targets, sample_company, tmp_path):
-    plan = _without_spiffs(load_plan(ROOT / "rules" / plan_file, sample_company))
+    loaded = load_plan(ROOT / "rules" / plan_file, sample_company)
+    plan = loaded if tweak is _with_spiffs else _without_spiffs(loaded)
     plan = tweak(plan) if tweak else plan
     targets.to_csv(tmp_path / "targets.csv", index=False)
     scenario = parse_rules(
@@ -91,6 +104,12 @@ performance: {{distribution: normal, mean: {MEAN}, sd: 0.0}}
     )
     setup = load_setup(scenario)
     model = setup.model_for(plan)
+    if tweak is _with_spiffs:  # SPIFF units from the deal model of these deals
+        c = sample_company
+        deals = deal_model(_deals(targets), c.org["rep_id"], c.products)
+        model = plan_model(
+            plan, c.org, setup.population.targets, c.products, 2, company=c, deals=deals
+        )
     job = Job(setup.population, scenario.performance, (model,), (BASE,), trials=3, seed=1)
     simulated = run(job, workers=1).detail_payout[0, 0]  # [trials, reps]
     assert (simulated == simulated[0]).all()  # no variance left
@@ -103,3 +122,5 @@ performance: {{distribution: normal, mean: {MEAN}, sd: 0.0}}
     tolerance = 0.005 * 12 * len(plan.components) + 0.05  # observed: 1 to 3 cents
     np.testing.assert_allclose(simulated[0], expected, atol=tolerance, rtol=0)
     assert expected.sum() > 0
+    if tweak is _with_spiffs:
+        assert exact.lines.loc[exact.lines["component"] == "cloud_spiff", "amount_minor"].sum() > 0

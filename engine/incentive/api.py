@@ -10,6 +10,7 @@ import pandas as pd
 import yaml
 
 from attain.data import Company, load_company
+from attain.incentive.combined import CombinedPayouts
 from attain.incentive.compile import compile_plan
 from attain.incentive.credit import credit_deals
 from attain.incentive.exact import evaluate_exact
@@ -19,7 +20,7 @@ from attain.incentive.run import build_windows
 from attain.load import load_rules
 from attain.schema.plan import Plan, known_products
 
-__all__ = ["load_plan", "payouts", "plan_company_dir"]
+__all__ = ["load_plan", "payouts", "payouts_of_plans", "plan_company_dir"]
 
 
 def plan_company_dir(path: str | Path) -> Path | None:
@@ -88,3 +89,25 @@ def payouts(
     evaluation = evaluate_exact(compiled, windows)
     currency = company.rules.currency if company is not None else ""
     return Payouts.build(compiled, book, windows, evaluation, credit, currency)
+
+
+def payouts_of_plans(
+    plans: list[Plan | str | Path | Mapping[str, Any]],
+    targets: pd.DataFrame | str | Path,
+    actuals: pd.DataFrame | str | Path | None = None,
+    company: Company | str | Path | None = None,
+) -> CombinedPayouts:
+    """Several plans per person (a rep plan plus a product overlay) on the same targets
+    and deals: each plan computed exactly on its own, the results side by side."""
+    if isinstance(company, str | Path):
+        company = load_company(company)
+    plans = [p if isinstance(p, Plan) else load_plan(p, company) for p in plans]
+    names = [p.name for p in plans]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        from attain.errors import Problem, RuleFileError
+
+        raise RuleFileError(
+            [Problem("<plans>", f"two plans are named `{dup[0]}`; plan names must differ")]
+        )
+    return CombinedPayouts(tuple(payouts(p, targets, actuals, company) for p in plans))

@@ -208,8 +208,10 @@ def _total_cap(cap: CompiledCap | None, subtotal: np.ndarray, ti_num) -> np.ndar
 
 def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: dict) -> Evaluation:
     plan = compiled.plan
-    active = w.active[None, None, :]
-    earned = np.where(active, earned, 0)
+    # Nothing before the plan is in force; after it ends a YTD window keeps what the
+    # year earned (it is not unearned: zeroing it would claw everything back).
+    started = (w.periods > 0)[None, None, :]
+    earned = np.where(started, earned, 0)
     if plan.measure == "ytd":
         # Windows are cumulative: pay the change in what the year to date has earned.
         paid_lines = np.diff(earned, axis=-1, prepend=0)

@@ -27,9 +27,12 @@ Temporaries follow the layout of ``sales``: a trials-first array passed as a
 transposed view (as the simulator does) is read in memory order, without a copy.
 
 The arithmetic is the exact evaluator's, in float and unrounded: on the same inputs
-the two agree within one minor unit per line (tested). Deal-level features have no deals here: ``deal`` and
-``cumulative`` tier scopes are evaluated on the period total, and SPIFFs pay
-nothing (listed by :func:`approximations`).
+the two agree within one minor unit per line (tested). There are no deals here: features
+defined on deals read the :class:`~attain.incentive.deals.DealModel` given to
+:func:`population` (SPIFF units = sales ÷ unit price; ``deal`` scope = the period total
+as deals of the rep's average size; ``gross`` = net ÷ (1 − cancellation rate)), and
+effective dates and SPIFF windows read its ``calendar`` (sales spread evenly over the
+days of their period). :func:`approximations` lists what remains approximate.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from attain.incentive.calendar import Calendar
 from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPlan
+from attain.incentive.deals import DealModel, period_coverage
 from attain.incentive.exact import ADJUSTMENTS
 
 __all__ = ["Population", "approximations", "evaluate", "population"]
@@ -57,12 +62,22 @@ class Population:
     is_member: np.ndarray  # bool[R]: counts toward team credit (not a manager role)
     roles: np.ndarray  # str[R]
     factors: dict  # component name → float64[R] payout multiplier (absent: 1)
+    calendar: Calendar | None = None  # the plan year: effective dates, SPIFF windows
+    deals: DealModel | None = None  # unit prices, deal sizes, cancellation rates
 
 
 def population(
-    compiled: CompiledPlan, n_reps: int, people: pd.DataFrame | None = None, ti=None
+    compiled: CompiledPlan,
+    n_reps: int,
+    people: pd.DataFrame | None = None,
+    ti=None,
+    *,
+    calendar: Calendar | None = None,
+    deals: DealModel | None = None,
 ) -> Population:
-    """Rep-level data from an org table (optional): roles, teams, modifier columns, TI."""
+    """Rep-level data from an org table (optional): roles, teams, modifier columns, TI;
+    the plan year's ``calendar`` (default: the plan's ``fiscal_year`` from January) and
+    the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features."""
     from attain.incentive.exact import _factors
     from attain.incentive.run import participants, target_incentive
 
@@ -87,6 +102,8 @@ def population(
             for m in multipliers:
                 f = f * (m / _M)
             factors[c.name] = f
+    if calendar is None and plan.fiscal_year is not None:
+        calendar = Calendar(plan.fiscal_year, 1, plan.period)
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participants(compiled, people),
@@ -94,18 +111,65 @@ def population(
         is_member=~np.isin(roles, plan.credit.manager_roles),
         roles=roles,
         factors=factors,
+        calendar=calendar,
+        deals=deals,
     )
 
 
-def approximations(compiled: CompiledPlan) -> list[str]:
-    """What the vectorised evaluator cannot reproduce without deals."""
+def approximations(compiled: CompiledPlan, pop: Population | None = None) -> list[str]:
+    """What the vectorised evaluator models rather than reproduces (no deals), for
+    ``pop``'s deal model (none: the features that need one)."""
+    deals = None if pop is None else pop.deals
+    calendar = pop.calendar if pop is not None else None
+    if calendar is None and compiled.plan.fiscal_year is not None:
+        calendar = compiled.plan.fiscal_year  # population() takes the plan's year
     out = []
+    dated = compiled.plan.effective_from is not None or compiled.plan.effective_to is not None
+    if dated and calendar is None:
+        out.append("effective dates ignored (no plan year: give population(calendar=))")
+    elif dated:
+        out.append(
+            "effective dates: a partly effective period counts its sales by the share of its "
+            "days in force (sales spread evenly over the days)"
+        )
     for c in compiled.components:
-        if c.type == "commission" and c.scope != "period":
-            out.append(f"{c.name}: scope `{c.scope}` evaluated on the period total")
+        if c.type == "commission":
+            gross = "gross" in (c.select_on, c.paid_on)
+            if gross and deals is None:
+                out.append(f"{c.name}: `gross` taken as net (no cancellation rates)")
+            elif gross:
+                out.append(f"{c.name}: gross = net ÷ (1 − the product's cancellation rate)")
+            if c.scope == "deal":
+                if deals is None:
+                    out.append(
+                        f"{c.name}: scope `deal` evaluated on the period total (no deal sizes)"
+                    )
+                else:
+                    out.append(
+                        f"{c.name}: scope `deal`: the period total as deals of the rep's average "
+                        "size, plus one deal of the remainder; cancellations not as deals"
+                    )
+            if c.scope == "cumulative" and not _cumulative_is_period(c):
+                if c.method == "retroactive" and c.select_on == c.paid_on and deals is not None:
+                    out.append(
+                        f"{c.name}: scope `cumulative`: the window's credit as deals of the "
+                        "rep's average size, landing one after another"
+                    )
+                else:
+                    out.append(f"{c.name}: scope `cumulative` evaluated on the period total")
         if c.type == "spiff":
-            out.append(f"{c.name}: SPIFFs need deals; they pay nothing here")
+            if deals is None or np.isnan(deals.unit_price[c.mask]).any():
+                out.append(f"{c.name}: SPIFF pays nothing (no unit price for its products)")
+            elif calendar is None:
+                out.append(f"{c.name}: SPIFF pays nothing (no plan year for its window)")
+            else:
+                out.append(f"{c.name}: SPIFF units = sales ÷ the product's average unit price")
     return out
+
+
+def _cumulative_is_period(c: CompiledComponent) -> bool:
+    """Marginal tiers landed deal after deal telescope to the window total's."""
+    return c.method == "marginal" and c.select_on == c.paid_on
 
 
 def evaluate(
@@ -186,21 +250,53 @@ def _months_per(compiled: CompiledPlan) -> int:
 def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool):
     plan = compiled.plan
     ytd = plan.measure == "ytd" and per_period and sales4.shape[2] > 1
+    months, periods = _windows(compiled, sales4.shape[2], per_period)
+    active = None
+    dated = plan.effective_from is not None or plan.effective_to is not None
+    if dated and pop.calendar is not None:  # without the plan year: ignored (approximations)
+        sales4, targets3, months, periods, active = _effective(
+            compiled, sales4, targets3, pop, per_period, ytd
+        )
     net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
     tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
-    months, periods = _windows(compiled, sales4.shape[2], per_period)
     ti_w = pop.ti[:, None, None] * (months / 12)[None, None, :]
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
+    w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     lines = (_line(c, w) for c in compiled.components)
     if compiled.draw_amount is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
         if detail == "year":
             return _year_lines(compiled, _earned(compiled, lines, w), pop, ytd)
         return _year_total(compiled, lines, w, ytd)
-    out = _true_up(compiled, _earned(compiled, lines, w), pop, ytd, bool(detail))
+    out = _true_up(compiled, _earned(compiled, lines, w), pop, ytd, bool(detail), active)
     if detail == "year":
         return {name: value.sum(axis=-1) for name, value in out.items()}
     return out
+
+
+def _effective(compiled, sales4, targets3, pop: Population, per_period: bool, ytd: bool):
+    """Effective dates, as the exact path: sales only on the days in force (spread evenly
+    over a period's days), targets and TI only for the months in force, and no lines in
+    periods out of force. Returns sales, targets, months, periods and the active periods."""
+    plan = compiled.plan
+    cal = pop.calendar
+    n_p = sales4.shape[2]
+    cover, months = period_coverage(cal, plan.effective_from, plan.effective_to, n_p)
+    sales4 = sales4 * cover[None, None, :, None]
+    targets3 = targets3 * (months / (12 // n_p))[None, :, None]
+    if per_period:
+        active = months > 0
+        periods = active.astype(float)
+    else:  # the year as one window: the plan's pay periods in force
+        _, by_period = period_coverage(
+            cal, plan.effective_from, plan.effective_to, 12 // _months_per(compiled)
+        )
+        active = np.array([True])
+        periods = np.array([float((by_period > 0).sum())])
+    months = months.astype(float)
+    if ytd:
+        return sales4, targets3, np.cumsum(months), np.cumsum(periods), active
+    return sales4, targets3, months, periods, active
 
 
 def _earned(compiled: CompiledPlan, lines, w) -> np.ndarray:
@@ -221,6 +317,9 @@ class _Window:
     def __init__(self, net, tgt, ti_w, pop: Population, periods, scale: int):
         self.net, self.tgt, self.ti_w = net, tgt, ti_w
         self.pop, self.periods, self.scale = pop, periods, scale
+        self.sales = net  # per-period sales [R, t, P, K] (not cumulated), for deal features
+        self.ytd = False  # windows are year-to-date
+        self.started = None  # bool[P]: windows the plan is in force in (effective dates)
         self._measures: dict[bytes, tuple] = {}
         self._attainments: dict[bytes, np.ndarray] = {}
 
@@ -238,10 +337,26 @@ class _Window:
             self._attainments[key] = _attainment(*self.measure(mask))
         return self._attainments[key]
 
+    def gross(self, mask: np.ndarray) -> np.ndarray:
+        """Gross bookings of ``mask`` [R, t, P]: net ÷ (1 − cancellation rate) per product."""
+        deals = self.pop.deals
+        if deals is None:
+            return self.measure(mask)[0]
+        factor = np.where(mask, deals.gross_factor(), 0.0)
+        if self.net.shape[-1] == 1:  # no products axis: the products' mean factor
+            return self.net[..., 0] * factor[mask].mean()
+        return self.net @ factor
+
+    def cumulate(self, value: np.ndarray) -> np.ndarray:
+        """Per-period amounts [R, t, P] → the windows' (year to date when measuring YTD)."""
+        return _accumulate(np.add, value) if self.ytd else value
+
 
 def _line(c: CompiledComponent, w: _Window) -> np.ndarray:
     """One component's earnings per window [R, t, P]: a new array, after modifiers and cap."""
     value = _component(c, w)
+    if w.started is not None:
+        value *= w.started
     factor = w.pop.factors.get(c.name)
     if factor is not None:
         value *= factor[:, None, None]
@@ -317,7 +432,14 @@ def _component(c: CompiledComponent, w: _Window) -> np.ndarray:
         gate_ok = _attain_ok(*w.measure(c.gate.mask), c.gate.min_attainment)
     accel_fail = None if gate_ok is None or not c.gate.accelerator_only else ~gate_ok
     if c.type == "commission":
-        value = _commission(c, S, T, accel_fail, w.scale)
+        if c.scope == "deal" and w.pop.deals is not None:
+            value = _deal_scope(c, w)
+        elif _cumulative_by_deals(c, w.pop):
+            value = _cumulative_scope(c, w, S)
+        else:
+            X = w.gross(c.mask) if c.select_on == "gross" else S
+            A = w.gross(c.mask) if c.paid_on == "gross" else S
+            value = _commission(c, X, A, T, accel_fail, w.scale)
     elif c.type == "attainment_curve":
         att = w.attainment(c.mask)
         if accel_fail is not None:
@@ -331,8 +453,8 @@ def _component(c: CompiledComponent, w: _Window) -> np.ndarray:
         value = np.where(w.attainment(c.mask) < c.below / _M, -amount, 0.0)
     elif c.type == "team_pool":
         value = _pool(c, S, T, w.pop, w.periods, w.scale)
-    else:  # spiff: no deals in a simulation
-        value = np.zeros_like(S)
+    else:
+        value = _spiff(c, w)
     if gate_ok is not None and not c.gate.accelerator_only:
         value = np.where(gate_ok, value, 0.0)
     if c.roles is not None:
@@ -340,17 +462,17 @@ def _component(c: CompiledComponent, w: _Window) -> np.ndarray:
     return value
 
 
-def _commission(c: CompiledComponent, S, T, accel_fail, scale):
-    A = S
+def _commission(c: CompiledComponent, S, A, T, accel_fail, scale):
+    """Tiers selected by ``S``, paid on ``A`` (the same array unless gross differs)."""
     if c.basis == "amount":
         starts = [s / scale for s in c.starts]
     else:
         starts = [(s / _M) * T for s in c.starts]
-    X = A if accel_fail is None else np.where(accel_fail, np.minimum(A, T), A)
+    X = S if accel_fail is None else np.where(accel_fail, np.minimum(S, T), S)
     rates = c.values / _M
     if c.method == "marginal":
         V = _marginal(X, starts, rates)
-        if accel_fail is None and c.basis == "amount":
+        if accel_fail is None and c.basis == "amount" and A is S:
             return V
         return np.where(X != 0, A * V / np.where(X != 0, X, 1.0), 0.0)
 
@@ -363,6 +485,100 @@ def _commission(c: CompiledComponent, S, T, accel_fail, scale):
     for i in range(1, len(rates)):  # a handful of tiers
         rate = np.where(reached(starts[i]), rates[i], rate)
     return A * rate
+
+
+def _spiff(c: CompiledComponent, w: _Window) -> np.ndarray:
+    """Units sold in the window × the amount per unit: units = sales ÷ unit price, the
+    sales of a period counted by the share of its days inside the SPIFF's dates."""
+    sales = w.sales
+    deals = w.pop.deals
+    out_shape = sales.shape[:-1]
+    if deals is None or np.isnan(deals.unit_price[c.mask]).any() or w.pop.calendar is None:
+        return np.zeros(out_shape)  # no unit price or no plan year: listed by approximations()
+    per_unit = np.where(c.mask, 1.0 / np.where(c.mask, deals.unit_price, 1.0), 0.0)
+    if sales.shape[-1] == 1 and len(c.mask) > 1:
+        if not c.mask.all() or np.ptp(deals.unit_price) > 0:
+            raise ValueError(f"SPIFF `{c.name}` needs sales per product (a products axis)")
+        per_unit = per_unit[:1]
+    cal = w.pop.calendar
+    start, end = _date(c.start_day), _date(c.end_day)
+    cover, _ = period_coverage(cal, start, end, sales.shape[2])
+    units = sales @ per_unit
+    units *= cover
+    return w.cumulate(units * (c.per_unit / w.scale))
+
+
+def _date(day: int):
+    return (np.datetime64("1970-01-01", "D") + np.timedelta64(day, "D")).astype(object)
+
+
+def _deal_scope(c: CompiledComponent, w: _Window) -> np.ndarray:
+    """Tiers on each deal: a rep's period sales of a product as deals of their average
+    size for it, plus one deal of the remainder (a net loss: the same, negative)."""
+    sales = w.sales  # [R, t, P, K] per period
+    size = w.pop.deals.deal_size  # [R, K]
+    if sales.shape[-1] == 1:
+        d = _mean_size(size, c.mask)[:, None]
+    else:
+        sales, d = sales[..., c.mask], size[:, c.mask]
+    known = ~np.isnan(d) & (d > 0)
+    d = np.where(known, d, 0.0)[:, None, None, :]
+    inverse = np.where(known, 1.0 / np.where(known, d[:, 0, 0], 1.0), 0.0)[:, None, None, :]
+
+    def f(x):
+        return _commission(c, x, x, None, None, w.scale)
+
+    amount = np.abs(sales)
+    n = np.floor(amount * inverse + 1e-9)  # whole deals (none where the size is unknown)
+    rest = np.maximum(amount - n * d, 0.0)  # the last deal: the remainder (or everything)
+    value = n * f(d) + f(rest)
+    value = np.copysign(value, sales).sum(axis=-1)
+    return w.cumulate(value)
+
+
+def _mean_size(size: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each rep's mean deal size over the products of ``mask`` (NaN: none known)."""
+    known = ~np.isnan(size) & mask
+    count = known.sum(axis=1)
+    total = np.where(known, size, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _cumulative_by_deals(c: CompiledComponent, pop: Population) -> bool:
+    """Retroactive tiers landed deal after deal (marginal ones telescope to the total)."""
+    return (
+        c.scope == "cumulative"
+        and c.method == "retroactive"
+        and c.select_on == c.paid_on
+        and pop.deals is not None
+    )
+
+
+def _cumulative_scope(c: CompiledComponent, w: _Window, S) -> np.ndarray:
+    """Retroactive tiers, `cumulative` scope: the window's credit (the year to date when
+    measuring YTD, so the running position carries over) as deals of the rep's average
+    size landing one after another, each paid at the rate where it lands, plus one deal
+    of the remainder paid at the rate of the window total. A net loss: the first rate."""
+    size = w.pop.deals.deal_size
+    d = _mean_size(size, c.mask)
+    known = ~np.isnan(d) & (d > 0)
+    d = np.where(known, d, 0.0)[:, None, None]
+    inverse = np.where(known, 1.0 / np.where(known, d[:, 0, 0], 1.0), 0.0)[:, None, None]
+    rates = c.values / _M
+    starts = [s / w.scale for s in c.starts]
+    X = np.maximum(S, 0.0)
+    n = np.floor(X * inverse + 1e-9)  # whole deals (none where the size is unknown)
+    rest = np.maximum(X - n * d, 0.0)
+    landed = n * rates[0]  # Σ over the deals of the rate where each lands
+    for j in range(1, len(rates)):
+        edge = starts[j] * inverse  # the deal index i at which i × d reaches the tier
+        if c.boundary == "upper":
+            first = np.maximum(np.ceil(edge - 1e-9), 1.0)
+        else:
+            first = np.floor(edge + 1e-9) + 1.0
+        landed += (rates[j] - rates[j - 1]) * np.clip(n - first + 1.0, 0.0, None)
+    value = d * landed + rest * _commission(c, X, X, None, None, w.scale) / np.where(X > 0, X, 1.0)
+    return np.where(S < 0, S * rates[0], value)
 
 
 def _marginal(X, starts, rates) -> np.ndarray:
@@ -496,7 +712,7 @@ def _pool_weight(cfg, S, unit, eligible, pop: Population, n_units):
     return np.where(elig, share[:, None, None] / norm / np.maximum(count[pair], 1.0), 0.0)
 
 
-def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail: bool):
+def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail: bool, active):
     plan = compiled.plan
     if ytd:
         lines = _changes(earned)
@@ -510,7 +726,7 @@ def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail:
         paid = cumulative
     total = _changes(paid)
     carried = total - lines.sum(axis=0)
-    draw, recovery = _draws(compiled, total)
+    draw, recovery = _draws(compiled, total, active)
     total = total + draw + recovery
     if not detail:
         return _participants(total.sum(axis=-1), pop)
@@ -552,7 +768,7 @@ def _changes(x):
     return out
 
 
-def _draws(compiled: CompiledPlan, total):
+def _draws(compiled: CompiledPlan, total, active=None):
     draw = np.zeros_like(total)
     recovery = np.zeros_like(total)
     if compiled.draw_amount is None:
@@ -560,6 +776,8 @@ def _draws(compiled: CompiledPlan, total):
     amount = compiled.draw_amount / compiled.scale
     owed = np.zeros(total.shape[:-1])
     for p in range(total.shape[-1]):  # a dozen periods, each over every rep and trial
+        if active is not None and not active[p]:
+            continue  # out of force: no draw
         top_up = np.maximum(amount - total[..., p], 0.0)
         draw[..., p] = top_up
         if compiled.draw_recoverable:

@@ -160,10 +160,27 @@ class PlanModel:
         return self._evaluate(sales, detail=False).T
 
 
-def plan_model(plan, people, targets: np.ndarray, products: tuple[str, ...], minor_unit: int):
+def plan_model(
+    plan,
+    people,
+    targets: np.ndarray,
+    products: tuple[str, ...],
+    minor_unit: int,
+    *,
+    company=None,
+    deals=None,
+):
     """A :class:`PlanModel` for ``plan`` (a loaded ``Plan``) over ``people`` (org rows, in the
-    order of ``targets`` float64[R, 12, K] currency)."""
+    order of ``targets`` float64[R, 12, K] currency).
+
+    ``company`` (an ``attain.data.Company``) gives the plan year's calendar (effective dates,
+    SPIFF windows) and, from its actuals, the deal model (unit prices, deal sizes,
+    cancellation rates: :func:`attain.incentive.deals.deal_model`); ``deals`` gives that
+    model directly. Without them, deal features are approximated as
+    :func:`attain.incentive.vectorised.approximations` says."""
+    from attain.incentive.calendar import Calendar
     from attain.incentive.compile import compile_plan
+    from attain.incentive.deals import deal_model
     from attain.incentive.exact import ADJUSTMENTS
     from attain.incentive.vectorised import population
 
@@ -172,7 +189,13 @@ def plan_model(plan, people, targets: np.ndarray, products: tuple[str, ...], min
     r, _, k = targets.shape
     per_period = targets.reshape(r, n_periods, 12 // n_periods, k).sum(axis=2)
     people = people.reset_index(drop=True)
-    pop = population(compiled, r, people)
+    calendar = None
+    if company is not None:
+        year = plan.fiscal_year or company.rules.fiscal_year
+        calendar = Calendar(year, company.rules.fiscal_year_start, plan.period)
+        if deals is None and _needs_deals(compiled):
+            deals = deal_model(company.actuals, people["rep_id"], tuple(products))
+    pop = population(compiled, r, people, calendar=calendar, deals=deals)
     roll_up = None
     if plan.credit.roll_up is not None:
         roll_up = RollUp.build(people, plan.credit.roll_up, plan.credit.manager_roles)
@@ -194,9 +217,21 @@ def plan_model(plan, people, targets: np.ndarray, products: tuple[str, ...], min
     )
 
 
+def _needs_deals(compiled) -> bool:
+    """SPIFFs, deal-scope tiers and gross measures read the deal model, per product."""
+    return any(
+        c.type == "spiff"
+        or (c.type == "commission" and (c.scope == "deal" or "gross" in (c.select_on, c.paid_on)))
+        for c in compiled.components
+    )
+
+
 def _measured(compiled) -> np.ndarray | None:
     """The products every component and gate measures, when they all measure the same
-    (then the plan reads only their total); None otherwise."""
+    (then the plan reads only their total); None otherwise, or when the plan reads the
+    deal model, which differs by product."""
+    if _needs_deals(compiled):
+        return None
     masks = [c.mask for c in compiled.components]
     masks += [c.gate.mask for c in compiled.components if c.gate is not None]
     if not masks or any(not np.array_equal(m, masks[0]) for m in masks):

@@ -34,7 +34,9 @@ class Setup:
     def model_for(self, plan: Plan) -> PayoutModel:
         """A payout model for ``plan`` (e.g. a perturbed copy) on this setup's people."""
         c = self.company
-        return plan_model(plan, c.org, self.population.targets, c.products, c.rules.minor_unit)
+        return plan_model(
+            plan, c.org, self.population.targets, c.products, c.rules.minor_unit, company=c
+        )
 
 
 def load_setup(

@@ -1,0 +1,120 @@
+"""Several plans per person (a rep plan plus a product overlay): one run, one set of files.
+
+Each plan is computed on its own by the exact path (its own credit rules, periods,
+true-ups and caps: plans do not interact), then the results are put side by side:
+``payouts.csv`` gains a ``plan`` column, ``statements.csv`` too, and each person's
+statement shows every plan they take part in, one section per plan, with their total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attain.incentive.result import Payouts, format_minor
+from attain.output import write_csv, write_json, write_text
+
+__all__ = ["CombinedPayouts"]
+
+
+@dataclass(frozen=True)
+class CombinedPayouts:
+    """The payouts of several plans for the same people, in the order given."""
+
+    results: tuple[Payouts, ...]
+
+    @property
+    def plans(self) -> tuple[str, ...]:
+        return tuple(r.plan.name for r in self.results)
+
+    def __getitem__(self, plan: str) -> Payouts:
+        return self.results[self.plans.index(plan)]
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        """Every plan's lines, with a ``plan`` column first."""
+        return pd.concat(
+            [
+                r.lines.astype({"period": str, "component": str}).assign(plan=r.plan.name)
+                for r in self.results
+            ],
+            ignore_index=True,
+        )[["plan", *self.results[0].lines.columns]]
+
+    def payouts_table(self) -> pd.DataFrame:
+        """``plan, rep_id, period, component, amount`` (amount as exact text)."""
+        return pd.concat(
+            [_with_plan(r.payouts_table(), r.plan.name) for r in self.results], ignore_index=True
+        )
+
+    def statement_lines(self) -> pd.DataFrame:
+        return pd.concat(
+            [_with_plan(r.statement_lines(), r.plan.name) for r in self.results],
+            ignore_index=True,
+        )
+
+    def statement(self, rep_id: str) -> str:
+        """One person's statement: a section per plan they take part in, then the total."""
+        return self._statement(rep_id, [r.statement_lines() for r in self.results])
+
+    def _statement(self, rep_id: str, tables: list[pd.DataFrame]) -> str:
+        from attain.incentive.statements import _money, statement_markdown
+
+        parts, total, units = [f"# Statements: {rep_id}", ""], 0, 0
+        for r, table in zip(self.results, tables, strict=True):
+            if rep_id not in set(r.totals["rep_id"]):
+                continue
+            body = statement_markdown(r, rep_id, table).splitlines()[1:]  # under the plan's heading
+            parts += [f"## Plan `{r.plan.name}`", *_demote(body), ""]
+            total += int(r.totals.loc[r.totals["rep_id"] == rep_id, "payable_minor"].sum())
+            units = r.compiled.minor_unit
+        money = f"{_money(total, units)} {self.results[0].currency}".rstrip()
+        parts.append(f"**Payable in all plans this year: {money}**\n")
+        return "\n".join(parts)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        units = self.results[0].compiled.minor_unit
+        total = sum(int(r.totals["payable_minor"].sum()) for r in self.results)
+        people = set().union(*(set(r.totals["rep_id"]) for r in self.results))
+        return {
+            "plans": [r.summary for r in self.results],
+            "n_participants": len(people),
+            "n_lines": sum(len(r.lines) for r in self.results),
+            "currency": self.results[0].currency,
+            "total_payout": format_minor(np.array([total]), units).iloc[0],
+        }
+
+    def write(self, out: str | Path, statements: bool = True) -> list[Path]:
+        """payouts.csv and statements.csv with a ``plan`` column, one statement per person
+        covering all their plans, and summary.json (per plan and in all)."""
+        out = Path(out)
+        written = [write_csv(out / "payouts.csv", self.payouts_table())]
+        if statements:
+            tables = [r.statement_lines() for r in self.results]
+            joined = pd.concat(
+                [_with_plan(t, r.plan.name) for t, r in zip(tables, self.results, strict=True)],
+                ignore_index=True,
+            )
+            written.append(write_csv(out / "statements.csv", joined))
+            people = pd.unique(pd.concat([r.totals["rep_id"] for r in self.results]))
+            for rep_id in people:
+                text = self._statement(rep_id, tables)
+                written.append(write_text(out / "statements" / f"{rep_id}.md", text))
+        written.append(write_json(out / "summary.json", self.summary))
+        return written
+
+
+def _with_plan(table: pd.DataFrame, plan: str) -> pd.DataFrame:
+    table = table.copy()
+    table.insert(0, "plan", plan)
+    return table
+
+
+def _demote(lines: list[str]) -> list[str]:
+    """Headings one level down, so a plan's statement sits under its plan heading."""
+    return ["#" + line if line.startswith("#") else line for line in lines]
