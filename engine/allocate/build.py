@@ -76,6 +76,11 @@ class Model:
     n_cells: int = 0
     """Number of month cells (monolithic models only)."""
     cell_start: int = 0
+    col_units: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """(columns, units): columns measured in their own currency unit instead of the mean rep
+    target (the solver sees ``x / unit``): a deviation column in units of its reference."""
+    tie_cols: np.ndarray | None = None
+    """The ``w`` columns of the mix tie-break, one per ``t[r, p]`` column (see :func:`_mix_tie`)."""
 
     def add_cols(self, n: int, lower: float = 0.0, upper: float = INF) -> np.ndarray:
         start = self.n_cols
@@ -359,6 +364,9 @@ def _deviation_term(model: Model, name: str, ref: np.ndarray, reps: np.ndarray) 
     vec[up] = 1.0 / (n * ref)
     vec[down] = 1.0 / (n * ref)
     model.terms[name] = vec
+    # In units of the reference each deviation column costs 1/n: the level's objective is
+    # evenly scaled (a rep with a tiny reference no longer dwarfs every other coefficient).
+    model.col_units.append((np.concatenate([up, down]), np.tile(ref, 2)))
 
 
 def _minimax(model: Model) -> None:
@@ -426,6 +434,7 @@ def _mix_tie(model: Model) -> None:
     vec = np.zeros(model.n_cols)
     vec[w] = TIE_WEIGHT / inputs.total
     model.terms["mix_tie"] = vec
+    model.tie_cols = w
 
 
 def describe_rule(rule) -> str:

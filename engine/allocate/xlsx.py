@@ -1,16 +1,26 @@
 """targets.xlsx: a sheet per org level, the reps' yearly targets, and a monthly card per rep.
 
-Written with openpyxl's write-only mode (streams rows), then re-zipped with
-fixed timestamps so the same allocation gives the same bytes.
+The workbook is plain SpreadsheetML written directly: each sheet's rows are
+formatted in bulk (one string template per kind of row, filled from numpy
+arrays) and streamed into the zip in chunks, with fixed member timestamps and
+document dates, so the same allocation gives the same bytes. openpyxl (even
+in write-only mode) spent ~10 µs a cell, which at 10,000 reps — 1.1 million
+card cells — was more than the whole solve.
+
+Cells are inline strings or numbers; the sheets, their rows and their order are
+those of a workbook built cell by cell: ``company``, each hierarchy level,
+``rep`` (yearly target per product, total, challenge) and ``cards`` (per rep:
+a title row, a header row, one row per month, a ``year`` row, a blank row).
 """
 
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
 
+import numpy as np
 import pandas as pd
 
 from attain.output import atomic_path
@@ -22,71 +32,242 @@ __all__ = ["write_workbook"]
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _STAMP = "2000-01-01T00:00:00Z"
+#: zlib level: the sheets are repetitive XML; level 1 is ~3× faster than 6 for ~25% more bytes.
+_LEVEL = 1
+_CHUNK = 20_000  # rows formatted and compressed per step (bounds the memory of big sheets)
+
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument"
+_SHEET_HEAD = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}"><sheetData>'
+)
+_SHEET_FOOT = "</sheetData></worksheet>"
+_STR = '<c t="inlineStr"><is><t>%s</t></is></c>'
+_NUM = "<c><v>%r</v></c>"
 
 
 def write_workbook(path: str | Path, allocation: Allocation) -> Path:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    for level, frame in allocation.levels.items():
-        _sheet(wb, level, frame)
     targets = allocation.targets
     hierarchy = [
         c
         for c in targets.columns
         if c not in ("rep_id", "period", "product", "target", "challenge")
     ]
-    yearly = targets.pivot_table(
-        index=["rep_id", *hierarchy], columns="product", values="target", aggfunc="sum", sort=True
-    )
     products = list(dict.fromkeys(targets["product"]))
-    yearly = yearly[products]
-    yearly["total"] = yearly.sum(axis=1)
-    yearly["challenge"] = targets.groupby(["rep_id", *hierarchy], sort=True)["challenge"].sum()
-    _sheet(wb, "rep", yearly.reset_index())
-    _cards(wb, targets, hierarchy, products)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-        _normalise(tmp)
+    grid = _grid(targets, hierarchy, products)
+    sheets = [(level[:31], _frame_rows(frame)) for level, frame in allocation.levels.items()]
+    sheets.append(("rep", _frame_rows(_yearly(grid, hierarchy, products))))
+    sheets.append(("cards", _card_rows(grid, hierarchy, products)))
+    with (
+        atomic_path(path) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as z,
+    ):
+        _put(z, "[Content_Types].xml", _content_types(len(sheets)))
+        _put(z, "_rels/.rels", _ROOT_RELS)
+        _put(z, "docProps/core.xml", _CORE)
+        _put(z, "xl/workbook.xml", _workbook([name for name, _ in sheets]))
+        _put(z, "xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
+        _put(z, "xl/styles.xml", _STYLES)
+        for i, (_, rows) in enumerate(sheets, start=1):
+            info = zipfile.ZipInfo(f"xl/worksheets/sheet{i}.xml", date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with z.open(info, "w", force_zip64=True) as out:
+                out.write(_SHEET_HEAD.encode())
+                for chunk in rows:
+                    out.write(chunk.encode("utf-8"))
+                out.write(_SHEET_FOOT.encode())
     return Path(path)
 
 
-def _sheet(wb, title: str, frame: pd.DataFrame) -> None:
-    ws = wb.create_sheet(title[:31])
-    ws.append([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        ws.append(list(row))
+class _Grid:
+    """Targets as arrays: reps (sorted by id) × periods × products."""
+
+    def __init__(self, rep_ids, head, periods, target, challenge):
+        self.rep_ids = rep_ids
+        self.head = head  # rep × hierarchy columns (object array)
+        self.periods = periods
+        self.target = target  # R × K × P
+        self.challenge = challenge  # R × K
 
 
-def _cards(wb, targets: pd.DataFrame, hierarchy: list[str], products: list[str]) -> None:
-    """One block per rep: the months down, the products across, totals at the foot."""
-    ws = wb.create_sheet("cards")
-    grid = targets.pivot_table(
-        index=["rep_id", "period"], columns="product", values="target", aggfunc="sum", sort=True
-    )[products]
-    grid["total"] = grid.sum(axis=1)
-    grid["challenge"] = targets.groupby(["rep_id", "period"], sort=True)["challenge"].sum()
-    head = targets.drop_duplicates("rep_id").set_index("rep_id")[hierarchy]
-    for rep_id, block in grid.groupby(level=0, sort=True):
-        where = " / ".join(str(head.at[rep_id, h]) for h in hierarchy)
-        ws.append([f"Target card: {rep_id}", where])
-        ws.append(["period", *products, "total", "challenge"])
-        for (_, period), values in zip(block.index, block.to_numpy().tolist(), strict=True):
-            ws.append([period, *values])
-        ws.append(["year", *block.sum(axis=0).tolist()])
-        ws.append([])
+def _grid(targets: pd.DataFrame, hierarchy: list[str], products: list[str]) -> _Grid:
+    """Pivot ``targets`` (one row per rep × period × product) into arrays, reps sorted by id."""
+    rep = targets["rep_id"].to_numpy()
+    rep_ids, rep_code = np.unique(rep, return_inverse=True)
+    periods, period_code = np.unique(targets["period"].to_numpy().astype(str), return_inverse=True)
+    product_code = pd.Index(products).get_indexer(targets["product"])
+    R, K, P = len(rep_ids), len(periods), len(products)
+    flat = (rep_code * K + period_code) * P + product_code
+    target = np.bincount(flat, weights=targets["target"].to_numpy(float), minlength=R * K * P)
+    challenge = np.bincount(
+        rep_code * K + period_code, weights=targets["challenge"].to_numpy(float), minlength=R * K
+    )
+    first = np.zeros(R, dtype=np.int64)
+    first[rep_code[::-1]] = np.arange(len(rep))[::-1]  # each rep's first row
+    head = targets[hierarchy].to_numpy(dtype=object)[first] if hierarchy else np.empty((R, 0))
+    return _Grid(rep_ids, head, periods, target.reshape(R, K, P), challenge.reshape(R, K))
 
 
-def _normalise(path: Path) -> None:
-    """Rewrite the zip with fixed member times and document dates (byte-stable output)."""
-    with zipfile.ZipFile(path) as src:
-        members = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, data in members:
-            if name == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*", rf"\g<1>{_STAMP}", text)
-                data = text.encode("utf-8")
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, data)
+def _yearly(grid: _Grid, hierarchy: list[str], products: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({"rep_id": grid.rep_ids})
+    for j, level in enumerate(hierarchy):
+        frame[level] = grid.head[:, j]
+    year = grid.target.sum(axis=1)
+    for p, product in enumerate(products):
+        frame[product] = year[:, p]
+    frame["total"] = year.sum(axis=1)
+    frame["challenge"] = grid.challenge.sum(axis=1)
+    return frame
+
+
+def _text(values) -> list[str]:
+    return [escape(str(v)) for v in values]
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "<c/>"
+    if isinstance(value, bool):
+        return f'<c t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return _NUM % value
+    return _STR % escape(str(value))
+
+
+def _frame_rows(frame: pd.DataFrame):
+    """A header row, then one row per record (a small frame: one cell at a time)."""
+    header = "".join(_STR % t for t in _text(frame.columns))
+    records = frame.astype(object).to_numpy().tolist()
+    lines = [f'<row r="1">{header}</row>']
+    lines += [
+        f'<row r="{i}">{"".join(_cell(v) for v in row)}</row>'
+        for i, row in enumerate(records, start=2)
+    ]
+    for start in range(0, len(lines), _CHUNK):
+        yield "".join(lines[start : start + _CHUNK])
+
+
+def _card_rows(grid: _Grid, hierarchy: list[str], products: list[str]):
+    """Per rep: title, header, a row per month, the year, a blank row — formatted in bulk."""
+    R, K, P = grid.target.shape
+    height = K + 4
+    header = "".join(_STR % t for t in _text(["period", *products, "total", "challenge"]))
+    month = '<row r="%d">' + _STR + _NUM * (P + 2) + "</row>"
+    title = '<row r="%d">' + _STR * 2 + "</row>"
+    year = '<row r="%d">' + _STR % "year" + _NUM * (P + 2) + "</row>"
+    period_text = _text(grid.periods)
+    where = [
+        " / ".join(map(str, row)) for row in grid.head.tolist()
+    ] if hierarchy else [""] * R  # fmt: skip
+    step = max(1, _CHUNK // height)
+    for lo in range(0, R, step):
+        hi = min(R, lo + step)
+        values = np.concatenate(
+            [
+                grid.target[lo:hi],
+                grid.target[lo:hi].sum(axis=2, keepdims=True),
+                grid.challenge[lo:hi, :, None],
+            ],
+            axis=2,
+        )  # n × K × (P + 2)
+        base = (np.arange(lo, hi) * height + 1).tolist()
+        out = []
+        for b, rid, wh, block, total in zip(
+            base,
+            _text(grid.rep_ids[lo:hi]),
+            _text(where[lo:hi]),
+            values.tolist(),
+            values.sum(axis=1).tolist(),
+            strict=True,
+        ):
+            out.append(title % (b, f"Target card: {rid}", wh))
+            out.append(f'<row r="{b + 1}">{header}</row>')
+            out.extend(month % (b + 2 + k, period_text[k], *vals) for k, vals in enumerate(block))
+            out.append(year % (b + 2 + K, *total))
+            out.append(f'<row r="{b + 3 + K}"/>')
+        yield "".join(out)
+
+
+def _put(z: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, text.encode("utf-8"), compresslevel=_LEVEL)
+
+
+def _content_types(n: int) -> str:
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+        f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, n + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        f"{sheets}</Types>"
+    )
+
+
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Relationships xmlns="{_PKG}">'
+    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
+    'metadata/core-properties" Target="docProps/core.xml"/>'
+    "</Relationships>"
+)
+
+_CORE = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    "<dc:creator>attain</dc:creator>"
+    f'<dcterms:created xsi:type="dcterms:W3CDTF">{_STAMP}</dcterms:created>'
+    f'<dcterms:modified xsi:type="dcterms:W3CDTF">{_STAMP}</dcterms:modified>'
+    "</cp:coreProperties>"
+)
+
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<styleSheet xmlns="{_NS}">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+def _workbook(names: list[str]) -> str:
+    sheets = "".join(
+        f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+    )
+
+
+def _workbook_rels(n: int) -> str:
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, n + 1)
+    )
+    styles = f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{_PKG}">{rels}{styles}</Relationships>'
+    )
