@@ -6,7 +6,8 @@ nearest offices (so workloads are out of balance), offices given in the org
 table. Rules: workload within [0.85, 1.15] of the mean, the 8 nearest offices
 as candidates, minimise km + 20 × units moved, stop at a 0.01% gap or 60 s.
 The default backend (attain.territory.DEFAULT_TERRITORY_SOLVER) is chosen
-from these figures.
+from these figures. Then contiguity on grids (HiGHS, cut generation): time and
+cuts to connected territories at a 0.1% gap.
 
     python bench/run.py territory
 """
@@ -119,6 +120,77 @@ def main() -> None:
         wins[min(results, key=lambda s: rank(results[s]))] += 1
     best = max(BACKENDS, key=lambda s: (wins[s], -BACKENDS.index(s)))
     print(f"best per case: {wins}; default territory backend should be: {best}")
+    contiguity()
+
+
+#: Grids (columns × rows of units, reps) for the contiguity bench: cut generation's rounds.
+GRIDS = ((10, 10, 4), (20, 10, 8))
+
+
+def grid(nx: int, ny: int, n_reps: int, root, seed: int = 5):
+    """Units on a grid (4-neighbour adjacency written to ``root/adj.csv``), each owned by a
+    rep whose office is near it (noisy, so some current territories are not connected)."""
+    rng = np.random.default_rng(seed)
+    ix, iy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    lat, lon = 48 + iy.ravel() * 0.05, 8 + ix.ravel() * 0.07
+    n = nx * ny
+    office = rng.choice(n, n_reps, replace=False)
+    d = np.hypot(lat[:, None] - lat[office], lon[:, None] - lon[office])
+    owner = np.argmin(d + rng.uniform(0, 0.15, d.shape), axis=1)
+    reps = [f"R{i:03d}" for i in range(n_reps)]
+    org = pd.DataFrame(
+        {
+            "rep_id": reps,
+            "name": reps,
+            "region": "All",
+            "role": "rep",
+            "tenure_months": 36,
+            "capacity": 1e6,
+            "target_incentive": 1e4,
+            "office_latitude": lat[office],
+            "office_longitude": lon[office],
+        }
+    )
+    ids = np.array([f"G{i:05d}" for i in range(n)])
+    accounts = pd.DataFrame(
+        {
+            "account_id": ids,
+            "rep_id": np.array(reps)[owner],
+            "current_revenue": 1000.0,
+            "growth_coefficient": 1.0,
+            "workload": np.round(rng.uniform(0.5, 2.0, n), 2),
+            "latitude": lat,
+            "longitude": lon,
+        }
+    )
+    idx = np.arange(n).reshape(nx, ny)
+    a = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
+    b = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
+    pd.DataFrame({"unit_id": ids[a], "neighbour_id": ids[b]}).to_csv(root / "adj.csv", index=False)
+    company = company_from_frames(COMPANY, org=org, accounts=accounts)
+    return type(company)(**{**company.__dict__, "root": root})
+
+
+def contiguity() -> None:
+    """HiGHS with connected territories (cut generation), 0.1% gap."""
+    import tempfile
+    from pathlib import Path
+
+    rules = {
+        **RULES,
+        "units": {"adjacency": "adj.csv"},
+        "contiguity": True,
+        "mip_gap": 1e-3,
+    }
+    print(f"{'grid':>16} {'status':>11} {'seconds':>8} {'gap':>9} {'cuts':>5}")
+    for nx, ny, k in GRIDS:
+        with tempfile.TemporaryDirectory() as tmp:
+            company = grid(nx, ny, k, Path(tmp))
+            start = time.perf_counter()
+            a = align(rules, company, solver="highs", time_limit=TIME_LIMIT)
+            seconds = time.perf_counter() - start
+        cuts = a.summary()["solve"]["contiguity_cuts"]
+        print(f"{f'{nx}x{ny}x{k}':>16} {a.status:>11} {seconds:8.1f} {a.gap:9.2e} {cuts:>5}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ __all__ = ["territory"]
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Seconds per solve (overrides the rule file); the gap is reported.",
+    help="Seconds per solve (overrides the rule file's time_limit, which is 60 unless it "
+    "says otherwise); the gap reached is printed and in summary.json.",
 )
 def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float | None) -> None:
     """Re-cut territories: assign accounts (or geographic units) to reps.
@@ -59,6 +60,12 @@ def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float
         f"{g['units_moved']} of {len(alignment.assignment)} units moved, "
         f"travel {g['distance_km']:,.1f} km, disruption {_number(g['disruption'])}"
     )
+    for bent in alignment.bent_soft_rules:
+        if bent["n_bent"]:
+            click.echo(
+                f"soft band {bent['rule']} bent by {_number(bent['bent'])} "
+                f"over {bent['n_bent']} reps"
+            )
     if alignment.pareto is not None:
         click.echo(f"efficient front: {len(alignment.pareto)} points")
     for file in files:

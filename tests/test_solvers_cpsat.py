@@ -12,7 +12,6 @@ import pytest
 from attain.errors import SolverError
 from attain.solvers import (
     BACKENDS,
-    CpSatOptions,
     LinearProblem,
     SolveOptions,
     SparseMatrix,
@@ -88,11 +87,11 @@ def test_continuous_columns_are_refused():
 
 def test_hint_is_accepted_and_checked():
     p = problem([-1, -1], [[1, 1]], [-np.inf], [1], [1, 1])
-    r = solve(p, "cpsat", CpSatOptions(hint=np.array([0.0, 1.0])))
+    r = solve(p, "cpsat", SolveOptions(hint=np.array([0.0, 1.0])))
     assert r.objective == pytest.approx(-1)
     # In a child process (when highspy is loaded here) the ValueError becomes a SolverError.
     with pytest.raises((ValueError, SolverError), match="hint has shape"):
-        solve(p, "cpsat", CpSatOptions(hint=np.zeros(3)))
+        solve(p, "cpsat", SolveOptions(hint=np.zeros(3)))
 
 
 def test_empty_problem():

@@ -31,6 +31,8 @@ __all__ = [
 #: Built-in measures of a unit; any other numeric column of the units table works too.
 MEASURES = ("units", "workload", "potential", "revenue")
 GOALS = ("distance", "disruption")
+#: Seconds per solve unless the rule file or `--time-limit` says otherwise.
+DEFAULT_TIME_LIMIT = 60.0
 
 
 class Units(RuleModel):
@@ -45,6 +47,16 @@ class Units(RuleModel):
     distances: str | None = None
     """A table of `unit_id, rep_id, distance` (km) replacing straight-line distances; a pair
     missing from it is not a candidate."""
+    unit_distances: str | None = None
+    """A unit × unit table of `unit_id, other_id, distance` (km, either order). Travel is then
+    measured from each unit to its rep's home unit (the medoid of the rep's current units), a
+    compactness measure; a unit without a distance to a rep's home is no candidate for it."""
+
+    @model_validator(mode="after")
+    def _one_table(self) -> Units:
+        if self.distances is not None and self.unit_distances is not None:
+            raise ValueError("give `distances` (unit × rep) or `unit_distances`, not both")
+        return self
 
 
 class Candidates(RuleModel):
@@ -75,9 +87,23 @@ class BalanceRule(RuleModel):
     relative: bool = True
     """`true`: min and max are multiples of the mean over the reps (0.8 = 80% of the mean);
     `false`: they are absolute totals."""
+    soft: bool = False
+    """A soft band may be bent when the hard rules leave no other way; `summary.json`
+    (`bent_soft_rules`) and `reps.csv` say by how much."""
+    priority: int | None = Field(default=None, ge=1, le=99)
+    """For soft bands: 1 is kept first (the default). Soft bands are bent as little as possible
+    in priority order, lexicographically, before travel and disruption are optimised."""
+    penalty: float | None = Field(default=None, gt=0)
+    """For soft bands instead of a priority: cost of bending the band by 100% of the mean rep
+    total (summed over reps), in the units of the objective (km, or the first goal of a
+    lexicographic order)."""
 
     @model_validator(mode="after")
     def _band(self) -> BalanceRule:
+        if not self.soft and (self.priority is not None or self.penalty is not None):
+            raise ValueError("`priority` and `penalty` apply to soft rules: add `soft: true`")
+        if self.priority is not None and self.penalty is not None:
+            raise ValueError("give a soft rule a `priority` or a `penalty`, not both")
         if self.min is None and self.max is None:
             raise ValueError("give `min`, `max` or both")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -222,8 +248,8 @@ class TerritoryRules(RuleModel):
     max_distance: float | None = Field(default=None, gt=0)
     """Largest distance (km) from a unit to its rep's office."""
     contiguity: bool = False
-    """Each unit has a neighbour with the same rep (no isolated units), except the unit nearest
-    each rep's office; needs `units.adjacency`."""
+    """Each rep's units form one connected territory in the adjacency graph (units without any
+    neighbour in the table are exempt); needs `units.adjacency`."""
     locked: list[str] = Field(default_factory=list)
     """Unit ids that keep their current rep."""
     allowed: list[UnitRule] = Field(default_factory=list)
@@ -234,8 +260,9 @@ class TerritoryRules(RuleModel):
     """What to minimise."""
     sweep: Sweep | None = None
     """An ε-constraint sweep over two goals, giving the efficient (Pareto) front."""
-    time_limit: float | None = Field(default=None, gt=0)
-    """Seconds per solve (the gap is reported when it stops early)."""
+    time_limit: float | None = Field(default=DEFAULT_TIME_LIMIT, gt=0)
+    """Seconds per solve (60 by default; `null` for no limit). A solve stopped by it returns
+    its best assignment as `feasible` with the gap reached in `summary.json`."""
     mip_gap: float = Field(default=1e-4, ge=0, le=0.5)
     """Relative optimality gap at which a solve may stop: 0.0001 = within 0.01% of the best
     possible; 0 asks for proven optimality."""

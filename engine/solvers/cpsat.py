@@ -24,7 +24,8 @@ are scaled, one row at a time, before they are passed on:
 
 The gap is ``(objective - best bound) / max(1, |objective|)`` in the scaled
 objective, which is the relative gap of the original one (when exact). A warm
-start is given as a solution hint through :class:`CpSatOptions` (``hint``).
+start is given as a solution hint through :attr:`SolveOptions.hint` (NaN = no hint for
+that column).
 """
 
 from __future__ import annotations
@@ -59,8 +60,6 @@ _STATUS = {
 class CpSatOptions(SolveOptions):
     """:class:`SolveOptions` plus what only CP-SAT takes (other backends ignore the extras)."""
 
-    hint: np.ndarray | None = None
-    """A full or partial starting solution (one value per column; NaN = no hint for it)."""
     deterministic: bool = True
     """Equal inputs give equal solutions: the parallel workers are interleaved, or, with a
     hint, one worker runs (slower); `False` runs the free parallel portfolio."""
@@ -86,7 +85,7 @@ class CpSatBackend:
         model = cp_model.CpModel()
         n_approx = _add_columns_and_rows(model.proto, problem)
         obj_scale, exact = _add_objective(model.proto, problem)
-        hint = getattr(options, "hint", None)
+        hint = options.hint
         if hint is not None:
             _add_hint(model.proto, problem, np.asarray(hint, dtype=np.float64))
         solver = cp_model.CpSolver()

@@ -51,6 +51,7 @@ class HighsBackend:
             # (bench/bench_allocate.py). Crossover still returns a basis and its duals.
             h.setOptionValue("solver", "ipm")
         h.passModel(_highs_lp(highspy, problem))
+        started = _set_start(h, problem, options.hint)
         h.run()
         name = h.getModelStatus().name
         status = _STATUS.get(name, Status.ERROR)
@@ -67,7 +68,25 @@ class HighsBackend:
         duals = None if problem.is_mip else np.asarray(sol.row_dual, dtype=np.float64)
         rc = None if problem.is_mip else np.asarray(sol.col_dual, dtype=np.float64)
         gap = float(info.mip_gap) if problem.is_mip else None
-        return SolverResult(status, self.name, x, None, duals, rc, gap, message=name)
+        extra = {} if started is None else {"warm_start": started}
+        return SolverResult(status, self.name, x, None, duals, rc, gap, message=name, extra=extra)
+
+
+def _set_start(h, problem: LinearProblem, hint: np.ndarray | None) -> bool | None:
+    """Pass ``hint`` as a MIP start (sparse ``setSolution``: NaN entries are left out, and
+    HiGHS completes them); True when HiGHS accepted it, None when there was none."""
+    if hint is None or not problem.n_cols:
+        return None
+    hint = np.asarray(hint, dtype=np.float64)
+    if hint.shape != (problem.n_cols,):
+        raise ValueError(f"hint has shape {hint.shape}, expected ({problem.n_cols},)")
+    given = np.flatnonzero(np.isfinite(hint))
+    values = np.clip(hint[given], problem.col_lower[given], problem.col_upper[given])
+    if problem.is_mip:
+        integer = problem.integrality[given].astype(bool)
+        values = np.where(integer, np.round(values), values)
+    status = h.setSolution(len(given), given.astype(np.int32), values.astype(np.float64))
+    return status.name == "kOk"
 
 
 def _highs_lp(highspy, problem: LinearProblem):

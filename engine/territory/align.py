@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from attain.load import load_rules
 from attain.schema.territory import TerritoryRules
 from attain.territory import optimise
 from attain.territory.diagnose import conflicts, orphan_conflicts
-from attain.territory.explain import explain_moves, rep_table
+from attain.territory.explain import bent_soft_rules, explain_moves, rep_table
 from attain.territory.geo import DistanceTable, offices, pair_distances
 from attain.territory.handoff import unit_potential
 from attain.territory.inputs import prepare_reps, prepare_units, read_data_table, rule_error
@@ -59,7 +60,9 @@ def align(
             conflicts(model, solver, time_limit),
         ) from None
     seconds = {"build_seconds": built, "solve_seconds": time.perf_counter() - start - built}
-    return _result(rules, company, model, run, front, office, table, solver, seconds)
+    alignment = _result(rules, company, model, run, front, office, table, solver, seconds)
+    info = {"time_limit": time_limit, "contiguity_cuts": model.n_cuts}
+    return replace(alignment, solve_info=info)
 
 
 def compile_territory(rules: TerritoryRules, company: Company, source: str = "<rules>"):
@@ -70,6 +73,8 @@ def compile_territory(rules: TerritoryRules, company: Company, source: str = "<r
     table = None
     if rules.units.distances is not None:
         table = DistanceTable.read(company, rules.units.distances, units, reps)
+    elif rules.units.unit_distances is not None:
+        table = DistanceTable.read_unit_table(company, rules.units.unit_distances, units, reps)
     office = offices(rules.offices, reps, units, source) if units.has_coordinates else None
     if office is None and table is None:
         _no_distance_goals(rules, source)
@@ -82,16 +87,19 @@ def compile_territory(rules: TerritoryRules, company: Company, source: str = "<r
 
 
 def _optimise(rules: TerritoryRules, model: Model, solver: str, time_limit):
-    hint = model.current()
+    limits, hint = optimise.soft_limits(model, solver, time_limit, model.current())
     goal = rules.objective
     if goal.mode == "lexicographic":
-        run = optimise.lexicographic(model, goal.order, solver, time_limit, hint)
+        run = optimise.lexicographic(model, goal.order, solver, time_limit, hint, limits)
     else:
-        run = optimise.weighted(model, goal.weights, solver, time_limit, hint)
+        run = optimise.weighted(model, goal.weights, solver, time_limit, hint, limits)
     front = None
     if rules.sweep is not None:
         s = rules.sweep
-        front = optimise.sweep(model, s.minimise, s.limit, s.points, solver, time_limit, run.x)
+        held = limits + tuple((g, run.goals[g] + model.mip_gap) for g in optimise.penalties(model))
+        front = optimise.sweep(
+            model, s.minimise, s.limit, s.points, solver, time_limit, run.x, held
+        )
     return run, front
 
 
@@ -176,10 +184,17 @@ def _result(rules, company, model: Model, run, front, office, table, solver, sec
         moves=explain_moves(model, before, after, km_after, km_before),
         reps=rep_table(model, before, after, km_after, km_before),
         bands=[
-            {"name": b.name, "min": round(b.lo, 6), "max": _finite(b.hi), "basis": b.detail}
+            {
+                "name": b.name,
+                "min": round(b.lo, 6),
+                "max": _finite(b.hi),
+                "basis": b.detail,
+                "soft": b.soft,
+            }
             for b in model.bands
         ],
-        model_size={"variables": pairs.n, "rows": model.n_rows, "reps": reps.n},
+        bent_soft_rules=bent_soft_rules(model, after),
+        model_size={"variables": model.n_cols, "rows": model.n_rows, "reps": reps.n},
         pareto=_pareto_frame(front, units) if front else None,
         pareto_moves=_pareto_moves(front, model) if front else None,
         seconds=seconds,

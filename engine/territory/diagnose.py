@@ -38,10 +38,14 @@ def conflicts(model: Model, solver: str, time_limit: float | None) -> list[str]:
     return found or _deletion_filter(model, solver, time_limit)
 
 
+def _hard(model: Model) -> list:
+    return [b for b in model.bands if not b.soft]
+
+
 def _band_totals(model: Model) -> list[str]:
     n = model.reps.n
     out = []
-    for band in model.bands:
+    for band in _hard(model):
         total = float(band.measure.sum())
         if n * band.lo > total + 1e-9:
             out.append(
@@ -60,7 +64,7 @@ def _rep_reach(model: Model) -> list[str]:
     pairs, reps = model.pairs, model.reps
     only = np.bincount(pairs.unit, minlength=model.units.n)[pairs.unit] == 1
     out = []
-    for band in model.bands:
+    for band in _hard(model):
         value = band.measure[pairs.unit]
         reach = np.bincount(pairs.rep, weights=value, minlength=reps.n)
         forced = np.bincount(pairs.rep, weights=np.where(only, value, 0.0), minlength=reps.n)
@@ -98,7 +102,8 @@ def _forced_disruption(model: Model) -> list[str]:
 
 def _deletion_filter(model: Model, solver: str, time_limit: float | None) -> list[str]:
     """A minimal set of rule blocks that conflict (with the assignment and candidate rules)."""
-    names = [b.name for b in model.blocks if b.name != "assign"]
+    soft = {b.name for b in model.bands if b.soft}  # slack columns: they never conflict
+    names = list(dict.fromkeys(b.name for b in model.blocks if b.name not in soft | {"assign"}))
     keep = list(names)
     for name in names:
         trial = [k for k in keep if k != name]
@@ -125,5 +130,5 @@ def _describe(model: Model, name: str) -> str:
     if name == "disruption.max":
         return f"disruption.max: moved weight at most {model.disruption_limit:.6g}"
     if name == "contiguity":
-        return "contiguity: every unit needs a neighbour with the same rep"
+        return "contiguity: each rep's units must form one connected territory"
     return name

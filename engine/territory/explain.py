@@ -18,7 +18,7 @@ import pandas as pd
 
 from attain.territory.model import Model
 
-__all__ = ["explain_moves", "rep_table"]
+__all__ = ["bend", "bent_soft_rules", "explain_moves", "rep_table"]
 
 _TOL = 1e-6
 
@@ -53,10 +53,40 @@ def rep_table(
         table[f"{band.name}_max"] = np.full(
             n, round(band.hi, 6) if np.isfinite(band.hi) else np.inf
         )
-        table[f"{band.name}_binding"] = np.where(
+        binding = np.where(
             value <= band.lo + _TOL, "min", np.where(value >= band.hi - _TOL, "max", "")
         )
+        if band.soft:
+            bent = bend(band, value)
+            table[f"{band.name}_bent"] = np.round(bent, 6)
+            binding = np.where(bent > _TOL, "bent " + binding, binding)
+        table[f"{band.name}_binding"] = binding
     return pd.DataFrame(table)
+
+
+def bend(band, value: np.ndarray) -> np.ndarray:
+    """Per rep, how far its total lies outside the band (0 inside)."""
+    return np.maximum(band.lo - value, 0.0) + np.maximum(value - band.hi, 0.0)
+
+
+def bent_soft_rules(model: Model, after: np.ndarray) -> list[dict]:
+    """Each soft band: its priority or penalty, the total bend, and the reps bent."""
+    out = []
+    for band in (b for b in model.bands if b.soft):
+        bent = bend(band, loads(model, after, band.measure))
+        reps = np.flatnonzero(bent > _TOL)
+        out.append(
+            {
+                "rule": band.name,
+                "priority": band.priority,
+                "penalty": band.penalty,
+                "bent": round(float(bent[reps].sum()), 6),
+                "bent_means": round(float(bent[reps].sum() / max(band.mean, 1e-12)), 6),
+                "n_bent": len(reps),
+                "reps": {str(model.reps.ids[r]): round(float(bent[r]), 6) for r in reps},
+            }
+        )
+    return out
 
 
 def explain_moves(

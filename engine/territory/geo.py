@@ -113,6 +113,50 @@ class DistanceTable:
         keep = (u >= 0) & (r >= 0)  # rows of other units or non-participants are not used
         return cls(u[keep] * reps.n + r[keep], np.round(km[keep], 3))
 
+    @classmethod
+    def read_unit_table(
+        cls, company: Company, name: str, units: Units, reps: Reps
+    ) -> DistanceTable:
+        """Unit × unit distances (``unit_id, other_id, distance``, either order) → the distance
+        of each unit to each rep's *home unit*: the medoid of the rep's current units (the one
+        with the most table distances to them, then the smallest sum; ties to the lowest id).
+        Minimising it is a compactness measure: each territory gathers around its centre."""
+        frame = read_data_table(company, name)
+        source = frame.attrs.get("source", name)
+        missing = [c for c in ("unit_id", "other_id", "distance") if c not in frame.columns]
+        if missing:
+            raise DataError([Problem(source, f"missing column `{m}`", field=m) for m in missing])
+        index = pd.Index(units.ids)
+        a = index.get_indexer(frame["unit_id"].astype(str).str.strip())
+        b = index.get_indexer(frame["other_id"].astype(str).str.strip())
+        km = pd.to_numeric(frame["distance"], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(km) | (km < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                [Problem(source, "distance must be a number ≥ 0", row=i + 2, field="distance")]
+            )
+        keep = (a >= 0) & (b >= 0)
+        a, b, km = a[keep], b[keep], np.round(km[keep], 3)
+        every = np.arange(units.n)
+        d = pd.DataFrame(
+            {
+                "a": np.concatenate([a, b, every]),
+                "b": np.concatenate([b, a, every]),
+                "km": np.concatenate([km, km, np.zeros(units.n)]),
+            }
+        ).drop_duplicates(["a", "b"], keep="first")
+        owner = units.owner
+        same = d[(owner[d["a"]] >= 0) & (owner[d["a"]] == owner[d["b"]])]
+        score = same.groupby("a").agg(n=("km", "size"), total=("km", "sum")).reset_index()
+        score["rep"] = owner[score["a"]]
+        home = score.sort_values(
+            ["rep", "n", "total", "a"], ascending=[True, False, True, True], kind="stable"
+        ).drop_duplicates("rep")
+        to_home = d.merge(home[["a", "rep"]], on="a")  # rows from each rep's home unit
+        keys = to_home["b"].to_numpy() * reps.n + to_home["rep"].to_numpy()
+        return cls(keys.astype(np.int64), to_home["km"].to_numpy(dtype=np.float64))
+
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Distance per key; NaN for pairs the table does not hold."""
         pos = np.clip(np.searchsorted(self.keys, keys), 0, max(len(self.keys) - 1, 0))

@@ -8,8 +8,15 @@ blocks named after the rule that made them (so a conflict can be named):
   ``lo ≤ Σ_u measure[u] · x[u, r] ≤ hi``;
 * ``disruption.max``: ``Σ_{u kept by its owner} w[u] · x[u, owner(u)] ≥ W − limit``
   (moved weight = W − kept weight, W the total);
-* ``contiguity``: ``Σ_{v ∈ N(u)} x[v, r] ≥ x[u, r]`` for every pair except each
-  rep's unit nearest its office (the seed).
+* ``contiguity`` (seed rows): ``x[u, r] + x[s_r, r] − 1 ≤ Σ_{v ∈ N(u)} x[v, r]``, with
+  ``s_r`` rep r's seed (its candidate unit nearest its office): if r holds u and its seed,
+  one of u's neighbours is r's too. Valid for every connected territory, and the LP
+  bound they give is what most cuts would. Full connectedness is enforced lazily, by
+  :meth:`Model.contiguity_cuts` (see :mod:`attain.territory.optimise`);
+* ``soft`` bands add two integer slack columns per rep after the pair columns
+  (``below``, ``above``, in steps of ``step``): ``lo ≤ Σ measure · x + step · below −
+  step · above ≤ hi``; the goal ``soft:<name>`` is their sum in means of the band's
+  measure (1.0 = one mean rep total bent).
 
 Goals are linear in x: ``distance`` (km, Σ km[p] · x[p]) and ``disruption``
 (``W − Σ w · x`` over owner pairs). Everything is built with numpy over whole
@@ -27,7 +34,10 @@ from attain.solvers import LinearProblem, SparseMatrix
 from attain.territory.inputs import Reps, Units
 from attain.territory.pairs import Pairs
 
-__all__ = ["Band", "Block", "Model", "build_model"]
+__all__ = ["Band", "Block", "Model", "SoftBand", "build_model"]
+
+#: Largest slack of a soft band in steps (CP-SAT needs finite integer domains).
+_MAX_STEPS = 2**30
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,26 @@ class Band:
     hi: float
     detail: str
     """How the band was worked out, e.g. `0.8 × mean 25.86`."""
+    soft: bool = False
+    priority: int | None = None
+    penalty: float | None = None
+    mean: float = 1.0
+    """The mean rep total of the measure (a soft band's bend is counted in means)."""
+
+
+@dataclass(frozen=True)
+class SoftBand:
+    """A soft band's slack columns: ``below`` at ``start + r``, ``above`` at ``start + n + r``."""
+
+    band: Band
+    start: int
+    n: int
+    step: float
+
+    def bends(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per rep, how far below ``lo`` and above ``hi`` the totals are (measure units)."""
+        s = self.start
+        return x[s : s + self.n] * self.step, x[s + self.n : s + 2 * self.n] * self.step
 
 
 @dataclass(frozen=True)
@@ -70,10 +100,27 @@ class Model:
     disruption_limit: float | None = None
     mip_gap: float = 1e-4
     """Relative gap at which each solve may stop."""
+    soft: list[SoftBand] = field(default_factory=list)
+    extra_upper: list[np.ndarray] = field(default_factory=list)
+    """Upper bounds of the columns after the pairs (soft-band slacks)."""
+    adjacency: tuple[np.ndarray, np.ndarray] | None = None
+    """The unit graph as CSR (``starts``, ``neighbours``) when contiguity is asked for."""
+    n_cuts: int = 0
+    """Contiguity cuts added so far."""
 
     @property
     def n_rows(self) -> int:
         return self.blocks[-1].stop if self.blocks else 0
+
+    @property
+    def n_cols(self) -> int:
+        return self.pairs.n + sum(len(u) for u in self.extra_upper)
+
+    def add_columns(self, upper: np.ndarray) -> int:
+        """Append integer columns ``0 ≤ y ≤ upper``; returns the first one's index."""
+        start = self.n_cols
+        self.extra_upper.append(np.asarray(upper, dtype=np.float64))
+        return start
 
     def add_block(self, name, rows, cols, vals, lower, upper) -> None:
         start = self.n_rows
@@ -90,6 +137,75 @@ class Model:
         p = self.pairs
         return (self.units.owner[p.unit] == p.rep).astype(np.float64)
 
+    def complete(self, x: np.ndarray) -> np.ndarray:
+        """A pair vector extended by the smallest soft-band slacks that make it fit the bands."""
+        full = np.zeros(self.n_cols)
+        full[: self.pairs.n] = x
+        for sb in self.soft:
+            total = np.bincount(
+                self.pairs.rep, weights=sb.band.measure[self.pairs.unit] * x, minlength=sb.n
+            )
+            below = np.ceil(np.maximum(sb.band.lo - total, 0) / sb.step - 1e-9)
+            above = np.ceil(np.maximum(total - sb.band.hi, 0) / sb.step - 1e-9)
+            full[sb.start : sb.start + sb.n] = np.minimum(below, _MAX_STEPS)
+            full[sb.start + sb.n : sb.start + 2 * sb.n] = np.minimum(above, _MAX_STEPS)
+        return full
+
+    def goal(self, name: str) -> tuple[np.ndarray, float]:
+        """A goal's coefficient vector over all columns, and its constant."""
+        coef, off = self.goals[name]
+        if len(coef) < self.n_cols:
+            coef = np.concatenate([coef, np.zeros(self.n_cols - len(coef))])
+        return coef, off
+
+    def contiguity_cuts(self, x: np.ndarray) -> int:
+        """Add a separator cut for every extra piece of a disconnected territory in ``x``.
+
+        A rep's units split into components C₁ (the largest), C₂, ... of the adjacency
+        graph. For a piece C and units u ∈ C, v ∈ C₁, the neighbours N(C) of C separate u
+        from v, so any connected territory holding both holds one of them:
+        ``x[u, r] + x[v, r] − 1 ≤ Σ_{w ∈ N(C)} x[w, r]``; ``x`` breaks it (1 + 1 − 1 > 0).
+        Returns the number of cuts added (0: every territory is connected).
+        """
+        if self.adjacency is None:
+            return 0
+        starts, nbr = self.adjacency
+        units, pairs, n_reps = self.units, self.pairs, self.reps.n
+        chosen = np.flatnonzero(x[: pairs.n] > 0.5)
+        owner = np.full(units.n, -1, dtype=np.int64)
+        owner[pairs.unit[chosen]] = pairs.rep[chosen]
+        label = components(starts, nbr, owner)
+        linked = np.diff(starts) > 0
+        key = pairs.unit * n_reps + pairs.rep
+        frame = pd.DataFrame({"rep": owner[linked], "label": label[linked]})
+        sizes = frame.groupby(["rep", "label"], sort=True).size().reset_index(name="size")
+        split = sizes[sizes.groupby("rep")["size"].transform("size") > 1]
+        rows, cols, vals, n_cut = [], [], [], 0
+        for rep, group in split.groupby("rep", sort=True):
+            group = group.sort_values(["size", "label"], ascending=[False, True], kind="stable")
+            v = int(group["label"].iloc[0])  # labels are each component's smallest unit
+            for u in group["label"].iloc[1:].astype(int):
+                piece = np.flatnonzero(label == label[u])
+                around = np.unique(nbr[_slices(starts, piece)])
+                around = around[owner[around] != rep]
+                sep = _pair_index(key, around * n_reps + rep)
+                cut = _pair_index(key, np.array([u, v]) * n_reps + rep)
+                rows.append(np.full(len(sep) + 2, n_cut))
+                cols.append(np.concatenate([cut, sep]))
+                vals.append(np.concatenate([[1.0, 1.0], -np.ones(len(sep))]))
+                n_cut += 1
+        if n_cut:
+            self.add_block(
+                "contiguity",
+                np.concatenate(rows),
+                np.concatenate(cols),
+                np.concatenate(vals),
+                np.full(n_cut, -np.inf),
+                np.ones(n_cut),
+            )
+            self.n_cuts += n_cut
+        return n_cut
+
     def problem(
         self,
         weights: dict[str, float],
@@ -97,10 +213,10 @@ class Model:
         drop: frozenset[str] = frozenset(),
     ) -> LinearProblem:
         """The LinearProblem minimising Σ weight·goal, with ``goal ≤ value`` rows from ``limits``."""
-        n = self.pairs.n
+        n = self.n_cols
         c, offset = np.zeros(n), 0.0
         for goal, w in weights.items():
-            coef, off = self.goals[goal]
+            coef, off = self.goal(goal)
             c += w * coef
             offset += w * off
         keep = [b for b in self.blocks if b.name not in drop]
@@ -114,7 +230,7 @@ class Model:
             hi.append(self.upper[i])
             start += b.stop - b.start
         for goal, value in limits:
-            coef, off = self.goals[goal]
+            coef, off = self.goal(goal)
             nz = np.flatnonzero(coef)
             rows.append(np.full(len(nz), start))
             cols.append(nz)
@@ -131,7 +247,7 @@ class Model:
             row_lower=_cat(lo, np.float64),
             row_upper=_cat(hi, np.float64),
             col_lower=np.zeros(n),
-            col_upper=np.ones(n),
+            col_upper=np.concatenate([np.ones(self.pairs.n), *self.extra_upper]),
             integrality=np.ones(n, dtype=np.int8),
             offset=offset,
         )
@@ -151,10 +267,12 @@ def build_model(rules, units: Units, reps: Reps, pairs: Pairs, adjacency=None) -
     idx = np.arange(pairs.n)
     model.add_block("assign", pairs.unit, idx, np.ones(pairs.n), np.ones(units.n), np.ones(units.n))
     for band in _bands(rules, units, reps):
-        vals = band.measure[pairs.unit]
+        rows, cols, vals = pairs.rep, idx, band.measure[pairs.unit]
         model.bands.append(band)
+        if band.soft:
+            rows, cols, vals = _soft_columns(model, band, rows, cols, vals)
         model.add_block(
-            band.name, pairs.rep, idx, vals, np.full(reps.n, band.lo), np.full(reps.n, band.hi)
+            band.name, rows, cols, vals, np.full(reps.n, band.lo), np.full(reps.n, band.hi)
         )
     _disruption(rules, model)
     km = pairs.km
@@ -164,12 +282,45 @@ def build_model(rules, units: Units, reps: Reps, pairs: Pairs, adjacency=None) -
     return model
 
 
+def _soft_columns(model: Model, band: Band, rows, cols, vals):
+    """Slack columns for a soft band: below (adds to the total) and above (takes from it).
+
+    The slack moves in steps of the measure's resolution (10⁻⁴, the rounding of every
+    measure) or coarser when the measure's total would need more than 2³⁰ steps.
+    """
+    n = model.reps.n
+    total = float(np.abs(band.measure).sum())
+    step = 10.0 ** max(-4, int(np.ceil(np.log10(max(total, 1e-300) / _MAX_STEPS))))
+    reach = np.ceil(max(total, band.lo if np.isfinite(band.lo) else 0.0) / step) + 1
+    upper = np.concatenate(
+        [
+            np.full(n, min(reach, _MAX_STEPS) if band.lo > 0 else 0.0),
+            np.full(n, min(reach, _MAX_STEPS) if np.isfinite(band.hi) else 0.0),
+        ]
+    )
+    start = model.add_columns(upper)
+    soft = SoftBand(band, start, n, step)
+    model.soft.append(soft)
+    r = np.arange(n)
+    coef = np.zeros(start + 2 * n)
+    coef[start:] = step / max(band.mean, 1e-12)
+    model.goals[f"soft:{band.name}"] = (coef, 0.0)
+    return (
+        np.concatenate([rows, r, r]),
+        np.concatenate([cols, start + r, start + n + r]),
+        np.concatenate([vals, np.full(n, step), np.full(n, -step)]),
+    )
+
+
 def _bands(rules, units: Units, reps: Reps) -> list[Band]:
     out = []
     for rule in rules.balance:
         measure = units.measure(rule.measure, rule.tier)
-        lo, hi, detail = _band_bounds(rule, measure.sum() / reps.n)
-        out.append(Band(rule.label, measure, lo, hi, detail))
+        mean = measure.sum() / reps.n
+        lo, hi, detail = _band_bounds(rule, mean)
+        priority = rule.priority if rule.priority is not None or rule.penalty else 1
+        soft = {"soft": True, "priority": priority, "penalty": rule.penalty} if rule.soft else {}
+        out.append(Band(rule.label, measure, lo, hi, detail, mean=float(mean), **soft))
     cap = rules.capacity
     if cap.max_units is not None:
         out.append(Band("capacity.max_units", np.ones(units.n), 0.0, cap.max_units, "absolute"))
@@ -216,36 +367,78 @@ def _disruption(rules, model: Model) -> None:
 
 
 def _contiguity(model: Model, adjacency: tuple[np.ndarray, np.ndarray]) -> None:
-    """x[u, r] ≤ Σ_{v adjacent to u} x[v, r], except each rep's seed and isolated units."""
+    """The seed rows ``Σ_{v ∈ N(u)} x[v, r] − x[u, r] − x[s_r, r] ≥ −1`` (module docstring).
+
+    Units without a neighbour are exempt (an island may go to anyone); so is each seed.
+    """
     pairs, n_reps = model.pairs, model.reps.n
     a, b = adjacency
+    keep = a != b
+    a, b = a[keep], b[keep]
     src, dst = np.concatenate([a, b]), np.concatenate([b, a])
-    order = np.argsort(src, kind="stable")
+    order = np.lexsort((dst, src))
     src, dst = src[order], dst[order]
     starts = np.searchsorted(src, np.arange(model.units.n + 1))
+    model.adjacency = (starts, dst)
     key = pairs.unit * n_reps + pairs.rep  # sorted: pairs are ordered by unit then rep
     degree = starts[pairs.unit + 1] - starts[pairs.unit]
     p_rep = np.repeat(np.arange(pairs.n), degree)
-    # Each pair's slice of the adjacency list, flattened without a loop.
-    first_of_pair = np.repeat(np.cumsum(degree) - degree, degree)
-    edge = np.arange(int(degree.sum())) - first_of_pair + np.repeat(starts[pairs.unit], degree)
+    edge = _slices(starts, pairs.unit)
     q_key = dst[edge] * n_reps + pairs.rep[p_rep]
     q = np.clip(np.searchsorted(key, q_key), 0, max(pairs.n - 1, 0))
     hit = key[q] == q_key
-    exempt = _seeds(pairs, n_reps) | (degree == 0)
+    seed = _seeds(pairs, n_reps, degree > 0)
+    seed_of_rep = np.full(n_reps, -1, dtype=np.int64)
+    seed_of_rep[pairs.rep[seed]] = np.flatnonzero(seed)
+    exempt = seed | (degree == 0)
     rows_of = np.cumsum(~exempt) - 1
     use = ~exempt[p_rep] & hit
     active = np.flatnonzero(~exempt)
-    rows = np.concatenate([rows_of[p_rep[use]], rows_of[active]])
-    cols = np.concatenate([q[use], active])
-    vals = np.concatenate([np.ones(int(use.sum())), -np.ones(len(active))])
+    rows = np.concatenate([rows_of[p_rep[use]], rows_of[active], rows_of[active]])
+    cols = np.concatenate([q[use], active, seed_of_rep[pairs.rep[active]]])
+    n_use = int(use.sum())
+    vals = np.concatenate([np.ones(n_use), -np.ones(len(active)), -np.ones(len(active))])
     n = len(active)
-    model.add_block("contiguity", rows, cols, vals, np.zeros(n), np.full(n, np.inf))
+    model.add_block("contiguity", rows, cols, vals, np.full(n, -1.0), np.full(n, np.inf))
 
 
-def _seeds(pairs: Pairs, n_reps: int) -> np.ndarray:
-    """Per pair: is it its rep's nearest unit (ties to the lowest unit index)?"""
-    frame = pd.DataFrame({"rep": pairs.rep, "km": pairs.km, "unit": pairs.unit})
+def _slices(starts: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """The concatenated CSR slices ``starts[i]:starts[i+1]`` of every ``i`` in ``items``."""
+    degree = starts[items + 1] - starts[items]
+    first = np.repeat(np.cumsum(degree) - degree, degree)
+    return np.arange(int(degree.sum())) - first + np.repeat(starts[items], degree)
+
+
+def _pair_index(key: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Indices of the pairs with these keys (unit·n_reps + rep); absent pairs are skipped."""
+    at = np.clip(np.searchsorted(key, wanted), 0, max(len(key) - 1, 0))
+    return at[key[at] == wanted] if len(key) else at[:0]
+
+
+def components(starts: np.ndarray, nbr: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Per unit, the smallest unit index of its component in the graph of same-owner edges.
+
+    Label propagation with pointer jumping, over whole edge arrays (no per-unit loop).
+    """
+    n = len(owner)
+    src = np.repeat(np.arange(n), np.diff(starts))
+    same = (owner[src] == owner[nbr]) & (owner[src] >= 0)
+    a, b = src[same], nbr[same]
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def _seeds(pairs: Pairs, n_reps: int, eligible: np.ndarray) -> np.ndarray:
+    """Per pair: is it its rep's nearest eligible unit (ties to the lowest unit index)?"""
+    frame = pd.DataFrame({"rep": pairs.rep, "km": pairs.km, "unit": pairs.unit})[eligible]
     first = frame.sort_values(["rep", "km", "unit"], kind="stable").drop_duplicates("rep")
     seed = np.zeros(pairs.n, dtype=bool)
     seed[first.index.to_numpy()] = True

@@ -47,6 +47,11 @@ class Alignment:
     company: Company | None = None
     unit_potential: pd.DataFrame | None = None
     """Potential per unit × product (carried by each unit to its new rep), for the hand-off."""
+    bent_soft_rules: list[dict[str, Any]] = field(default_factory=list)
+    """Each soft band: ``rule, priority, penalty, bent`` (total outside the band, in the
+    measure), ``bent_means`` (in mean rep totals), ``n_bent`` and the bend per rep."""
+    solve_info: dict[str, Any] = field(default_factory=dict)
+    """``time_limit`` per solve (null: none), ``solves``, and ``contiguity_cuts`` added."""
 
     @property
     def units_moved(self) -> int:
@@ -66,6 +71,8 @@ class Alignment:
             "n_units": len(self.assignment),
             "model": self.model_size,
             "bands": self.bands,
+            "bent_soft_rules": self.bent_soft_rules,
+            "solve": self.solve_info,
             "loads": loads.to_dict(orient="records"),
             "pareto": None if self.pareto is None else self.pareto.to_dict(orient="records"),
         }
