@@ -23,7 +23,6 @@ from attain.cli.territory import territory
 from attain.errors import AttainError, InfeasibleError, InputError, SolverError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
-_ISSUES_URL = "https://github.com/attain-dev/attain/issues"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, InputError) and len(exc.problems) > 1:
             click.echo(f"{len(exc.problems)} problems", err=True)
         return _exit_code(exc)
+    except OSError as exc:  # a path the user gave cannot be read or written
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"cannot use{where}: {exc.strerror or exc}", err=True)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
@@ -139,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         else:
             click.echo(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                f"this is a bug in attain; please report it at {_ISSUES_URL} (rerun with --debug for details)",
+                f"internal error: {type(exc).__name__}: {exc} -- this is a bug in attain; "
+                "please report it with the command you ran (add --debug for the traceback)",
                 err=True,
             )
         return EXIT_INTERNAL

@@ -86,7 +86,15 @@ def test_internal_error_is_one_line_without_traceback(monkeypatch, capsys):
     assert main(["validate", "x"]) == 1
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: kaput" in err and "please report it" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unwritable_output_folder_is_bad_input(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["sample", "--out", str(blocker / "sub"), "--reps", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use" in err and "Traceback" not in err
 
 
 def test_debug_shows_the_traceback(monkeypatch, capsys):
