@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from attain.allocate.result import json_safe
+from attain.allocate.rounding import apportion
 
 __all__ = ["build_frames"]
 
@@ -44,7 +46,8 @@ def build_frames(
         "round_seconds": round_seconds,
         "n_reps": inputs.n_reps,
         "n_products": inputs.n_products,
-        "periods": list(inputs.periods),
+        "granularity": inputs.rules.seasonality.granularity,
+        "periods": targets["period"].unique().tolist(),
         "n_variables": int(solution.assembled.problem.n_cols),
         "n_constraints": int(solution.assembled.problem.n_rows),
         "fairness": fairness,
@@ -63,20 +66,76 @@ def build_frames(
 
 
 def _targets(inputs, rounded, unit, decimals) -> pd.DataFrame:
-    R, P, K = rounded["month"].shape
+    labels, target, challenge = period_cells(inputs, rounded)
+    R, P, K = target.shape
     reps = inputs.reps
     rep_idx = np.repeat(np.arange(R), K * P)
     frame = pd.DataFrame({"rep_id": reps["rep_id"].to_numpy()[rep_idx]})
     for level in inputs.company.hierarchy:
         frame[level] = reps[level].to_numpy()[rep_idx]
-    # Rows run rep → period → product; the arrays are rep × product × month.
-    frame["period"] = np.tile(np.repeat(np.array(inputs.periods), P), R)
+    # Rows run rep → period → product; the arrays are rep × product × period.
+    frame["period"] = np.tile(np.repeat(np.asarray(labels, dtype=object), P), R)
     frame["product"] = np.tile(np.array(inputs.products), R * K)
-    month = rounded["month"].transpose(0, 2, 1).ravel()
-    chal = rounded["challenge"].transpose(0, 2, 1).ravel()
-    frame["target"] = np.round(month * unit, decimals)
-    frame["challenge"] = np.round(chal * unit, decimals)
+    frame["target"] = np.round(target.transpose(0, 2, 1).ravel() * unit, decimals)
+    frame["challenge"] = np.round(challenge.transpose(0, 2, 1).ravel() * unit, decimals)
     return frame
+
+
+def period_cells(inputs, rounded) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Period labels and the rounded target and challenge cells (rep × product × period, in
+    rounding units) at the seasonality's ``granularity``.
+
+    ``quarter`` sums each fiscal quarter's three months; ``week`` splits each month cell over
+    :func:`month_weeks` by largest remainders. Either way every period cell is a whole number
+    of units and the periods of a month or a year add up exactly to it.
+    """
+    month, chal = rounded["month"], rounded["challenge"]
+    granularity = inputs.rules.seasonality.granularity
+    if granularity == "quarter":
+        R, P, K = month.shape
+        year = inputs.company.rules.fiscal_year
+        labels = [f"{year:04d}-Q{q + 1}" for q in range(K // 3)]
+        quarters = (R, P, K // 3, 3)
+        return labels, month.reshape(quarters).sum(axis=3), chal.reshape(quarters).sum(axis=3)
+    if granularity == "week":
+        labels, of_month, share = month_weeks(inputs.periods)
+        return labels, split_weeks(month, of_month, share), split_weeks(chal, of_month, share)
+    return list(inputs.periods), month, chal
+
+
+def month_weeks(periods) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The weeks of each ``YYYY-MM`` period: days 1–7, 8–14, 15–21, 22–28 and 29–end (a week
+    with no days — W5 of a 28-day February — is left out).
+
+    Returns the labels ``YYYY-MM-Wn``, each week's month index and its share of the month's
+    days.
+    """
+    labels, of_month, share = [], [], []
+    for k, period in enumerate(periods):
+        days = calendar.monthrange(int(period[:4]), int(period[5:7]))[1]
+        for w in range(5):
+            n = min(7, days - 7 * w)
+            if n > 0:
+                labels.append(f"{period}-W{w + 1}")
+                of_month.append(k)
+                share.append(n / days)
+    return labels, np.asarray(of_month, dtype=np.int64), np.asarray(share)
+
+
+def split_weeks(cells: np.ndarray, of_month: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Split integer month cells (… × month) over their weeks (… × week) by largest remainders.
+
+    Each cell's weeks get ``cell × share`` rounded down or up, ties to the earlier week, and
+    add up exactly to the cell.
+    """
+    lead = cells.shape[:-1]
+    K, W = cells.shape[-1], len(of_month)
+    flat = cells.reshape(-1, K).astype(np.int64)
+    n = flat.shape[0]
+    exact = flat[:, of_month] * share[None, :]  # n × W
+    groups = np.repeat(np.arange(n) * K, W) + np.tile(of_month, n)
+    weeks = apportion(exact.ravel(), groups, flat.ravel())
+    return weeks.reshape(*lead, W)
 
 
 def _rules(model, solution, binding) -> pd.DataFrame:

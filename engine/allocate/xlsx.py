@@ -1,4 +1,4 @@
-"""targets.xlsx: a sheet per org level, the reps' yearly targets, and a monthly card per rep.
+"""targets.xlsx: a sheet per org level, the reps' yearly targets, and a target card per rep.
 
 The workbook is plain SpreadsheetML written directly: each sheet's rows are
 formatted in bulk (one string template per kind of row, filled from numpy
@@ -10,7 +10,12 @@ card cells — was more than the whole solve.
 Cells are inline strings or numbers; the sheets, their rows and their order are
 those of a workbook built cell by cell: ``company``, each hierarchy level,
 ``rep`` (yearly target per product, total, challenge) and ``cards`` (per rep:
-a title row, a header row, one row per month, a ``year`` row, a blank row).
+a title row, a header row, one row per period, a ``year`` row, a blank row).
+
+The cards follow the periods of ``targets`` — months, fiscal quarters or weeks,
+as the seasonality's ``granularity`` chose; their labels (``YYYY-MM``,
+``YYYY-Qn``, ``YYYY-MM-Wn``) sort chronologically as text. The level sheets
+hold yearly totals and have no periods.
 """
 
 from __future__ import annotations
@@ -150,7 +155,7 @@ def _frame_rows(frame: pd.DataFrame):
 
 
 def _card_rows(grid: _Grid, hierarchy: list[str], products: list[str]):
-    """Per rep: title, header, a row per month, the year, a blank row — formatted in bulk."""
+    """Per rep: title, header, a row per period, the year, a blank row — formatted in bulk."""
     R, K, P = grid.target.shape
     height = K + 4
     header = "".join(_STR % t for t in _text(["period", *products, "total", "challenge"]))

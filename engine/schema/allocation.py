@@ -284,7 +284,7 @@ class Checkpoint(RuleModel):
 
 
 class Seasonality(RuleModel):
-    """How each year's target is split by month."""
+    """How each year's target is split by month, and the periods the targets are reported in."""
 
     source: Literal["history", "given", "flat"] = "history"
     """`history`: each product's monthly shares over the last 12 months; `given`: `profile`;
@@ -296,6 +296,11 @@ class Seasonality(RuleModel):
     checkpoints."""
     checkpoints: list[Checkpoint] = Field(default_factory=list)
     """Optional quarter checkpoints."""
+    granularity: Literal["month", "quarter", "week"] = "month"
+    """The periods of `targets.csv` and the target cards: `month` (`YYYY-MM`); `quarter`
+    (fiscal `YYYY-Qn`, each the exact sum of its three rounded months); `week` (`YYYY-MM-W1`
+    … `W5`: days 1–7, 8–14, 15–21, 22–28, 29–end of each month, each rounded month split by
+    its weeks' share of the month's days, by largest remainders, adding up to the month)."""
 
     @model_validator(mode="after")
     def _profile(self) -> Seasonality:
@@ -350,7 +355,7 @@ class AllocationRules(RuleModel):
     fair_share: FairShare = Field(default_factory=FairShare)
     """The basis of a fair target."""
     seasonality: Seasonality = Field(default_factory=Seasonality)
-    """The split by month."""
+    """The split by month (seasonality), and the periods targets are reported by."""
     rounding: Rounding | None = None
     """Round targets to a unit; without it targets are rounded to the currency's minor unit."""
     challenge: Challenge = Field(default_factory=Challenge)
