@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import attain
-from attain.data import MAX_PROBLEMS, derive_potential, read_table
+from attain.checks import MAX_PROBLEMS
+from attain.data import derive_potential, read_table
 from attain.errors import DataError
 
 MANIFEST = {

@@ -16,13 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attain.data import (  # shared cell checks
-    Company,
-    check_columns,
-    check_splits,
-    company_from_frames,
-    read_table,
-)
+from attain.checks import check_columns, check_splits  # the same cell checks as company data
+from attain.data import Company, company_from_frames, read_table
 from attain.errors import DataError, Problem
 from attain.incentive.calendar import Calendar
 from attain.tables import TABLES, Column

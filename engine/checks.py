@@ -1,0 +1,343 @@
+"""Cell and table checks: types, ranges, keys, references, splits — over whole columns.
+
+Each check returns :class:`~attain.errors.Problem` objects naming the file,
+the row (as the user counts it) and the column; at most :data:`MAX_PROBLEMS`
+are listed per table and the rest counted, so a bad file of millions of rows
+gives a readable report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from attain.errors import Problem
+from attain.schema import CompanyRules
+from attain.tables import KEYS, Column, table_columns
+
+__all__ = ["MAX_PROBLEMS", "capped", "check_columns", "check_references", "check_splits"]
+
+#: Problems reported per table before the rest are counted, not listed.
+MAX_PROBLEMS = 25
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+def check_columns(
+    frame: pd.DataFrame, columns: tuple[Column, ...], source: str, offset: int
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Type every column of ``frame`` per ``columns``; return it with the problems found.
+
+    ``offset`` turns a 0-based position into the row the user sees (2 for a
+    file with a header line, 1 for Parquet and DataFrames).
+    """
+    missing = [c.name for c in columns if c.required and c.name not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns)) or "none"
+        return None, [
+            Problem(
+                source,
+                f"missing column `{m}`",
+                field=m,
+                code="missing-column",
+                hint=f"the columns are: {have}",
+            )
+            for m in missing
+        ]
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        return None, [
+            Problem(source, f"column `{duplicated[0]}` appears twice", code="duplicate-column")
+        ]
+    out = frame.reset_index(drop=True).copy()
+    report = _CellReport(source, offset)
+    for column in columns:
+        if column.name not in out.columns:
+            out[column.name] = column.default
+            continue
+        out[column.name] = _parse_column(out[column.name], column, report)
+    return out, report.problems()
+
+
+class _CellReport:
+    """Bad cells of one table: the first :data:`MAX_PROBLEMS` listed, all counted."""
+
+    def __init__(self, source: str, offset: int):
+        self.source, self.offset = source, offset
+        self.listed: list[Problem] = []
+        self.total = 0
+
+    def add(
+        self,
+        mask: np.ndarray,
+        raw: pd.Series,
+        message: str,
+        code: str,
+        hint: str = "",
+        show: bool = True,
+    ) -> bool:
+        rows = np.flatnonzero(mask)
+        self.total += len(rows)
+        for i in rows[: max(0, MAX_PROBLEMS - len(self.listed))]:
+            text = f"{message}: {_cell_text(raw.iloc[i])!r}" if show else message
+            self.listed.append(
+                Problem(
+                    self.source,
+                    text,
+                    row=int(i) + self.offset,
+                    field=str(raw.name),
+                    code=code,
+                    hint=hint,
+                )
+            )
+        return bool(len(rows))
+
+    def problems(self) -> list[Problem]:
+        listed = sorted(self.listed, key=lambda p: p.row or 0)
+        rest = self.total - len(listed)
+        if rest:
+            listed.append(
+                Problem(self.source, f"... and {rest} more problems in this table", code="more")
+            )
+        return listed
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the user wrote it, whether the reader kept it as text or typed it."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def capped(problems: list[Problem], source: str) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_PROBLEMS
+    return [
+        *problems[:MAX_PROBLEMS],
+        Problem(source, f"... and {rest} more problems in this table", code="more"),
+    ]
+
+
+def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Series:
+    """The column's typed values; every bad cell is added to ``report``."""
+    # A number column the reader already typed skips the (slow) text path.
+    typed = column.type in ("number", "int") and _is_number_dtype(raw)
+    text = None if typed else raw.astype("string").str.strip()
+    empty = raw.isna().to_numpy() if text is None else (text.isna() | (text == "")).to_numpy()
+    filled = np.zeros(len(raw), dtype=bool)
+    if column.required:
+        report.add(empty, raw, "empty cell", "empty", show=False)
+    elif column.default is not None:
+        filled, empty = empty, filled
+        if text is not None:
+            text = text.where(~filled, str(column.default))
+    if text is None:
+        values = raw.astype("float64").where(~filled, column.default)
+        return _numbers(raw, values, empty, column, report)
+    if column.type in ("id", "text"):
+        return text.fillna("").astype(object)
+    if column.type == "choice":
+        bad = ~text.isin(column.choices).to_numpy()
+        report.add(bad, raw, f"must be one of {', '.join(column.choices)}", "choice")
+        return text.astype(object)
+    if column.type == "bool":
+        lowered = text.str.lower().fillna("")
+        bad = ~(lowered.isin(_TRUE) | lowered.isin(_FALSE)).to_numpy()
+        report.add(bad, raw, "not true/false", "bool")
+        return lowered.isin(_TRUE).astype(bool)
+    if column.type == "date":
+        values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        report.add(values.isna().to_numpy() & ~empty, raw, "not a date (YYYY-MM-DD)", "date")
+        return values
+    if column.type == "month":
+        ok = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
+        report.add(~ok & ~empty, raw, "not a month (YYYY-MM)", "month")
+        return text.fillna("").astype(object)
+    try:  # a clean column converts in one pass; only a bad one needs the cell-by-cell path
+        numbers = text.astype("float64")
+    except (ValueError, TypeError):
+        numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce")
+    return _numbers(raw, numbers.astype("float64"), empty, column, report)
+
+
+def _is_number_dtype(raw: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+
+
+def _numbers(
+    raw: pd.Series, values: pd.Series, empty: np.ndarray, column: Column, report: _CellReport
+) -> pd.Series:
+    """Check parsed numbers: NaN where a cell was not a number, ranges, whole numbers."""
+    arr = values.to_numpy()
+    nan = np.isnan(arr)
+    finite = np.isfinite(arr)
+    bad = report.add(
+        nan & ~empty,
+        raw,
+        "not a number",
+        "number",
+        hint="write plain numbers: 12000, not 12k or 12,000",
+    )
+    bad |= report.add(~nan & ~finite, raw, "not a finite number", "number")
+    safe = np.where(finite, arr, 0.0)
+    if column.type == "int":
+        bad |= report.add(finite & (np.round(safe) != safe), raw, "not a whole number", "int")
+    if column.min is not None:
+        low = (safe <= column.min) if column.min_exclusive else (safe < column.min)
+        word = "greater than" if column.min_exclusive else "at least"
+        hint = "a reversal is a row with type `cancellation`" if column.name == "amount" else ""
+        bad |= report.add(finite & low, raw, f"must be {word} {column.min:g}", "range", hint=hint)
+    if column.max is not None:
+        hint = "fractions, not percentages: write 0.4 for 40%" if column.max == 1 else ""
+        bad |= report.add(
+            finite & (safe > column.max), raw, f"must be at most {column.max:g}", "range", hint=hint
+        )
+    if column.type == "int" and not bad and not nan.any():
+        return values.astype("int64")
+    return values
+
+
+def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    problems: list[Problem] = []
+    for table, frame in tables.items():
+        problems += _duplicates(frame, KEYS[table])
+    org = tables["org"]
+    problems += _hierarchy_nests(org, rules.hierarchy)
+    reps = pd.Index(org["rep_id"])
+    products = pd.Index(rules.products)
+    for table, frame in tables.items():
+        for column in table_columns(table, rules.hierarchy):
+            if column.references == "org.rep_id":
+                problems += _dangling(
+                    frame, column.name, reps, "unknown rep", "add the rep to the org table"
+                )
+            elif column.references == "company.products":
+                problems += _dangling(
+                    frame,
+                    column.name,
+                    products,
+                    "unknown product",
+                    f"products in company.yaml: {', '.join(rules.products)}",
+                )
+    if "actuals" in tables:
+        problems += check_splits(tables["actuals"])
+    return problems
+
+
+def _row_problem(
+    frame: pd.DataFrame, i: int, field: str, message: str, code: str, hint: str = ""
+) -> Problem:
+    return Problem(
+        frame.attrs["source"],
+        message,
+        row=int(i) + frame.attrs["offset"],
+        field=field,
+        code=code,
+        hint=hint,
+    )
+
+
+def _duplicates(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
+    dup = frame.duplicated(list(key), keep=False).to_numpy()
+    if not dup.any():
+        return []
+    first = frame.groupby(list(key), sort=False).cumcount().to_numpy()
+    first_row = {}
+    problems = []
+    for i in np.flatnonzero(dup):
+        k = tuple(frame[c].iloc[i] for c in key)
+        if first[i] == 0:
+            first_row[k] = i
+            continue
+        label = ", ".join(f"{c} {v!r}" for c, v in zip(key, k, strict=True))
+        where = first_row.get(k)
+        also = f" (first on row {where + frame.attrs['offset']})" if where is not None else ""
+        problems.append(_row_problem(frame, i, key[-1], f"duplicate {label}{also}", "duplicate"))
+        if len(problems) > MAX_PROBLEMS:
+            break
+    return capped(problems, frame.attrs["source"])
+
+
+def _dangling(
+    frame: pd.DataFrame, column: str, known: pd.Index, what: str, hint: str
+) -> list[Problem]:
+    """One problem per unknown value, at its first row, counting the other rows."""
+    values = frame[column]
+    bad = np.flatnonzero(~values.isin(known).to_numpy())
+    if not len(bad):
+        return []
+    unknown = values.iloc[bad]
+    first = unknown.drop_duplicates()
+    counts = unknown.value_counts(sort=False)
+    problems = []
+    for i, value in zip(first.index[: MAX_PROBLEMS + 1], first.to_numpy(), strict=False):
+        others = int(counts[value]) - 1
+        more = f" (and {others} more rows)" if others else ""
+        problems.append(
+            _row_problem(frame, i, column, f"{what} {value!r}{more}", "unknown-reference", hint)
+        )
+    return capped(problems, frame.attrs["source"])
+
+
+def _hierarchy_nests(org: pd.DataFrame, levels: list[str]) -> list[Problem]:
+    """Each unit belongs to exactly one parent (team T cannot sit in two regions)."""
+    problems = []
+    for parent, child in zip(levels, levels[1:], strict=False):
+        n_parents = org.groupby(child, sort=True)[parent].nunique()
+        for unit in n_parents.index[n_parents.to_numpy() > 1][:MAX_PROBLEMS]:
+            rows = np.flatnonzero(org[child].to_numpy() == unit)
+            parents = sorted(org[parent].iloc[rows].unique())
+            i = next(r for r in rows if org[parent].iloc[r] != org[parent].iloc[rows[0]])
+            problems.append(
+                _row_problem(
+                    org,
+                    i,
+                    parent,
+                    f"{child} {unit!r} sits in several {parent}s: {', '.join(parents)}",
+                    "hierarchy",
+                    f"give each {child} one {parent}, or distinct names",
+                )
+            )
+    return problems
+
+
+def check_splits(actuals: pd.DataFrame) -> list[Problem]:
+    """The credit splits of each deal add up to 1; every cancellation cancels a booking."""
+    problems = []
+    group = pd.factorize(actuals["deal_id"])[0] * 2 + (actuals["type"].to_numpy() == "cancellation")
+    totals = np.bincount(group, weights=actuals["split"].to_numpy())[group]
+    bad = np.abs(totals - 1.0) > 1e-9
+    seen = set()
+    for i in np.flatnonzero(bad):
+        deal = actuals["deal_id"].iloc[i]
+        if deal in seen:
+            continue
+        seen.add(deal)
+        problems.append(
+            _row_problem(
+                actuals,
+                i,
+                "split",
+                f"the splits of deal {deal!r} add up to {totals[i]:g}, not 1",
+                "split",
+            )
+        )
+        if len(problems) > MAX_PROBLEMS:
+            break
+    cancels = actuals["type"].to_numpy() == "cancellation"
+    booked = pd.Index(actuals["deal_id"][~cancels])
+    orphan = cancels & ~actuals["deal_id"].isin(booked).to_numpy()
+    for i in np.flatnonzero(orphan)[:MAX_PROBLEMS]:
+        problems.append(
+            _row_problem(
+                actuals,
+                i,
+                "deal_id",
+                f"cancels deal {actuals['deal_id'].iloc[i]!r}, which was never booked",
+                "unknown-reference",
+            )
+        )
+    return capped(problems, actuals.attrs["source"])
