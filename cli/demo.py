@@ -42,6 +42,10 @@ def demo(out: Path, trials: int) -> None:
 
     Example: attain demo --out out/demo
     """
+    if not (SAMPLE / "company.yaml").exists():
+        raise click.ClickException(
+            f"the demo runs on the files shipped in a checkout of attain ({SAMPLE} is missing)"
+        )
     company = attain.load_company(SAMPLE)
     _company(company)
     allocation = _allocate(company, out / "allocation")

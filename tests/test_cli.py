@@ -113,6 +113,14 @@ def test_demo_runs_the_whole_flow(tmp_path, capsys):
     assert f"files in {tmp_path / 'allocation'}/" in out  # many files fold into one line
 
 
+def test_demo_outside_a_checkout_says_so(monkeypatch, tmp_path, capsys):
+    from attain.cli import demo
+
+    monkeypatch.setattr(demo, "SAMPLE", tmp_path / "missing")
+    assert main(["demo", "--out", str(tmp_path / "out")]) == 2
+    assert "checkout of attain" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", sorted(cli.commands))
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "--help"])
