@@ -28,10 +28,9 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(attain.__version__, "--version", prog_name="attain")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """attain: sales target allocation and incentive compensation, declared in rule files."""
-    ctx.obj = {"debug": debug}
+    # --debug is read by main(), which owns the error handling.
 
 
 @cli.command()

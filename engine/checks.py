@@ -15,7 +15,15 @@ from attain.errors import Problem
 from attain.schema import CompanyRules
 from attain.tables import KEYS, Column, table_columns
 
-__all__ = ["MAX_PROBLEMS", "capped", "check_columns", "check_references", "check_splits"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "capped",
+    "check_columns",
+    "check_references",
+    "check_splits",
+    "duplicate_keys",
+    "unknown_references",
+]
 
 #: Problems reported per table before the rest are counted, not listed.
 MAX_PROBLEMS = 25
@@ -203,7 +211,7 @@ def _numbers(
 def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
     for table, frame in tables.items():
-        problems += _duplicates(frame, KEYS[table])
+        problems += duplicate_keys(frame, KEYS[table])
     org = tables["org"]
     problems += _hierarchy_nests(org, rules.hierarchy)
     reps = pd.Index(org["rep_id"])
@@ -211,11 +219,11 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
     for table, frame in tables.items():
         for column in table_columns(table, rules.hierarchy):
             if column.references == "org.rep_id":
-                problems += _dangling(
+                problems += unknown_references(
                     frame, column.name, reps, "unknown rep", "add the rep to the org table"
                 )
             elif column.references == "company.products":
-                problems += _dangling(
+                problems += unknown_references(
                     frame,
                     column.name,
                     products,
@@ -227,20 +235,27 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
     return problems
 
 
+def _place(frame: pd.DataFrame) -> tuple[str, int]:
+    """The source name and row offset a frame was read with (DataFrames: "<table>", 1)."""
+    return frame.attrs.get("source", "<table>"), frame.attrs.get("offset", 1)
+
+
 def _row_problem(
     frame: pd.DataFrame, i: int, field: str, message: str, code: str, hint: str = ""
 ) -> Problem:
+    source, offset = _place(frame)
     return Problem(
-        frame.attrs["source"],
+        source,
         message,
-        row=int(i) + frame.attrs["offset"],
+        row=int(i) + offset,
         field=field,
         code=code,
         hint=hint,
     )
 
 
-def _duplicates(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
+def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
+    """One problem per repeated key, naming the row it first appeared on."""
     dup = frame.duplicated(list(key), keep=False).to_numpy()
     if not dup.any():
         return []
@@ -254,14 +269,14 @@ def _duplicates(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
             continue
         label = ", ".join(f"{c} {v!r}" for c, v in zip(key, k, strict=True))
         where = first_row.get(k)
-        also = f" (first on row {where + frame.attrs['offset']})" if where is not None else ""
+        also = f" (first on row {where + _place(frame)[1]})" if where is not None else ""
         problems.append(_row_problem(frame, i, key[-1], f"duplicate {label}{also}", "duplicate"))
         if len(problems) > MAX_PROBLEMS:
             break
-    return capped(problems, frame.attrs["source"])
+    return capped(problems, _place(frame)[0])
 
 
-def _dangling(
+def unknown_references(
     frame: pd.DataFrame, column: str, known: pd.Index, what: str, hint: str
 ) -> list[Problem]:
     """One problem per unknown value, at its first row, counting the other rows."""
@@ -279,7 +294,7 @@ def _dangling(
         problems.append(
             _row_problem(frame, i, column, f"{what} {value!r}{more}", "unknown-reference", hint)
         )
-    return capped(problems, frame.attrs["source"])
+    return capped(problems, _place(frame)[0])
 
 
 def _hierarchy_nests(org: pd.DataFrame, levels: list[str]) -> list[Problem]:
@@ -340,4 +355,4 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
                 "unknown-reference",
             )
         )
-    return capped(problems, actuals.attrs["source"])
+    return capped(problems, _place(actuals)[0])

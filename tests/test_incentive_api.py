@@ -66,6 +66,16 @@ def test_plan_built_in_python_is_checked_against_the_company(sample_company):
         payouts(plan, TARGETS, ACTUALS, sample_company)
 
 
+def test_target_for_a_rep_outside_the_org_is_located(sample_company):
+    targets = pd.read_csv(TARGETS)
+    targets.loc[[3, 7], "rep_id"] = "ghost"
+    with pytest.raises(DataError) as info:
+        payouts(load_plan(SIMPLE), targets, ACTUALS, sample_company)
+    (problem,) = info.value.problems
+    assert (problem.source, problem.row, problem.field) == ("<targets>", 4, "rep_id")
+    assert problem.message == "unknown rep 'ghost' (and 1 more rows)"
+
+
 def test_overlapping_target_rows_are_a_data_error():
     targets = pd.DataFrame(
         {

@@ -16,7 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attain.checks import check_columns, check_splits  # the same cell checks as company data
+from attain.checks import (  # the same checks as company data
+    check_columns,
+    check_splits,
+    unknown_references,
+)
 from attain.data import Company, company_from_frames, read_table
 from attain.errors import DataError, Problem
 from attain.incentive.calendar import Calendar
@@ -78,7 +82,7 @@ def read_book(
     typed, problems = check_columns(frame, TARGET_COLUMNS, *_place(frame, "<targets>"))
     if problems:
         raise DataError(problems)
-    typed.attrs.update(frame.attrs)
+    typed.attrs.update(zip(("source", "offset"), _place(frame, "<targets>"), strict=True))
     year = fiscal_year or (company.rules.fiscal_year if company else _year_of(typed))
     start = company.rules.fiscal_year_start if company else 1
     calendar = Calendar(year, start, period)
@@ -142,23 +146,15 @@ def _check_actuals(frame: pd.DataFrame) -> pd.DataFrame:
 def _people(company: Company | None, targets: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
     if company is not None:
         people = company.org.reset_index(drop=True)
-        known = set(people["rep_id"])
-        source, offset = _place(targets, "<targets>")
-        bad = np.flatnonzero(~targets["rep_id"].isin(known).to_numpy())
-        if len(bad):
-            raise DataError(
-                [
-                    Problem(
-                        source,
-                        f"unknown rep {targets['rep_id'].iloc[i]!r}",
-                        row=int(i) + offset,
-                        field="rep_id",
-                        code="unknown-reference",
-                        hint="every rep with a target must be in the org table",
-                    )
-                    for i in bad[:25]
-                ]
-            )
+        problems = unknown_references(
+            targets,
+            "rep_id",
+            pd.Index(people["rep_id"]),
+            "unknown rep",
+            "every rep with a target must be in the org table",
+        )
+        if problems:
+            raise DataError(problems)
         return people
     # No org table: people are those with targets or deals; org columns come from targets.
     extra = [c for c in targets.columns if c not in ("period", "product", "target", "challenge")]

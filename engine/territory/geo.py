@@ -96,20 +96,9 @@ class DistanceTable:
 
     @classmethod
     def read(cls, company: Company, name: str, units: Units, reps: Reps) -> DistanceTable:
-        frame = read_data_table(company, name)
-        source = frame.attrs.get("source", name)
-        missing = [c for c in ("unit_id", "rep_id", "distance") if c not in frame.columns]
-        if missing:
-            raise DataError([Problem(source, f"missing column `{m}`", field=m) for m in missing])
+        frame, km = _distance_frame(company, name, ("unit_id", "rep_id"))
         u = pd.Index(units.ids).get_indexer(frame["unit_id"].astype(str).str.strip())
         r = pd.Index(reps.ids).get_indexer(frame["rep_id"].astype(str).str.strip())
-        km = pd.to_numeric(frame["distance"], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(km) | (km < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                [Problem(source, "distance must be a number ≥ 0", row=i + 2, field="distance")]
-            )
         keep = (u >= 0) & (r >= 0)  # rows of other units or non-participants are not used
         return cls(u[keep] * reps.n + r[keep], np.round(km[keep], 3))
 
@@ -121,21 +110,10 @@ class DistanceTable:
         of each unit to each rep's *home unit*: the medoid of the rep's current units (the one
         with the most table distances to them, then the smallest sum; ties to the lowest id).
         Minimising it is a compactness measure: each territory gathers around its centre."""
-        frame = read_data_table(company, name)
-        source = frame.attrs.get("source", name)
-        missing = [c for c in ("unit_id", "other_id", "distance") if c not in frame.columns]
-        if missing:
-            raise DataError([Problem(source, f"missing column `{m}`", field=m) for m in missing])
+        frame, km = _distance_frame(company, name, ("unit_id", "other_id"))
         index = pd.Index(units.ids)
         a = index.get_indexer(frame["unit_id"].astype(str).str.strip())
         b = index.get_indexer(frame["other_id"].astype(str).str.strip())
-        km = pd.to_numeric(frame["distance"], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(km) | (km < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                [Problem(source, "distance must be a number ≥ 0", row=i + 2, field="distance")]
-            )
         keep = (a >= 0) & (b >= 0)
         a, b, km = a[keep], b[keep], np.round(km[keep], 3)
         every = np.arange(units.n)
@@ -199,3 +177,23 @@ def nearest_reps(units: Units, office, table, n_reps: int, k: int) -> tuple[np.n
         us.append(np.repeat(block, k)[ok.ravel()])
         rs.append(order.ravel()[ok.ravel()])
     return np.concatenate(us), np.concatenate(rs)
+
+
+def _distance_frame(
+    company: Company, name: str, ids: tuple[str, str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A distance table with its two id columns, and its distances checked to be numbers ≥ 0."""
+    frame = read_data_table(company, name)
+    source = frame.attrs.get("source", name)
+    missing = [c for c in (*ids, "distance") if c not in frame.columns]
+    if missing:
+        raise DataError([Problem(source, f"missing column `{m}`", field=m) for m in missing])
+    km = pd.to_numeric(frame["distance"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(km) | (km < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        row = i + frame.attrs.get("offset", 2)
+        raise DataError(
+            [Problem(source, "distance must be a number ≥ 0", row=row, field="distance")]
+        )
+    return frame, km

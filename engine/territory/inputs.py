@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from attain.checks import duplicate_keys, unknown_references
 from attain.data import Company, read_table
 from attain.errors import DataError, Problem, RuleFileError
 from attain.schema.territory import TerritoryRules
@@ -208,25 +209,14 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
 
 
 def _check_unit_table(frame: pd.DataFrame, company: Company) -> None:
-    source = frame.attrs.get("source", "<units>")
-    offset = frame.attrs.get("offset", 2)
-    problems = []
-    dup = frame["unit_id"].astype(str).duplicated().to_numpy()
-    for i in np.flatnonzero(dup)[:10]:
-        problems.append(
-            Problem(source, f"duplicate unit_id {frame['unit_id'].iloc[i]!r}", row=int(i) + offset)
-        )
-    known = set(company.org["rep_id"].astype(str))
-    bad = ~frame["rep_id"].astype(str).str.strip().isin(known).to_numpy()
-    for i in np.flatnonzero(bad)[:10]:
-        problems.append(
-            Problem(
-                source,
-                f"unknown rep {frame['rep_id'].iloc[i]!r}",
-                row=int(i) + offset,
-                field="rep_id",
-                code="unknown-reference",
-            )
-        )
+    ids = frame[["unit_id", "rep_id"]].astype(str).apply(lambda c: c.str.strip())
+    ids.attrs.update(
+        source=frame.attrs.get("source", "<units>"), offset=frame.attrs.get("offset", 2)
+    )
+    known = pd.Index(company.org["rep_id"].astype(str))
+    problems = duplicate_keys(ids, ("unit_id",))
+    problems += unknown_references(
+        ids, "rep_id", known, "unknown rep", "add the rep to the org table"
+    )
     if problems:
         raise DataError(problems)

@@ -156,21 +156,16 @@ def _allowed(rules: TerritoryRules, st: _Stages, source: str) -> None:
     u_index, r_index = pd.Index(units.ids), pd.Index(reps.ids)
     restricted = np.zeros(units.n, dtype=bool)
     extra_u, extra_r = [], []
-    allowed_set: set[tuple[int, int]] = set()
     for i, rule in enumerate(rules.allowed):
         uu = _lookup(u_index, rule.units, source, f"allowed[{i}].units", "unit")
         rr = _lookup(r_index, rule.reps, source, f"allowed[{i}].reps", "rep")
         restricted[uu] = True
-        allowed_set.update((int(a), int(b)) for a in uu for b in rr)
         extra_u.append(np.repeat(uu, len(rr)))
         extra_r.append(np.tile(rr, len(uu)))
-    u = np.concatenate([st.u, *extra_u])
-    r = np.concatenate([st.r, *extra_r])
-    key = np.unique(u * reps.n + r)
+    allowed = np.concatenate(extra_u) * reps.n + np.concatenate(extra_r)
+    key = np.unique(np.concatenate([st.u * reps.n + st.r, allowed]))
     st.u, st.r = key // reps.n, key % reps.n
-    keep = ~restricted[st.u] | np.array(
-        [(a, b) in allowed_set for a, b in zip(st.u.tolist(), st.r.tolist(), strict=True)]
-    )
+    keep = ~restricted[st.u] | np.isin(key, allowed)
     st.keep(keep, lambda uu, rr: f"allowed: {units.ids[uu]} may only go to listed reps")
 
 
