@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from attain.allocate.core import allocate as allocate_targets
+from attain.cli.options import solver_options
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -25,17 +26,12 @@ __all__ = ["allocate"]
     "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write targets.csv, summary.json, explain.csv and targets.xlsx to.",
 )  # fmt: skip
-@click.option(
-    "--solver",
-    type=click.Choice(sorted(BACKENDS)),
-    default=DEFAULT_SOLVER,
-    show_default=True,
-    help="LP/MIP backend.",
+@solver_options(
+    BACKENDS,
+    DEFAULT_SOLVER,
+    solver_help="LP/MIP backend.",
+    time_limit_help="Seconds per solve; a MIP reports the gap it reached.",
 )
-@click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-    help="Seconds per solve; a MIP reports the gap it reached.",
-)  # fmt: skip
 @click.option(
     "--method",
     type=click.Choice(["auto", "staged", "monolithic"]),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from attain.cli.options import solver_options
 from attain.solvers import BACKENDS
 from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
 
@@ -28,19 +29,12 @@ __all__ = ["territory"]
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the results to.",
 )
-@click.option(
-    "--solver",
-    default=DEFAULT_TERRITORY_SOLVER,
-    show_default=True,
-    type=click.Choice(sorted(name for name, b in BACKENDS.items() if "mip" in b.features)),
-    help="MIP backend (see bench/bench_territory.py for how they compare).",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Seconds per solve (overrides the rule file's time_limit, which is 60 unless it "
-    "says otherwise); the gap reached is printed and in summary.json.",
+@solver_options(
+    (name for name, b in BACKENDS.items() if "mip" in b.features),
+    DEFAULT_TERRITORY_SOLVER,
+    solver_help="MIP backend (see bench/bench_territory.py for how they compare).",
+    time_limit_help="Seconds per solve (overrides the rule file's time_limit, which is 60 "
+    "unless it says otherwise); the gap reached is printed and in summary.json.",
 )
 def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float | None) -> None:
     """Re-cut territories: assign accounts (or geographic units) to reps.

@@ -181,3 +181,114 @@ def test_json_round_trip(written):
     data = json.loads(result.to_json())
     assert data["status"] == "optimal"
     assert data["total_target"] == pytest.approx(result.targets["target"].sum())
+
+
+def _sheet_rows(path):
+    """Every sheet of the workbook at ``path``: name → rows (values only)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+@pytest.mark.parametrize("limit", [30, 40, 4799])
+def test_long_sheets_continue_on_more_sheets(written, tmp_path, monkeypatch, limit):
+    """Past MAX_SHEET_ROWS the cards (whole cards only), rep and level sheets go on
+    to ``name 2``, ``name 3``, … — within the limit, in order, with the numbers of
+    targets.csv."""
+    import re
+    import zipfile
+
+    from attain.allocate import xlsx
+
+    out, result = written
+    monkeypatch.setattr(xlsx, "MAX_SHEET_ROWS", limit)
+    path = xlsx.write_workbook(tmp_path / "a.xlsx", result)
+    assert path.read_bytes() == xlsx.write_workbook(tmp_path / "b.xlsx", result).read_bytes()
+    t = pd.read_csv(out / "targets.csv", dtype={"period": str})
+    reps = sorted(t["rep_id"].unique())
+    products = list(dict.fromkeys(t["product"]))
+    height = 12 + 4
+
+    def names(base, records, per):
+        n = max(1, -(-records // per))
+        return [base] + [f"{base} {i}" for i in range(2, n + 1)]
+
+    levels = [n for level, f in result.levels.items() for n in names(level, len(f), limit - 1)]
+    expected = [
+        *levels,
+        *names("rep", len(reps), limit - 1),
+        *names("cards", len(reps), limit // height),
+    ]
+    sheets = _sheet_rows(path)
+    assert list(sheets) == expected
+    assert len(expected) > 5
+    with zipfile.ZipFile(path) as z:
+        members = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert members == [f"xl/worksheets/sheet{i}.xml" for i in range(1, len(expected) + 1)]
+        for name in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
+            assert z.read(name).decode().count("worksheets/sheet") == len(expected)
+        for member in members:
+            rows = [int(r) for r in re.findall(r'<row r="(\d+)"', z.read(member).decode())]
+            assert rows == list(range(1, len(rows) + 1)) and len(rows) <= limit
+
+    # rep: each sheet repeats the header; the records together are the reps in order.
+    rep_sheets = [rows for name, rows in sheets.items() if re.fullmatch(r"rep( \d+)?", name)]
+    header = rep_sheets[0][0]
+    assert all(rows[0] == header for rows in rep_sheets)
+    yearly = pd.DataFrame([r for rows in rep_sheets for r in rows[1:]], columns=header)
+    assert yearly["rep_id"].tolist() == reps
+    by_product = t.pivot_table(index="rep_id", columns="product", values="target", aggfunc="sum")
+    assert np.allclose(yearly[products].to_numpy(float), by_product.loc[reps, products])
+
+    # cards: every sheet starts with a title row and holds whole cards only.
+    card_rows = []
+    for name, rows in sheets.items():
+        if re.fullmatch(r"cards( \d+)?", name):
+            assert len(rows) % height == 0 or len(rows) % height == height - 1
+            assert str(rows[0][0]).startswith("Target card: ")
+            card_rows.extend(rows + [()] * (-len(rows) % height))
+    cards = [card_rows[i : i + height] for i in range(0, len(card_rows), height)]
+    assert [c[0][0] for c in cards] == [f"Target card: {rep}" for rep in reps]
+    cells = []
+    for rep, card in zip(reps, cards, strict=True):
+        assert card[1][: len(products) + 1] == ("period", *products)
+        assert card[height - 2][0] == "year"
+        cells += [(rep, *row[: len(products) + 3]) for row in card[2 : height - 2]]
+    got = pd.DataFrame(cells, columns=["rep_id", "period", *products, "total", "challenge"])
+    want = t.pivot_table(index=["rep_id", "period"], columns="product", values="target")
+    want["challenge"] = t.groupby(["rep_id", "period"])["challenge"].sum()
+    got = got.set_index(["rep_id", "period"])
+    assert got.index.equals(want.index)
+    assert np.allclose(got[[*products, "challenge"]], want[[*products, "challenge"]])
+    assert np.allclose(got["total"], want[products].sum(axis=1))
+
+
+def test_sheets_within_the_limit_keep_their_names_and_bytes(written, tmp_path, monkeypatch):
+    """The default limit, and one that just fits the cards (300 reps × 16 rows), give
+    the single sheets and the same bytes."""
+    from attain.allocate import xlsx
+
+    out, result = written
+    assert xlsx.MAX_SHEET_ROWS == 1_048_576
+    assert list(_sheet_rows(out / "targets.xlsx")) == ["company", "region", "team", "rep", "cards"]
+    monkeypatch.setattr(xlsx, "MAX_SHEET_ROWS", 300 * 16)
+    fits = xlsx.write_workbook(tmp_path / "fits.xlsx", result)
+    assert fits.read_bytes() == (out / "targets.xlsx").read_bytes()
+
+
+def test_sheet_names_are_short_and_unique():
+    from attain.allocate.xlsx import _sheet_names
+
+    long = "x" * 40
+    assert _sheet_names([(long, 2), ("rep", 1), ("REP", 2), ("cards", 1)]) == [
+        "x" * 31,
+        "x" * 29 + " 2",
+        "rep",
+        "REP 2",
+        "REP 3",
+        "cards",
+    ]

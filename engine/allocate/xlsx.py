@@ -12,6 +12,13 @@ those of a workbook built cell by cell: ``company``, each hierarchy level,
 ``rep`` (yearly target per product, total, challenge) and ``cards`` (per rep:
 a title row, a header row, one row per period, a ``year`` row, a blank row).
 
+A sheet holds at most ``MAX_SHEET_ROWS`` rows (Excel's 1,048,576: the cards of
+about 65,000 reps by month, 16,000 by week). Past it a sheet continues on
+``cards 2``, ``cards 3``, … — breaking only between two reps, so a card is
+never split — and likewise ``rep 2``, … (or a level sheet, were one that long),
+each repeating the header row. Names are cut to Excel's 31 characters and kept
+unique; within the limit each stays one sheet under its plain name.
+
 The cards follow the periods of ``targets`` — months, fiscal quarters or weeks,
 as the seasonality's ``granularity`` chose; their labels (``YYYY-MM``,
 ``YYYY-Qn``, ``YYYY-MM-Wn``) sort chronologically as text. The level sheets
@@ -21,6 +28,7 @@ hold yearly totals and have no periods.
 from __future__ import annotations
 
 import zipfile
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
@@ -33,7 +41,10 @@ from attain.output import atomic_path
 if TYPE_CHECKING:
     from attain.allocate.result import Allocation
 
-__all__ = ["write_workbook"]
+__all__ = ["MAX_SHEET_ROWS", "write_workbook"]
+
+#: Rows a sheet may hold (Excel's limit); longer sheets continue on ``name 2``, ``name 3``, ….
+MAX_SHEET_ROWS = 1_048_576
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _STAMP = "2000-01-01T00:00:00Z"
@@ -62,9 +73,11 @@ def write_workbook(path: str | Path, allocation: Allocation) -> Path:
     ]
     products = list(dict.fromkeys(targets["product"]))
     grid = _grid(targets, hierarchy, products)
-    sheets = [(level[:31], _frame_rows(frame)) for level, frame in allocation.levels.items()]
-    sheets.append(("rep", _frame_rows(_yearly(grid, hierarchy, products))))
-    sheets.append(("cards", _card_rows(grid, hierarchy, products)))
+    parts = [(level, _frame_parts(frame)) for level, frame in allocation.levels.items()]
+    parts.append(("rep", _frame_parts(_yearly(grid, hierarchy, products))))
+    parts.append(("cards", _card_parts(grid, hierarchy, products)))
+    names = _sheet_names([(base, len(rows)) for base, rows in parts])
+    sheets = list(zip(names, chain.from_iterable(rows for _, rows in parts), strict=True))
     with (
         atomic_path(path) as tmp,
         zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as z,
@@ -141,34 +154,79 @@ def _cell(value) -> str:
     return _STR % escape(str(value))
 
 
-def _frame_rows(frame: pd.DataFrame):
-    """A header row, then one row per record (a small frame: one cell at a time)."""
+def _sheet_names(counts: list[tuple[str, int]]) -> list[str]:
+    """``count`` names per base: ``base``, ``base 2``, …, cut to 31 characters, unique.
+
+    Excel compares sheet names ignoring case; a name already taken moves on to
+    the next number.
+    """
+    names: list[str] = []
+    used: set[str] = set()
+    for base, count in counts:
+        n = 1
+        for _ in range(count):
+            while True:
+                suffix = f" {n}" if n > 1 else ""
+                name = base[: 31 - len(suffix)] + suffix
+                n += 1
+                if name.casefold() not in used:
+                    break
+            used.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def _frame_parts(frame: pd.DataFrame) -> list:
+    """The sheets of ``frame``: at most ``MAX_SHEET_ROWS - 1`` records each, under a header."""
+    per = MAX_SHEET_ROWS - 1
+    if per < 1:
+        raise ValueError(f"MAX_SHEET_ROWS={MAX_SHEET_ROWS} leaves no row under the header")
+    n = len(frame)
+    return [_frame_rows(frame, lo, min(n, lo + per)) for lo in range(0, max(n, 1), per)]
+
+
+def _frame_rows(frame: pd.DataFrame, first: int, last: int):
+    """A header row, then one row per record ``first:last`` (one cell at a time)."""
     header = "".join(_STR % t for t in _text(frame.columns))
-    records = frame.astype(object).to_numpy().tolist()
-    lines = [f'<row r="1">{header}</row>']
-    lines += [
-        f'<row r="{i}">{"".join(_cell(v) for v in row)}</row>'
-        for i, row in enumerate(records, start=2)
+    yield f'<row r="1">{header}</row>'
+    for lo in range(first, last, _CHUNK):
+        records = frame.iloc[lo : min(last, lo + _CHUNK)].astype(object).to_numpy().tolist()
+        yield "".join(
+            f'<row r="{i}">{"".join(_cell(v) for v in row)}</row>'
+            for i, row in enumerate(records, start=lo - first + 2)
+        )
+
+
+def _card_parts(grid: _Grid, hierarchy: list[str], products: list[str]) -> list:
+    """The cards sheets: as many whole cards as ``MAX_SHEET_ROWS`` holds on each."""
+    R, K, _ = grid.target.shape
+    per = MAX_SHEET_ROWS // (K + 4)
+    if per < 1:
+        raise ValueError(f"a target card's {K + 4} rows pass MAX_SHEET_ROWS={MAX_SHEET_ROWS}")
+    return [
+        _card_rows(grid, hierarchy, products, lo, min(R, lo + per))
+        for lo in range(0, max(R, 1), per)
     ]
-    for start in range(0, len(lines), _CHUNK):
-        yield "".join(lines[start : start + _CHUNK])
 
 
-def _card_rows(grid: _Grid, hierarchy: list[str], products: list[str]):
-    """Per rep: title, header, a row per period, the year, a blank row — formatted in bulk."""
-    R, K, P = grid.target.shape
+def _card_rows(grid: _Grid, hierarchy: list[str], products: list[str], first: int, last: int):
+    """Reps ``first:last``, each: title, header, a row per period, the year, a blank row.
+
+    Formatted in bulk; rows are numbered from 1 at rep ``first`` (the top of its sheet).
+    """
+    _, K, P = grid.target.shape
     height = K + 4
     header = "".join(_STR % t for t in _text(["period", *products, "total", "challenge"]))
     month = '<row r="%d">' + _STR + _NUM * (P + 2) + "</row>"
     title = '<row r="%d">' + _STR * 2 + "</row>"
     year = '<row r="%d">' + _STR % "year" + _NUM * (P + 2) + "</row>"
     period_text = _text(grid.periods)
-    where = [
-        " / ".join(map(str, row)) for row in grid.head.tolist()
-    ] if hierarchy else [""] * R  # fmt: skip
     step = max(1, _CHUNK // height)
-    for lo in range(0, R, step):
-        hi = min(R, lo + step)
+    for lo in range(first, last, step):
+        hi = min(last, lo + step)
+        where = [
+            " / ".join(map(str, row)) for row in grid.head[lo:hi].tolist()
+        ] if hierarchy else [""] * (hi - lo)  # fmt: skip
         values = np.concatenate(
             [
                 grid.target[lo:hi],
@@ -177,12 +235,12 @@ def _card_rows(grid: _Grid, hierarchy: list[str], products: list[str]):
             ],
             axis=2,
         )  # n × K × (P + 2)
-        base = (np.arange(lo, hi) * height + 1).tolist()
+        base = ((np.arange(lo, hi) - first) * height + 1).tolist()
         out = []
         for b, rid, wh, block, total in zip(
             base,
             _text(grid.rep_ids[lo:hi]),
-            _text(where[lo:hi]),
+            _text(where),
             values.tolist(),
             values.sum(axis=1).tolist(),
             strict=True,

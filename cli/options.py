@@ -1,0 +1,40 @@
+"""Click options shared by several commands: the solver backend and its time limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import click
+
+__all__ = ["solver_options"]
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def solver_options(
+    choices: Iterable[str], default: str, *, solver_help: str, time_limit_help: str
+) -> Callable[[F], F]:
+    """``--solver`` (one of ``choices``, sorted; ``default`` shown in the help) and
+    ``--time-limit`` (seconds, > 0; none by default), in that order in the help.
+
+    Each command says which backends it takes and what a time limit means for it.
+    """
+    solver = click.option(
+        "--solver",
+        type=click.Choice(sorted(choices)),
+        default=default,
+        show_default=True,
+        help=solver_help,
+    )
+    time_limit = click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help=time_limit_help,
+    )
+
+    def decorate(f: F) -> F:
+        return solver(time_limit(f))  # as if stacked: @solver above @time_limit
+
+    return decorate
