@@ -30,6 +30,9 @@ __all__ = ["Model", "RowBlock", "build_model"]
 INF = np.inf
 #: Ties in the product split are broken toward the fair-share mix at this weight.
 TIE_WEIGHT = 1e-4
+#: The tie-break terms: each joins the last objective level at a small weight, and every
+#: reported level value leaves it out (:func:`attain.allocate.solve.solve_lexicographic`).
+TIE_TERMS = ("mix_tie", "month_tie")
 
 
 @dataclass
@@ -76,6 +79,8 @@ class Model:
     n_cells: int = 0
     """Number of month cells (monolithic models only)."""
     cell_start: int = 0
+    cell_shares: np.ndarray | None = None
+    """The month tie-break's reference shares ``s'[r, p, k]`` (monolithic models only)."""
     col_units: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     """(columns, units): columns measured in their own currency unit instead of the mean rep
     target (the solver sees ``x / unit``): a deviation column in units of its reference."""
@@ -94,6 +99,11 @@ class Model:
         vec = self.terms[name]
         c[: len(vec)] = vec
         return c
+
+    def tie(self) -> np.ndarray | None:
+        """The tie-break terms (:data:`TIE_TERMS`) of this model summed; None without any."""
+        present = [name for name in TIE_TERMS if name in self.terms]
+        return sum(self.term(name) for name in present) if present else None
 
 
 def build_model(inputs: Inputs, objective_terms: set[str]) -> Model:

@@ -63,7 +63,7 @@ def allocate(
     shares = month_profiles(inputs, profiles)
     model = build_model(inputs, terms)
     if method == "monolithic":
-        add_cells(model, month_profiles(inputs, inputs.profiles))
+        add_cells(model, shares)  # its months tie-break toward stage 2's
     build_seconds = time.perf_counter() - t0
 
     solution = solve_lexicographic(model, solver, options)

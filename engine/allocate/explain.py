@@ -1,12 +1,16 @@
 """Why each target is what it is: binding rules, what relaxing them is worth, fairness figures.
 
-A row *binds* when its activity sits on a bound. Its dual (from the first
-fairness level's LP) times its sensitivity — how far the bound moves per point
-(0.01) of the rule's parameter — is the objective's change for one more point
-of that rule: "one more point of growth cap for team X lowers the worst gap
-by …". Fairness is measured, not asserted: the spread and worst case of
-target ÷ fair share, the Gini of target ÷ potential, and counts of reps held
-by each kind of rule.
+A row *binds* when its activity sits on a bound. Its dual times its
+sensitivity — how far the bound moves per point (0.01) of the rule's
+parameter — is a level's change for one more point of that rule. It is read
+twice: from the first fairness level's LP ("one more point of growth cap for
+team X lowers the worst gap by …"), and, when the objective has more than one
+level, from the last level's LP, where the earlier levels' optima are held as
+rows ("… lowers the mean gap by …, the worst gap held"). Few rows bind the
+first level — only the reps that set the worst gap — so the second figure is
+the one that explains most reps. Fairness is measured, not asserted: the
+spread and worst case of target ÷ fair share, the Gini of target ÷ potential,
+and counts of reps held by each kind of rule.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from attain.allocate.build import Model, rep_of_col
+from attain.allocate.build import TIE_WEIGHT, Model, rep_of_col
 from attain.allocate.solve import Solution
 
 __all__ = ["Binding", "analyse", "fairness_figures", "gini"]
 
 BIND_TOL = 1e-6
 BENT_TOL = 1e-6
+#: A worth within this many times the tie-break's price of a rule's point is the tie-break's.
+TIE_NOISE = 10.0
 
 
 @dataclass
@@ -35,7 +41,11 @@ class Binding:
     bent: np.ndarray
     """Per row, currency by which a soft row was bent (0 for hard rows)."""
     worth: np.ndarray
-    """Per row, objective change for one more point of the rule (≤ 0 helps)."""
+    """Per row, first fairness level's change for one more point of the rule (≤ 0 helps)."""
+    worth_last: np.ndarray | None = None
+    """Per row, the last objective level's change for one more point of the rule, the
+    earlier levels held at their optima (≤ 0 helps); ``None`` when the objective has one
+    level (the first level is the last: see ``worth``)."""
 
 
 def analyse(model: Model, solution: Solution) -> Binding:
@@ -54,14 +64,32 @@ def analyse(model: Model, solution: Solution) -> Binding:
     np.add.at(bent, a.slack_row[slack_cols], x[slack_cols] * model.inputs.total)
     # Bends below a millionth of the total are solver tolerance, not a decision.
     bent[bent < BENT_TOL * model.inputs.total] = 0.0
-    sens = _sens(model, a) / a.money  # the duals are per solver unit of the row
+    sens = _sens(model, a)
+    # Relaxing an upper bound raises it (+sens), a lower bound lowers it (−sens); the
+    # duals are per solver unit of the row (currency ÷ money). A level's dual is
+    # ∂(its objective, in its own units)/∂(row bound) — solve_lexicographic multiplies the
+    # normalised level's duals back by its ``norm`` — ≤ 0 at an upper bound and ≥ 0 at a
+    # lower one (HiGHS, minimising), so a binding row's worth is ≤ 0.
+    step = np.where(at_upper, 1.0, np.where(at_lower, -1.0, 0.0)) * sens / a.money
     worth = np.zeros(p.n_rows)
     if solution.primary_duals is not None:
-        d = solution.primary_duals
-        # Relaxing an upper bound raises it (+sens), a lower bound lowers it (−sens).
-        direction = np.where(at_upper, 1.0, np.where(at_lower, -1.0, 0.0))
-        worth = d * direction * sens
-    return Binding(activity, at_lower, at_upper, bent, worth)
+        worth = solution.primary_duals * step
+    worth_last = None
+    fair = [lv for lv in solution.levels if not lv.name.startswith("soft:")]
+    if len(fair) > 1:  # with one level the last is the first: ``worth`` says it all
+        # The last level's LP holds every earlier level's optimum as a row (appended after
+        # the model's rows; its duals cover the model's rows only), so its worth is the
+        # change with the earlier levels held.
+        last = fair[-1].duals
+        worth_last = np.zeros(p.n_rows) if last is None else last * step
+    if "mix_tie" in model.terms:
+        # The last level also carries the product tie-break (TIE_WEIGHT per currency off
+        # the fair cell, over the total): a point of a rule that only moves the product
+        # mix is worth about 2 × TIE_WEIGHT × sens / total there, and is no lever.
+        noise = TIE_NOISE * TIE_WEIGHT * np.abs(sens) / model.inputs.total
+        tied = worth_last if worth_last is not None else worth
+        tied[np.abs(tied) <= noise] = 0.0
+    return Binding(activity, at_lower, at_upper, bent, worth, worth_last)
 
 
 def _sens(model: Model, assembled) -> np.ndarray:
@@ -98,6 +126,11 @@ def rep_rules(model: Model, solution: Solution, binding: Binding) -> pd.DataFram
             "rep": reps[keep],
             "block": a.row_block[row_of[keep]],
             "worth": binding.worth[row_of[keep]],
+            "worth_last": (
+                binding.worth_last[row_of[keep]]
+                if binding.worth_last is not None
+                else np.zeros(int(keep.sum()))
+            ),
             "row": row_of[keep],
         }
     )

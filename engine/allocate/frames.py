@@ -147,6 +147,12 @@ def _rules(model, solution, binding) -> pd.DataFrame:
     bent = np.bincount(a.row_block, weights=binding.bent, minlength=len(model.blocks))
     n_bent = np.bincount(a.row_block, weights=binding.bent > 0, minlength=len(model.blocks))
     worth = np.bincount(a.row_block, weights=binding.worth, minlength=len(model.blocks))
+    # The last objective level's figure; empty when the objective has one level.
+    worth_last = (
+        np.full(len(model.blocks), np.nan)
+        if binding.worth_last is None
+        else np.bincount(a.row_block, weights=binding.worth_last, minlength=len(model.blocks))
+    )
     for i, b in enumerate(model.blocks):
         if not b.is_rule:
             continue
@@ -163,6 +169,7 @@ def _rules(model, solution, binding) -> pd.DataFrame:
                 "bent": float(bent[i]),
                 "n_bent": int(n_bent[i]),
                 "worth_per_point": float(worth[i]),
+                "last_worth_per_point": float(worth_last[i]),
                 "describe": b.describe,
             }
         )
@@ -191,12 +198,21 @@ def _explain(inputs, model, solution, binding, pairs, rounded, fair, unit) -> pd
     frame["binding_rules"] = binding_rules
     frame["top_lever"] = lever
     frame["lever_per_point"] = worth
+    if binding.worth_last is None:  # one objective level: the lever above is the last's
+        frame["last_lever"] = ""
+        frame["last_lever_per_point"] = np.nan
+    else:
+        _, lever, worth = _rep_levers(pairs, names, R, "worth_last")
+        frame["last_lever"] = lever
+        frame["last_lever_per_point"] = worth
     return pd.concat(
         [frame, _unit_rows(inputs, model, solution, binding, rounded, unit)], ignore_index=True
     )
 
 
-def _rep_levers(pairs: pd.DataFrame, names: np.ndarray, R: int):
+def _rep_levers(pairs: pd.DataFrame, names: np.ndarray, R: int, column: str = "worth"):
+    """Per rep: its binding rules, and the rule whose ``column`` (a level's worth per point)
+    helps most, with that worth (none when no binding rule helps)."""
     binding_rules = np.full(R, "", dtype=object)
     lever = np.full(R, "", dtype=object)
     worth = np.zeros(R)
@@ -210,10 +226,10 @@ def _rep_levers(pairs: pd.DataFrame, names: np.ndarray, R: int):
         .agg(";".join)
     )
     binding_rules[joined.index.to_numpy()] = joined.to_numpy()
-    best = p.sort_values(["rep", "worth", "name"], kind="stable").drop_duplicates("rep")
-    best = best[best["worth"] < 0]
+    best = p.sort_values(["rep", column, "name"], kind="stable").drop_duplicates("rep")
+    best = best[best[column] < 0]
     lever[best["rep"].to_numpy()] = best["name"].to_numpy()
-    worth[best["rep"].to_numpy()] = best["worth"].to_numpy()
+    worth[best["rep"].to_numpy()] = best[column].to_numpy()
     return binding_rules, lever, worth
 
 

@@ -102,6 +102,8 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype.kind == "f":
-            digits = 6 if column in ("gap", "growth", "lever_per_point") else 2
+            digits = (
+                6 if column in ("gap", "growth", "lever_per_point", "last_lever_per_point") else 2
+            )
             out[column] = out[column].round(digits) + 0.0  # + 0.0 turns -0.0 into 0.0
     return out

@@ -283,6 +283,7 @@ def level_vectors(model: Model, assembled: Assembled) -> list[tuple[str, np.ndar
         if b.soft and b.penalty is not None:
             penalised[soft == i] = b.penalty
     objective = model.inputs.rules.objective
+    tie = model.tie()
     for k, level in enumerate(objective):
         weights = {level: 1.0} if isinstance(level, str) else dict(level)
         vec = np.zeros(n)
@@ -290,8 +291,8 @@ def level_vectors(model: Model, assembled: Assembled) -> list[tuple[str, np.ndar
             vec[: model.n_cols] += w * model.term(term)
         if k == 0:
             vec += penalised
-        if k == len(objective) - 1 and "mix_tie" in model.terms:
-            vec[: model.n_cols] += model.term("mix_tie")
+        if k == len(objective) - 1 and tie is not None:
+            vec[: model.n_cols] += tie
         name = (
             level if isinstance(level, str) else "+".join(f"{w:g}*{t}" for t, w in weights.items())
         )
@@ -318,11 +319,9 @@ def solve_lexicographic(
     start = time.perf_counter()
     x = None
     primary = None
-    tie = (
-        model.term("mix_tie") * assembled.col_scale[: model.n_cols]
-        if "mix_tie" in model.terms
-        else None
-    )
+    tie = model.tie()  # the tie-break terms: in the last level, never in its reported value
+    if tie is not None:
+        tie = tie * assembled.col_scale[: model.n_cols]
     for name, model_vec in level_vectors(model, assembled):
         # The level's objective over the solver's columns (model value = vec @ solver x),
         # normalised to a largest coefficient of 1, so a tie-breaking term stays above the

@@ -109,8 +109,15 @@ def _checkpoint_conflicts(inputs: Inputs) -> list[str]:
 
 
 def month_profiles(inputs: Inputs, profiles: np.ndarray) -> np.ndarray:
-    """Per rep × product × month: the share of the year's target in each month."""
-    weighted = profiles[None, :, :] * inputs.ramp_months[:, None, :]
+    """Per rep × product × month: the share of the year's target in each month.
+
+    ``profiles`` (adjusted to the checkpoints) apply to the reps the checkpoints bind; a
+    ramping rep's months follow the plain profile × their ramp, renormalised — the centre
+    of their band (the adjusted profile, renormalised, could leave it by a few units).
+    """
+    ramping = is_ramping(inputs)[:, None, None]
+    chosen = np.where(ramping, inputs.profiles[None, :, :], profiles[None, :, :])
+    weighted = chosen * inputs.ramp_months[:, None, :]
     sums = weighted.sum(axis=2, keepdims=True)
     return np.where(sums > 0, weighted / np.where(sums > 0, sums, 1), profiles[None, :, :])
 
