@@ -115,6 +115,25 @@ def test_soft_rule_bends_by_priority_and_reports_it():
     assert bent[0]["bent"] == pytest.approx(30)
 
 
+def test_an_unbent_soft_rule_stays_unbent_at_later_levels():
+    """200 reps, fair 1M each (total 200M); soft: rep 1 ≥ 1.1M (priority 1).
+
+    Nothing stops rep 1 from carrying 1.1M, so the soft level's optimum bends nothing,
+    and the worst gap is rep 1's, exactly 10% (the other 199 share the 100k less: 0.05%
+    each). Every later level holds the soft level at its optimum: a hold loose by a
+    ten-millionth of the total (20 here) would let the floor give way and the worst
+    gap drop to 9.998%.
+    """
+    company = toy_company([1] * 200)
+    soft = {"name": "wish", "type": "bounds", "where": {"rep_id": "R001"}, "min": 1_100_000,
+            "soft": True, "priority": 1}  # fmt: skip
+    result = allocate(rules(200_000_000, soft), company)
+    # To the solver's own tolerance (a ten-millionth of the mean rep target, 0.1 here).
+    assert result.summary["objectives"]["minimax"] == pytest.approx(0.1, rel=1e-5)
+    assert totals(result)[0] >= 1_100_000 - 1
+    assert result.summary["bent_soft_rules"] == []
+
+
 def test_product_targets_and_mix():
     """Two products, by-product targets 600 and 400; a cloud share of at most 30% per rep.
 

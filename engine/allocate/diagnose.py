@@ -82,8 +82,7 @@ def _describe(model: Model, core: set[int], solver: str, options: SolveOptions) 
         return [f"`{model.blocks[i].name}`: {_rule_text(model, i)}" for i in sorted(core)]
     x = result.x
     slack_cols = np.flatnonzero(a.slack_block >= 0)
-    bent_row = np.zeros(a.problem.n_rows)
-    np.add.at(bent_row, a.slack_row[slack_cols], x[slack_cols] * inputs.total)
+    bent_row = a.bent(x)
     x_model = x.copy()
     x_model[slack_cols] = 0
     activity = a.problem.A.matvec(x_model) * a.money

@@ -60,10 +60,9 @@ def analyse(model: Model, solution: Solution) -> Binding:
     at_lower = np.isfinite(p.row_lower) & (activity <= p.row_lower + tol)
     at_upper = np.isfinite(p.row_upper) & (activity >= p.row_upper - tol)
     activity = activity * a.money
-    bent = np.zeros(p.n_rows)
-    np.add.at(bent, a.slack_row[slack_cols], x[slack_cols] * model.inputs.total)
-    # Bends below a millionth of the total are solver tolerance, not a decision.
-    bent[bent < BENT_TOL * model.inputs.total] = 0.0
+    bent = a.bent(x)
+    # Bends below a millionth of the mean rep target are solver tolerance, not a decision.
+    bent[bent < BENT_TOL * a.money] = 0.0
     sens = _sens(model, a)
     # Relaxing an upper bound raises it (+sens), a lower bound lowers it (−sens); the
     # duals are per solver unit of the row (currency ÷ money). A level's dual is

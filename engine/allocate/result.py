@@ -66,9 +66,13 @@ class Allocation:
         """Write the output files into ``out`` (each atomically); returns their paths."""
         out = Path(out)
         decimals = self.summary.get("decimals", 2)
-        fmt = f"%.{decimals}f"
+        targets = self.targets
+        if decimals == 0:
+            # Whole units: integers print as "%.0f" would, without a Python call per value.
+            amounts = [c for c in ("target", "challenge") if c in targets]
+            targets = targets.assign(**{c: np.rint(targets[c]).astype(np.int64) for c in amounts})
         paths = [
-            write_csv(out / "targets.csv", self.targets, float_format=fmt),
+            write_csv(out / "targets.csv", targets, float_format=f"%.{decimals}f"),
             write_csv(out / "explain.csv", _rounded(self.explain)),
             write_json(out / "summary.json", self.summary),
         ]

@@ -1,6 +1,6 @@
 """A :class:`Model` → LinearProblems → a lexicographic sequence of solves.
 
-Soft rules get elastic slack columns (in fractions of the reps' total); the
+Soft rules get elastic slack columns (fractions of the reps' total); the
 levels are solved in order — soft rules by priority, then each objective
 level — each level's optimum held as a row while the next is optimised.
 The same elastic machinery serves infeasibility diagnosis
@@ -53,6 +53,13 @@ class Assembled:
     def unscale(self, x: np.ndarray) -> np.ndarray:
         return x * self.col_scale
 
+    def bent(self, x: np.ndarray) -> np.ndarray:
+        """Per row, the currency by which its slack bends it (solver columns ``x``)."""
+        out = np.zeros(self.problem.n_rows)
+        cols = np.flatnonzero(self.slack_block >= 0)
+        np.add.at(out, self.slack_row[cols], x[cols] * self.money)
+        return out
+
 
 @dataclass
 class LevelResult:
@@ -92,7 +99,9 @@ def assemble(
         elastic = {i for i, b in enumerate(model.blocks) if b.soft}
     drop = drop or set()
     money = model.inputs.total / model.inputs.n_reps
-    # Every row is in currency; a slack column is a fraction of the reps' total.
+    # Every row is in currency; a slack column is a fraction of the reps' total, which the
+    # solver sees in units of ``money`` like every other currency column: in fractions, its
+    # tolerances (1e-7) would let a soft rule bend by a ten-millionth of the total unseen.
     scale = model.inputs.total
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
     rows, cols, vals = [empty_i], [empty_i], [empty_f]
@@ -122,7 +131,7 @@ def assemble(
                 s_row.append(need + n_rows)
         n_rows += b.n_rows
     n_slack = n_cols - model.n_cols
-    col_scale = np.concatenate([np.full(model.n_cols, money), np.ones(n_slack)])
+    col_scale = np.concatenate([np.full(model.n_cols, money), np.full(n_slack, money / scale)])
     col_scale[model.unitless] = 1.0
     for unit_cols, units in model.col_units:
         col_scale[unit_cols] = units
@@ -361,7 +370,9 @@ def solve_lexicographic(
         )
         if primary is None and not name.startswith("soft:"):
             primary = duals
-        holds.append((c, value / norm - offset, (1 + abs(value)) / norm))
+        # The hold's slack: relative to the level's value, and absolute in the solver's
+        # units (its largest coefficient is 1), where its feasibility tolerance lives.
+        holds.append((c, value / norm - offset, 1 + abs(value) / norm))
     status = (
         Status.OPTIMAL if all(lv.status is Status.OPTIMAL for lv in levels) else Status.FEASIBLE
     )

@@ -71,7 +71,7 @@ def write_workbook(path: str | Path, allocation: Allocation) -> Path:
         for c in targets.columns
         if c not in ("rep_id", "period", "product", "target", "challenge")
     ]
-    products = list(dict.fromkeys(targets["product"]))
+    products = targets["product"].unique().tolist()  # first-seen order
     grid = _grid(targets, hierarchy, products)
     parts = [(level, _frame_parts(frame)) for level, frame in allocation.levels.items()]
     parts.append(("rep", _frame_parts(_yearly(grid, hierarchy, products))))
@@ -112,9 +112,10 @@ class _Grid:
 
 def _grid(targets: pd.DataFrame, hierarchy: list[str], products: list[str]) -> _Grid:
     """Pivot ``targets`` (one row per rep × period × product) into arrays, reps sorted by id."""
-    rep = targets["rep_id"].to_numpy()
-    rep_ids, rep_code = np.unique(rep, return_inverse=True)
-    periods, period_code = np.unique(targets["period"].to_numpy().astype(str), return_inverse=True)
+    # factorize hashes; np.unique would sort every row's string.
+    rep_code, rep_ids = pd.factorize(targets["rep_id"], sort=True)
+    period_code, periods = pd.factorize(targets["period"].astype(str), sort=True)
+    rep_ids, periods = rep_ids.to_numpy(), periods.to_numpy()
     product_code = pd.Index(products).get_indexer(targets["product"])
     R, K, P = len(rep_ids), len(periods), len(products)
     flat = (rep_code * K + period_code) * P + product_code
@@ -123,7 +124,7 @@ def _grid(targets: pd.DataFrame, hierarchy: list[str], products: list[str]) -> _
         rep_code * K + period_code, weights=targets["challenge"].to_numpy(float), minlength=R * K
     )
     first = np.zeros(R, dtype=np.int64)
-    first[rep_code[::-1]] = np.arange(len(rep))[::-1]  # each rep's first row
+    first[rep_code[::-1]] = np.arange(len(rep_code))[::-1]  # each rep's first row
     head = targets[hierarchy].to_numpy(dtype=object)[first] if hierarchy else np.empty((R, 0))
     return _Grid(rep_ids, head, periods, target.reshape(R, K, P), challenge.reshape(R, K))
 
