@@ -1,6 +1,6 @@
 """Allocation benchmark: attain vs the same model built by hand, one PuLP object at a time.
 
-For ``attain sample --reps 1000`` and ``--reps 10000`` (12 months × 4 products,
+For ``attain sample --reps 1000 --products 5`` and ``--reps 10000`` (12 months × 5 products,
 every rule kind of rules/allocation_fy27.yaml on, the company target scaled to
 the sample; ``ATTAIN_BENCH_SIZES=1000,10000,50000`` adds sizes), each backend
 runs end to end — load, build, solve, round, write (CSV, JSON, XLSX) — in its
@@ -33,6 +33,7 @@ BASELINE_TIMEOUT = float(os.environ.get("ATTAIN_BENCH_BASELINE_TIMEOUT", "600"))
 #: The baseline is skipped above this many reps (it builds ~100 PuLP objects per rep).
 BASELINE_MAX_REPS = 10000
 CASE_TIMEOUT = 900
+PRODUCTS = 5
 #: Both runs must reach every level's optimum to this (relative) for a ratio to be quoted.
 SAME_TOL = 1e-4
 
@@ -264,8 +265,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in SIZES:
             data = Path(tmp) / f"reps{n}"
-            write_sample(data, n_reps=n, seed=7)
-            print(f"-- {n} reps (12 months x 4 products, every rule kind; "
+            write_sample(data, n_reps=n, seed=7, n_products=PRODUCTS)
+            print(f"-- {n} reps (12 months x {PRODUCTS} products, every rule kind; "
                   f"load average {os.getloadavg()[0]:.2f}) --")  # fmt: skip
             print(f"{'backend':<8} {'load':>6} {'build':>6} {'solve':>7} {'round':>6} {'write':>6} "
                   f"{'total':>7} {'peak MB':>8}  objective")  # fmt: skip

@@ -85,12 +85,22 @@ def schema(kind: str | None) -> None:
 @click.option(
     "--seed", default=7, show_default=True, type=int, help="Random seed; same seed, same bytes."
 )
-def sample(out: Path, reps: int, seed: int) -> None:
+@click.option(
+    "--products",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1, max=6),
+    help="Number of products (1-6): core, cloud, services, analytics, security, training.",
+)
+def sample(out: Path, reps: int, seed: int, products: int) -> None:
     """Write a synthetic company (data folder) of any size.
 
-    Example: attain sample --out data/big --reps 50000
+    It sells the first N products of: core, cloud, services, analytics,
+    security, training.
+
+    Example: attain sample --out data/big --reps 50000 --products 5
     """
-    files = attain.write_sample(out, n_reps=reps, seed=seed)
+    files = attain.write_sample(out, n_reps=reps, seed=seed, n_products=products)
     for file in files:
         click.echo(f"wrote {file}")
 

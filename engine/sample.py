@@ -1,11 +1,11 @@
 """A synthetic company of any size, deterministic for a seed.
 
 The company has regions of teams of reps (one manager per team), four
-products with their own trends, 24 months of sales history with a year-end
-peak, about 20 accounts per rep, some new hires still ramping, a lognormal
-spread of productivity, and a year of deals for payouts (some split between
-two reps, some cancelled later). Everything is drawn with numpy over whole
-arrays, so 50,000 reps take seconds.
+products with their own trends (or one to six: the first N of the catalogue),
+24 months of sales history with a year-end peak, about 20 accounts per rep,
+some new hires still ramping, a lognormal spread of productivity, and a year
+of deals for payouts (some split between two reps, some cancelled later).
+Everything is drawn with numpy over whole arrays, so 50,000 reps take seconds.
 """
 
 from __future__ import annotations
@@ -26,11 +26,17 @@ _REGION_CENTRE = np.array(
     [[48.2, 16.4], [41.9, 12.5], [53.5, 10.0], [47.2, -1.5], [50.1, 8.7], [43.3, 5.4]]
 )
 _REGION_FACTOR = np.array([1.25, 1.0, 0.9, 1.05, 1.1, 0.85])
-PRODUCTS = ("core", "cloud", "services", "analytics")
-_PRODUCT_MIX = np.array([0.45, 0.25, 0.20, 0.10])
-#: Yearly growth of each product's sales (cloud and analytics are rising).
-_PRODUCT_TREND = np.array([0.02, 0.25, 0.05, 0.40])
-_UNIT_PRICE = np.array([2_000.0, 500.0, 1_200.0, 800.0])
+#: The product catalogue; a sample with N products sells the first N.
+PRODUCTS = ("core", "cloud", "services", "analytics", "security", "training")
+#: How many products a sample has unless told otherwise.
+DEFAULT_PRODUCTS = 4
+#: Each product's weight in the company's sales mix. The first four sum to one
+#: (the default company); for N products the first N are renormalised.
+_PRODUCT_MIX = np.array([0.45, 0.25, 0.20, 0.10, 0.08, 0.05])
+#: Yearly growth of each product's sales (cloud, analytics and security are
+#: rising; training is flat).
+_PRODUCT_TREND = np.array([0.02, 0.25, 0.05, 0.40, 0.30, 0.01])
+_UNIT_PRICE = np.array([2_000.0, 500.0, 1_200.0, 800.0, 1_500.0, 350.0])
 #: Month-of-year factors: quiet summer, strong quarter ends, a December peak.
 _SEASON = np.array([0.80, 0.85, 1.05, 0.90, 0.95, 1.05, 0.85, 0.75, 1.05, 1.00, 1.10, 1.65])
 _FISCAL_YEAR = 2027
@@ -47,23 +53,32 @@ class SampleCompany:
     actuals: pd.DataFrame
 
 
-def make_sample(n_reps: int = 300, seed: int = 7) -> SampleCompany:
-    """Draw a company with ``n_reps`` reps (plus one manager per team of about 10)."""
+def make_sample(
+    n_reps: int = 300, seed: int = 7, n_products: int = DEFAULT_PRODUCTS
+) -> SampleCompany:
+    """Draw a company with ``n_reps`` reps (plus one manager per team of about 10).
+
+    It sells the first ``n_products`` (1 to 6) of :data:`PRODUCTS`.
+    """
     if n_reps < 1:
         raise ValueError("a company needs at least one rep")
+    if not 1 <= n_products <= len(PRODUCTS):
+        raise ValueError(f"a sample company sells 1 to {len(PRODUCTS)} products")
     rng = np.random.default_rng(seed)
     org, base = _org(rng, n_reps)
-    mix = _rep_mix(rng, n_reps)
+    mix = _rep_mix(rng, n_reps, n_products)
     history = _history(rng, org, base, mix)
     accounts = _accounts(rng, org, base)
     actuals = _actuals(rng, org, base, mix)
-    return SampleCompany(_manifest(), org, accounts, history, actuals)
+    return SampleCompany(_manifest(PRODUCTS[:n_products]), org, accounts, history, actuals)
 
 
-def write_sample(out: str | Path, n_reps: int = 300, seed: int = 7) -> list[Path]:
+def write_sample(
+    out: str | Path, n_reps: int = 300, seed: int = 7, n_products: int = DEFAULT_PRODUCTS
+) -> list[Path]:
     """Write a sample company's data folder; returns the files written."""
     out = Path(out)
-    company = make_sample(n_reps, seed)
+    company = make_sample(n_reps, seed, n_products)
     return [
         write_text(out / "company.yaml", company.manifest),
         write_csv(out / "org.csv", company.org),
@@ -187,9 +202,17 @@ def _names(rng: np.random.Generator, n: int) -> np.ndarray:
     return first + " " + last
 
 
-def _rep_mix(rng: np.random.Generator, n_reps: int) -> np.ndarray:
-    """Each rep's product mix: the company's, perturbed (Dirichlet)."""
-    return rng.dirichlet(_PRODUCT_MIX * 40, n_reps)
+def _company_mix(n_products: int) -> np.ndarray:
+    """The company's product shares: the first ``n_products`` weights, summing to one."""
+    weights = _PRODUCT_MIX[:n_products]
+    # The default four already sum to one (up to rounding) and are used as they
+    # are, so the default sample keeps its exact bytes.
+    return weights if np.isclose(weights.sum(), 1.0) else weights / weights.sum()
+
+
+def _rep_mix(rng: np.random.Generator, n_reps: int, n_products: int) -> np.ndarray:
+    """Each rep's product mix (reps × products): the company's, perturbed (Dirichlet)."""
+    return rng.dirichlet(_company_mix(n_products) * 40, n_reps)
 
 
 def _history(
@@ -199,10 +222,11 @@ def _history(
     ids = org["rep_id"].to_numpy()[sellers]
     tenure = org["tenure_months"].to_numpy()[sellers]
     base = base[sellers]
+    growth = 1 + _PRODUCT_TREND[: mix.shape[1]]
     n_months = 24
     t = np.arange(n_months)  # month 0 = two years before the plan year
     years_before = (n_months - t) / 12.0  # how far back the month is
-    trend = (1 + _PRODUCT_TREND)[:, None] ** -years_before[None, :]  # products × months
+    trend = growth[:, None] ** -years_before[None, :]  # products × months
     season = np.tile(_SEASON / _SEASON.mean(), 2) / 12.0
     # A rep hired `tenure` months before the plan year ramps up over their first 6 months.
     months_employed = tenure[:, None] - (n_months - t)[None, :]
@@ -271,7 +295,7 @@ def _actuals(
     n = len(rep)
     seller_index = np.repeat(np.arange(len(sellers)), n_deals)
     cum = np.cumsum(mix[seller_index], axis=1)
-    product = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, len(PRODUCTS) - 1)
+    product = (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, mix.shape[1] - 1)
     season = _SEASON / _SEASON.sum()
     month = rng.choice(12, n, p=season)
     day = rng.integers(1, 29, n)
@@ -343,7 +367,7 @@ def _cancel_some(rng: np.random.Generator, bookings: pd.DataFrame) -> pd.DataFra
     return cancels
 
 
-def _manifest() -> str:
+def _manifest(products: tuple[str, ...]) -> str:
     return f"""\
 # The sample company's manifest: what the company is and which file holds which table.
 # Written by `attain sample`; see docs/data.md for every column.
@@ -356,7 +380,7 @@ fiscal_year: {_FISCAL_YEAR}
 fiscal_year_start: 1
 # Org levels above the rep, top-down; each is a column of org.csv.
 hierarchy: [region, team]
-products: [{", ".join(PRODUCTS)}]
+products: [{", ".join(products)}]
 tables:
   org: org.csv
   accounts: accounts.csv

@@ -33,7 +33,7 @@ def bench():
 @pytest.mark.parametrize("n_reps", [60, 200])
 def test_baseline_reaches_attains_optimum_at_every_level(bench, tmp_path, n_reps):
     data = tmp_path / f"reps{n_reps}"
-    write_sample(data, n_reps=n_reps, seed=7)
+    write_sample(data, n_reps=n_reps, seed=7, n_products=bench.PRODUCTS)
     company = load_company(data)
     ours = allocate(bench.scaled_rules(company), company).summary["objectives"]
     theirs = bench.run_baseline(str(data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -71,6 +72,36 @@ def test_sample_command_is_deterministic(tmp_path):
 def test_sample_rejects_zero_reps(capsys):
     assert main(["sample", "--out", "x", "--reps", "0"]) == 2
     assert "Invalid value for '--reps'" in capsys.readouterr().err
+
+
+def test_sample_with_five_products(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["sample", "--out", str(tmp_path), "--reps", "20", "--products", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    company = attain.load_company(tmp_path)
+    assert company.products == ("core", "cloud", "services", "analytics", "security")
+
+
+@pytest.mark.parametrize("products", ["0", "7"])
+def test_sample_rejects_products_out_of_range(products, capsys):
+    assert main(["sample", "--out", "x", "--products", products]) == 2
+    err = capsys.readouterr().err
+    assert f"Invalid value for '--products': {products} is not in the range 1<=x<=6" in err
+    assert "Traceback" not in err
+
+
+def test_allocation_runs_on_a_five_product_sample(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["sample", "--out", str(data), "--products", "5"]) == 0
+    rules = Path(__file__).resolve().parent.parent / "rules" / "allocation_fy27.yaml"
+    out = tmp_path / "out"
+    assert main(["allocate", str(rules), "--data", str(data), "--out", str(out)]) == 0, (
+        capsys.readouterr().err
+    )
+    rows = [line.split(",") for line in (out / "targets.csv").read_text().splitlines()[1:]]
+    assert {row[4] for row in rows} == {"core", "cloud", "services", "analytics", "security"}
+    assert len({row[3] for row in rows}) == 12  # 12 months x 5 products per rep
 
 
 def test_usage_errors_exit_2(capsys):

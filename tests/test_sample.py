@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pytest
 
 import attain
-from attain.sample import make_sample
+from attain.sample import PRODUCTS, make_sample
 
 
 def _digest(folder) -> dict[str, str]:
@@ -73,3 +74,47 @@ def test_make_sample_returns_frames():
     company = make_sample(20, seed=1)
     assert company.manifest.startswith("# The sample company")
     assert len(company.org) == 22
+
+
+def test_five_products_load_with_plausible_mix(tmp_path):
+    attain.write_sample(tmp_path, n_reps=40, seed=3, n_products=5)
+    company = attain.load_company(tmp_path)
+    products = ("core", "cloud", "services", "analytics", "security")
+    assert company.products == products
+    assert (
+        "products: [core, cloud, services, analytics, security]"
+        in (tmp_path / "company.yaml").read_text()
+    )
+    for table in (company.history, company.actuals, company.potential):
+        assert set(table["product"]) == set(products)
+    hist = company.history
+    share = hist.groupby("product")["sales"].sum() / hist["sales"].sum()
+    assert abs(share.sum() - 1) < 1e-9
+    assert share["core"] == share.max() and 0.35 < share["core"] < 0.55
+    assert 0.03 < share["security"] < 0.12
+    by_year = hist.groupby([hist["month"].str[:4], "product"])["sales"].sum().unstack()
+    growth = by_year.loc["2026"] / by_year.loc["2025"] - 1
+    assert growth["security"] > growth["core"] + 0.15  # a rising product
+
+
+def test_five_products_same_seed_same_bytes(tmp_path):
+    attain.write_sample(tmp_path / "a", n_reps=40, seed=3, n_products=5)
+    attain.write_sample(tmp_path / "b", n_reps=40, seed=3, n_products=5)
+    attain.write_sample(tmp_path / "c", n_reps=40, seed=3)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a")["history.csv"] != _digest(tmp_path / "c")["history.csv"]
+
+
+def test_products_default_to_four_and_take_the_first_n():
+    assert make_sample(5, seed=1).manifest == make_sample(5, seed=1, n_products=4).manifest
+    assert "products: [core, cloud, services, analytics]\n" in make_sample(5, seed=1).manifest
+    for n in (1, 6):
+        company = make_sample(12, seed=1, n_products=n)
+        assert set(company.history["product"]) == set(PRODUCTS[:n])
+    assert len(PRODUCTS) == 6
+
+
+def test_products_out_of_range_are_refused():
+    for n in (0, 7):
+        with pytest.raises(ValueError, match="1 to 6 products"):
+            make_sample(5, seed=1, n_products=n)
