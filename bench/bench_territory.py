@@ -85,8 +85,9 @@ def run(company, solver: str) -> dict:
     start = time.perf_counter()
     try:
         a = align(RULES, company, solver=solver, time_limit=TIME_LIMIT)
-    except SolverError as exc:
-        return {"status": "no solution", "gap": float("nan"), "seconds": 0, "note": str(exc)[:60]}
+    except SolverError as exc:  # no solution within the limit: say how long it tried
+        seconds = time.perf_counter() - start
+        return {"status": "no solution", "gap": float("nan"), "seconds": seconds, "note": str(exc)}
     total = time.perf_counter() - start
     return {
         "status": a.status,
@@ -117,6 +118,8 @@ def main() -> None:
                 f"{r['seconds']:8.1f} {r['gap']:9.2e} {r.get('objective', float('nan')):13.1f}",
                 flush=True,
             )
+            if "note" in r:
+                print(f"{'':>16} {solver:>7} {r['note']}", flush=True)
         wins[min(results, key=lambda s: rank(results[s]))] += 1
     best = max(BACKENDS, key=lambda s: (wins[s], -BACKENDS.index(s)))
     print(f"best per case: {wins}; default territory backend should be: {best}")

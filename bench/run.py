@@ -1,13 +1,15 @@
 """`make bench`: run every benchmark module (bench/bench_*.py) and print its figures.
 
 Each module has a ``main()`` that prints a table of figures and ratios against
-its stated baseline. Run one alone with ``python bench/run.py allocate``.
+its stated baseline, and runs in its own process (peak memory figures are its
+own). Run one alone with ``python bench/run.py allocate``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,20 +24,28 @@ def machine() -> str:
 
 
 def main(argv: list[str]) -> int:
+    """Each benchmark module in its own process, so one module's peak memory is not another's."""
+    if argv[:1] == ["--one"]:
+        return run_one(argv[1])
     wanted = set(argv)
-    modules = sorted(HERE.glob("bench_*.py"))
-    print(f"machine: {machine()}")
-    for path in modules:
+    print(f"machine: {machine()}", flush=True)
+    for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
         if wanted and name not in wanted:
             continue
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
         print(f"\n== {name} ==", flush=True)
         start = time.perf_counter()
-        module.main()
+        subprocess.run([sys.executable, __file__, "--one", name], check=False)
         print(f"({name}: {time.perf_counter() - start:.1f} s)", flush=True)
+    return 0
+
+
+def run_one(name: str) -> int:
+    path = HERE / f"bench_{name}.py"
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main()
     return 0
 
 

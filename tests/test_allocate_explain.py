@@ -11,21 +11,11 @@ import pytest
 
 from attain.allocate import allocate
 from attain.allocate.toy import toy_company
+from attain.allocate.toy import toy_rules as rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "allocation_fy27.yaml"
 DATA = ROOT / "scenarios" / "sample"
-
-
-def rules(total, *extra, objective=("minimax", "l1")):
-    return {
-        "kind": "allocation",
-        "company_target": {"total": total},
-        "fair_share": {"basis": "potential"},
-        "seasonality": {"source": "flat"},
-        "rules": list(extra),
-        "objective": list(objective),
-    }
 
 
 CAPACITY = {"name": "cap", "type": "capacity", "level": "rep"}

@@ -7,21 +7,7 @@ import pytest
 
 from attain.allocate import allocate
 from attain.allocate.toy import toy_company
-
-
-def rules(total, *extra, objective=("minimax", "l1"), unit=None, **more):
-    out = {
-        "kind": "allocation",
-        "company_target": {"total": total},
-        "fair_share": {"basis": "potential"},
-        "seasonality": {"source": "flat"},
-        "rules": list(extra),
-        "objective": list(objective),
-        **more,
-    }
-    if unit is not None:
-        out["rounding"] = {"unit": unit}
-    return out
+from attain.allocate.toy import toy_rules as rules
 
 
 def totals(allocation) -> list[float]:

@@ -2,7 +2,8 @@
 
 ``toy_company(potential=[[...]], last_year=[[...]], ...)`` builds a checked
 :class:`~attain.Company` (through :func:`attain.company_from_frames`) with one
-row of potential and twelve even months of history per rep × product, so a
+row of potential and twelve even months of history per rep × product, and
+``toy_rules(total, rule, ...)`` the allocation rules to go with it, so a
 planner or a test can state an allocation problem in a few lines.
 """
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from attain.data import Company, company_from_frames
 
-__all__ = ["toy_company"]
+__all__ = ["toy_company", "toy_rules"]
 
 
 def toy_company(
@@ -75,3 +76,28 @@ def toy_company(
         "tables": {"org": "org.csv", "potential": "potential.csv", "history": "history.csv"},
     }
     return company_from_frames(rules, org=org, potential=potential_frame, history=history)
+
+
+def toy_rules(
+    total: float,
+    *rules: dict,
+    objective: Sequence[str | dict] = ("minimax", "l1"),
+    unit: float | None = None,
+    **more,
+) -> dict:
+    """An allocation rule mapping: ``total`` shared by potential, flat months, ``rules``.
+
+    ``unit`` rounds the targets; any other key (``buffer``, ``challenge``…) is passed on.
+    """
+    out = {
+        "kind": "allocation",
+        "company_target": {"total": total},
+        "fair_share": {"basis": "potential"},
+        "seasonality": {"source": "flat"},
+        "rules": list(rules),
+        "objective": list(objective),
+        **more,
+    }
+    if unit is not None:
+        out["rounding"] = {"unit": unit}
+    return out
