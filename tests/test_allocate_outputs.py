@@ -123,6 +123,8 @@ def test_every_hard_rule_holds_in_targets_csv(written, company):
     assert len(ramping) > 0
     assert (rep[ramping] <= cap[ramping] + 1e-6).all()
     _check_seasonality(t, last, rules, ramping, unit)
+    ramp = pd.DataFrame(inputs.ramp_months, index=inputs.reps["rep_id"], columns=range(1, 13))
+    _check_ramping_months(t, last, ramp.loc[ramping], unit)
 
 
 def _check_seasonality(t, last, rules, ramping, unit):
@@ -147,6 +149,29 @@ def _check_seasonality(t, last, rules, ramping, unit):
     q4 = shares[[10, 11, 12]].sum(axis=1)
     assert (q1 >= 0.20 - 3 * unit / total - 1e-9).all()
     assert (q4 <= 0.36 + 3 * unit / total + 1e-9).all()
+
+
+def _check_ramping_months(t, last, ramp, unit):
+    """A ramping rep's months: within ±1 point of the profile × its monthly ramp share,
+    renormalised (the ramp, not the checkpoints, shapes a new hire's year)."""
+    profile = last.assign(m=last["month"].str[5:].astype(int)).pivot_table(
+        index="product", columns="m", values="sales", aggfunc="sum"
+    )
+    profile = profile.div(profile.sum(axis=1), axis=0)
+    new = t[t["rep_id"].isin(ramp.index)].assign(m=lambda f: f["period"].str[5:].astype(int))
+    cell = new.pivot_table(index=["rep_id", "product"], columns="m", values="target", aggfunc="sum")
+    total = cell.sum(axis=1)
+    keep = (total >= 100 * unit).to_numpy()
+    cell, total = cell[keep], total[keep]
+    assert len(cell) > 0
+    weighted = (
+        profile.loc[cell.index.get_level_values("product")].to_numpy()
+        * ramp.loc[cell.index.get_level_values("rep_id")].to_numpy()
+    )
+    expected = weighted / weighted.sum(axis=1, keepdims=True)
+    shares = cell.div(total, axis=0).to_numpy()
+    slack = unit / total.to_numpy()[:, None]
+    assert (np.abs(shares - expected) <= 0.01 + slack + 1e-9).all()
 
 
 def test_same_inputs_same_bytes(written, company, tmp_path):
