@@ -35,12 +35,18 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="A company folder: also check the names in allocation and territory rules "
+    "(levels, regions, teams, columns, products) against it.",
+)
+def validate(paths: tuple[Path, ...], data: Path | None) -> None:
     """Check rule files and data folders (and the data they name).
 
-    Example: attain validate scenarios/sample rules/
+    Example: attain validate rules/ --data scenarios/sample
     """
-    report = attain.validate_paths(list(paths))
+    report = attain.validate_paths(list(paths), data=data)
     for name in report.checked:
         click.echo(f"ok  {name}")
     if not report.ok:

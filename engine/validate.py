@@ -2,7 +2,11 @@
 
 :func:`validate_paths` loads every path it is given (a rule file, a data
 folder, or a folder of rule files), including the data a file names, and
-collects every problem rather than stopping at the first file.
+collects every problem rather than stopping at the first file. Allocation and
+territory rules name no data folder (``attain allocate`` and ``attain
+territory`` take it as ``--data``); given ``data``, their names — levels,
+regions, teams, org columns, products, unit measures — are checked against
+that company too, each problem at its line.
 """
 
 from __future__ import annotations
@@ -11,17 +15,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attain.data import load_company
+from attain.allocate.inputs import prepare
+from attain.data import Company, load_company
 from attain.errors import InputError, Problem, RuleFileError
 from attain.incentive.api import load_plan
 from attain.load import load_rules
 from attain.schema import RuleModel
+from attain.territory.align import check_data
 
 __all__ = ["Report", "validate_paths"]
 
 _RULE_SUFFIXES = (".yaml", ".yml", ".json")
 #: Kinds whose names (products, units) are checked against the data they name.
 _DATA_AWARE_LOADERS: dict[str, Callable[[Path], RuleModel]] = {"plan": load_plan}
+#: Kinds that take their company from outside (``--data``): what checks them against it.
+_DATA_CHECKS: dict[str, Callable[[RuleModel, Company, str], object]] = {
+    "allocation": prepare,
+    "territory": check_data,
+}
 
 
 @dataclass
@@ -37,13 +48,28 @@ class Report:
         return not self.problems
 
 
-def validate_paths(paths: list[str | Path]) -> Report:
-    """Validate rule files and data folders; never raises for bad input."""
+def validate_paths(paths: list[str | Path], data: str | Path | None = None) -> Report:
+    """Validate rule files and data folders; never raises for bad input.
+
+    ``data``: a company folder to check allocation and territory rules against.
+    """
     report = Report()
+    company = _company(Path(data), report) if data is not None else None
     for path in map(Path, paths):
         for target in _targets(path, report):
-            _validate_one(target, report)
+            _validate_one(target, report, company)
     return report
+
+
+def _company(data: Path, report: Report) -> Company | None:
+    try:
+        company = load_company(data)
+    except InputError as exc:
+        report.problems.extend(exc.problems)
+        return None
+    report.summaries[str(data)] = company.summary()
+    report.checked.append(str(data))
+    return company
 
 
 def _targets(path: Path, report: Report) -> list[Path]:
@@ -64,7 +90,7 @@ def _targets(path: Path, report: Report) -> list[Path]:
     return [path]
 
 
-def _validate_one(path: Path, report: Report) -> None:
+def _validate_one(path: Path, report: Report, company: Company | None = None) -> None:
     try:
         if path.is_dir() or path.name == "company.yaml":
             company = load_company(path)
@@ -77,6 +103,8 @@ def _validate_one(path: Path, report: Report) -> None:
                 report.summaries[str(path)] = load_company(path).summary()
             else:
                 _check_references(rules, path)
+            if company is not None and rules.kind in _DATA_CHECKS:
+                _DATA_CHECKS[rules.kind](rules, company, str(path))
         report.checked.append(str(path))
     except InputError as exc:
         report.problems.extend(exc.problems)

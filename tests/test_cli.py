@@ -35,6 +35,19 @@ def test_validate_reports_every_file(tmp_path, sample_dir, capsys):
     assert f"ok  {sample_dir}" in captured.out
 
 
+def test_validate_with_data_checks_allocation_names(tmp_path, sample_dir, capsys):
+    rules = Path(__file__).resolve().parent.parent / "rules" / "allocation_fy27.yaml"
+    bad = tmp_path / "fy27.yaml"
+    bad.write_text(rules.read_text().replace("where: {region: East}", "where: {region: Eest}"))
+    assert main(["validate", str(bad)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(bad), "--data", str(sample_dir)]) == 2
+    captured = capsys.readouterr()
+    assert f"{bad}:74:13: rules[3].where.region: no region `Eest` in the org table" in captured.err
+    assert "Traceback" not in captured.err
+    assert f"ok  {sample_dir}" in captured.out
+
+
 def test_validate_missing_path(capsys):
     assert main(["validate", "no/such/file.yaml"]) == 2
     assert "no/such/file.yaml: no such file or folder" in capsys.readouterr().err
@@ -110,7 +123,7 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_internal_error_is_one_line_without_traceback(monkeypatch, capsys):
-    def boom(paths):
+    def boom(paths, data=None):
         raise RuntimeError("kaput")
 
     monkeypatch.setattr(cli_main.attain, "validate_paths", boom)

@@ -47,3 +47,54 @@ def test_a_folder_of_rule_files_is_walked(tmp_path):
 def test_an_empty_folder_is_a_problem(tmp_path):
     report = attain.validate_paths([tmp_path])
     assert report.problems[0].code == "empty-folder"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _misnamed(tmp_path: Path) -> tuple[Path, Path]:
+    """The fy27 allocation rules with a region and a product misspelt; a territory rule
+    file balancing a measure the units do not have."""
+    alloc = (ROOT / "rules" / "allocation_fy27.yaml").read_text()
+    bad_alloc = tmp_path / "alloc.yaml"
+    bad_alloc.write_text(
+        alloc.replace("where: {region: East}", "where: {region: Eest}").replace(
+            "product: cloud", "product: clowd"
+        )
+    )
+    terr = (ROOT / "rules" / "territory_balance.yaml").read_text()
+    assert "measure: workload" in terr
+    bad_terr = tmp_path / "terr.yaml"
+    bad_terr.write_text(terr.replace("measure: workload", "measure: wrkload", 1))
+    return bad_alloc, bad_terr
+
+
+def test_allocation_and_territory_names_are_checked_against_data(tmp_path, sample_dir):
+    bad_alloc, bad_terr = _misnamed(tmp_path)
+    # Without a company only their form is checked: both are well-formed.
+    assert attain.validate_paths([bad_alloc, bad_terr]).ok
+    report = attain.validate_paths([bad_alloc, bad_terr], data=sample_dir)
+    messages = [str(p) for p in report.problems]
+    assert len(messages) == 3
+    assert any(
+        m.startswith(f"{bad_alloc}:") and "rules[3].where.region: no region `Eest`" in m
+        for m in messages
+    )
+    assert any("unknown product `clowd`" in m for m in messages)
+    assert any(
+        m.startswith(f"{bad_terr}:") and "no numeric measure `wrkload`" in m for m in messages
+    )
+    assert report.checked == [str(sample_dir)]  # the company itself passed
+
+
+def test_the_shipped_rules_pass_against_the_sample(sample_dir):
+    report = attain.validate_paths([ROOT / "rules"], data=sample_dir)
+    assert report.ok, report.problems
+    assert len(report.checked) == 1 + len(list((ROOT / "rules").glob("*.yaml")))
+
+
+def test_a_bad_data_folder_is_a_problem_and_the_rules_still_get_their_form_checked(tmp_path):
+    bad_alloc, _ = _misnamed(tmp_path)
+    report = attain.validate_paths([bad_alloc], data=tmp_path / "nowhere")
+    assert [p.source for p in report.problems] == [str(tmp_path / "nowhere")]
+    assert report.checked == [str(bad_alloc)]

@@ -65,11 +65,18 @@ def align(
     return replace(alignment, solve_info=info)
 
 
-def compile_territory(rules: TerritoryRules, company: Company, source: str = "<rules>"):
-    """The model, the rep offices (or None) and the distance table (or None)."""
+def check_data(rules: TerritoryRules, company: Company, source: str = "<rules>"):
+    """The reps and units the rules select; a located RuleFileError for any name (column,
+    value, measure, table) the company does not have."""
     reps = prepare_reps(rules, company, source)
     units = prepare_units(rules, company, reps, source)
     _check_measures(rules, units, source)
+    return reps, units
+
+
+def compile_territory(rules: TerritoryRules, company: Company, source: str = "<rules>"):
+    """The model, the rep offices (or None) and the distance table (or None)."""
+    reps, units = check_data(rules, company, source)
     table = None
     if rules.units.distances is not None:
         table = DistanceTable.read(company, rules.units.distances, units, reps)
