@@ -52,6 +52,11 @@ def validate(paths: tuple[Path, ...], data: Path | None) -> None:
     if not report.ok:
         raise InputError(report.problems)
     click.echo(f"{len(report.checked)} checked, no problems")
+    if report.form_only:
+        click.echo(
+            f"note: {len(report.form_only)} allocation/territory file(s) checked without a "
+            "company; add --data DIR to check the regions, columns and products they name"
+        )
 
 
 @cli.command()

@@ -42,6 +42,9 @@ class Report:
     checked: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     summaries: dict[str, dict[str, object]] = field(default_factory=dict)
+    form_only: list[str] = field(default_factory=list)
+    """Allocation and territory files checked without a company: their form and names
+    only, not whether the regions, columns or products they name exist."""
 
     @property
     def ok(self) -> bool:
@@ -103,8 +106,11 @@ def _validate_one(path: Path, report: Report, company: Company | None = None) ->
                 report.summaries[str(path)] = load_company(path).summary()
             else:
                 _check_references(rules, path)
-            if company is not None and rules.kind in _DATA_CHECKS:
-                _DATA_CHECKS[rules.kind](rules, company, str(path))
+            if rules.kind in _DATA_CHECKS:
+                if company is None:
+                    report.form_only.append(str(path))
+                else:
+                    _DATA_CHECKS[rules.kind](rules, company, str(path))
         report.checked.append(str(path))
     except InputError as exc:
         report.problems.extend(exc.problems)

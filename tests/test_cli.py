@@ -40,7 +40,7 @@ def test_validate_with_data_checks_allocation_names(tmp_path, sample_dir, capsys
     bad = tmp_path / "fy27.yaml"
     bad.write_text(rules.read_text().replace("where: {region: East}", "where: {region: Eest}"))
     assert main(["validate", str(bad)]) == 0
-    capsys.readouterr()
+    assert "add --data DIR to check the regions" in capsys.readouterr().out
     assert main(["validate", str(bad), "--data", str(sample_dir)]) == 2
     captured = capsys.readouterr()
     assert f"{bad}:74:13: rules[3].where.region: no region `Eest` in the org table" in captured.err

@@ -71,8 +71,9 @@ def _misnamed(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_allocation_and_territory_names_are_checked_against_data(tmp_path, sample_dir):
     bad_alloc, bad_terr = _misnamed(tmp_path)
-    # Without a company only their form is checked: both are well-formed.
-    assert attain.validate_paths([bad_alloc, bad_terr]).ok
+    # Without a company only their form is checked: both are well-formed, and said so.
+    report = attain.validate_paths([bad_alloc, bad_terr])
+    assert report.ok and report.form_only == [str(bad_alloc), str(bad_terr)]
     report = attain.validate_paths([bad_alloc, bad_terr], data=sample_dir)
     messages = [str(p) for p in report.problems]
     assert len(messages) == 3
@@ -85,6 +86,7 @@ def test_allocation_and_territory_names_are_checked_against_data(tmp_path, sampl
         m.startswith(f"{bad_terr}:") and "no numeric measure `wrkload`" in m for m in messages
     )
     assert report.checked == [str(sample_dir)]  # the company itself passed
+    assert report.form_only == []
 
 
 def test_the_shipped_rules_pass_against_the_sample(sample_dir):
