@@ -272,7 +272,8 @@ def _model_for(data: dict, marks: dict, source: str, expected: str | None) -> ty
 def _problem(
     err: Mapping[str, Any], data: Any, marks: dict, source: str, model: type[BaseModel]
 ) -> Problem:
-    loc = tuple(err["loc"])
+    # A validator may name the element it is about (attain.schema.base.invalid).
+    loc = (*err["loc"], *(err.get("ctx") or {}).get("at", ()))
     path = _data_path(loc, data)
     kind = err["type"]
     missing_key = len(path) < len(loc) and kind in ("missing", "extra_forbidden")

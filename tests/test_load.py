@@ -188,3 +188,30 @@ def test_arbitrary_bytes_raise_only_our_error(raw):
 def test_yaml_like_text_raises_only_our_error(text):
     with contextlib.suppress(RuleFileError):
         parse_rules(text)
+
+
+def test_a_validator_can_point_at_an_element(monkeypatch):
+    """``invalid(message, *at)`` continues the error's location into the checked value."""
+    from typing import Literal
+
+    from pydantic import field_validator
+
+    from attain.schema import KINDS, RuleModel
+    from attain.schema.base import invalid
+
+    class Pairs(RuleModel):
+        kind: Literal["pairs"] = "pairs"
+        items: list[dict[str, int]]
+
+        @field_validator("items")
+        @classmethod
+        def _even(cls, items):
+            for i, item in enumerate(items):
+                if item["n"] % 2:
+                    raise invalid("odd {n} (braces are text)", i, "n")
+            return items
+
+    monkeypatch.setitem(KINDS, "pairs", Pairs)
+    [p] = _problems("kind: pairs\nitems:\n  - {n: 2}\n  - {n: 3}\n")
+    assert (p.line, p.column, p.path) == (4, 9, "items[1].n")
+    assert p.message.startswith("odd {n} (braces are text)")

@@ -90,6 +90,17 @@ def test_semantic_checks_are_validators():
     assert "`total` or as `by_product`" in errors("kind: allocation\ncompany_target: {}\n")
 
 
+def test_list_checks_point_at_the_element_at_fault():
+    """A check over a list names the element it is about, with that element's line."""
+    text = MINIMAL + "rules:\n  - {name: a, type: capacity}\n  - {name: a, type: capacity}\n"
+    assert "r.yaml:5:12: rules[1].name: two rules are named `a`" in errors(text)
+    text = (
+        MINIMAL + "rules:\n  - type: ramp\n    steps:\n      - {tenure_below: 3, share: 0.5}\n"
+        "      - {tenure_below: 6, share: 0.4}\n"
+    )
+    assert "r.yaml:7:34: rules[0].steps[1].share: a ramp's share cannot fall" in errors(text)
+
+
 def test_percent_text_is_accepted():
     rules = parse_rules(MINIMAL + "rules:\n  - {type: share, level: region, min: '40%'}\n")
     assert rules.rules[0].min == pytest.approx(0.4)

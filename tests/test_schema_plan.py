@@ -56,13 +56,14 @@ def test_example_plans_validate_against_the_sample_company(path):
 def test_overlapping_tiers_are_located():
     text = GOOD.replace("{start: 1000000, rate", "{start: 900000, rate")
     [p] = problems(text)
-    assert (p.line, p.path) == (8, "components[0].tiers")
+    # At the start of the tier that overlaps, not at the whole list.
+    assert (p.line, p.path) == (9, "components[0].tiers[1].start")
     assert "overlap" in p.message and "900,000" in p.message
 
 
 def test_tiers_with_a_gap_are_located():
     [p] = problems(GOOD.replace("{start: 1000000, rate", "{start: 1200000, rate"))
-    assert p.line == 8 and "gap" in p.message
+    assert (p.line, p.path) == (9, "components[0].tiers[1].start") and "gap" in p.message
 
 
 def test_first_tier_must_start_at_zero_and_last_be_open():
@@ -71,7 +72,7 @@ def test_first_tier_must_start_at_zero_and_last_be_open():
     [p] = problems(
         GOOD.replace("{start: 1000000, rate: 0.10}", "{start: 1000000, end: 2000000, rate: 0.1}")
     )
-    assert "open-ended" in p.message
+    assert "open-ended" in p.message and p.path == "components[0].tiers[1].end"
 
 
 def test_negative_rate_is_located_at_the_value():

@@ -18,6 +18,7 @@ from attain.schema.base import (
     Identifier,
     PositiveAmount,
     RuleModel,
+    invalid,
     register_kind,
 )
 
@@ -221,11 +222,11 @@ class RampRule(SoftMixin):
     @field_validator("steps")
     @classmethod
     def _increasing(cls, steps: list[RampStep]) -> list[RampStep]:
-        for a, b in zip(steps, steps[1:], strict=False):
+        for i, (a, b) in enumerate(zip(steps, steps[1:], strict=False)):
             if b.tenure_below <= a.tenure_below:
-                raise ValueError("steps must be listed by increasing `tenure_below`")
+                raise invalid("steps must be listed by increasing `tenure_below`", i + 1)
             if b.share < a.share:
-                raise ValueError("a ramp's share cannot fall as tenure grows")
+                raise invalid("a ramp's share cannot fall as tenure grows", i + 1, "share")
         return steps
 
     @model_validator(mode="after")
@@ -392,7 +393,9 @@ class AllocationRules(RuleModel):
         for i, rule in enumerate(self.rules):
             name = rule.name or f"{rule.type}_{i + 1}"
             if name in seen:
-                raise ValueError(f"two rules are named `{name}`; rule names must be unique")
+                raise invalid(
+                    f"two rules are named `{name}`; rule names must be unique", "rules", i, "name"
+                )
             seen.add(name)
         return self
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "KINDS",
@@ -14,6 +15,7 @@ __all__ = [
     "Identifier",
     "PositiveAmount",
     "RuleModel",
+    "invalid",
     "json_schema",
     "register_kind",
 ]
@@ -35,6 +37,17 @@ def _percent_text(value: Any) -> Any:
 Fraction = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1)]
 PositiveAmount = Annotated[float, Field(gt=0)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def invalid(message: str, *at: str | int) -> PydanticCustomError:
+    """A validation error about an element inside the value a validator checks.
+
+    ``at`` continues the error's location, e.g. ``invalid("…", 1, "start")`` from a
+    validator of ``tiers`` points at ``tiers[1].start``: the loader reports the line of
+    that element instead of the whole list. Raise it where a ``ValueError`` would go.
+    """
+    # The message is a template of the context's keys; only `{at}` in it would be replaced.
+    return PydanticCustomError("value_error", message, {"at": at})
 
 
 class RuleModel(BaseModel):

@@ -6,7 +6,14 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from attain.schema.base import SCHEMA_VERSION, Fraction, Identifier, RuleModel, register_kind
+from attain.schema.base import (
+    SCHEMA_VERSION,
+    Fraction,
+    Identifier,
+    RuleModel,
+    invalid,
+    register_kind,
+)
 
 __all__ = ["CompanyRules", "CompanyTables"]
 
@@ -83,11 +90,11 @@ class CompanyRules(RuleModel):
     @classmethod
     def _distinct_products(cls, products: list[str]) -> list[str]:
         seen: set[str] = set()
-        for p in products:
+        for i, p in enumerate(products):
             if not p.strip():
-                raise ValueError("a product name cannot be empty")
+                raise invalid("a product name cannot be empty", i)
             if p in seen:
-                raise ValueError(f"product `{p}` is listed twice")
+                raise invalid(f"product `{p}` is listed twice", i)
             seen.add(p)
         return products
 

@@ -28,6 +28,7 @@ from attain.schema.base import (
     Identifier,
     RuleModel,
     _percent_text,
+    invalid,
     register_kind,
 )
 
@@ -166,24 +167,34 @@ def _num(value: float) -> str:
 
 def _check_tiers(tiers: list[Tier]) -> list[Tier]:
     if tiers[0].start != 0:
-        raise ValueError(f"the first tier must start at 0 (it starts at {_num(tiers[0].start)})")
+        raise invalid(
+            f"the first tier must start at 0 (it starts at {_num(tiers[0].start)})", 0, "start"
+        )
     for i, (tier, nxt) in enumerate(zip(tiers, tiers[1:], strict=False)):
         if tier.end is None:
-            raise ValueError(f"tier {i + 1} has no `end` but is not the last tier")
+            raise invalid(f"tier {i + 1} has no `end` but is not the last tier", i)
         if tier.end <= tier.start:
-            raise ValueError(f"tier {i + 1} ends at {_num(tier.end)}, not after its start")
+            raise invalid(f"tier {i + 1} ends at {_num(tier.end)}, not after its start", i, "end")
         if nxt.start < tier.end:
-            raise ValueError(
+            raise invalid(
                 f"tiers {i + 1} and {i + 2} overlap: tier {i + 2} starts at {_num(nxt.start)} "
-                f"but tier {i + 1} ends at {_num(tier.end)}"
+                f"but tier {i + 1} ends at {_num(tier.end)}",
+                i + 1,
+                "start",
             )
         if nxt.start > tier.end:
-            raise ValueError(
+            raise invalid(
                 f"tiers {i + 1} and {i + 2} leave a gap: tier {i + 2} starts at {_num(nxt.start)} "
-                f"but tier {i + 1} ends at {_num(tier.end)}"
+                f"but tier {i + 1} ends at {_num(tier.end)}",
+                i + 1,
+                "start",
             )
     if tiers[-1].end is not None:
-        raise ValueError("the last tier must be open-ended (no `end`) so every amount has a rate")
+        raise invalid(
+            "the last tier must be open-ended (no `end`) so every amount has a rate",
+            len(tiers) - 1,
+            "end",
+        )
     return tiers
 
 
