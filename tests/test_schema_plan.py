@@ -114,7 +114,7 @@ components:
 
 def test_unknown_product_is_located_when_products_are_known():
     [p] = problems(GOOD.replace("[core]", "[core, clould]"), products=("core", "cloud"))
-    assert (p.line, p.path) == (6, "components[0].products")
+    assert (p.line, p.column, p.path) == (6, 22, "components[0].products[1]")
     assert "clould" in p.message
 
 
@@ -151,3 +151,10 @@ def test_duplicate_component_names():
     text = GOOD + GOOD.split("components:\n")[1]
     [p] = problems(text)
     assert "used twice" in p.message
+
+
+def test_list_checks_point_at_the_element_at_fault():
+    text = GOOD + "  - type: commission\n    name: c\n    tiers:\n      - {start: 0, rate: 0.05}\n"
+    [p] = problems(text)
+    assert (p.line, p.path) == (11, "components[1].name")
+    assert "component name `c` is used twice" in p.message

@@ -82,15 +82,16 @@ def _check_products(products: list[str] | None) -> list[str] | None:
         return None
     if not products:
         raise ValueError("list at least one product, or leave the key out for all products")
-    if len(set(products)) != len(products):
-        raise ValueError("a product is listed twice")
+    for i, p in enumerate(products):
+        if p in products[:i]:
+            raise invalid(f"product `{p}` is listed twice", i)
     known = KNOWN_PRODUCTS.get()
     if known is not None:
-        unknown = [p for p in products if p not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown product `{unknown[0]}`; the company's products are: {', '.join(known)}"
-            )
+        for i, p in enumerate(products):
+            if p not in known:
+                raise invalid(
+                    f"unknown product `{p}`; the company's products are: {', '.join(known)}", i
+                )
     return products
 
 
@@ -271,13 +272,17 @@ class AttainmentCurve(_Measured):
     def _points_rise(cls, points: list[CurvePoint]) -> list[CurvePoint]:
         for i, (a, b) in enumerate(zip(points, points[1:], strict=False)):
             if b.attainment <= a.attainment:
-                raise ValueError(
+                raise invalid(
                     f"point {i + 2} has attainment {b.attainment:g}, not above point {i + 1}'s "
-                    f"{a.attainment:g}"
+                    f"{a.attainment:g}",
+                    i + 1,
+                    "attainment",
                 )
             if b.payout < a.payout:
-                raise ValueError(
-                    f"point {i + 2} pays {b.payout:g}, less than point {i + 1}'s {a.payout:g}"
+                raise invalid(
+                    f"point {i + 2} pays {b.payout:g}, less than point {i + 1}'s {a.payout:g}",
+                    i + 1,
+                    "payout",
                 )
         return points
 
@@ -325,7 +330,9 @@ class StepBonus(_Measured):
     def _rise(cls, steps: list[Step]) -> list[Step]:
         for i, (a, b) in enumerate(zip(steps, steps[1:], strict=False)):
             if b.attainment <= a.attainment:
-                raise ValueError(f"step {i + 2}'s attainment is not above step {i + 1}'s")
+                raise invalid(
+                    f"step {i + 2}'s attainment is not above step {i + 1}'s", i + 1, "attainment"
+                )
         return steps
 
 
@@ -549,13 +556,16 @@ class Plan(RuleModel):
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
         names = [c.name for c in self.components]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"component name `{dup[0]}` is used twice")
-        for m in self.modifiers:
-            unknown = [c for c in m.components or [] if c not in names]
-            if unknown:
-                raise ValueError(f"modifier `{m.name}` names unknown component `{unknown[0]}`")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise invalid(f"component name `{name}` is used twice", "components", i, "name")
+        for k, m in enumerate(self.modifiers):
+            for j, c in enumerate(m.components or []):
+                if c not in names:
+                    raise invalid(
+                        f"modifier `{m.name}` names unknown component `{c}`",
+                        "modifiers", k, "components", j,
+                    )  # fmt: skip
         if self.target_incentive is None and self._needs_ti():
             raise ValueError(
                 "`target_incentive` is needed: a component, cap or step is in target incentive"

@@ -19,6 +19,7 @@ from attain.schema.base import (
     Fraction,
     Identifier,
     RuleModel,
+    invalid,
     register_kind,
 )
 
@@ -211,17 +212,18 @@ class Scenario(RuleModel):
     @field_validator("plans")
     @classmethod
     def _distinct_plans(cls, plans: list[str]) -> list[str]:
-        if len(set(plans)) != len(plans):
-            raise ValueError("a plan file is listed twice")
+        for i, plan in enumerate(plans):
+            if plan in plans[:i]:
+                raise invalid(f"plan file `{plan}` is listed twice", i)
         return plans
 
     @field_validator("variants")
     @classmethod
     def _distinct_variants(cls, variants: list[Variant]) -> list[Variant]:
         names = [v.name for v in variants]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"variant name `{dup[0]}` is used twice")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise invalid(f"variant name `{name}` is used twice", i, "name")
         return variants
 
     def referenced_paths(self, base: Path) -> list[Path]:
