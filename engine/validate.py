@@ -21,13 +21,17 @@ from attain.errors import InputError, Problem, RuleFileError
 from attain.incentive.api import load_plan
 from attain.load import load_rules
 from attain.schema import RuleModel
+from attain.simulate.setup import load_scenario
 from attain.territory.align import check_data
 
 __all__ = ["Report", "validate_paths"]
 
 _RULE_SUFFIXES = (".yaml", ".yml", ".json")
 #: Kinds whose names (products, units) are checked against the data they name.
-_DATA_AWARE_LOADERS: dict[str, Callable[[Path], RuleModel]] = {"plan": load_plan}
+_DATA_AWARE_LOADERS: dict[str, Callable[[Path], RuleModel]] = {
+    "plan": load_plan,
+    "scenario": load_scenario,
+}
 #: Kinds that take their company from outside (``--data``): what checks them against it.
 _DATA_CHECKS: dict[str, Callable[[RuleModel, Company, str], object]] = {
     "allocation": prepare,
@@ -96,16 +100,16 @@ def _targets(path: Path, report: Report) -> list[Path]:
 def _validate_one(path: Path, report: Report, company: Company | None = None) -> None:
     try:
         if path.is_dir() or path.name == "company.yaml":
-            company = load_company(path)
-            report.summaries[str(path)] = company.summary()
+            report.summaries[str(path)] = load_company(path).summary()
         else:
             rules = load_rules(path)
-            if rules.kind in _DATA_AWARE_LOADERS:
-                rules = _DATA_AWARE_LOADERS[rules.kind](path)
             if rules.kind == "company":
                 report.summaries[str(path)] = load_company(path).summary()
             else:
+                # The data it names first: a data-aware loader reads the same company.
                 _check_references(rules, path)
+            if rules.kind in _DATA_AWARE_LOADERS:
+                _DATA_AWARE_LOADERS[rules.kind](path)
             if rules.kind in _DATA_CHECKS:
                 if company is None:
                     report.form_only.append(str(path))

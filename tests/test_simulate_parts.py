@@ -142,3 +142,49 @@ def test_fast_argsort_is_the_stable_order():
     with_nan[[3, 70, 900]] = np.nan
     for a in (distinct, ties, with_nan, np.zeros(50)):
         assert np.array_equal(_stable_argsort(a), np.argsort(a, kind="stable"))
+
+
+def _spiff_scenario(tmp_path, sample_company, extra: str = ""):
+    """The sample's field-rep plan (a cloud SPIFF paid per unit) on last year's sales + 5%."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    history = sample_company.history
+    last = history[history["month"].isin(sorted(history["month"].unique())[-12:])].copy()
+    last["period"] = last["month"].str.replace("2026", "2027")
+    last["target"] = (last["sales"] * 1.05).round(2)
+    last[["rep_id", "period", "product", "target"]].to_csv(tmp_path / "t.csv", index=False)
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"kind: scenario\nname: s\ncompany: {sample_company.root}\n"
+        f"plans: [{root / 'rules' / 'plan_field_rep.yaml'}]\ntargets: {{file: t.csv}}\n"
+        f"trials: 20\nsensitivity: null\n{extra}"
+    )
+    return path
+
+
+def test_unit_prices_set_what_a_spiff_unit_costs(tmp_path, sample_company):
+    """Units = simulated sales ÷ price: half the price, twice the units, twice the SPIFF;
+    the commission does not move. The sample's cloud sells at 500 a unit, as estimated."""
+    import attain
+
+    def spiff(extra):
+        s = attain.simulate(_spiff_scenario(tmp_path, sample_company, extra)).summary
+        components = s["results"]["base"]["field_rep_marginal"]["components"]
+        return components["cloud_spiff"], components["commission"]
+
+    estimated, commission = spiff("")
+    at_500, _ = spiff("unit_prices: {cloud: 500}\n")
+    at_250, same_commission = spiff("unit_prices: {cloud: 250}\n")
+    assert at_250 == pytest.approx(2 * at_500, rel=1e-3)
+    assert estimated == pytest.approx(at_500, rel=1e-3)
+    assert same_commission == commission
+
+
+def test_unit_prices_name_the_companys_products(tmp_path, sample_company):
+    import attain
+    from attain.errors import RuleFileError
+
+    with pytest.raises(RuleFileError, match=r"unknown product `clowd`") as info:
+        attain.simulate(_spiff_scenario(tmp_path, sample_company, "unit_prices: {clowd: 5}\n"))
+    assert info.value.problems[0].path == "unit_prices.clowd"

@@ -100,3 +100,17 @@ def test_a_bad_data_folder_is_a_problem_and_the_rules_still_get_their_form_check
     report = attain.validate_paths([bad_alloc], data=tmp_path / "nowhere")
     assert [p.source for p in report.problems] == [str(tmp_path / "nowhere")]
     assert report.checked == [str(bad_alloc)]
+
+
+def test_a_scenarios_unit_prices_name_its_companys_products(tmp_path, sample_dir):
+    plan = ROOT / "rules" / "plan_field_rep.yaml"
+    text = (
+        f"kind: scenario\nname: s\ncompany: {sample_dir}\nplans: [{plan}]\n"
+        f"targets: {{file: {sample_dir / 'org.csv'}}}\n"
+    )
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(text + "unit_prices: {cloud: 450}\n")
+    bad.write_text(text + "unit_prices: {clowd: 450}\n")
+    assert attain.validate_paths([good]).ok
+    [problem] = attain.validate_paths([bad]).problems
+    assert problem.path == "unit_prices.clowd" and "unknown product `clowd`" in problem.message

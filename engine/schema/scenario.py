@@ -18,6 +18,7 @@ from attain.schema.base import (
     SCHEMA_VERSION,
     Fraction,
     Identifier,
+    PositiveAmount,
     RuleModel,
     invalid,
     register_kind,
@@ -208,6 +209,10 @@ class Scenario(RuleModel):
     """The limit to test the plans against (probability of exceeding it)."""
     sensitivity: Sensitivity | None = Field(default_factory=Sensitivity)
     """The tornado table's settings; `null` skips it."""
+    unit_prices: dict[str, PositiveAmount] = Field(default_factory=dict)
+    """Currency per unit of a product, e.g. `{cloud: 450}`: a SPIFF paid per unit counts
+    simulated sales ÷ this price. A product left out uses its average price in the actuals
+    (booked amount ÷ booked quantity)."""
 
     @field_validator("plans")
     @classmethod

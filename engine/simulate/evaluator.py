@@ -169,14 +169,15 @@ def plan_model(
     *,
     company=None,
     deals=None,
+    unit_prices: dict[str, float] | None = None,
 ):
     """A :class:`PlanModel` for ``plan`` (a loaded ``Plan``) over ``people`` (org rows, in the
     order of ``targets`` float64[R, 12, K] currency).
 
     ``company`` (an ``attain.data.Company``) gives the plan year's calendar (effective dates,
     SPIFF windows) and, from its actuals, the deal model (unit prices, deal sizes,
-    cancellation rates: :func:`attain.incentive.deals.deal_model`); ``deals`` gives that
-    model directly. Without them, deal features are approximated as
+    cancellation rates: :func:`attain.incentive.deals.deal_model`, whose estimated prices
+    ``unit_prices`` overrides per product); ``deals`` gives that model directly. Without them, deal features are approximated as
     :func:`attain.incentive.vectorised.approximations` says."""
     from attain.incentive.calendar import Calendar
     from attain.incentive.compile import compile_plan
@@ -194,7 +195,7 @@ def plan_model(
         year = plan.fiscal_year or company.rules.fiscal_year
         calendar = Calendar(year, company.rules.fiscal_year_start, plan.period)
         if deals is None and _needs_deals(compiled):
-            deals = deal_model(company.actuals, people["rep_id"], tuple(products))
+            deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
     pop = population(compiled, r, people, calendar=calendar, deals=deals)
     roll_up = None
     if plan.credit.roll_up is not None:

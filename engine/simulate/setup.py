@@ -15,9 +15,8 @@ from attain.schema.plan import Plan
 from attain.schema.scenario import Scenario, TargetSource
 from attain.simulate.evaluator import PayoutModel, plan_model
 from attain.simulate.population import Population, build_population
-from attain.simulate.variants import check_variants
 
-__all__ = ["Setup", "load_setup", "read_targets"]
+__all__ = ["Setup", "load_scenario", "load_setup", "read_targets"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,13 @@ class Setup:
         """A payout model for ``plan`` (e.g. a perturbed copy) on this setup's people."""
         c = self.company
         return plan_model(
-            plan, c.org, self.population.targets, c.products, c.rules.minor_unit, company=c
+            plan,
+            c.org,
+            self.population.targets,
+            c.products,
+            c.rules.minor_unit,
+            company=c,
+            unit_prices=self.scenario.unit_prices,
         )
 
 
@@ -57,7 +62,7 @@ def load_setup(
         own = TargetSource(file=str(Path(targets).resolve()))
         scenario = scenario.model_copy(update={"targets": own})
     company = load_company(base / scenario.company)
-    check_variants(scenario.variants, company.products, source)
+    _check_products(scenario, company.products, source)
     plans = tuple(_load_plan(base / p, company) for p in scenario.plans)
     _distinct_names(plans, source)
     targets = read_targets(scenario, base, company)
@@ -67,6 +72,37 @@ def load_setup(
     setup = Setup(scenario, source, company, plans, population, ())
     models = tuple(setup.model_for(p) for p in plans)
     return Setup(scenario, source, company, plans, population, models)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """A scenario file, its product names (variant ramps, unit prices) checked against the
+    company it names — what ``attain validate`` checks without running anything."""
+    scenario = load_rules(path, kind="scenario")
+    company = load_company(Path(path).parent / scenario.company)
+    _check_products(scenario, company.products, str(path))
+    return scenario
+
+
+def _check_products(scenario: Scenario, products: tuple[str, ...], source: str) -> None:
+    """Every product the scenario names (variant ramps, unit prices) is the company's."""
+    named = [
+        (f"variants[{i}].ramps[{j}].product", ramp.product)
+        for i, v in enumerate(scenario.variants)
+        for j, ramp in enumerate(v.ramps)
+    ]
+    named += [(f"unit_prices.{name}", name) for name in scenario.unit_prices]
+    problems = [
+        Problem(
+            source,
+            f"unknown product `{name}`; the company's products are: {', '.join(products)}",
+            path=path,
+            code="unknown-product",
+        )
+        for path, name in named
+        if name not in products
+    ]
+    if problems:
+        raise RuleFileError(problems)
 
 
 def _load_plan(path: Path, company: Company) -> Plan:

@@ -9,34 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from attain.errors import Problem, RuleFileError
 from attain.schema.scenario import Variant
 
-__all__ = ["BASE", "check_variants", "variant_attainment", "variant_profile"]
+__all__ = ["BASE", "variant_attainment", "variant_profile"]
 
 #: The variant without what-ifs.
 BASE = Variant.model_construct(
     name="base", description="", market_growth=0.0, top_performers=None, ramps=[]
 )
-
-
-def check_variants(variants: list[Variant], products: tuple[str, ...], source: str) -> None:
-    """Every ramp names a product of the company."""
-    problems = []
-    for i, v in enumerate(variants):
-        for j, ramp in enumerate(v.ramps):
-            if ramp.product not in products:
-                problems.append(
-                    Problem(
-                        source,
-                        f"unknown product `{ramp.product}`; the company's products are: "
-                        f"{', '.join(products)}",
-                        path=f"variants[{i}].ramps[{j}].product",
-                        code="unknown-product",
-                    )
-                )
-    if problems:
-        raise RuleFileError(problems)
 
 
 def variant_attainment(variant: Variant, attainment: np.ndarray) -> np.ndarray:
