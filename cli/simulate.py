@@ -47,13 +47,14 @@ def print_summary(result: SimulationResult) -> None:
         f"{s['scenario']}: {s['trials']:,} simulated years of {s['n_reps_with_target']} reps "
         f"(seed {s['seed']}); amounts in {cur}"
     )
-    header = f"  {'plan':<24} {'mean payout':>14} {'P95':>14} {'cost of sales':>13} {'at target':>9} {'top10/median':>12}"
+    w = max(24, *(len(plan) for plan in result.plans))  # a package's name can be long
+    header = f"  {'plan':<{w}} {'mean payout':>14} {'P95':>14} {'cost of sales':>13} {'at target':>9} {'top10/median':>12}"
     click.echo(header)
     for plan in result.plans:
         f = result.figure(plan)
         ratio = f["top_decile_vs_median"]
         click.echo(
-            f"  {plan:<24} {f['total_payout']['mean']:>14,.0f} {f['total_payout']['p95']:>14,.0f} "
+            f"  {plan:<{w}} {f['total_payout']['mean']:>14,.0f} {f['total_payout']['p95']:>14,.0f} "
             f"{f['cost_of_sales']['mean']:>13.2%} {f['share_at_target']['mean']:>9.1%} "
             f"{'–' if ratio is None else f'{ratio:.2f}x':>12}"
         )

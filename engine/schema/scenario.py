@@ -192,9 +192,11 @@ class Scenario(RuleModel):
     """What the scenario asks, shown at the top of the report."""
     company: str
     """The company data folder (with `company.yaml`), relative to this file."""
-    plans: list[str] = Field(min_length=1, max_length=8)
+    plans: list[str | list[str]] = Field(min_length=1, max_length=8)
     """Plan files (`kind: plan`) to simulate side by side; the first is the baseline that the
-    others are compared with."""
+    others are compared with. An entry may be a list of two or more plan files: a package
+    paid together (e.g. a rep plan plus a product overlay), simulated as one plan whose
+    payout is the sum of its plans' and whose name joins theirs with `+`."""
     targets: TargetSource
     """Where the targets come from."""
     performance: PerformanceModel = Field(default_factory=PerformanceModel)
@@ -216,10 +218,23 @@ class Scenario(RuleModel):
 
     @field_validator("plans")
     @classmethod
-    def _distinct_plans(cls, plans: list[str]) -> list[str]:
-        for i, plan in enumerate(plans):
-            if plan in plans[:i]:
-                raise invalid(f"plan file `{plan}` is listed twice", i)
+    def _distinct_plans(cls, plans: list[str | list[str]]) -> list[str | list[str]]:
+        seen: list[str | frozenset[str]] = []
+        for i, entry in enumerate(plans):
+            if isinstance(entry, list):
+                if len(entry) < 2:
+                    raise invalid("a package needs at least two plan files", i)
+                for j, plan in enumerate(entry):
+                    if plan in entry[:j]:
+                        raise invalid(f"plan file `{plan}` is listed twice in this package", i, j)
+                key: str | frozenset[str] = frozenset(entry)
+                if key in seen:
+                    raise invalid("this package of plans is listed twice", i)
+            else:
+                key = entry
+                if key in seen:
+                    raise invalid(f"plan file `{entry}` is listed twice", i)
+            seen.append(key)
         return plans
 
     @field_validator("variants")
@@ -231,9 +246,15 @@ class Scenario(RuleModel):
                 raise invalid(f"variant name `{name}` is used twice", i, "name")
         return variants
 
+    def plan_entries(self) -> list[tuple[str, ...]]:
+        """Each entry of `plans` as a tuple of plan files: one file, or a package's files."""
+        return [tuple(e) if isinstance(e, list) else (e,) for e in self.plans]
+
     def referenced_paths(self, base: Path) -> list[Path]:
-        """The company folder, the plan files and the targets source, resolved against ``base``."""
-        paths = [base / self.company, *(base / p for p in self.plans)]
+        """The company folder, the plan files (every file of a package) and the targets
+        source, resolved against ``base``."""
+        files = dict.fromkeys(f for entry in self.plan_entries() for f in entry)
+        paths = [base / self.company, *(base / p for p in files)]
         source = self.targets.file or self.targets.allocation
         paths.append(base / source)
         return paths

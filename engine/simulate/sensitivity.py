@@ -4,7 +4,9 @@ Each parameter is moved down and up by the scenario's ``step`` (±10% by default
 the plan re-run on the same draws (the first ``trials`` trials of the base run), so
 the swing is the parameter's effect and not noise. A plan parameter is a group of
 numbers of one component (all tier rates, all curve payouts, the cap...), scaled
-together so the plan stays valid; a move the plan's rules reject is left out.
+together so the plan stays valid; a move the plan's rules reject is left out. In a
+package (plans paid together) each of its plans' parameters is moved in turn, the
+others kept, and labelled with that plan's name (``cloud_overlay.cloud_bonus.rates``).
 """
 
 from __future__ import annotations
@@ -108,8 +110,8 @@ def _scaled_model(model: PerformanceModel, name: str, factor: float) -> Performa
 
 def tornado(
     job: Job,
-    plans: tuple[Plan, ...] | None,
-    model_for: Callable[[Plan], PayoutModel] | None,
+    plans: tuple[Plan | tuple[Plan, ...], ...] | None,
+    model_for: Callable[[Plan | tuple[Plan, ...]], PayoutModel] | None,
     trials: int,
     step: float,
     workers: int | None = None,
@@ -122,8 +124,8 @@ def tornado(
         centre = _mean_cost(one, workers)
         cases = [("assumption", name, _assumption_jobs(one, name, step)) for name in _ASSUMPTIONS]
         if plans is not None and model_for is not None:
-            for label, paths in plan_parameters(plans[p]).items():
-                cases.append(("plan", label, _plan_jobs(one, plans[p], paths, step, model_for)))
+            for label, jobs in _parameter_jobs(one, plans[p], step, model_for):
+                cases.append(("plan", label, jobs))
         for kind, name, (low, high) in cases:
             if low is None and high is None:
                 continue
@@ -139,6 +141,21 @@ def _assumption_jobs(job: Job, name: str, step: float):
         model = _scaled_model(job.model, name, factor)
         out.append(None if model is None else replace(job, model=model))
     return out
+
+
+def _parameter_jobs(job: Job, entry, step: float, model_for):
+    """(label, [low job, high job]) per parameter of a plan, or of each plan of a package."""
+    if not isinstance(entry, tuple):
+        for label, paths in plan_parameters(entry).items():
+            yield label, _plan_jobs(job, entry, paths, step, model_for)
+        return
+    for i, plan in enumerate(entry):
+
+        def package_with(changed: Plan, i: int = i):
+            return model_for((*entry[:i], changed, *entry[i + 1 :]))
+
+        for label, paths in plan_parameters(plan).items():
+            yield f"{plan.name}.{label}", _plan_jobs(job, plan, paths, step, package_with)
 
 
 def _plan_jobs(job: Job, plan: Plan, paths, step: float, model_for):

@@ -14,9 +14,13 @@ from attain.load import load_rules
 from attain.schema.plan import Plan
 from attain.schema.scenario import Scenario, TargetSource
 from attain.simulate.evaluator import PayoutModel, plan_model
+from attain.simulate.package import PackageModel, package_name
 from attain.simulate.population import Population, build_population
 
-__all__ = ["Setup", "load_scenario", "load_setup", "read_targets"]
+__all__ = ["Entry", "Setup", "load_scenario", "load_setup", "read_targets"]
+
+#: One entry of a scenario's `plans`: a plan, or a package of plans paid together.
+Entry = Plan | tuple[Plan, ...]
 
 
 @dataclass(frozen=True)
@@ -26,12 +30,15 @@ class Setup:
     scenario: Scenario
     source: str
     company: Company
-    plans: tuple[Plan, ...]
+    plans: tuple[Entry, ...]  # a tuple of plans for a package
     population: Population
     models: tuple[PayoutModel, ...]
 
-    def model_for(self, plan: Plan) -> PayoutModel:
-        """A payout model for ``plan`` (e.g. a perturbed copy) on this setup's people."""
+    def model_for(self, plan: Entry) -> PayoutModel:
+        """A payout model for ``plan`` (e.g. a perturbed copy) on this setup's people; for a
+        tuple of plans, their :class:`~attain.simulate.package.PackageModel`."""
+        if isinstance(plan, tuple):
+            return PackageModel.of(tuple(self.model_for(p) for p in plan))
         c = self.company
         return plan_model(
             plan,
@@ -63,7 +70,11 @@ def load_setup(
         scenario = scenario.model_copy(update={"targets": own})
     company = load_company(base / scenario.company)
     _check_products(scenario, company.products, source)
-    plans = tuple(_load_plan(base / p, company) for p in scenario.plans)
+    loaded = {f: _load_plan(base / f, company) for e in scenario.plan_entries() for f in e}
+    plans = tuple(
+        loaded[e[0]] if len(e) == 1 else tuple(loaded[f] for f in e)
+        for e in scenario.plan_entries()
+    )
     _distinct_names(plans, source)
     targets = read_targets(scenario, base, company)
     population = build_population(
@@ -111,16 +122,23 @@ def _load_plan(path: Path, company: Company) -> Plan:
     return load_plan(path, company)
 
 
-def _distinct_names(plans: tuple[Plan, ...], source: str) -> None:
-    names = [p.name for p in plans]
+def entry_name(entry: Entry) -> str:
+    """A plan's name, or a package's (its plans' names joined with ``+``)."""
+    return package_name([p.name for p in entry]) if isinstance(entry, tuple) else entry.name
+
+
+def _distinct_names(plans: tuple[Entry, ...], source: str) -> None:
+    for i, entry in enumerate(plans):
+        if isinstance(entry, tuple):
+            _distinct([p.name for p in entry], source, f"plans[{i}]")
+    _distinct([entry_name(e) for e in plans], source, "plans")
+
+
+def _distinct(names: list[str], source: str, path: str) -> None:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise RuleFileError(
-            [
-                Problem(
-                    source, f"two plans are named `{dup[0]}`; plan names must differ", path="plans"
-                )
-            ]
+            [Problem(source, f"two plans are named `{dup[0]}`; plan names must differ", path=path)]
         )
 
 
