@@ -168,7 +168,8 @@ def statement_markdown(payouts, rep_id: str, table: pd.DataFrame) -> str:
         out += [f"## {period}", "", "| line | amount | how |", "| --- | ---: | --- |"]
         for row in rows.itertuples(index=False):
             how = "; ".join(x for x in (row.inputs, row.arithmetic) if x)
-            out.append(f"| {row.rule} | {row.amount}{cur} | {how} |")
+            amount = f"{Decimal(row.amount):,.{unit}f}"  # as the arithmetic shows money
+            out.append(f"| {row.rule} | {amount}{cur} | {how} |")
         total = totals.loc[period]
         out += [
             "",
