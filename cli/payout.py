@@ -39,8 +39,11 @@ from attain.incentive.api import payouts_of_plans, plan_company_dir
     help="Company data folder (org, products); default: the folder the first plan names in "
     "`company:`.",
 )
+@click.option(
+    "--html", is_flag=True, help="Also write each statement as a printable web page (.html)."
+)
 def payout(
-    plans: tuple[Path, ...], targets: Path, actuals: Path, out: Path, data: Path | None
+    plans: tuple[Path, ...], targets: Path, actuals: Path, out: Path, data: Path | None, html: bool
 ) -> None:
     """Compute every participant's payout per period, exact to the cent, with statements.
 
@@ -60,7 +63,7 @@ def payout(
     else:
         result = payouts_of_plans(loaded, targets, actuals, company)
         summaries = result.summary["plans"]
-    files = result.write(out)
+    files = result.write(out, html=html)
     for summary in summaries:
         click.echo(
             f"{summary['plan']}: {summary['n_participants']} participants, {summary['n_lines']} "
@@ -74,4 +77,5 @@ def payout(
             click.echo(f"wrote {out / name}")
     n_md = sum(1 for f in files if f.suffix == ".md")
     if n_md:
-        click.echo(f"wrote {n_md} statements under {out / 'statements'}")
+        pages = " (Markdown and HTML)" if html else ""
+        click.echo(f"wrote {n_md} statements{pages} under {out / 'statements'}")

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attain.incentive.result import Payouts, format_minor
-from attain.output import write_csv, write_json, write_text
+from attain.incentive.result import Payouts, format_minor, write_statement
+from attain.output import write_csv, write_json
 
 __all__ = ["CombinedPayouts"]
 
@@ -89,9 +89,10 @@ class CombinedPayouts:
             "total_payout": format_minor(np.array([total]), units).iloc[0],
         }
 
-    def write(self, out: str | Path, statements: bool = True) -> list[Path]:
+    def write(self, out: str | Path, statements: bool = True, html: bool = False) -> list[Path]:
         """payouts.csv and statements.csv with a ``plan`` column, one statement per person
-        covering all their plans, and summary.json (per plan and in all)."""
+        covering all their plans (``html``: also as a printable page), and summary.json (per
+        plan and in all)."""
         out = Path(out)
         written = [write_csv(out / "payouts.csv", self.payouts_table())]
         if statements:
@@ -104,7 +105,7 @@ class CombinedPayouts:
             people = pd.unique(pd.concat([r.totals["rep_id"] for r in self.results]))
             for rep_id in people:
                 text = self._statement(rep_id, tables)
-                written.append(write_text(out / "statements" / f"{rep_id}.md", text))
+                written += write_statement(out / "statements" / rep_id, text, html)
         written.append(write_json(out / "summary.json", self.summary))
         return written
 

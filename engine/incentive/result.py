@@ -133,9 +133,10 @@ class Payouts:
             .to_dict("records"),
         }
 
-    def write(self, out: str | Path, statements: bool = True) -> list[Path]:
+    def write(self, out: str | Path, statements: bool = True, html: bool = False) -> list[Path]:
         """Write payouts.csv, summary.json and (by default) statements.csv and one
-        Markdown statement per participant under ``statements/``; returns the paths."""
+        Markdown statement per participant under ``statements/`` (``html``: also each as a
+        printable page); returns the paths."""
         out = Path(out)
         digits = f"%.{self.compiled.minor_unit}f"
         written = [write_csv(out / "payouts.csv", self.payouts_table(), float_format=digits)]
@@ -146,9 +147,19 @@ class Payouts:
             written.append(write_csv(out / "statements.csv", table))
             for rep_id in self.totals["rep_id"].unique():
                 text = statement_markdown(self, rep_id, table)
-                written.append(write_text(out / "statements" / f"{rep_id}.md", text))
+                written += write_statement(out / "statements" / rep_id, text, html)
         written.append(write_json(out / "summary.json", self.summary))
         return written
+
+
+def write_statement(stem: Path, markdown: str, html: bool) -> list[Path]:
+    """``stem.md``, and with ``html`` its page ``stem.html`` (a rep id may hold dots)."""
+    written = [write_text(stem.parent / f"{stem.name}.md", markdown)]
+    if html:
+        from attain.incentive.statement_html import statement_html
+
+        written.append(write_text(stem.parent / f"{stem.name}.html", statement_html(markdown)))
+    return written
 
 
 def _paid_before(compiled: CompiledPlan, ev: Evaluation) -> np.ndarray:
