@@ -104,14 +104,14 @@ def _pay(company: attain.Company, allocation: attain.Allocation, out: Path) -> N
         "each amount's rule, inputs and arithmetic.",
     )
     result = attain.payouts(PLAN, allocation.targets, company.actuals, company=company)
-    paths = result.write(out)
+    paths = result.write(out, html=True)
     s = result.summary
     parts = ", ".join(f"{name} {_money(amount)}" for name, amount in s["by_component"].items())
     click.echo(
         f"   {s['n_participants']} participants are paid {_money(s['total_payout'])} "
         f"{s['currency']} for the year ({parts})."
     )
-    click.echo(f"   Each rep's statement: {out / 'statements'}/<rep_id>.md")
+    click.echo(f"   Each rep's statement: {out / 'statements'}/<rep_id>.md (and .html to print)")
     _wrote(paths)
 
 
