@@ -143,3 +143,21 @@ def test_population_is_reusable():
     pop = population(compiled, 3)
     out = evaluate(compiled, np.ones((3, 5)) * 200_000, np.ones(3), pop=pop)
     assert np.allclose(out, 15_000.0)
+
+
+@pytest.mark.parametrize("plans", [["plan_draw"], ["plan_field_rep", "plan_team_bonus"]])
+def test_written_statements_are_each_persons_statement(plans, tmp_path, sample_company):
+    """The files (written in one pass) say what ``statement(rep)`` says for each person."""
+    from attain.incentive.api import payouts_of_plans
+
+    loaded = [load_plan(ROOT / "rules" / f"{p}.yaml", sample_company) for p in plans]
+    if len(loaded) == 1:
+        result = payouts(loaded[0], TARGETS, ACTUALS, sample_company)
+    else:
+        result = payouts_of_plans(loaded, TARGETS, ACTUALS, sample_company)
+    result.write(tmp_path)
+    files = sorted((tmp_path / "statements").glob("*.md"))
+    people = set().union(*(set(r.totals["rep_id"]) for r in getattr(result, "results", [result])))
+    assert {f.stem for f in files} == people
+    for path in files[:: max(1, len(files) // 12)] + [files[-1]]:
+        assert path.read_text() == result.statement(path.stem)

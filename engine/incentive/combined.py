@@ -59,22 +59,38 @@ class CombinedPayouts:
 
     def statement(self, rep_id: str) -> str:
         """One person's statement: a section per plan they take part in, then the total."""
-        return self._statement(rep_id, [r.statement_lines() for r in self.results])
+        return self._statements([r.statement_lines() for r in self.results], [rep_id])[rep_id]
 
-    def _statement(self, rep_id: str, tables: list[pd.DataFrame]) -> str:
-        from attain.incentive.statements import _money, statement_markdown
+    def _statements(self, tables: list[pd.DataFrame], people=None) -> dict[str, str]:
+        """Each person's statement (``people``; default everyone), every plan's texts made
+        in one pass per plan."""
+        from attain.incentive.statements import _money, statements_markdown
 
-        parts, total, units = [f"# Statements: {rep_id}", ""], 0, 0
+        everyone = people is None
+        if everyone:
+            people = pd.unique(pd.concat([r.totals["rep_id"] for r in self.results]))
+        texts, paid = [], []
         for r, table in zip(self.results, tables, strict=True):
-            if rep_id not in set(r.totals["rep_id"]):
-                continue
-            body = statement_markdown(r, rep_id, table).splitlines()[1:]  # under the plan's heading
-            parts += [f"## Plan `{r.plan.name}`", *_demote(body), ""]
-            total += int(r.totals.loc[r.totals["rep_id"] == rep_id, "payable_minor"].sum())
-            units = r.compiled.minor_unit
-        money = f"{_money(total, units)} {self.results[0].currency}".rstrip()
-        parts.append(f"**Payable in all plans this year: {money}**\n")
-        return "\n".join(parts)
+            takes_part = set(r.totals["rep_id"])
+            mine = [p for p in people if p in takes_part]
+            rows = table if everyone else table[table["rep_id"].isin(mine)]
+            texts.append(statements_markdown(r, rows, mine))
+            paid.append(r.totals.groupby("rep_id")["payable_minor"].sum().to_dict())
+        units = self.results[0].compiled.minor_unit
+        out = {}
+        for person in people:
+            parts, total = [f"# Statements: {person}", ""], 0
+            for r, text, payable in zip(self.results, texts, paid, strict=True):
+                if person not in text:
+                    continue
+                body = text[person].splitlines()[1:]  # under the plan's heading
+                parts += [f"## Plan `{r.plan.name}`", *_demote(body), ""]
+                total += int(payable[person])
+                units = r.compiled.minor_unit
+            money = f"{_money(total, units)} {self.results[0].currency}".rstrip()
+            parts.append(f"**Payable in all plans this year: {money}**\n")
+            out[person] = "\n".join(parts)
+        return out
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -102,9 +118,7 @@ class CombinedPayouts:
                 ignore_index=True,
             )
             written.append(write_csv(out / "statements.csv", joined))
-            people = pd.unique(pd.concat([r.totals["rep_id"] for r in self.results]))
-            for rep_id in people:
-                text = self._statement(rep_id, tables)
+            for rep_id, text in self._statements(tables).items():
                 written += write_statement(out / "statements" / rep_id, text, html)
         written.append(write_json(out / "summary.json", self.summary))
         return written

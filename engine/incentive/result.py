@@ -141,12 +141,11 @@ class Payouts:
         digits = f"%.{self.compiled.minor_unit}f"
         written = [write_csv(out / "payouts.csv", self.payouts_table(), float_format=digits)]
         if statements:
-            from attain.incentive.statements import statement_markdown
+            from attain.incentive.statements import statements_markdown
 
             table = self.statement_lines()
             written.append(write_csv(out / "statements.csv", table))
-            for rep_id in self.totals["rep_id"].unique():
-                text = statement_markdown(self, rep_id, table)
+            for rep_id, text in statements_markdown(self, table).items():
                 written += write_statement(out / "statements" / rep_id, text, html)
         written.append(write_json(out / "summary.json", self.summary))
         return written

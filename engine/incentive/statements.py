@@ -13,7 +13,7 @@ import pandas as pd
 
 from attain.incentive.compile import CompiledComponent
 
-__all__ = ["statement_lines", "statement_markdown"]
+__all__ = ["statement_lines", "statement_markdown", "statements_markdown"]
 
 _ADJUSTMENT_RULES = {
     "rounding": "Rounding: the period's total is rounded once; the lines are shown rounded",
@@ -159,26 +159,50 @@ def _fmt(values, unit: int):
 
 def statement_markdown(payouts, rep_id: str, table: pd.DataFrame) -> str:
     """A participant's statement as Markdown: one section per period, every line explained."""
+    return statements_markdown(payouts, table[table["rep_id"] == rep_id], [rep_id])[rep_id]
+
+
+def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, str]:
+    """Each participant's statement (``reps``; default every participant), by rep, from
+    ``table`` (rows of :func:`statement_lines`, a rep's periods together).
+
+    One pass over plain lists: a per-rep filter and a DataFrame row walk cost ~7 ms a rep
+    (20 s at 3,000 reps), and the filter grows with the table.
+    """
     plan, unit = payouts.plan, payouts.compiled.minor_unit
     cur = f" {payouts.currency}" if payouts.currency else ""
-    out = [f"# Statement: {rep_id}", "", f"Plan `{plan.name}`. {plan.description}".rstrip(), ""]
-    mine = table[table["rep_id"] == rep_id]
-    totals = payouts.totals[payouts.totals["rep_id"] == rep_id].set_index("period")
-    for period, rows in mine.groupby("period", sort=False):
-        out += [f"## {period}", "", "| line | amount | how |", "| --- | ---: | --- |"]
-        for row in rows.itertuples(index=False):
-            how = "; ".join(x for x in (row.inputs, row.arithmetic) if x)
-            amount = f"{Decimal(row.amount):,.{unit}f}"  # as the arithmetic shows money
-            out.append(f"| {row.rule} | {amount}{cur} | {how} |")
-        total = totals.loc[period]
-        out += [
-            "",
-            f"**Payable now: {_money(total['payable_minor'], unit)}{cur}**"
-            + (
-                f" (draw balance {_money(total['draw_balance_minor'], unit)})"
-                if total["draw_balance_minor"]
-                else ""
+    head = [f"Plan `{plan.name}`. {plan.description}".rstrip(), ""]
+    totals = payouts.totals
+    payable = dict(
+        zip(
+            zip(totals["rep_id"].tolist(), totals["period"].astype(str).tolist(), strict=True),
+            zip(
+                totals["payable_minor"].tolist(), totals["draw_balance_minor"].tolist(), strict=True
             ),
-            "",
-        ]
-    return "\n".join(out)
+            strict=True,
+        )
+    )
+    if reps is None:
+        reps = pd.unique(totals["rep_id"])
+    out = {rep: [f"# Statement: {rep}", "", *head] for rep in reps}
+    current: tuple[str, str] | None = None
+    columns = ("rep_id", "period", "rule", "amount", "inputs", "arithmetic")
+    rows = zip(*(table[c].astype(str).tolist() for c in columns), strict=True)
+    for rep, period, rule, amount, inputs, arithmetic in rows:
+        if (rep, period) != current:
+            if current is not None:
+                out[current[0]] += _payable(payable[current], unit, cur)
+            current = (rep, period)
+            out[rep] += [f"## {period}", "", "| line | amount | how |", "| --- | ---: | --- |"]
+        how = "; ".join(x for x in (inputs, arithmetic) if x)
+        money = f"{Decimal(amount):,.{unit}f}"  # as the arithmetic shows money
+        out[rep].append(f"| {rule} | {money}{cur} | {how} |")
+    if current is not None:
+        out[current[0]] += _payable(payable[current], unit, cur)
+    return {rep: "\n".join(text) for rep, text in out.items()}
+
+
+def _payable(total: tuple[int, int], unit: int, cur: str) -> list[str]:
+    payable, draw_balance = total
+    draw = f" (draw balance {_money(draw_balance, unit)})" if draw_balance else ""
+    return ["", f"**Payable now: {_money(payable, unit)}{cur}**{draw}", ""]
