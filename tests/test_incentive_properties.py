@@ -418,3 +418,12 @@ def test_exact_and_vectorised_agree_with_effective_dates(data):
         assert diff.max() <= tolerance + 1e-6, (name, diff.max())
     total_float = sum(v[:, 0] for v in fl.values()) * compiled.scale
     assert np.abs(total_float - ev.total).max() <= 2 * (n + 2) + 1e-6
+
+
+@given(st.integers(-(10**15), 10**15), st.integers(0, 3))
+def test_statement_money_text_is_the_exact_decimal(minor, unit):
+    from decimal import Decimal
+
+    from attain.incentive.statements import _money
+
+    assert _money(minor, unit) == f"{Decimal(minor).scaleb(-unit):,.{unit}f}"
