@@ -20,33 +20,17 @@ OVERLAY = ROOT / "rules" / "plan_cloud_overlay.yaml"  # quarterly, cloud only (p
 TEAM = ROOT / "rules" / "plan_team_bonus.yaml"  # quarterly, managers too (roll-up)
 
 
-def _scenario(tmp_path, company, plans: str, extra: str = "sensitivity: null\n") -> Path:
-    """A scenario on the sample company, targets = last year's sales + 5%."""
-    history = company.history
-    last = history[history["month"].isin(sorted(history["month"].unique())[-12:])].copy()
-    last["period"] = last["month"].str.replace("2026", "2027")
-    last["target"] = (last["sales"] * 1.05).round(2)
-    last[["rep_id", "period", "product", "target"]].to_csv(tmp_path / "t.csv", index=False)
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        f"kind: scenario\nname: s\ncompany: {company.root}\nplans: {plans}\n"
-        f"targets: {{file: t.csv}}\ntrials: 24\n{extra}"
-    )
-    return path
-
-
 def _payouts(result, plan: str) -> np.ndarray:
     frame = result.trials
     rows = frame[(frame["plan"] == plan) & (frame["variant"] == "base")]
     return rows.sort_values("trial")["total_payout"].to_numpy()
 
 
-def test_a_package_pays_the_sum_of_its_plans(tmp_path, sample_company, monkeypatch):
+def test_a_package_pays_the_sum_of_its_plans(sample_scenario, sample_company, monkeypatch):
     # Few detail trials: the package is paid both line by line and by its fast total.
     monkeypatch.setattr(runner, "DETAIL_REP_TRIALS", 8 * len(sample_company.org))
-    path = _scenario(
-        tmp_path, sample_company, f"[{FIELD}, {OVERLAY}, {TEAM}, [{FIELD}, {OVERLAY}, {TEAM}]]"
-    )
+    plans = f"[{FIELD}, {OVERLAY}, {TEAM}, [{FIELD}, {OVERLAY}, {TEAM}]]"
+    path = sample_scenario(plans, "sensitivity: null\n", trials=24)
     result = attain.simulate(path)
     name = "field_rep_marginal+cloud_overlay+team_bonus"
     assert result.plans == ["field_rep_marginal", "cloud_overlay", "team_bonus", name]
@@ -74,7 +58,9 @@ def test_a_package_pays_the_sum_of_its_plans(tmp_path, sample_company, monkeypat
             assert lines[f"{plan}.{c}"] == pytest.approx(value, rel=1e-9, abs=1e-9)
 
 
-def test_a_package_of_monthly_and_yearly_plans_sums_exactly(tmp_path, sample_company):
+def test_a_package_of_monthly_and_yearly_plans_sums_exactly(
+    tmp_path, sample_company, sample_scenario
+):
     text = OVERLAY.read_text()
     yearly = text.replace("name: cloud_overlay", "name: cloud_yearly")
     yearly = yearly.replace("period: quarter", "period: year")
@@ -83,7 +69,7 @@ def test_a_package_of_monthly_and_yearly_plans_sums_exactly(tmp_path, sample_com
     (tmp_path / "yearly.yaml").write_text(yearly)
     plans = f"[{FIELD}, {tmp_path / 'yearly.yaml'}, [{FIELD}, {tmp_path / 'yearly.yaml'}]]"
     noisy = "sensitivity: null\nperformance: {month_sd: 0.1, mix_sd: 0.1}\n"
-    result = attain.simulate(_scenario(tmp_path, sample_company, plans, noisy))
+    result = attain.simulate(sample_scenario(plans, noisy, trials=24))
     alone = _payouts(result, "field_rep_marginal") + _payouts(result, "cloud_yearly")
     assert _payouts(result, "cloud_yearly").min() > 0
     np.testing.assert_allclose(
@@ -133,9 +119,9 @@ def test_referenced_paths_name_every_file_of_a_package():
     assert s.plan_entries() == [("a.yaml",), ("a.yaml", "b.yaml")]
 
 
-def test_the_cli_simulates_a_package_with_a_tornado(tmp_path, sample_company):
+def test_the_cli_simulates_a_package_with_a_tornado(tmp_path, sample_scenario):
     plans = f"[{FIELD}, [{FIELD}, {OVERLAY}]]"
-    path = _scenario(tmp_path, sample_company, plans, "sensitivity: {trials: 10}\n")
+    path = sample_scenario(plans, "sensitivity: {trials: 10}\n", trials=24)
     assert CliRunner().invoke(cli, ["validate", str(path)]).exit_code == 0
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["simulate", str(path), "--out", str(out)])

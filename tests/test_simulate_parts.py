@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,8 @@ from attain.simulate import build_population, metrics
 from attain.simulate.sensitivity import plan_parameters
 from attain.simulate.streams import block_generator, block_trials
 from attain.simulate.variants import variant_attainment, variant_profile
+
+FIELD_REP = f"[{Path(__file__).resolve().parent.parent / 'rules' / 'plan_field_rep.yaml'}]"
 
 
 def test_gini_known_values():
@@ -144,32 +148,13 @@ def test_fast_argsort_is_the_stable_order():
         assert np.array_equal(_stable_argsort(a), np.argsort(a, kind="stable"))
 
 
-def _spiff_scenario(tmp_path, sample_company, extra: str = ""):
-    """The sample's field-rep plan (a cloud SPIFF paid per unit) on last year's sales + 5%."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    history = sample_company.history
-    last = history[history["month"].isin(sorted(history["month"].unique())[-12:])].copy()
-    last["period"] = last["month"].str.replace("2026", "2027")
-    last["target"] = (last["sales"] * 1.05).round(2)
-    last[["rep_id", "period", "product", "target"]].to_csv(tmp_path / "t.csv", index=False)
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        f"kind: scenario\nname: s\ncompany: {sample_company.root}\n"
-        f"plans: [{root / 'rules' / 'plan_field_rep.yaml'}]\ntargets: {{file: t.csv}}\n"
-        f"trials: 20\nsensitivity: null\n{extra}"
-    )
-    return path
-
-
-def test_unit_prices_set_what_a_spiff_unit_costs(tmp_path, sample_company):
+def test_unit_prices_set_what_a_spiff_unit_costs(sample_scenario):
     """Units = simulated sales ÷ price: half the price, twice the units, twice the SPIFF;
     the commission does not move. The sample's cloud sells at 500 a unit, as estimated."""
     import attain
 
     def spiff(extra):
-        s = attain.simulate(_spiff_scenario(tmp_path, sample_company, extra)).summary
+        s = attain.simulate(sample_scenario(FIELD_REP, f"sensitivity: null\n{extra}")).summary
         components = s["results"]["base"]["field_rep_marginal"]["components"]
         return components["cloud_spiff"], components["commission"]
 
@@ -181,10 +166,10 @@ def test_unit_prices_set_what_a_spiff_unit_costs(tmp_path, sample_company):
     assert same_commission == commission
 
 
-def test_unit_prices_name_the_companys_products(tmp_path, sample_company):
+def test_unit_prices_name_the_companys_products(sample_scenario):
     import attain
     from attain.errors import RuleFileError
 
     with pytest.raises(RuleFileError, match=r"unknown product `clowd`") as info:
-        attain.simulate(_spiff_scenario(tmp_path, sample_company, "unit_prices: {clowd: 5}\n"))
+        attain.simulate(sample_scenario(FIELD_REP, "unit_prices: {clowd: 5}\n"))
     assert info.value.problems[0].path == "unit_prices.clowd"
