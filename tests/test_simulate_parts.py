@@ -173,3 +173,22 @@ def test_unit_prices_name_the_companys_products(sample_scenario):
     with pytest.raises(RuleFileError, match=r"unknown product `clowd`") as info:
         attain.simulate(sample_scenario(FIELD_REP, "unit_prices: {clowd: 5}\n"))
     assert info.value.problems[0].path == "unit_prices.clowd"
+
+
+def test_a_ramped_product_is_checked_at_its_line(sample_scenario):
+    """Products a scenario names are validated against its company while it loads, as a
+    plan's are: the error has the line, also for a scenario given as a model."""
+    import attain
+    from attain.errors import RuleFileError
+    from attain.load import load_rules
+
+    ramp = "variants:\n  - name: slow\n    ramps:\n      - {product: clowd, months: 3}\n"
+    path = sample_scenario(FIELD_REP, "sensitivity: null\n" + ramp)
+    with pytest.raises(RuleFileError) as info:
+        attain.simulate(path)
+    [problem] = info.value.problems
+    assert problem.path == "variants[0].ramps[0].product" and problem.line == 11
+    assert "unknown product `clowd`" in problem.message
+    model = load_rules(path, kind="scenario")  # on its own: only the form is checked
+    with pytest.raises(RuleFileError, match="unknown product `clowd`"):
+        attain.simulate(model, base=path.parent)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +18,10 @@ __all__ = [
     "Identifier",
     "PositiveAmount",
     "RuleModel",
+    "KNOWN_PRODUCTS",
+    "check_product",
     "invalid",
+    "known_products",
     "json_schema",
     "register_kind",
 ]
@@ -48,6 +54,32 @@ def invalid(message: str, *at: str | int) -> PydanticCustomError:
     """
     # The message is a template of the context's keys; only `{at}` in it would be replaced.
     return PydanticCustomError("value_error", message, {"at": at})
+
+
+#: The company's products while rule files are validated (plans, scenarios); ``None`` skips
+#: the check, so a file validated on its own checks product names only for form.
+KNOWN_PRODUCTS: ContextVar[tuple[str, ...] | None] = ContextVar("KNOWN_PRODUCTS", default=None)
+
+
+@contextmanager
+def known_products(products: tuple[str, ...] | list[str] | None) -> Iterator[None]:
+    """Validate rule files inside this block against ``products``."""
+    token = KNOWN_PRODUCTS.set(tuple(products) if products is not None else None)
+    try:
+        yield
+    finally:
+        KNOWN_PRODUCTS.reset(token)
+
+
+def check_product(name: str, *at: str | int) -> str:
+    """``name`` when it is one of :data:`KNOWN_PRODUCTS` (or none are set); else an error
+    at ``at`` (see :func:`invalid`)."""
+    known = KNOWN_PRODUCTS.get()
+    if known is not None and name not in known:
+        raise invalid(
+            f"unknown product `{name}`; the company's products are: {', '.join(known)}", *at
+        )
+    return name
 
 
 class RuleModel(BaseModel):

@@ -15,20 +15,21 @@ spelling.
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from attain.schema.base import (
+    KNOWN_PRODUCTS,
     SCHEMA_VERSION,
     Fraction,
     Identifier,
     RuleModel,
     _percent_text,
+    check_product,
     invalid,
+    known_products,
     register_kind,
 )
 
@@ -56,25 +57,12 @@ __all__ = [
     "known_products",
 ]
 
-#: The products a plan may name while it is validated; ``None`` skips the check.
-KNOWN_PRODUCTS: ContextVar[tuple[str, ...] | None] = ContextVar("KNOWN_PRODUCTS", default=None)
-
 #: A rate or multiple that may exceed 100% (an accelerator of 2.5x): "150%" or 1.5.
 Multiple = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1000)]
 #: A non-negative amount of money in the plan's currency.
 Money = Annotated[float, Field(ge=0)]
 #: Attainment as a fraction of target: 1.0 is 100%.
 Attainment = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1000)]
-
-
-@contextmanager
-def known_products(products: tuple[str, ...] | list[str] | None):
-    """Validate plans inside this block against ``products``."""
-    token = KNOWN_PRODUCTS.set(tuple(products) if products is not None else None)
-    try:
-        yield
-    finally:
-        KNOWN_PRODUCTS.reset(token)
 
 
 def _check_products(products: list[str] | None) -> list[str] | None:
@@ -85,13 +73,8 @@ def _check_products(products: list[str] | None) -> list[str] | None:
     for i, p in enumerate(products):
         if p in products[:i]:
             raise invalid(f"product `{p}` is listed twice", i)
-    known = KNOWN_PRODUCTS.get()
-    if known is not None:
-        for i, p in enumerate(products):
-            if p not in known:
-                raise invalid(
-                    f"unknown product `{p}`; the company's products are: {', '.join(known)}", i
-                )
+    for i, p in enumerate(products):
+        check_product(p, i)
     return products
 
 

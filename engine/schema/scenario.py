@@ -20,6 +20,7 @@ from attain.schema.base import (
     Identifier,
     PositiveAmount,
     RuleModel,
+    check_product,
     invalid,
     register_kind,
 )
@@ -131,6 +132,11 @@ class ProductRamp(RuleModel):
     start: Fraction = 0.0
     """The share of its full level it sells in the first month."""
 
+    @field_validator("product")
+    @classmethod
+    def _known(cls, product: str) -> str:
+        return check_product(product)
+
 
 class Variant(RuleModel):
     """A named what-if, run on the same draws as the base case."""
@@ -236,6 +242,13 @@ class Scenario(RuleModel):
                     raise invalid(f"plan file `{entry}` is listed twice", i)
             seen.append(key)
         return plans
+
+    @field_validator("unit_prices")
+    @classmethod
+    def _priced_products(cls, prices: dict[str, float]) -> dict[str, float]:
+        for name in prices:
+            check_product(name, name)
+        return prices
 
     @field_validator("variants")
     @classmethod

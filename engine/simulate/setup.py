@@ -11,6 +11,7 @@ import pandas as pd
 from attain.data import Company, load_company
 from attain.errors import Problem, RuleFileError
 from attain.load import load_rules
+from attain.schema.base import known_products
 from attain.schema.plan import Plan
 from attain.schema.scenario import Scenario, TargetSource
 from attain.simulate.evaluator import PayoutModel, plan_model
@@ -63,13 +64,11 @@ def load_setup(
     if not isinstance(scenario, Scenario):
         source = str(scenario)
         base = Path(scenario).parent if base is None else base
-        scenario = load_rules(scenario, kind="scenario")
     base = Path(".") if base is None else Path(base)
+    scenario, company = _with_company(scenario, base)
     if targets is not None:
         own = TargetSource(file=str(Path(targets).resolve()))
         scenario = scenario.model_copy(update={"targets": own})
-    company = load_company(base / scenario.company)
-    _check_products(scenario, company.products, source)
     loaded = {f: _load_plan(base / f, company) for e in scenario.plan_entries() for f in e}
     plans = tuple(
         loaded[e[0]] if len(e) == 1 else tuple(loaded[f] for f in e)
@@ -88,32 +87,17 @@ def load_setup(
 def load_scenario(path: str | Path) -> Scenario:
     """A scenario file, its product names (variant ramps, unit prices) checked against the
     company it names — what ``attain validate`` checks without running anything."""
-    scenario = load_rules(path, kind="scenario")
-    company = load_company(Path(path).parent / scenario.company)
-    _check_products(scenario, company.products, str(path))
-    return scenario
+    return _with_company(Path(path), Path(path).parent)[0]
 
 
-def _check_products(scenario: Scenario, products: tuple[str, ...], source: str) -> None:
-    """Every product the scenario names (variant ramps, unit prices) is the company's."""
-    named = [
-        (f"variants[{i}].ramps[{j}].product", ramp.product)
-        for i, v in enumerate(scenario.variants)
-        for j, ramp in enumerate(v.ramps)
-    ]
-    named += [(f"unit_prices.{name}", name) for name in scenario.unit_prices]
-    problems = [
-        Problem(
-            source,
-            f"unknown product `{name}`; the company's products are: {', '.join(products)}",
-            path=path,
-            code="unknown-product",
-        )
-        for path, name in named
-        if name not in products
-    ]
-    if problems:
-        raise RuleFileError(problems)
+def _with_company(scenario: Scenario | Path | str, base: Path) -> tuple[Scenario, Company]:
+    """The scenario validated against the products of the company it names, and that
+    company: a misnamed product is reported at its line, like a plan's."""
+    first = scenario if isinstance(scenario, Scenario) else load_rules(scenario, kind="scenario")
+    company = load_company(base / first.company)
+    source = first.model_dump() if isinstance(scenario, Scenario) else scenario
+    with known_products(company.products):
+        return load_rules(source, kind="scenario"), company
 
 
 def _load_plan(path: Path, company: Company) -> Plan:
