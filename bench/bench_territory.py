@@ -44,6 +44,23 @@ COMPANY = {
 }
 
 
+def _org(reps: list[str], latitude, longitude) -> pd.DataFrame:
+    """One region of plain reps with their offices."""
+    return pd.DataFrame(
+        {
+            "rep_id": reps,
+            "name": reps,
+            "region": "All",
+            "role": "rep",
+            "tenure_months": 36,
+            "capacity": 1e6,
+            "target_incentive": 1e4,
+            "office_latitude": latitude,
+            "office_longitude": longitude,
+        }
+    )
+
+
 def instance(n_units: int, n_reps: int, seed: int = 11):
     rng = np.random.default_rng(seed)
     cities = rng.uniform([45.0, 5.0], [53.0, 15.0], size=(max(3, n_reps // 8), 2))
@@ -54,19 +71,7 @@ def instance(n_units: int, n_reps: int, seed: int = 11):
     nearest3 = np.argsort(d, axis=1)[:, :3]
     owner = nearest3[np.arange(n_units), rng.integers(0, 3, n_units)]
     reps = [f"R{i:04d}" for i in range(n_reps)]
-    org = pd.DataFrame(
-        {
-            "rep_id": reps,
-            "name": reps,
-            "region": "All",
-            "role": "rep",
-            "tenure_months": 36,
-            "capacity": 1e6,
-            "target_incentive": 1e4,
-            "office_latitude": office[:, 0],
-            "office_longitude": office[:, 1],
-        }
-    )
+    org = _org(reps, office[:, 0], office[:, 1])
     accounts = pd.DataFrame(
         {
             "account_id": [f"U{i:06d}" for i in range(n_units)],
@@ -141,19 +146,7 @@ def grid(nx: int, ny: int, n_reps: int, root, seed: int = 5):
     d = np.hypot(lat[:, None] - lat[office], lon[:, None] - lon[office])
     owner = np.argmin(d + rng.uniform(0, 0.15, d.shape), axis=1)
     reps = [f"R{i:03d}" for i in range(n_reps)]
-    org = pd.DataFrame(
-        {
-            "rep_id": reps,
-            "name": reps,
-            "region": "All",
-            "role": "rep",
-            "tenure_months": 36,
-            "capacity": 1e6,
-            "target_incentive": 1e4,
-            "office_latitude": lat[office],
-            "office_longitude": lon[office],
-        }
-    )
+    org = _org(reps, lat[office], lon[office])
     ids = np.array([f"G{i:05d}" for i in range(n)])
     accounts = pd.DataFrame(
         {
