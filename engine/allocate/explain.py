@@ -81,10 +81,10 @@ def analyse(model: Model, solution: Solution) -> Binding:
         # change with the earlier levels held.
         last = fair[-1].duals
         worth_last = np.zeros(p.n_rows) if last is None else last * step
-    if "mix_tie" in model.terms:
-        # The last level also carries the product tie-break (TIE_WEIGHT per currency off
-        # the fair cell, over the total): a point of a rule that only moves the product
-        # mix is worth about 2 × TIE_WEIGHT × sens / total there, and is no lever.
+    if model.tie() is not None:
+        # The last level also carries the tie-breaks (TIE_WEIGHT per currency off the fair
+        # cell or the profile's month, over the total): a point of a rule that only moves
+        # those is worth about 2 × TIE_WEIGHT × sens / total there, and is no lever.
         noise = TIE_NOISE * TIE_WEIGHT * np.abs(sens) / model.inputs.total
         tied = worth_last if worth_last is not None else worth
         tied[np.abs(tied) <= noise] = 0.0
