@@ -1,4 +1,5 @@
-"""Click options shared by several commands: the solver backend and its time limit."""
+"""Click options and output shared by several commands: the solver backend and its
+time limit, and how a result's warnings are printed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import TypeVar
 
 import click
 
-__all__ = ["solver_options"]
+from attain.notices import Notice
+
+__all__ = ["echo_notices", "solver_options"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -38,3 +41,10 @@ def solver_options(
         return solver(time_limit(f))  # as if stacked: @solver above @time_limit
 
     return decorate
+
+
+def echo_notices(notices: Iterable[Notice]) -> None:
+    """Print each warning of a result on stderr, one line each (DESIGN: a result that is
+    silently zero or empty gets a warning)."""
+    for notice in notices:
+        click.echo(str(notice), err=True)
