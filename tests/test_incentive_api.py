@@ -106,7 +106,7 @@ def test_exact_and_vectorised_agree_on_the_sample(name, sample_company):
     ctx = result._context
     w, ev, compiled = ctx["windows"], ctx["evaluation"], result.compiled
     net, tg = w.net, w.targets
-    if compiled.plan.measure == "ytd":
+    if compiled.measure == "ytd":
         net, tg = np.diff(net, axis=1, prepend=0), np.diff(tg, axis=1, prepend=0)
     scale = compiled.scale
     lines = evaluate(

@@ -153,7 +153,7 @@ def measures(draw, n_reps, n_periods, low=-20_000):
 def exact_run(compiled, sales, targets, ti):
     """Exact evaluation of per-period sales/targets in whole currency units."""
     scale = compiled.scale
-    ytd = compiled.plan.measure == "ytd"
+    ytd = compiled.measure == "ytd"
     n_reps, n_periods, _ = sales.shape
     k = 12 // n_periods
 

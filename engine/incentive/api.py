@@ -88,7 +88,7 @@ def payouts(
     windows = build_windows(compiled, book, credit)
     evaluation = evaluate_exact(compiled, windows)
     currency = company.rules.currency if company is not None else ""
-    return Payouts.build(compiled, book, windows, evaluation, credit, currency)
+    return Payouts.build(compiled, book, windows, evaluation, credit, currency, plan)
 
 
 def payouts_of_plans(

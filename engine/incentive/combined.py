@@ -29,7 +29,7 @@ class CombinedPayouts:
 
     @property
     def plans(self) -> tuple[str, ...]:
-        return tuple(r.plan.name for r in self.results)
+        return tuple(r.compiled.name for r in self.results)
 
     def __getitem__(self, plan: str) -> Payouts:
         return self.results[self.plans.index(plan)]
@@ -39,7 +39,7 @@ class CombinedPayouts:
         """Every plan's lines, with a ``plan`` column first."""
         return pd.concat(
             [
-                r.lines.astype({"period": str, "component": str}).assign(plan=r.plan.name)
+                r.lines.astype({"period": str, "component": str}).assign(plan=r.compiled.name)
                 for r in self.results
             ],
             ignore_index=True,
@@ -48,12 +48,13 @@ class CombinedPayouts:
     def payouts_table(self) -> pd.DataFrame:
         """``plan, rep_id, period, component, amount`` (amount as exact text)."""
         return pd.concat(
-            [_with_plan(r.payouts_table(), r.plan.name) for r in self.results], ignore_index=True
+            [_with_plan(r.payouts_table(), r.compiled.name) for r in self.results],
+            ignore_index=True,
         )
 
     def statement_lines(self) -> pd.DataFrame:
         return pd.concat(
-            [_with_plan(r.statement_lines(), r.plan.name) for r in self.results],
+            [_with_plan(r.statement_lines(), r.compiled.name) for r in self.results],
             ignore_index=True,
         )
 
@@ -84,7 +85,7 @@ class CombinedPayouts:
                 if person not in text:
                     continue
                 body = text[person].splitlines()[1:]  # under the plan's heading
-                parts += [f"## Plan `{r.plan.name}`", *_demote(body), ""]
+                parts += [f"## Plan `{r.compiled.name}`", *_demote(body), ""]
                 total += int(payable[person])
                 units = r.compiled.minor_unit
             money = f"{_money(total, units)} {self.results[0].currency}".rstrip()
@@ -114,7 +115,7 @@ class CombinedPayouts:
         if statements:
             tables = [r.statement_lines() for r in self.results]
             joined = pd.concat(
-                [_with_plan(t, r.plan.name) for t, r in zip(tables, self.results, strict=True)],
+                [_with_plan(t, r.compiled.name) for t, r in zip(tables, self.results, strict=True)],
                 ignore_index=True,
             )
             written.append(write_csv(out / "statements.csv", joined))

@@ -49,10 +49,10 @@ class Credit:
 
 def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
     """Months that overlap the plan's effective dates."""
-    plan, cal = compiled.plan, book.calendar
+    cal = book.calendar
     starts = [cal.month_start(m) for m in range(12)]
     ends = [*starts[1:], cal.month_start(12)]
-    lo, hi = plan.effective_from, plan.effective_to
+    lo, hi = compiled.effective_from, compiled.effective_to
     return np.array(
         [
             (lo is None or e > lo) and (hi is None or s <= hi)
@@ -63,15 +63,15 @@ def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
 
 def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
     """Filter, split, weight and roll up the deals of ``book`` for ``compiled``'s plan."""
-    plan, d = compiled.plan, book.deals
+    d = book.deals
     epoch = np.datetime64("1970-01-01", "D")
-    day_lo = -(2**62) if plan.effective_from is None else _days(plan.effective_from, epoch)
-    day_hi = 2**62 if plan.effective_to is None else _days(plan.effective_to, epoch)
+    day_lo = -(2**62) if compiled.effective_from is None else _days(compiled.effective_from, epoch)
+    day_hi = 2**62 if compiled.effective_to is None else _days(compiled.effective_to, epoch)
     in_year = d.month >= 0
     in_dates = (d.day >= day_lo) & (d.day <= day_hi)
-    in_products = compiled.credit_mask[d.product] if len(d.product) else np.zeros(0, bool)
+    in_products = compiled.credit.mask[d.product] if len(d.product) else np.zeros(0, bool)
     keep = in_year & in_dates & in_products
-    if plan.credit.new_customers_only:
+    if compiled.credit.new_customers_only:
         keep &= d.new_customer
     excluded = {
         "outside_year": int((~in_year).sum()),
@@ -80,8 +80,10 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
     }
     idx = np.flatnonzero(keep)
     credit = _split_credit(d, idx)
-    boost = d.new_customer[idx] & (compiled.new_customer_multiplier != MICRO)
-    credit = np.where(boost, round_div(credit * compiled.new_customer_multiplier, MICRO), credit)
+    boost = d.new_customer[idx] & (compiled.credit.new_customer_multiplier != MICRO)
+    credit = np.where(
+        boost, round_div(credit * compiled.credit.new_customer_multiplier, MICRO), credit
+    )
     sign = np.where(d.cancellation[idx], -1, 1)
     units = np.rint(d.quantity[idx] * d.split[idx]).astype(np.int64) * sign
     rows = {
@@ -95,8 +97,8 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
         "units": units,
     }
     targets = book.targets
-    if plan.credit.roll_up:
-        rows, targets = _roll_up(plan.credit, book, rows, targets)
+    if compiled.credit.roll_up:
+        rows, targets = _roll_up(compiled.credit, book, rows, targets)
     shape = book.targets.shape
     return Credit(
         **rows,

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from attain.errors import DataError, Problem
-from attain.incentive import formulas
 from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPlan
+from attain.incentive.kinds import ExactInputs, kind_of
+from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
 
-__all__ = ["Evaluation", "Windows", "evaluate_exact"]
+__all__ = ["ADJUSTMENTS", "Evaluation", "Windows", "evaluate_exact", "modifier_factors"]
 
 #: Lines that are not components, in statement order after the components.
 ADJUSTMENTS = ("rounding", "total_cap", "carried_forward", "draw", "draw_recovery")
@@ -63,18 +64,18 @@ class Evaluation:
 
 def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     """Evaluate every component over the windows, then caps, rounding, true-ups and draws."""
-    mode = compiled.plan.rounding.mode
+    mode = compiled.rounding_mode
     ti_num = w.ti.astype(object)[:, None] * w.months.astype(object)[None, :]
     quotients, details = [], {}
     for c in compiled.components:
-        num, den, info = _component(c, w, ti_num, compiled)
+        num, den, info = _component(c, w, ti_num)
         num, den, info["factor"] = _modify(compiled, c, w, num, den)
         num, den, info["capped"] = _cap(c.cap, num, den, ti_num)
         quotients.append((num, den))
         details[c.name] = info
     earned = np.stack([round_div(n, d, mode) for n, d in quotients])
     rounding = np.zeros(earned.shape[1:], dtype=np.int64)
-    if compiled.plan.rounding.apply == "per_total":
+    if compiled.rounding_apply == "per_total":
         rounding = round_div(*_sum_q(quotients), mode) - earned.sum(axis=0)
     subtotal = earned.sum(axis=0) + rounding
     total_cap = _total_cap(compiled.total_cap, subtotal, ti_num)
@@ -86,7 +87,8 @@ def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return arr[..., mask].sum(axis=-1)
 
 
-def _component(c: CompiledComponent, w: Windows, ti_num, compiled: CompiledPlan):
+def _component(c: CompiledComponent, w: Windows, ti_num):
+    """One component's exact amount, its kind's, then its gate and roles."""
     S = _measure(w.gross if c.select_on == "gross" else w.net, c.mask)
     A = _measure(w.gross if c.paid_on == "gross" else w.net, c.mask)
     T = _measure(w.targets, c.mask)
@@ -99,19 +101,11 @@ def _component(c: CompiledComponent, w: Windows, ti_num, compiled: CompiledPlan)
         )
         info.update(gate_ok=gate_ok, gate_select=Sg, gate_target=Tg)
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
-    if c.name in w.precomputed:
-        num, den = w.precomputed[c.name]
-    elif c.type == "commission":
-        num, den = _commission(c, S, A, T, accel_fail)
-    elif c.type == "attainment_curve":
-        X = S if accel_fail is None else np.where(accel_fail, np.minimum(S, T), S)
-        num, den = formulas.curve(c, X, T, ti_num, 12)
-    elif c.type == "step_bonus":
-        num, den = formulas.step_bonus(c, S, T, ti_num, 12)
-    elif c.type == "penalty":
-        num, den = formulas.penalty(c, S, T, ti_num, 12)
-    else:
-        raise ValueError(f"component {c.name!r} ({c.type}) needs precomputed deal-level amounts")
+    x = ExactInputs(S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info)
+    amount = kind_of(c).exact(c, x)
+    if amount is None:
+        raise ValueError(f"component {c.name!r} ({c.type}) needs its deal-level amounts")
+    num, den = amount
     if c.gate is not None and not c.gate.accelerator_only:
         num = np.where(gate_ok, num, 0)
     if c.roles is not None:
@@ -119,26 +113,12 @@ def _component(c: CompiledComponent, w: Windows, ti_num, compiled: CompiledPlan)
     return np.asarray(num), den, info
 
 
-def _commission(c: CompiledComponent, S, A, T, accel_fail):
-    if c.basis == "amount":
-        X, B, x_scale = S, c.starts, 1
-        limit = T
-    else:
-        X, x_scale = S.astype(object) * MICRO, MICRO
-        B = c.starts.astype(object) * T.astype(object)[..., None]
-        limit = T.astype(object) * MICRO
-    if accel_fail is not None:
-        X = np.where(accel_fail, np.minimum(X, limit), X)
-    blended = c.select_on != c.paid_on or accel_fail is not None or c.basis == "attainment"
-    paid = A if blended else X
-    return formulas.tiers(c, X, paid, B, x_scale, blended)
-
-
-def _factors(
+def modifier_factors(
     compiled: CompiledPlan, c: CompiledComponent, people: pd.DataFrame
 ) -> list[np.ndarray]:
+    """The modifiers' factors for ``c`` per person (int64 millionths), one array each."""
     out = []
-    for m in compiled.plan.modifiers:
+    for m in compiled.modifiers:
         if m.components is not None and c.name not in m.components:
             continue
         if m.column not in people.columns:
@@ -156,7 +136,7 @@ def _factors(
             truthy = (
                 col.astype(str).str.strip().str.lower().isin(["1", "true", "yes", "y", "t", "1.0"])
             )
-            f = np.where(truthy.to_numpy(), round(m.factor * MICRO), MICRO)
+            f = np.where(truthy.to_numpy(), m.factor, MICRO)
         else:
             f = np.rint(pd.to_numeric(col, errors="coerce").fillna(1.0).to_numpy() * MICRO)
         out.append(f.astype(np.int64))
@@ -165,7 +145,7 @@ def _factors(
 
 def _modify(compiled, c, w: Windows, num, den):
     factor = np.full(len(w.people), MICRO, dtype=object)
-    factors = _factors(compiled, c, w.people)
+    factors = modifier_factors(compiled, c, w.people)
     if factors:
         num = num.astype(object)  # products below may outgrow int64
     for f in factors:
@@ -207,25 +187,24 @@ def _total_cap(cap: CompiledCap | None, subtotal: np.ndarray, ti_num) -> np.ndar
 
 
 def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: dict) -> Evaluation:
-    plan = compiled.plan
     # Nothing before the plan is in force; after it ends a YTD window keeps what the
     # year earned (it is not unearned: zeroing it would claw everything back).
     started = (w.periods > 0)[None, None, :]
     earned = np.where(started, earned, 0)
-    if plan.measure == "ytd":
+    if compiled.measure == "ytd":
         # Windows are cumulative: pay the change in what the year to date has earned.
         paid_lines = np.diff(earned, axis=-1, prepend=0)
         cumulative = earned.sum(axis=0)
     else:
         paid_lines = earned
         cumulative = np.cumsum(earned.sum(axis=0), axis=-1)
-    if plan.negative_balance == "carry_forward":
+    if compiled.negative_balance == "carry_forward":
         paid_to_date = np.maximum.accumulate(np.maximum(cumulative, 0), axis=-1)
     else:
         paid_to_date = cumulative
     total = np.diff(paid_to_date, axis=-1, prepend=0)
     carried = total - paid_lines.sum(axis=0)
-    draw, recovery, balance = _draws(compiled, total, w.active)
+    draw, recovery, balance = settle_exact(compiled.draw, total, w.active)
     total = total + draw + recovery
     zero = np.zeros_like(total)
     payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None]])
@@ -239,26 +218,3 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         draw_balance=np.where(keep[0], balance, 0),
         details=details,
     )
-
-
-def _draws(compiled: CompiledPlan, total: np.ndarray, active: np.ndarray):
-    """Top-ups to the draw and their recovery, period by period (vectorised over people)."""
-    draw = np.zeros_like(total)
-    recovery = np.zeros_like(total)
-    balance = np.zeros_like(total)
-    amount = compiled.draw_amount
-    if amount is None:
-        return draw, recovery, balance
-    owed = np.zeros(total.shape[0], dtype=np.int64)
-    for p in range(total.shape[1]):  # a dozen periods; each step covers every person
-        if not active[p]:
-            balance[:, p] = owed
-            continue
-        top_up = np.maximum(amount - total[:, p], 0)
-        draw[:, p] = top_up
-        if compiled.draw_recoverable:
-            back = np.minimum(owed, np.maximum(total[:, p] - amount, 0))
-            recovery[:, p] = -back
-            owed = owed + top_up - back
-        balance[:, p] = owed
-    return draw, recovery, balance

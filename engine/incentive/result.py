@@ -47,7 +47,8 @@ class Payouts:
 
     @property
     def plan(self):
-        return self.compiled.plan
+        """The plan as loaded (the rule objects; the evaluators read :attr:`compiled`)."""
+        return self._context.get("plan")
 
     @classmethod
     def build(
@@ -58,6 +59,7 @@ class Payouts:
         ev: Evaluation,
         credit: Credit,
         currency: str = "",
+        plan=None,
     ) -> Payouts:
         labels = np.array(book.calendar.period_labels())
         people = np.flatnonzero(windows.participant)
@@ -93,6 +95,7 @@ class Payouts:
             "evaluation": ev,
             "people": people,
             "periods": periods,
+            "plan": plan,
         }
         return cls(compiled, lines, totals, summary, currency, context)
 
@@ -162,7 +165,7 @@ def write_statement(stem: Path, markdown: str, html: bool) -> list[Path]:
 
 
 def _paid_before(compiled: CompiledPlan, ev: Evaluation) -> np.ndarray:
-    if compiled.plan.measure != "ytd":
+    if compiled.measure != "ytd":
         return np.zeros_like(ev.earned)
     before = np.zeros_like(ev.earned)
     before[..., 1:] = ev.earned[..., :-1]
@@ -191,11 +194,11 @@ def _summary(compiled, book: Book, credit: Credit, totals, lines, currency) -> d
     by_component = lines.groupby("component", sort=False)["amount_minor"].sum()
     total = int(totals["payable_minor"].sum())
     return {
-        "plan": compiled.plan.name,
+        "plan": compiled.name,
         "currency": currency,
         "fiscal_year": book.calendar.fiscal_year,
-        "period": compiled.plan.period,
-        "measure": compiled.plan.measure,
+        "period": compiled.period,
+        "measure": compiled.measure,
         "n_participants": int(totals["rep_id"].nunique()),
         "n_lines": len(lines),
         "n_deal_rows_credited": len(credit.net),

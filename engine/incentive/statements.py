@@ -1,17 +1,18 @@
 """Statements: every amount with the rule that produced it, its inputs and its arithmetic.
 
-Amounts shown come from the exact evaluator; the arithmetic is rewritten here in
-words with :class:`~decimal.Decimal`, one line at a time (text, not a hot path).
+Amounts shown come from the exact evaluator; each component's text is its kind's
+(:mod:`attain.incentive.kinds`), one line at a time (text, not a hot path).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 
-from attain.incentive.compile import CompiledComponent
+from attain.incentive.kinds import kind_of
+from attain.incentive.kinds.draw import RULES as _DRAW_RULES
+from attain.incentive.text import money as _money
 
 __all__ = ["statement_lines", "statement_markdown", "statements_markdown"]
 
@@ -20,98 +21,8 @@ _ADJUSTMENT_RULES = {
     "total_cap": "Total cap: the components together may not exceed the plan's cap",
     "carried_forward": "Balance carried forward: earnings below what was already paid are "
     "recovered from later earnings, not paid back now",
-    "draw": "Draw: top-up to the guaranteed amount for the period",
-    "draw_recovery": "Draw recovery: earnings above the draw repay earlier top-ups",
+    **_DRAW_RULES,
 }
-
-
-def _money(minor, unit: int) -> str:
-    """Minor units as money text, ``1,234,567.89``: exact integer arithmetic (the statements
-    print millions of these; a Decimal each was a third of writing them)."""
-    minor = int(minor)
-    whole, cents = divmod(abs(minor), 10**unit)
-    sign = "-" if minor < 0 else ""
-    return f"{sign}{whole:,}.{cents:0{unit}d}" if unit else f"{sign}{whole:,}"
-
-
-def _pct(micro) -> str:
-    return f"{Decimal(int(micro)).scaleb(-4).normalize():f}%"
-
-
-def _ratio(num, den) -> str:
-    if den <= 0:
-        return "n/a (no target)"
-    return f"{Decimal(int(num)) * 100 / Decimal(int(den)):.1f}%"
-
-
-def _rule(c: CompiledComponent, unit: int) -> str:
-    fmt = (lambda v: _money(v, unit)) if c.basis == "amount" else _pct
-    if c.type == "commission":
-        bands = "; ".join(
-            f"from {fmt(s)}: {_pct(r)}" for s, r in zip(c.starts, c.values, strict=True)
-        )
-        return f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
-    if c.type == "attainment_curve":
-        pts = ", ".join(
-            f"({_pct(a)}, {Decimal(int(p)).scaleb(-6).normalize():f}x)"
-            for a, p in zip(c.starts, c.values, strict=True)
-        )
-        return f"{c.label}: attainment curve through {pts} of {_pct(c.weight)} of target incentive"
-    if c.type == "step_bonus":
-        return f"{c.label}: step bonus, the highest step reached pays"
-    if c.type == "penalty":
-        return f"{c.label}: penalty below {_pct(c.below)} attainment"
-    if c.type == "spiff":
-        return f"{c.label}: SPIFF of {_money(c.per_unit, unit)} per unit sold in the window"
-    return f"{c.label}: team pool ({c.pool['split']} split) when the team reaches {_pct(c.pool['threshold'])}"
-
-
-def _commission_math(c: CompiledComponent, S: int, T: int, unit: int) -> str:
-    if c.scope != "period":
-        return "sum of the commission on each deal, rounded per deal"
-    starts = [int(s) if c.basis == "amount" else int(s) * T // 1_000_000 for s in c.starts]
-    rates = [int(r) for r in c.values]
-    if c.method != "marginal":
-        idx = max(i for i, s in enumerate(starts) if s <= max(S, 0)) if S >= 0 else 0
-        return f"{_money(S, unit)} x {_pct(rates[idx])} (tier {idx + 1} reached)"
-    parts = []
-    for i, (s, r) in enumerate(zip(starts, rates, strict=True)):
-        end = starts[i + 1] if i + 1 < len(starts) else None
-        top = S if end is None else min(S, end)
-        if top <= s:
-            break
-        part = Decimal(top - s) * r / 10**6
-        parts.append(
-            f"tier {i + 1}: ({_money(top, unit)} - {_money(s, unit)}) x {_pct(r)} = {_money(part.to_integral_value(), unit)}"
-        )
-    return "; ".join(parts) or "no credit"
-
-
-def _inputs(c: CompiledComponent, info: dict, r: int, w: int, unit: int, earned) -> tuple[str, str]:
-    S, T = int(info["select"][r, w]), int(info["target"][r, w])
-    text = f"credit {_money(S, unit)}; target {_money(T, unit)}; attainment {_ratio(S, T)}"
-    if c.type == "spiff":
-        units = Decimal(int(earned)) / int(c.per_unit) if c.per_unit else Decimal(0)
-        return f"units sold in the window: {units.normalize():f}", (
-            f"{units.normalize():f} x {_money(c.per_unit, unit)} = {_money(earned, unit)}"
-        )
-    if c.type == "team_pool":
-        return text, "this member's share of the team's pool"
-    if "gate_ok" in info:
-        ok = bool(info["gate_ok"][r, w])
-        text += f"; gate {'met' if ok else 'NOT met'} ({_ratio(info['gate_select'][r, w], info['gate_target'][r, w])})"
-    if c.type == "commission":
-        math = _commission_math(c, S, T, unit)
-    elif c.type in ("attainment_curve", "step_bonus", "penalty"):
-        ti = Decimal(int(info["ti"][r, w])) / 12
-        math = f"target incentive to date {_money(ti.to_integral_value(), unit)}; attainment {_ratio(S, T)}"
-    else:
-        math = "see rule"
-    if info["factor"][r] != 1_000_000:
-        math += f"; x modifier {Decimal(int(info['factor'][r])).scaleb(-6).normalize():f}"
-    if bool(np.asarray(info["capped"])[r, w]):
-        math += "; capped"
-    return text, math
 
 
 def statement_lines(payouts) -> pd.DataFrame:
@@ -124,7 +35,7 @@ def statement_lines(payouts) -> pd.DataFrame:
     labels = ctx["book"].calendar.period_labels()
     period_index = {labels[p]: p for p in range(len(labels))}
     by_name = {c.name: c for c in compiled.components}
-    rules = {name: _rule(c, unit) for name, c in by_name.items()}
+    rules = {name: kind_of(c).rule(c, unit) for name, c in by_name.items()}
     rows = []
     for rep, period, comp, earned, before, amount in zip(
         lines["rep_id"],
@@ -137,11 +48,12 @@ def statement_lines(payouts) -> pd.DataFrame:
     ):
         r, w = rep_index[rep], period_index[period]
         if comp in by_name:
-            inputs, math = _inputs(by_name[comp], ev.details[comp], r, w, unit, earned)
+            c = by_name[comp]
+            inputs, math = kind_of(c).explain(c, ev.details[comp], r, w, unit, earned)
             rule = rules[comp]
         else:
             inputs, math, rule = "", "", _ADJUSTMENT_RULES[comp]
-        if compiled.plan.measure == "ytd" and comp in by_name:
+        if compiled.measure == "ytd" and comp in by_name:
             math += f"; earned to date {_money(earned, unit)} - paid before {_money(before, unit)} = {_money(amount, unit)}"
         else:
             math += f"; = {_money(amount, unit)}" if math else f"{_money(amount, unit)}"
@@ -173,9 +85,9 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
     One pass over plain lists: a per-rep filter and a DataFrame row walk cost ~7 ms a rep
     (20 s at 3,000 reps), and the filter grows with the table.
     """
-    plan, unit = payouts.plan, payouts.compiled.minor_unit
+    compiled, unit = payouts.compiled, payouts.compiled.minor_unit
     cur = f" {payouts.currency}" if payouts.currency else ""
-    head = [f"Plan `{plan.name}`. {plan.description}".rstrip(), ""]
+    head = [f"Plan `{compiled.name}`. {compiled.description}".rstrip(), ""]
     totals = payouts.totals
     payable = dict(
         zip(

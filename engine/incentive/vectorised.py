@@ -48,12 +48,18 @@ import numpy as np
 import pandas as pd
 
 from attain.incentive.calendar import Calendar
-from attain.incentive.compile import CompiledComponent, CompiledPlan
+from attain.incentive.compile import CompiledPlan
 from attain.incentive.deals import DealModel, period_coverage
 from attain.incentive.exact import ADJUSTMENTS
-from attain.incentive.vectorised_components import _M, _accumulate, _cap, _line, _Window
+from attain.incentive.floats import M as _M
+from attain.incentive.floats import Window as _Window
+from attain.incentive.floats import accumulate as _accumulate
+from attain.incentive.floats import cap_value as _cap
+from attain.incentive.kinds import kind_of
+from attain.incentive.kinds.draw import settle_vectorised
+from attain.incentive.vectorised_components import line as _line
 
-__all__ = ["Population", "approximations", "evaluate", "population"]
+__all__ = ["Population", "approximations", "evaluate", "needs_deals", "population"]
 
 
 @dataclass(frozen=True)
@@ -82,37 +88,37 @@ def population(
     """Rep-level data from an org table (optional): roles, teams, modifier columns, TI;
     the plan year's ``calendar`` (default: the plan's ``fiscal_year`` from January) and
     the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features."""
-    from attain.incentive.exact import _factors
+    from attain.incentive.exact import modifier_factors
     from attain.incentive.run import participants, target_incentive
 
-    plan = compiled.plan
     if people is None:
         people = pd.DataFrame({"rep_id": np.arange(n_reps).astype(str), "role": "rep"})
     if ti is not None:
-        share = plan.target_incentive.share if plan.target_incentive else 1.0
+        spec = compiled.target_incentive
+        share = spec.share / _M if spec is not None else 1.0
         ti_values = np.asarray(ti, dtype=float) * share
     else:
         ti_values = target_incentive(compiled, people) / compiled.scale
     roles = people["role"].astype(str).to_numpy()
     units = {}
     for c in compiled.components:
-        if c.pool is not None:
-            units[c.pool["level"]] = pd.factorize(people[c.pool["level"]].astype(str))[0]
+        for level in kind_of(c).levels(c):
+            units[level] = pd.factorize(people[level].astype(str))[0]
     factors = {}
     for c in compiled.components:
-        multipliers = _factors(compiled, c, people)
+        multipliers = modifier_factors(compiled, c, people)
         if multipliers:  # only components with modifiers: the others skip a pass
             f = np.ones(len(people))
             for m in multipliers:
                 f = f * (m / _M)
             factors[c.name] = f
-    if calendar is None and plan.fiscal_year is not None:
-        calendar = Calendar(plan.fiscal_year, 1, plan.period)
+    if calendar is None and compiled.fiscal_year is not None:
+        calendar = Calendar(compiled.fiscal_year, 1, compiled.period)
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participants(compiled, people),
         unit=units,
-        is_member=~np.isin(roles, plan.credit.manager_roles),
+        is_member=~np.isin(roles, compiled.credit.manager_roles),
         roles=roles,
         factors=factors,
         calendar=calendar,
@@ -125,10 +131,10 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
     ``pop``'s deal model (none: the features that need one)."""
     deals = None if pop is None else pop.deals
     calendar = pop.calendar if pop is not None else None
-    if calendar is None and compiled.plan.fiscal_year is not None:
-        calendar = compiled.plan.fiscal_year  # population() takes the plan's year
+    if calendar is None and compiled.fiscal_year is not None:
+        calendar = compiled.fiscal_year  # population() takes the plan's year
     out = []
-    dated = compiled.plan.effective_from is not None or compiled.plan.effective_to is not None
+    dated = compiled.effective_from is not None or compiled.effective_to is not None
     if dated and calendar is None:
         out.append("effective dates ignored (no plan year: give population(calendar=))")
     elif dated:
@@ -137,43 +143,13 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
             "days in force (sales spread evenly over the days)"
         )
     for c in compiled.components:
-        if c.type == "commission":
-            gross = "gross" in (c.select_on, c.paid_on)
-            if gross and deals is None:
-                out.append(f"{c.name}: `gross` taken as net (no cancellation rates)")
-            elif gross:
-                out.append(f"{c.name}: gross = net ÷ (1 − the product's cancellation rate)")
-            if c.scope == "deal":
-                if deals is None:
-                    out.append(
-                        f"{c.name}: scope `deal` evaluated on the period total (no deal sizes)"
-                    )
-                else:
-                    out.append(
-                        f"{c.name}: scope `deal`: the period total as deals of the rep's average "
-                        "size, plus one deal of the remainder; cancellations not as deals"
-                    )
-            if c.scope == "cumulative" and not _cumulative_is_period(c):
-                if c.method == "retroactive" and c.select_on == c.paid_on and deals is not None:
-                    out.append(
-                        f"{c.name}: scope `cumulative`: the window's credit as deals of the "
-                        "rep's average size, landing one after another"
-                    )
-                else:
-                    out.append(f"{c.name}: scope `cumulative` evaluated on the period total")
-        if c.type == "spiff":
-            if deals is None or np.isnan(deals.unit_price[c.mask]).any():
-                out.append(f"{c.name}: SPIFF pays nothing (no unit price for its products)")
-            elif calendar is None:
-                out.append(f"{c.name}: SPIFF pays nothing (no plan year for its window)")
-            else:
-                out.append(f"{c.name}: SPIFF units = sales ÷ the product's average unit price")
+        out += kind_of(c).approximations(c, deals, calendar)
     return out
 
 
-def _cumulative_is_period(c: CompiledComponent) -> bool:
-    """Marginal tiers landed deal after deal telescope to the window total's."""
-    return c.method == "marginal" and c.select_on == c.paid_on
+def needs_deals(compiled: CompiledPlan) -> bool:
+    """Whether any component reads the deal model (unit prices, deal sizes, cancellations)."""
+    return any(kind_of(c).needs_deals(c) for c in compiled.components)
 
 
 def evaluate(
@@ -242,21 +218,20 @@ def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
     k = 12 // n_periods
     months = np.full(n_periods, float(k))
     periods = np.ones(n_periods)
-    if compiled.plan.measure == "ytd":
+    if compiled.measure == "ytd":
         return np.cumsum(months), np.cumsum(periods)
     return months, periods
 
 
 def _months_per(compiled: CompiledPlan) -> int:
-    return {"month": 1, "quarter": 3, "year": 12}[compiled.plan.period]
+    return compiled.months_per_period
 
 
 def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool):
-    plan = compiled.plan
-    ytd = plan.measure == "ytd" and per_period and sales4.shape[2] > 1
+    ytd = compiled.measure == "ytd" and per_period and sales4.shape[2] > 1
     months, periods = _windows(compiled, sales4.shape[2], per_period)
     active = None
-    dated = plan.effective_from is not None or plan.effective_to is not None
+    dated = compiled.effective_from is not None or compiled.effective_to is not None
     if dated and pop.calendar is not None:  # without the plan year: ignored (approximations)
         sales4, targets3, months, periods, active = _effective(
             compiled, sales4, targets3, pop, per_period, ytd
@@ -267,7 +242,7 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     lines = (_line(c, w) for c in compiled.components)
-    if compiled.draw_amount is None and detail is not True:
+    if compiled.draw is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
         if detail == "year":
             return _year_lines(compiled, _earned(compiled, lines, w), pop, ytd)
@@ -282,10 +257,9 @@ def _effective(compiled, sales4, targets3, pop: Population, per_period: bool, yt
     """Effective dates, as the exact path: sales only on the days in force (spread evenly
     over a period's days), targets and TI only for the months in force, and no lines in
     periods out of force. Returns sales, targets, months, periods and the active periods."""
-    plan = compiled.plan
     cal = pop.calendar
     n_p = sales4.shape[2]
-    cover, months = period_coverage(cal, plan.effective_from, plan.effective_to, n_p)
+    cover, months = period_coverage(cal, compiled.effective_from, compiled.effective_to, n_p)
     sales4 = sales4 * cover[None, None, :, None]
     targets3 = targets3 * (months / (12 // n_p))[None, :, None]
     if per_period:
@@ -293,7 +267,7 @@ def _effective(compiled, sales4, targets3, pop: Population, per_period: bool, yt
         periods = active.astype(float)
     else:  # the year as one window: the plan's pay periods in force
         _, by_period = period_coverage(
-            cal, plan.effective_from, plan.effective_to, 12 // _months_per(compiled)
+            cal, compiled.effective_from, compiled.effective_to, 12 // _months_per(compiled)
         )
         active = np.array([True])
         periods = np.array([float((by_period > 0).sum())])
@@ -342,7 +316,7 @@ def _year_end(compiled: CompiledPlan, sub, ytd: bool) -> np.ndarray:
     window (year-to-date windows when ``ytd``). Without draws the true-ups telescope:
     the year pays the last balance paid."""
     cumulative = sub if ytd else _accumulate(np.add, sub)
-    if compiled.plan.negative_balance == "carry_forward":
+    if compiled.negative_balance == "carry_forward":
         return np.maximum(_highest(cumulative), 0.0)  # the highest balance reached
     if cumulative.shape[-1] > 1:
         return cumulative[..., -1].copy(order="K")  # not a view holding every period
@@ -356,20 +330,19 @@ def _participants(value: np.ndarray, pop: Population) -> np.ndarray:
 
 
 def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail: bool, active):
-    plan = compiled.plan
     if ytd:
         lines = _changes(earned)
         cumulative = earned.sum(axis=0)
     else:
         lines = earned
         cumulative = _accumulate(np.add, earned.sum(axis=0))
-    if plan.negative_balance == "carry_forward":
+    if compiled.negative_balance == "carry_forward":
         paid = _accumulate(np.maximum, np.maximum(cumulative, 0.0))
     else:
         paid = cumulative
     total = _changes(paid)
     carried = total - lines.sum(axis=0)
-    draw, recovery = _draws(compiled, total, active)
+    draw, recovery = settle_vectorised(compiled.draw, total, compiled.scale, active)
     total = total + draw + recovery
     if not detail:
         return _participants(total.sum(axis=-1), pop)
@@ -395,22 +368,3 @@ def _changes(x):
     out[..., 0] = x[..., 0]
     np.subtract(x[..., 1:], x[..., :-1], out=out[..., 1:])
     return out
-
-
-def _draws(compiled: CompiledPlan, total, active=None):
-    draw = np.zeros_like(total)
-    recovery = np.zeros_like(total)
-    if compiled.draw_amount is None:
-        return draw, recovery
-    amount = compiled.draw_amount / compiled.scale
-    owed = np.zeros(total.shape[:-1])
-    for p in range(total.shape[-1]):  # a dozen periods, each over every rep and trial
-        if active is not None and not active[p]:
-            continue  # out of force: no draw
-        top_up = np.maximum(amount - total[..., p], 0.0)
-        draw[..., p] = top_up
-        if compiled.draw_recoverable:
-            back = np.minimum(owed, np.maximum(total[..., p] - amount, 0.0))
-            recovery[..., p] = -back
-            owed = owed + top_up - back
-    return draw, recovery

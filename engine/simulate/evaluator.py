@@ -132,7 +132,7 @@ class PlanModel:
     pooled_targets: np.ndarray | None = None  # float64[R, n_months]: the measured targets
 
     def _evaluate(self, sales: np.ndarray, detail: bool | str):
-        from attain.incentive.vectorised import evaluate
+        from attain.incentive import evaluate
 
         # The credit stage (which products count, managers' roll-up) is the exact engine's
         # `credit` step on deals; the evaluator reads credit, so it is applied here.
@@ -179,11 +179,14 @@ def plan_model(
     cancellation rates: :func:`attain.incentive.deals.deal_model`, whose estimated prices
     ``unit_prices`` overrides per product); ``deals`` gives that model directly. Without them, deal features are approximated as
     :func:`attain.incentive.vectorised.approximations` says."""
-    from attain.incentive.calendar import Calendar
-    from attain.incentive.compile import compile_plan
-    from attain.incentive.deals import deal_model
-    from attain.incentive.exact import ADJUSTMENTS
-    from attain.incentive.vectorised import population
+    from attain.incentive import (
+        ADJUSTMENTS,
+        Calendar,
+        compile_plan,
+        deal_model,
+        needs_deals,
+        population,
+    )
 
     compiled = compile_plan(plan, products, minor_unit)
     n_periods = {"month": 12, "quarter": 4, "year": 1}[plan.period]
@@ -194,7 +197,7 @@ def plan_model(
     if company is not None:
         year = plan.fiscal_year or company.rules.fiscal_year
         calendar = Calendar(year, company.rules.fiscal_year_start, plan.period)
-        if deals is None and _needs_deals(compiled):
+        if deals is None and needs_deals(compiled):
             deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
     pop = population(compiled, r, people, calendar=calendar, deals=deals)
     roll_up = None
@@ -211,19 +214,10 @@ def plan_model(
         targets=per_period,
         evaluator_population=pop,
         roll_up=roll_up,
-        credited=None if compiled.credit_mask.all() else compiled.credit_mask.astype(np.float64),
+        credited=None if compiled.credit.mask.all() else compiled.credit.mask.astype(np.float64),
         # Credit limits the sales that count, not the targets they are measured against.
-        pooled=None if measured is None else measured & compiled.credit_mask,
+        pooled=None if measured is None else measured & compiled.credit.mask,
         pooled_targets=None if measured is None else per_period[..., measured].sum(axis=-1),
-    )
-
-
-def _needs_deals(compiled) -> bool:
-    """SPIFFs, deal-scope tiers and gross measures read the deal model, per product."""
-    return any(
-        c.type == "spiff"
-        or (c.type == "commission" and (c.scope == "deal" or "gross" in (c.select_on, c.paid_on)))
-        for c in compiled.components
     )
 
 
@@ -231,7 +225,9 @@ def _measured(compiled) -> np.ndarray | None:
     """The products every component and gate measures, when they all measure the same
     (then the plan reads only their total); None otherwise, or when the plan reads the
     deal model, which differs by product."""
-    if _needs_deals(compiled):
+    from attain.incentive import needs_deals
+
+    if needs_deals(compiled):
         return None
     masks = [c.mask for c in compiled.components]
     masks += [c.gate.mask for c in compiled.components if c.gate is not None]

@@ -101,7 +101,7 @@ def _with_company(scenario: Scenario | Path | str, base: Path) -> tuple[Scenario
 
 
 def _load_plan(path: Path, company: Company) -> Plan:
-    from attain.incentive.api import load_plan
+    from attain.incentive import load_plan
 
     return load_plan(path, company)
 
@@ -128,7 +128,7 @@ def _distinct(names: list[str], source: str, path: str) -> None:
 
 def read_targets(scenario: Scenario, base: Path, company: Company) -> np.ndarray:
     """The targets as float64[R, 12, K] in currency, people in the org table's order."""
-    from attain.incentive.inputs import read_book
+    from attain.incentive import read_book
 
     source = scenario.targets
     if source.allocation is not None:

@@ -1,0 +1,107 @@
+"""The vectorised evaluator's window and float helpers, shared by every component kind.
+
+A :class:`Window` holds one chunk's measures (credit, targets and TI per rep × trial ×
+window); each set of products is summed, and its attainment divided, once (a plan's
+components usually measure the same products).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from attain.incentive.kinds.base import CompiledCap
+    from attain.incentive.vectorised import Population
+
+__all__ = ["M", "Window", "accumulate", "attain_ok", "attainment", "cap_value", "measure_sum"]
+
+M = 1e6  # millionths
+
+
+class Window:
+    """One chunk's measures, shared by its components."""
+
+    def __init__(self, net, tgt, ti_w, pop: Population, periods, scale: int):
+        self.net, self.tgt, self.ti_w = net, tgt, ti_w
+        self.pop, self.periods, self.scale = pop, periods, scale
+        self.sales = net  # per-period sales [R, t, P, K] (not cumulated), for deal features
+        self.ytd = False  # windows are year-to-date
+        self.started = None  # bool[P]: windows the plan is in force in (effective dates)
+        self._measures: dict[bytes, tuple] = {}
+        self._attainments: dict[bytes, np.ndarray] = {}
+
+    def measure(self, mask: np.ndarray):
+        """Credit S [R, t, P] and target T [R, 1, P] of the products in ``mask``."""
+        key = mask.tobytes()
+        if key not in self._measures:
+            self._measures[key] = (
+                measure_sum(self.net, mask),
+                measure_sum(self.tgt, mask)[:, None, :],
+            )
+        return self._measures[key]
+
+    def attainment(self, mask: np.ndarray) -> np.ndarray:
+        """S / T of ``mask`` (read-only: shared between components)."""
+        key = mask.tobytes()
+        if key not in self._attainments:
+            self._attainments[key] = attainment(*self.measure(mask))
+        return self._attainments[key]
+
+    def gross(self, mask: np.ndarray) -> np.ndarray:
+        """Gross bookings of ``mask`` [R, t, P]: net ÷ (1 − cancellation rate) per product."""
+        deals = self.pop.deals
+        if deals is None:
+            return self.measure(mask)[0]
+        factor = np.where(mask, deals.gross_factor(), 0.0)
+        if self.net.shape[-1] == 1:  # no products axis: the products' mean factor
+            return self.net[..., 0] * factor[mask].mean()
+        return self.net @ factor
+
+    def cumulate(self, value: np.ndarray) -> np.ndarray:
+        """Per-period amounts [R, t, P] → the windows' (year to date when measuring YTD)."""
+        return accumulate(np.add, value) if self.ytd else value
+
+
+def measure_sum(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sum over the masked products; without a products axis every component sees all."""
+    if arr.shape[-1] == 1 and len(mask) != 1:
+        return arr[..., 0]
+    if mask.all():
+        return arr.sum(axis=-1)
+    return arr[..., mask].sum(axis=-1)
+
+
+def cap_value(cap: CompiledCap, ti_w: np.ndarray, scale: int):
+    if cap.amount is not None:
+        return cap.amount / scale
+    return ti_w * (cap.multiple / M)
+
+
+def attain_ok(S, T, level_micro):
+    return (T > 0) & (level_micro * T <= S * M)
+
+
+def attainment(S, T):
+    """S / T; NaN where there is no target (every comparison with NaN is false)."""
+    out = np.empty_like(S, shape=np.broadcast_shapes(S.shape, T.shape))
+    has_target = T > 0
+    if has_target.all():  # the usual case: one division, no mask
+        return np.divide(S, T, out=out)
+    out.fill(np.nan)
+    return np.divide(S, T, out=out, where=has_target)
+
+
+def accumulate(ufunc, x, axis: int = -1):
+    """``ufunc.accumulate(x, axis)`` over the periods, one period at a time: the same
+    operations in the same order, but a pass over reps × trials per period runs about
+    twice as fast as numpy's accumulate along a short axis. One window is its own."""
+    if x.shape[axis] == 1:
+        return x
+    out = np.empty_like(x)
+    src, dst = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)
+    dst[..., 0] = src[..., 0]
+    for p in range(1, src.shape[-1]):
+        ufunc(dst[..., p - 1], src[..., p], out=dst[..., p])
+    return out

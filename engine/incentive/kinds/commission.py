@@ -1,0 +1,401 @@
+"""Commission: a tier table on an amount (or attainment), marginal, retroactive or
+interpolated, per period, per deal or on the running position (``scope``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from attain.incentive.floats import M, Window
+from attain.incentive.kinds.base import (
+    CompiledComponent,
+    DealContext,
+    ExactInputs,
+    KindBase,
+    common,
+    register,
+)
+from attain.incentive.rational import MICRO, micro, round_div, to_minor
+from attain.incentive.text import adjusted, measured, money, pct
+from attain.schema.plan import Commission
+
+__all__ = ["CommissionKind", "CompiledCommission", "tier_index", "tiers"]
+
+_O = object
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompiledCommission(CompiledComponent):
+    type = "commission"
+    method: str  # marginal, retroactive, interpolated
+    basis: str  # amount (starts in minor units) or attainment (starts in millionths)
+    scope: str  # period, deal, cumulative
+    boundary: str  # upper, lower
+    starts: np.ndarray  # int64[n] tier starts
+    values: np.ndarray  # int64[n] tier rates, millionths
+
+
+def _obj(a) -> np.ndarray:
+    return np.asarray(a).astype(_O)
+
+
+def tier_index(X: np.ndarray, B: np.ndarray, boundary: str) -> np.ndarray:
+    """Index of the tier ``X`` falls in; ``B[..., i]`` are tier starts (broadcast on the last axis).
+
+    ``upper``: a value at an edge belongs to the tier starting there; ``lower``: to the one ending there.
+    """
+    hit = (X[..., None] >= B) if boundary == "upper" else (X[..., None] > B)
+    return np.maximum(hit.sum(axis=-1) - 1, 0)
+
+
+def _fits_int64(X, A, B, rates) -> bool:
+    arrays = [np.asarray(a) for a in (X, A, B)]
+    if any(a.dtype == object for a in arrays):
+        return False
+    big = max(float(np.abs(a).max(initial=0)) for a in arrays)
+    return big * float(rates.max(initial=0)) * (len(rates) + 1) < 2.0**62
+
+
+def _take(B: np.ndarray, i: np.ndarray) -> np.ndarray:
+    B = np.broadcast_to(B, (*i.shape, B.shape[-1]))
+    return np.take_along_axis(B, i[..., None], axis=-1)[..., 0]
+
+
+def tiers(
+    c: CompiledCommission,
+    X: np.ndarray,
+    A: np.ndarray,
+    B: np.ndarray,
+    x_scale: int,
+    blended: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tier table on ``X`` (in tier units), paid on ``A`` (minor units), as ``(num, den)``.
+
+    ``B`` holds the tier starts in tier units (broadcastable to ``X.shape + (n,)``);
+    ``x_scale`` converts tier units to minor units (1, or ``MICRO`` for attainment).
+    With ``A`` equal to the amount ``X`` measures, marginal pays each slice at its rate;
+    when they differ (``blended``), ``A`` is paid at the average rate the table gives ``X``.
+    """
+    small = c.method != "interpolated" and not blended and _fits_int64(X, A, B, c.values)
+    if not small:
+        X, A, B = _obj(X), _obj(A), _obj(B)
+        rates = _obj(c.values)
+    else:  # amounts × rates stay far below 2**63: int64 is exact and much faster
+        rates = c.values
+    if c.method == "marginal":
+        widths = np.diff(B, axis=-1)
+        slices = np.maximum(X[..., None] - B, 0)
+        slices[..., :-1] = np.minimum(slices[..., :-1], widths)
+        # Below zero (cancellations exceeding bookings) the first rate runs backwards.
+        V = (slices * rates).sum(axis=-1) + np.minimum(X, 0) * rates[0]
+        if not blended:
+            return V, MICRO * x_scale
+        sign = (X > 0).astype(int) - (X < 0).astype(int)
+        return A * V * sign, MICRO * np.where(X == 0, 1, X * sign)
+    i = tier_index(X, B, c.boundary)
+    rate = rates[i]
+    if c.method == "retroactive":
+        return A * rate, MICRO
+    last = i == len(rates) - 1
+    nxt = np.minimum(i + 1, len(rates) - 1)
+    b_i, b_n = _take(B, i), _take(B, nxt)
+    width = np.where(last, 1, b_n - b_i)
+    width = np.where(width == 0, 1, width)  # a zero target makes every band empty
+    inside = np.maximum(X, b_i) - b_i  # a negative amount keeps the first rate
+    rate_num = np.where(last, rate, rate * width + inside * (rates[nxt] - rate))
+    return A * rate_num, MICRO * width
+
+
+class CommissionKind(KindBase):
+    type = "commission"
+    schema = Commission
+
+    # -- compile ------------------------------------------------------------------------
+    def compile(self, c: Commission, products: tuple[str, ...], unit: int) -> CompiledCommission:
+        to_int = micro if c.basis == "attainment" else (lambda v: to_minor(v, unit))
+        return CompiledCommission(
+            **common(c, products, unit),
+            method=c.method,
+            basis=c.basis,
+            scope=c.scope,
+            boundary=c.boundary,
+            select_on=c.select_on,
+            paid_on=c.paid_on,
+            starts=np.array([to_int(t.start) for t in c.tiers], dtype=np.int64),
+            values=np.array([micro(t.rate) for t in c.tiers], dtype=np.int64),
+        )
+
+    # -- exact --------------------------------------------------------------------------
+    def exact(self, c: CompiledCommission, x: ExactInputs):
+        if x.deal_level is not None:
+            return x.deal_level
+        S, A, T = x.S, x.A, x.T
+        if c.basis == "amount":
+            X, B, x_scale = S, c.starts, 1
+            limit = T
+        else:
+            X, x_scale = S.astype(object) * MICRO, MICRO
+            B = c.starts.astype(object) * T.astype(object)[..., None]
+            limit = T.astype(object) * MICRO
+        if x.accel_fail is not None:
+            X = np.where(x.accel_fail, np.minimum(X, limit), X)
+        blended = c.select_on != c.paid_on or x.accel_fail is not None or c.basis == "attainment"
+        paid = A if blended else X
+        return tiers(c, X, paid, B, x_scale, blended)
+
+    def deal_level(self, c: CompiledCommission, ctx: DealContext):
+        """Tiers on each deal alone (`deal`) or on the running position (`cumulative`),
+        rounded per deal; None for period scope."""
+        if c.scope == "period":
+            return None
+        credit = ctx.credit
+        rows = np.flatnonzero(c.mask[credit.product])
+        sel = (credit.gross if c.select_on == "gross" else credit.net)[rows]
+        paid = (credit.gross if c.paid_on == "gross" else credit.net)[rows]
+        sign = np.where(credit.net[rows] < 0, -1, 1)
+        blended = c.select_on != c.paid_on
+        if c.scope == "deal":
+            num, den = tiers(c, np.abs(sel), np.abs(paid), c.starts, 1, blended)
+            value = sign * round_div(num, den, ctx.mode)
+        else:
+            value = _cumulative(c, ctx, rows, sel, paid, sign)
+        return ctx.to_windows(ctx.monthly(rows, value)), 1
+
+    # -- vectorised ---------------------------------------------------------------------
+    def vectorised(self, c: CompiledCommission, w: Window, accel_fail) -> np.ndarray:
+        S, T = w.measure(c.mask)
+        if c.scope == "deal" and w.pop.deals is not None:
+            return _deal_scope(c, w)
+        if _cumulative_by_deals(c, w.pop):
+            return _cumulative_scope(c, w, S)
+        X = w.gross(c.mask) if c.select_on == "gross" else S
+        A = w.gross(c.mask) if c.paid_on == "gross" else S
+        return _commission(c, X, A, T, accel_fail, w.scale)
+
+    def needs_deals(self, c: CompiledCommission) -> bool:
+        return c.scope == "deal" or "gross" in (c.select_on, c.paid_on)
+
+    def approximations(self, c: CompiledCommission, deals, calendar) -> list[str]:
+        out = []
+        gross = "gross" in (c.select_on, c.paid_on)
+        if gross and deals is None:
+            out.append(f"{c.name}: `gross` taken as net (no cancellation rates)")
+        elif gross:
+            out.append(f"{c.name}: gross = net ÷ (1 − the product's cancellation rate)")
+        if c.scope == "deal":
+            if deals is None:
+                out.append(f"{c.name}: scope `deal` evaluated on the period total (no deal sizes)")
+            else:
+                out.append(
+                    f"{c.name}: scope `deal`: the period total as deals of the rep's average "
+                    "size, plus one deal of the remainder; cancellations not as deals"
+                )
+        telescopes = c.method == "marginal" and c.select_on == c.paid_on
+        if c.scope == "cumulative" and not telescopes:
+            if c.method == "retroactive" and c.select_on == c.paid_on and deals is not None:
+                out.append(
+                    f"{c.name}: scope `cumulative`: the window's credit as deals of the "
+                    "rep's average size, landing one after another"
+                )
+            else:
+                out.append(f"{c.name}: scope `cumulative` evaluated on the period total")
+        return out
+
+    # -- statement text -----------------------------------------------------------------
+    def rule(self, c: CompiledCommission, unit: int) -> str:
+        fmt = (lambda v: money(v, unit)) if c.basis == "amount" else pct
+        bands = "; ".join(
+            f"from {fmt(s)}: {pct(r)}" for s, r in zip(c.starts, c.values, strict=True)
+        )
+        return f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
+
+    def explain(self, c: CompiledCommission, info: dict, r: int, w: int, unit: int, earned):
+        S, T = int(info["select"][r, w]), int(info["target"][r, w])
+        return measured(info, r, w, unit), adjusted(_math(c, S, T, unit), info, r, w)
+
+
+def _math(c: CompiledCommission, S: int, T: int, unit: int) -> str:
+    from decimal import Decimal
+
+    if c.scope != "period":
+        return "sum of the commission on each deal, rounded per deal"
+    starts = [int(s) if c.basis == "amount" else int(s) * T // 1_000_000 for s in c.starts]
+    rates = [int(r) for r in c.values]
+    if c.method != "marginal":
+        idx = max(i for i, s in enumerate(starts) if s <= max(S, 0)) if S >= 0 else 0
+        return f"{money(S, unit)} x {pct(rates[idx])} (tier {idx + 1} reached)"
+    parts = []
+    for i, (s, r) in enumerate(zip(starts, rates, strict=True)):
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        top = S if end is None else min(S, end)
+        if top <= s:
+            break
+        part = Decimal(top - s) * r / 10**6
+        parts.append(
+            f"tier {i + 1}: ({money(top, unit)} - {money(s, unit)}) x {pct(r)} = "
+            f"{money(part.to_integral_value(), unit)}"
+        )
+    return "; ".join(parts) or "no credit"
+
+
+def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
+    """Each deal lands on top of the position before it (reset per period unless YTD)."""
+    credit, mode = ctx.credit, ctx.mode
+    group = credit.person[rows].astype(np.int64) * 12
+    if not ctx.ytd:
+        group = group + ctx.book.calendar.period_of_month()[credit.month[rows]]
+    order = np.lexsort((credit.order[rows], credit.day[rows], group))
+    g, s = group[order], sel[order]
+    run = np.cumsum(s)
+    start = np.searchsorted(g, g)  # first row of each group
+    after = run - np.where(start > 0, run[start - 1], 0)
+    before = after - s
+    value = np.zeros(len(rows), dtype=np.int64)
+    if c.method == "marginal":
+        hi, d = tiers(c, after, after, c.starts, 1, False)
+        lo, _ = tiers(c, before, before, c.starts, 1, False)
+        delta = hi - lo
+        if c.select_on == c.paid_on:
+            v = round_div(delta, d, mode)
+        else:  # paid at the average rate of the slice the deal occupies
+            sgn = np.sign(s).astype(object)
+            width = np.where(s == 0, 1, np.abs(s)).astype(object)
+            p = paid[order].astype(object)
+            v = np.where(s == 0, 0, round_div(p * delta * sgn, d * width, mode))
+    else:
+        num, den = tiers(c, np.maximum(after, 0), np.abs(paid[order]), c.starts, 1, True)
+        v = sign[order] * round_div(num, den, mode)
+    value[order] = v
+    return value
+
+
+# -- vectorised helpers -----------------------------------------------------------------
+
+
+def _commission(c: CompiledCommission, S, A, T, accel_fail, scale):
+    """Tiers selected by ``S``, paid on ``A`` (the same array unless gross differs)."""
+    per = 1 / scale if c.basis == "amount" else T / M  # attainment tiers scale with T
+    starts = [s * per for s in c.starts]
+    X = S if accel_fail is None else np.where(accel_fail, np.minimum(S, T), S)
+    rates = c.values / M
+    if c.method == "marginal":
+        V = _marginal(X, starts, rates)
+        if accel_fail is None and c.basis == "amount" and A is S:
+            return V
+        return np.where(X != 0, A * V / np.where(X != 0, X, 1.0), 0.0)
+
+    def reached(b):
+        return b <= X if c.boundary == "upper" else b < X
+
+    if c.method == "interpolated":
+        return A * _interp_rate(X, starts, rates, reached)
+    rate = np.full(X.shape, rates[0])
+    for i in range(1, len(rates)):  # a handful of tiers
+        rate = np.where(reached(starts[i]), rates[i], rate)
+    return A * rate
+
+
+def _deal_scope(c: CompiledCommission, w: Window) -> np.ndarray:
+    """Tiers on each deal: a rep's period sales of a product as deals of their average
+    size for it, plus one deal of the remainder (a net loss: the same, negative)."""
+    sales = w.sales  # [R, t, P, K] per period
+    size = w.pop.deals.deal_size  # [R, K]
+    if sales.shape[-1] == 1:
+        d = _mean_size(size, c.mask)[:, None]
+    else:
+        sales, d = sales[..., c.mask], size[:, c.mask]
+    known = ~np.isnan(d) & (d > 0)
+    d = np.where(known, d, 0.0)[:, None, None, :]
+    inverse = np.where(known, 1.0 / np.where(known, d[:, 0, 0], 1.0), 0.0)[:, None, None, :]
+
+    def f(x):
+        return _commission(c, x, x, None, None, w.scale)
+
+    amount = np.abs(sales)
+    n = np.floor(amount * inverse + 1e-9)  # whole deals (none where the size is unknown)
+    rest = np.maximum(amount - n * d, 0.0)  # the last deal: the remainder (or everything)
+    value = n * f(d) + f(rest)
+    value = np.copysign(value, sales).sum(axis=-1)
+    return w.cumulate(value)
+
+
+def _mean_size(size: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each rep's mean deal size over the products of ``mask`` (NaN: none known)."""
+    known = ~np.isnan(size) & mask
+    count = known.sum(axis=1)
+    total = np.where(known, size, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _cumulative_by_deals(c: CompiledCommission, pop) -> bool:
+    """Retroactive tiers landed deal after deal (marginal ones telescope to the total)."""
+    return (
+        c.scope == "cumulative"
+        and c.method == "retroactive"
+        and c.select_on == c.paid_on
+        and pop.deals is not None
+    )
+
+
+def _cumulative_scope(c: CompiledCommission, w: Window, S) -> np.ndarray:
+    """Retroactive tiers, `cumulative` scope: the window's credit (the year to date when
+    measuring YTD, so the running position carries over) as deals of the rep's average
+    size landing one after another, each paid at the rate where it lands, plus one deal
+    of the remainder paid at the rate of the window total. A net loss: the first rate."""
+    size = w.pop.deals.deal_size
+    d = _mean_size(size, c.mask)
+    known = ~np.isnan(d) & (d > 0)
+    d = np.where(known, d, 0.0)[:, None, None]
+    inverse = np.where(known, 1.0 / np.where(known, d[:, 0, 0], 1.0), 0.0)[:, None, None]
+    rates = c.values / M
+    starts = [s / w.scale for s in c.starts]
+    X = np.maximum(S, 0.0)
+    n = np.floor(X * inverse + 1e-9)  # whole deals (none where the size is unknown)
+    rest = np.maximum(X - n * d, 0.0)
+    landed = n * rates[0]  # Σ over the deals of the rate where each lands
+    for j in range(1, len(rates)):
+        edge = starts[j] * inverse  # the deal index i at which i × d reaches the tier
+        if c.boundary == "upper":
+            first = np.maximum(np.ceil(edge - 1e-9), 1.0)
+        else:
+            first = np.floor(edge + 1e-9) + 1.0
+        landed += (rates[j] - rates[j - 1]) * np.clip(n - first + 1.0, 0.0, None)
+    value = d * landed + rest * _commission(c, X, X, None, None, w.scale) / np.where(X > 0, X, 1.0)
+    return np.where(S < 0, S * rates[0], value)
+
+
+def _marginal(X, starts, rates) -> np.ndarray:
+    """Each slice at its own rate, in place: a few passes over the chunk per tier.
+    Cancellations beyond bookings (X < 0) pay back at the first rate."""
+    shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
+    V, part = np.empty_like(X, shape=shape), np.empty_like(X, shape=shape)
+    first_at_zero = np.ndim(starts[0]) == 0 and starts[0] == 0
+    for i, r in enumerate(rates):
+        out = V if i == 0 else part
+        np.subtract(X, starts[i], out=out)
+        low = None if i == 0 and first_at_zero else 0.0  # the first slice also takes X < 0
+        high = starts[i + 1] - starts[i] if i + 1 < len(rates) else None
+        if low is not None or high is not None:
+            np.clip(out, low, high, out=out)
+        np.multiply(out, r, out=out)
+        if i:
+            V += part
+    if not first_at_zero:
+        np.minimum(X, 0.0, out=part)
+        V += rates[0] * part
+    return V
+
+
+def _interp_rate(X, starts, rates, reached):
+    rate = np.full(X.shape, rates[-1])
+    for i in range(len(rates) - 2, -1, -1):  # the lowest band reached wins, top-down
+        width = starts[i + 1] - starts[i]
+        safe = np.where(width == 0, 1.0, width)
+        inside = (~reached(starts[i + 1])) & (reached(starts[i]) if i else True)
+        r = rates[i] + (np.maximum(X, starts[i]) - starts[i]) * (rates[i + 1] - rates[i]) / safe
+        rate = np.where(inside, r, rate)
+    return rate
+
+
+register(CommissionKind())

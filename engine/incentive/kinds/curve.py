@@ -1,0 +1,115 @@
+"""Attainment curve: ``weight × TI × f(attainment)``, f piecewise linear through the points
+(nothing below the first point, flat above the last)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from attain.incentive.floats import M, Window
+from attain.incentive.kinds.base import (
+    CompiledComponent,
+    ExactInputs,
+    KindBase,
+    common,
+    register,
+)
+from attain.incentive.rational import MICRO, micro
+from attain.incentive.text import adjusted, measured, money, multiple, pct, ratio
+from attain.schema.plan import AttainmentCurve
+
+__all__ = ["CompiledCurve", "CurveKind"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompiledCurve(CompiledComponent):
+    type = "attainment_curve"
+    starts: np.ndarray  # int64[n] attainments, millionths
+    values: np.ndarray  # int64[n] payouts as multiples of TI, millionths
+    weight: int  # millionths of TI
+
+
+def _obj(a) -> np.ndarray:
+    return np.asarray(a).astype(object)
+
+
+class CurveKind(KindBase):
+    type = "attainment_curve"
+    schema = AttainmentCurve
+
+    def compile(self, c: AttainmentCurve, products: tuple[str, ...], unit: int) -> CompiledCurve:
+        return CompiledCurve(
+            **common(c, products, unit),
+            starts=np.array([micro(p.attainment) for p in c.points], dtype=np.int64),
+            values=np.array([micro(p.payout) for p in c.points], dtype=np.int64),
+            weight=micro(c.weight),
+        )
+
+    def exact(self, c: CompiledCurve, x: ExactInputs):
+        S, T = x.S, x.T
+        if x.accel_fail is not None:
+            S = np.where(x.accel_fail, np.minimum(S, T), S)
+        S, T = _obj(np.maximum(S, 0)), _obj(T)
+        a, p = _obj(c.starts), _obj(c.values)
+        X = S * MICRO
+        AT = a * T[..., None]
+        reached = (X[..., None] >= AT).sum(axis=-1)
+        j = np.maximum(reached - 1, 0)
+        nxt = np.minimum(j + 1, len(a) - 1)
+        last = reached >= len(a)
+        da = np.where(last, 1, a[nxt] - a[j]) * T
+        da = np.where(da == 0, 1, da)
+        f_num = np.where(last, p[j] * da, p[j] * da + (X - a[j] * T) * (p[nxt] - p[j]))
+        f_num = np.where((reached == 0) | (T <= 0), 0, f_num)
+        return x.ti_num * c.weight * f_num, 12 * MICRO * MICRO * da
+
+    def vectorised(self, c: CompiledCurve, w: Window, accel_fail) -> np.ndarray:
+        att = w.attainment(c.mask)
+        if accel_fail is not None:
+            att = np.where(accel_fail, np.minimum(att, 1.0), att)
+        value = _curve(c, att)
+        value *= w.ti_w
+        return value
+
+    def rule(self, c: CompiledCurve, unit: int) -> str:
+        pts = ", ".join(
+            f"({pct(a)}, {multiple(p)}x)" for a, p in zip(c.starts, c.values, strict=True)
+        )
+        return f"{c.label}: attainment curve through {pts} of {pct(c.weight)} of target incentive"
+
+    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
+        return measured(info, r, w, unit), adjusted(ti_math(info, r, w, unit), info, r, w)
+
+
+def ti_math(info: dict, r: int, w: int, unit: int) -> str:
+    """The arithmetic text of a component paid on target incentive and attainment."""
+    S, T = int(info["select"][r, w]), int(info["target"][r, w])
+    ti = Decimal(int(info["ti"][r, w])) / 12
+    return (
+        f"target incentive to date {money(ti.to_integral_value(), unit)}; attainment {ratio(S, T)}"
+    )
+
+
+def _curve(c: CompiledCurve, att):
+    """p0 + the sum of each segment's slope × the part of the segment reached (in place)."""
+    a, p = c.starts / M, c.values / M
+    weight = c.weight / M
+    f = np.full_like(att, p[0] * weight)
+    part = np.empty_like(att)
+    for i in range(len(a) - 1):
+        slope = (p[i + 1] - p[i]) / (a[i + 1] - a[i]) * weight
+        if slope == 0:
+            continue
+        np.subtract(att, a[i], out=part)
+        np.clip(part, 0.0, a[i + 1] - a[i], out=part)
+        np.multiply(part, slope, out=part)
+        f += part
+    f *= att >= a[0]  # below the threshold: nothing (a multiply: much faster than where)
+    if np.isnan(att[:, :1]).any():  # no target (NaN for every trial of the rep): nothing
+        f[np.isnan(att)] = 0.0
+    return f
+
+
+register(CurveKind())

@@ -1,0 +1,104 @@
+"""SPIFF: an amount per unit sold inside a date window (a one-off contest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from attain.incentive.deals import period_coverage
+from attain.incentive.floats import Window
+from attain.incentive.kinds.base import (
+    CompiledComponent,
+    DealContext,
+    ExactInputs,
+    KindBase,
+    common,
+    register,
+)
+from attain.incentive.rational import MICRO, to_minor
+from attain.incentive.text import money
+from attain.schema.plan import Spiff
+
+__all__ = ["CompiledSpiff", "SpiffKind"]
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompiledSpiff(CompiledComponent):
+    type = "spiff"
+    start_day: int  # days since 1970-01-01, inclusive
+    end_day: int
+    per_unit: int  # minor units per unit
+
+
+def _date(day: int):
+    return (_EPOCH + np.timedelta64(day, "D")).astype(object)
+
+
+class SpiffKind(KindBase):
+    type = "spiff"
+    schema = Spiff
+
+    def compile(self, c: Spiff, products: tuple[str, ...], unit: int) -> CompiledSpiff:
+        return CompiledSpiff(
+            **common(c, products, unit),
+            start_day=int((np.datetime64(c.start, "D") - _EPOCH).astype(int)),
+            end_day=int((np.datetime64(c.end, "D") - _EPOCH).astype(int)),
+            per_unit=to_minor(c.per_unit, unit),
+        )
+
+    def deal_level(self, c: CompiledSpiff, ctx: DealContext):
+        credit = ctx.credit
+        rows = np.flatnonzero(
+            c.mask[credit.product] & (credit.day >= c.start_day) & (credit.day <= c.end_day)
+        )
+        units = ctx.monthly(rows, credit.units[rows])
+        return ctx.to_windows(units).astype(object) * c.per_unit, MICRO
+
+    def exact(self, c: CompiledSpiff, x: ExactInputs):
+        return x.deal_level
+
+    def vectorised(self, c: CompiledSpiff, w: Window, accel_fail) -> np.ndarray:
+        """Units sold in the window × the amount per unit: units = sales ÷ unit price, the
+        sales of a period counted by the share of its days inside the SPIFF's dates."""
+        sales = w.sales
+        deals = w.pop.deals
+        out_shape = sales.shape[:-1]
+        if deals is None or np.isnan(deals.unit_price[c.mask]).any() or w.pop.calendar is None:
+            return np.zeros(out_shape)  # no unit price or no plan year: see approximations()
+        per_unit = np.where(c.mask, 1.0 / np.where(c.mask, deals.unit_price, 1.0), 0.0)
+        if sales.shape[-1] == 1 and len(c.mask) > 1:
+            if not c.mask.all() or np.ptp(deals.unit_price) > 0:
+                raise ValueError(f"SPIFF `{c.name}` needs sales per product (a products axis)")
+            per_unit = per_unit[:1]
+        cover, _ = period_coverage(
+            w.pop.calendar, _date(c.start_day), _date(c.end_day), sales.shape[2]
+        )
+        units = sales @ per_unit
+        units *= cover
+        return w.cumulate(units * (c.per_unit / w.scale))
+
+    def needs_deals(self, c) -> bool:
+        return True
+
+    def approximations(self, c: CompiledSpiff, deals, calendar) -> list[str]:
+        if deals is None or np.isnan(deals.unit_price[c.mask]).any():
+            return [f"{c.name}: SPIFF pays nothing (no unit price for its products)"]
+        if calendar is None:
+            return [f"{c.name}: SPIFF pays nothing (no plan year for its window)"]
+        return [f"{c.name}: SPIFF units = sales ÷ the product's average unit price"]
+
+    def rule(self, c: CompiledSpiff, unit: int) -> str:
+        return f"{c.label}: SPIFF of {money(c.per_unit, unit)} per unit sold in the window"
+
+    def explain(self, c: CompiledSpiff, info: dict, r: int, w: int, unit: int, earned):
+        units = Decimal(int(earned)) / int(c.per_unit) if c.per_unit else Decimal(0)
+        return f"units sold in the window: {units.normalize():f}", (
+            f"{units.normalize():f} x {money(c.per_unit, unit)} = {money(earned, unit)}"
+        )
+
+
+register(SpiffKind())

@@ -1,0 +1,81 @@
+"""Step bonus: the highest attainment step reached pays its amount (or share of TI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from attain.incentive.floats import M, Window
+from attain.incentive.kinds.base import (
+    CompiledComponent,
+    ExactInputs,
+    KindBase,
+    common,
+    register,
+)
+from attain.incentive.kinds.curve import ti_math
+from attain.incentive.rational import MICRO, micro, to_minor
+from attain.incentive.text import adjusted, measured
+from attain.schema.plan import StepBonus
+
+__all__ = ["CompiledSteps", "StepsKind"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompiledSteps(CompiledComponent):
+    type = "step_bonus"
+    starts: np.ndarray  # int64[n] attainments, millionths
+    values: np.ndarray  # int64[n] amounts (minor units) or shares of TI (millionths)
+    in_ti: np.ndarray  # bool[n]: the value is a share of TI
+
+
+class StepsKind(KindBase):
+    type = "step_bonus"
+    schema = StepBonus
+
+    def compile(self, c: StepBonus, products: tuple[str, ...], unit: int) -> CompiledSteps:
+        return CompiledSteps(
+            **common(c, products, unit),
+            starts=np.array([micro(s.attainment) for s in c.steps], dtype=np.int64),
+            values=np.array(
+                [
+                    micro(s.share_of_ti) if s.amount is None else to_minor(s.amount, unit)
+                    for s in c.steps
+                ],
+                dtype=np.int64,
+            ),
+            in_ti=np.array([s.amount is None for s in c.steps], dtype=bool),
+        )
+
+    def exact(self, c: CompiledSteps, x: ExactInputs):
+        X = np.asarray(np.maximum(x.S, 0)).astype(object) * MICRO
+        T = np.asarray(x.T).astype(object)
+        reached = (c.starts.astype(object) * T[..., None] <= X[..., None]).sum(axis=-1)
+        reached = np.where(T > 0, reached, 0)
+        j = np.maximum(reached - 1, 0)
+        values, in_ti = c.values.astype(object)[j], c.in_ti[j]
+        num = np.where(in_ti, values * x.ti_num, values * MICRO * 12)
+        return np.where(reached > 0, num, 0), MICRO * 12
+
+    def vectorised(self, c: CompiledSteps, w: Window, accel_fail) -> np.ndarray:
+        att, ti_w, scale = w.attainment(c.mask), w.ti_w, w.scale
+        value = np.zeros_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
+        hit, step = np.empty_like(value, dtype=bool), np.empty_like(value)
+        previous = 0.0
+        for a, v, in_ti in zip(c.starts, c.values, c.in_ti, strict=True):  # the highest wins
+            amount = ti_w * (v / M) if in_ti else v / scale
+            np.greater_equal(att, a / M, out=hit)
+            np.multiply(hit, amount - previous, out=step)  # faster than a masked add (where=)
+            value += step
+            previous = amount
+        return value
+
+    def rule(self, c: CompiledSteps, unit: int) -> str:
+        return f"{c.label}: step bonus, the highest step reached pays"
+
+    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
+        return measured(info, r, w, unit), adjusted(ti_math(info, r, w, unit), info, r, w)
+
+
+register(StepsKind())
