@@ -147,3 +147,43 @@ def test_by_product_targets_are_met_exactly_after_rounding():
     by_product = result.targets.groupby("product")["target"].sum()
     assert by_product.to_dict() == {"p1": 1000, "p2": 560} or by_product.sum() == 1560
     assert np.isclose(by_product.sum(), 1560)
+
+
+def test_two_independent_conflicts_are_both_reported():
+    """Total 400 over four reps, two in the North and two in the South.
+
+    The North needs at least 500 (more than the whole total), and every rep may carry at
+    most 50 (200 in all, half the total): each rule conflicts with the company target on
+    its own, and dropping either leaves the other's conflict. Both are reported.
+    """
+    from attain.errors import InfeasibleError
+
+    company = toy_company([1, 1, 1, 1], regions=["North", "North", "South", "South"])
+    floor = {"name": "north_floor", "type": "bounds", "level": "region",
+             "where": {"region": "North"}, "min": 500}  # fmt: skip
+    cap = {"name": "rep_cap", "type": "capacity", "level": "rep", "amount": 50}
+    with pytest.raises(InfeasibleError) as info:
+        allocate(rules(400, floor, cap), company)
+    assert sorted(info.value.rule_sets) == [
+        ["company_target", "north_floor"],
+        ["company_target", "rep_cap"],
+    ]
+    assert "2 conflicts found" in str(info.value)
+
+
+def test_a_company_wide_rule_binds_for_the_company_not_for_every_rep():
+    """Two products, fair mix 50/50; the company's p2 share must be at least 70%.
+
+    The mix rule binds once, on the company's row: it is one binding rule in the rules
+    frame and in the labelled binding frame, and holds no rep (``n_at_mix`` 0).
+    """
+    company = toy_company([[1, 1], [1, 1], [1, 1]])
+    mix = {"name": "p2_push", "type": "mix", "level": "company", "product": "p2", "min": 0.7}
+    result = allocate(rules(300, mix), company)
+    row = result.rules.set_index("rule").loc["p2_push"]
+    assert row["binding"] == 1
+    assert result.fairness["n_at_mix"] == 0
+    frame = result.binding[result.binding["rule"] == "p2_push"]
+    assert frame[["level", "unit", "side"]].to_dict("records") == [
+        {"level": "company", "unit": "company", "side": "lower"}
+    ]

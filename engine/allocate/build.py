@@ -2,7 +2,7 @@
 
 Columns ``t[r, p]`` (index ``r * P + p``) are each rep's yearly target per
 product. Every rule compiles, with numpy over all its units at once, to one
-:class:`RowBlock`: COO entries, row bounds, the unit each row is about, and
+:class:`attain.model.Block`: COO entries, row bounds, the unit each row is about, and
 each row's *sensitivity* (how far its bound moves per point, 0.01, of the
 rule's parameter) so duals can be read as "one more point of X is worth …".
 A level's target is its reps' sum × its buffer over the reps' buffer, so rules
@@ -11,11 +11,11 @@ on a level's targets divide their bounds by that scale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from attain.allocate.inputs import Inputs, select_units
+from attain.model import Block
+from attain.model import Model as CoreModel
 from attain.schema.allocation import (
     BoundsRule,
     CapacityRule,
@@ -25,7 +25,7 @@ from attain.schema.allocation import (
     ShareRule,
 )
 
-__all__ = ["Model", "RowBlock", "build_model"]
+__all__ = ["Model", "build_model"]
 
 INF = np.inf
 #: Ties in the product split are broken toward the fair-share mix at this weight.
@@ -35,64 +35,36 @@ TIE_WEIGHT = 1e-4
 TIE_TERMS = ("mix_tie", "month_tie")
 
 
-@dataclass
-class RowBlock:
-    """Rows of one rule (or of the company target, or of an objective term)."""
+class Model(CoreModel):
+    """The stage-1 (or monolithic) allocation model: columns in currency, rows of rules.
 
-    name: str
-    kind: str
-    level: str
-    units: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    vals: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    sens: np.ndarray
-    soft: bool = False
-    priority: int | None = None
-    penalty: float | None = None
-    is_rule: bool = True
-    describe: str = ""
-    product: str | None = None
-    share: np.ndarray | None = None
-    """Mix rows: the share bound each row states (for explanations)."""
+    The solver sees every currency column and row in units of ``money``, the mean rep
+    target (columns scaled with ``col_scale``, rows with ``row_scale``): numbers near 1.
+    A soft rule's slack is a fraction of the reps' total (``slack_unit``); the solver sees
+    it in mean rep targets too, so its tolerances (1e-7) cannot hide a bend of a
+    ten-millionth of the total.
+    """
 
-    @property
-    def n_rows(self) -> int:
-        return len(self.lower)
+    def __init__(self, inputs: Inputs, n_cols: int) -> None:
+        super().__init__()
+        self.inputs = inputs
+        self.money = inputs.total / inputs.n_reps
+        self.row_scale = self.money
+        self.add_cols(n_cols)
+        self.terms: dict[str, np.ndarray] = {}
+        self.rep_lower: np.ndarray | None = None
+        self.rep_upper: np.ndarray | None = None
+        self.n_cells = 0
+        """Number of month cells (monolithic models only)."""
+        self.cell_start = 0
+        self.cell_shares: np.ndarray | None = None
+        """The month tie-break's reference shares ``s'[r, p, k]`` (monolithic models only)."""
+        self.tie_cols: np.ndarray | None = None
+        """The ``w`` columns of the mix tie-break, one per ``t[r, p]`` (see :func:`_mix_tie`)."""
 
-
-@dataclass
-class Model:
-    """The stage-1 (or monolithic) model before it becomes a LinearProblem."""
-
-    inputs: Inputs
-    n_cols: int
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    blocks: list[RowBlock] = field(default_factory=list)
-    unitless: list[int] = field(default_factory=list)
-    terms: dict[str, np.ndarray] = field(default_factory=dict)
-    rep_lower: np.ndarray | None = None
-    rep_upper: np.ndarray | None = None
-    n_cells: int = 0
-    """Number of month cells (monolithic models only)."""
-    cell_start: int = 0
-    cell_shares: np.ndarray | None = None
-    """The month tie-break's reference shares ``s'[r, p, k]`` (monolithic models only)."""
-    col_units: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    """(columns, units): columns measured in their own currency unit instead of the mean rep
-    target (the solver sees ``x / unit``): a deviation column in units of its reference."""
-    tie_cols: np.ndarray | None = None
-    """The ``w`` columns of the mix tie-break, one per ``t[r, p]`` column (see :func:`_mix_tie`)."""
-
-    def add_cols(self, n: int, lower: float = 0.0, upper: float = INF) -> np.ndarray:
-        start = self.n_cols
-        self.n_cols += n
-        self.col_lower = np.concatenate([self.col_lower, np.full(n, lower)])
-        self.col_upper = np.concatenate([self.col_upper, np.full(n, upper)])
-        return np.arange(start, start + n)
+    def add_cols(self, n, lower=0.0, upper=INF, integer=False, scale=None) -> np.ndarray:
+        """Currency columns by default: the solver sees them in mean rep targets."""
+        return super().add_cols(n, lower, upper, integer, self.money if scale is None else scale)
 
     def term(self, name: str) -> np.ndarray:
         c = np.zeros(self.n_cols)
@@ -111,19 +83,20 @@ def build_model(inputs: Inputs, objective_terms: set[str]) -> Model:
     # Columns: t[r, p] (R·P), then each rep's total T[r] (R). Rules on a rep's total touch
     # one column instead of P, which keeps the rows short and the LP fast.
     n = R * P + R
-    model = Model(inputs, n, np.zeros(n), np.full(n, INF))
+    model = Model(inputs, n)
     model.rep_lower = np.zeros(R)
     model.rep_upper = np.full(R, INF)
-    model.blocks.append(_rep_totals(inputs))
-    model.blocks.append(_company_target(inputs))
+    model.add(_rep_totals(inputs))
+    model.add(_company_target(inputs))
     names = inputs.rules.rule_names()
     for name, rule in zip(names, inputs.rules.rules, strict=True):
         block = COMPILERS[type(rule)](inputs, rule, name)
         block.soft, block.priority, block.penalty = rule.soft, rule.priority, rule.penalty
-        block.describe = describe_rule(rule)
         if rule.soft and rule.priority is None and rule.penalty is None:
             block.priority = 1
-        model.blocks.append(block)
+        block.slack_unit = inputs.total  # a bend is a fraction of the reps' total
+        block.describe = describe_rule(rule)
+        model.add(block)
         if block.level == "rep" and not rule.soft and getattr(rule, "product", None) is None:
             _track_rep_bands(model, block)
     for term in sorted(objective_terms):
@@ -133,18 +106,17 @@ def build_model(inputs: Inputs, objective_terms: set[str]) -> Model:
     return model
 
 
-def _rep_totals(inputs: Inputs) -> RowBlock:
+def _rep_totals(inputs: Inputs) -> Block:
     """``Σ_p t[r, p] − T[r] = 0``: defines each rep's total column."""
     R, P = inputs.n_reps, inputs.n_products
     rows = np.concatenate([np.repeat(np.arange(R), P), np.arange(R)])
     cols = np.concatenate([np.arange(R * P), R * P + np.arange(R)])
     vals = np.concatenate([np.ones(R * P), -np.ones(R)])
     zero = np.zeros(R)
-    block = RowBlock(
-        "rep_total", "structure", "rep", np.arange(R), rows, cols, vals, zero, zero, zero
-    )
-    block.is_rule = False
-    return block
+    return Block(
+        "rep_total", "structure", "rep", np.arange(R), rows, cols, vals, zero, zero, zero,
+        role="structure",
+    )  # fmt: skip
 
 
 def rep_of_col(inputs: Inputs, cols: np.ndarray) -> np.ndarray:
@@ -178,20 +150,18 @@ def unit_values(inputs: Inputs, level: str, units: np.ndarray, per_rep: np.ndarr
     return sums[units]
 
 
-def _block(name, kind, level, units, entries, lower, upper, sens, describe="") -> RowBlock:
+def _block(name, kind, level, units, entries, lower, upper, sens, role="rule") -> Block:
     rows, cols, vals = entries
-    return RowBlock(
-        name, kind, level, np.asarray(units), rows, cols, vals,
-        np.asarray(lower, float), np.asarray(upper, float), np.asarray(sens, float),
-        describe=describe,
-    )  # fmt: skip
+    return Block(name, kind, level, units, rows, cols, vals, lower, upper, sens, role=role)
 
 
-def _company_target(inputs: Inputs) -> RowBlock:
+def _company_target(inputs: Inputs) -> Block:
     if inputs.product_targets is None:
         entries = unit_sum(inputs, "company", np.array([0]))
         t = np.array([inputs.total])
-        return _block("company_target", "company_target", "company", [0], entries, t, t, 0.01 * t)
+        block = _block("company_target", "company_target", "company", [0], entries, t, t, 0.01 * t)
+        block.shared = True  # every conflict over totals involves it
+        return block
     rows, cols, vals = [], [], []
     for p in range(inputs.n_products):
         r, c, v = unit_sum(inputs, "company", np.array([0]), p)
@@ -201,14 +171,16 @@ def _company_target(inputs: Inputs) -> RowBlock:
     t = inputs.product_targets
     entries = (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals))
     units = np.zeros(inputs.n_products, dtype=np.int64)
-    return _block("company_target", "company_target", "company", units, entries, t, t, 0.01 * t)
+    block = _block("company_target", "company_target", "company", units, entries, t, t, 0.01 * t)
+    block.shared = True
+    return block
 
 
 def _product_index(inputs: Inputs, product: str | None) -> int | None:
     return None if product is None else inputs.products.index(product)
 
 
-def _share(inputs: Inputs, rule: ShareRule, name: str) -> RowBlock:
+def _share(inputs: Inputs, rule: ShareRule, name: str) -> Block:
     units = select_units(inputs, rule.level, rule.where)
     lo = rule.value if rule.value is not None else rule.min
     hi = rule.value if rule.value is not None else rule.max
@@ -221,7 +193,7 @@ def _share(inputs: Inputs, rule: ShareRule, name: str) -> RowBlock:
     )
 
 
-def _growth(inputs: Inputs, rule: GrowthRule, name: str) -> RowBlock:
+def _growth(inputs: Inputs, rule: GrowthRule, name: str) -> Block:
     p = _product_index(inputs, rule.product)
     ly = inputs.last_year.sum(axis=1) if p is None else inputs.last_year[:, p]
     units = select_units(inputs, rule.level, rule.where)
@@ -235,7 +207,7 @@ def _growth(inputs: Inputs, rule: GrowthRule, name: str) -> RowBlock:
     return _block(name, "growth", rule.level, units, entries, lower, upper, 0.01 * base)
 
 
-def _capacity(inputs: Inputs, rule: CapacityRule, name: str) -> RowBlock:
+def _capacity(inputs: Inputs, rule: CapacityRule, name: str) -> Block:
     units = select_units(inputs, rule.level, rule.where)
     if rule.amount is not None:
         cap = np.full(len(units), rule.amount)
@@ -253,7 +225,7 @@ def _capacity(inputs: Inputs, rule: CapacityRule, name: str) -> RowBlock:
     )
 
 
-def _bounds(inputs: Inputs, rule: BoundsRule, name: str) -> RowBlock:
+def _bounds(inputs: Inputs, rule: BoundsRule, name: str) -> Block:
     units = select_units(inputs, rule.level, rule.where)
     scale = inputs.level_scale(rule.level)
     n = len(units)
@@ -264,7 +236,7 @@ def _bounds(inputs: Inputs, rule: BoundsRule, name: str) -> RowBlock:
     return _block(name, "bounds", rule.level, units, entries, lower, upper, sens)
 
 
-def _mix(inputs: Inputs, rule: MixRule, name: str) -> RowBlock:
+def _mix(inputs: Inputs, rule: MixRule, name: str) -> Block:
     """``S_p - min·S >= 0`` and ``S_p - max·S <= 0`` per unit, stacked; plus ``S_p >= amount``."""
     units = select_units(inputs, rule.level, rule.where)
     p = inputs.products.index(rule.product)
@@ -301,8 +273,7 @@ def _mix(inputs: Inputs, rule: MixRule, name: str) -> RowBlock:
     block = _block(
         name, "mix", rule.level, cat(unit_ids), entries, cat(lower), cat(upper), cat(sens)
     )
-    block.product = rule.product
-    block.share = cat(shares)
+    block.info = {"product": rule.product, "share": cat(shares)}
     return block
 
 
@@ -313,7 +284,7 @@ def ramp_factor(inputs: Inputs) -> np.ndarray:
     return (monthly * inputs.ramp_months).sum(axis=1)
 
 
-def _ramp(inputs: Inputs, rule: RampRule, name: str) -> RowBlock:
+def _ramp(inputs: Inputs, rule: RampRule, name: str) -> Block:
     selected = select_units(inputs, "rep", rule.where)
     factor = ramp_factor(inputs)
     units = selected[factor[selected] < 1 - 1e-12]
@@ -341,7 +312,7 @@ COMPILERS = {
 }
 
 
-def _track_rep_bands(model: Model, block: RowBlock) -> None:
+def _track_rep_bands(model: Model, block: Block) -> None:
     """Rep-level hard bands on the total, kept so rounding never steps over them."""
     np.maximum.at(model.rep_lower, block.units, np.nan_to_num(block.lower, neginf=0.0))
     np.minimum.at(model.rep_upper, block.units, block.upper)
@@ -367,16 +338,17 @@ def _deviation_term(model: Model, name: str, ref: np.ndarray, reps: np.ndarray) 
     rows = np.concatenate([r, np.arange(n), np.arange(n)])
     cols = np.concatenate([c, up, down])
     vals = np.concatenate([v, -np.ones(n), np.ones(n)])
-    block = _block(name, "objective", "rep", reps, (rows, cols, vals), ref, ref, np.zeros(n))
-    block.is_rule = False
-    model.blocks.append(block)
+    block = _block(
+        name, "objective", "rep", reps, (rows, cols, vals), ref, ref, np.zeros(n), "objective"
+    )
+    model.add(block)
     vec = np.zeros(model.n_cols)
     vec[up] = 1.0 / (n * ref)
     vec[down] = 1.0 / (n * ref)
     model.terms[name] = vec
     # In units of the reference each deviation column costs 1/n: the level's objective is
     # evenly scaled (a rep with a tiny reference no longer dwarfs every other coefficient).
-    model.col_units.append((np.concatenate([up, down]), np.tile(ref, 2)))
+    model.col_scale[np.concatenate([up, down])] = np.tile(ref, 2)
 
 
 def _minimax(model: Model) -> None:
@@ -385,7 +357,7 @@ def _minimax(model: Model) -> None:
     f = fair_rep(inputs)
     R = inputs.n_reps
     z = model.add_cols(1)[0]
-    model.unitless.append(int(z))
+    model.col_scale[z] = 1.0  # a fraction: the solver sees it as it is
     r, c, v = unit_sum(inputs, "rep", np.arange(R))
     rows = np.concatenate([r, np.arange(R), r + R, np.arange(R) + R])
     cols = np.concatenate([c, np.full(R, z), c, np.full(R, z)])
@@ -394,10 +366,10 @@ def _minimax(model: Model) -> None:
     upper = np.concatenate([f, np.full(R, INF)])
     units = np.concatenate([np.arange(R), np.arange(R)])
     block = _block(
-        "minimax", "objective", "rep", units, (rows, cols, vals), lower, upper, np.zeros(2 * R)
-    )
-    block.is_rule = False
-    model.blocks.append(block)
+        "minimax", "objective", "rep", units, (rows, cols, vals), lower, upper,
+        np.zeros(2 * R), "objective",
+    )  # fmt: skip
+    model.add(block)
     vec = np.zeros(model.n_cols)
     vec[z] = 1.0
     model.terms["minimax"] = vec
@@ -437,10 +409,10 @@ def _mix_tie(model: Model) -> None:
     rep_of_cell = cell // inputs.n_products
     units = np.concatenate([rep_of_cell, rep_of_cell])
     block = _block(
-        "mix_tie", "objective", "rep", units, (rows, cols, vals), lower, upper, np.zeros(2 * n)
-    )
-    block.is_rule = False
-    model.blocks.append(block)
+        "mix_tie", "objective", "rep", units, (rows, cols, vals), lower, upper,
+        np.zeros(2 * n), "objective",
+    )  # fmt: skip
+    model.add(block)
     vec = np.zeros(model.n_cols)
     vec[w] = TIE_WEIGHT / inputs.total
     model.terms["mix_tie"] = vec

@@ -9,6 +9,7 @@ solves the months inside the one model instead.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from attain.allocate.build import Model, build_model, fair_rep
 from attain.allocate.diagnose import diagnose
-from attain.allocate.explain import analyse, fairness_figures, rep_rules
+from attain.allocate.explain import analyse, binding_frame, fairness_figures, rep_rules
 from attain.allocate.inputs import Inputs, prepare
 from attain.allocate.monolithic import add_cells, cell_values
 from attain.allocate.result import Allocation
@@ -39,20 +40,22 @@ def allocate(
     solver: str | None = None,
     time_limit: float | None = None,
     method: str | None = None,
+    verbose: bool = False,
 ) -> Allocation:
     """Allocate the company target by the rules; raise InfeasibleError naming conflicts.
 
     ``rules``: an ``allocation`` rule file path, a mapping, or a loaded model.
     ``data``: a :class:`~attain.Company` or its data folder. ``solver``: a name of
     :data:`attain.solvers.BACKENDS` (default HiGHS). ``method``: ``staged`` or
-    ``monolithic`` (default: the rules' ``method``).
+    ``monolithic`` (default: the rules' ``method``). ``verbose``: let the solver write
+    its log to standard output (off: nothing reaches it).
     """
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     if not isinstance(rules, AllocationRules):
         rules = load_rules(rules, kind="allocation")
     company = data if isinstance(data, Company) else load_company(data)
     solver = solver or DEFAULT_SOLVER
-    options = SolveOptions(time_limit=time_limit)
+    options = SolveOptions(time_limit=time_limit, verbose=verbose)
     method = method or rules.method
     method = "staged" if method == "auto" else method
 
@@ -160,7 +163,7 @@ def _result(inputs, model, solution, rounded, solver, method, build_seconds, rou
     fairness = fairness_figures(
         rep_target, inputs.fair.sum(axis=1), inputs.potential.sum(axis=1), counts
     )
-    return Allocation.assemble(
+    allocation = Allocation.assemble(
         inputs=inputs,
         model=model,
         solution=solution,
@@ -174,6 +177,8 @@ def _result(inputs, model, solution, rounded, solver, method, build_seconds, rou
         round_seconds=round_seconds,
         fair=fair_rep(inputs),
     )
+    frame = binding_frame(model, solution, binding)
+    return replace(allocation, binding=frame, problem=solution.problem)
 
 
 def _rule_counts(model: Model, pairs: pd.DataFrame) -> dict[str, int]:

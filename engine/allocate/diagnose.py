@@ -1,13 +1,13 @@
 """Infeasibility: which hard rules conflict, and the numbers that make them conflict.
 
-A deletion filter over whole rules finds an irreducible infeasible subset
-(IIS): start from every hard rule; drop each rule in turn and keep it dropped
-when the rest is still infeasible. What remains conflicts, and removing any
-one of its rules removes the conflict. An elastic relaxation of that subset
-(every row may be bent, at a cost) then shows where and by how much: the
-rows it bends are the units in conflict, and the other rules' bounds on
-those same reps are the numbers that stand in the way. Up to three disjoint
-conflicts are reported.
+The modelling core's conflict search (:func:`attain.model.find_conflicts`): a deletion
+filter over whole rules finds an irreducible infeasible subset, its rules leave the
+search (the company target, which every conflict over totals involves, stays) and the
+search runs again, until what is left is feasible — so every independent conflict is
+reported. An elastic relaxation of each conflict (:func:`attain.model.relax`: every row
+of its rules may bend, at a cost) then shows where and by how much: the rows it bends
+are the units in conflict, and the other rules' bounds on those same reps are the numbers
+that stand in the way.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from attain.allocate.build import Model, rep_of_col
-from attain.allocate.solve import assemble, with_objective
-from attain.solvers import SolveOptions, solve
+from attain.model import feasibility, find_conflicts, relax
+from attain.solvers import SolveOptions
 
 __all__ = ["Conflict", "diagnose"]
-
-MAX_CONFLICTS = 3
 
 
 class Conflict(list):
@@ -29,64 +27,33 @@ class Conflict(list):
     lines: list[str]
 
 
-def _hard_rules(model: Model) -> list[int]:
-    return [i for i, b in enumerate(model.blocks) if b.is_rule and not b.soft]
-
-
-def _kept_always(model: Model) -> set[int]:
-    """Structure rows (the month split) stay; objective rows never matter for feasibility."""
-    return {i for i, b in enumerate(model.blocks) if b.kind == "structure" or b.soft}
-
-
-def is_feasible(model: Model, keep: set[int], solver: str, options: SolveOptions) -> bool:
-    always = _kept_always(model)
-    drop = {i for i in range(len(model.blocks)) if i not in keep and i not in always}
-    soft = {i for i, b in enumerate(model.blocks) if b.soft}
-    problem = assemble(model, elastic=soft, drop=drop).problem
-    return solve(problem, solver, options).status.has_solution
-
-
 def diagnose(model: Model, solver: str, options: SolveOptions) -> list[Conflict]:
-    remaining = set(_hard_rules(model))
+    names = model.rule_names(hard_only=True)
+    rows = {b.name: b.n_rows for b in model.blocks if b.is_hard_rule}
+    # Try dropping broad rules (many rows) first: the core tends to be the specific ones.
+    order = sorted(names, key=lambda n: (-rows[n], names.index(n)))
+    shared = [b.name for b in model.blocks if b.shared]
+    found = find_conflicts(order, feasibility(model, solver, options), shared)
     conflicts: list[Conflict] = []
-    for _ in range(MAX_CONFLICTS):
-        if is_feasible(model, remaining, solver, options):
-            break
-        core = set(remaining)
-        for i in sorted(remaining, key=lambda i: _order(model, i)):
-            if not is_feasible(model, core - {i}, solver, options):
-                core.discard(i)
-        conflict = Conflict(model.blocks[i].name for i in sorted(core))
-        conflict.lines = _describe(model, core, solver, options)
+    for names_found in found:
+        index = {b.name: i for i, b in enumerate(model.blocks)}
+        conflict = Conflict(sorted(names_found, key=index.__getitem__))
+        conflict.lines = _describe(model, conflict, solver, options)
         conflicts.append(conflict)
-        remaining -= core
     return conflicts
 
 
-def _order(model: Model, i: int) -> tuple[int, int]:
-    # Try dropping broad rules (many rows) first: the core tends to be the specific ones.
-    return (-model.blocks[i].n_rows, i)
-
-
-def _describe(model: Model, core: set[int], solver: str, options: SolveOptions) -> list[str]:
+def _describe(model: Model, names: list[str], solver: str, options: SolveOptions) -> list[str]:
     """One line per rule of the conflict, with its numbers in the closest compromise."""
     inputs = model.inputs
-    soft = {i for i, b in enumerate(model.blocks) if b.soft}
-    drop = {i for i in range(len(model.blocks)) if i not in core | _kept_always(model)}
-    a = assemble(model, elastic=core | soft, drop=drop)
-    c = np.zeros(a.problem.n_cols)
-    c[np.isin(a.slack_block, list(core))] = 1.0
-    result = solve(with_objective(a.problem, c, []), solver, options)
+    core = model.blocks_named(names)
+    relaxed = relax(model, names, solver, options)
+    a = relaxed.assembled
     lines = []
-    if not result.status.has_solution:
+    if relaxed.bent is None:
         return [f"`{model.blocks[i].name}`: {_rule_text(model, i)}" for i in sorted(core)]
-    x = result.x
-    slack_cols = np.flatnonzero(a.slack_block >= 0)
-    bent_row = a.bent(x)
-    x_model = x.copy()
-    x_model[slack_cols] = 0
-    activity = a.problem.A.matvec(x_model) * a.money
-    bent_rows = np.flatnonzero(bent_row > 1e-6 * inputs.total)
+    activity = relaxed.activity
+    bent_rows = np.flatnonzero(relaxed.bent > 1e-6 * inputs.total)
     anchor, anchor_rows = _anchor(model, a, core, bent_rows)
     # The anchor is the conflict's most specific rule (fewest rows); the others are
     # summed over the reps its rows cover: "East needs 142.8M; East's capacity is 46.1M".
@@ -130,9 +97,10 @@ def _bound_text(model: Model, a, row: int, activity: float) -> str:
     if b.kind == "company_target":
         what = "targets" if len(b.lower) == 1 else f"{model.inputs.products[local]} targets"
         return f"the reps' {what} must add up to {money(b.lower[local])}"
-    if b.share is not None and np.isfinite(b.share[local]):
+    share = b.info.get("share")
+    if share is not None and np.isfinite(share[local]):
         side = "at least" if np.isfinite(b.lower[local]) else "at most"
-        return f"in {unit}, {b.product} must be {side} {b.share[local]:.1%} of the target"
+        return f"in {unit}, {b.info['product']} must be {side} {share[local]:.1%} of the target"
     scale = model.inputs.level_scale(b.level) if b.kind not in ("share", "mix") else 1.0
     lo, hi = b.lower[local], b.upper[local]
     if np.isfinite(lo) and (not np.isfinite(hi) or activity <= lo + 1e-6 * (1 + abs(lo))):
@@ -152,28 +120,6 @@ def _unit_name(model: Model, level: str, unit: int) -> str:
     if level == "company":
         return "the company"
     return f"{level} {model.inputs.unit_names[level][unit]}"
-
-
-def _row_text(model: Model, a, row: int, activity: float, bent: float) -> str:
-    b = model.blocks[a.row_block[row]]
-    local = a.row_local[row]
-    scale = model.inputs.level_scale(b.level) if b.kind not in ("share", "mix") else 1.0
-    unit = _unit_name(model, b.level, int(b.units[local]))
-    lo, hi = b.lower[local], b.upper[local]
-    if b.kind == "company_target":
-        what = "targets" if len(b.lower) == 1 else f"{model.inputs.products[local]} targets"
-        return f"the reps' {what} must add up to {money(lo)}; the other rules are {money(bent)} off"
-    if b.share is not None and np.isfinite(b.share[local]):
-        side = "at least" if np.isfinite(lo) else "at most"
-        return (
-            f"in {unit}, {b.product} must be {side} {b.share[local]:.1%} of the target, "
-            f"but the other rules force it {money(bent)} {'short' if side == 'at least' else 'over'}"
-        )
-    if np.isfinite(lo) and activity < lo:
-        return f"{unit} needs at least {money(lo * scale)} but the other rules allow only {money((lo - bent) * scale)}"
-    if np.isfinite(hi):
-        return f"{unit} may carry at most {money(hi * scale)} but the other rules need {money((hi + bent) * scale)}"
-    return f"{unit} is bent by {money(bent)}"
 
 
 def _holding_text(model: Model, a, rows: np.ndarray, reps: np.ndarray, activity: np.ndarray) -> str:

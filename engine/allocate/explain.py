@@ -16,16 +16,19 @@ and counts of reps held by each kind of rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from attain.allocate.build import TIE_WEIGHT, Model, rep_of_col
 from attain.allocate.solve import Solution
+from attain.model import BIND_TOL
+from attain.model import binding as core_binding
+from attain.model import binding_frame as core_binding_frame
 
-__all__ = ["Binding", "analyse", "fairness_figures", "gini"]
+__all__ = ["Binding", "analyse", "binding_frame", "fairness_figures", "gini"]
 
-BIND_TOL = 1e-6
 BENT_TOL = 1e-6
 #: A worth within this many times the tie-break's price of a rule's point is the tie-break's.
 TIE_NOISE = 10.0
@@ -46,67 +49,62 @@ class Binding:
     """Per row, the last objective level's change for one more point of the rule, the
     earlier levels held at their optima (≤ 0 helps); ``None`` when the objective has one
     level (the first level is the last: see ``worth``)."""
+    rows: Any = None
+    """The core's :class:`attain.model.Binding` these figures come from."""
 
 
 def analyse(model: Model, solution: Solution) -> Binding:
+    """The core's binding analysis (:func:`attain.model.binding`) read as allocation levers.
+
+    A level's dual is ∂(its objective, in its own units)/∂(row bound) — solve_lexicographic
+    multiplies the normalised level's duals back by its ``norm`` — ≤ 0 at an upper bound
+    and ≥ 0 at a lower one (HiGHS, minimising), so a binding row's worth is ≤ 0.
+    Bends below a millionth of the mean rep target are solver tolerance, not a decision.
+    """
     a = solution.assembled
-    p = a.problem
-    x = solution.x_scaled
-    slack_cols = np.flatnonzero(a.slack_block >= 0)
-    x_model = x.copy()
-    x_model[slack_cols] = 0.0
-    activity = p.A.matvec(x_model)
-    tol = BIND_TOL * (1 + np.abs(activity))
-    at_lower = np.isfinite(p.row_lower) & (activity <= p.row_lower + tol)
-    at_upper = np.isfinite(p.row_upper) & (activity >= p.row_upper - tol)
-    activity = activity * a.money
-    bent = a.bent(x)
-    # Bends below a millionth of the mean rep target are solver tolerance, not a decision.
-    bent[bent < BENT_TOL * a.money] = 0.0
-    sens = _sens(model, a)
-    # Relaxing an upper bound raises it (+sens), a lower bound lowers it (−sens); the
-    # duals are per solver unit of the row (currency ÷ money). A level's dual is
-    # ∂(its objective, in its own units)/∂(row bound) — solve_lexicographic multiplies the
-    # normalised level's duals back by its ``norm`` — ≤ 0 at an upper bound and ≥ 0 at a
-    # lower one (HiGHS, minimising), so a binding row's worth is ≤ 0.
-    step = np.where(at_upper, 1.0, np.where(at_lower, -1.0, 0.0)) * sens / a.money
-    worth = np.zeros(p.n_rows)
-    if solution.primary_duals is not None:
-        worth = solution.primary_duals * step
+    core = core_binding(model, a, solution.x_scaled, BIND_TOL, BENT_TOL * model.money)
+    worth = core.worth(solution.primary_duals)
     worth_last = None
     fair = [lv for lv in solution.levels if not lv.name.startswith("soft:")]
     if len(fair) > 1:  # with one level the last is the first: ``worth`` says it all
         # The last level's LP holds every earlier level's optimum as a row (appended after
         # the model's rows; its duals cover the model's rows only), so its worth is the
         # change with the earlier levels held.
-        last = fair[-1].duals
-        worth_last = np.zeros(p.n_rows) if last is None else last * step
+        worth_last = core.worth(fair[-1].duals)
     if model.tie() is not None:
         # The last level also carries the tie-breaks (TIE_WEIGHT per currency off the fair
         # cell or the profile's month, over the total): a point of a rule that only moves
         # those is worth about 2 × TIE_WEIGHT × sens / total there, and is no lever.
-        noise = TIE_NOISE * TIE_WEIGHT * np.abs(sens) / model.inputs.total
+        noise = TIE_NOISE * TIE_WEIGHT * np.abs(core.sens) / model.inputs.total
         tied = worth_last if worth_last is not None else worth
         tied[np.abs(tied) <= noise] = 0.0
-    return Binding(activity, at_lower, at_upper, bent, worth, worth_last)
+    return Binding(core.activity, core.at_lower, core.at_upper, core.bent, worth, worth_last, core)
 
 
-def _sens(model: Model, assembled) -> np.ndarray:
-    out = np.zeros(assembled.problem.n_rows)
-    blocks = model.blocks
-    for i, b in enumerate(blocks):
-        mask = assembled.row_block == i
-        out[mask] = b.sens[assembled.row_local[mask]]
-    return out
+def binding_frame(model: Model, solution: Solution, binding: Binding) -> pd.DataFrame:
+    """Every binding or bent rule row, labelled (rule × unit): the core's frame with the
+    unit names of each level and the two worth figures."""
+    inputs = model.inputs
+
+    def names(level: str, units: np.ndarray) -> np.ndarray:
+        if level == "company":
+            return np.full(len(units), "company", dtype=object)
+        return np.asarray(inputs.unit_names[level], dtype=object)[units]
+
+    worth = {"worth_per_point": binding.worth}
+    if binding.worth_last is not None:
+        worth["last_worth_per_point"] = binding.worth_last
+    return core_binding_frame(model, solution.assembled, binding.rows, names, worth)
 
 
 def rep_rules(model: Model, solution: Solution, binding: Binding) -> pd.DataFrame:
     """Pairs (rep, rule) for every binding or bent rule row that covers the rep."""
     a = solution.assembled
-    # The company target binds everyone by construction: it explains nothing.
-    is_rule = np.array([b.is_rule and b.kind != "company_target" for b in model.blocks])[
-        a.row_block
-    ]
+    # The company target binds everyone by construction, and a company-wide rule binds for
+    # the company, not for any one rep (it is in the rules frame): neither explains a rep.
+    is_rule = np.array(
+        [b.is_rule and b.kind != "company_target" and b.level != "company" for b in model.blocks]
+    )[a.row_block]
     active = is_rule & (binding.at_lower | binding.at_upper | (binding.bent > 0))
     rows = np.flatnonzero(active)
     A = a.problem.A

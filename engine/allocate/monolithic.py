@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from attain.allocate.build import TIE_WEIGHT, Model, RowBlock
+from attain.allocate.build import TIE_WEIGHT, Model
 from attain.allocate.split import is_ramping, month_profiles
+from attain.model import Block
 
 __all__ = ["MONTH_TIE_WEIGHT", "add_cells", "cell_values"]
 
@@ -55,10 +56,10 @@ def add_cells(model: Model, shares: np.ndarray) -> None:
     model.cell_shares = ref.reshape(R, P, K)
     cells = _Cells(ref, up, down)
     rp = np.arange(n)
-    split = RowBlock("month_split", "structure", "rep", rp // P,
-                     *cells.entries(cells.rp, np.arange(N), np.ones(N), rp, rp, -np.ones(n)),
-                     np.zeros(n), np.zeros(n), np.zeros(n), is_rule=False)  # fmt: skip
-    model.blocks.append(split)
+    split = Block("month_split", "structure", "rep", rp // P,
+                  *cells.entries(cells.rp, np.arange(N), np.ones(N), rp, rp, -np.ones(n)),
+                  np.zeros(n), np.zeros(n), np.zeros(n), role="structure")  # fmt: skip
+    model.add(split)
     # The band: m − bound·t ≷ 0; with its lower bound clipped at 0, m >= 0 follows.
     tol = inputs.rules.seasonality.tolerance
     centre = month_profiles(inputs, inputs.profiles).ravel()
@@ -75,10 +76,10 @@ def add_cells(model: Model, shares: np.ndarray) -> None:
         lower.append(np.full(N, row_lo))
         upper.append(np.full(N, row_hi))
     rep = np.concatenate([cell, cell]) // (P * K)
-    band = RowBlock("seasonality", "seasonality", "rep", rep, np.concatenate(rows),
-                    np.concatenate(cols), np.concatenate(vals), np.concatenate(lower),
-                    np.concatenate(upper), np.zeros(2 * N))  # fmt: skip
-    model.blocks.append(band)
+    band = Block("seasonality", "seasonality", "rep", rep, np.concatenate(rows),
+                 np.concatenate(cols), np.concatenate(vals), np.concatenate(lower),
+                 np.concatenate(upper), np.zeros(2 * N))  # fmt: skip
+    model.add(band)
     _checkpoints(model, cells)
     vec = np.zeros(model.n_cols)
     vec[np.concatenate([up, down])] = MONTH_TIE_WEIGHT / inputs.total
@@ -139,10 +140,10 @@ def _checkpoints(model: Model, cells: _Cells) -> None:
     if not lower:
         return
     units = np.tile(np.repeat(keep, P), len(lower))
-    block = RowBlock("checkpoints", "seasonality", "rep", units, np.concatenate(rows),
-                     np.concatenate(cols), np.concatenate(vals), np.concatenate(lower),
-                     np.concatenate(upper), np.zeros(sum(len(x) for x in lower)))  # fmt: skip
-    model.blocks.append(block)
+    block = Block("checkpoints", "seasonality", "rep", units, np.concatenate(rows),
+                  np.concatenate(cols), np.concatenate(vals), np.concatenate(lower),
+                  np.concatenate(upper), np.zeros(sum(len(x) for x in lower)))  # fmt: skip
+    model.add(block)
 
 
 def cell_values(model: Model, x: np.ndarray) -> np.ndarray:

@@ -37,6 +37,12 @@ class Allocation:
     explain: pd.DataFrame
     rules: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    binding: pd.DataFrame | None = None
+    """Every binding or bent rule row, labelled: ``rule, kind, level, unit, row, activity,
+    lower, upper, side, bent, worth_per_point`` (+ ``last_worth_per_point``)."""
+    problem: Any = field(default=None, repr=False, compare=False)
+    """The last level's :class:`~attain.solvers.LinearProblem` as solved (for
+    :meth:`export_model`)."""
 
     @property
     def status(self) -> str:
@@ -79,6 +85,12 @@ class Allocation:
         if xlsx:
             paths.append(write_workbook(out / "targets.xlsx", self))
         return paths
+
+    def export_model(self, path: str | Path) -> Path:
+        """The model as solved at its last level, as MPS or LP (by the suffix)."""
+        from attain.model import export_model
+
+        return export_model(self.problem, path)
 
     @classmethod
     def assemble(cls, **parts: Any) -> Allocation:

@@ -1,64 +1,35 @@
-"""A :class:`Model` → LinearProblems → a lexicographic sequence of solves.
+"""A :class:`Model` → lexicographic solves on the modelling core (:mod:`attain.model`).
 
-Soft rules get elastic slack columns (fractions of the reps' total); the
-levels are solved in order — soft rules by priority, then each objective
-level — each level's optimum held as a row while the next is optimised.
-The same elastic machinery serves infeasibility diagnosis
-(:mod:`attain.allocate.diagnose`).
+Soft rules get elastic slack columns (fractions of the reps' total, seen by the solver in
+mean rep targets: :class:`attain.allocate.build.Model`); the levels are solved in order —
+soft rules by priority, then each objective level — each level's optimum held as a row
+while the next is optimised (:func:`attain.model.lexicographic`). The same elastic
+machinery serves infeasibility diagnosis (:mod:`attain.allocate.diagnose`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from attain.allocate.build import Model
 from attain.errors import SolverError
+from attain.model import Assembled, Level, lexicographic, with_holds
 from attain.solvers import LinearProblem, SolveOptions, SolverResult, SparseMatrix, Status, solve
 
 __all__ = [
-    "Assembled",
     "LevelResult",
     "Solution",
     "Substitution",
-    "substitutions",
     "assemble",
+    "level_vectors",
     "solve_lexicographic",
+    "substitutions",
 ]
 
 INF = np.inf
-#: A level's optimum is held to within this (relative, plus absolute) when later levels run.
-HOLD_TOL = 1e-7
-#: ... and to this when the solver finds the level infeasible at HOLD_TOL (its own tolerances).
-RETRY_HOLD_TOL = 1e-5
-
-
-@dataclass
-class Assembled:
-    """The problem plus what maps its rows and slack columns back to rules."""
-
-    problem: LinearProblem
-    row_block: np.ndarray
-    row_local: np.ndarray
-    slack_block: np.ndarray
-    """Per column: the block its slack belongs to (-1 for a model column)."""
-    slack_row: np.ndarray
-    col_scale: np.ndarray
-    """Solver column j is model column j ÷ col_scale[j]: currency columns are in units of
-    ``money`` (the mean rep target) so the solver sees numbers near 1."""
-    money: float
-
-    def unscale(self, x: np.ndarray) -> np.ndarray:
-        return x * self.col_scale
-
-    def bent(self, x: np.ndarray) -> np.ndarray:
-        """Per row, the currency by which its slack bends it (solver columns ``x``)."""
-        out = np.zeros(self.problem.n_rows)
-        cols = np.flatnonzero(self.slack_block >= 0)
-        np.add.at(out, self.slack_row[cols], x[cols] * self.money)
-        return out
 
 
 @dataclass
@@ -81,6 +52,9 @@ class Solution:
     primary_duals: np.ndarray | None = None
     solve_seconds: float = 0.0
     status: Status = Status.OPTIMAL
+    problem: LinearProblem | None = None
+    """The last level's problem as solved (earlier levels held as rows): what
+    ``--export-model`` writes."""
 
     @property
     def objective(self) -> float:
@@ -88,95 +62,10 @@ class Solution:
         return fair[-1].value if fair else 0.0
 
 
-def assemble(
-    model: Model, elastic: set[int] | None = None, drop: set[int] | None = None
-) -> Assembled:
-    """One LinearProblem; blocks in ``elastic`` get slack columns, blocks in ``drop`` vanish.
-
-    Without ``elastic`` the soft blocks are elastic.
-    """
-    if elastic is None:
-        elastic = {i for i, b in enumerate(model.blocks) if b.soft}
-    drop = drop or set()
-    money = model.inputs.total / model.inputs.n_reps
-    # Every row is in currency; a slack column is a fraction of the reps' total, which the
-    # solver sees in units of ``money`` like every other currency column: in fractions, its
-    # tolerances (1e-7) would let a soft rule bend by a ten-millionth of the total unseen.
-    scale = model.inputs.total
-    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-    rows, cols, vals = [empty_i], [empty_i], [empty_f]
-    lower, upper, rb, rl = [empty_f], [empty_f], [empty_i], [empty_i]
-    s_block, s_row = [empty_i], [empty_i]
-    n_rows = 0
-    n_cols = model.n_cols
-    for i, b in enumerate(model.blocks):
-        if i in drop:
-            continue
-        rows.append(b.rows + n_rows)
-        cols.append(b.cols)
-        vals.append(b.vals)
-        lower.append(b.lower)
-        upper.append(b.upper)
-        rb.append(np.full(b.n_rows, i))
-        rl.append(np.arange(b.n_rows))
-        if i in elastic:
-            for sign, bound in ((1.0, b.lower), (-1.0, b.upper)):
-                need = np.flatnonzero(np.isfinite(bound))
-                new = np.arange(n_cols, n_cols + len(need))
-                n_cols += len(need)
-                rows.append(need + n_rows)
-                cols.append(new)
-                vals.append(np.full(len(need), sign * scale))
-                s_block.append(np.full(len(need), i))
-                s_row.append(need + n_rows)
-        n_rows += b.n_rows
-    n_slack = n_cols - model.n_cols
-    col_scale = np.concatenate([np.full(model.n_cols, money), np.full(n_slack, money / scale)])
-    col_scale[model.unitless] = 1.0
-    for unit_cols, units in model.col_units:
-        col_scale[unit_cols] = units
-    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    A = SparseMatrix.from_coo(rows, cols, vals * col_scale[cols] / money, (n_rows, n_cols))
-    problem = LinearProblem(
-        c=np.zeros(n_cols),
-        A=A,
-        row_lower=np.concatenate(lower) / money,
-        row_upper=np.concatenate(upper) / money,
-        col_lower=np.concatenate([model.col_lower, np.zeros(n_slack)]) / col_scale,
-        col_upper=np.concatenate([model.col_upper, np.full(n_slack, INF)]) / col_scale,
-    )
-    slack_block = np.concatenate([np.full(model.n_cols, -1), *s_block]).astype(np.int64)
-    slack_row = np.concatenate([np.full(model.n_cols, -1), *s_row]).astype(np.int64)
-    return Assembled(
-        problem, np.concatenate(rb), np.concatenate(rl), slack_block, slack_row, col_scale, money
-    )
-
-
-def with_objective(
-    problem: LinearProblem, c: np.ndarray, holds: list[tuple[np.ndarray, float]]
-) -> LinearProblem:
-    """The problem with objective ``c`` and each ``(vector, bound)`` held as ``v @ x <= bound``."""
-    A = problem.A
-    if holds:
-        extra_cols = [np.flatnonzero(v) for v, _ in holds]
-        extra_vals = [v[nz] for (v, _), nz in zip(holds, extra_cols, strict=True)]
-        indptr = np.concatenate([A.indptr, A.indptr[-1] + np.cumsum([len(x) for x in extra_cols])])
-        A = SparseMatrix(
-            indptr,
-            np.concatenate([A.indices, *[x.astype(np.int32) for x in extra_cols]]),
-            np.concatenate([A.data, *extra_vals]),
-            (A.shape[0] + len(holds), A.shape[1]),
-        )
-    bounds = np.array([b for _, b in holds])
-    return LinearProblem(
-        c=c,
-        A=A,
-        row_lower=np.concatenate([problem.row_lower, np.full(len(holds), -INF)]),
-        row_upper=np.concatenate([problem.row_upper, bounds]),
-        col_lower=problem.col_lower,
-        col_upper=problem.col_upper,
-        integrality=problem.integrality,
-    )
+def assemble(model: Model, elastic: set[int] | None = None, drop: set[int] | None = None):
+    """The model's LinearProblem (:meth:`attain.model.Model.assemble`), rows labelled."""
+    a = model.assemble(elastic, drop)
+    return a
 
 
 @dataclass
@@ -277,36 +166,29 @@ def substitutions(model: Model, assembled: Assembled) -> tuple[list[Substitution
 
 
 def level_vectors(model: Model, assembled: Assembled) -> list[tuple[str, np.ndarray]]:
-    """The lexicographic levels: soft rules by priority, then the objective levels."""
+    """The lexicographic levels over the solver's columns: soft rules by priority, then the
+    objective levels (penalties priced into the first, tie-breaks into the last)."""
     n = assembled.problem.n_cols
-    levels: list[tuple[str, np.ndarray]] = []
-    soft = assembled.slack_block
-    priorities = sorted({b.priority for b in model.blocks if b.soft and b.priority is not None})
-    for pr in priorities:
-        blocks = [i for i, b in enumerate(model.blocks) if b.soft and b.priority == pr]
-        vec = np.zeros(n)
-        vec[np.isin(soft, blocks)] = 1.0
-        levels.append((f"soft:{pr}", vec))
-    penalised = np.zeros(n)
-    for i, b in enumerate(model.blocks):
-        if b.soft and b.penalty is not None:
-            penalised[soft == i] = b.penalty
+    scale = assembled.col_scale[: model.n_cols]
+    levels = model.soft_levels(assembled)
+    penalised = model.penalty_vector(assembled)
     objective = model.inputs.rules.objective
     tie = model.tie()
     for k, level in enumerate(objective):
         weights = {level: 1.0} if isinstance(level, str) else dict(level)
         vec = np.zeros(n)
         for term, w in weights.items():
-            vec[: model.n_cols] += w * model.term(term)
+            vec[: model.n_cols] += w * model.term(term) * scale
         if k == 0:
             vec += penalised
         if k == len(objective) - 1 and tie is not None:
-            vec[: model.n_cols] += tie
-        name = (
-            level if isinstance(level, str) else "+".join(f"{w:g}*{t}" for t, w in weights.items())
-        )
-        levels.append((name, vec))
+            vec[: model.n_cols] += tie * scale
+        levels.append((level_name(level), vec))
     return levels
+
+
+def level_name(level) -> str:
+    return level if isinstance(level, str) else "+".join(f"{w:g}*{t}" for t, w in level.items())
 
 
 def solve_lexicographic(
@@ -323,69 +205,59 @@ def solve_lexicographic(
     """
     assembled = assembled or assemble(model)
     subs, base = substitutions(model, assembled) if substitute else ([], assembled.problem)
-    holds: list[tuple[np.ndarray, float, float]] = []
-    levels: list[LevelResult] = []
     start = time.perf_counter()
-    x = None
-    primary = None
-    tie = model.tie()  # the tie-break terms: in the last level, never in its reported value
-    if tie is not None:
-        tie = tie * assembled.col_scale[: model.n_cols]
-    for name, model_vec in level_vectors(model, assembled):
-        # The level's objective over the solver's columns (model value = vec @ solver x),
-        # normalised to a largest coefficient of 1, so a tie-breaking term stays above the
-        # solver's optimality tolerances.
-        vec = model_vec * assembled.col_scale
-        norm = float(np.max(np.abs(vec), initial=0.0)) or 1.0
-        c, offset = vec / norm, 0.0
+    vectors = level_vectors(model, assembled)
+    levels = []
+    for name, vec in vectors:
+        # The level's objective over the solver's columns, normalised (by the core) to a
+        # largest coefficient of 1, so a tie-breaking term stays above the solver's
+        # optimality tolerances; the substitutions change the columns, not the norm.
+        c, offset = vec, 0.0
         for sub in subs:
             c, extra = sub.vector(c)
             offset += extra
-        result = solve(_held(base, c, offset, holds, HOLD_TOL), solver, options)
-        if not result.status.has_solution and levels:
-            # A level held to 1e-7 can sit just outside the solver's own tolerances.
-            result = solve(_held(base, c, offset, holds, RETRY_HOLD_TOL), solver, options)
-        if not result.status.has_solution:
-            if not levels:
-                return result
-            detail = f": {result.message}" if result.message else ""
-            raise SolverError(
-                f"solver `{solver}` found no usable solution for the {name} level "
-                f"({result.status.value}{detail}); raise --time-limit or try another --solver"
-            )
-        x = result.x
+        norm = float(np.max(np.abs(vec), initial=0.0)) or 1.0
+        levels.append(Level(name, c, offset, norm))
+    last: dict[str, LinearProblem] = {}
+
+    def run(c: np.ndarray, offset: float, holds) -> SolverResult:
+        last["problem"] = with_holds(base, c, holds, offset)
+        return solve(last["problem"], solver, options)
+
+    outcomes, failed = lexicographic(levels, run)
+    if failed is not None:
+        if not outcomes:
+            return failed
+        name = levels[len(outcomes)].name
+        detail = f": {failed.message}" if failed.message else ""
+        raise SolverError(
+            f"solver `{solver}` found no usable solution for the {name} level "
+            f"({failed.status.value}{detail}); raise --time-limit or try another --solver"
+        )
+    tie = model.tie()  # the tie-break terms: in the last level, never in its reported value
+    if tie is not None:
+        tie = tie * assembled.col_scale[: model.n_cols]
+    results: list[LevelResult] = []
+    primary = None
+    x = None
+    for k, (outcome, (name, vec)) in enumerate(zip(outcomes, vectors, strict=True)):
+        x = outcome.result.x
         for sub in reversed(subs):
             x = sub.to_model(x)
         value = float(vec @ x)
-        shown = value - (
-            float(tie @ x[: len(tie)]) if tie is not None and name == levels_last(model) else 0.0
-        )
-        duals = (
-            None
-            if result.row_duals is None
-            else result.row_duals[: assembled.problem.n_rows] * norm
-        )
-        levels.append(
-            LevelResult(name, shown, result.status, result.seconds, duals, result.mip_gap)
-        )
+        if tie is not None and k == len(vectors) - 1:
+            value -= float(tie @ x[: len(tie)])
+        duals = outcome.result.row_duals
+        if duals is not None:
+            duals = duals[: assembled.problem.n_rows] * outcome.norm
+        r = outcome.result
+        results.append(LevelResult(name, value, r.status, r.seconds, duals, r.mip_gap))
         if primary is None and not name.startswith("soft:"):
             primary = duals
-        # The hold's slack: relative to the level's value, and absolute in the solver's
-        # units (its largest coefficient is 1), where its feasibility tolerance lives.
-        holds.append((c, value / norm - offset, 1 + abs(value) / norm))
     status = (
-        Status.OPTIMAL if all(lv.status is Status.OPTIMAL for lv in levels) else Status.FEASIBLE
+        Status.OPTIMAL if all(lv.status is Status.OPTIMAL for lv in results) else Status.FEASIBLE
     )
     seconds = time.perf_counter() - start
-    return Solution(assembled.unscale(x), x, assembled, levels, primary, seconds, status)
-
-
-def _held(base: LinearProblem, c: np.ndarray, offset: float, holds, tol: float) -> LinearProblem:
-    """``base`` with objective ``c`` and each earlier level held to its optimum + ``tol``."""
-    rows = [(v, bound + tol * size) for v, bound, size in holds]
-    return replace(with_objective(base, c, rows), offset=offset)
-
-
-def levels_last(model: Model) -> str:
-    last = model.inputs.rules.objective[-1]
-    return last if isinstance(last, str) else "+".join(f"{w:g}*{t}" for t, w in last.items())
+    return Solution(
+        assembled.unscale(x), x, assembled, results, primary, seconds, status, last["problem"]
+    )

@@ -11,9 +11,12 @@ limit without a solution).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Protocol
 
@@ -22,7 +25,15 @@ import numpy as np
 from attain.errors import SolverError, SolverUnavailableError
 from attain.solvers.problem import LinearProblem, SolveOptions, SolverResult, Status
 
-__all__ = ["BACKENDS", "DEFAULT_SOLVER", "Backend", "available", "register", "solve"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_SOLVER",
+    "Backend",
+    "available",
+    "native_output",
+    "register",
+    "solve",
+]
 
 #: HiGHS is the default: fastest on the benchmark (bench/bench_allocate.py), LP and MIP, duals.
 DEFAULT_SOLVER = "highs"
@@ -65,6 +76,35 @@ def must_isolate(module: str) -> bool:
     return clash is not None and clash in sys.modules and module not in sys.modules
 
 
+@contextlib.contextmanager
+def native_output(verbose: bool = False, to: int | None = None) -> Iterator[None]:
+    """Keep what native solver code prints off standard output unless ``verbose``.
+
+    HiGHS prints its banner when the first ``Highs`` object is made, whatever its options;
+    CBC and OR-Tools write from C. Python's ``sys.stdout`` never sees those writes, so file
+    descriptor 1 itself is pointed at ``os.devnull`` (or at ``to``) for the duration.
+    """
+    if verbose and to is None:
+        yield
+        return
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+    except (AttributeError, OSError, ValueError):
+        fd = 1
+    for stream in (sys.stdout, sys.__stdout__):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    saved = os.dup(fd)
+    target = os.open(os.devnull, os.O_WRONLY) if to is None else os.dup(to)
+    try:
+        os.dup2(target, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(target)
+
+
 def solve(
     problem: LinearProblem, solver: str = DEFAULT_SOLVER, options: SolveOptions | None = None
 ) -> SolverResult:
@@ -86,7 +126,8 @@ def solve(
 
         result = solve_in_child(solver, problem, options)
     else:
-        result = backend.solve(problem, options)
+        with native_output(options.verbose):
+            result = backend.solve(problem, options)
     result = replace(result, seconds=time.perf_counter() - start)
     return _verified(problem, result, options)
 

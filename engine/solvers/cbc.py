@@ -57,7 +57,7 @@ class CbcBackend:
         if any(_trivially_violated(problem, i) for i in _empty_rows(problem)):
             return SolverResult(Status.INFEASIBLE, self.name, message="empty row out of bounds")
         solver = pulp.PULP_CBC_CMD(
-            msg=False,
+            msg=bool(options.verbose),
             timeLimit=options.time_limit,
             gapRel=options.mip_gap if problem.is_mip else None,
             threads=options.threads,

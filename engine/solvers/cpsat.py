@@ -193,6 +193,7 @@ def _set_parameters(params, options: SolveOptions, has_hint: bool) -> None:
         params.max_time_in_seconds = float(options.time_limit)
     params.relative_gap_limit = float(options.mip_gap)
     params.random_seed = 0
+    params.log_search_progress = bool(options.verbose)
     params.num_workers = int(options.threads) if options.threads else 8
     if getattr(options, "deterministic", True) and params.num_workers > 1:
         if has_hint:

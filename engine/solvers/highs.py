@@ -38,7 +38,7 @@ class HighsBackend:
         import highspy
 
         h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h.setOptionValue("output_flag", bool(options.verbose))
         h.setOptionValue("random_seed", 0)
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(options.time_limit))

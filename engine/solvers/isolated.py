@@ -33,9 +33,13 @@ def solve_in_child(solver: str, problem: LinearProblem, options: SolveOptions) -
 
 def _main() -> None:
     from attain.solvers import BACKENDS
+    from attain.solvers.base import native_output
 
     solver, problem, options = pickle.loads(sys.stdin.buffer.read())
-    result = BACKENDS[solver].solve(problem, options)
+    # Standard output carries the pickled result: the library's own output goes to stderr
+    # (``verbose``) or nowhere.
+    with native_output(False, to=2 if options.verbose else None):
+        result = BACKENDS[solver].solve(problem, options)
     sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 

@@ -44,6 +44,8 @@ class OrToolsBackend:
         solver = pywraplp.Solver.CreateSolver(self.engine)
         if solver is None:
             return SolverResult(Status.ERROR, self.name, message=f"{self.engine} not built in")
+        if options.verbose:
+            solver.EnableOutput()
         if options.time_limit is not None:
             solver.SetTimeLimit(int(options.time_limit * 1000))
         xs, cons = _build(solver, problem)

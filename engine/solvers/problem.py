@@ -166,6 +166,9 @@ class SolveOptions:
     mip_gap: float = 1e-6
     threads: int | None = None
     feasibility_tol: float = 1e-6
+    verbose: bool = False
+    """Let the solver library write its log (banner, iterations) to standard output; off,
+    nothing it prints reaches standard output (:func:`attain.solvers.base.native_output`)."""
     hint: np.ndarray | None = None
     """A warm start: one value per column, NaN for "no value". CP-SAT takes it as a solution
     hint; HiGHS as a MIP start (``setSolution``), used when it is feasible or can be completed."""
