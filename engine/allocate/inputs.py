@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from attain.allocate.rounding import money
 from attain.data import Company
 from attain.errors import Problem, RuleFileError
 from attain.schema.allocation import AllocationRules, RampRule, Range
@@ -329,6 +330,7 @@ def _check_references(rules: AllocationRules, company: Company, source: str) -> 
                 f"the company's currency is {company.rules.currency}, not {currency}",
             )
         )
+    problems.extend(_rounding_problems(rules, company, source))
     for i, rule in enumerate(rules.rules):
         path = f"rules[{i}]"
         if rule.level not in levels:
@@ -347,9 +349,32 @@ def _check_references(rules: AllocationRules, company: Company, source: str) -> 
         raise RuleFileError(problems)
 
 
-def _located(source: str, path: str, message: str) -> Problem:
+def _rounding_problems(rules: AllocationRules, company: Company, source: str) -> list[Problem]:
+    """A rounding unit so coarse that a level's whole target rounds to 0 is refused."""
+    minor = 10.0**-company.rules.minor_unit
+    unit = rules.rounding.unit if rules.rounding else minor
+    smallest = rules.company_target.amount * min([1.0, *(float(b) for b in rules.buffer.values())])
+    if smallest / unit >= 0.5:
+        return []
+    path = "rounding.unit" if rules.rounding else "company_target"
+    what = f"the rounding unit {money(unit)}" if rules.rounding else f"the minor unit {minor:g}"
+    return [
+        _located(
+            source,
+            path,
+            f"{what} is more than twice the smallest level total ({smallest:,.2f}): "
+            "every target would round to 0",
+            code="degenerate-rounding",
+            hint="round to a unit well below a rep's target, e.g. 1000",
+        )
+    ]
+
+
+def _located(
+    source: str, path: str, message: str, code: str = "unknown-name", hint: str = ""
+) -> Problem:
     line, column = _find_line(source, path)
-    return Problem(source, message, path=path, line=line, column=column, code="unknown-name")
+    return Problem(source, message, path=path, line=line, column=column, code=code, hint=hint)
 
 
 def _find_line(source: str, path: str) -> tuple[int | None, int | None]:

@@ -16,6 +16,8 @@ from attain.schema.base import (
     SCHEMA_VERSION,
     Fraction,
     Identifier,
+    Money,
+    MoneyOrZero,
     PositiveAmount,
     RuleModel,
     invalid,
@@ -43,7 +45,7 @@ __all__ = [
 
 #: Growth versus last year as a fraction: -0.10 is a 10% decline, 0.25 a 25% rise.
 Growth = Annotated[float, Field(ge=-1, le=10)]
-Amount = Annotated[float, Field(ge=0)]
+Amount = MoneyOrZero
 Level = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OBJECTIVE_TERMS = ("minimax", "l1", "last_year")
 
@@ -144,9 +146,9 @@ class CapacityRule(SoftMixin):
 
     type: Literal["capacity"] = "capacity"
     """Always `capacity`."""
-    per_head: PositiveAmount | None = None
+    per_head: Money | None = None
     """Productivity per head: a team's capacity is this × its headcount."""
-    amount: PositiveAmount | None = None
+    amount: Money | None = None
     """A fixed capacity for each selected unit."""
     scale: PositiveAmount = 1.0
     """Multiplies the org table's capacity (1.0 = as given); used when neither amount nor
@@ -245,9 +247,9 @@ Rule = Annotated[
 class CompanyTarget(RuleModel):
     """The yearly company target: a total, or one per product."""
 
-    total: PositiveAmount | None = None
+    total: Money | None = None
     """The whole company's target (currency)."""
-    by_product: dict[str, PositiveAmount] | None = None
+    by_product: dict[str, Money] | None = None
     """One target per product; the total is their sum."""
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     """ISO code; must match the company's currency when given."""
@@ -318,7 +320,7 @@ class Seasonality(RuleModel):
 class Rounding(RuleModel):
     """Targets are whole multiples of a unit; every roll-up still adds up exactly."""
 
-    unit: PositiveAmount = 1000.0
+    unit: Money = 1000.0
     """E.g. 1000 rounds to thousands; each rep × month × product cell is a multiple."""
 
 

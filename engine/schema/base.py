@@ -16,6 +16,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Fraction",
     "Identifier",
+    "MAX_AMOUNT",
+    "Money",
+    "MoneyOrZero",
     "PositiveAmount",
     "RuleModel",
     "KNOWN_PRODUCTS",
@@ -43,6 +46,13 @@ def _percent_text(value: Any) -> Any:
 Fraction = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1)]
 PositiveAmount = Annotated[float, Field(gt=0)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+#: The largest amount of money a rule may state (10^13 of the currency): beyond it sums lose
+#: their cents in floating point and a solver's tolerances swallow whole targets.
+MAX_AMOUNT = 1e13
+#: An amount of money in a rule: positive, and at most :data:`MAX_AMOUNT`.
+Money = Annotated[float, Field(gt=0, le=MAX_AMOUNT)]
+#: An amount of money that may be 0, at most :data:`MAX_AMOUNT`.
+MoneyOrZero = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
 
 
 def invalid(message: str, *at: str | int) -> PydanticCustomError:
