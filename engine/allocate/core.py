@@ -18,7 +18,7 @@ import pandas as pd
 from attain.allocate.build import Model, build_model, fair_rep
 from attain.allocate.diagnose import diagnose
 from attain.allocate.explain import analyse, fairness_figures, rep_rules
-from attain.allocate.inputs import prepare
+from attain.allocate.inputs import org_names, prepare
 from attain.allocate.monolithic import add_cells, cell_values
 from attain.allocate.result import Allocation
 from attain.allocate.rounding import round_targets
@@ -28,6 +28,7 @@ from attain.data import Company, load_company
 from attain.errors import InfeasibleError, SolverError
 from attain.load import load_rules
 from attain.schema.allocation import AllocationRules
+from attain.schema.base import known_org
 from attain.solvers import DEFAULT_SOLVER, SolveOptions, Status
 
 __all__ = ["allocate"]
@@ -48,9 +49,10 @@ def allocate(
     ``monolithic`` (default: the rules' ``method``).
     """
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
-    if not isinstance(rules, AllocationRules):
-        rules = load_rules(rules, kind="allocation")
     company = data if isinstance(data, Company) else load_company(data)
+    if not isinstance(rules, AllocationRules):
+        with known_org(org_names(company)):  # names checked in the same pass as the form
+            rules = load_rules(rules, kind="allocation")
     solver = solver or DEFAULT_SOLVER
     options = SolveOptions(time_limit=time_limit)
     method = method or rules.method
