@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from attain.allocate.core import allocate as allocate_targets
-from attain.cli.options import solver_options
+from attain.cli.options import echo_notices, solver_options
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -62,3 +62,4 @@ def allocate(
         click.echo(f"bent soft rule `{bent['rule']}` by {bent['bent']:,.0f}")
     for path in paths:
         click.echo(f"wrote {path}")
+    echo_notices(result.notices)

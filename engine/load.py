@@ -276,7 +276,9 @@ def _problem(
     loc = (*err["loc"], *(err.get("ctx") or {}).get("at", ()))
     path = _data_path(loc, data)
     kind = err["type"]
-    missing_key = len(path) < len(loc) and kind in ("missing", "extra_forbidden")
+    # A missing key is not in the data: shown under the longest path that is. An unknown
+    # key is (pydantic's union tags in ``loc`` aside): ``path`` already ends with it.
+    missing_key = kind == "missing" and len(path) < len(loc)
     shown = (*path, loc[-1]) if missing_key else path
     entry = marks.get(path)
     line = column = None
@@ -377,7 +379,7 @@ def _hint(err: Mapping[str, Any], loc: Loc, model: type[BaseModel]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         keys = _keys_at(model, loc[:-1])
-        near = difflib.get_close_matches(str(loc[-1]), sorted(keys), n=1, cutoff=0.6)
+        near = difflib.get_close_matches(str(loc[-1]), sorted(keys), n=1, cutoff=0.5)
         if near:
             return f"did you mean `{near[0]}`?"
         if keys:

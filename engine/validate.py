@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attain.allocate.inputs import prepare
+from attain.allocate.inputs import org_names, prepare
 from attain.data import Company, load_company
 from attain.errors import InputError, Problem, RuleFileError
 from attain.incentive.api import load_plan
 from attain.load import load_rules
 from attain.schema import RuleModel
+from attain.schema.base import known_org
 from attain.simulate.setup import load_scenario
 from attain.territory.align import check_data
 
@@ -102,7 +103,9 @@ def _validate_one(path: Path, report: Report, company: Company | None = None) ->
         if path.is_dir() or path.name == "company.yaml":
             report.summaries[str(path)] = load_company(path).summary()
         else:
-            rules = load_rules(path)
+            # With a company, allocation names are checked in the same pass as the form.
+            with known_org(org_names(company) if company is not None else None):
+                rules = load_rules(path)
             if rules.kind == "company":
                 report.summaries[str(path)] = load_company(path).summary()
             else:

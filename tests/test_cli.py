@@ -43,7 +43,7 @@ def test_validate_with_data_checks_allocation_names(tmp_path, sample_dir, capsys
     assert "add --data DIR to check the regions" in capsys.readouterr().out
     assert main(["validate", str(bad), "--data", str(sample_dir)]) == 2
     captured = capsys.readouterr()
-    assert f"{bad}:74:13: rules[3].where.region: no region `Eest` in the org table" in captured.err
+    assert f"{bad}:74:21: rules[3].where.region: no region `Eest` in the org table" in captured.err
     assert "Traceback" not in captured.err
     assert f"ok  {sample_dir}" in captured.out
 

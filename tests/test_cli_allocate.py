@@ -66,7 +66,7 @@ def test_unknown_region_exits_2_with_its_line(tmp_path, capsys):
     code = main(["allocate", str(rules), "--data", DATA, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"{rules}:8:13: rules[0].where.region: no region `Eest` in the org table" in err
+    assert f"{rules}:8:21: rules[0].where.region: no region `Eest` in the org table" in err
 
 
 def test_schema_error_exits_2(tmp_path, capsys):

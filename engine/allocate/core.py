@@ -19,16 +19,17 @@ import pandas as pd
 from attain.allocate.build import Model, build_model, fair_rep
 from attain.allocate.diagnose import diagnose
 from attain.allocate.explain import analyse, binding_frame, fairness_figures, rep_rules
-from attain.allocate.inputs import Inputs, prepare
+from attain.allocate.inputs import org_names, prepare
 from attain.allocate.monolithic import add_cells, cell_values
 from attain.allocate.result import Allocation
-from attain.allocate.rounding import apportion, fix_columns, round_units
+from attain.allocate.rounding import round_targets
 from attain.allocate.solve import Solution, solve_lexicographic
 from attain.allocate.split import adjusted_profiles, month_profiles, split_months
 from attain.data import Company, load_company
 from attain.errors import InfeasibleError, SolverError
 from attain.load import load_rules
 from attain.schema.allocation import AllocationRules
+from attain.schema.base import known_org
 from attain.solvers import DEFAULT_SOLVER, SolveOptions, Status
 
 __all__ = ["allocate"]
@@ -51,9 +52,10 @@ def allocate(
     its log to standard output (off: nothing reaches it).
     """
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
-    if not isinstance(rules, AllocationRules):
-        rules = load_rules(rules, kind="allocation")
     company = data if isinstance(data, Company) else load_company(data)
+    if not isinstance(rules, AllocationRules):
+        with known_org(org_names(company)):  # names checked in the same pass as the form
+            rules = load_rules(rules, kind="allocation")
     solver = solver or DEFAULT_SOLVER
     options = SolveOptions(time_limit=time_limit, verbose=verbose)
     method = method or rules.method
@@ -101,57 +103,6 @@ def _fail(model: Model, result, solver: str, options: SolveOptions) -> None:
         f"solver `{solver}` stopped without a solution ({result.status.value}"
         f"{': ' + result.message if result.message else ''}); raise --time-limit"
     )
-
-
-def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.ndarray) -> dict:
-    """Integer units of the rounding unit: reps, then products, then months, exactly."""
-    unit = (
-        inputs.rules.rounding.unit
-        if inputs.rules.rounding
-        else 10.0**-inputs.company.rules.minor_unit
-    )
-    R, P = totals.shape
-    n_total = round_units(inputs.total / unit)
-    rep_exact = totals.sum(axis=1) / unit
-    floor = np.floor(rep_exact + 1e-9)
-    # A rep rounds up first if its floor breaks a hard floor, and last if its ceiling breaks a cap.
-    priority = (floor * unit < model.rep_lower - 1e-9).astype(float) - (
-        (floor + 1) * unit > model.rep_upper + 1e-9
-    ).astype(float)
-    rep_units = apportion(rep_exact, np.zeros(R, dtype=np.int64), np.array([n_total]), priority)
-    rp_units = apportion((totals / unit).ravel(), np.repeat(np.arange(R), P), rep_units).reshape(
-        R, P
-    )
-    if inputs.product_targets is not None:
-        col_totals = apportion(
-            inputs.product_targets / unit, np.zeros(P, dtype=np.int64), np.array([n_total])
-        )
-        rp_units = fix_columns(rp_units, totals / unit, col_totals)
-    month_exact = (
-        cells / np.maximum(cells.sum(axis=2, keepdims=True), 1e-300) * rp_units[:, :, None]
-    )
-    month_units = apportion(month_exact.ravel(), np.repeat(np.arange(R * P), 12), rp_units.ravel())
-    month_units = month_units.reshape(R, P, 12)
-    stretch = inputs.stretch
-    ch_rep = np.floor(rep_units * (1 + stretch) + 0.5 + 1e-9).astype(np.int64)
-    ch_exact = month_units * (1 + stretch)[:, None, None]
-    ch_units = apportion(ch_exact.ravel(), np.repeat(np.arange(R), P * 12), ch_rep).reshape(
-        R, P, 12
-    )
-    levels = {}
-    for level in inputs.levels[:-1]:
-        codes = inputs.codes[level]
-        n_units = len(inputs.unit_names[level])
-        exact = np.bincount(codes, weights=rep_units, minlength=n_units) * inputs.level_scale(level)
-        total = round_units(inputs.company_target * inputs.buffer[level] / unit)
-        levels[level] = apportion(exact, np.zeros(n_units, dtype=np.int64), np.array([total]))
-    return {
-        "unit": unit,
-        "month": month_units,
-        "challenge": ch_units,
-        "rep": rep_units,
-        "levels": levels,
-    }
 
 
 def _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds):

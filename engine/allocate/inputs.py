@@ -19,8 +19,9 @@ import yaml
 from attain.data import Company
 from attain.errors import Problem, RuleFileError
 from attain.schema.allocation import AllocationRules, RampRule, Range
+from attain.schema.base import OrgNames
 
-__all__ = ["Inputs", "prepare", "select_units"]
+__all__ = ["Inputs", "org_names", "prepare", "select_units"]
 
 N_MONTHS = 12
 
@@ -271,85 +272,89 @@ def select_units(inputs: Inputs, level: str, where) -> np.ndarray:
     return np.unique(inputs.codes[level][mask])
 
 
-def _check_references(rules: AllocationRules, company: Company, source: str) -> None:
-    """Names in the rules that only the data can check: levels, columns, values, products."""
-    problems: list[Problem] = []
+def org_names(company: Company) -> OrgNames:
+    """The names allocation rules may refer to in ``company`` (see :func:`known_org`)."""
     org = company.org
-    levels = {"company", "rep", *company.hierarchy}
-    products = set(company.products)
+    by_value = [c for c in (*company.hierarchy, "role", "rep_id") if c in org.columns]
+    return OrgNames(
+        levels=("company", *company.hierarchy, "rep"),
+        columns=tuple(map(str, org.columns)),
+        products=tuple(company.products),
+        values={c: frozenset(org[c].astype(str)) for c in by_value},
+    )
+
+
+def _check_references(rules: AllocationRules, company: Company, source: str) -> None:
+    """Names in the rules that only the data can check: levels, columns, values, products.
+
+    Rules loaded with the company known (:func:`known_org`) were checked as they loaded,
+    in the same pass as their form; this catches rules built without it.
+    """
+    problems: list[Problem] = []
+    names = org_names(company)
+
+    def add(path: str, error: str | None) -> None:
+        if error:
+            problems.append(_located(source, path, error))
 
     def where_problems(where, path):
         for column, cond in (where or {}).items():
-            if column not in org.columns:
-                problems.append(
-                    _located(
-                        source,
-                        f"{path}.{column}",
-                        f"no column `{column}` in the org table; columns: {', '.join(org.columns)}",
-                    )
-                )
+            error = names.column_error(column)
+            add(f"{path}.{column}", error)
+            if error or isinstance(cond, Range):
                 continue
-            if column in company.hierarchy or column in ("role", "rep_id"):
-                wanted = (
-                    cond if isinstance(cond, list) else [] if isinstance(cond, Range) else [cond]
-                )
-                known = set(org[column].astype(str))
-                for value in wanted:
-                    if str(value) not in known:
-                        problems.append(
-                            _located(
-                                source,
-                                f"{path}.{column}",
-                                f"no {column} `{value}` in the org table",
-                            )
-                        )
+            for value in cond if isinstance(cond, list) else [cond]:
+                add(f"{path}.{column}", names.value_error(column, value))
 
     where_problems(rules.participants, "participants")
     for level in rules.buffer:
-        if level not in levels:
-            problems.append(
-                _located(
-                    source,
-                    f"buffer.{level}",
-                    f"unknown level `{level}`; levels: {', '.join(sorted(levels))}",
-                )
-            )
-    if rules.company_target.by_product:
-        for p in rules.company_target.by_product:
-            if p not in products:
-                problems.append(
-                    _located(source, f"company_target.by_product.{p}", f"unknown product `{p}`")
-                )
+        add(f"buffer.{level}", names.level_error(level))
+    for p in rules.company_target.by_product or {}:
+        add(f"company_target.by_product.{p}", names.product_error(p))
     currency = rules.company_target.currency
     if currency and currency != company.rules.currency:
-        problems.append(
-            _located(
-                source,
-                "company_target.currency",
-                f"the company's currency is {company.rules.currency}, not {currency}",
-            )
+        add(
+            "company_target.currency",
+            f"the company's currency is {company.rules.currency}, not {currency}",
         )
+    problems.extend(_rounding_problems(rules, company, source))
     for i, rule in enumerate(rules.rules):
         path = f"rules[{i}]"
-        if rule.level not in levels:
-            problems.append(
-                _located(
-                    source,
-                    f"{path}.level",
-                    f"unknown level `{rule.level}`; levels: {', '.join(sorted(levels))}",
-                )
-            )
+        add(f"{path}.level", names.level_error(rule.level))
         product = getattr(rule, "product", None)
-        if product is not None and product not in products:
-            problems.append(_located(source, f"{path}.product", f"unknown product `{product}`"))
+        if product is not None:
+            add(f"{path}.product", names.product_error(product))
         where_problems(rule.where, f"{path}.where")
     if problems:
         raise RuleFileError(problems)
 
 
-def _located(source: str, path: str, message: str) -> Problem:
+def _rounding_problems(rules: AllocationRules, company: Company, source: str) -> list[Problem]:
+    """Without a rounding unit, targets round to the currency's minor unit: a company
+    target below half of it would round every target to 0 (a `rounding.unit` too coarse
+    is refused by the schema)."""
+    if rules.rounding is not None:
+        return []
+    minor = 10.0**-company.rules.minor_unit
+    smallest = rules.company_target.amount * min([1.0, *rules.buffer.values()])
+    if smallest / minor >= 0.5:
+        return []
+    return [
+        _located(
+            source,
+            "company_target",
+            f"the company target ({smallest:g}) is below half the currency's minor unit "
+            f"({minor:g}): every target would round to 0",
+            code="degenerate-rounding",
+        )
+    ]
+
+
+def _located(
+    source: str, path: str, message: str, code: str = "unknown-name", hint: str = ""
+) -> Problem:
     line, column = _find_line(source, path)
-    return Problem(source, message, path=path, line=line, column=column, code="unknown-name")
+    return Problem(source, message, path=path, line=line, column=column, code=code, hint=hint)
 
 
 def _find_line(source: str, path: str) -> tuple[int | None, int | None]:

@@ -3,7 +3,10 @@
 ``targets`` has one row per rep × period × product (``rep_id``, the hierarchy
 columns, ``period`` as ``YYYY-MM``, ``product``, ``target``, ``challenge``);
 ``levels`` the rounded targets of every org level; ``explain`` why each unit's
-target is what it is; ``rules`` what each rule did. :meth:`Allocation.write`
+target is what it is; ``rules`` what each rule did; ``notices`` the warnings about a result that is
+valid but probably not what was meant (reps with a zero target, a band the
+rounding had to cross), also listed under ``warnings`` in the summary.
+:meth:`Allocation.write`
 writes ``targets.csv``, ``summary.json``, ``explain.csv`` and ``targets.xlsx``
 atomically; everything but the timing keys of ``summary.json`` (:data:`TIMING_KEYS`)
 is byte-identical for the same inputs.
@@ -20,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from attain.allocate.xlsx import write_workbook
+from attain.notices import Notice, notices_json
 from attain.output import write_csv, write_json
 
 __all__ = ["TIMING_KEYS", "Allocation"]
@@ -43,6 +47,7 @@ class Allocation:
     problem: Any = field(default=None, repr=False, compare=False)
     """The last level's :class:`~attain.solvers.LinearProblem` as solved (for
     :meth:`export_model`)."""
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -96,7 +101,10 @@ class Allocation:
     def assemble(cls, **parts: Any) -> Allocation:
         from attain.allocate.frames import build_frames
 
-        return cls(**build_frames(**parts))
+        frames = build_frames(**parts)
+        notices = list(parts["rounded"].get("notices", ()))
+        frames["summary"] = {**frames["summary"], "warnings": notices_json(notices)}
+        return cls(**frames, notices=notices)
 
 
 def json_safe(value: Any) -> Any:

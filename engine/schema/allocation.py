@@ -11,11 +11,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from attain.schema.base import (
+    KNOWN_ORG,
     SCHEMA_VERSION,
     Fraction,
     Identifier,
+    Money,
+    MoneyOrZero,
     PositiveAmount,
     RuleModel,
     invalid,
@@ -43,7 +47,7 @@ __all__ = [
 
 #: Growth versus last year as a fraction: -0.10 is a 10% decline, 0.25 a 25% rise.
 Growth = Annotated[float, Field(ge=-1, le=10)]
-Amount = Annotated[float, Field(ge=0)]
+Amount = MoneyOrZero
 Level = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OBJECTIVE_TERMS = ("minimax", "l1", "last_year")
 
@@ -71,6 +75,45 @@ class Range(RuleModel):
 Where = dict[Identifier, str | int | float | list[str | int | float] | Range]
 
 
+def _unknown(message: str, *at: str | int) -> PydanticCustomError:
+    """A name the company does not have, at ``at`` (see :func:`invalid`)."""
+    return PydanticCustomError("unknown-name", message, {"at": at})
+
+
+def _known_where(where: Where | None) -> Where | None:
+    """Columns and values of a `where` that the company (when known) does not have."""
+    org = KNOWN_ORG.get()
+    if org is None or not where:
+        return where
+    for column, cond in where.items():
+        error = org.column_error(column)
+        if error:
+            raise _unknown(error, column)
+        if isinstance(cond, Range):
+            continue
+        for i, value in enumerate(cond if isinstance(cond, list) else [cond]):
+            error = org.value_error(column, value)
+            if error:
+                raise _unknown(error, *((column, i) if isinstance(cond, list) else (column,)))
+    return where
+
+
+def _known_level(level: str) -> str:
+    org = KNOWN_ORG.get()
+    error = org.level_error(level) if org is not None else None
+    if error:
+        raise _unknown(error)
+    return level
+
+
+def _known_product(product: str | None) -> str | None:
+    org = KNOWN_ORG.get()
+    error = org.product_error(product) if org is not None and product is not None else None
+    if error:
+        raise _unknown(error)
+    return product
+
+
 class SoftMixin(RuleModel):
     """Fields every rule shares."""
 
@@ -91,6 +134,21 @@ class SoftMixin(RuleModel):
     penalty: float | None = Field(default=None, gt=0)
     """For soft rules instead of a priority: cost of bending the rule by 100% of the company
     target, in the units of the first objective (a relative fairness gap)."""
+
+    @field_validator("level")
+    @classmethod
+    def _level_exists(cls, level: str) -> str:
+        return _known_level(level)
+
+    @field_validator("where")
+    @classmethod
+    def _where_exists(cls, where: Where | None) -> Where | None:
+        return _known_where(where)
+
+    @field_validator("product", check_fields=False)
+    @classmethod
+    def _product_exists(cls, product: str | None) -> str | None:
+        return _known_product(product)
 
     @model_validator(mode="after")
     def _soft_fields(self) -> SoftMixin:
@@ -144,9 +202,9 @@ class CapacityRule(SoftMixin):
 
     type: Literal["capacity"] = "capacity"
     """Always `capacity`."""
-    per_head: PositiveAmount | None = None
+    per_head: Money | None = None
     """Productivity per head: a team's capacity is this × its headcount."""
-    amount: PositiveAmount | None = None
+    amount: Money | None = None
     """A fixed capacity for each selected unit."""
     scale: PositiveAmount = 1.0
     """Multiplies the org table's capacity (1.0 = as given); used when neither amount nor
@@ -245,12 +303,22 @@ Rule = Annotated[
 class CompanyTarget(RuleModel):
     """The yearly company target: a total, or one per product."""
 
-    total: PositiveAmount | None = None
+    total: Money | None = None
     """The whole company's target (currency)."""
-    by_product: dict[str, PositiveAmount] | None = None
+    by_product: dict[str, Money] | None = None
     """One target per product; the total is their sum."""
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     """ISO code; must match the company's currency when given."""
+
+    @field_validator("by_product")
+    @classmethod
+    def _products_exist(cls, by_product: dict[str, float] | None) -> dict[str, float] | None:
+        org = KNOWN_ORG.get()
+        for name in by_product or {}:
+            error = org.product_error(name) if org is not None else None
+            if error:
+                raise _unknown(error, name)
+        return by_product
 
     @model_validator(mode="after")
     def _one(self) -> CompanyTarget:
@@ -318,7 +386,7 @@ class Seasonality(RuleModel):
 class Rounding(RuleModel):
     """Targets are whole multiples of a unit; every roll-up still adds up exactly."""
 
-    unit: PositiveAmount = 1000.0
+    unit: Money = 1000.0
     """E.g. 1000 rounds to thousands; each rep × month × product cell is a multiple."""
 
 
@@ -371,6 +439,21 @@ class AllocationRules(RuleModel):
     """`staged` solves rep totals first, then each rep's months locally; `monolithic` solves
     every cell in one model (small companies only); `auto` = staged."""
 
+    @field_validator("buffer")
+    @classmethod
+    def _levels_exist(cls, buffer: dict[str, float]) -> dict[str, float]:
+        for level in buffer:
+            try:
+                _known_level(level)
+            except PydanticCustomError as exc:
+                raise _unknown(exc.message_template, level) from None
+        return buffer
+
+    @field_validator("participants")
+    @classmethod
+    def _participants_exist(cls, where: Where | None) -> Where | None:
+        return _known_where(where)
+
     @field_validator("objective")
     @classmethod
     def _known_terms(cls, levels: list[ObjectiveLevel]) -> list[ObjectiveLevel]:
@@ -397,6 +480,23 @@ class AllocationRules(RuleModel):
                     f"two rules are named `{name}`; rule names must be unique", "rules", i, "name"
                 )
             seen.add(name)
+        return self
+
+    @model_validator(mode="after")
+    def _rounding_reaches(self) -> AllocationRules:
+        """A unit so coarse that a level's whole target rounds to 0 rounds every target
+        to 0: refused here, where the unit is written."""
+        if self.rounding is None:
+            return self
+        smallest = self.company_target.amount * min([1.0, *self.buffer.values()])
+        unit = self.rounding.unit
+        if smallest / unit < 0.5:
+            raise PydanticCustomError(
+                "degenerate-rounding",
+                f"the rounding unit {unit:,.0f} is more than twice the smallest level total "
+                f"({smallest:,.0f}): every target would round to 0",
+                {"at": ("rounding", "unit")},
+            )
         return self
 
     def rule_names(self) -> list[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +18,18 @@ __all__ = [
     "SCHEMA_VERSION",
     "Fraction",
     "Identifier",
+    "MAX_AMOUNT",
+    "Money",
+    "MoneyOrZero",
     "PositiveAmount",
     "RuleModel",
+    "KNOWN_ORG",
     "KNOWN_PRODUCTS",
+    "OrgNames",
     "check_product",
+    "did_you_mean",
     "invalid",
+    "known_org",
     "known_products",
     "json_schema",
     "register_kind",
@@ -43,6 +52,13 @@ def _percent_text(value: Any) -> Any:
 Fraction = Annotated[float, BeforeValidator(_percent_text), Field(ge=0, le=1)]
 PositiveAmount = Annotated[float, Field(gt=0)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+#: The largest amount of money a rule may state (10^13 of the currency): beyond it sums lose
+#: their cents in floating point and a solver's tolerances swallow whole targets.
+MAX_AMOUNT = 1e13
+#: An amount of money in a rule: positive, and at most :data:`MAX_AMOUNT`.
+Money = Annotated[float, Field(gt=0, le=MAX_AMOUNT)]
+#: An amount of money that may be 0, at most :data:`MAX_AMOUNT`.
+MoneyOrZero = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
 
 
 def invalid(message: str, *at: str | int) -> PydanticCustomError:
@@ -80,6 +96,76 @@ def check_product(name: str, *at: str | int) -> str:
             f"unknown product `{name}`; the company's products are: {', '.join(known)}", *at
         )
     return name
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """`` (did you mean `East`?)`` when ``name`` is close to one of ``known``; else ``""``."""
+    text = str(name)
+    best, best_score = "", 0.6
+    for candidate in sorted(map(str, known)):  # ties go to the first in order
+        matcher = difflib.SequenceMatcher(None, text, candidate)
+        if matcher.real_quick_ratio() >= best_score and matcher.quick_ratio() >= best_score:
+            score = matcher.ratio()
+            if score > best_score or (score == best_score and not best):
+                best, best_score = candidate, score
+    return f" (did you mean `{best}`?)" if best else ""
+
+
+@dataclass(frozen=True)
+class OrgNames:
+    """The names of a company that allocation rules refer to: its levels (``company``, the
+    hierarchy, ``rep``), org table columns, the values of the columns named by value
+    (hierarchy levels, ``role``, ``rep_id``) and its products."""
+
+    levels: tuple[str, ...]
+    columns: tuple[str, ...]
+    products: tuple[str, ...]
+    values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def level_error(self, level: str) -> str | None:
+        if level in self.levels:
+            return None
+        return (
+            f"unknown level `{level}`{did_you_mean(level, self.levels)}; "
+            f"levels: {', '.join(sorted(self.levels))}"
+        )
+
+    def product_error(self, product: str) -> str | None:
+        if product in self.products:
+            return None
+        return (
+            f"unknown product `{product}`{did_you_mean(product, self.products)}; "
+            f"the company's products are: {', '.join(self.products)}"
+        )
+
+    def column_error(self, column: str) -> str | None:
+        if column in self.columns:
+            return None
+        return (
+            f"no column `{column}` in the org table{did_you_mean(column, self.columns)}; "
+            f"columns: {', '.join(self.columns)}"
+        )
+
+    def value_error(self, column: str, value: object) -> str | None:
+        known = self.values.get(column)
+        if known is None or str(value) in known:
+            return None
+        return f"no {column} `{value}` in the org table{did_you_mean(value, known)}"
+
+
+#: The company's org names while allocation rules are validated against a company; ``None``
+#: (a file validated on its own) checks the names only for form.
+KNOWN_ORG: ContextVar[OrgNames | None] = ContextVar("KNOWN_ORG", default=None)
+
+
+@contextmanager
+def known_org(names: OrgNames | None) -> Iterator[None]:
+    """Validate allocation rules inside this block against ``names``."""
+    token = KNOWN_ORG.set(names)
+    try:
+        yield
+    finally:
+        KNOWN_ORG.reset(token)
 
 
 class RuleModel(BaseModel):
