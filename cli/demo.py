@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -71,11 +72,11 @@ def _company(company: attain.Company) -> None:
     click.echo(
         f"The sample company: {s['name']}, fiscal year {s['fiscal_year']}, amounts in {s['currency']}."
     )
-    roles = ", ".join(f"{n} {role}s" for role, n in s["roles"].items())
+    roles = ", ".join(f"{n} {role}s" for role, n in cast(dict[str, int], s["roles"]).items())
     click.echo(
         f"   {roles} in {s.get('n_team', '?')} teams and {s.get('n_region', '?')} regions; "
         f"{s.get('n_accounts', 0):,} accounts; 24 months of sales history; products "
-        f"{', '.join(s['products'])}. (data: {_shown(SAMPLE)}/)"
+        f"{', '.join(cast(list[str], s['products']))}. (data: {_shown(SAMPLE)}/)"
     )
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from attain.errors import InputError, Problem, RuleFileError
 from attain.load import load_rules
+from attain.schema.base import kind_of
 
 if TYPE_CHECKING:
     from attain.data import Company
@@ -118,19 +119,20 @@ def _validate_one(path: Path, report: Report, company: Company | None = None) ->
             report.summaries[str(path)] = _load_company(path).summary()
         else:
             rules = load_rules(path)
-            if rules.kind == "company":
+            kind = kind_of(rules)
+            if kind == "company":
                 report.summaries[str(path)] = _load_company(path).summary()
             else:
                 # The data it names first: a data-aware loader reads the same company.
                 _check_references(rules, path)
             # A file that names no data was checked for form by load_rules already.
-            if rules.kind in _DATA_AWARE_LOADERS and rules.referenced_paths(path.parent):
-                _function(_DATA_AWARE_LOADERS[rules.kind])(path)
-            if rules.kind in _DATA_CHECKS:
+            if kind in _DATA_AWARE_LOADERS and rules.referenced_paths(path.parent):
+                _function(_DATA_AWARE_LOADERS[kind])(path)
+            if kind in _DATA_CHECKS:
                 if company is None:
                     report.form_only.append(str(path))
                 else:
-                    _function(_DATA_CHECKS[rules.kind])(rules, company, str(path))
+                    _function(_DATA_CHECKS[kind])(rules, company, str(path))
         report.checked.append(str(path))
     except InputError as exc:
         report.problems.extend(exc.problems)

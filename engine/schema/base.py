@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -26,11 +26,13 @@ __all__ = [
     "invalid",
     "known_products",
     "json_schema",
+    "kind_of",
     "register_kind",
     "schema_document",
 ]
 
-SCHEMA_VERSION = 1
+#: The rule language's version; files say `schema_version: 1`.
+SCHEMA_VERSION: Final = 1
 
 
 def _percent_text(value: Any) -> Any:
@@ -109,6 +111,11 @@ class RuleModel(BaseModel):
 
 
 KINDS: dict[str, type[RuleModel]] = {}
+
+
+def kind_of(model: RuleModel) -> str:
+    """The ``kind:`` of a rule file's model (``"plan"``, ...)."""
+    return str(type(model).model_fields["kind"].default)
 
 
 def register_kind(model: type[RuleModel]) -> type[RuleModel]:
