@@ -24,6 +24,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check engine cli tests bench scripts
 	$(BIN)/ruff format --check engine cli tests bench scripts
+	$(BIN)/python scripts/typecheck.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

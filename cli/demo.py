@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import click
 
 import attain
 from attain.cli.simulate import print_summary, run_simulation
+from attain.sample import bundled
 
-__all__ = ["ROOT", "demo"]
+__all__ = ["demo"]
 
-#: The repository root: the demo runs on the files shipped beside the code.
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "scenarios" / "sample"
-ALLOCATION_RULES = ROOT / "rules" / "allocation_fy27.yaml"
-PLAN = ROOT / "rules" / "plan_field_rep.yaml"
-SCENARIO = ROOT / "scenarios" / "compare_plans.yaml"
+#: The demo runs on the files shipped with attain (package data: a wheel has them too).
+SAMPLE = bundled("scenarios/sample")
+ALLOCATION_RULES = bundled("rules/allocation_fy27.yaml")
+PLAN = bundled("rules/plan_field_rep.yaml")
+SCENARIO = bundled("scenarios/compare_plans.yaml")
+
+
+def _shown(path: Path) -> str:
+    """A shipped file's name as the docs spell it (`rules/plan_field_rep.yaml`)."""
+    return f"{path.parent.name}/{path.name}"
 
 
 @click.command()
@@ -44,7 +50,7 @@ def demo(out: Path, trials: int) -> None:
     """
     if not (SAMPLE / "company.yaml").exists():
         raise click.ClickException(
-            f"the demo runs on the files shipped in a checkout of attain ({SAMPLE} is missing)"
+            f"the sample company shipped with attain is missing ({SAMPLE}); reinstall attain"
         )
     company = attain.load_company(SAMPLE)
     _company(company)
@@ -66,18 +72,18 @@ def _company(company: attain.Company) -> None:
     click.echo(
         f"The sample company: {s['name']}, fiscal year {s['fiscal_year']}, amounts in {s['currency']}."
     )
-    roles = ", ".join(f"{n} {role}s" for role, n in s["roles"].items())
+    roles = ", ".join(f"{n} {role}s" for role, n in cast(dict[str, int], s["roles"]).items())
     click.echo(
         f"   {roles} in {s.get('n_team', '?')} teams and {s.get('n_region', '?')} regions; "
         f"{s.get('n_accounts', 0):,} accounts; 24 months of sales history; products "
-        f"{', '.join(s['products'])}. (data: {SAMPLE.relative_to(ROOT)}/)"
+        f"{', '.join(cast(list[str], s['products']))}. (data: {_shown(SAMPLE)}/)"
     )
 
 
 def _allocate(company: attain.Company, out: Path) -> attain.Allocation:
     _step(
         1,
-        f"Allocate the year's target ({ALLOCATION_RULES.relative_to(ROOT)})",
+        f"Allocate the year's target ({_shown(ALLOCATION_RULES)})",
         "The company target is split over regions, teams, reps, months and products by an LP "
         "solver, as fair as the rules allow: each rep's target tracks their fair share "
         "(potential and last year's sales), within growth caps, capacity and new-hire ramps.",
@@ -98,7 +104,7 @@ def _allocate(company: attain.Company, out: Path) -> attain.Allocation:
 def _pay(company: attain.Company, allocation: attain.Allocation, out: Path) -> None:
     _step(
         2,
-        f"Pay a year of deals against those targets ({PLAN.relative_to(ROOT)})",
+        f"Pay a year of deals against those targets ({_shown(PLAN)})",
         "Every deal in the sample's actuals is credited (splits, cancellations in their own "
         "month) and paid by the plan, exact to the cent, with a statement per rep that shows "
         "each amount's rule, inputs and arithmetic.",
@@ -123,7 +129,7 @@ def _money(text: str) -> str:
 def _simulate(targets: Path, out: Path, trials: int) -> None:
     _step(
         3,
-        f"Simulate two plans on the same {trials:,} years ({SCENARIO.relative_to(ROOT)})",
+        f"Simulate two plans on the same {trials:,} years ({_shown(SCENARIO)})",
         "Attainment is drawn per rep with shared company, region and team shocks; both plans "
         "are paid on the same draws, so their difference is measured, not guessed. What-ifs "
         "(a downturn, a boom, stars, a slow product launch) reuse the draws.",

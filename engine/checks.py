@@ -241,7 +241,7 @@ def _place(frame: pd.DataFrame) -> tuple[str, int]:
 
 
 def _row_problem(
-    frame: pd.DataFrame, i: int, field: str, message: str, code: str, hint: str = ""
+    frame: pd.DataFrame, i: int | np.integer, field: str, message: str, code: str, hint: str = ""
 ) -> Problem:
     source, offset = _place(frame)
     return Problem(

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,7 @@ def load_company(path: str | Path) -> Company:
     manifest = path / "company.yaml" if path.is_dir() else path
     if path.is_dir() and not manifest.exists():
         raise DataError([Problem(str(path), "no company.yaml in this folder", code="no-manifest")])
-    rules = load_rules(manifest, kind="company")
+    rules = cast(CompanyRules, load_rules(manifest, kind="company"))
     root = manifest.parent
     frames: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
@@ -125,7 +126,7 @@ def load_company(path: str | Path) -> Company:
 def company_from_frames(rules: CompanyRules | Mapping, **frames: pd.DataFrame) -> Company:
     """Check DataFrames as a company's tables (``org=``, ``accounts=``, ...)."""
     if not isinstance(rules, CompanyRules):
-        rules = load_rules(rules, kind="company")
+        rules = cast(CompanyRules, load_rules(rules, kind="company"))
     unknown = set(frames) - set(TABLES)
     if unknown:
         raise TypeError(f"unknown tables: {sorted(unknown)}")

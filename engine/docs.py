@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from attain import schema, tables  # noqa: F401  (schema registers every kind)
+from attain import schema, tables
 from attain.output import write_text
 from attain.schema.reference import markdown_reference
 
@@ -13,7 +14,16 @@ __all__ = ["generated_pages", "write_pages"]
 
 def generated_pages() -> dict[str, str]:
     """Relative path → text of every generated documentation page."""
-    return {"docs/rules.md": markdown_reference(), "docs/data.md": tables.markdown_reference()}
+    return {
+        "docs/rules.md": markdown_reference(),
+        "docs/data.md": tables.markdown_reference(),
+        "engine/rules.schema.json": schema_json(),
+    }
+
+
+def schema_json() -> str:
+    """The text of the shipped JSON Schema that ``attain schema`` prints."""
+    return json.dumps(schema.schema_document(), indent=2, sort_keys=True) + "\n"
 
 
 def write_pages(root: str | Path) -> list[Path]:

@@ -88,9 +88,15 @@ def dump_rules(model: RuleModel) -> str:
 
 
 def _error(
-    source: str, message: str, line: int | None = None, column: int | None = None, **kw: str
+    source: str,
+    message: str,
+    line: int | None = None,
+    column: int | None = None,
+    *,
+    code: str = "",
+    hint: str = "",
 ) -> RuleFileError:
-    return RuleFileError([Problem(source, message, line=line, column=column, **kw)])
+    return RuleFileError([Problem(source, message, line=line, column=column, code=code, hint=hint)])
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -142,7 +148,7 @@ def _compose(text: str, source: str) -> tuple[Any, dict[Loc, tuple[Mark, Mark | 
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        at_line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         message = exc.problem or exc.context or "invalid YAML"
         hint = (
             "YAML indents with spaces; replace the tabs"
@@ -150,7 +156,7 @@ def _compose(text: str, source: str) -> tuple[Any, dict[Loc, tuple[Mark, Mark | 
             else ""
         )
         raise _error(
-            source, f"invalid YAML: {message}", line, col, code="syntax", hint=hint
+            source, f"invalid YAML: {message}", at_line, col, code="syntax", hint=hint
         ) from None
     except yaml.YAMLError as exc:
         raise _error(source, f"invalid YAML: {exc}", 1, 1, code="syntax") from None
@@ -303,13 +309,12 @@ def _data_path(loc: Loc, data: Any) -> Loc:
     path: list[str | int] = []
     current = data
     for element in loc:
-        if (
-            isinstance(current, dict)
-            and element in current
-            or isinstance(current, list)
-            and isinstance(element, int)
-            and 0 <= element < len(current)
-        ):
+        if isinstance(current, dict):
+            found = element in current
+        else:
+            found = isinstance(current, list) and isinstance(element, int)
+            found = found and 0 <= int(element) < len(current)
+        if found:
             current = current[element]
             path.append(element)
     return tuple(path)

@@ -16,9 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attain.output import write_csv, write_text
+from attain.errors import InputError, Problem
+from attain.output import atomic_path, write_csv, write_text
 
-__all__ = ["SampleCompany", "make_sample", "write_sample"]
+__all__ = [
+    "STARTER_FILES",
+    "SampleCompany",
+    "bundled",
+    "make_sample",
+    "write_sample",
+    "write_starter",
+]
 
 REGIONS = ("East", "South", "North", "West", "Central", "Coastal")
 #: Region centres (lat, lon) for account coordinates, and a market-size factor.
@@ -86,6 +94,93 @@ def write_sample(
         write_csv(out / "history.csv", company.history),
         write_csv(out / "actuals.csv", company.actuals),
     ]
+
+
+def bundled(relative: str) -> Path:
+    """A file or folder shipped with attain: ``"scenarios/sample"`` (the sample company),
+    ``"rules/plan_field_rep.yaml"`` (an example rule file), ...
+
+    They are package data: ``attain/rules`` and ``attain/scenarios`` beside the code in
+    an installed wheel; in a checkout (and its editable install) the same folders at the
+    root, beside ``engine/``.
+    """
+    top, _, rest = relative.strip("/").partition("/")
+    if top not in ("rules", "scenarios"):
+        raise ValueError(f"attain ships rules/... and scenarios/..., not {relative!r}")
+    package = Path(__file__).resolve().parent
+    for folder in (package / top, package.parent / top):
+        if folder.is_dir():
+            return folder / rest if rest else folder
+    raise FileNotFoundError(f"attain's {top}/ folder is missing from {package}")
+
+
+#: What ``attain init`` copies: the sample company and the commented example rules that
+#: run on it, in the shipped layout, so every relative path and "Run:" line holds.
+STARTER_FILES = (
+    "scenarios/sample/company.yaml",
+    "scenarios/sample/org.csv",
+    "scenarios/sample/accounts.csv",
+    "scenarios/sample/history.csv",
+    "scenarios/sample/actuals.csv",
+    "rules/allocation_fy27.yaml",
+    "rules/plan_field_rep.yaml",
+    "rules/plan_attainment_curve.yaml",
+    "scenarios/compare_plans.yaml",
+)
+
+_STARTER_README = """\
+# A starter for attain
+
+Edit these files to describe your own company and rules; each is commented.
+
+- `scenarios/sample/`: the company folder: `company.yaml` (its manifest: currency,
+  fiscal year, products, which file holds which table) and its tables (`org.csv`,
+  `accounts.csv`, `history.csv`, `actuals.csv`). Replace the tables with your own.
+- `rules/allocation_fy27.yaml`: how the year's target is split over regions, teams,
+  reps, months and products.
+- `rules/plan_field_rep.yaml`, `rules/plan_attainment_curve.yaml`: two commission plans.
+- `scenarios/compare_plans.yaml`: simulates both plans on the same draws.
+
+From this folder:
+
+    attain validate rules/ scenarios/ --data scenarios/sample
+    attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out out/fy27
+    attain payout rules/plan_field_rep.yaml --targets out/fy27/targets.csv \\
+        --actuals scenarios/sample/actuals.csv --out out/pay
+    attain simulate scenarios/compare_plans.yaml --out out/compare
+
+`attain schema > rules.schema.json` gives an editor the rule language for completion.
+"""
+
+
+def write_starter(out: str | Path, force: bool = False) -> list[Path]:
+    """Write a starter folder to edit: the sample company and commented rule files
+    (:data:`STARTER_FILES`) and a README of what to edit and run; returns the files.
+
+    ``out`` must be missing or empty unless ``force`` (then the starter's files are
+    overwritten and nothing else is touched). Each file is written atomically.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError([Problem(str(out), "is a file, not a folder", code="not-a-folder")])
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(
+            [
+                Problem(
+                    str(out),
+                    "is not empty; attain init writes into a new or empty folder",
+                    code="not-empty",
+                    hint="choose another folder, or add --force to overwrite the starter's files",
+                )
+            ]
+        )
+    written = []
+    for name in STARTER_FILES:
+        with atomic_path(out / name) as tmp:
+            tmp.write_bytes(bundled(name).read_bytes())
+        written.append(out / name)
+    written.append(write_text(out / "README.md", _STARTER_README))
+    return written
 
 
 def _org(rng: np.random.Generator, n_reps: int) -> tuple[pd.DataFrame, np.ndarray]:

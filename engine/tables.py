@@ -7,6 +7,7 @@ they are (a company may filter on its own columns, e.g. ``segment``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -157,7 +158,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def table_columns(table: str, hierarchy: tuple[str, ...] = ()) -> tuple[Column, ...]:
+def table_columns(table: str, hierarchy: Sequence[str] = ()) -> tuple[Column, ...]:
     """The columns of ``table``; the org table also has one column per hierarchy level."""
     columns = TABLES[table]
     if table != "org":

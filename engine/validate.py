@@ -11,33 +11,56 @@ that company too, each problem at its line.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from attain.allocate.inputs import org_names, prepare
-from attain.data import Company, load_company
 from attain.errors import InputError, Problem, RuleFileError
-from attain.incentive.api import load_plan
 from attain.load import load_rules
-from attain.schema import RuleModel
-from attain.schema.base import known_org
-from attain.simulate.setup import load_scenario
-from attain.territory.align import check_data
+from attain.schema.base import kind_of, known_org
+
+if TYPE_CHECKING:
+    from attain.data import Company
+    from attain.schema import RuleModel
 
 __all__ = ["Report", "validate_paths"]
 
 _RULE_SUFFIXES = (".yaml", ".yml", ".json")
 #: Kinds whose names (products, units) are checked against the data they name.
-_DATA_AWARE_LOADERS: dict[str, Callable[[Path], RuleModel]] = {
-    "plan": load_plan,
-    "scenario": load_scenario,
+_DATA_AWARE_LOADERS = {
+    "plan": "attain.incentive.api:load_plan",
+    "scenario": "attain.simulate.setup:load_scenario",
 }
 #: Kinds that take their company from outside (``--data``): what checks them against it.
-_DATA_CHECKS: dict[str, Callable[[RuleModel, Company, str], object]] = {
-    "allocation": prepare,
-    "territory": check_data,
+_DATA_CHECKS = {
+    "allocation": "attain.allocate.inputs:prepare",
+    "territory": "attain.territory.align:check_data",
 }
+
+
+def _function(target: str) -> Callable[..., Any]:
+    """The checker a kind needs, imported when a file of that kind is met: validating a
+    plan does not import the allocation and territory engines."""
+    module, _, name = target.partition(":")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
+
+
+def _org_names(company: Company) -> Any:
+    """The names allocation rules refer to (`attain.allocate.inputs.org_names`), imported
+    only when a company is given."""
+    from attain.allocate.inputs import org_names
+
+    return org_names(company)
+
+
+def _load_company(path: str | Path) -> Company:
+    """`attain.data.load_company`, imported on first use (it brings pandas)."""
+    from attain.data import load_company as load
+
+    return load(path)
 
 
 @dataclass
@@ -71,7 +94,7 @@ def validate_paths(paths: list[str | Path], data: str | Path | None = None) -> R
 
 def _company(data: Path, report: Report) -> Company | None:
     try:
-        company = load_company(data)
+        company = _load_company(data)
     except InputError as exc:
         report.problems.extend(exc.problems)
         return None
@@ -101,23 +124,25 @@ def _targets(path: Path, report: Report) -> list[Path]:
 def _validate_one(path: Path, report: Report, company: Company | None = None) -> None:
     try:
         if path.is_dir() or path.name == "company.yaml":
-            report.summaries[str(path)] = load_company(path).summary()
+            report.summaries[str(path)] = _load_company(path).summary()
         else:
             # With a company, allocation names are checked in the same pass as the form.
-            with known_org(org_names(company) if company is not None else None):
+            with known_org(_org_names(company) if company is not None else None):
                 rules = load_rules(path)
-            if rules.kind == "company":
-                report.summaries[str(path)] = load_company(path).summary()
+            kind = kind_of(rules)
+            if kind == "company":
+                report.summaries[str(path)] = _load_company(path).summary()
             else:
                 # The data it names first: a data-aware loader reads the same company.
                 _check_references(rules, path)
-            if rules.kind in _DATA_AWARE_LOADERS:
-                _DATA_AWARE_LOADERS[rules.kind](path)
-            if rules.kind in _DATA_CHECKS:
+            # A file that names no data was checked for form by load_rules already.
+            if kind in _DATA_AWARE_LOADERS and rules.referenced_paths(path.parent):
+                _function(_DATA_AWARE_LOADERS[kind])(path)
+            if kind in _DATA_CHECKS:
                 if company is None:
                     report.form_only.append(str(path))
                 else:
-                    _DATA_CHECKS[rules.kind](rules, company, str(path))
+                    _function(_DATA_CHECKS[kind])(rules, company, str(path))
         report.checked.append(str(path))
     except InputError as exc:
         report.problems.extend(exc.problems)
@@ -129,7 +154,7 @@ def _check_references(rules: RuleModel, path: Path) -> None:
     for target in rules.referenced_paths(path.parent):
         try:
             if target.is_dir() or target.name == "company.yaml":
-                load_company(target)
+                _load_company(target)
             elif not target.exists():
                 problems.append(
                     Problem(str(path), f"names {target}, which does not exist", code="missing-file")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
 from click.testing import CliRunner
 
 import attain
 from attain.cli import main as cli_main
-from attain.cli.main import cli, main
+from attain.cli.main import LAZY_COMMANDS, cli, main
 
 
 def test_version(capsys):
@@ -157,16 +158,64 @@ def test_demo_runs_the_whole_flow(tmp_path, capsys):
     assert f"files in {tmp_path / 'allocation'}/" in out  # many files fold into one line
 
 
-def test_demo_outside_a_checkout_says_so(monkeypatch, tmp_path, capsys):
+def test_demo_without_its_shipped_files_says_so(monkeypatch, tmp_path, capsys):
     from attain.cli import demo
 
     monkeypatch.setattr(demo, "SAMPLE", tmp_path / "missing")
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2
-    assert "checkout of attain" in capsys.readouterr().err
+    assert "sample company shipped with attain is missing" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", sorted(cli.commands))
+COMMANDS = cli.list_commands(click.Context(cli))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output, result.output
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_a_lazy_commands_kept_summary_is_its_own(name):
+    command = LAZY_COMMANDS[name].load()
+    assert command.get_short_help_str(1000) == LAZY_COMMANDS[name].short_help
+    assert command.name == name
+
+
+def test_help_lists_every_command_without_importing_it(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in COMMANDS:
+        assert f"  {name} " in out, name
+
+
+def test_the_shipped_schema_is_the_generated_one(capsys):
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == attain.schema.schema_document()
+    assert main(["schema", "plan"]) == 0
+    assert json.loads(capsys.readouterr().out) == attain.json_schema("plan")
+
+
+def test_init_writes_a_starter_that_validates(tmp_path, capsys):
+    folder = tmp_path / "mine"
+    assert main(["init", str(folder)]) == 0
+    assert f"wrote {folder / 'rules' / 'allocation_fy27.yaml'}" in capsys.readouterr().out
+    assert (folder / "README.md").is_file()
+    assert (folder / "scenarios" / "sample" / "org.csv").is_file()
+    # Every relative path in the copied files holds: the whole starter validates.
+    report = attain.validate_paths(
+        [folder / "rules", folder / "scenarios"], data=folder / "scenarios" / "sample"
+    )
+    assert report.ok, [str(p) for p in report.problems]
+
+
+def test_init_refuses_a_non_empty_folder_unless_forced(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["init", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: is not empty" in err and "--force" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written
+    assert main(["init", str(tmp_path), "--force"]) == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "rules" / "plan_field_rep.yaml").is_file()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import tomllib
 from pathlib import Path
+
+import click
 
 import attain
 from attain.cli.main import cli
@@ -18,7 +21,7 @@ def _pyproject() -> dict:
 
 def test_every_subpackage_is_listed_in_pyproject():
     listed = set(_pyproject()["tool"]["setuptools"]["packages"])
-    found = {"attain.cli"} | {
+    found = {"attain.cli", "attain.rules", "attain.scenarios"} | {
         ".".join(("attain", *p.parent.relative_to(ROOT / "engine").parts))
         for p in (ROOT / "engine").rglob("__init__.py")
     }
@@ -49,10 +52,20 @@ def test_public_api_is_exported_and_documented():
 
 def test_every_cli_command_is_documented():
     readme = (ROOT / "README.md").read_text()
-    for command in cli.commands:
+    for command in cli.list_commands(click.Context(cli)):
         assert f"attain {command}" in readme, command
 
 
 def test_generated_docs_are_current():
     for name, text in generated_pages().items():
         assert (ROOT / name).read_text() == text, f"{name} is stale: run `make docs`"
+
+
+def test_every_public_name_is_resolved_lazily():
+    assert set(attain.__all__) == {*attain._EXPORTS, "__version__"}
+    # A subpackage imported first does not shadow the public function of its name.
+    importlib.import_module("attain.allocate.core")
+    importlib.import_module("attain.simulate.api")
+
+    assert callable(attain.allocate) and callable(attain.simulate)
+    assert attain.allocate.__module__.startswith("attain.allocate")

@@ -19,6 +19,7 @@ from attain.schema.base import (
     RuleModel,
     json_schema,
     register_kind,
+    schema_document,
 )
 from attain.schema.company import CompanyRules, CompanyTables
 from attain.schema.plan import Plan
@@ -41,4 +42,5 @@ __all__ = [
     "TerritoryRules",
     "json_schema",
     "register_kind",
+    "schema_document",
 ]

@@ -328,7 +328,7 @@ class CompanyTarget(RuleModel):
 
     @property
     def amount(self) -> float:
-        return self.total if self.total is not None else sum(self.by_product.values())
+        return self.total if self.total is not None else sum((self.by_product or {}).values())
 
 
 class FairShare(RuleModel):
@@ -401,6 +401,7 @@ class Challenge(RuleModel):
 
 
 ObjectiveLevel = str | dict[str, Annotated[float, Field(gt=0)]]
+_DEFAULT_OBJECTIVE: list[ObjectiveLevel] = ["minimax", "l1"]
 
 
 @register_kind
@@ -431,7 +432,7 @@ class AllocationRules(RuleModel):
     """The challenge (stretch) target above the base target."""
     rules: list[Rule] = Field(default_factory=list)
     """The rules, hard unless `soft: true`."""
-    objective: list[ObjectiveLevel] = Field(default_factory=lambda: ["minimax", "l1"])
+    objective: list[ObjectiveLevel] = Field(default_factory=lambda: _DEFAULT_OBJECTIVE.copy())
     """Lexicographic goals after soft rules: each item is a term (`minimax`: the worst relative
     gap to fair share; `l1`: the mean relative gap; `last_year`: the mean relative gap to
     last year's sales, scaled) or a weighted mix `{l1: 1, last_year: 0.2}`."""

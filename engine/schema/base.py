@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
+import inspect
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -32,10 +35,13 @@ __all__ = [
     "known_org",
     "known_products",
     "json_schema",
+    "kind_of",
     "register_kind",
+    "schema_document",
 ]
 
-SCHEMA_VERSION = 1
+#: The rule language's version; files say `schema_version: 1`.
+SCHEMA_VERSION: Final = 1
 
 
 def _percent_text(value: Any) -> Any:
@@ -169,13 +175,18 @@ def known_org(names: OrgNames | None) -> Iterator[None]:
 
 
 class RuleModel(BaseModel):
-    """Base of every rule-file model: strict keys, docstrings as descriptions."""
+    """Base of every rule-file model: strict keys; the docstring under a field is its
+    description in the JSON Schema and the reference (see :func:`describe_fields`)."""
 
     model_config = ConfigDict(
         extra="forbid",
-        use_attribute_docstrings=True,
+        # Field docstrings become descriptions only when a schema or the reference is
+        # generated (describe_fields): extracting them costs more than the models do.
         validate_default=True,
         frozen=True,
+        # Each model builds its validator on first use, not at import: validating a
+        # plan does not pay for the allocation and territory models.
+        defer_build=True,
     )
 
     def referenced_paths(self, base: Path) -> list[Path]:
@@ -188,6 +199,11 @@ class RuleModel(BaseModel):
 KINDS: dict[str, type[RuleModel]] = {}
 
 
+def kind_of(model: RuleModel) -> str:
+    """The ``kind:`` of a rule file's model (``"plan"``, ...)."""
+    return str(type(model).model_fields["kind"].default)
+
+
 def register_kind(model: type[RuleModel]) -> type[RuleModel]:
     """Class decorator: make ``model`` loadable as ``kind: <its kind>``."""
     kind = model.model_fields["kind"].default
@@ -197,8 +213,86 @@ def register_kind(model: type[RuleModel]) -> type[RuleModel]:
 
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one rule-file kind (for editor completion)."""
+    describe_fields()
     model = KINDS[kind]
     schema = model.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://attain.dev/schema/{kind}-v{SCHEMA_VERSION}.json"
     return schema
+
+
+def schema_document() -> dict[str, Any]:
+    """One JSON Schema for every rule-file kind: ``oneOf`` the kinds, each under ``$defs``.
+
+    ``attain schema`` prints the copy shipped as ``attain/rules.schema.json`` (so it needs
+    no model at start-up); ``make docs`` regenerates that file and a test keeps it equal.
+    """
+    kinds = sorted(KINDS)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "oneOf": [{"$ref": f"#/$defs/{k}"} for k in kinds],
+        "$defs": {k: json_schema(k) for k in kinds},
+    }
+
+
+_described = False
+
+
+def describe_fields() -> None:
+    """Give every rule model's fields their attribute docstrings as descriptions.
+
+    What pydantic's ``use_attribute_docstrings`` does at class creation, done once and
+    only where descriptions are read (the JSON Schema, the field reference): each
+    schema module is parsed once here instead of every class's source at import.
+    """
+    global _described
+    if _described:
+        return
+    models = _all_models(RuleModel)
+    docs = {model: _attribute_docs(model) for model in models}
+    for model in models:
+        for name, field in model.model_fields.items():
+            if field.description is not None:
+                continue
+            for owner in model.__mro__:  # the nearest class that documents the field
+                doc = docs.get(owner, {}).get(name) if owner in docs else None
+                if doc:
+                    field.description = doc
+                    break
+    for model in models:
+        model.model_rebuild(force=True)
+    _described = True
+
+
+def _all_models(base: type[RuleModel]) -> list[type[RuleModel]]:
+    out: list[type[RuleModel]] = []
+    for sub in base.__subclasses__():
+        out += [sub, *_all_models(sub)]
+    return list(dict.fromkeys(out))
+
+
+_module_trees: dict[str, ast.Module] = {}
+
+
+def _attribute_docs(model: type) -> dict[str, str]:
+    """``{field: docstring}`` for the string literals right under a class's fields."""
+    module = sys.modules[model.__module__]
+    tree = _module_trees.get(module.__name__)
+    if tree is None:
+        tree = _module_trees[module.__name__] = ast.parse(inspect.getsource(module))
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    found = [n for n in nodes if n.name == model.__name__]
+    if not found:
+        return {}
+    out: dict[str, str] = {}
+    body = found[0].body
+    for node, after in zip(body, body[1:], strict=False):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            out[node.target.id] = inspect.cleandoc(after.value.value)
+    return out

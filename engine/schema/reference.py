@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from attain.schema.base import KINDS
+from attain.schema.base import KINDS, describe_fields
 
 __all__ = ["markdown_reference"]
 
 
 def markdown_reference() -> str:
     """Every kind's fields, one table per model, nested models after their parent."""
+    describe_fields()
     parts = [
         "# Rule-file reference",
         "",

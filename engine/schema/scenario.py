@@ -269,5 +269,6 @@ class Scenario(RuleModel):
         files = dict.fromkeys(f for entry in self.plan_entries() for f in entry)
         paths = [base / self.company, *(base / p for p in files)]
         source = self.targets.file or self.targets.allocation
-        paths.append(base / source)
+        if source is not None:  # one of the two is required
+            paths.append(base / source)
         return paths

@@ -28,6 +28,11 @@ __all__ = [
     "Units",
 ]
 
+#: What a territory objective can minimise or limit.
+Goal = Literal["distance", "disruption"]
+_DISTANCE: Goal = "distance"
+_DISRUPTION: Goal = "disruption"
+
 #: Built-in measures of a unit; any other numeric column of the units table works too.
 MEASURES = ("units", "workload", "potential", "revenue")
 GOALS = ("distance", "disruption")
@@ -187,14 +192,10 @@ class Objective(RuleModel):
     mode: Literal["weighted", "lexicographic"] = "weighted"
     """`weighted`: the sum of `weights` × goals; `lexicographic`: the goals of `order` one
     after the other, each kept at its optimum."""
-    weights: dict[Literal["distance", "disruption"], float] = Field(
-        default_factory=lambda: {"distance": 1.0}
-    )
+    weights: dict[Goal, float] = Field(default_factory=lambda: {_DISTANCE: 1.0})
     """For `weighted`: weight per goal (`distance` in km, `disruption` in the disruption
     measure)."""
-    order: list[Literal["distance", "disruption"]] = Field(
-        default_factory=lambda: ["distance", "disruption"]
-    )
+    order: list[Goal] = Field(default_factory=lambda: [_DISTANCE, _DISRUPTION])
     """For `lexicographic`: the goals, most important first."""
 
     @field_validator("weights")
