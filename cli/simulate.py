@@ -40,24 +40,67 @@ def run_simulation(
 
 
 def print_summary(result: SimulationResult) -> None:
-    """A short table: per plan, the base case's cost, cost of sales, reach and spread."""
+    """A short table of the base case, per plan: expected cost, the cost of a bad year
+    (P95), expected cost of sales, the chance of going over budget, reps at target and
+    the spread of pay; each column says what it shows."""
     s = result.summary
     cur = s.get("currency", "")
     click.echo(
         f"{s['scenario']}: {s['trials']:,} simulated years of {s['n_reps_with_target']} reps "
-        f"(seed {s['seed']}); amounts in {cur}"
+        f"(seed {s['seed']}); base case, per simulated year, amounts in {cur}"
     )
+    figures = [result.figure(plan) for plan in result.plans]
+    budget = next((f["budget"] for f in figures if f.get("budget")), None)
+    click.echo(f"  budget: {_budget_text(budget, cur)}")
     w = max(24, *(len(plan) for plan in result.plans))  # a package's name can be long
-    header = f"  {'plan':<{w}} {'mean payout':>14} {'P95':>14} {'cost of sales':>13} {'at target':>9} {'top10/median':>12}"
-    click.echo(header)
-    for plan in result.plans:
-        f = result.figure(plan)
+    columns = (
+        ("expected cost", 13),
+        ("P95 cost", 12),
+        ("cost of sales", 13),
+        ("P(over budget)", 14),
+        ("at target", 9),
+        ("top10%/median", 13),
+    )
+    click.echo(f"  {'plan':<{w}} " + " ".join(f"{name:>{width}}" for name, width in columns))
+    for plan, f in zip(result.plans, figures, strict=True):
         ratio = f["top_decile_vs_median"]
-        click.echo(
-            f"  {plan:<{w}} {f['total_payout']['mean']:>14,.0f} {f['total_payout']['p95']:>14,.0f} "
-            f"{f['cost_of_sales']['mean']:>13.2%} {f['share_at_target']['mean']:>9.1%} "
-            f"{'–' if ratio is None else f'{ratio:.2f}x':>12}"
+        over = _p_over(f.get("budget"))
+        cells = (
+            f"{f['total_payout']['mean']:,.0f}",
+            f"{f['total_payout']['p95']:,.0f}",
+            f"{f['cost_of_sales']['mean']:.2%}",
+            "–" if over is None else f"{over:.1%}",
+            f"{f['share_at_target']['mean']:.1%}",
+            "–" if ratio is None else f"{ratio:.2f}x",
         )
+        click.echo(
+            f"  {plan:<{w}} "
+            + " ".join(f"{c:>{width}}" for c, (_, width) in zip(cells, columns, strict=True))
+        )
+    click.echo(
+        "  expected: the mean over simulated years; P95: 1 year in 20 costs more; "
+        "cost of sales: incentive pay / revenue;\n  at target: share of reps at or above "
+        "target; top10%/median: pay of the top 10% of earners / the median pay"
+    )
+
+
+def _p_over(budget: dict | None) -> float | None:
+    """The chance of passing the budget (either limit, when both are set)."""
+    if not budget:
+        return None
+    values = [budget[k] for k in ("p_exceed_cost_of_sales", "p_exceed_amount") if k in budget]
+    return max(values) if values else None
+
+
+def _budget_text(budget: dict | None, currency: str) -> str:
+    if not budget:
+        return "none in the scenario (P(over budget) is not computed)"
+    parts = []
+    if budget.get("cost_of_sales_limit") is not None:
+        parts.append(f"cost of sales at most {budget['cost_of_sales_limit']:.2%}")
+    if budget.get("amount_limit") is not None:
+        parts.append(f"at most {budget['amount_limit']:,.0f} {currency} a year".rstrip())
+    return " and ".join(parts)
 
 
 @click.command()

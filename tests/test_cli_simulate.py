@@ -49,6 +49,28 @@ def test_simulate_writes_outputs_and_a_summary(scenario, tmp_path):
     assert summary["trials"] == 40 and summary["seed"] == 3
 
 
+def test_the_table_labels_what_it_shows_and_prints_p_over_budget(scenario, tmp_path):
+    with_budget = scenario.parent / "with_budget.yaml"  # beside its targets.csv
+    with_budget.write_text(scenario.read_text() + "budget: {cost_of_sales: 0.02}\n")
+    result = CliRunner().invoke(
+        cli, ["simulate", str(with_budget), "--out", str(tmp_path / "o"), "--trials", "40"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    lines = lines[next(i for i, line in enumerate(lines) if "simulated years of" in line) :]
+    assert "base case, per simulated year, amounts in EUR" in lines[0]
+    assert lines[1] == "  budget: cost of sales at most 2.00%"
+    header = lines[2].split()
+    assert header[:5] == ["plan", "expected", "cost", "P95", "cost"] and "P(over" in header
+    row = lines[3].split()
+    f = json.loads((tmp_path / "o" / "summary.json").read_text())["results"]["base"]
+    figure = f["attainment_curve"]
+    assert row[0] == "attainment_curve"
+    assert row[1] == f"{figure['total_payout']['mean']:,.0f}"
+    assert row[2] == f"{figure['total_payout']['p95']:,.0f}"
+    assert row[4] == f"{figure['budget']['p_exceed_cost_of_sales']:.1%}"
+
+
 def test_help_has_an_example():
     result = CliRunner().invoke(cli, ["simulate", "--help"])
     assert "Example: attain simulate" in result.output

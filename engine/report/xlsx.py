@@ -1,59 +1,61 @@
-"""summary.xlsx for HR: one sheet per table of the report, numbers as numbers."""
+"""summary.xlsx for HR and finance: one sheet per table of the report, numbers as numbers.
+
+Written by the one workbook writer (:mod:`attain.xlsx`): the same summary gives the same
+bytes; amounts carry the scenario's currency, rates show as percentages, counts as
+integers; each sheet has a bold frozen header, an autofilter and fitted columns.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+import pandas as pd
 
-from attain.output import atomic_path
+from attain import xlsx
 
 __all__ = ["write_workbook"]
 
 
-def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
-    ws = book.create_sheet(title)
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    for i, name in enumerate(header):
-        ws.column_dimensions[ws.cell(1, i + 1).column_letter].width = max(12, len(name) + 2)
-    ws.freeze_panes = "A2"
+def _sheet(title: str, header: list[tuple[str, str]], rows: list[list[Any]], styles):
+    frame = pd.DataFrame(rows, columns=[name for name, _ in header])
+    kinds = dict(header)
+    for name, kind in header:
+        if kind != "text":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    return xlsx.table(title, frame, kinds, styles, freeze_columns=2 if len(header) > 4 else 0)
 
 
 def write_workbook(path: Path, summary: dict[str, Any]) -> Path:
-    """Write the summary tables of a simulation to ``path`` (atomically)."""
-    book = Workbook()
-    book.remove(book.active)
-    _sheet(book, "Summary", *_overview(summary))
-    _sheet(book, "By role", *_roles(summary))
-    _sheet(book, "Pay for performance", *_deciles(summary))
-    _sheet(book, "Comparisons", *_comparisons(summary))
-    _sheet(book, "Sensitivity", *_sensitivity(summary))
-    with atomic_path(path) as tmp:
-        book.save(tmp)
-    return path
+    """Write the summary tables of a simulation to ``path`` (atomically, byte-stable)."""
+    styles = xlsx.Styles(summary.get("currency", ""), 2)
+    sheets = []
+    for title, part in (
+        ("Summary", _overview),
+        ("By role", _roles),
+        ("Pay for performance", _deciles),
+        ("Comparisons", _comparisons),
+        ("Sensitivity", _sensitivity),
+    ):
+        sheets += _sheet(title, *part(summary), styles)
+    return xlsx.write_workbook(path, sheets, styles)
 
 
 def _overview(s):
     header = [
-        "variant",
-        "plan",
-        "mean payout",
-        "P5",
-        "P50",
-        "P95",
-        "P99",
-        "mean revenue",
-        "cost of sales",
-        "P(over budget)",
-        "share at/above target",
-        "top 10% / median",
-        "Gini",
+        ("Case", "text"),
+        ("Plan", "text"),
+        ("Expected cost", "money"),
+        ("P5 cost", "money"),
+        ("Median cost", "money"),
+        ("P95 cost", "money"),
+        ("P99 cost", "money"),
+        ("Expected revenue", "money"),
+        ("Cost of sales", "percent"),
+        ("P(over budget)", "percent"),
+        ("Reps at or above target", "percent"),
+        ("Top 10% pay ÷ median pay", "number"),
+        ("Gini of pay", "number"),
     ]
     rows = []
     for variant, plans in s["results"].items():
@@ -81,7 +83,13 @@ def _overview(s):
 
 
 def _roles(s):
-    header = ["variant", "plan", "role", "people", "mean", "P10", "P25", "P50", "P75", "P90"]
+    header = [
+        ("Case", "text"),
+        ("Plan", "text"),
+        ("Role", "text"),
+        ("People", "integer"),
+        *((name, "money") for name in ("Mean pay", "P10", "P25", "Median", "P75", "P90")),
+    ]
     rows = [
         [v, p, role, r["n_people"], r["mean"], r["p10"], r["p25"], r["p50"], r["p75"], r["p90"]]
         for v, plans in s["results"].items()
@@ -92,7 +100,13 @@ def _roles(s):
 
 
 def _deciles(s):
-    header = ["variant", "plan", "attainment decile", "mean attainment", "mean payout"]
+    header = [
+        ("Case", "text"),
+        ("Plan", "text"),
+        ("Attainment decile", "integer"),
+        ("Mean attainment", "percent"),
+        ("Mean pay", "money"),
+    ]
     rows = [
         [v, p, d["decile"], d["attainment_mean"], d["payout_mean"]]
         for v, plans in s["results"].items()
@@ -104,14 +118,14 @@ def _deciles(s):
 
 def _comparisons(s):
     header = [
-        "variant",
-        "plan",
-        "against",
-        "mean difference",
-        "CI 95% low",
-        "CI 95% high",
-        "P(costs more)",
-        "cost of sales difference",
+        ("Case", "text"),
+        ("Plan", "text"),
+        ("Against", "text"),
+        ("Difference in expected cost", "money"),
+        ("95% range, low", "money"),
+        ("95% range, high", "money"),
+        ("P(costs more)", "percent"),
+        ("Difference in cost of sales", "percent"),
     ]
     rows = []
     for variant, plans in s["comparisons"].items():
@@ -149,14 +163,14 @@ def _comparisons(s):
 
 def _sensitivity(s):
     header = [
-        "plan",
-        "kind",
-        "parameter",
-        "change",
-        "base cost",
-        "cost at −change",
-        "cost at +change",
-        "swing",
+        ("Plan", "text"),
+        ("Kind", "text"),
+        ("Parameter", "text"),
+        ("Change", "percent"),
+        ("Expected cost", "money"),
+        ("Cost, parameter lower", "money"),
+        ("Cost, parameter higher", "money"),
+        ("Spread between the two", "money"),
     ]
     rows = [
         [
