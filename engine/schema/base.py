@@ -251,13 +251,13 @@ def describe_fields() -> None:
     models = _all_models(RuleModel)
     docs = {model: _attribute_docs(model) for model in models}
     for model in models:
-        for name, field in model.model_fields.items():
-            if field.description is not None:
+        for name, info in model.model_fields.items():
+            if info.description is not None:
                 continue
             for owner in model.__mro__:  # the nearest class that documents the field
                 doc = docs.get(owner, {}).get(name) if owner in docs else None
                 if doc:
-                    field.description = doc
+                    info.description = doc
                     break
     for model in models:
         model.model_rebuild(force=True)
