@@ -615,9 +615,9 @@ def test_participants_by_role_and_filter():
 
 
 def test_statement_explains_the_arithmetic():
-    """The marginal 1.3M case reads: tier 2: (1,300,000.00 − 1,000,000.00) × 10% = 30,000.00."""
+    """The marginal 1.3M case reads: tier 2 (from 1,000,000.00): 300,000.00 × 10% = 30,000.00."""
     r = run(plan([commission()]), [("2027-03-01", "R1", "a", 1_300_000)])
     text = r.statement_lines().query("rep_id == 'R1'")["arithmetic"].iloc[0]
-    assert "tier 1: (1,000,000.00 - 0.00) x 8% = 80,000.00" in text
-    assert "tier 2: (1,300,000.00 - 1,000,000.00) x 10% = 30,000.00" in text
+    assert "tier 1 (0.00 to 1,000,000.00): 1,000,000.00 x 8% = 80,000.00" in text
+    assert "tier 2 (from 1,000,000.00): 300,000.00 x 10% = 30,000.00" in text
     assert "110,000.00" in r.statement("R1")

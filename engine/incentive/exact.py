@@ -48,6 +48,8 @@ class Windows:
     people: pd.DataFrame
     precomputed: dict = field(default_factory=dict)
     """Component name → (num, den) per [R, W], for deal-scope tiers, spiffs and pools."""
+    records: dict = field(default_factory=dict)
+    """Component name → what its deal-level amounts were made of (pool sizes, units)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     for c in compiled.components:
         num, den, info = _component(c, w, ti_num)
         num, den, info["factor"] = _modify(compiled, c, w, num, den)
+        info["modified"] = (num, den)
         num, den, info["capped"] = _cap(c.cap, num, den, ti_num)
+        info["line"] = (num, den)
         quotients.append((num, den))
         details[c.name] = info
     earned = np.stack([round_div(n, d, mode) for n, d in quotients])
@@ -101,7 +105,9 @@ def _component(c: CompiledComponent, w: Windows, ti_num):
         )
         info.update(gate_ok=gate_ok, gate_select=Sg, gate_target=Tg)
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
+    info.update(w.records.get(c.name, {}))
     x = ExactInputs(S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info)
+    info["inputs"] = x
     amount = kind_of(c).exact(c, x)
     if amount is None:
         raise ValueError(f"component {c.name!r} ({c.type}) needs its deal-level amounts")
@@ -109,7 +115,10 @@ def _component(c: CompiledComponent, w: Windows, ti_num):
     if c.gate is not None and not c.gate.accelerator_only:
         num = np.where(gate_ok, num, 0)
     if c.roles is not None:
-        num = np.where(w.people["role"].isin(c.roles).to_numpy()[:, None], num, 0)
+        role_ok = w.people["role"].isin(c.roles).to_numpy()
+        num = np.where(role_ok[:, None], num, 0)
+        info["role_ok"] = role_ok
+    info["kind"] = (np.asarray(num), den)
     return np.asarray(num), den, info
 
 
@@ -155,12 +164,6 @@ def _modify(compiled, c, w: Windows, num, den):
     return num, den, factor
 
 
-def _cap_q(cap: CompiledCap, ti_num):
-    if cap.amount is not None:
-        return np.full(ti_num.shape, cap.amount, dtype=object), 1
-    return ti_num * cap.multiple, 12 * MICRO
-
-
 def _cap(cap: CompiledCap | None, num, den, ti_num):
     if cap is None:
         return num, den, np.zeros(np.shape(num), dtype=bool)
@@ -168,6 +171,12 @@ def _cap(cap: CompiledCap | None, num, den, ti_num):
     num = np.asarray(num).astype(object)  # products below may outgrow int64
     over = np.asarray(num * cap_den > cap_num * den, dtype=bool)
     return np.where(over, cap_num * den, num * cap_den), den * cap_den, over
+
+
+def _cap_q(cap: CompiledCap, ti_num):
+    if cap.amount is not None:
+        return np.full(ti_num.shape, cap.amount, dtype=object), 1
+    return ti_num * cap.multiple, 12 * MICRO
 
 
 def _sum_q(quotients):

@@ -113,6 +113,17 @@ class Payouts:
 
         return statement_lines(self)
 
+    def explanation(self, internal: bool = False) -> pd.DataFrame:
+        """The explanation record: one row per part of every line (``rep_id, period,
+        component, part, measure, from, to, base, rate, amount``); a line's parts add up to
+        its amount exactly (see :mod:`attain.incentive.explain`)."""
+        if "explanation" not in self._context:
+            from attain.incentive.explain import explanation
+
+            self._context["explanation"] = explanation(self)
+        table = self._context["explanation"]
+        return table if internal else table.drop(columns=["line", "amount_minor"])
+
     def statement(self, rep_id: str) -> str:
         """One participant's readable statement (Markdown)."""
         from attain.incentive.statements import statement_markdown
@@ -147,7 +158,7 @@ class Payouts:
             from attain.incentive.statements import statements_markdown
 
             table = self.statement_lines()
-            written.append(write_csv(out / "statements.csv", table))
+            written.append(write_csv(out / "statements.csv", self.explanation()))
             for rep_id, text in statements_markdown(self, table).items():
                 written += write_statement(out / "statements" / rep_id, text, html)
         written.append(write_json(out / "summary.json", self.summary))

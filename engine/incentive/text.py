@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["money", "multiple", "pct", "ratio"]
+__all__ = ["measured", "money", "multiple", "pct", "ratio"]
 
 
 def money(minor, unit: int) -> str:
@@ -33,8 +33,9 @@ def ratio(num, den) -> str:
     return f"{Decimal(int(num)) * 100 / Decimal(int(den)):.1f}%"
 
 
-def measured(info: dict, r: int, w: int, unit: int, gate: bool = True) -> str:
-    """A line's inputs: credit, target and attainment of the window, and its gate."""
+def measured(info: dict, r: int, w: int, unit: int, gate: bool = True, ti: bool = False) -> str:
+    """A line's inputs: credit, target and attainment of the window, its gate, and (``ti``)
+    the target incentive of the window."""
     S, T = int(info["select"][r, w]), int(info["target"][r, w])
     text = f"credit {money(S, unit)}; target {money(T, unit)}; attainment {ratio(S, T)}"
     if gate and "gate_ok" in info:
@@ -43,15 +44,8 @@ def measured(info: dict, r: int, w: int, unit: int, gate: bool = True) -> str:
             f"; gate {'met' if ok else 'NOT met'} "
             f"({ratio(info['gate_select'][r, w], info['gate_target'][r, w])})"
         )
+    if ti:
+        text += (
+            f"; target incentive to date {money(round(Decimal(int(info['ti'][r, w])) / 12), unit)}"
+        )
     return text
-
-
-def adjusted(math: str, info: dict, r: int, w: int) -> str:
-    """``math`` with the line's modifier factor and cap, when they apply."""
-    import numpy as np
-
-    if info["factor"][r] != 1_000_000:
-        math += f"; x modifier {multiple(info['factor'][r])}"
-    if bool(np.asarray(info["capped"])[r, w]):
-        math += "; capped"
-    return math

@@ -13,11 +13,12 @@ from attain.incentive.kinds.base import (
     DealContext,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
 from attain.incentive.rational import MICRO, micro, round_div, to_minor
-from attain.incentive.text import adjusted, measured, money, pct
+from attain.incentive.text import measured, money, pct
 from attain.schema.plan import Commission
 
 __all__ = ["CommissionKind", "CompiledCommission", "tier_index", "tiers"]
@@ -130,19 +131,80 @@ class CommissionKind(KindBase):
     def exact(self, c: CompiledCommission, x: ExactInputs):
         if x.deal_level is not None:
             return x.deal_level
-        S, A, T = x.S, x.A, x.T
-        if c.basis == "amount":
-            X, B, x_scale = S, c.starts, 1
-            limit = T
-        else:
-            X, x_scale = S.astype(object) * MICRO, MICRO
-            B = c.starts.astype(object) * T.astype(object)[..., None]
-            limit = T.astype(object) * MICRO
-        if x.accel_fail is not None:
-            X = np.where(x.accel_fail, np.minimum(X, limit), X)
-        blended = c.select_on != c.paid_on or x.accel_fail is not None or c.basis == "attainment"
-        paid = A if blended else X
-        return tiers(c, X, paid, B, x_scale, blended)
+        return tiers(c, *_selected(c, x))
+
+    def parts(self, c: CompiledCommission, x: ExactInputs) -> list[Part]:
+        """Per tier, the slice (marginal) or the whole paid measure at the tier reached."""
+        measure = f"{c.paid_on} credit"
+        if x.deal_level is not None:
+            return [
+                Part("sum of the commission on each deal", x.deal_level, (x.A, 1), None, measure)
+            ]
+        X, paid, B, x_scale, blended = _selected(c, x)
+        X, paid = _obj(X), _obj(paid)
+        B = np.broadcast_to(_obj(B), (*np.shape(X), len(c.values)))
+        rates = [int(r) for r in c.values]
+        n = len(rates)
+        if blended and c.select_on != c.paid_on:
+            measure = f"{c.paid_on} credit, tiers on {c.select_on}"
+        elif c.basis == "attainment":
+            measure = f"{c.paid_on} credit, tiers on attainment"
+
+        def edges(i):
+            lo = B[..., i] // x_scale
+            hi = None if i + 1 == n else B[..., i + 1] // x_scale
+            return lo, hi
+
+        out = []
+        if c.method == "marginal":
+            for i in range(n):
+                top = X if i + 1 == n else np.minimum(X, B[..., i + 1])
+                piece = np.maximum(top - B[..., i], 0)
+                if i == 0:  # below zero the first rate runs backwards
+                    piece = piece + np.minimum(X, 0)
+                if blended:  # the paid measure, split as the selecting one fills the tiers
+                    den = np.where(X == 0, 1, X)
+                    base = (paid * piece, den)
+                    amount = (paid * piece * rates[i], MICRO * den)
+                else:
+                    base = (piece, x_scale)
+                    amount = (piece * rates[i], MICRO * x_scale)
+                out.append(
+                    Part(f"tier {i + 1}", amount, base, (rates[i], MICRO), measure, *edges(i))
+                )
+            return out
+        i_hit = tier_index(X, B, c.boundary)
+        if c.method == "retroactive":
+            for i in range(n):
+                hit = i_hit == i
+                base = np.where(hit, paid, 0)
+                out.append(
+                    Part(
+                        f"tier {i + 1} reached",
+                        (base * rates[i], MICRO),
+                        (base, 1),
+                        (rates[i], MICRO),
+                        measure,
+                        *edges(i),
+                    )
+                )
+            return out
+        num, den = tiers(c, X, paid, B, x_scale, True)
+        for i in range(n):
+            hit = i_hit == i
+            some = hit & (paid != 0)  # num is paid × the rate's numerator
+            rate = (np.where(some, num, 0), np.where(some, den * paid, 1))
+            out.append(
+                Part(
+                    f"tier {i + 1}, rate interpolated",
+                    (np.where(hit, num, 0), den),
+                    (np.where(hit, paid, 0), 1),
+                    rate,
+                    measure,
+                    *edges(i),
+                )
+            )
+        return out
 
     def deal_level(self, c: CompiledCommission, ctx: DealContext):
         """Tiers on each deal alone (`deal`) or on the running position (`cumulative`),
@@ -210,33 +272,8 @@ class CommissionKind(KindBase):
         )
         return f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
 
-    def explain(self, c: CompiledCommission, info: dict, r: int, w: int, unit: int, earned):
-        S, T = int(info["select"][r, w]), int(info["target"][r, w])
-        return measured(info, r, w, unit), adjusted(_math(c, S, T, unit), info, r, w)
-
-
-def _math(c: CompiledCommission, S: int, T: int, unit: int) -> str:
-    from decimal import Decimal
-
-    if c.scope != "period":
-        return "sum of the commission on each deal, rounded per deal"
-    starts = [int(s) if c.basis == "amount" else int(s) * T // 1_000_000 for s in c.starts]
-    rates = [int(r) for r in c.values]
-    if c.method != "marginal":
-        idx = max(i for i, s in enumerate(starts) if s <= max(S, 0)) if S >= 0 else 0
-        return f"{money(S, unit)} x {pct(rates[idx])} (tier {idx + 1} reached)"
-    parts = []
-    for i, (s, r) in enumerate(zip(starts, rates, strict=True)):
-        end = starts[i + 1] if i + 1 < len(starts) else None
-        top = S if end is None else min(S, end)
-        if top <= s:
-            break
-        part = Decimal(top - s) * r / 10**6
-        parts.append(
-            f"tier {i + 1}: ({money(top, unit)} - {money(s, unit)}) x {pct(r)} = "
-            f"{money(part.to_integral_value(), unit)}"
-        )
-    return "; ".join(parts) or "no credit"
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit)
 
 
 def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
@@ -268,6 +305,25 @@ def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
         v = sign[order] * round_div(num, den, mode)
     value[order] = v
     return value
+
+
+def _selected(c: CompiledCommission, x: ExactInputs):
+    """What the tiers read: the selecting measure ``X`` in tier units (capped at target
+    where an accelerator gate fails), the paid measure, tier starts, scale and whether
+    the paid measure differs from the selecting one."""
+    S, A, T = x.S, x.A, x.T
+    if c.basis == "amount":
+        X, B, x_scale = S, c.starts, 1
+        limit = T
+    else:
+        X, x_scale = S.astype(object) * MICRO, MICRO
+        B = c.starts.astype(object) * T.astype(object)[..., None]
+        limit = T.astype(object) * MICRO
+    if x.accel_fail is not None:
+        X = np.where(x.accel_fail, np.minimum(X, limit), X)
+    blended = c.select_on != c.paid_on or x.accel_fail is not None or c.basis == "attainment"
+    paid = A if blended else X
+    return X, paid, B, x_scale, blended
 
 
 # -- vectorised helpers -----------------------------------------------------------------

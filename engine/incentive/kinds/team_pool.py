@@ -15,6 +15,7 @@ from attain.incentive.kinds.base import (
     DealContext,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
@@ -74,11 +75,26 @@ class PoolKind(KindBase):
         roles = people["role"].astype(str).to_numpy()
         is_member = ~np.isin(roles, ctx.compiled.credit.manager_roles)
         S, T = w.net[..., c.mask].sum(axis=-1), w.targets[..., c.mask].sum(axis=-1)
-        out = _team_pool(c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode)
+        out, size = _team_pool(c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode)
+        w.records[c.name] = {"pool": size}
         return out, 1
 
     def exact(self, c: CompiledPool, x: ExactInputs):
         return x.deal_level
+
+    def parts(self, c: CompiledPool, x: ExactInputs) -> list[Part]:
+        num, _ = x.deal_level
+        size = x.info["pool"]
+        some = np.asarray(size) != 0
+        return [
+            Part(
+                "share of the team's pool",
+                x.deal_level,
+                (size, 1),
+                (np.where(some, num, 0), np.where(some, size, 1)),
+                "team pool",
+            )
+        ]
 
     def vectorised(self, c: CompiledPool, w: Window, accel_fail) -> np.ndarray:
         S, T = w.measure(c.mask)
@@ -87,8 +103,8 @@ class PoolKind(KindBase):
     def rule(self, c: CompiledPool, unit: int) -> str:
         return f"{c.label}: team pool ({c.split} split) when the team reaches {pct(c.threshold)}"
 
-    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
-        return measured(info, r, w, unit, gate=False), "this member's share of the team's pool"
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit, gate=False)
 
 
 def _team_pool(c, S, T, unit, is_member, is_participant, roles, n_periods, mode) -> np.ndarray:
@@ -122,7 +138,7 @@ def _team_pool(c, S, T, unit, is_member, is_participant, roles, n_periods, mode)
     out = np.zeros(S.shape, dtype=np.int64)
     for w in range(n_windows):  # a dozen windows; each is vectorised over people
         out[:, w] = _split_window(cfg, pool[:, w], unit, eligible[:, w], S[:, w], roles)
-    return out
+    return out, pool[unit]
 
 
 def _split_window(cfg, pool, unit, eligible, S, roles) -> np.ndarray:
