@@ -26,6 +26,7 @@ from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPla
 from attain.incentive.kinds import ExactInputs, kind_of
 from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
+from attain.incentive.text import digits_for
 
 __all__ = ["ADJUSTMENTS", "Evaluation", "Windows", "evaluate_exact", "modifier_factors"]
 
@@ -61,6 +62,7 @@ class Evaluation:
     payable: np.ndarray  # [L, R, P]: paid in the period
     total: np.ndarray  # [R, P]: payable in the period, all lines
     draw_balance: np.ndarray  # [R, P]: outstanding recoverable draw after the period
+    carried_balance: np.ndarray  # [R, P]: earned to date minus paid to date (< 0: carried)
     details: dict  # component name → dict of input arrays [R, W] for statements
 
 
@@ -103,7 +105,12 @@ def _component(c: CompiledComponent, w: Windows, ti_num):
         gate_ok = (Tg > 0) & (
             Sg.astype(object) * MICRO >= c.gate.min_attainment * Tg.astype(object)
         )
-        info.update(gate_ok=gate_ok, gate_select=Sg, gate_target=Tg)
+        info.update(
+            gate_ok=gate_ok,
+            gate_select=Sg,
+            gate_target=Tg,
+            gate_digits=digits_for([c.gate.min_attainment]),
+        )
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
     info.update(w.records.get(c.name, {}))
     x = ExactInputs(S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info)
@@ -213,6 +220,7 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         paid_to_date = cumulative
     total = np.diff(paid_to_date, axis=-1, prepend=0)
     carried = total - paid_lines.sum(axis=0)
+    balance_carried = cumulative - paid_to_date
     draw, recovery, balance = settle_exact(compiled.draw, total, w.active)
     total = total + draw + recovery
     zero = np.zeros_like(total)
@@ -225,5 +233,6 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         payable=np.where(keep, payable, 0),
         total=np.where(keep[0], total, 0),
         draw_balance=np.where(keep[0], balance, 0),
+        carried_balance=np.where(keep[0], balance_carried, 0),
         details=details,
     )

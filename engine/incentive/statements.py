@@ -132,7 +132,10 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
         zip(
             zip(totals["rep_id"].tolist(), totals["period"].astype(str).tolist(), strict=True),
             zip(
-                totals["payable_minor"].tolist(), totals["draw_balance_minor"].tolist(), strict=True
+                totals["payable_minor"].tolist(),
+                totals["draw_balance_minor"].tolist(),
+                totals["carried_balance_minor"].tolist(),
+                strict=True,
             ),
             strict=True,
         )
@@ -157,7 +160,12 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
     return {rep: "\n".join(text) for rep, text in out.items()}
 
 
-def _payable(total: tuple[int, int], unit: int, cur: str) -> list[str]:
-    payable, draw_balance = total
-    draw = f" (draw balance {_money(draw_balance, unit)})" if draw_balance else ""
-    return ["", f"**Payable now: {_money(payable, unit)}{cur}**{draw}", ""]
+def _payable(total: tuple[int, int, int], unit: int, cur: str) -> list[str]:
+    payable, draw_balance, carried = total
+    notes = []
+    if draw_balance:
+        notes.append(f"draw balance {_money(draw_balance, unit)}")
+    if carried:
+        notes.append(f"balance carried forward {_money(carried, unit)}")
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return ["", f"**Payable now: {_money(payable, unit)}{cur}**{extra}", ""]

@@ -213,14 +213,12 @@ class CommissionKind(KindBase):
             return None
         credit = ctx.credit
         rows = np.flatnonzero(c.mask[credit.product])
-        sel = (credit.gross if c.select_on == "gross" else credit.net)[rows]
-        paid = (credit.gross if c.paid_on == "gross" else credit.net)[rows]
-        sign = np.where(credit.net[rows] < 0, -1, 1)
-        blended = c.select_on != c.paid_on
         if c.scope == "deal":
-            num, den = tiers(c, np.abs(sel), np.abs(paid), c.starts, 1, blended)
-            value = sign * round_div(num, den, ctx.mode)
+            value = _by_deal(c, ctx, rows)
         else:
+            sel = (credit.gross if c.select_on == "gross" else credit.net)[rows]
+            paid = (credit.gross if c.paid_on == "gross" else credit.net)[rows]
+            sign = np.where(credit.net[rows] < 0, -1, 1)
             value = _cumulative(c, ctx, rows, sel, paid, sign)
         return ctx.to_windows(ctx.monthly(rows, value)), 1
 
@@ -273,7 +271,41 @@ class CommissionKind(KindBase):
         return f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
 
     def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
-        return measured(info, r, w, unit)
+        return measured(info, r, w, unit, thresholds=c.starts if c.basis == "attainment" else ())
+
+
+def _running(key: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
+    """Running sums of each of ``values`` within runs of equal (sorted) ``key``."""
+    start = np.searchsorted(key, key)  # first row of each run
+    out = []
+    for v in values:
+        run = np.cumsum(v)
+        out.append(run - np.where(start > 0, run[start - 1], 0))
+    return out
+
+
+def _deal_value(c: CompiledCommission, G, N, mode: str):
+    """A deal's commission at gross ``G`` and net ``N`` (its rows so far), rounded; a deal
+    whose net is negative (cancelled beyond its booking here) mirrors a positive one."""
+    sel = G if c.select_on == "gross" else N
+    paid = G if c.paid_on == "gross" else N
+    sign = np.where(paid < 0, -1, 1)
+    num, den = tiers(c, np.abs(sel), np.abs(paid), c.starts, 1, c.select_on != c.paid_on)
+    return sign * round_div(num, den, mode)
+
+
+def _by_deal(c: CompiledCommission, ctx: DealContext, rows: np.ndarray) -> np.ndarray:
+    """Tiers on each deal alone. A cancellation re-prices its deal: it pays the deal's
+    commission at its net after the cancellation minus the commission before it (a deal of
+    1.1M less 200k pays what a 900k deal pays, not 1.1M's rate less 200k's)."""
+    credit = ctx.credit
+    key = credit.deal[rows].astype(np.int64) * (len(ctx.book.people) + 1) + credit.person[rows]
+    order = np.lexsort((credit.order[rows], credit.day[rows], key))
+    g, n = credit.gross[rows][order], credit.net[rows][order]
+    G, N = _running(key[order], [g, n])
+    value = np.zeros(len(rows), dtype=np.int64)
+    value[order] = _deal_value(c, G, N, ctx.mode) - _deal_value(c, G - g, N - n, ctx.mode)
+    return value
 
 
 def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
@@ -295,11 +327,12 @@ def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
         delta = hi - lo
         if c.select_on == c.paid_on:
             v = round_div(delta, d, mode)
-        else:  # paid at the average rate of the slice the deal occupies
-            sgn = np.sign(s).astype(object)
-            width = np.where(s == 0, 1, np.abs(s)).astype(object)
-            p = paid[order].astype(object)
-            v = np.where(s == 0, 0, round_div(p * delta * sgn, d * width, mode))
+        else:  # the position's paid measure at the average rate its selecting one gives
+            p = paid[order]
+            (P,) = _running(g, [p])
+            na, da = tiers(c, after, P, c.starts, 1, True)
+            nb, db = tiers(c, before, P - p, c.starts, 1, True)
+            v = round_div(na * db - nb * da, da * db, mode)
     else:
         num, den = tiers(c, np.maximum(after, 0), np.abs(paid[order]), c.starts, 1, True)
         v = sign[order] * round_div(num, den, mode)

@@ -91,7 +91,7 @@ class CurveKind(KindBase):
         return f"{c.label}: attainment curve through {pts} of {pct(c.weight)} of target incentive"
 
     def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
-        return measured(info, r, w, unit, ti=True)
+        return measured(info, r, w, unit, ti=True, thresholds=c.starts)
 
 
 def _exact(c: CompiledCurve, x: ExactInputs):

@@ -81,7 +81,7 @@ class PenaltyKind(KindBase):
         return f"{c.label}: penalty below {pct(c.below)} attainment"
 
     def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
-        return measured(info, r, w, unit, ti=True)
+        return measured(info, r, w, unit, ti=True, thresholds=[c.below])
 
 
 register(PenaltyKind())

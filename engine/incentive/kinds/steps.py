@@ -94,7 +94,7 @@ class StepsKind(KindBase):
         return f"{c.label}: step bonus, the highest step reached pays"
 
     def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
-        return measured(info, r, w, unit, ti=True)
+        return measured(info, r, w, unit, ti=True, thresholds=c.starts)
 
 
 def _exact(c: CompiledSteps, x: ExactInputs):
