@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from attain.cli.options import echo_notices
 from attain.data import load_company
 from attain.incentive import load_plan, payouts
 from attain.incentive.api import payouts_of_plans, plan_company_dir
@@ -64,6 +65,7 @@ def payout(
         result = payouts_of_plans(loaded, targets, actuals, company)
         summaries = result.summary["plans"]
     files = result.write(out, html=html)
+    echo_notices(result.notices)
     for summary in summaries:
         click.echo(
             f"{summary['plan']}: {summary['n_participants']} participants, {summary['n_lines']} "

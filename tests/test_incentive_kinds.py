@@ -29,7 +29,7 @@ def test_every_component_type_has_a_kind():
     for name, kind in KINDS.items():
         assert kind.type == name
         assert kind.schema.model_fields["type"].default == name
-        for method in ("compile", "exact", "vectorised", "rule", "explain", "deal_level"):
+        for method in ("compile", "exact", "parts", "vectorised", "rule", "inputs", "deal_level"):
             assert callable(getattr(kind, method))
 
 

@@ -615,9 +615,109 @@ def test_participants_by_role_and_filter():
 
 
 def test_statement_explains_the_arithmetic():
-    """The marginal 1.3M case reads: tier 2: (1,300,000.00 − 1,000,000.00) × 10% = 30,000.00."""
+    """The marginal 1.3M case reads: tier 2 (from 1,000,000.00): 300,000.00 × 10% = 30,000.00."""
     r = run(plan([commission()]), [("2027-03-01", "R1", "a", 1_300_000)])
     text = r.statement_lines().query("rep_id == 'R1'")["arithmetic"].iloc[0]
-    assert "tier 1: (1,000,000.00 - 0.00) x 8% = 80,000.00" in text
-    assert "tier 2: (1,300,000.00 - 1,000,000.00) x 10% = 30,000.00" in text
+    assert "tier 1 (0.00 to 1,000,000.00): 1,000,000.00 x 8% = 80,000.00" in text
+    assert "tier 2 (from 1,000,000.00): 300,000.00 x 10% = 30,000.00" in text
     assert "110,000.00" in r.statement("R1")
+
+
+# --- cancellations, roles, pools, balances and warnings ---------------------------------
+
+
+def _cancel(date, rep, amount, deal):
+    return (date, rep, "a", amount, 1.0, 1, False, "cancellation", deal)
+
+
+def _book(date, rep, amount, deal):
+    return (date, rep, "a", amount, 1.0, 1, False, "booking", deal)
+
+
+def test_a_cancellation_re_prices_its_deal():
+    """Deal scope, 8% / 10% retroactive from 1M: 1.1M booked pays 110,000; cancelling 200k
+    re-prices the deal at its net 900k (72,000): the cancellation pays −38,000, not −16,000."""
+    p = plan([commission(method="retroactive", scope="deal")])
+    r = run(
+        p, [_book("2027-01-10", "R1", 1_100_000, "D1"), _cancel("2027-02-10", "R1", 200_000, "D1")]
+    )
+    assert amount(r, "R1") == D("72000.00")
+
+
+def test_gross_selected_marginal_deal_and_cumulative_scopes_claw_back_a_cancelled_deal():
+    """Marginal 10% to 100, 20% above, selected on gross, paid on net, monthly YTD with
+    claw_back: 140 booked in January pays 10 + 8 = 18.00; fully cancelled in February the
+    deal's net is 0, so February pays −18.00, in every scope."""
+    t = tiers((0, 100, 0.1), (100, None, 0.2))
+    rows = [_book("2027-01-10", "R1", 140, "D1"), _cancel("2027-02-10", "R1", 140, "D1")]
+    for scope in ("period", "deal", "cumulative"):
+        c = commission(tiers=t, scope=scope, select_on="gross")
+        r = run(plan([c], period="month", measure="ytd", negative_balance="claw_back"), rows)
+        assert amount(r, "R1", "c", "2027-01") == D("18.00"), scope
+        assert amount(r, "R1", "c", "2027-02") == D("-18.00"), scope
+
+
+def test_a_component_for_some_roles_is_not_on_the_others_statements():
+    """A manager-only override has no line (and no arithmetic) for the reps."""
+    p = plan([commission(), {**commission(), "name": "override", "roles": ["manager"]}])
+    r = run(p, [("2027-03-01", "R1", "a", 1000)])
+    assert set(r.lines.loc[r.lines["component"] == "override", "rep_id"]) == {"M1"}
+    assert "override" not in set(r.explanation().query("rep_id == 'R1'")["component"])
+
+
+def test_pro_rata_pool_weighs_own_sales_not_the_manager_s_rolled_up_credit():
+    """A fixed 900 pot, pro rata, team rolled up to M1: R1 sold 120k and R2 60k; M1 sold
+    nothing of their own, so shares are 600 / 300 / 0 (not a third of the pot to M1 for the
+    team's 180k credited to them)."""
+    pool = {"type": "team_pool", "name": "pool", "fixed": 900, "split": "pro_rata"}
+    pool["team_threshold"] = 0.5
+    p = plan([pool], credit={"roll_up": "team"})
+    rows = [("2027-05-01", "R1", "a", 120_000), ("2027-05-01", "R2", "a", 60_000)]
+    r = run(p, rows, POOL_TARGETS)
+    assert [amount(r, rep) for rep in ("R1", "R2", "M1")] == [D("600.00"), D("300.00"), D("0")]
+
+
+def test_a_one_period_penalty_carried_forward_shows_its_balance():
+    """Yearly plan, carry_forward: 5% commission on 10,000 (500) and a 2,000 penalty below
+    50% of a 100k target: the year earns −1,500, pays 0, and carries −1,500 (in totals, on
+    the statement and as a warning)."""
+    pen = {"type": "penalty", "name": "pen", "below": 0.5, "amount": 2000}
+    p = plan([commission(tiers=tiers((0, None, 0.05))), pen])
+    r = run(p, [("2027-03-01", "R1", "a", 10_000)], [year_target("R1", 100_000)])
+    assert amount(r, "R1") == D("0")
+    row = r.totals[r.totals["rep_id"] == "R1"].iloc[0]
+    assert row["carried_balance_minor"] == -150_000
+    assert "balance carried forward -1,500.00" in r.statement("R1")
+    assert "balance-carried-past-year-end" in {n.code for n in r.notices}
+    assert r.summary["warnings"][0]["code"] == "balance-carried-past-year-end"
+
+
+def test_silent_zeros_are_warned():
+    """Roles matching nobody, a pool with no team target, a year without deals and a
+    cancellation beyond its booking each give a warning."""
+    pool = {"type": "team_pool", "name": "pool", "per_member": 100}
+    p = plan([{**commission(), "roles": ["vp"]}, pool])
+    rows = [_book("2027-01-10", "R1", 100, "D1"), _cancel("2027-02-10", "R1", 300, "D1")]
+    codes = [n.code for n in run(p, rows).notices]
+    assert codes == [
+        "roles-match-nobody",
+        "pool-without-team-target",
+        "cancellation-exceeds-booking",
+    ]
+    codes = [n.code for n in run(plan([commission()]), [("2026-03-01", "R1", "a", 1000)]).notices]
+    assert codes == ["no-deals-in-year"]
+    p = plan([commission()], participants={"roles": ["vp"]})
+    assert [n.code for n in run(p, []).notices] == ["roles-match-nobody"]
+
+
+def test_attainment_reads_at_the_precision_it_is_selected_at():
+    """99.95% of target against a 100% curve point reads 99.9% (truncated), never 100.0%;
+    against a 99.95% step it reads 99.95% and the step pays."""
+    r = run(
+        plan([CURVE], target_incentive=TI), [("2027-03-01", "R1", "a", 999_500)], [year_target()]
+    )
+    assert "attainment 99.9%" in r.statement_lines().query("rep_id == 'R1'")["inputs"].iloc[0]
+    step = {"type": "step_bonus", "name": "s", "steps": [{"attainment": 0.9995, "amount": 100}]}
+    r = run(plan([step]), [("2027-03-01", "R1", "a", 999_500)], [year_target()])
+    assert "attainment 99.95%" in r.statement_lines().query("rep_id == 'R1'")["inputs"].iloc[0]
+    assert amount(r, "R1") == D("100.00")

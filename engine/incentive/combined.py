@@ -31,6 +31,11 @@ class CombinedPayouts:
     def plans(self) -> tuple[str, ...]:
         return tuple(r.compiled.name for r in self.results)
 
+    @property
+    def notices(self) -> tuple:
+        """Every plan's warnings, in plan order."""
+        return tuple(n for r in self.results for n in r.notices)
+
     def __getitem__(self, plan: str) -> Payouts:
         return self.results[self.plans.index(plan)]
 

@@ -40,6 +40,8 @@ class Credit:
     net: np.ndarray  # int64 minor units, negative for cancellations
     gross: np.ndarray  # int64 minor units, 0 for cancellations
     units: np.ndarray  # int64 millionths of a unit (quantity × split), signed
+    deal: np.ndarray  # int: code of the deal id (a booking and its cancellations share it)
+    own: np.ndarray  # bool: the person's own deal row (False: a manager's rolled-up copy)
     net_months: np.ndarray  # int64[R, 12, K]
     gross_months: np.ndarray  # int64[R, 12, K]
     targets: np.ndarray  # int64[R, 12, K] after roll-up
@@ -95,6 +97,8 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
         "net": credit * sign,
         "gross": np.where(sign > 0, credit, 0),
         "units": units,
+        "deal": d.deal[idx] // 2,  # the deal id's code: a cancellation shares its booking's
+        "own": np.ones(len(idx), dtype=bool),  # the person's own deal, not a roll-up copy
     }
     targets = book.targets
     if compiled.credit.roll_up:
@@ -159,6 +163,7 @@ def _roll_up(credit_rules, book: Book, rows: dict, targets: np.ndarray):
     )
     copy = {k: v[members[offsets]] for k, v in rows.items()}
     copy["person"] = np.repeat(managers, lens)
+    copy["own"] = np.zeros(len(offsets), dtype=bool)
     merged = {k: np.concatenate([rows[k], copy[k]]) for k in rows}
     unit_targets = np.zeros((unit.max() + 1, *targets.shape[1:]), dtype=np.int64)
     np.add.at(unit_targets, unit[~is_manager], targets[~is_manager])

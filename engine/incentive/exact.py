@@ -26,6 +26,7 @@ from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPla
 from attain.incentive.kinds import ExactInputs, kind_of
 from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
+from attain.incentive.text import digits_for
 
 __all__ = ["ADJUSTMENTS", "Evaluation", "Windows", "evaluate_exact", "modifier_factors"]
 
@@ -48,6 +49,8 @@ class Windows:
     people: pd.DataFrame
     precomputed: dict = field(default_factory=dict)
     """Component name → (num, den) per [R, W], for deal-scope tiers, spiffs and pools."""
+    records: dict = field(default_factory=dict)
+    """Component name → what its deal-level amounts were made of (pool sizes, units)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Evaluation:
     payable: np.ndarray  # [L, R, P]: paid in the period
     total: np.ndarray  # [R, P]: payable in the period, all lines
     draw_balance: np.ndarray  # [R, P]: outstanding recoverable draw after the period
+    carried_balance: np.ndarray  # [R, P]: earned to date minus paid to date (< 0: carried)
     details: dict  # component name → dict of input arrays [R, W] for statements
 
 
@@ -70,7 +74,9 @@ def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     for c in compiled.components:
         num, den, info = _component(c, w, ti_num)
         num, den, info["factor"] = _modify(compiled, c, w, num, den)
+        info["modified"] = (num, den)
         num, den, info["capped"] = _cap(c.cap, num, den, ti_num)
+        info["line"] = (num, den)
         quotients.append((num, den))
         details[c.name] = info
     earned = np.stack([round_div(n, d, mode) for n, d in quotients])
@@ -99,9 +105,16 @@ def _component(c: CompiledComponent, w: Windows, ti_num):
         gate_ok = (Tg > 0) & (
             Sg.astype(object) * MICRO >= c.gate.min_attainment * Tg.astype(object)
         )
-        info.update(gate_ok=gate_ok, gate_select=Sg, gate_target=Tg)
+        info.update(
+            gate_ok=gate_ok,
+            gate_select=Sg,
+            gate_target=Tg,
+            gate_digits=digits_for([c.gate.min_attainment]),
+        )
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
+    info.update(w.records.get(c.name, {}))
     x = ExactInputs(S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info)
+    info["inputs"] = x
     amount = kind_of(c).exact(c, x)
     if amount is None:
         raise ValueError(f"component {c.name!r} ({c.type}) needs its deal-level amounts")
@@ -109,7 +122,10 @@ def _component(c: CompiledComponent, w: Windows, ti_num):
     if c.gate is not None and not c.gate.accelerator_only:
         num = np.where(gate_ok, num, 0)
     if c.roles is not None:
-        num = np.where(w.people["role"].isin(c.roles).to_numpy()[:, None], num, 0)
+        role_ok = w.people["role"].isin(c.roles).to_numpy()
+        num = np.where(role_ok[:, None], num, 0)
+        info["role_ok"] = role_ok
+    info["kind"] = (np.asarray(num), den)
     return np.asarray(num), den, info
 
 
@@ -155,12 +171,6 @@ def _modify(compiled, c, w: Windows, num, den):
     return num, den, factor
 
 
-def _cap_q(cap: CompiledCap, ti_num):
-    if cap.amount is not None:
-        return np.full(ti_num.shape, cap.amount, dtype=object), 1
-    return ti_num * cap.multiple, 12 * MICRO
-
-
 def _cap(cap: CompiledCap | None, num, den, ti_num):
     if cap is None:
         return num, den, np.zeros(np.shape(num), dtype=bool)
@@ -168,6 +178,12 @@ def _cap(cap: CompiledCap | None, num, den, ti_num):
     num = np.asarray(num).astype(object)  # products below may outgrow int64
     over = np.asarray(num * cap_den > cap_num * den, dtype=bool)
     return np.where(over, cap_num * den, num * cap_den), den * cap_den, over
+
+
+def _cap_q(cap: CompiledCap, ti_num):
+    if cap.amount is not None:
+        return np.full(ti_num.shape, cap.amount, dtype=object), 1
+    return ti_num * cap.multiple, 12 * MICRO
 
 
 def _sum_q(quotients):
@@ -204,6 +220,7 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         paid_to_date = cumulative
     total = np.diff(paid_to_date, axis=-1, prepend=0)
     carried = total - paid_lines.sum(axis=0)
+    balance_carried = cumulative - paid_to_date
     draw, recovery, balance = settle_exact(compiled.draw, total, w.active)
     total = total + draw + recovery
     zero = np.zeros_like(total)
@@ -216,5 +233,6 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         payable=np.where(keep, payable, 0),
         total=np.where(keep[0], total, 0),
         draw_balance=np.where(keep[0], balance, 0),
+        carried_balance=np.where(keep[0], balance_carried, 0),
         details=details,
     )

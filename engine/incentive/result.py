@@ -44,6 +44,8 @@ class Payouts:
     summary: dict[str, Any]
     currency: str = ""
     _context: dict = field(default_factory=dict, repr=False, compare=False)
+    notices: tuple = ()
+    """:class:`attain.notices.Notice` warnings: valid results that silently pay nothing."""
 
     @property
     def plan(self):
@@ -70,6 +72,10 @@ class Payouts:
         previous = _paid_before(compiled, ev)[:, people][:, :, periods]
         keep = np.ones(payable.shape, dtype=bool)
         keep[n_comp:] = (payable[n_comp:] != 0) | (earned[n_comp:] != 0)
+        roles = book.people["role"].astype(str).to_numpy()[people]
+        for i, c in enumerate(compiled.components):
+            if c.roles is not None:  # a component for some roles is not on the others' lines
+                keep[i] &= np.isin(roles, c.roles)[:, None]
         li, ri, pi = np.nonzero(keep)
         order = np.lexsort((li, pi, ri))  # rep, then period, then statement order
         li, ri, pi = li[order], ri[order], pi[order]
@@ -88,7 +94,12 @@ class Payouts:
             }
         )
         totals = _totals(ev, people, periods, rep_ids, labels, scale)
+        from attain.incentive.checks import payout_notices
+        from attain.notices import notices_json
+
+        notices = tuple(payout_notices(compiled, book, credit, windows, ev))
         summary = _summary(compiled, book, credit, totals, lines, currency)
+        summary["warnings"] = notices_json(notices)
         context = {
             "book": book,
             "windows": windows,
@@ -97,7 +108,7 @@ class Payouts:
             "periods": periods,
             "plan": plan,
         }
-        return cls(compiled, lines, totals, summary, currency, context)
+        return cls(compiled, lines, totals, summary, currency, context, notices)
 
     def payouts_table(self) -> pd.DataFrame:
         """The contract table: ``rep_id, period, component, amount`` (amount as exact text)."""
@@ -112,6 +123,17 @@ class Payouts:
         from attain.incentive.statements import statement_lines
 
         return statement_lines(self)
+
+    def explanation(self, internal: bool = False) -> pd.DataFrame:
+        """The explanation record: one row per part of every line (``rep_id, period,
+        component, part, measure, from, to, base, rate, amount``); a line's parts add up to
+        its amount exactly (see :mod:`attain.incentive.explain`)."""
+        if "explanation" not in self._context:
+            from attain.incentive.explain import explanation
+
+            self._context["explanation"] = explanation(self)
+        table = self._context["explanation"]
+        return table if internal else table.drop(columns=["line", "amount_minor"])
 
     def statement(self, rep_id: str) -> str:
         """One participant's readable statement (Markdown)."""
@@ -147,7 +169,7 @@ class Payouts:
             from attain.incentive.statements import statements_markdown
 
             table = self.statement_lines()
-            written.append(write_csv(out / "statements.csv", table))
+            written.append(write_csv(out / "statements.csv", self.explanation()))
             for rep_id, text in statements_markdown(self, table).items():
                 written += write_statement(out / "statements" / rep_id, text, html)
         written.append(write_json(out / "summary.json", self.summary))
@@ -177,6 +199,7 @@ def _paid_before(compiled: CompiledPlan, ev: Evaluation) -> np.ndarray:
 def _totals(ev: Evaluation, people, periods, rep_ids, labels, scale) -> pd.DataFrame:
     total = ev.total[people][:, periods]
     balance = ev.draw_balance[people][:, periods]
+    carried = ev.carried_balance[people][:, periods]
     ri, pi = np.indices(total.shape)
     return pd.DataFrame(
         {
@@ -185,6 +208,7 @@ def _totals(ev: Evaluation, people, periods, rep_ids, labels, scale) -> pd.DataF
             "payable_minor": total.ravel(),
             "payable": total.ravel() / scale,
             "draw_balance_minor": balance.ravel(),
+            "carried_balance_minor": carried.ravel(),
         }
     )
 

@@ -26,7 +26,8 @@ _ADJUSTMENT_RULES = {
 
 
 def statement_lines(payouts) -> pd.DataFrame:
-    """The statements table: one row per payout line, with rule, inputs and arithmetic."""
+    """The statements table: one row per payout line, with its rule, inputs and
+    arithmetic, the arithmetic rendered from the explanation record."""
     ctx = payouts._context
     compiled, ev = payouts.compiled, ctx["evaluation"]
     unit = compiled.minor_unit
@@ -36,28 +37,25 @@ def statement_lines(payouts) -> pd.DataFrame:
     period_index = {labels[p]: p for p in range(len(labels))}
     by_name = {c.name: c for c in compiled.components}
     rules = {name: kind_of(c).rule(c, unit) for name, c in by_name.items()}
+    math = _arithmetic(payouts.explanation(internal=True), len(lines), unit)
     rows = []
-    for rep, period, comp, earned, before, amount in zip(
-        lines["rep_id"],
-        lines["period"],
-        lines["component"],
-        lines["earned_to_date"],
-        lines["paid_before"],
-        lines["amount_minor"],
-        strict=True,
+    for i, (rep, period, comp, earned) in enumerate(
+        zip(
+            lines["rep_id"],
+            lines["period"],
+            lines["component"],
+            lines["earned_to_date"],
+            strict=True,
+        )
     ):
         r, w = rep_index[rep], period_index[period]
         if comp in by_name:
             c = by_name[comp]
-            inputs, math = kind_of(c).explain(c, ev.details[comp], r, w, unit, earned)
+            inputs = kind_of(c).inputs(c, ev.details[comp], r, w, unit, earned)
             rule = rules[comp]
         else:
-            inputs, math, rule = "", "", _ADJUSTMENT_RULES[comp]
-        if compiled.measure == "ytd" and comp in by_name:
-            math += f"; earned to date {_money(earned, unit)} - paid before {_money(before, unit)} = {_money(amount, unit)}"
-        else:
-            math += f"; = {_money(amount, unit)}" if math else f"{_money(amount, unit)}"
-        rows.append((rep, period, comp, rule, inputs, math.lstrip("; ")))
+            inputs, rule = "", _ADJUSTMENT_RULES[comp]
+        rows.append((rep, period, comp, rule, inputs, math[i]))
     table = pd.DataFrame(
         rows, columns=["rep_id", "period", "component", "rule", "inputs", "arithmetic"]
     )
@@ -65,6 +63,47 @@ def statement_lines(payouts) -> pd.DataFrame:
     table["paid_before"] = _fmt(lines["paid_before"], unit)
     table["amount"] = _fmt(lines["amount_minor"], unit)
     return table
+
+
+def _arithmetic(parts: pd.DataFrame, n_lines: int, unit: int) -> list[str]:
+    """Each line's parts as one text: ``tier 1: 1,000,000.00 x 8% = 80,000.00; …; = total``."""
+    out = [[] for _ in range(n_lines)]
+    columns = ("line", "part", "from", "to", "base", "rate", "amount_minor")
+    for line, part, lo, hi, base, rate, amount in zip(
+        *(parts[c].tolist() for c in columns), strict=True
+    ):
+        lo, hi, base, rate = (_grouped(v) for v in (lo, hi, base, rate))
+        band = ""
+        if lo or hi:
+            band = f" (from {lo})" if not hi else f" ({lo or 'below'} to {hi})"
+        money = _money(amount, unit)
+        if base and rate:
+            out[line].append(f"{part}{band}: {base} x {rate} = {money}")
+        elif base:
+            out[line].append(f"{part}{band}: {base} = {money}")
+        elif rate:
+            out[line].append(f"{part}: x {rate} = {money}")
+        else:
+            out[line].append(f"{part}{band}: {money}")
+    totals = parts.groupby("line", sort=True)["amount_minor"].sum()
+    text = []
+    for i, items in enumerate(out):
+        total = int(totals.get(i, 0))
+        text.append(
+            "; ".join(items) + f"; = {_money(total, unit)}" if len(items) > 1 else "; ".join(items)
+        )
+    return text
+
+
+def _grouped(text: str) -> str:
+    """``1234567.89`` → ``1,234,567.89`` (money and counts as statements print them)."""
+    if not text or not (text[0].isdigit() or text[0] == "-"):
+        return text
+    head, dot, tail = text.partition(".")
+    digits = head.lstrip("-")
+    if not digits.isdigit():
+        return text
+    return f"{'-' if head.startswith('-') else ''}{int(digits):,}{dot}{tail}"
 
 
 def _fmt(values, unit: int):
@@ -93,7 +132,10 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
         zip(
             zip(totals["rep_id"].tolist(), totals["period"].astype(str).tolist(), strict=True),
             zip(
-                totals["payable_minor"].tolist(), totals["draw_balance_minor"].tolist(), strict=True
+                totals["payable_minor"].tolist(),
+                totals["draw_balance_minor"].tolist(),
+                totals["carried_balance_minor"].tolist(),
+                strict=True,
             ),
             strict=True,
         )
@@ -118,7 +160,12 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
     return {rep: "\n".join(text) for rep, text in out.items()}
 
 
-def _payable(total: tuple[int, int], unit: int, cur: str) -> list[str]:
-    payable, draw_balance = total
-    draw = f" (draw balance {_money(draw_balance, unit)})" if draw_balance else ""
-    return ["", f"**Payable now: {_money(payable, unit)}{cur}**{draw}", ""]
+def _payable(total: tuple[int, int, int], unit: int, cur: str) -> list[str]:
+    payable, draw_balance, carried = total
+    notes = []
+    if draw_balance:
+        notes.append(f"draw balance {_money(draw_balance, unit)}")
+    if carried:
+        notes.append(f"balance carried forward {_money(carried, unit)}")
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return ["", f"**Payable now: {_money(payable, unit)}{cur}**{extra}", ""]

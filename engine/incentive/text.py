@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-__all__ = ["money", "multiple", "pct", "ratio"]
+__all__ = ["digits_for", "measured", "money", "multiple", "pct", "ratio"]
 
 
 def money(minor, unit: int) -> str:
@@ -26,32 +26,45 @@ def multiple(micro) -> str:
     return f"{Decimal(int(micro)).scaleb(-6).normalize():f}"
 
 
-def ratio(num, den) -> str:
-    """``num / den`` as a percentage to 0.1%."""
+def digits_for(thresholds) -> int:
+    """Decimals of a percentage that show attainment at the precision thresholds select at:
+    with every threshold (millionths) exact at this many decimals, a truncated attainment
+    reads at or above a threshold exactly when it reaches it (at least 1)."""
+    digits = 1
+    for v in thresholds:
+        v, d = abs(int(v)), 4
+        while d > 1 and v % 10 == 0:
+            v, d = v // 10, d - 1
+        digits = max(digits, d)
+    return digits
+
+
+def ratio(num, den, digits: int = 1) -> str:
+    """``num / den`` as a percentage to ``digits`` decimals, truncated toward zero, so that
+    99.95% never reads as 100.0%."""
     if den <= 0:
         return "n/a (no target)"
-    return f"{Decimal(int(num)) * 100 / Decimal(int(den)):.1f}%"
+    q = Decimal(int(num)) * 100 / Decimal(int(den))
+    return f"{q.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_DOWN):f}%"
 
 
-def measured(info: dict, r: int, w: int, unit: int, gate: bool = True) -> str:
-    """A line's inputs: credit, target and attainment of the window, and its gate."""
+def measured(
+    info: dict, r: int, w: int, unit: int, gate: bool = True, ti: bool = False, thresholds=()
+) -> str:
+    """A line's inputs: credit, target and attainment of the window, its gate, and (``ti``)
+    the target incentive of the window. Attainment shows as many decimals as the
+    ``thresholds`` it is compared with need (:func:`digits_for`)."""
     S, T = int(info["select"][r, w]), int(info["target"][r, w])
-    text = f"credit {money(S, unit)}; target {money(T, unit)}; attainment {ratio(S, T)}"
+    digits = digits_for(thresholds)
+    text = f"credit {money(S, unit)}; target {money(T, unit)}; attainment {ratio(S, T, digits)}"
     if gate and "gate_ok" in info:
         ok = bool(info["gate_ok"][r, w])
         text += (
             f"; gate {'met' if ok else 'NOT met'} "
-            f"({ratio(info['gate_select'][r, w], info['gate_target'][r, w])})"
+            f"({ratio(info['gate_select'][r, w], info['gate_target'][r, w], info['gate_digits'])})"
+        )
+    if ti:
+        text += (
+            f"; target incentive to date {money(round(Decimal(int(info['ti'][r, w])) / 12), unit)}"
         )
     return text
-
-
-def adjusted(math: str, info: dict, r: int, w: int) -> str:
-    """``math`` with the line's modifier factor and cap, when they apply."""
-    import numpy as np
-
-    if info["factor"][r] != 1_000_000:
-        math += f"; x modifier {multiple(info['factor'][r])}"
-    if bool(np.asarray(info["capped"])[r, w]):
-        math += "; capped"
-    return math

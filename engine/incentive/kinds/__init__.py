@@ -15,6 +15,7 @@ from attain.incentive.kinds.base import (
     ExactInputs,
     Kind,
     KindBase,
+    Part,
     kind_of,
     register,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ExactInputs",
     "Kind",
     "KindBase",
+    "Part",
     "commission",
     "curve",
     "kind_of",

@@ -9,7 +9,8 @@ A kind is one module under :mod:`attain.incentive.kinds` holding a class with:
   exact fraction, from :class:`ExactInputs` (``deal_level``, optional, computes amounts
   from the deal rows first: deal-scope tiers, SPIFFs, team pools);
 - ``vectorised(c, w)`` → float64 per rep × trial × window, from the simulator's window;
-- ``rule(c, unit)`` and ``explain(c, info, r, w, unit, earned)``: its statement text;
+- ``parts(c, x)``: the explanation record, the parts that add up to ``exact``'s amount;
+- ``rule(c, unit)`` and ``inputs(c, info, r, w, unit, earned)``: its statement text;
 - ``needs_deals(c)`` and ``approximations(c, deals, calendar)``: what the vectorised
   evaluator reads from the deal model, and what it models rather than reproduces.
 
@@ -35,6 +36,7 @@ __all__ = [
     "DealContext",
     "ExactInputs",
     "Kind",
+    "Part",
     "KindBase",
     "common",
     "compile_cap",
@@ -89,6 +91,29 @@ class ExactInputs:
     info: dict = field(default_factory=dict)  # the record statements read (filled by kinds)
 
 
+@dataclass
+class Part:
+    """One part of a line's amount, per person × window: the explanation record.
+
+    ``amount`` is an exact fraction ``(num, den)`` of minor units; the parts a kind returns
+    add up exactly to the amount its ``exact`` returns. ``base × rate = amount``: ``base``
+    in minor units (or millionths of a unit for ``rate_style`` ``per_unit``), ``rate`` a
+    fraction (``pct``: 0.08 reads 8%; ``multiple``: 1.5 reads 1.5x; ``per_unit``: minor units
+    per unit). ``lo``/``hi`` are the band the part covers on the selecting ``measure``
+    (minor units, or attainment millionths when ``band`` is ``attainment``).
+    """
+
+    name: str
+    amount: tuple
+    base: tuple | None = None
+    rate: tuple | None = None
+    measure: str = ""
+    lo: Any = None
+    hi: Any = None
+    band: str = "money"
+    rate_style: str = "pct"
+
+
 class Kind(Protocol):
     type: str
     schema: type
@@ -99,9 +124,11 @@ class Kind(Protocol):
 
     def vectorised(self, c: Any, w: Any, accel_fail: np.ndarray | None) -> np.ndarray: ...
 
+    def parts(self, c: Any, x: ExactInputs) -> list[Part]: ...
+
     def rule(self, c: Any, unit: int) -> str: ...
 
-    def explain(self, c: Any, info: dict, r: int, w: int, unit: int, earned: int) -> tuple: ...
+    def inputs(self, c: Any, info: dict, r: int, w: int, unit: int, earned: int) -> str: ...
 
 
 class KindBase:

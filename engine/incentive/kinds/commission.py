@@ -13,11 +13,12 @@ from attain.incentive.kinds.base import (
     DealContext,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
 from attain.incentive.rational import MICRO, micro, round_div, to_minor
-from attain.incentive.text import adjusted, measured, money, pct
+from attain.incentive.text import measured, money, pct
 from attain.schema.plan import Commission
 
 __all__ = ["CommissionKind", "CompiledCommission", "tier_index", "tiers"]
@@ -130,19 +131,80 @@ class CommissionKind(KindBase):
     def exact(self, c: CompiledCommission, x: ExactInputs):
         if x.deal_level is not None:
             return x.deal_level
-        S, A, T = x.S, x.A, x.T
-        if c.basis == "amount":
-            X, B, x_scale = S, c.starts, 1
-            limit = T
-        else:
-            X, x_scale = S.astype(object) * MICRO, MICRO
-            B = c.starts.astype(object) * T.astype(object)[..., None]
-            limit = T.astype(object) * MICRO
-        if x.accel_fail is not None:
-            X = np.where(x.accel_fail, np.minimum(X, limit), X)
-        blended = c.select_on != c.paid_on or x.accel_fail is not None or c.basis == "attainment"
-        paid = A if blended else X
-        return tiers(c, X, paid, B, x_scale, blended)
+        return tiers(c, *_selected(c, x))
+
+    def parts(self, c: CompiledCommission, x: ExactInputs) -> list[Part]:
+        """Per tier, the slice (marginal) or the whole paid measure at the tier reached."""
+        measure = f"{c.paid_on} credit"
+        if x.deal_level is not None:
+            return [
+                Part("sum of the commission on each deal", x.deal_level, (x.A, 1), None, measure)
+            ]
+        X, paid, B, x_scale, blended = _selected(c, x)
+        X, paid = _obj(X), _obj(paid)
+        B = np.broadcast_to(_obj(B), (*np.shape(X), len(c.values)))
+        rates = [int(r) for r in c.values]
+        n = len(rates)
+        if blended and c.select_on != c.paid_on:
+            measure = f"{c.paid_on} credit, tiers on {c.select_on}"
+        elif c.basis == "attainment":
+            measure = f"{c.paid_on} credit, tiers on attainment"
+
+        def edges(i):
+            lo = B[..., i] // x_scale
+            hi = None if i + 1 == n else B[..., i + 1] // x_scale
+            return lo, hi
+
+        out = []
+        if c.method == "marginal":
+            for i in range(n):
+                top = X if i + 1 == n else np.minimum(X, B[..., i + 1])
+                piece = np.maximum(top - B[..., i], 0)
+                if i == 0:  # below zero the first rate runs backwards
+                    piece = piece + np.minimum(X, 0)
+                if blended:  # the paid measure, split as the selecting one fills the tiers
+                    den = np.where(X == 0, 1, X)
+                    base = (paid * piece, den)
+                    amount = (paid * piece * rates[i], MICRO * den)
+                else:
+                    base = (piece, x_scale)
+                    amount = (piece * rates[i], MICRO * x_scale)
+                out.append(
+                    Part(f"tier {i + 1}", amount, base, (rates[i], MICRO), measure, *edges(i))
+                )
+            return out
+        i_hit = tier_index(X, B, c.boundary)
+        if c.method == "retroactive":
+            for i in range(n):
+                hit = i_hit == i
+                base = np.where(hit, paid, 0)
+                out.append(
+                    Part(
+                        f"tier {i + 1} reached",
+                        (base * rates[i], MICRO),
+                        (base, 1),
+                        (rates[i], MICRO),
+                        measure,
+                        *edges(i),
+                    )
+                )
+            return out
+        num, den = tiers(c, X, paid, B, x_scale, True)
+        for i in range(n):
+            hit = i_hit == i
+            some = hit & (paid != 0)  # num is paid × the rate's numerator
+            rate = (np.where(some, num, 0), np.where(some, den * paid, 1))
+            out.append(
+                Part(
+                    f"tier {i + 1}, rate interpolated",
+                    (np.where(hit, num, 0), den),
+                    (np.where(hit, paid, 0), 1),
+                    rate,
+                    measure,
+                    *edges(i),
+                )
+            )
+        return out
 
     def deal_level(self, c: CompiledCommission, ctx: DealContext):
         """Tiers on each deal alone (`deal`) or on the running position (`cumulative`),
@@ -151,14 +213,12 @@ class CommissionKind(KindBase):
             return None
         credit = ctx.credit
         rows = np.flatnonzero(c.mask[credit.product])
-        sel = (credit.gross if c.select_on == "gross" else credit.net)[rows]
-        paid = (credit.gross if c.paid_on == "gross" else credit.net)[rows]
-        sign = np.where(credit.net[rows] < 0, -1, 1)
-        blended = c.select_on != c.paid_on
         if c.scope == "deal":
-            num, den = tiers(c, np.abs(sel), np.abs(paid), c.starts, 1, blended)
-            value = sign * round_div(num, den, ctx.mode)
+            value = _by_deal(c, ctx, rows)
         else:
+            sel = (credit.gross if c.select_on == "gross" else credit.net)[rows]
+            paid = (credit.gross if c.paid_on == "gross" else credit.net)[rows]
+            sign = np.where(credit.net[rows] < 0, -1, 1)
             value = _cumulative(c, ctx, rows, sel, paid, sign)
         return ctx.to_windows(ctx.monthly(rows, value)), 1
 
@@ -210,33 +270,42 @@ class CommissionKind(KindBase):
         )
         return f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
 
-    def explain(self, c: CompiledCommission, info: dict, r: int, w: int, unit: int, earned):
-        S, T = int(info["select"][r, w]), int(info["target"][r, w])
-        return measured(info, r, w, unit), adjusted(_math(c, S, T, unit), info, r, w)
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit, thresholds=c.starts if c.basis == "attainment" else ())
 
 
-def _math(c: CompiledCommission, S: int, T: int, unit: int) -> str:
-    from decimal import Decimal
+def _running(key: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
+    """Running sums of each of ``values`` within runs of equal (sorted) ``key``."""
+    start = np.searchsorted(key, key)  # first row of each run
+    out = []
+    for v in values:
+        run = np.cumsum(v)
+        out.append(run - np.where(start > 0, run[start - 1], 0))
+    return out
 
-    if c.scope != "period":
-        return "sum of the commission on each deal, rounded per deal"
-    starts = [int(s) if c.basis == "amount" else int(s) * T // 1_000_000 for s in c.starts]
-    rates = [int(r) for r in c.values]
-    if c.method != "marginal":
-        idx = max(i for i, s in enumerate(starts) if s <= max(S, 0)) if S >= 0 else 0
-        return f"{money(S, unit)} x {pct(rates[idx])} (tier {idx + 1} reached)"
-    parts = []
-    for i, (s, r) in enumerate(zip(starts, rates, strict=True)):
-        end = starts[i + 1] if i + 1 < len(starts) else None
-        top = S if end is None else min(S, end)
-        if top <= s:
-            break
-        part = Decimal(top - s) * r / 10**6
-        parts.append(
-            f"tier {i + 1}: ({money(top, unit)} - {money(s, unit)}) x {pct(r)} = "
-            f"{money(part.to_integral_value(), unit)}"
-        )
-    return "; ".join(parts) or "no credit"
+
+def _deal_value(c: CompiledCommission, G, N, mode: str):
+    """A deal's commission at gross ``G`` and net ``N`` (its rows so far), rounded; a deal
+    whose net is negative (cancelled beyond its booking here) mirrors a positive one."""
+    sel = G if c.select_on == "gross" else N
+    paid = G if c.paid_on == "gross" else N
+    sign = np.where(paid < 0, -1, 1)
+    num, den = tiers(c, np.abs(sel), np.abs(paid), c.starts, 1, c.select_on != c.paid_on)
+    return sign * round_div(num, den, mode)
+
+
+def _by_deal(c: CompiledCommission, ctx: DealContext, rows: np.ndarray) -> np.ndarray:
+    """Tiers on each deal alone. A cancellation re-prices its deal: it pays the deal's
+    commission at its net after the cancellation minus the commission before it (a deal of
+    1.1M less 200k pays what a 900k deal pays, not 1.1M's rate less 200k's)."""
+    credit = ctx.credit
+    key = credit.deal[rows].astype(np.int64) * (len(ctx.book.people) + 1) + credit.person[rows]
+    order = np.lexsort((credit.order[rows], credit.day[rows], key))
+    g, n = credit.gross[rows][order], credit.net[rows][order]
+    G, N = _running(key[order], [g, n])
+    value = np.zeros(len(rows), dtype=np.int64)
+    value[order] = _deal_value(c, G, N, ctx.mode) - _deal_value(c, G - g, N - n, ctx.mode)
+    return value
 
 
 def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
@@ -258,16 +327,36 @@ def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
         delta = hi - lo
         if c.select_on == c.paid_on:
             v = round_div(delta, d, mode)
-        else:  # paid at the average rate of the slice the deal occupies
-            sgn = np.sign(s).astype(object)
-            width = np.where(s == 0, 1, np.abs(s)).astype(object)
-            p = paid[order].astype(object)
-            v = np.where(s == 0, 0, round_div(p * delta * sgn, d * width, mode))
+        else:  # the position's paid measure at the average rate its selecting one gives
+            p = paid[order]
+            (P,) = _running(g, [p])
+            na, da = tiers(c, after, P, c.starts, 1, True)
+            nb, db = tiers(c, before, P - p, c.starts, 1, True)
+            v = round_div(na * db - nb * da, da * db, mode)
     else:
         num, den = tiers(c, np.maximum(after, 0), np.abs(paid[order]), c.starts, 1, True)
         v = sign[order] * round_div(num, den, mode)
     value[order] = v
     return value
+
+
+def _selected(c: CompiledCommission, x: ExactInputs):
+    """What the tiers read: the selecting measure ``X`` in tier units (capped at target
+    where an accelerator gate fails), the paid measure, tier starts, scale and whether
+    the paid measure differs from the selecting one."""
+    S, A, T = x.S, x.A, x.T
+    if c.basis == "amount":
+        X, B, x_scale = S, c.starts, 1
+        limit = T
+    else:
+        X, x_scale = S.astype(object) * MICRO, MICRO
+        B = c.starts.astype(object) * T.astype(object)[..., None]
+        limit = T.astype(object) * MICRO
+    if x.accel_fail is not None:
+        X = np.where(x.accel_fail, np.minimum(X, limit), X)
+    blended = c.select_on != c.paid_on or x.accel_fail is not None or c.basis == "attainment"
+    paid = A if blended else X
+    return X, paid, B, x_scale, blended
 
 
 # -- vectorised helpers -----------------------------------------------------------------

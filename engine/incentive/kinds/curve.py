@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
@@ -13,11 +12,12 @@ from attain.incentive.kinds.base import (
     CompiledComponent,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
 from attain.incentive.rational import MICRO, micro
-from attain.incentive.text import adjusted, measured, money, multiple, pct, ratio
+from attain.incentive.text import measured, multiple, pct
 from attain.schema.plan import AttainmentCurve
 
 __all__ = ["CompiledCurve", "CurveKind"]
@@ -48,22 +48,33 @@ class CurveKind(KindBase):
         )
 
     def exact(self, c: CompiledCurve, x: ExactInputs):
-        S, T = x.S, x.T
-        if x.accel_fail is not None:
-            S = np.where(x.accel_fail, np.minimum(S, T), S)
-        S, T = _obj(np.maximum(S, 0)), _obj(T)
-        a, p = _obj(c.starts), _obj(c.values)
-        X = S * MICRO
-        AT = a * T[..., None]
-        reached = (X[..., None] >= AT).sum(axis=-1)
-        j = np.maximum(reached - 1, 0)
-        nxt = np.minimum(j + 1, len(a) - 1)
-        last = reached >= len(a)
-        da = np.where(last, 1, a[nxt] - a[j]) * T
-        da = np.where(da == 0, 1, da)
-        f_num = np.where(last, p[j] * da, p[j] * da + (X - a[j] * T) * (p[nxt] - p[j]))
-        f_num = np.where((reached == 0) | (T <= 0), 0, f_num)
-        return x.ti_num * c.weight * f_num, 12 * MICRO * MICRO * da
+        num, den, _, _ = _exact(c, x)
+        return num, den
+
+    def parts(self, c: CompiledCurve, x: ExactInputs) -> list[Part]:
+        """The segment attainment falls in: TI × weight × the curve's value there."""
+        num, den, j, on = _exact(c, x)
+        base = x.ti_num * c.weight
+        n = len(c.starts)
+        out = []
+        for k in range(n):
+            hit = on & (j == k)
+            last = k + 1 == n
+            name = "above the last point" if last else f"between points {k + 1} and {k + 2}"
+            out.append(
+                Part(
+                    f"curve {name}",
+                    (np.where(hit, num, 0), den),
+                    (np.where(hit, base, 0), 12 * MICRO),
+                    (np.where(hit, num * 12 * MICRO, 0), np.where(hit, den * base, 1)),
+                    "attainment",
+                    int(c.starts[k]),
+                    None if last else int(c.starts[k + 1]),
+                    "attainment",
+                    "multiple",
+                )
+            )
+        return out
 
     def vectorised(self, c: CompiledCurve, w: Window, accel_fail) -> np.ndarray:
         att = w.attainment(c.mask)
@@ -79,17 +90,29 @@ class CurveKind(KindBase):
         )
         return f"{c.label}: attainment curve through {pts} of {pct(c.weight)} of target incentive"
 
-    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
-        return measured(info, r, w, unit), adjusted(ti_math(info, r, w, unit), info, r, w)
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit, ti=True, thresholds=c.starts)
 
 
-def ti_math(info: dict, r: int, w: int, unit: int) -> str:
-    """The arithmetic text of a component paid on target incentive and attainment."""
-    S, T = int(info["select"][r, w]), int(info["target"][r, w])
-    ti = Decimal(int(info["ti"][r, w])) / 12
-    return (
-        f"target incentive to date {money(ti.to_integral_value(), unit)}; attainment {ratio(S, T)}"
-    )
+def _exact(c: CompiledCurve, x: ExactInputs):
+    """The amount ``(num, den)``, the segment index and where the curve pays."""
+    S, T = x.S, x.T
+    if x.accel_fail is not None:
+        S = np.where(x.accel_fail, np.minimum(S, T), S)
+    S, T = _obj(np.maximum(S, 0)), _obj(T)
+    a, p = _obj(c.starts), _obj(c.values)
+    X = S * MICRO
+    AT = a * T[..., None]
+    reached = (X[..., None] >= AT).sum(axis=-1)
+    j = np.maximum(reached - 1, 0)
+    nxt = np.minimum(j + 1, len(a) - 1)
+    last = reached >= len(a)
+    da = np.where(last, 1, a[nxt] - a[j]) * T
+    da = np.where(da == 0, 1, da)
+    f_num = np.where(last, p[j] * da, p[j] * da + (X - a[j] * T) * (p[nxt] - p[j]))
+    on = (reached > 0) & (T > 0)
+    f_num = np.where(on, f_num, 0)
+    return x.ti_num * c.weight * f_num, 12 * MICRO * MICRO * da, j, on & (x.ti_num != 0)
 
 
 def _curve(c: CompiledCurve, att):

@@ -11,12 +11,12 @@ from attain.incentive.kinds.base import (
     CompiledComponent,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
-from attain.incentive.kinds.curve import ti_math
 from attain.incentive.rational import MICRO, micro, to_minor
-from attain.incentive.text import adjusted, measured, pct
+from attain.incentive.text import measured, pct
 from attain.schema.plan import Penalty
 
 __all__ = ["CompiledPenalty", "PenaltyKind"]
@@ -52,6 +52,27 @@ class PenaltyKind(KindBase):
             num = np.full(np.shape(x.S), c.value * MICRO * 12, dtype=object)
         return np.where(hit, -num, 0), MICRO * 12
 
+    def parts(self, c: CompiledPenalty, x: ExactInputs) -> list[Part]:
+        num, den = self.exact(c, x)
+        hit = np.asarray(num) != 0
+        if c.in_ti:
+            base, rate = (np.where(hit, x.ti_num, 0), 12), (-c.value, MICRO)
+        else:
+            base, rate = None, None
+        return [
+            Part(
+                f"below {pct(c.below)} attainment",
+                (num, den),
+                base,
+                rate,
+                "attainment",
+                None,
+                c.below,
+                "attainment",
+                "multiple",
+            )
+        ]
+
     def vectorised(self, c: CompiledPenalty, w: Window, accel_fail) -> np.ndarray:
         amount = w.ti_w * (c.value / M) if c.in_ti else c.value / w.scale
         return np.where(w.attainment(c.mask) < c.below / M, -amount, 0.0)
@@ -59,8 +80,8 @@ class PenaltyKind(KindBase):
     def rule(self, c: CompiledPenalty, unit: int) -> str:
         return f"{c.label}: penalty below {pct(c.below)} attainment"
 
-    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
-        return measured(info, r, w, unit), adjusted(ti_math(info, r, w, unit), info, r, w)
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit, ti=True, thresholds=[c.below])
 
 
 register(PenaltyKind())

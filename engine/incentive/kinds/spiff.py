@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
@@ -14,6 +13,7 @@ from attain.incentive.kinds.base import (
     DealContext,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
@@ -55,11 +55,25 @@ class SpiffKind(KindBase):
         rows = np.flatnonzero(
             c.mask[credit.product] & (credit.day >= c.start_day) & (credit.day <= c.end_day)
         )
-        units = ctx.monthly(rows, credit.units[rows])
-        return ctx.to_windows(units).astype(object) * c.per_unit, MICRO
+        units = ctx.to_windows(ctx.monthly(rows, credit.units[rows]))
+        ctx.windows.records[c.name] = {"units": units}
+        return units.astype(object) * c.per_unit, MICRO
 
     def exact(self, c: CompiledSpiff, x: ExactInputs):
         return x.deal_level
+
+    def parts(self, c: CompiledSpiff, x: ExactInputs) -> list[Part]:
+        units = x.info["units"]
+        return [
+            Part(
+                "units sold in the window",
+                x.deal_level,
+                (units, 1),
+                (c.per_unit, 1),
+                "units",
+                rate_style="per_unit",
+            )
+        ]
 
     def vectorised(self, c: CompiledSpiff, w: Window, accel_fail) -> np.ndarray:
         """Units sold in the window × the amount per unit: units = sales ÷ unit price, the
@@ -94,11 +108,9 @@ class SpiffKind(KindBase):
     def rule(self, c: CompiledSpiff, unit: int) -> str:
         return f"{c.label}: SPIFF of {money(c.per_unit, unit)} per unit sold in the window"
 
-    def explain(self, c: CompiledSpiff, info: dict, r: int, w: int, unit: int, earned):
-        units = Decimal(int(earned)) / int(c.per_unit) if c.per_unit else Decimal(0)
-        return f"units sold in the window: {units.normalize():f}", (
-            f"{units.normalize():f} x {money(c.per_unit, unit)} = {money(earned, unit)}"
-        )
+    def inputs(self, c: CompiledSpiff, info: dict, r: int, w: int, unit: int, earned) -> str:
+        start, end = _date(c.start_day), _date(c.end_day)
+        return f"units sold from {start} to {end}"
 
 
 register(SpiffKind())

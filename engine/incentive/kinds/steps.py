@@ -11,12 +11,12 @@ from attain.incentive.kinds.base import (
     CompiledComponent,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
-from attain.incentive.kinds.curve import ti_math
 from attain.incentive.rational import MICRO, micro, to_minor
-from attain.incentive.text import adjusted, measured
+from attain.incentive.text import measured
 from attain.schema.plan import StepBonus
 
 __all__ = ["CompiledSteps", "StepsKind"]
@@ -49,14 +49,33 @@ class StepsKind(KindBase):
         )
 
     def exact(self, c: CompiledSteps, x: ExactInputs):
-        X = np.asarray(np.maximum(x.S, 0)).astype(object) * MICRO
-        T = np.asarray(x.T).astype(object)
-        reached = (c.starts.astype(object) * T[..., None] <= X[..., None]).sum(axis=-1)
-        reached = np.where(T > 0, reached, 0)
-        j = np.maximum(reached - 1, 0)
-        values, in_ti = c.values.astype(object)[j], c.in_ti[j]
-        num = np.where(in_ti, values * x.ti_num, values * MICRO * 12)
-        return np.where(reached > 0, num, 0), MICRO * 12
+        return _exact(c, x)[:2]
+
+    def parts(self, c: CompiledSteps, x: ExactInputs) -> list[Part]:
+        """The highest step reached: its amount, or its share × TI."""
+        num, den, reached = _exact(c, x)
+        out = []
+        for k in range(len(c.starts)):
+            hit = reached == k + 1
+            value = int(c.values[k])
+            if c.in_ti[k]:
+                base, rate, style = (np.where(hit, x.ti_num, 0), 12), (value, MICRO), "multiple"
+            else:
+                base, rate, style = None, None, "pct"
+            out.append(
+                Part(
+                    f"step {k + 1} reached",
+                    (np.where(hit, num, 0), den),
+                    base,
+                    rate,
+                    "attainment",
+                    int(c.starts[k]),
+                    None if k + 1 == len(c.starts) else int(c.starts[k + 1]),
+                    "attainment",
+                    style,
+                )
+            )
+        return out
 
     def vectorised(self, c: CompiledSteps, w: Window, accel_fail) -> np.ndarray:
         att, ti_w, scale = w.attainment(c.mask), w.ti_w, w.scale
@@ -74,8 +93,19 @@ class StepsKind(KindBase):
     def rule(self, c: CompiledSteps, unit: int) -> str:
         return f"{c.label}: step bonus, the highest step reached pays"
 
-    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
-        return measured(info, r, w, unit), adjusted(ti_math(info, r, w, unit), info, r, w)
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit, ti=True, thresholds=c.starts)
+
+
+def _exact(c: CompiledSteps, x: ExactInputs):
+    X = np.asarray(np.maximum(x.S, 0)).astype(object) * MICRO
+    T = np.asarray(x.T).astype(object)
+    reached = (c.starts.astype(object) * T[..., None] <= X[..., None]).sum(axis=-1)
+    reached = np.where(T > 0, reached, 0)
+    j = np.maximum(reached - 1, 0)
+    values, in_ti = c.values.astype(object)[j], c.in_ti[j]
+    num = np.where(in_ti, values * x.ti_num, values * MICRO * 12)
+    return np.where(reached > 0, num, 0), MICRO * 12, reached
 
 
 register(StepsKind())

@@ -15,6 +15,7 @@ from attain.incentive.kinds.base import (
     DealContext,
     ExactInputs,
     KindBase,
+    Part,
     common,
     register,
 )
@@ -74,11 +75,33 @@ class PoolKind(KindBase):
         roles = people["role"].astype(str).to_numpy()
         is_member = ~np.isin(roles, ctx.compiled.credit.manager_roles)
         S, T = w.net[..., c.mask].sum(axis=-1), w.targets[..., c.mask].sum(axis=-1)
-        out = _team_pool(c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode)
+        own = S
+        if not ctx.credit.own.all():  # a manager's rolled-up team credit is not their own sales
+            credit = ctx.credit
+            rows = np.flatnonzero(credit.own & c.mask[credit.product])
+            own = ctx.to_windows(ctx.monthly(rows, credit.net[rows]))
+        out, size = _team_pool(
+            c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode, own
+        )
+        w.records[c.name] = {"pool": size}
         return out, 1
 
     def exact(self, c: CompiledPool, x: ExactInputs):
         return x.deal_level
+
+    def parts(self, c: CompiledPool, x: ExactInputs) -> list[Part]:
+        num, _ = x.deal_level
+        size = x.info["pool"]
+        some = np.asarray(size) != 0
+        return [
+            Part(
+                "share of the team's pool",
+                x.deal_level,
+                (size, 1),
+                (np.where(some, num, 0), np.where(some, size, 1)),
+                "team pool",
+            )
+        ]
 
     def vectorised(self, c: CompiledPool, w: Window, accel_fail) -> np.ndarray:
         S, T = w.measure(c.mask)
@@ -87,16 +110,18 @@ class PoolKind(KindBase):
     def rule(self, c: CompiledPool, unit: int) -> str:
         return f"{c.label}: team pool ({c.split} split) when the team reaches {pct(c.threshold)}"
 
-    def explain(self, c, info: dict, r: int, w: int, unit: int, earned):
-        return measured(info, r, w, unit, gate=False), "this member's share of the team's pool"
+    def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
+        return measured(info, r, w, unit, gate=False, thresholds=[c.min_attainment])
 
 
-def _team_pool(c, S, T, unit, is_member, is_participant, roles, n_periods, mode) -> np.ndarray:
+def _team_pool(c, S, T, unit, is_member, is_participant, roles, n_periods, mode, own):
     """Pool amounts per person × window (int64 minor units).
 
     ``S``/``T``: int64[R, W] credit and target of each person for the pool's products;
     ``unit``: int[R] team of each person; ``is_member``: counts toward the team's credit
-    and target (not a rolled-up manager); ``n_periods``: int[W] pay periods in each window.
+    and target (not a rolled-up manager); ``n_periods``: int[W] pay periods in each window;
+    ``own``: int64[R, W] each person's own credit (without rolled-up team credit), which a
+    pro-rata split weighs. Returns the amounts and each person's team pool.
     """
     cfg = c
     n_units = int(unit.max()) + 1 if len(unit) else 0
@@ -121,8 +146,8 @@ def _team_pool(c, S, T, unit, is_member, is_participant, roles, n_periods, mode)
         eligible &= T > 0
     out = np.zeros(S.shape, dtype=np.int64)
     for w in range(n_windows):  # a dozen windows; each is vectorised over people
-        out[:, w] = _split_window(cfg, pool[:, w], unit, eligible[:, w], S[:, w], roles)
-    return out
+        out[:, w] = _split_window(cfg, pool[:, w], unit, eligible[:, w], own[:, w], roles)
+    return out, pool[unit]
 
 
 def _split_window(cfg, pool, unit, eligible, S, roles) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""Warnings for payout runs that are valid but silently pay nothing where a plan meant to.
+
+Each finding is an :class:`attain.notices.Notice`; :func:`payout_notices` returns them in
+a fixed order (the run's summary lists them under ``warnings``; the CLI prints them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attain.incentive.text import money
+from attain.notices import Notice
+
+__all__ = ["payout_notices"]
+
+
+def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
+    out: list[Notice] = []
+    roles = book.people["role"].astype(str)
+    n_rows = len(book.deals.month)
+    if n_rows and len(credit.net) == 0 and credit.n_excluded.get("outside_year", 0) == n_rows:
+        out.append(
+            Notice(
+                "no-deals-in-year",
+                f"none of the {n_rows} deal rows falls in fiscal year "
+                f"{book.calendar.fiscal_year}; every amount is 0",
+                compiled.name,
+                n_rows,
+            )
+        )
+    if compiled.participant_roles is not None and not roles.isin(compiled.participant_roles).any():
+        out.append(
+            Notice(
+                "roles-match-nobody",
+                f"participants.roles {list(compiled.participant_roles)} match nobody in the org "
+                f"(roles: {', '.join(sorted(set(roles)))})",
+                compiled.name,
+            )
+        )
+    paid = roles[windows.participant]
+    for c in compiled.components:
+        if c.roles is not None and not paid.isin(c.roles).any():
+            out.append(
+                Notice(
+                    "roles-match-nobody",
+                    f"roles {list(c.roles)} match no participant; the component pays nobody",
+                    c.name,
+                )
+            )
+        if c.type == "team_pool":
+            target = windows.targets[..., c.mask].sum(axis=(1, 2))
+            members = ~roles.isin(compiled.credit.manager_roles).to_numpy()
+            if not (target[members] > 0).any():
+                out.append(
+                    Notice(
+                        "pool-without-team-target",
+                        "no team has a positive target for the pool's products; the pool is "
+                        "never funded",
+                        c.name,
+                    )
+                )
+    out += _over_cancelled(compiled, book)
+    if compiled.negative_balance == "carry_forward" and len(evaluation.total):
+        balance = evaluation.carried_balance[:, -1]
+        owed = np.flatnonzero(balance < 0)
+        if len(owed):
+            out.append(
+                Notice(
+                    "balance-carried-past-year-end",
+                    f"{len(owed)} participant(s) end the year owing {money(-balance[owed].sum(), compiled.minor_unit)} "
+                    "(earnings below what was paid, carried forward, not recovered this year)",
+                    compiled.name,
+                    len(owed),
+                )
+            )
+    return out
+
+
+def _over_cancelled(compiled, book) -> list[Notice]:
+    """Deals whose cancellations exceed their bookings in the data (a negative deal)."""
+    d = book.deals
+    if not len(d.deal):
+        return []
+    deal_id = d.deal // 2
+    whole = np.where(d.cancellation, -d.amount, d.amount)
+    # one row per (deal, type) counts its amount once: split rows repeat the whole deal
+    first = np.unique(d.deal, return_index=True)[1]
+    net = np.zeros(int(deal_id.max()) + 1, dtype=np.int64)
+    np.add.at(net, deal_id[first], whole[first])
+    bad = np.flatnonzero(net < 0)
+    if not len(bad):
+        return []
+    return [
+        Notice(
+            "cancellation-exceeds-booking",
+            f"{len(bad)} deals are cancelled for more than their bookings in the data "
+            f"(net {money(net[bad].sum(), compiled.minor_unit)}); the excess is paid back "
+            "at the first tier's rate",
+            compiled.name,
+            len(bad),
+        )
+    ]

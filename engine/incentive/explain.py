@@ -1,0 +1,246 @@
+"""The explanation record: every payout line as the parts that make it.
+
+For each line (person × period × component) the exact evaluator's record gives the
+kind's parts (tier slices, the curve segment, the step reached, units × amount, the
+share of a pool: :meth:`~attain.incentive.kinds.base.Kind.parts`), then the steps every
+component shares: the modifier factor, the cap, the rounding to the minor unit and, when
+measuring the year to date, what was paid before. Each part's amount is shown rounded
+to the minor unit, and a ``rounding`` part takes the difference, so the parts of a line
+add up to its amount exactly. Adjustment lines (rounding, total cap, carried forward,
+draw) are one part each.
+
+:func:`explanation` builds the record as one table (``statements.csv``); statements
+render it (:mod:`~attain.incentive.statements`) and never re-derive an amount.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from attain.incentive.kinds import kind_of
+from attain.incentive.rational import MICRO, round_div
+
+__all__ = ["PART_COLUMNS", "explanation"]
+
+#: Columns of the record, after ``rep_id, period, component``.
+PART_COLUMNS = ("part", "measure", "from", "to", "base", "rate", "amount")
+
+_ADJUSTMENT_PARTS = {
+    "rounding": "the period's total rounded once",
+    "total_cap": "above the plan's total cap",
+    "carried_forward": "balance carried forward",
+    "draw": "draw top-up",
+    "draw_recovery": "draw recovered",
+}
+
+
+def _q(a, den, shape):
+    return np.broadcast_to(np.asarray(a, dtype=object), shape), np.broadcast_to(
+        np.asarray(den, dtype=object), shape
+    )
+
+
+def explanation(payouts) -> pd.DataFrame:
+    """One row per part of every payout line: ``line`` (its row in ``payouts.lines``),
+    ``rep_id, period, component, part, measure, from, to, base, rate, amount`` (money as
+    exact text, rates as percentages or multiples) and ``amount_minor``; each line's parts
+    add up to its amount."""
+    ctx = payouts._context
+    compiled, ev, lines = payouts.compiled, ctx["evaluation"], payouts.lines
+    unit = compiled.minor_unit
+    rep_index = {rep: r for r, rep in enumerate(ctx["book"].rep_ids)}
+    labels = ctx["book"].calendar.period_labels()
+    period_index = {label: p for p, label in enumerate(labels)}
+    ri = lines["rep_id"].map(rep_index).to_numpy()
+    wi = lines["period"].astype(str).map(period_index).to_numpy()
+    comp = lines["component"].astype(str).to_numpy()
+    earned = lines["earned_to_date"].to_numpy()
+    before = lines["paid_before"].to_numpy()
+    ytd = compiled.measure == "ytd"
+    pieces = []  # (line positions, order within the line, columns dict)
+    for c in compiled.components:
+        pos = np.flatnonzero(comp == c.name)
+        if not len(pos):
+            continue
+        pieces += _component_parts(c, ev.details[c.name], pos, ri[pos], wi[pos], earned[pos])
+        paid = pos[before[pos] != 0] if ytd else pos[:0]
+        if len(paid):
+            pieces.append((paid, 900, _row("paid before", -before[paid])))
+    adjust = ~np.isin(comp, compiled.names)
+    for name, text in _ADJUSTMENT_PARTS.items():
+        pos = np.flatnonzero(adjust & (comp == name))
+        if len(pos):
+            pieces.append((pos, 0, _row(text, lines["amount_minor"].to_numpy()[pos])))
+    return _table(pieces, lines, unit)
+
+
+def _row(name, amount, **cols) -> dict:
+    return {"part": name, "amount_minor": np.asarray(amount, dtype=np.int64), **cols}
+
+
+def _component_parts(c, info, pos, r, w, earned) -> list:
+    kind = kind_of(c)
+    x = info["inputs"]
+    shape = np.shape(info["select"])
+    keep = np.ones(shape, dtype=bool)
+    if c.gate is not None and not c.gate.accelerator_only:
+        keep &= info["gate_ok"]
+    if "role_ok" in info:
+        keep &= info["role_ok"][:, None]
+    out, shown = [], np.zeros(len(pos), dtype=object)
+    for k, part in enumerate(kind.parts(c, x)):
+        num, den = _q(*part.amount, shape)
+        num = np.where(keep, num, 0)[r, w]
+        den = den[r, w]
+        amount = round_div(num, den)
+        cols = {"measure": part.measure}
+        has_base = np.zeros(len(pos), dtype=bool)
+        if part.base is not None:
+            bn, bd = _q(*part.base, shape)
+            bn = np.where(keep, bn, 0)[r, w]
+            has_base = bn != 0
+            cols["base_q"] = (bn, bd[r, w])
+        if part.rate is not None:
+            rn, rd = _q(*part.rate, shape)
+            cols["rate_q"] = (rn[r, w], rd[r, w])
+        cols["lo"] = _edge(part.lo, shape, r, w)
+        cols["hi"] = _edge(part.hi, shape, r, w)
+        cols["band"], cols["style"] = part.band, part.rate_style
+        sel = (num != 0) | has_base
+        shown = shown + np.where(sel, amount, 0)
+        out.append((pos[sel], 10 + k, _row(part.name, amount[sel], **_take(cols, sel))))
+    kn, kd = _q(*info["kind"], shape)
+    mn, md = _q(*info["modified"], shape)
+    ln, ld = _q(*info["line"], shape)
+    kn, kd, mn, md, ln, ld = (a[r, w] for a in (kn, kd, mn, md, ln, ld))
+    modifier = round_div(mn * kd - kn * md, md * kd)
+    cap = round_div(ln * md - mn * ld, ld * md)
+    if (modifier != 0).any():
+        sel = modifier != 0
+        factor = info["factor"][r]
+        out.append((pos[sel], 500, _row("modifier", modifier[sel], rate_q=(factor[sel], MICRO))))
+        out[-1][2]["style"] = "multiple"
+    if (cap != 0).any():
+        sel = cap != 0
+        out.append((pos[sel], 600, _row("cap", cap[sel])))
+    rest = earned - shown - modifier - cap
+    sel = rest != 0
+    if sel.any():
+        out.append((pos[sel], 800, _row("rounding to the minor unit", rest[sel])))
+    empty = np.ones(len(pos), dtype=bool)
+    for p, _, _ in out:
+        empty[np.searchsorted(pos, p)] = False
+    if empty.any():
+        reason = "nothing earned"
+        out.append((pos[empty], 5, _row(reason, np.zeros(int(empty.sum())))))
+    return out
+
+
+def _edge(value, shape, r, w):
+    if value is None:
+        return None
+    return np.broadcast_to(np.asarray(value, dtype=object), shape)[r, w]
+
+
+def _take(cols: dict, sel: np.ndarray) -> dict:
+    out = {}
+    for k, v in cols.items():
+        if isinstance(v, tuple):
+            out[k] = tuple(np.asarray(a)[sel] for a in v)
+        elif isinstance(v, np.ndarray):
+            out[k] = v[sel]
+        else:
+            out[k] = v
+    return out
+
+
+def _table(pieces, lines: pd.DataFrame, unit: int) -> pd.DataFrame:
+    from attain.incentive.result import format_minor
+
+    frames = []
+    for pos, order, cols in pieces:
+        n = len(pos)
+        if not n:
+            continue
+        style, band = cols.get("style", "pct"), cols.get("band", "money")
+        frame = pd.DataFrame(
+            {
+                "line": pos,
+                "order": order,
+                "part": cols["part"],
+                "measure": cols.get("measure", ""),
+                "from": _edges(cols.get("lo"), n, band, unit),
+                "to": _edges(cols.get("hi"), n, band, unit),
+                "base": _base(cols.get("base_q"), n, style, unit),
+                "rate": _rate(cols.get("rate_q"), n, style, unit),
+                "amount_minor": cols["amount_minor"],
+            }
+        )
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table = table.sort_values(["line", "order"], kind="stable").reset_index(drop=True)
+    line = table["line"].to_numpy()
+    table.pop("order")
+    head = lines[["rep_id", "period", "component"]].iloc[line].reset_index(drop=True)
+    head = head.astype(str)
+    table.insert(0, "component", head["component"])
+    table.insert(0, "period", head["period"])
+    table.insert(0, "rep_id", head["rep_id"])
+    table["amount"] = format_minor(table["amount_minor"].to_numpy(), unit).to_numpy()
+    return table[["line", "rep_id", "period", "component", *PART_COLUMNS, "amount_minor"]]
+
+
+def _edges(values, n, band, unit) -> np.ndarray:
+    from attain.incentive.result import format_minor
+
+    if values is None:
+        return np.full(n, "", dtype=object)
+    v = np.broadcast_to(np.asarray(values, dtype=object), (n,))
+    if band == "attainment":
+        return np.array([_pct_text(int(a), MICRO) for a in v], dtype=object)
+    return format_minor(v.astype(np.int64), unit).to_numpy()
+
+
+def _base(q, n, style, unit) -> np.ndarray:
+    from attain.incentive.result import format_minor
+
+    if q is None:
+        return np.full(n, "", dtype=object)
+    num, den = (np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in q)
+    if style == "per_unit":  # millionths of a unit
+        return np.array(
+            [_decimal(int(a), int(b) * MICRO) for a, b in zip(num, den, strict=True)], object
+        )
+    return format_minor(round_div(num, den), unit).to_numpy()
+
+
+def _rate(q, n, style, unit) -> np.ndarray:
+    from attain.incentive.result import format_minor
+
+    if q is None:
+        return np.full(n, "", dtype=object)
+    num, den = (np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in q)
+    if style == "per_unit":
+        return format_minor(round_div(num, den), unit).to_numpy()
+    if style == "multiple":
+        return np.array(
+            [_decimal(int(a), int(b)) + "x" for a, b in zip(num, den, strict=True)], object
+        )
+    return np.array([_pct_text(int(a), int(b)) for a, b in zip(num, den, strict=True)], object)
+
+
+def _decimal(num: int, den: int, digits: int = 6) -> str:
+    """``num / den`` to ``digits`` decimals (half up), trailing zeros dropped."""
+    if den < 0:
+        num, den = -num, -den
+    scaled = int(round_div(np.array([num * 10**digits], dtype=object), den)[0])
+    sign = "-" if scaled < 0 else ""
+    whole, frac = divmod(abs(scaled), 10**digits)
+    text = f"{sign}{whole:,}" + (f".{frac:0{digits}d}".rstrip("0") if frac else "")
+    return text.rstrip(".")
+
+
+def _pct_text(num: int, den: int) -> str:
+    """A fraction as a percentage, to 0.0001% (rates are read to millionths)."""
+    return _decimal(num * 100, den, 4) + "%"
