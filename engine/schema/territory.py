@@ -170,20 +170,45 @@ class Disruption(RuleModel):
 
 
 class Sweep(RuleModel):
-    """An ε-constraint sweep: minimise `minimise` while `limit` ≤ ε, for ε across its range."""
+    """The efficient front of two goals: minimise `minimise` while `limit` ≤ ε.
+
+    `mode: step` (the default) walks the whole front: the first point is the least
+    `minimise`; each next point has ε = the last point's `limit` value minus `step`, until
+    `limit` reaches its own optimum, ε leaves `range`, or `points` points are found (the
+    front is then reported as cut short). `mode: grid` solves `points` values of ε evenly
+    spaced between the two ends (points closer than the grid's spacing can be missed).
+    """
 
     minimise: Literal["distance", "disruption"] = "distance"
     """The goal optimised at each point."""
     limit: Literal["distance", "disruption"] = "disruption"
     """The goal bounded by ε."""
-    points: int = Field(default=5, ge=2, le=50)
-    """Number of ε values, evenly spaced from the limit's best to its worst efficient value."""
+    mode: Literal["step", "grid"] = "step"
+    """`step`: walk every efficient point; `grid`: evenly spaced ε values."""
+    points: int | None = Field(default=None, ge=2, le=1000)
+    """`step`: the most points to find (default 50; the summary says when the front was
+    cut short); `grid`: the number of ε values (default 5)."""
+    step: float | None = Field(default=None, gt=0)
+    """`step` mode: how far below the last point's `limit` value the next ε lies, in the
+    goal's units (km or the disruption measure). Default: a millionth of the front's
+    width, so every efficient point is found; with `disruption` counted in units, 1 finds
+    every point too, with fewer solves."""
+    range: tuple[float, float] | None = None
+    """`[low, high]`: only ε in this range of the `limit` goal (both modes)."""
 
     @model_validator(mode="after")
     def _two_goals(self) -> Sweep:
         if self.minimise == self.limit:
             raise ValueError("`minimise` and `limit` must be different goals")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError("`range` must be [low, high] with low <= high")
+        if self.step is not None and self.mode == "grid":
+            raise ValueError("`step` is for `mode: step`; a grid takes `points`")
         return self
+
+    @property
+    def max_points(self) -> int:
+        return self.points if self.points is not None else (5 if self.mode == "grid" else 50)
 
 
 class Objective(RuleModel):

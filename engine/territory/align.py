@@ -41,8 +41,12 @@ def align(
     data: Company | str | Path,
     solver: str | None = None,
     time_limit: float | None = None,
+    verbose: bool = False,
 ) -> Alignment:
-    """Re-cut the territories of ``data`` under ``rules``; raises InfeasibleError with reasons."""
+    """Re-cut the territories of ``data`` under ``rules``; raises InfeasibleError with reasons.
+
+    ``verbose``: let the solver write its log to standard output (off: nothing reaches it).
+    """
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     if not isinstance(rules, TerritoryRules):
         rules = load_rules(rules, kind="territory")
@@ -51,9 +55,10 @@ def align(
     time_limit = time_limit if time_limit is not None else rules.time_limit
     start = time.perf_counter()
     model, office, table = compile_territory(rules, company, source)
+    model.verbose = verbose
     built = time.perf_counter() - start
     try:
-        run, front = _optimise(rules, model, solver, time_limit)
+        run, front, truncated = _optimise(rules, model, solver, time_limit)
     except optimise.Infeasible:
         raise InfeasibleError(
             "no assignment satisfies the territory rules; these conflict:",
@@ -62,7 +67,9 @@ def align(
     seconds = {"build_seconds": built, "solve_seconds": time.perf_counter() - start - built}
     alignment = _result(rules, company, model, run, front, office, table, solver, seconds)
     info = {"time_limit": time_limit, "contiguity_cuts": model.n_cuts}
-    return replace(alignment, solve_info=info)
+    if front is not None:
+        info["front_truncated"] = truncated
+    return replace(alignment, solve_info=info, problem=run.problem)
 
 
 def check_data(rules: TerritoryRules, company: Company, source: str = "<rules>"):
@@ -94,20 +101,26 @@ def compile_territory(rules: TerritoryRules, company: Company, source: str = "<r
 
 
 def _optimise(rules: TerritoryRules, model: Model, solver: str, time_limit):
-    limits, hint = optimise.soft_limits(model, solver, time_limit, model.current())
+    holds, hint = optimise.soft_limits(model, solver, time_limit, model.current())
     goal = rules.objective
     if goal.mode == "lexicographic":
-        run = optimise.lexicographic(model, goal.order, solver, time_limit, hint, limits)
+        run = optimise.lexicographic(model, goal.order, solver, time_limit, hint, holds)
     else:
-        run = optimise.weighted(model, goal.weights, solver, time_limit, hint, limits)
-    front = None
+        run = optimise.weighted(model, goal.weights, solver, time_limit, hint, holds)
+    front, truncated = None, False
     if rules.sweep is not None:
         s = rules.sweep
-        held = limits + tuple((g, run.goals[g] + model.mip_gap) for g in optimise.penalties(model))
-        front = optimise.sweep(
-            model, s.minimise, s.limit, s.points, solver, time_limit, run.x, held
+        # Priced soft bands stay bent as the chosen assignment bends them.
+        held = holds + tuple(
+            optimise._eps_hold(model, g, run.goals[g] + model.mip_gap)
+            for g in optimise.penalties(model)
         )
-    return run, front
+        span = s.range if s.range is not None else (None, None)
+        front, truncated = optimise.sweep(
+            model, s.minimise, s.limit, s.max_points, solver, time_limit, run.x, held,
+            mode=s.mode, step=s.step, span=span,
+        )  # fmt: skip
+    return run, front, truncated
 
 
 def _check_measures(rules: TerritoryRules, units, source: str) -> None:
@@ -201,7 +214,11 @@ def _result(rules, company, model: Model, run, front, office, table, solver, sec
             for b in model.bands
         ],
         bent_soft_rules=bent_soft_rules(model, after),
-        model_size={"variables": model.n_cols, "rows": model.n_rows, "reps": reps.n},
+        model_size={
+            "variables": int(run.problem.n_cols) if run.problem is not None else model.n_cols,
+            "rows": model.n_rows,
+            "reps": reps.n,
+        },
         pareto=_pareto_frame(front, units) if front else None,
         pareto_moves=_pareto_moves(front, model) if front else None,
         seconds=seconds,

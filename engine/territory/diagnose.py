@@ -5,15 +5,17 @@ own: a unit no rep may take; a band no split of the totals can meet
 (``n_reps × min > total``); a rep whose candidate units cannot reach its
 band's minimum, or whose units that cannot go elsewhere already exceed its
 maximum; a disruption limit below the weight of units that must move. When
-none fires, a deletion filter over the rule blocks finds a minimal set of
-rules that still conflict (each test is one feasibility solve).
+none fires, the modelling core's conflict search finds every independent minimal
+set of rules that still conflict (each test is one feasibility solve), and an elastic
+relaxation names the reps and amounts of the closest compromise.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from attain.solvers import SolveOptions, Status, solve
+from attain.model import feasibility, find_conflicts, relax
+from attain.solvers import SolveOptions
 from attain.territory.model import Model
 
 __all__ = ["conflicts", "orphan_conflicts"]
@@ -101,23 +103,43 @@ def _forced_disruption(model: Model) -> list[str]:
 
 
 def _deletion_filter(model: Model, solver: str, time_limit: float | None) -> list[str]:
-    """A minimal set of rule blocks that conflict (with the assignment and candidate rules)."""
-    soft = {b.name for b in model.bands if b.soft}  # slack columns: they never conflict
-    names = list(dict.fromkeys(b.name for b in model.blocks if b.name not in soft | {"assign"}))
-    keep = list(names)
-    for name in names:
-        trial = [k for k in keep if k != name]
-        if _infeasible(model, frozenset(names) - set(trial), solver, time_limit):
-            keep = trial
-    described = [_describe(model, name) for name in keep]
+    """Every independent minimal set of rules that conflict (with the assignment and the
+    candidate rules), by the modelling core's search (:func:`attain.model.find_conflicts`),
+    each with the least bend that would reconcile it (:func:`attain.model.relax`)."""
+    options = SolveOptions(time_limit=time_limit, verbose=model.verbose)
+    found = find_conflicts(model.rule_names(hard_only=True), feasibility(model, solver, options))
     where = "with the candidate reps of each unit (nearest offices, locks, coverage, distance)"
-    return [*described, where] if described else [f"the candidate reps alone: {where}"]
+    if not found or not found[0]:
+        return [f"the candidate reps alone: {where}"]
+    lines = []
+    for k, names in enumerate(found, start=1):
+        head = f"conflict {k} of {len(found)}: " if len(found) > 1 else ""
+        lines += [head + _describe(model, name) for name in names]
+        lines += _bends(model, names, solver, options)
+    return [*lines, where]
 
 
-def _infeasible(model: Model, drop: frozenset[str], solver: str, time_limit) -> bool:
-    problem = model.problem({}, (), drop)
-    result = solve(problem, solver, SolveOptions(time_limit=time_limit))
-    return result.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED)
+def _bends(model: Model, names: list[str], solver: str, options: SolveOptions) -> list[str]:
+    """The rows the closest compromise bends (at most a few per rule), with the amounts."""
+    relaxed = relax(model, names, solver, options)
+    if relaxed.bent is None:
+        return []
+    a = relaxed.assembled
+    out = []
+    for i in sorted(model.blocks_named(names)):
+        block = model.blocks[i]
+        rows = a.rows_of(i)
+        bent = relaxed.bent[rows]
+        hit = np.flatnonzero(bent > 1e-9 * (1 + np.abs(relaxed.activity[rows])))
+        if not len(hit) or block.level != "rep":
+            continue
+        parts = [
+            f"{model.reps.ids[block.units[a.row_local[rows[j]]]]} by {bent[j]:.6g}"
+            for j in hit[:_LISTED]
+        ]
+        more = f" and {len(hit) - _LISTED} more" if len(hit) > _LISTED else ""
+        out.append(f"  closest compromise bends {block.name} for {', '.join(parts)}{more}")
+    return out
 
 
 def _describe(model: Model, name: str) -> str:

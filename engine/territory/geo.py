@@ -3,8 +3,9 @@
 A rep's office is the org table's ``office_latitude``/``office_longitude``
 when present (``offices: org``/``auto``), else the centre of the rep's
 current units (``centroid``: the mean of their unit vectors, so it is right
-across the antimeridian too). Distances are rounded to metres, which keeps
-them exact in an integer solver.
+across the antimeridian too). Distances are used as computed or given, never
+rounded; an integer-only solver scales them and re-checks its answer
+(:mod:`attain.solvers.cpsat`).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class DistanceTable:
         u = pd.Index(units.ids).get_indexer(frame["unit_id"].astype(str).str.strip())
         r = pd.Index(reps.ids).get_indexer(frame["rep_id"].astype(str).str.strip())
         keep = (u >= 0) & (r >= 0)  # rows of other units or non-participants are not used
-        return cls(u[keep] * reps.n + r[keep], np.round(km[keep], 3))
+        return cls(u[keep] * reps.n + r[keep], km[keep])
 
     @classmethod
     def read_unit_table(
@@ -115,7 +116,7 @@ class DistanceTable:
         a = index.get_indexer(frame["unit_id"].astype(str).str.strip())
         b = index.get_indexer(frame["other_id"].astype(str).str.strip())
         keep = (a >= 0) & (b >= 0)
-        a, b, km = a[keep], b[keep], np.round(km[keep], 3)
+        a, b, km = a[keep], b[keep], km[keep]
         every = np.arange(units.n)
         d = pd.DataFrame(
             {
@@ -156,8 +157,9 @@ def pair_distances(
         return table.lookup(unit_idx * n_reps + rep_idx)
     if office is None:
         return np.full(len(unit_idx), np.nan)
-    km = haversine(units.lat[unit_idx], units.lon[unit_idx], office[0][rep_idx], office[1][rep_idx])
-    return np.round(km, 3)
+    return haversine(
+        units.lat[unit_idx], units.lon[unit_idx], office[0][rep_idx], office[1][rep_idx]
+    )
 
 
 def nearest_reps(units: Units, office, table, n_reps: int, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,8 +25,8 @@ from attain.schema.territory import TerritoryRules
 
 __all__ = ["Reps", "Units", "prepare_reps", "prepare_units", "rule_error"]
 
-#: Measures enter the model rounded to this many decimals (cents stay exact).
-MEASURE_DECIMALS = 4
+#: Rule names of measures kept in columns of another name (the accounts table's); a
+#: column of the rule name itself comes first.
 _ALIASES = {"potential": "potential_value", "revenue": "current_revenue"}
 
 
@@ -53,21 +53,27 @@ class Units:
     def has_coordinates(self) -> bool:
         return self.lat is not None
 
+    def column(self, name: str) -> str:
+        """The column holding measure ``name``: the column of that name, else its alias."""
+        if name in self.frame.columns:
+            return name
+        return _ALIASES.get(name, name)
+
     def measure(self, name: str, tiers: list[str] | None = None) -> np.ndarray:
-        """A measure per unit (zero outside ``tiers``), rounded for the model."""
+        """A measure per unit (zero outside ``tiers``), exactly as the data gives it."""
         if name == "units":
             values = np.ones(self.n)
         else:
-            column = self.frame[_ALIASES.get(name, name)]
+            column = self.frame[self.column(name)]
             values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
         if tiers is not None:
             values = np.where(np.isin(self.tier.astype(str), tiers), values, 0.0)
-        return np.round(values, MEASURE_DECIMALS)
+        return values
 
     def has_measure(self, name: str) -> bool:
         if name == "units":
             return True
-        column = _ALIASES.get(name, name)
+        column = self.column(name)
         if column not in self.frame.columns:
             return False
         values = pd.to_numeric(self.frame[column], errors="coerce")

@@ -1,11 +1,14 @@
-"""The assignment MIP as arrays: x[pair] binary, one row block per rule.
+"""The assignment MIP on the modelling core: x[pair] binary, one row block per rule.
 
 Variables are the candidate pairs (:mod:`attain.territory.pairs`). Rows, in
-blocks named after the rule that made them (so a conflict can be named):
+:class:`attain.model.Block` s named after the rule that made them (so a conflict can be
+named), each row tied to the unit or rep it is about:
 
-* ``assign``: every unit has exactly one rep, ``Σ_r x[u, r] = 1``;
+* ``assign`` (structure): every unit has exactly one rep, ``Σ_r x[u, r] = 1``;
 * one block per balance band and capacity limit, one row per rep:
-  ``lo ≤ Σ_u measure[u] · x[u, r] ≤ hi``;
+  ``lo ≤ Σ_u measure[u] · x[u, r] ≤ hi``, with the measures exactly as the data gives
+  them (no rounding; where an integer-only solver must scale them, it re-checks its answer
+  on these numbers: :mod:`attain.solvers.cpsat`);
 * ``disruption.max``: ``Σ_{u kept by its owner} w[u] · x[u, owner(u)] ≥ W − limit``
   (moved weight = W − kept weight, W the total);
 * ``contiguity`` (seed rows): ``x[u, r] + x[s_r, r] − 1 ≤ Σ_{v ∈ N(u)} x[v, r]``, with
@@ -13,10 +16,10 @@ blocks named after the rule that made them (so a conflict can be named):
   one of u's neighbours is r's too. Valid for every connected territory, and the LP
   bound they give is what most cuts would. Full connectedness is enforced lazily, by
   :meth:`Model.contiguity_cuts` (see :mod:`attain.territory.optimise`);
-* ``soft`` bands add two integer slack columns per rep after the pair columns
-  (``below``, ``above``, in steps of ``step``): ``lo ≤ Σ measure · x + step · below −
-  step · above ≤ hi``; the goal ``soft:<name>`` is their sum in means of the band's
-  measure (1.0 = one mean rep total bent).
+* a ``soft`` band is a soft block: the core gives each of its rows elastic slacks
+  (continuous; integer steps of the measure's resolution for an integer-only solver), and
+  the goal ``soft:<name>`` is their sum in means of the band's measure (1.0 = one mean
+  rep total bent).
 
 Goals are linear in x: ``distance`` (km, Σ km[p] · x[p]) and ``disruption``
 (``W − Σ w · x`` over owner pairs). Everything is built with numpy over whole
@@ -25,19 +28,22 @@ blocks; no Python loop runs per unit or per rep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from attain.solvers import LinearProblem, SparseMatrix
+from attain.model import Assembled, Block
+from attain.model import Model as CoreModel
 from attain.territory.inputs import Reps, Units
 from attain.territory.pairs import Pairs
 
-__all__ = ["Band", "Block", "Model", "SoftBand", "build_model"]
+__all__ = ["Band", "Model", "build_model", "resolution"]
 
 #: Largest slack of a soft band in steps (CP-SAT needs finite integer domains).
 _MAX_STEPS = 2**30
+#: Most decimals a measure's resolution is looked for at (finer: 10**-_MAX_DECIMALS).
+_MAX_DECIMALS = 9
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class Band:
 
     name: str
     measure: np.ndarray
-    """Per unit."""
+    """Per unit, exactly as the data gives it."""
     lo: float
     hi: float
     detail: str
@@ -58,105 +64,85 @@ class Band:
     """The mean rep total of the measure (a soft band's bend is counted in means)."""
 
 
-@dataclass(frozen=True)
-class SoftBand:
-    """A soft band's slack columns: ``below`` at ``start + r``, ``above`` at ``start + n + r``."""
+class Model(CoreModel):
+    """The compiled assignment problem: pair columns, rule blocks, goal vectors."""
 
-    band: Band
-    start: int
-    n: int
-    step: float
+    def __init__(self, units: Units, reps: Reps, pairs: Pairs, mip_gap: float = 1e-4) -> None:
+        super().__init__()
+        self.units, self.reps, self.pairs = units, reps, pairs
+        self.add_cols(pairs.n, 0.0, 1.0, integer=True)
+        self.bands: list[Band] = []
+        self.goals: dict[str, tuple[np.ndarray, float]] = {}
+        """Goal → (coefficients over the pair columns, constant)."""
+        self.weight: np.ndarray | None = None
+        """Disruption weight per unit."""
+        self.disruption_limit: float | None = None
+        self.mip_gap = mip_gap
+        """Relative gap at which each solve may stop."""
+        self.adjacency: tuple[np.ndarray, np.ndarray] | None = None
+        """The unit graph as CSR (``starts``, ``neighbours``) when contiguity is asked for."""
+        self.n_cuts = 0
+        """Contiguity cuts added so far."""
+        self.verbose = False
 
-    def bends(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per rep, how far below ``lo`` and above ``hi`` the totals are (measure units)."""
-        s = self.start
-        return x[s : s + self.n] * self.step, x[s + self.n : s + 2 * self.n] * self.step
-
-
-@dataclass(frozen=True)
-class Block:
-    name: str
-    start: int
-    stop: int
-
-
-@dataclass
-class Model:
-    """The compiled problem: pairs, row triplets and bounds in named blocks, goal vectors."""
-
-    units: Units
-    reps: Reps
-    pairs: Pairs
-    rows: list[np.ndarray] = field(default_factory=list)
-    cols: list[np.ndarray] = field(default_factory=list)
-    vals: list[np.ndarray] = field(default_factory=list)
-    lower: list[np.ndarray] = field(default_factory=list)
-    upper: list[np.ndarray] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-    bands: list[Band] = field(default_factory=list)
-    goals: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
-    weight: np.ndarray | None = None
-    """Disruption weight per unit."""
-    disruption_limit: float | None = None
-    mip_gap: float = 1e-4
-    """Relative gap at which each solve may stop."""
-    soft: list[SoftBand] = field(default_factory=list)
-    extra_upper: list[np.ndarray] = field(default_factory=list)
-    """Upper bounds of the columns after the pairs (soft-band slacks)."""
-    adjacency: tuple[np.ndarray, np.ndarray] | None = None
-    """The unit graph as CSR (``starts``, ``neighbours``) when contiguity is asked for."""
-    n_cuts: int = 0
-    """Contiguity cuts added so far."""
-
-    @property
-    def n_rows(self) -> int:
-        return self.blocks[-1].stop if self.blocks else 0
-
-    @property
-    def n_cols(self) -> int:
-        return self.pairs.n + sum(len(u) for u in self.extra_upper)
-
-    def add_columns(self, upper: np.ndarray) -> int:
-        """Append integer columns ``0 ≤ y ≤ upper``; returns the first one's index."""
-        start = self.n_cols
-        self.extra_upper.append(np.asarray(upper, dtype=np.float64))
-        return start
-
-    def add_block(self, name, rows, cols, vals, lower, upper) -> None:
-        start = self.n_rows
+    def add_block(self, name, rows, cols, vals, lower, upper, kind=None, level="rep", **more):
+        """Append a rule block (``level`` ``rep``: row r is about rep r; ``unit``: unit r)."""
         n = len(lower)
-        self.rows.append(np.asarray(rows, dtype=np.int64) + start)
-        self.cols.append(np.asarray(cols, dtype=np.int64))
-        self.vals.append(np.asarray(vals, dtype=np.float64))
-        self.lower.append(np.asarray(lower, dtype=np.float64))
-        self.upper.append(np.asarray(upper, dtype=np.float64))
-        self.blocks.append(Block(name, start, start + n))
+        block = Block(
+            name, kind or name.split(".")[0], level, np.arange(n), rows, cols, vals,
+            lower, upper, **more,
+        )  # fmt: skip
+        return self.add(block)
+
+    @property
+    def soft_bands(self) -> list[tuple[int, Band]]:
+        """(block index, band) of every soft band."""
+        by_name = {b.name: b for b in self.bands if b.soft}
+        return [(i, by_name[b.name]) for i, b in enumerate(self.blocks) if b.soft]
 
     def current(self) -> np.ndarray:
         """The current assignment as a 0/1 vector over pairs (the warm start)."""
         p = self.pairs
         return (self.units.owner[p.unit] == p.rep).astype(np.float64)
 
-    def complete(self, x: np.ndarray) -> np.ndarray:
-        """A pair vector extended by the smallest soft-band slacks that make it fit the bands."""
-        full = np.zeros(self.n_cols)
-        full[: self.pairs.n] = x
-        for sb in self.soft:
-            total = np.bincount(
-                self.pairs.rep, weights=sb.band.measure[self.pairs.unit] * x, minlength=sb.n
-            )
-            below = np.ceil(np.maximum(sb.band.lo - total, 0) / sb.step - 1e-9)
-            above = np.ceil(np.maximum(total - sb.band.hi, 0) / sb.step - 1e-9)
-            full[sb.start : sb.start + sb.n] = np.minimum(below, _MAX_STEPS)
-            full[sb.start + sb.n : sb.start + 2 * sb.n] = np.minimum(above, _MAX_STEPS)
-        return full
+    def goal_names(self) -> list[str]:
+        return [*self.goals, *(f"soft:{band.name}" for _, band in self.soft_bands)]
 
-    def goal(self, name: str) -> tuple[np.ndarray, float]:
-        """A goal's coefficient vector over all columns, and its constant."""
+    def goal(self, name: str, a: Assembled) -> tuple[np.ndarray, float]:
+        """A goal's coefficients over the solver's columns of ``a``, and its constant."""
+        if name.startswith("soft:"):
+            target = name.removeprefix("soft:")
+            return self.slack_vector(a, lambda b: b.name == target), 0.0
         coef, off = self.goals[name]
-        if len(coef) < self.n_cols:
-            coef = np.concatenate([coef, np.zeros(self.n_cols - len(coef))])
-        return coef, off
+        out = np.zeros(a.problem.n_cols)
+        out[: len(coef)] = coef * a.col_scale[: len(coef)]
+        return out, off
+
+    def objective(self, weights: dict[str, float], a: Assembled) -> tuple[np.ndarray, float]:
+        c, offset = np.zeros(a.problem.n_cols), 0.0
+        for name, w in weights.items():
+            coef, off = self.goal(name, a)
+            c += w * coef
+            offset += w * off
+        return c, offset
+
+    def goal_values(self, a: Assembled, x: np.ndarray) -> dict[str, float]:
+        """Every goal at solver vector ``x``; a soft band's bend is its exact distance
+        outside the band (in means), whatever the slack columns say."""
+        out = {}
+        for name in self.goals:
+            coef, off = self.goal(name, a)
+            out[name] = float(coef @ x + off)
+        pairs_x = x[: self.pairs.n]
+        for _, band in self.soft_bands:
+            total = np.bincount(
+                self.pairs.rep,
+                weights=band.measure[self.pairs.unit] * pairs_x,
+                minlength=self.reps.n,
+            )
+            bend = np.maximum(band.lo - total, 0.0) + np.maximum(total - band.hi, 0.0)
+            out[f"soft:{band.name}"] = float(bend.sum() / max(band.mean, 1e-12))
+        return out
 
     def contiguity_cuts(self, x: np.ndarray) -> int:
         """Add a separator cut for every extra piece of a disconnected territory in ``x``.
@@ -180,7 +166,7 @@ class Model:
         frame = pd.DataFrame({"rep": owner[linked], "label": label[linked]})
         sizes = frame.groupby(["rep", "label"], sort=True).size().reset_index(name="size")
         split = sizes[sizes.groupby("rep")["size"].transform("size") > 1]
-        rows, cols, vals, n_cut = [], [], [], 0
+        rows, cols, vals, reps_of, n_cut = [], [], [], [], 0
         for rep, group in split.groupby("rep", sort=True):
             group = group.sort_values(["size", "label"], ascending=[False, True], kind="stable")
             v = int(group["label"].iloc[0])  # labels are each component's smallest unit
@@ -193,9 +179,10 @@ class Model:
                 rows.append(np.full(len(sep) + 2, n_cut))
                 cols.append(np.concatenate([cut, sep]))
                 vals.append(np.concatenate([[1.0, 1.0], -np.ones(len(sep))]))
+                reps_of.append(int(rep))
                 n_cut += 1
         if n_cut:
-            self.add_block(
+            block = self.add_block(
                 "contiguity",
                 np.concatenate(rows),
                 np.concatenate(cols),
@@ -203,113 +190,58 @@ class Model:
                 np.full(n_cut, -np.inf),
                 np.ones(n_cut),
             )
+            self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
             self.n_cuts += n_cut
         return n_cut
 
-    def problem(
-        self,
-        weights: dict[str, float],
-        limits: tuple[tuple[str, float], ...] = (),
-        drop: frozenset[str] = frozenset(),
-    ) -> LinearProblem:
-        """The LinearProblem minimising Σ weight·goal, with ``goal ≤ value`` rows from ``limits``."""
-        n = self.n_cols
-        c, offset = np.zeros(n), 0.0
-        for goal, w in weights.items():
-            coef, off = self.goal(goal)
-            c += w * coef
-            offset += w * off
-        keep = [b for b in self.blocks if b.name not in drop]
-        rows, cols, vals, lo, hi, start = [], [], [], [], [], 0
-        for b in keep:
-            i = self.blocks.index(b)
-            rows.append(self.rows[i] - b.start + start)
-            cols.append(self.cols[i])
-            vals.append(self.vals[i])
-            lo.append(self.lower[i])
-            hi.append(self.upper[i])
-            start += b.stop - b.start
-        for goal, value in limits:
-            coef, off = self.goal(goal)
-            nz = np.flatnonzero(coef)
-            rows.append(np.full(len(nz), start))
-            cols.append(nz)
-            vals.append(coef[nz])
-            lo.append(np.array([-np.inf]))
-            hi.append(np.array([value - off + _slack(value)]))
-            start += 1
-        A = SparseMatrix.from_coo(
-            _cat(rows, np.int64), _cat(cols, np.int64), _cat(vals, np.float64), (start, n)
-        )
-        return LinearProblem(
-            c=c,
-            A=A,
-            row_lower=_cat(lo, np.float64),
-            row_upper=_cat(hi, np.float64),
-            col_lower=np.zeros(n),
-            col_upper=np.concatenate([np.ones(self.pairs.n), *self.extra_upper]),
-            integrality=np.ones(n, dtype=np.int8),
-            offset=offset,
-        )
 
-
-def _slack(value: float) -> float:
-    # A goal fixed at its optimum keeps a hair of room, so float rounding never cuts it off.
-    return 1e-7 * max(1.0, abs(value))
-
-
-def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+def resolution(values: np.ndarray) -> float:
+    """The coarsest power of ten every value is a whole multiple of (10**-9 at the finest)."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    for k in range(0, _MAX_DECIMALS + 1):
+        scaled = values * 10.0**k
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0**-k
+    return 10.0**-_MAX_DECIMALS
 
 
 def build_model(rules, units: Units, reps: Reps, pairs: Pairs, adjacency=None) -> Model:
     model = Model(units, reps, pairs, mip_gap=rules.mip_gap)
     idx = np.arange(pairs.n)
-    model.add_block("assign", pairs.unit, idx, np.ones(pairs.n), np.ones(units.n), np.ones(units.n))
+    ones = np.ones(units.n)
+    model.add_block(
+        "assign", pairs.unit, idx, np.ones(pairs.n), ones, ones, "structure", "unit",
+        role="structure",
+    )  # fmt: skip
     for band in _bands(rules, units, reps):
-        rows, cols, vals = pairs.rep, idx, band.measure[pairs.unit]
         model.bands.append(band)
-        if band.soft:
-            rows, cols, vals = _soft_columns(model, band, rows, cols, vals)
+        soft = _soft(band, reps.n) if band.soft else {}
         model.add_block(
-            band.name, rows, cols, vals, np.full(reps.n, band.lo), np.full(reps.n, band.hi)
-        )
+            band.name, pairs.rep, idx, band.measure[pairs.unit], np.full(reps.n, band.lo),
+            np.full(reps.n, band.hi), "balance", describe=band.detail, **soft,
+        )  # fmt: skip
     _disruption(rules, model)
-    km = pairs.km
-    model.goals["distance"] = (km.copy(), 0.0)
+    model.goals["distance"] = (pairs.km.copy(), 0.0)
     if rules.contiguity and adjacency is not None:
         _contiguity(model, adjacency)
     return model
 
 
-def _soft_columns(model: Model, band: Band, rows, cols, vals):
-    """Slack columns for a soft band: below (adds to the total) and above (takes from it).
-
-    The slack moves in steps of the measure's resolution (10⁻⁴, the rounding of every
-    measure) or coarser when the measure's total would need more than 2³⁰ steps.
-    """
-    n = model.reps.n
+def _soft(band: Band, n_reps: int) -> dict:
+    """A soft band's block settings: slack in steps of the measure's resolution (so an
+    integer-only solver bends it exactly), counted in means of the measure."""
     total = float(np.abs(band.measure).sum())
-    step = 10.0 ** max(-4, int(np.ceil(np.log10(max(total, 1e-300) / _MAX_STEPS))))
+    step = max(resolution(band.measure), total / _MAX_STEPS if total > 0 else 0.0)
     reach = np.ceil(max(total, band.lo if np.isfinite(band.lo) else 0.0) / step) + 1
-    upper = np.concatenate(
-        [
-            np.full(n, min(reach, _MAX_STEPS) if band.lo > 0 else 0.0),
-            np.full(n, min(reach, _MAX_STEPS) if np.isfinite(band.hi) else 0.0),
-        ]
-    )
-    start = model.add_columns(upper)
-    soft = SoftBand(band, start, n, step)
-    model.soft.append(soft)
-    r = np.arange(n)
-    coef = np.zeros(start + 2 * n)
-    coef[start:] = step / max(band.mean, 1e-12)
-    model.goals[f"soft:{band.name}"] = (coef, 0.0)
-    return (
-        np.concatenate([rows, r, r]),
-        np.concatenate([cols, start + r, start + n + r]),
-        np.concatenate([vals, np.full(n, step), np.full(n, -step)]),
-    )
+    return {
+        "soft": True,
+        "priority": band.priority,
+        "penalty": band.penalty,
+        "slack_unit": step,
+        "slack_weight": step / max(band.mean, 1e-12),
+        "slack_cap": float(min(reach, _MAX_STEPS)),
+    }
 
 
 def _bands(rules, units: Units, reps: Reps) -> list[Band]:
@@ -361,8 +293,10 @@ def _disruption(rules, model: Model) -> None:
         np.zeros(len(idx)),
         idx,
         w[pairs.unit[idx]],
-        np.array([total - limit - _slack(total)]),
+        np.array([total - limit]),
         np.array([np.inf]),
+        "disruption",
+        "company",
     )
 
 
@@ -399,7 +333,8 @@ def _contiguity(model: Model, adjacency: tuple[np.ndarray, np.ndarray]) -> None:
     n_use = int(use.sum())
     vals = np.concatenate([np.ones(n_use), -np.ones(len(active)), -np.ones(len(active))])
     n = len(active)
-    model.add_block("contiguity", rows, cols, vals, np.full(n, -1.0), np.full(n, np.inf))
+    block = model.add_block("contiguity", rows, cols, vals, np.full(n, -1.0), np.full(n, np.inf))
+    model.blocks[block].units = pairs.rep[active]  # each seed row is about its pair's rep
 
 
 def _slices(starts: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -1,25 +1,31 @@
-"""The objective modes: weighted sum, lexicographic order, and the ε-constraint sweep.
+"""The objective modes: weighted sum, lexicographic order, and the efficient front.
 
-Every solve goes through :func:`attain.solvers.solve` (any registered MIP
-backend), warm-started from the best assignment known so far (the current
-one at first: it is often nearly feasible). A lexicographic stage keeps each
-earlier goal at its optimum with a row ``goal ≤ optimum``; the sweep solves
-``min goal₁ s.t. goal₂ ≤ ε`` then ``min goal₂ s.t. goal₁ ≤ that optimum`` at
-each ε, so every point it keeps is efficient (when the solves are optimal).
+Every solve goes through :func:`attain.solvers.solve` (any registered MIP backend),
+warm-started from the best assignment known so far (the current one at first: it is
+often nearly feasible). Lexicographic stages run on the modelling core
+(:func:`attain.model.lexicographic`): each earlier goal is held at its optimum by a row in
+the solver's scale, within the rules' ``mip_gap`` (all that optimum is known to).
 
 **Soft bands** come first: their bends (``soft:<name>`` goals) are minimised in
-priority order and held there (:func:`soft_limits`); a band with a ``penalty``
-is priced into the first objective instead.
+priority order and held there (:func:`soft_limits`); a band with a ``penalty`` is
+priced into the first objective instead.
 
-**Contiguity** is enforced by cut generation: each solve is followed by a
-connectivity check of every territory (label propagation over the adjacency
-graph); a disconnected one gets separator cuts
-(:meth:`attain.territory.model.Model.contiguity_cuts`) and the problem is solved
-again, warm-started, until every territory is connected. The cuts stay in the
-model, so later stages (lexicographic goals, sweep points) start with them.
-Cut generation adds few rows where the seed rows already do most of the work
-(compact units around offices), where a flow formulation would add
-``arcs × candidate reps`` columns to every solve.
+**The efficient front** of two goals (:func:`sweep`) in one of two modes:
+
+* ``step`` (the default) walks the whole front: the first point minimises ``minimise``
+  (then ``limit`` with it held); each next point minimises ``minimise`` with ``limit ≤
+  ε``, ε = the last point's ``limit`` value minus ``step`` (then ``limit`` with it held),
+  until ``limit`` cannot go lower (its own optimum is reached), ε leaves the ``range`` or
+  ``points`` points are found. Every efficient point whose ``limit`` value lies more than
+  ``step`` below the previous one's is found; with solves proven optimal, each point is
+  efficient.
+* ``grid``: ``points`` values of ε evenly spaced between the two ends.
+
+**Contiguity** is enforced by cut generation: each solve is followed by a connectivity
+check of every territory (label propagation over the adjacency graph); a disconnected
+one gets separator cuts (:meth:`attain.territory.model.Model.contiguity_cuts`) and the
+problem is solved again, warm-started, until every territory is connected. The cuts stay
+in the model, so later stages (lexicographic goals, front points) start with them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from attain.errors import SolverError
-from attain.solvers import CpSatOptions, Status, solve
+from attain.model import HOLD_TOL, Hold, Level, with_holds
+from attain.model import lexicographic as core_lexicographic
+from attain.solvers import BACKENDS, CpSatOptions, LinearProblem, SolverResult, Status, solve
 from attain.territory.model import Model
 
 __all__ = ["Infeasible", "Run", "lexicographic", "sweep", "weighted"]
@@ -58,16 +66,18 @@ class Run:
     goals: dict[str, float]
     """``distance``, ``disruption`` and ``soft:<band>`` (bend in means) of ``x``."""
     full: np.ndarray | None = None
-    """Every column: the pairs, then the soft bands' slacks."""
+    """Every solver column: the pairs, then the soft bands' slacks."""
+    problem: LinearProblem | None = None
+    """The problem as last solved (for ``--export-model``)."""
 
 
-def goal_values(model: Model, x: np.ndarray) -> dict[str, float]:
-    """The goals of a full column vector (pairs and slacks)."""
-    names = (*GOALS, *(f"soft:{sb.band.name}" for sb in model.soft))
-    return {g: float(model.goal(g)[0] @ x + model.goal(g)[1]) for g in names}
+def prepare(model: Model, solver: str) -> None:
+    """Slack columns are integers for a solver that takes integers only (CP-SAT)."""
+    backend = BACKENDS.get(solver)
+    model.integer_slacks = backend is not None and "lp" not in backend.features
 
 
-def _solve(model: Model, weights, limits, solver, time_limit, hint) -> Run:
+def _solve(model: Model, c, offset, holds, solver, time_limit, hint) -> Run:
     """One solve, repeated with contiguity cuts until every territory is connected.
 
     While cuts are still being found, rounds stop at a looser gap (``ROUGH_GAP``): their
@@ -76,10 +86,13 @@ def _solve(model: Model, weights, limits, solver, time_limit, hint) -> Run:
     """
     seconds, rough = 0.0, model.adjacency is not None
     for _ in range(MAX_CUT_ROUNDS):
-        problem = model.problem(weights, limits)
-        start = None if hint is None else model.complete(hint[: model.pairs.n])
+        a = model.assemble()
+        problem = with_holds(a.problem, c, holds, offset)
+        start = None if hint is None else a.complete(hint[: model.pairs.n])
         gap = max(model.mip_gap, ROUGH_GAP) if rough else model.mip_gap
-        options = CpSatOptions(time_limit=time_limit, hint=start, mip_gap=gap)
+        options = CpSatOptions(
+            time_limit=time_limit, hint=start, mip_gap=gap, verbose=model.verbose
+        )
         result = solve(problem, solver, options)
         seconds += result.seconds
         if result.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
@@ -90,57 +103,96 @@ def _solve(model: Model, weights, limits, solver, time_limit, hint) -> Run:
                 f"solver `{solver}` found no assignment{limit} "
                 f"({result.message or 'no detail'}); give it more time with --time-limit"
             )
-        full = np.round(result.x)
+        full = result.x.copy()
+        integer = problem.integrality.astype(bool)
+        full[integer] = np.round(full[integer])
         if model.contiguity_cuts(full):
             continue
         if rough and gap > model.mip_gap:
             rough, hint = False, full[: model.pairs.n]  # connected: now to the rules' gap
             continue
         x = full[: model.pairs.n]
-        goals = goal_values(model, full)
-        return Run(
-            x, result.status, float(result.mip_gap or 0.0), result.solver, seconds, goals, full
-        )
+        goals = model.goal_values(a, full)
+        gap_reached = float(result.mip_gap or 0.0)
+        return Run(x, result.status, gap_reached, result.solver, seconds, goals, full, problem)
     raise SolverError(
         f"contiguity: territories still disconnected after {MAX_CUT_ROUNDS} rounds of cuts "
         f"({model.n_cuts} cuts); loosen the other rules or drop `contiguity`"
     )
 
 
+def _levels(model: Model, goals, first_extra: dict[str, float] | None = None) -> list[Level]:
+    a = model.assemble()
+    out = []
+    for k, goal in enumerate(goals):
+        weights = dict(goal) if isinstance(goal, dict) else {goal: 1.0}
+        if k == 0 and first_extra:
+            weights = {**weights, **first_extra}
+        name = goal if isinstance(goal, str) else "+".join(sorted(goal))
+        c, off = model.objective(weights, a)
+        out.append(Level(name, c, off))
+    return out
+
+
+def _lexicographic(model: Model, levels, solver, time_limit, hint, holds):
+    """The core's lexicographic loop over ``_solve`` (with its cut rounds and warm starts)."""
+    runs: list[Run] = []
+    state = {"hint": hint}
+
+    def run(c, offset, held) -> SolverResult:
+        try:
+            r = _solve(model, c, offset, held, solver, time_limit, state["hint"])
+        except (SolverError, Infeasible) as error:
+            if not runs:
+                raise
+            # A later level held at the earlier optima: no answer within the limits (or
+            # the holds sit just past the solver's tolerances). The earlier answer stands.
+            return SolverResult(Status.NO_SOLUTION, solver, message=str(error))
+        runs.append(r)
+        state["hint"] = r.x
+        return SolverResult(r.status, r.solver, r.full, mip_gap=r.gap)
+
+    outcomes, failed = core_lexicographic(
+        levels, run, holds, rel_tol=model.mip_gap, abs_tol=HOLD_TOL, retry_tol=None
+    )
+    holds_out = (*holds, *(o.hold for o in outcomes))
+    # A retried level does not exist here (retry_tol None): one run per outcome.
+    return runs[: len(outcomes)], holds_out, failed
+
+
 def soft_limits(model: Model, solver: str, time_limit=None, hint=None):
     """Bend the soft bands as little as possible, in priority order; the rows that hold them.
 
-    Returns ``(limits, hint)``: ``(goal, value)`` pairs keeping each priority level at its
-    optimum, and the last level's assignment as the next warm start.
+    Returns ``(holds, hint)``: :class:`attain.model.Hold` rows keeping each priority level
+    at its optimum, and the last level's assignment as the next warm start.
     """
-    limits: tuple[tuple[str, float], ...] = ()
-    levels = sorted({sb.band.priority for sb in model.soft if sb.band.priority is not None})
-    for level in levels:
-        names = [f"soft:{sb.band.name}" for sb in model.soft if sb.band.priority == level]
-        start = goal_values(model, model.complete(hint)) if hint is not None else None
-        if start is not None and all(start[n] == 0 for n in names):
+    prepare(model, solver)
+    a = model.assemble()
+    holds: tuple[Hold, ...] = ()
+    for name, vec in model.soft_levels(a):
+        norm = float(np.max(np.abs(vec), initial=0.0)) or 1.0
+        if hint is not None and float(vec @ a.complete(hint)) == 0.0:
             # The warm start bends none of them: 0 is their optimum, no solve needed.
-            limits += tuple((n, 0.0) for n in names)
+            holds += (Hold(name, vec / norm, 0.0, HOLD_TOL),)
             continue
-        run = _solve(model, dict.fromkeys(names, 1.0), limits, solver, time_limit, hint)
-        bent = sum(run.goals[n] for n in names)
-        limits += tuple((n, run.goals[n] + model.mip_gap * bent) for n in names)
-        hint = run.x
-    return limits, hint
+        runs, holds, _ = _lexicographic(model, [Level(name, vec)], solver, time_limit, hint, holds)
+        hint = runs[-1].x
+    return holds, hint
 
 
 def penalties(model: Model) -> dict[str, float]:
     """The soft bands priced into the objective: ``soft:<name>`` → penalty."""
-    return {f"soft:{sb.band.name}": sb.band.penalty for sb in model.soft if sb.band.penalty}
+    return {f"soft:{band.name}": band.penalty for _, band in model.soft_bands if band.penalty}
 
 
-def weighted(model: Model, weights, solver: str, time_limit=None, hint=None, limits=()) -> Run:
+def weighted(model: Model, weights, solver: str, time_limit=None, hint=None, holds=()) -> Run:
     """One solve of Σ weight · goal (priced soft bands included)."""
-    weights = {**dict(weights), **penalties(model)}
-    return _solve(model, weights, tuple(limits), solver, time_limit, hint)
+    prepare(model, solver)
+    c, offset = model.objective({**dict(weights), **penalties(model)}, model.assemble())
+    return _solve(model, c, offset, tuple(holds), solver, time_limit, hint)
 
 
-def lexicographic(model: Model, order, solver: str, time_limit=None, hint=None, limits=()) -> Run:
+def lexicographic(model: Model, order, solver: str, time_limit=None, hint=None, holds=()) -> Run:
     """Each goal of ``order`` minimised in turn, the earlier ones held at their optimum.
 
     A later stage that finds no assignment within the time limit (a goal held at its
@@ -148,28 +200,30 @@ def lexicographic(model: Model, order, solver: str, time_limit=None, hint=None, 
     which a backend may still fail to use) keeps the earlier stage's assignment, reported
     as ``feasible``.
     """
-    limits = tuple(limits)
-    run, seconds = None, 0.0
-    for k, goal in enumerate(order):
-        weights = {goal: 1.0, **(penalties(model) if k == 0 else {})}
-        try:
-            stage = _solve(model, weights, limits, solver, time_limit, hint)
-        except SolverError:
-            if run is None:
-                raise
-            run = replace(run, status=Status.FEASIBLE)
-            break
-        seconds += stage.seconds
-        status = stage.status if run is None or run.status is Status.OPTIMAL else run.status
-        run = replace(stage, status=status)
-        # Held within the solve's own gap: that is all the optimum is known to, and a tighter
-        # row makes the next stage's search for a first feasible point needlessly hard.
-        value = run.goals[goal]
-        limits += ((goal, value + model.mip_gap * abs(value)),)
-        if k == 0:  # priced bends stay where the first stage put them
-            limits += tuple((g, run.goals[g] + model.mip_gap) for g in penalties(model))
-        hint = run.x
-    return replace(run, seconds=seconds)
+    prepare(model, solver)
+    levels = _levels(model, order, penalties(model))
+    runs, _, failed = _lexicographic(model, levels, solver, time_limit, hint, tuple(holds))
+    run = runs[-1]
+    status = Status.OPTIMAL if all(r.status is Status.OPTIMAL for r in runs) else Status.FEASIBLE
+    if failed is not None:
+        status = Status.FEASIBLE
+    return replace(run, status=status, seconds=sum(r.seconds for r in runs))
+
+
+def _point(model: Model, minimise, limit, solver, time_limit, hint, holds) -> Run | None:
+    """The efficient point: least ``minimise`` under ``holds``, then least ``limit`` with it
+    held; None when the holds leave no assignment."""
+    try:
+        return lexicographic(model, (minimise, limit), solver, time_limit, hint, holds)
+    except Infeasible:
+        return None
+
+
+def _eps_hold(model: Model, goal: str, eps: float) -> Hold:
+    """``goal ≤ eps`` as a hold in the solver's scale."""
+    coef, off = model.goal(goal, model.assemble())
+    norm = float(np.max(np.abs(coef), initial=0.0)) or 1.0
+    return Hold(f"{goal}<=eps", coef / norm, (eps - off) / norm, HOLD_TOL)
 
 
 def sweep(
@@ -180,38 +234,78 @@ def sweep(
     solver: str,
     time_limit=None,
     hint=None,
-    limits=(),
-) -> list[Run]:
-    """The efficient front of ``minimise`` versus ``limit`` at ``points`` values of ε.
+    holds=(),
+    mode: str = "step",
+    step: float | None = None,
+    span: tuple[float | None, float | None] = (None, None),
+) -> tuple[list[Run], bool]:
+    """The efficient front of ``minimise`` versus ``limit`` (module docstring).
 
-    The ends are the lexicographic optimum (limit, then minimise) and the minimum of
-    ``minimise``; each point minimises ``minimise + δ · limit`` subject to ``limit ≤ ε``,
-    where the tiny δ only breaks ties, so a point is never beaten on ``limit`` at equal
-    ``minimise``. Dominated or repeated points are dropped.
+    Returns the mutually non-dominated points ordered by ``limit``, and whether the walk
+    stopped at ``points`` before reaching the end of the front (step mode).
     """
-    base = tuple(limits)
+    prepare(model, solver)
+    base = tuple(holds)
+    lo, hi = span
     best = lexicographic(model, (limit, minimise), solver, time_limit, hint, base)
-    delta = 1e-7 * max(1.0, abs(best.goals[minimise])) / max(1.0, abs(best.goals[limit]) + 1.0)
-    weights = {minimise: 1.0, limit: delta}
-    worst = weighted(model, weights, solver, time_limit, best.x, base)
-    lo, hi = best.goals[limit], worst.goals[limit]
-    runs = [best]
-    for eps in np.linspace(lo, hi, points)[1:-1]:
-        bound = (*base, (limit, float(eps)))
-        runs.append(weighted(model, weights, solver, time_limit, runs[-1].x, bound))
-    runs.append(worst)
-    return efficient(runs, minimise, limit)
+    floor = best.goals[limit]
+    first_holds = base if hi is None else (*base, _eps_hold(model, limit, hi))
+    first = _point(model, minimise, limit, solver, time_limit, best.x, first_holds)
+    if first is None:
+        return [], False
+    if mode == "grid":
+        ends = (max(floor, lo) if lo is not None else floor, first.goals[limit])
+        runs = [first]
+        for eps in np.linspace(ends[1], ends[0], points)[1:]:
+            run = _point(
+                model, minimise, limit, solver, time_limit, runs[-1].x,
+                (*base, _eps_hold(model, limit, float(eps))),
+            )  # fmt: skip
+            if run is not None:
+                runs.append(run)
+        return efficient(runs, minimise, limit), False
+    width = abs(first.goals[limit] - floor)
+    step = step if step is not None else max(1e-6 * width, 1e-9 * max(1.0, abs(floor)))
+    runs = [first]
+    truncated = False
+    while True:
+        last = runs[-1].goals[limit]
+        eps = last - step
+        if last <= floor + 1e-9 * max(1.0, abs(floor)) or eps < floor - 1e-9 * max(1.0, abs(floor)):
+            break  # the limit goal is at its own optimum: the front ends here
+        if lo is not None and eps < lo:
+            break
+        if len(runs) >= points:
+            truncated = True
+            break
+        run = _point(
+            model, minimise, limit, solver, time_limit, runs[-1].x,
+            (*base, _eps_hold(model, limit, eps)),
+        )  # fmt: skip
+        if run is None or run.goals[limit] >= last:
+            break  # nothing below ε (within the solver's tolerances)
+        runs.append(run)
+    return efficient(runs, minimise, limit), truncated
 
 
 def efficient(runs: list[Run], a: str, b: str) -> list[Run]:
-    """Distinct, mutually non-dominated runs, ordered by goal ``b``."""
-    key = {}
-    for run in runs:
-        key.setdefault((round(run.goals[a], 6), round(run.goals[b], 6)), run)
-    pts = sorted(key.items(), key=lambda kv: (kv[0][1], kv[0][0]))
-    kept = []
-    for (va, vb), run in pts:
-        dominated = any(oa <= va and ob <= vb and (oa, ob) != (va, vb) for (oa, ob), _ in pts)
-        if not dominated:
+    """Distinct, mutually non-dominated runs, ordered by goal ``b`` (ties within 1e-9
+    relative are the same value)."""
+
+    def same(u: float, v: float) -> bool:
+        return abs(u - v) <= 1e-9 * max(1.0, abs(u), abs(v))
+
+    pts = sorted(runs, key=lambda r: (r.goals[b], r.goals[a]))
+    kept: list[Run] = []
+    for run in pts:
+        va, vb = run.goals[a], run.goals[b]
+        dominated = any(
+            (o.goals[a] <= va or same(o.goals[a], va))
+            and (o.goals[b] <= vb or same(o.goals[b], vb))
+            and not (same(o.goals[a], va) and same(o.goals[b], vb))
+            for o in pts
+        )
+        repeat = any(same(k.goals[a], va) and same(k.goals[b], vb) for k in kept)
+        if not dominated and not repeat:
             kept.append(run)
     return kept

@@ -51,7 +51,17 @@ class Alignment:
     """Each soft band: ``rule, priority, penalty, bent`` (total outside the band, in the
     measure), ``bent_means`` (in mean rep totals), ``n_bent`` and the bend per rep."""
     solve_info: dict[str, Any] = field(default_factory=dict)
-    """``time_limit`` per solve (null: none), ``solves``, and ``contiguity_cuts`` added."""
+    """``time_limit`` per solve (null: none), ``contiguity_cuts`` added, and with a front,
+    ``front_truncated`` (the step walk stopped at its point limit)."""
+    problem: Any = field(default=None, repr=False, compare=False)
+    """The :class:`~attain.solvers.LinearProblem` of the last solve (for
+    :meth:`export_model`)."""
+
+    def export_model(self, path) -> Any:
+        """The model as last solved, as MPS or LP (by the suffix)."""
+        from attain.model import export_model
+
+        return export_model(self.problem, path)
 
     @property
     def units_moved(self) -> int:
