@@ -103,7 +103,20 @@ def problems(draw):
                 "max": amount,
             }  # fmt: skip
         )
-    return company, toy_rules(total, *rules, unit=unit, buffer=buffer), buffer, total, unit
+    if draw(st.booleans()):
+        # A floor on the first rep, a whole number of units or not.
+        floor = draw(st.sampled_from([0.3, 0.5])) * total / n_reps
+        rules.append({"name": "floor", "type": "bounds", "where": {"rep_id": "R001"},
+                      "min": floor})  # fmt: skip
+    spec = toy_rules(total, *rules, unit=unit, buffer=buffer)
+    if n_products > 1 and draw(st.booleans()):
+        # A target per product instead of a total (the same sum).
+        weights = draw(st.lists(st.integers(1, 5), min_size=n_products, max_size=n_products))
+        parts = [round(total * w / sum(weights), 2) for w in weights[:-1]]
+        parts.append(round(total - sum(parts), 2))
+        names = [f"p{i + 1}" for i in range(n_products)]
+        spec["company_target"] = {"by_product": dict(zip(names, parts, strict=True))}
+    return company, spec, buffer, total, unit
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,10 +126,19 @@ def test_every_rollup_adds_up_exactly(problem):
     result = allocate(rules, company)
     check_rollups(result, buffer, total, unit)
     for rule in rules["rules"]:
-        held = level_targets(result, "region")["R0"]
-        assert held == pytest.approx(rule["min"], abs=unit * 1e-6)
-    months = result.targets.groupby(["rep_id", "product"])["target"].sum()
-    assert months.sum() == pytest.approx(rep_totals(result).sum())
+        if rule["name"] == "held":
+            held = level_targets(result, "region")["R0"]
+            assert held == pytest.approx(rule["min"], abs=unit * 1e-6)
+    floors = [r for r in rules["rules"] if r["name"] == "floor"]
+    for rule in floors:  # a floor rounds up, never down
+        assert result.rep_totals()["R001"] >= rule["min"] - 1e-6
+    by_product = rules["company_target"].get("by_product")
+    if by_product:
+        b_rep = buffer.get("rep", 1.0)
+        t = result.targets.assign(target=units(result.targets["target"], unit))
+        sums = t.groupby("product")["target"].sum()
+        for product, amount in by_product.items():
+            assert abs(sums[product] - amount * b_rep / unit) < 1 + 1e-6, product
 
 
 @pytest.mark.parametrize("buffer", [{"team": 1.1}, {"rep": 0.95}, {"region": 0.5, "team": 2}])
