@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = ["apportion", "fix_columns", "money", "round_targets", "round_units", "unit_bands"]
 
-#: LP noise: a value this close (relative) to a whole number of units *is* that number.
+#: Float noise: a value this close to a whole number of units *is* that number.
 SNAP = 1e-9
+#: How far (relative to a rep's mean target) a solver may leave a band it holds.
+LP_TOL = 1e-6
 #: Band kinds whose rows bound a unit's total (Σ of its reps' totals) with coefficient 1.
 _BAND_KINDS = ("bounds", "capacity", "growth", "share", "ramp")
 
@@ -46,7 +48,8 @@ def round_units(x: float) -> int:
 
 
 def _floor(values: np.ndarray) -> np.ndarray:
-    return np.floor(values + SNAP * np.maximum(1.0, np.abs(values)))
+    """Floors, with values a few float steps below a whole number taken as that number."""
+    return np.floor(values + SNAP + 8 * np.spacing(np.abs(values)))
 
 
 def apportion(
@@ -66,8 +69,9 @@ def apportion(
     base = _floor(values).astype(np.int64)
     spare = totals - np.bincount(groups, weights=base, minlength=n_groups).astype(np.int64)
     bad = (spare < 0) | (spare > sizes)
+    prio = np.zeros(len(values)) if priority is None else np.asarray(priority, dtype=np.float64)
     if np.any(bad & (sizes > 0)):
-        values = _rescaled(values, groups, totals, sizes, bad)
+        values = _rescaled(values, groups, totals, sizes, bad, prio != 0)
         base = _floor(values).astype(np.int64)
         spare = totals - np.bincount(groups, weights=base, minlength=n_groups).astype(np.int64)
         # Float noise of the scaling can leave a group one unit out: move whole units.
@@ -76,7 +80,6 @@ def apportion(
         base = base + shift[groups]
         spare = spare - shift * sizes
     rem = values - base
-    prio = np.zeros(len(values)) if priority is None else np.asarray(priority, dtype=np.float64)
     # Remainders equal to 1e-9 are ties (LP noise), broken by position: deterministic.
     order = np.lexsort((np.arange(len(values)), -np.round(rem, 9), -prio, groups))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -86,13 +89,23 @@ def apportion(
     return base + up
 
 
-def _rescaled(values, groups, totals, sizes, bad) -> np.ndarray:
-    """Values of the ``bad`` groups scaled to their totals (evenly when they add up to 0)."""
-    sums = np.bincount(groups, weights=values, minlength=len(totals))
-    even = totals / np.maximum(sizes, 1)
-    factor = np.where(sums > 0, totals / np.where(sums > 0, sums, 1.0), 0.0)
+def _rescaled(values, groups, totals, sizes, bad, pinned) -> np.ndarray:
+    """Values of the ``bad`` groups scaled to their totals (evenly when they add up to 0).
+
+    ``pinned`` parts (at a band of their own) keep their values while the group has
+    others to take the difference.
+    """
+    n = len(totals)
+    free_count = np.bincount(groups, weights=~pinned, minlength=n)
+    movable = ~pinned | (free_count[groups] == 0)
+    fixed = np.bincount(groups, weights=np.where(movable, 0.0, values), minlength=n)
+    sums = np.bincount(groups, weights=np.where(movable, values, 0.0), minlength=n)
+    target = np.maximum(totals - fixed, 0.0)
+    n_movable = np.bincount(groups, weights=movable, minlength=n)
+    even = target / np.maximum(n_movable, 1)
+    factor = np.where(sums > 0, target / np.where(sums > 0, sums, 1.0), 0.0)
     scaled = np.where(sums[groups] > 0, values * factor[groups], even[groups])
-    return np.where(bad[groups], scaled, values)
+    return np.where(bad[groups] & movable, scaled, values)
 
 
 def fix_columns(units: np.ndarray, exact: np.ndarray, col_totals: np.ndarray) -> np.ndarray:
@@ -149,10 +162,16 @@ def unit_bands(model: Model, level: str) -> tuple[np.ndarray, np.ndarray]:
     return lower, upper
 
 
+def _snapped(exact: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float):
+    """Values within ``tol`` outside their band moved onto it (all in rounding units)."""
+    out = np.where((exact < lower) & (exact >= lower - tol), lower, exact)
+    return np.where((out > upper) & (out <= upper + tol), upper, out)
+
+
 def _band_priority(exact: np.ndarray, lower: np.ndarray, upper: np.ndarray, unit: float):
     """+1 where the floor would break the lower band, -1 where the ceiling breaks the upper."""
     floor = _floor(exact)
-    tol = 1e-9 * np.maximum(1.0, np.abs(exact)) * unit
+    tol = (SNAP + 8 * np.spacing(np.abs(exact))) * unit
     up = floor * unit < lower - tol
     down = (floor + 1) * unit > upper + tol
     return up.astype(float) - down.astype(float)
@@ -185,6 +204,9 @@ def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.nd
     parent_units = np.array([round_units(company * inputs.buffer["company"] / unit)])
     levels["company"] = parent_units
     breaks = 0
+    # The solver's tolerances are relative to a rep's mean target: a unit within this of
+    # a band of its own is at the band (a held 30,864,197.25 may come back as .22).
+    snap = LP_TOL * inputs.total / max(inputs.n_reps, 1) / unit
     for level in inputs.levels[1:]:
         codes = inputs.codes[level]
         n_units = len(inputs.unit_names[level])
@@ -200,6 +222,7 @@ def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.nd
             sums = np.bincount(parents, weights=exact, minlength=len(parent_units))
             group_totals = apportion(sums, np.zeros(len(sums), np.int64), [level_total])
         lower, upper = unit_bands(model, level)
+        exact = _snapped(exact, lower / unit, upper / unit, snap)
         priority = _band_priority(exact, lower, upper, unit)
         units = apportion(exact, parents, group_totals, priority)
         tol = 1e-6 * np.maximum(1.0, np.abs(units * unit))
