@@ -109,7 +109,7 @@ def _legend(parts: list[str], names: Sequence[str]) -> None:
     for i, name in enumerate(names):
         parts.append(f'<rect x="{x}" y="6" width="10" height="10" fill="{colour(i)}"/>')
         parts.append(f'<text x="{x + 14}" y="15">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        x += 24 + 7.5 * len(name)
 
 
 def _vline(parts: list[str], x: float, label: str, cls: str, height: int = _H) -> None:
