@@ -153,7 +153,7 @@ def histogram(
     counts = [np.histogram(v, bins=edges)[0] / max(len(v), 1) for v in values]
     top = max(float(c.max()) for c in counts) * 1.15 or 1.0
     parts = _open(title)
-    _axes(parts, lo, hi, 0, top, _ticks(0, top, 4), lambda t: f"{t:.0%}")
+    _axes(parts, lo, hi, 0, top, _ticks(0, top, 4), percent)
     for i, c in enumerate(counts):
         pts = []
         for j, share in enumerate(c):

@@ -178,6 +178,11 @@ class _Report:
         base = self.base[self.baseline]
         if self.budget:
             out.append(["Budget: ", Strong(self.budget_text()), "."])
+        else:
+            out.append(
+                "No budget is set in this scenario, so the chance of going over one is not "
+                "computed (a scenario's budget is a cost-of-sales limit or an amount)."
+            )
         for p in self.plans:
             f = self.base[p]
             over = self.p_over(f)
@@ -396,7 +401,8 @@ class _Report:
                 compact=True,
             )  # fmt: skip
         )
-        blocks.append(self.cases_chart(list(variants)))
+        if len(variants) > 1:
+            blocks.append(self.cases_chart(list(variants)))
         return Section(
             "What if",
             blocks,
