@@ -32,8 +32,18 @@ clean:
 docs: $(STAMP)
 	$(BIN)/python -m attain.docs
 
-# Renders the simulation report in headless Chromium (needs `apt-get install chromium`),
-# fails on console errors, and refreshes the screenshot in docs/.
+# Renders each kind of page — the simulation report, the territory map, a pay statement —
+# in headless Chromium (installed with apt-get when missing), fails on console errors or
+# anything a page would fetch, and refreshes the screenshots in docs/.
+REPORT_OUT := out/report
 report: $(STAMP)
-	$(BIN)/attain simulate scenarios/compare_plans.yaml --out out/compare
-	$(BIN)/python scripts/render_report.py out/compare/report.html docs/report.png
+	command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+	$(BIN)/attain simulate scenarios/compare_plans.yaml --out $(REPORT_OUT)/compare
+	$(BIN)/attain territory rules/territory_balance.yaml --data scenarios/sample --out $(REPORT_OUT)/territory
+	$(BIN)/attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out $(REPORT_OUT)/fy27
+	$(BIN)/attain payout rules/plan_field_rep.yaml --targets $(REPORT_OUT)/fy27/targets.csv \
+		--actuals scenarios/sample/actuals.csv --out $(REPORT_OUT)/payouts --html
+	$(BIN)/python scripts/render_report.py \
+		$(REPORT_OUT)/compare/report.html docs/report.png 5000 \
+		$(REPORT_OUT)/territory/map.html docs/territory_map.png 2600 \
+		$(REPORT_OUT)/payouts/statements/R00001.html docs/statement.png 1800

@@ -109,7 +109,7 @@ def _legend(parts: list[str], names: Sequence[str]) -> None:
     for i, name in enumerate(names):
         parts.append(f'<rect x="{x}" y="6" width="10" height="10" fill="{colour(i)}"/>')
         parts.append(f'<text x="{x + 14}" y="15">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        x += 24 + 7.5 * len(name)
 
 
 def _vline(parts: list[str], x: float, label: str, cls: str, height: int = _H) -> None:
@@ -153,7 +153,7 @@ def histogram(
     counts = [np.histogram(v, bins=edges)[0] / max(len(v), 1) for v in values]
     top = max(float(c.max()) for c in counts) * 1.15 or 1.0
     parts = _open(title)
-    _axes(parts, lo, hi, 0, top, _ticks(0, top, 4), lambda t: f"{t:.0%}")
+    _axes(parts, lo, hi, 0, top, _ticks(0, top, 4), percent)
     for i, c in enumerate(counts):
         pts = []
         for j, share in enumerate(c):

@@ -187,7 +187,7 @@ table{border-collapse:collapse;margin:8px 0 16px;width:100%}
 caption{caption-side:top;text-align:left;color:var(--muted);font-size:12px;padding:0 0 4px}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--soft);font-weight:600}.l{text-align:left}.r{text-align:right;
-font-variant-numeric:tabular-nums;white-space:nowrap}tfoot td{font-weight:600;
+font-variant-numeric:tabular-nums}td.r{white-space:nowrap}tfoot td{font-weight:600;
 border-top:2px solid #d1d5db}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--soft);
 padding:0 3px;border-radius:3px}
@@ -203,7 +203,7 @@ margin:12px 0 8px}.key{border:1px solid var(--line);border-radius:8px;padding:10
 .key .value{font-size:22px;font-weight:650;margin:2px 0;font-variant-numeric:tabular-nums}
 .key .value.good{color:var(--good)}.key .value.bad{color:var(--bad)}
 .key .note{margin:0}
-svg.chart{width:100%;height:auto;font-size:11px;fill:#374151}
+svg.chart{width:100%;height:auto;font-size:12px;fill:#374151}
 svg .grid{stroke:var(--line)}svg .axis{stroke:#9ca3af}
 svg .mark{stroke:#111827;stroke-dasharray:4 3}
 svg .budget{stroke:#b91c1c;stroke-width:1.5;stroke-dasharray:6 3}

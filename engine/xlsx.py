@@ -26,6 +26,7 @@ are. :func:`write_workbook` writes the sheets atomically.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ __all__ = [
     "column_letter",
     "sheet_names",
     "table",
+    "text",
     "write_workbook",
 ]
 
@@ -119,6 +121,21 @@ class Styles:
         )
 
 
+# What XML 1.0 cannot hold (and a carriage return, which parsers turn into a line feed),
+# and an underscore that would read as the start of such an escape (``_x0041_``).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def text(value: Any) -> str:
+    """``value`` as the text of a cell: XML-escaped, with control characters written as
+    SpreadsheetML's ``_xHHHH_`` escapes (and a literal ``_xHHHH_`` protected), so Excel
+    reads back exactly ``str(value)``."""
+    raw = str(value)
+    if _UNSAFE.search(raw):
+        raw = _UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", raw)
+    return escape(raw)
+
+
 def cell(value: Any, style: int = 0) -> str:
     """One ``<c>`` element: a number, a boolean or an inline string; empty for None/NaN."""
     s = f' s="{style}"' if style else ""
@@ -130,7 +147,7 @@ def cell(value: Any, style: int = 0) -> str:
         return f"<c{s}><v>{int(value)}</v></c>"
     if isinstance(value, float | np.floating):
         return f"<c{s}><v>{float(value)!r}</v></c>"
-    return f'<c{s} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
+    return f'<c{s} t="inlineStr"><is><t xml:space="preserve">{text(value)}</t></is></c>'
 
 
 def column_letter(index: int) -> str:

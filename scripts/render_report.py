@@ -1,16 +1,21 @@
-"""Render a report.html in headless Chromium: fail on console errors, write a PNG screenshot.
+"""Render pages in headless Chromium: fail on console errors, write a PNG screenshot of each.
 
-Usage: python scripts/render_report.py REPORT.html SCREENSHOT.png [--width 1200 --height 3200]
+Usage:
+    python scripts/render_report.py PAGE.html SHOT.png [HEIGHT] [PAGE.html SHOT.png [HEIGHT] ...]
 
-Chromium runs offline-minded (no background networking, no component updates, a fresh
-profile) and logs the page's console to stderr; any console message of level warning
-or error, any uncaught exception and any failed resource load fails the run (exit 1).
-Needs Debian's `chromium` (apt-get install -y chromium).
+Each page opens in its own Chromium with a fresh profile, offline-minded (no background
+networking, no component updates, no sync, every host name resolving nowhere, so a page
+that fetches anything fails), with the page's console logged to stderr. Any console
+message (attain's pages run no scripts, so any message is a fault), uncaught exception,
+failed resource load or network error fails the run (exit 1) after every page is tried;
+so does a page whose markup names anything to fetch (``src``, ``href``, ``url(…)``,
+``@import`` other than a fragment or a ``data:`` URL).
+The window is 1200 px wide and HEIGHT tall (default 3200): the screenshot is that window.
+Needs Debian's `chromium` (`make report` installs it when missing).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import subprocess
@@ -26,14 +31,29 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--no-default-browser-check",
     "--hide-scrollbars",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
     "--enable-logging=stderr",
     "--v=0",
 )
+WIDTH = 1200
+HEIGHT = 3200
 # Chromium prints the page's console as `...:INFO:CONSOLE(12)] "message", source: ...`
 # (console.log is INFO; warnings and errors carry their own level in the message line).
 _CONSOLE = re.compile(r":(INFO|WARNING|ERROR):CONSOLE[^\]]*\]\s*(.*)")
 _PAGE_ERRORS = re.compile(r"Uncaught|Failed to load resource|net::ERR_", re.IGNORECASE)
+# What a self-contained page never has: a link to load (a fragment or data: URL is fine).
+_EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href|srcset|poster|data)\s*=\s*["']?(?!#|data:)([^"'\s>]+))"""
+    r"""|(?:url\(\s*["']?(?!#|data:)([^"')\s]+))|(@import)""",
+    re.IGNORECASE,
+)
+
+
+def external_references(html: str) -> list[str]:
+    """Everything ``html`` would fetch: the page must open offline, as one file."""
+    return sorted({next(g for g in m.groups() if g) for m in _EXTERNAL.finditer(html)})
 
 
 def browser() -> str:
@@ -44,9 +64,10 @@ def browser() -> str:
     raise SystemExit("chromium is not installed: apt-get install -y chromium")
 
 
-def render(report: Path, png: Path, width: int, height: int) -> list[str]:
-    """Screenshot ``report`` into ``png``; return the console problems found."""
+def render(page: Path, png: Path, width: int = WIDTH, height: int = HEIGHT) -> list[str]:
+    """Screenshot ``page`` into ``png``; return the console problems found."""
     png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="attain-chromium-") as profile:
         command = [
             browser(),
@@ -54,13 +75,15 @@ def render(report: Path, png: Path, width: int, height: int) -> list[str]:
             f"--user-data-dir={profile}",
             f"--window-size={width},{height}",
             f"--screenshot={png.resolve()}",
-            report.resolve().as_uri(),
+            page.resolve().as_uri(),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    problems = []
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    problems = [
+        f"loads {ref} (a page must be self-contained)"
+        for ref in external_references(page.read_text(encoding="utf-8", errors="replace"))
+    ]
     for line in done.stderr.splitlines():
-        match = _CONSOLE.search(line)
-        if match or _PAGE_ERRORS.search(line):
+        if _CONSOLE.search(line) or _PAGE_ERRORS.search(line):
             problems.append(line.strip())
     if done.returncode != 0:
         problems.append(f"chromium exited with {done.returncode}: {done.stderr.strip()[-500:]}")
@@ -69,23 +92,48 @@ def render(report: Path, png: Path, width: int, height: int) -> list[str]:
     return problems
 
 
+def _specs(argv: list[str]) -> list[tuple[Path, Path, int]]:
+    """``PAGE SHOT [HEIGHT]`` groups."""
+    specs = []
+    i = 0
+    while i < len(argv):
+        if i + 1 >= len(argv):
+            raise ValueError(f"{argv[i]}: needs a screenshot path after it")
+        page, shot = Path(argv[i]), Path(argv[i + 1])
+        i += 2
+        height = HEIGHT
+        if i < len(argv) and argv[i].isdigit():
+            height = int(argv[i])
+            i += 1
+        specs.append((page, shot, height))
+    return specs
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("report", type=Path)
-    parser.add_argument("screenshot", type=Path)
-    parser.add_argument("--width", type=int, default=1200)
-    parser.add_argument("--height", type=int, default=3200)
-    args = parser.parse_args(argv)
-    if not args.report.is_file():
-        print(f"{args.report}: no such file", file=sys.stderr)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    try:
+        specs = _specs(argv)
+    except ValueError as e:
+        print(e, file=sys.stderr)
         return 2
-    problems = render(args.report, args.screenshot, args.width, args.height)
-    for problem in problems:
-        print(f"{args.report}: {problem}", file=sys.stderr)
-    if problems:
-        return 1
-    print(f"rendered {args.report} without console errors; wrote {args.screenshot}")
-    return 0
+    missing = [str(page) for page, _, _ in specs if not page.is_file()]
+    if missing:
+        for page in missing:
+            print(f"{page}: no such file", file=sys.stderr)
+        return 2
+    failed = False
+    for page, shot, height in specs:
+        problems = render(page, shot, WIDTH, height)
+        for problem in problems:
+            print(f"{page}: {problem}", file=sys.stderr)
+        if problems:
+            failed = True
+        else:
+            print(f"rendered {page} without console errors; wrote {shot}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

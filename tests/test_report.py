@@ -161,3 +161,25 @@ def test_charts_handle_degenerate_input():
     assert "no data" in tornado([], "empty")
     assert money(1_250_000) == "1.25M" and money(950) == "950"
     assert "no data" in histogram({"a": np.array([np.nan])}, "nothing finite")
+
+
+def test_one_plan_without_a_budget_says_so():
+    n = 12
+    people = pd.DataFrame({"rep_id": [f"R{i}" for i in range(n)], "role": "rep"})
+    targets = np.random.default_rng(3).uniform(1000, 3000, (n, 12, 1))
+    pop = build_population(people, targets, ("a",))
+    model = FunctionModel(
+        "only", ("commission",), lambda s: 0.05 * s.sum(axis=(2, 3))[:, :, None], np.ones(n, bool)
+    )
+    scenario = parse_rules(
+        "kind: scenario\nname: one\ncompany: x\nplans: [a.yaml]\ntargets: {file: t.csv}\n"
+        "trials: 50\nsensitivity: null\n",
+        source="one.yaml",
+    )
+    page = render_html(simulate_models(pop, (model,), scenario))
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings[0] == "Summary" and "Who gains and who loses" not in headings
+    assert "No budget is set in this scenario" in page
+    assert "Chance of going over budget" not in page
+    assert "One plan: nothing to compare." in page and "Not run for this scenario." in page
+    assert 'class="budget"' not in page.split("<style>")[0] + page.split("</style>")[1]

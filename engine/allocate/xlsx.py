@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -132,7 +131,7 @@ def _yearly(grid: _Grid, hierarchy: list[str], products: list[str]) -> pd.DataFr
 
 
 def _text(values) -> list[str]:
-    return [escape(str(v)) for v in values]
+    return [book.text(v) for v in values]
 
 
 def _card_sheets(

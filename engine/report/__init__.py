@@ -1,14 +1,18 @@
-"""Simulation reports: a self-contained report.html (inline SVG) and summary.xlsx."""
+"""Simulation reports: a self-contained report.html (inline SVG) and summary.xlsx.
+
+The page is built on the shared page shell (:mod:`attain.page`, :mod:`attain.charts`),
+the workbook on the shared writer (:mod:`attain.xlsx`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from attain.output import atomic_path, write_json, write_text
-from attain.report.html import render_html
+from attain.report.html import render_html, report_document
 from attain.report.xlsx import write_workbook
 
-__all__ = ["render_html", "write_outputs", "write_workbook"]
+__all__ = ["render_html", "report_document", "write_outputs", "write_workbook"]
 
 
 def write_outputs(result, out: Path) -> list[Path]:

@@ -36,9 +36,9 @@ __all__ = ["render_html", "report_document"]
 _ASSUMPTIONS = {
     "mean": "typical attainment",
     "sd": "spread of attainment",
-    "shocks.company": "market swing",
-    "shocks.region": "regional swing",
-    "shocks.team": "team swing",
+    "shocks.company": "market shock",
+    "shocks.region": "regional shock",
+    "shocks.team": "team shock",
     "bias_from_history": "carry-over of past results",
     "month_sd": "month-to-month noise",
 }
@@ -86,6 +86,14 @@ class _Report:
             return "–"
         return f"{x:,.0f} {self.cur}".rstrip()
 
+    def num(self, x: float | None) -> str:
+        """An amount in a table, whose header or caption names the currency."""
+        return "–" if x is None or not np.isfinite(x) else f"{x:,.0f}"
+
+    @property
+    def in_cur(self) -> str:
+        return f" ({self.cur})" if self.cur else ""
+
     def short(self, x: float) -> str:
         return f"{charts.money(x)} {self.cur}".rstrip()
 
@@ -129,10 +137,10 @@ class _Report:
                 )
             )
         rows = [
-            ["Expected cost a year", *(self.money(self.base[p]["total_payout"]["mean"]) for p in self.plans)],
+            ["Expected cost a year", *(self.num(self.base[p]["total_payout"]["mean"]) for p in self.plans)],
             ["Cost in a bad year (P95: 1 year in 20 costs more)",
-             *(self.money(self.base[p]["total_payout"]["p95"]) for p in self.plans)],
-            ["Cost in a good year (P5)", *(self.money(self.base[p]["total_payout"]["p5"]) for p in self.plans)],
+             *(self.num(self.base[p]["total_payout"]["p95"]) for p in self.plans)],
+            ["Cost in a good year (P5)", *(self.num(self.base[p]["total_payout"]["p5"]) for p in self.plans)],
             ["Cost of sales (pay ÷ revenue), expected",
              *(self.pct(self.base[p]["cost_of_sales"]["mean"], 2) for p in self.plans)],
             ["Cost of sales in a bad year (P95)",
@@ -151,7 +159,8 @@ class _Report:
         table = Table(
             ["", *(self.label[p] for p in self.plans)],
             rows,
-            caption="Base case, per simulated year",
+            caption="Base case, per simulated year"
+            + (f", amounts in {self.cur}" if self.cur else ""),
         )
         return Section(
             "Summary",
@@ -169,6 +178,11 @@ class _Report:
         base = self.base[self.baseline]
         if self.budget:
             out.append(["Budget: ", Strong(self.budget_text()), "."])
+        else:
+            out.append(
+                "No budget is set in this scenario, so the chance of going over one is not "
+                "computed (a scenario's budget is a cost-of-sales limit or an amount)."
+            )
         for p in self.plans:
             f = self.base[p]
             over = self.p_over(f)
@@ -273,10 +287,10 @@ class _Report:
                 [
                     plain(role),
                     f"{f['by_role'][role]['n_people']:,}",
-                    self.money(base["by_role"][role]["p50"]),
-                    self.money(f["by_role"][role]["p50"]),
-                    _signed(f["by_role"][role]["p50"] - base["by_role"][role]["p50"], self.money),
-                    _signed(f["by_role"][role]["mean"] - base["by_role"][role]["mean"], self.money),
+                    self.num(base["by_role"][role]["p50"]),
+                    self.num(f["by_role"][role]["p50"]),
+                    _signed(f["by_role"][role]["p50"] - base["by_role"][role]["p50"], self.num),
+                    _signed(f["by_role"][role]["mean"] - base["by_role"][role]["mean"], self.num),
                 ]
                 for role in roles
             ]
@@ -291,7 +305,8 @@ class _Report:
                         "Change in average pay",
                     ],
                     rows,
-                    caption=f"{self.label[p]} against {self.label[self.baseline]}, by role (yearly pay per person)",
+                    caption=f"{self.label[p]} against {self.label[self.baseline]}, by role: yearly pay "
+                    f"per person{self.in_cur}",
                 )  # fmt: skip
             )
             deciles = zip(base["pay_for_performance"], f["pay_for_performance"], strict=False)
@@ -299,9 +314,9 @@ class _Report:
                 [
                     _decile(int(x["decile"]), len(base["pay_for_performance"])),
                     self.pct(x["attainment_mean"], 0),
-                    self.money(x["payout_mean"]),
-                    self.money(y["payout_mean"]),
-                    _signed(y["payout_mean"] - x["payout_mean"], self.money),
+                    self.num(x["payout_mean"]),
+                    self.num(y["payout_mean"]),
+                    _signed(y["payout_mean"] - x["payout_mean"], self.num),
                 ]
                 for x, y in deciles
             ]
@@ -315,7 +330,8 @@ class _Report:
                         "Change",
                     ],
                     rows,
-                    caption=f"{self.label[p]} against {self.label[self.baseline]}, by how well reps perform",
+                    caption=f"{self.label[p]} against {self.label[self.baseline]}, by how well reps "
+                    f"perform: yearly pay per person{self.in_cur}",
                 )  # fmt: skip
             )
         blocks.append(
@@ -354,14 +370,14 @@ class _Report:
                     [
                         _case(v),
                         self.label[p],
-                        self.money(f["total_payout"]["mean"]),
-                        self.money(f["total_payout"]["p95"]),
+                        self.num(f["total_payout"]["mean"]),
+                        self.num(f["total_payout"]["p95"]),
                         self.pct(f["cost_of_sales"]["mean"], 2),
                         self.pct(self.p_over(f)) if self.budget else "–",
                         self.pct(f["share_at_target"]["mean"]),
                         "–"
                         if effect is None
-                        else _signed(effect["total_payout"]["mean"], self.money),
+                        else _signed(effect["total_payout"]["mean"], self.num),
                     ]
                 )
         blocks: list[Block] = []
@@ -373,7 +389,7 @@ class _Report:
                 [
                     "Case",
                     "Plan",
-                    "Expected cost",
+                    f"Expected cost{self.in_cur}",
                     "Bad year (P95)",
                     "Cost of sales",
                     "Over budget",
@@ -385,7 +401,8 @@ class _Report:
                 compact=True,
             )  # fmt: skip
         )
-        blocks.append(self.cases_chart(list(variants)))
+        if len(variants) > 1:
+            blocks.append(self.cases_chart(list(variants)))
         return Section(
             "What if",
             blocks,
@@ -445,9 +462,9 @@ class _Report:
                 rows.append(
                     [
                         _case(v),
-                        f"{self.label[p]} − {self.label[self.baseline]}",
-                        _signed(d["mean"], self.money),
-                        f"{_signed(d['ci95_low'], self.money)} to {_signed(d['ci95_high'], self.money)}",
+                        self.label[p],
+                        _signed(d["mean"], self.num),
+                        f"{_signed(d['ci95_low'], self.num)} to {_signed(d['ci95_high'], self.num)}",
                         self.pct(d["p_higher"]),
                         _signed(c["cost_of_sales"]["mean"] * 100, lambda x: f"{x:.2f} points"),
                     ]
@@ -462,8 +479,9 @@ class _Report:
                 Table(
                     [
                         "Case",
-                        "Difference",
-                        "Expected difference a year",
+                        "Plan",
+                        f"Costs more (+) or less (−) than {self.label[self.baseline]}, "
+                        f"a year{self.in_cur}",
                         "95% confidence range",
                         "Chance it costs more",
                         "Difference in cost of sales",
@@ -500,15 +518,22 @@ class _Report:
                 )
             )
         table = Table(
-            ["Plan", "Input", "Input is", "Cost, input lower", "Cost, input higher", "Spread"],
+            [
+                "Plan",
+                "Input",
+                "Input is",
+                f"Expected cost, input lower{self.in_cur}",
+                "Input higher",
+                "Spread",
+            ],
             [
                 [
                     self.label[r["plan"]],
                     _parameter(r),
                     "an assumption" if r["kind"] == "assumption" else "a plan setting",
-                    self.money(r["cost_low"]),
-                    self.money(r["cost_high"]),
-                    self.money(r["swing"]),
+                    self.num(r["cost_low"]),
+                    self.num(r["cost_high"]),
+                    self.num(r["swing"]),
                 ]
                 for r in rows
                 if r["swing"] is not None and np.isfinite(r["swing"])

@@ -78,7 +78,7 @@ def map_document(alignment: Alignment) -> Document:
     for band in alignment.bands:
         blocks.append(
             Section(
-                f"{plain(band['name'])} per rep",
+                f"{_name(band['name'])} per rep",
                 [Figure(_band_chart(alignment, band), _band_caption(band))],
             )
         )
@@ -383,7 +383,7 @@ def _reps_table(alignment: Alignment) -> Section:
     have = {c: c in reps for c in ("units_before", "units_after", "gained", "lost")}
     bands = [b["name"] for b in alignment.bands if b["name"] in reps]
     for name in bands:
-        columns += [f"{plain(name)} before", f"{plain(name)} after"]
+        columns += [f"{_name(name)} before", f"{_name(name)} after"]
     rows = []
     for i, rec in enumerate(reps.to_dict(orient="records")):
         row = [str(rec["rep_id"]), plain(groups[i])]
@@ -396,9 +396,14 @@ def _reps_table(alignment: Alignment) -> Section:
         rows.append(row)
     return Section(
         "Territories by rep",
-        [Table(columns, rows, align="ll" + "r" * (len(columns) - 2))],
+        [Table(columns, rows, align="ll" + "r" * (len(columns) - 2), compact=True)],
         id="reps",
     )
+
+
+def _name(name: str) -> str:
+    """A band's name as a reader reads it (``capacity.max_units`` → ``Capacity max units``)."""
+    return plain(str(name).replace(".", " "))
 
 
 def _num(x) -> str:
@@ -458,7 +463,7 @@ def _band_chart(alignment: Alignment, band: dict) -> Markup:
             items.append(
                 f'<line x1="{left}" x2="{_W - _PAD}" y1="{y(bound):.1f}" y2="{y(bound):.1f}" class="budget"/>'
             )
-    return _svg(_W, h, f"{plain(name)} per rep", items)
+    return _svg(_W, h, f"{_name(name)} per rep", items)
 
 
 def _ticks(top: float) -> list[float]:
