@@ -154,7 +154,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(
             [Problem(source, f"unknown file type `{path.suffix}`", hint=hint, code="file-type")]
         )
-    if not path.is_file():
+    if not path.exists():
         raise DataError(
             [Problem(source, "file not found (named in company.yaml)", code="missing-file")]
         )
@@ -227,12 +227,23 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     never a row whose missing cells take defaults."""
     header = _check_header(path, source)
     text = {"dtype": str, "keep_default_na": False, "encoding": "utf-8"}
-    try:  # pyarrow refuses a row with too few or too many cells
-        return pd.read_csv(path, engine="pyarrow", **text)
+    try:  # pyarrow refuses a row with too few or too many cells...
+        if _quotes_closed(path):  # ...but takes a file that ends inside a quoted cell
+            return pd.read_csv(path, engine="pyarrow", **text)
     except (ValueError, OSError, ImportError):
-        frame = pd.read_csv(path, skipinitialspace=True, **text)
+        pass
+    frame = pd.read_csv(path, skipinitialspace=True, **text)
     _check_row_lengths(path, source, len(header))
     return frame
+
+
+def _quotes_closed(path: Path) -> bool:
+    """Whether every quote is closed (quotes pair up: an escaped one is doubled)."""
+    count = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b'"')
+    return count % 2 == 0
 
 
 def _check_row_lengths(path: Path, source: str, n_columns: int) -> None:
