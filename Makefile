@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint docs report clean
+.PHONY: demo test bench lint docs report clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The contract suite at length: many more hypothesis examples of mutated rule files
+# and tables, and random SIGINT/SIGKILL kills of every command (about 20-40 minutes).
+FUZZ_EXAMPLES ?= 300
+FUZZ_KILLS ?= 60
+fuzz: $(STAMP)
+	ATTAIN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ATTAIN_FUZZ_KILLS=$(FUZZ_KILLS) \
+		$(BIN)/python -m pytest tests/test_contract_cli.py tests/test_contract_interrupt.py -x
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

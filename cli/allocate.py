@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from attain.allocate.core import allocate as allocate_targets
-from attain.cli.options import echo_notices, solver_options
+from attain.cli.options import echo_notices, force_option, solver_options
+from attain.output import output_set
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -38,15 +39,23 @@ __all__ = ["allocate"]
     default=None,
     help="Override the rules' `method` (monolithic: every month cell in one model).",
 )
+@force_option
 def allocate(
-    rules: Path, data: Path, out: Path, solver: str, time_limit: float | None, method: str | None
+    rules: Path,
+    data: Path,
+    out: Path,
+    solver: str,
+    time_limit: float | None,
+    method: str | None,
+    force: bool,
 ) -> None:
     """Allocate the company target to reps × months × products by the RULES file.
 
     Example: attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out out/fy27
     """
     result = allocate_targets(rules, data, solver=solver, time_limit=time_limit, method=method)
-    paths = result.write(out)
+    with output_set(out, kind="allocation", inputs=(rules, data), force=force) as stage:
+        paths = stage.final(result.write(stage.path))
     s = result.summary
     f = s["fairness"]
     click.echo(

@@ -14,7 +14,9 @@ from typing import cast
 import click
 
 import attain
+from attain.cli.options import force_option
 from attain.cli.simulate import print_summary, run_simulation
+from attain.output import OutputSet, output_set
 from attain.sample import bundled
 
 __all__ = ["demo"]
@@ -43,7 +45,8 @@ def _shown(path: Path) -> str:
 @click.option(
     "--trials", default=1000, show_default=True, type=click.IntRange(min=1), help="Simulated years."
 )
-def demo(out: Path, trials: int) -> None:
+@force_option
+def demo(out: Path, trials: int, force: bool) -> None:
     """Run the whole flow on the bundled sample company and say where everything went.
 
     Example: attain demo --out out/demo
@@ -54,9 +57,10 @@ def demo(out: Path, trials: int) -> None:
         )
     company = attain.load_company(SAMPLE)
     _company(company)
-    allocation = _allocate(company, out / "allocation")
-    _pay(company, allocation, out / "payouts")
-    _simulate(out / "allocation" / "targets.csv", out / "simulation", trials)
+    with output_set(out, kind="demo", force=force) as stage:  # every step's files, or none
+        allocation = _allocate(company, stage, "allocation")
+        _pay(company, allocation, stage, "payouts")
+        _simulate(stage.path / "allocation" / "targets.csv", stage, "simulation", trials)
     click.echo(
         f"\nEverything is in {out}/. Open {out / 'simulation' / 'report.html'} in a browser."
     )
@@ -80,7 +84,7 @@ def _company(company: attain.Company) -> None:
     )
 
 
-def _allocate(company: attain.Company, out: Path) -> attain.Allocation:
+def _allocate(company: attain.Company, stage: OutputSet, folder: str) -> attain.Allocation:
     _step(
         1,
         f"Allocate the year's target ({_shown(ALLOCATION_RULES)})",
@@ -89,7 +93,7 @@ def _allocate(company: attain.Company, out: Path) -> attain.Allocation:
         "(potential and last year's sales), within growth caps, capacity and new-hire ramps.",
     )
     allocation = attain.allocate(ALLOCATION_RULES, company)
-    paths = allocation.write(out)
+    paths = stage.final(allocation.write(stage.path / folder))
     s = allocation.summary
     fairness = s["fairness"]
     click.echo(
@@ -101,7 +105,9 @@ def _allocate(company: attain.Company, out: Path) -> attain.Allocation:
     return allocation
 
 
-def _pay(company: attain.Company, allocation: attain.Allocation, out: Path) -> None:
+def _pay(
+    company: attain.Company, allocation: attain.Allocation, stage: OutputSet, folder: str
+) -> None:
     _step(
         2,
         f"Pay a year of deals against those targets ({_shown(PLAN)})",
@@ -110,7 +116,8 @@ def _pay(company: attain.Company, allocation: attain.Allocation, out: Path) -> N
         "each amount's rule, inputs and arithmetic.",
     )
     result = attain.payouts(PLAN, allocation.targets, company.actuals, company=company)
-    paths = result.write(out, html=True)
+    paths = stage.final(result.write(stage.path / folder, html=True))
+    out = stage.out / folder
     s = result.summary
     parts = ", ".join(f"{name} {_money(amount)}" for name, amount in s["by_component"].items())
     click.echo(
@@ -126,7 +133,7 @@ def _money(text: str) -> str:
     return f"{Decimal(text):,}"
 
 
-def _simulate(targets: Path, out: Path, trials: int) -> None:
+def _simulate(targets: Path, stage: OutputSet, folder: str, trials: int) -> None:
     _step(
         3,
         f"Simulate two plans on the same {trials:,} years ({_shown(SCENARIO)})",
@@ -134,9 +141,9 @@ def _simulate(targets: Path, out: Path, trials: int) -> None:
         "are paid on the same draws, so their difference is measured, not guessed. What-ifs "
         "(a downturn, a boom, stars, a slow product launch) reuse the draws.",
     )
-    result, paths = run_simulation(SCENARIO, out, trials=trials, targets=targets)
+    result, paths = run_simulation(SCENARIO, stage.path / folder, trials=trials, targets=targets)
     print_summary(result)
-    _wrote(paths)
+    _wrote(stage.final(paths))
 
 
 def _wrote(paths: list[Path]) -> None:

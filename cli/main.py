@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -17,9 +18,12 @@ import click
 
 import attain
 from attain.cli.lazy import LazyCommand, LazyGroup
+from attain.cli.options import force_option
 from attain.errors import AttainError, InfeasibleError, InputError, SolverError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
+#: Interrupted by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal's number, as shells do.
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 #: Commands that live in their own modules, one per command family, each imported only
 #: when it runs (so `attain --help` and the light commands start in a blink). The
@@ -124,7 +128,11 @@ def schema(kind: str | None) -> None:
     "--reps", default=300, show_default=True, type=click.IntRange(min=1), help="Number of reps."
 )
 @click.option(
-    "--seed", default=7, show_default=True, type=int, help="Random seed; same seed, same bytes."
+    "--seed",
+    default=7,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Random seed (>= 0); same seed, same bytes.",
 )
 @click.option(
     "--products",
@@ -133,7 +141,8 @@ def schema(kind: str | None) -> None:
     type=click.IntRange(min=1, max=6),
     help="Number of products (1-6): core, cloud, services, analytics, security, training.",
 )
-def sample(out: Path, reps: int, seed: int, products: int) -> None:
+@force_option
+def sample(out: Path, reps: int, seed: int, products: int, force: bool) -> None:
     """Write a synthetic company (data folder) of any size.
 
     It sells the first N products of: core, cloud, services, analytics,
@@ -141,7 +150,7 @@ def sample(out: Path, reps: int, seed: int, products: int) -> None:
 
     Example: attain sample --out data/big --reps 50000 --products 5
     """
-    files = attain.write_sample(out, n_reps=reps, seed=seed, n_products=products)
+    files = attain.write_sample(out, n_reps=reps, seed=seed, n_products=products, force=force)
     for file in files:
         click.echo(f"wrote {file}")
 
@@ -164,24 +173,29 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=args, prog_name="attain", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return EXIT_INTERNAL
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # click: Ctrl-C → Abort
+        terminated = isinstance(exc, _Terminated) or isinstance(exc.__cause__, _Terminated)
+        click.echo("terminated" if terminated else "interrupted", err=True)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
         return EXIT_INPUT
     except AttainError as exc:
-        click.echo(str(exc), err=True)
-        if isinstance(exc, InputError) and len(exc.problems) > 1:
-            click.echo(f"{len(exc.problems)} problems", err=True)
+        if isinstance(exc, InputError) and exc.n_problems > exc.n_listed:
+            click.echo(f"{exc.n_problems:,} problems; the first {exc.n_listed:,}:", err=True)
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(str(exc), err=True)
+            if isinstance(exc, InputError) and exc.n_problems > 1:
+                click.echo(f"{exc.n_problems:,} problems", err=True)
         return _exit_code(exc)
     except OSError as exc:  # a path the user gave cannot be read or written
         where = f" {exc.filename}" if exc.filename else ""
         click.echo(f"cannot use{where}: {exc.strerror or exc}", err=True)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    except RecursionError as exc:  # input nested past every limit; never a traceback
+        click.echo(f"input nested too deeply to read: {exc}", err=True)
+        return EXIT_INPUT
     except Exception as exc:  # the one place an unexpected error becomes exit 1
         if debug:
             traceback.print_exc()
@@ -196,4 +210,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    # SIGTERM unwinds like Ctrl-C, so a half-written output set is removed on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Terminated

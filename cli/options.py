@@ -1,5 +1,5 @@
 """Click options and output shared by several commands: the solver backend and its
-time limit, and how a result's warnings are printed."""
+time limit, --force for the output folder, and how a result's warnings are printed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from attain.notices import Notice
 
-__all__ = ["echo_notices", "solver_options"]
+__all__ = ["echo_notices", "force_option", "solver_options"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -41,6 +41,16 @@ def solver_options(
         return solver(time_limit(f))  # as if stacked: @solver above @time_limit
 
     return decorate
+
+
+#: ``--force``: write the output set into a folder that holds other files (see
+#: :func:`attain.output.output_set`: they are kept, an earlier set of the kind replaced).
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into --out even if it holds this run's inputs, another kind of output or "
+    "other files (they are kept; only an earlier output of this kind is replaced).",
+)
 
 
 def echo_notices(notices: Iterable[Notice]) -> None:

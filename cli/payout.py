@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from attain.cli.options import echo_notices
+from attain.cli.options import echo_notices, force_option
 from attain.data import load_company
 from attain.incentive import load_plan, payouts
 from attain.incentive.api import payouts_of_plans, plan_company_dir
+from attain.output import output_set
 
 
 @click.command()
@@ -43,8 +44,15 @@ from attain.incentive.api import payouts_of_plans, plan_company_dir
 @click.option(
     "--html", is_flag=True, help="Also write each statement as a printable web page (.html)."
 )
+@force_option
 def payout(
-    plans: tuple[Path, ...], targets: Path, actuals: Path, out: Path, data: Path | None, html: bool
+    plans: tuple[Path, ...],
+    targets: Path,
+    actuals: Path,
+    out: Path,
+    data: Path | None,
+    html: bool,
+    force: bool,
 ) -> None:
     """Compute every participant's payout per period, exact to the cent, with statements.
 
@@ -64,7 +72,9 @@ def payout(
     else:
         result = payouts_of_plans(loaded, targets, actuals, company)
         summaries = result.summary["plans"]
-    files = result.write(out, html=html)
+    inputs = (*plans, targets, actuals, folder)
+    with output_set(out, kind="payouts", inputs=inputs, force=force) as stage:
+        files = stage.final(result.write(stage.path, html=html))
     echo_notices(result.notices)
     for summary in summaries:
         click.echo(

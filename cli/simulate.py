@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from attain.cli.options import force_option
+from attain.output import output_set
 from attain.simulate import SimulationResult, simulate_to
 
 __all__ = ["print_summary", "run_simulation", "simulate"]
@@ -18,6 +20,7 @@ def run_simulation(
     trials: int | None = None,
     seed: int | None = None,
     targets: Path | None = None,
+    force: bool = False,
 ) -> tuple[SimulationResult, list[Path]]:
     """Simulate ``scenario`` into ``out`` with a progress bar on the terminal (stderr).
 
@@ -34,9 +37,11 @@ def run_simulation(
             bar.update(done - state["done"])
             state["done"] = done
 
-        return simulate_to(
-            scenario, out, targets=targets, trials=trials, seed=seed, progress=progress
-        )
+        with output_set(out, kind="simulation", inputs=(scenario, targets), force=force) as stage:
+            result, paths = simulate_to(
+                scenario, stage.path, targets=targets, trials=trials, seed=seed, progress=progress
+            )
+        return result, stage.final(paths)
 
 
 def print_summary(result: SimulationResult) -> None:
@@ -116,12 +121,13 @@ def _budget_text(budget: dict | None, currency: str) -> str:
     "--trials", type=click.IntRange(min=1), help="Simulated years (the file's if absent)."
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (the file's if absent).")
-def simulate(scenario: Path, out: Path, trials: int | None, seed: int | None) -> None:
+@force_option
+def simulate(scenario: Path, out: Path, trials: int | None, seed: int | None, force: bool) -> None:
     """Simulate a scenario: what each plan costs, who it rewards, which is better.
 
     Example: attain simulate scenarios/compare_plans.yaml --out out/compare
     """
-    result, paths = run_simulation(scenario, out, trials=trials, seed=seed)
+    result, paths = run_simulation(scenario, out, trials=trials, seed=seed, force=force)
     print_summary(result)
     for path in paths:
         click.echo(f"wrote {path}")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from attain.cli.options import solver_options
+from attain.cli.options import force_option, solver_options
+from attain.output import output_set
 from attain.solvers import BACKENDS
 from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
 
@@ -36,7 +37,10 @@ __all__ = ["territory"]
     time_limit_help="Seconds per solve (overrides the rule file's time_limit, which is 60 "
     "unless it says otherwise); the gap reached is printed and in summary.json.",
 )
-def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float | None) -> None:
+@force_option
+def territory(
+    rules: Path, data: Path, out: Path, solver: str, time_limit: float | None, force: bool
+) -> None:
     """Re-cut territories: assign accounts (or geographic units) to reps.
 
     Balanced bands, short travel and few broken relationships, as the rule file
@@ -47,7 +51,8 @@ def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float
     Example: attain territory rules/territory_balance.yaml --data scenarios/sample --out out/territory
     """
     alignment = align(rules, data, solver=solver, time_limit=time_limit)
-    files = write_alignment(alignment, out)
+    with output_set(out, kind="territory", inputs=(rules, data), force=force) as stage:
+        files = stage.final(write_alignment(alignment, stage.path))
     g = alignment.goals
     click.echo(
         f"{alignment.status} ({alignment.solver}, gap {alignment.gap:.2%}): "

@@ -2,8 +2,9 @@
 
 Each check returns :class:`~attain.errors.Problem` objects naming the file,
 the row (as the user counts it) and the column; at most :data:`MAX_PROBLEMS`
-are listed per table and the rest counted, so a bad file of millions of rows
-gives a readable report.
+are listed per check and table, and the rest counted exactly (a closing
+problem with code ``more`` whose ``count`` is the number not listed), so a bad
+file of millions of rows gives a readable report with the true total.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import pandas as pd
 
 from attain.errors import Problem
 from attain.schema import CompanyRules
-from attain.tables import KEYS, Column, table_columns
+from attain.tables import ID_MAX_BYTES, KEYS, MAX_AMOUNT, Column, table_columns
 
 __all__ = [
     "MAX_PROBLEMS",
     "capped",
     "check_columns",
+    "check_minor_units",
     "check_references",
     "check_splits",
     "duplicate_keys",
@@ -27,6 +29,12 @@ __all__ = [
 
 #: Problems reported per table before the rest are counted, not listed.
 MAX_PROBLEMS = 25
+#: Characters no id or text cell may hold: C0/C1 controls (NUL, newline, escape...),
+#: and the invisible format characters that can disguise a name (bidi overrides,
+#: zero-width spaces, line separators, the byte-order mark).
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+#: What an id that names a file (``file_name``) may not be or hold.
+_PATH_CHARS = r"[/\\]"
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -87,7 +95,7 @@ class _CellReport:
         rows = np.flatnonzero(mask)
         self.total += len(rows)
         for i in rows[: max(0, MAX_PROBLEMS - len(self.listed))]:
-            text = f"{message}: {_cell_text(raw.iloc[i])!r}" if show else message
+            text = f"{message}: {_shown(_cell_text(raw.iloc[i]))!r}" if show else message
             self.listed.append(
                 Problem(
                     self.source,
@@ -104,10 +112,17 @@ class _CellReport:
         listed = sorted(self.listed, key=lambda p: p.row or 0)
         rest = self.total - len(listed)
         if rest:
-            listed.append(
-                Problem(self.source, f"... and {rest} more problems in this table", code="more")
-            )
+            listed.append(_more(self.source, rest))
         return listed
+
+
+def _more(source: str, rest: int) -> Problem:
+    return Problem(source, f"... and {rest:,} more problems in this table", code="more", count=rest)
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A cell's text cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _cell_text(value: object) -> str:
@@ -119,14 +134,13 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def capped(problems: list[Problem], source: str) -> list[Problem]:
-    if len(problems) <= MAX_PROBLEMS:
+def capped(problems: list[Problem], source: str, total: int | None = None) -> list[Problem]:
+    """The first :data:`MAX_PROBLEMS` of ``problems`` and a line counting the rest;
+    ``total`` is the number found when ``problems`` lists only the first ones."""
+    total = len(problems) if total is None else total
+    if total <= MAX_PROBLEMS:
         return problems
-    rest = len(problems) - MAX_PROBLEMS
-    return [
-        *problems[:MAX_PROBLEMS],
-        Problem(source, f"... and {rest} more problems in this table", code="more"),
-    ]
+    return [*problems[:MAX_PROBLEMS], _more(source, total - MAX_PROBLEMS)]
 
 
 def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Series:
@@ -145,6 +159,11 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
     if text is None:
         values = raw.astype("float64").where(~filled, column.default)
         return _numbers(raw, values, empty, column, report)
+    if column.type in ("id", "text", "choice"):
+        control = text.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
+        report.add(control, raw, "holds a control or invisible character", "control-character")
+    if column.file_name:
+        _check_file_name(text, raw, column, report)
     if column.type in ("id", "text"):
         return text.fillna("").astype(object)
     if column.type == "choice":
@@ -171,6 +190,22 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
     return _numbers(raw, numbers.astype("float64"), empty, column, report)
 
 
+def _check_file_name(text: pd.Series, raw: pd.Series, column: Column, report: _CellReport) -> None:
+    """An id that becomes a file name: no path separator, not ``.``/``..``, bounded."""
+    hint = "ids name files (statements/<rep_id>.md): use letters, digits, - and _"
+    path = text.str.contains(_PATH_CHARS, regex=True).fillna(False).to_numpy(dtype=bool)
+    path |= text.isin([".", ".."]).to_numpy()
+    report.add(path, raw, "an id may not hold / or \\ or be . or ..", "unsafe-id", hint=hint)
+    size = text.fillna("").str.encode("utf-8", errors="surrogatepass").str.len().to_numpy()
+    report.add(
+        size > ID_MAX_BYTES,
+        raw,
+        f"an id may be at most {ID_MAX_BYTES} bytes long (UTF-8)",
+        "id-too-long",
+        hint=hint,
+    )
+
+
 def _is_number_dtype(raw: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
 
@@ -190,6 +225,15 @@ def _numbers(
         hint="write plain numbers: 12000, not 12k or 12,000",
     )
     bad |= report.add(~nan & ~finite, raw, "not a finite number", "number")
+    huge = finite & (np.abs(np.where(finite, arr, 0.0)) >= MAX_AMOUNT)
+    bad |= report.add(
+        huge,
+        raw,
+        "too large: numbers must be below 10^13 (10,000,000,000,000)",
+        "too-large",
+        hint="a number this large is a unit or export error (cents for euros, an id as a number)",
+    )
+    finite &= ~huge
     safe = np.where(finite, arr, 0.0)
     if column.type == "int":
         bad |= report.add(finite & (np.round(safe) != safe), raw, "not a whole number", "int")
@@ -271,9 +315,9 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
         where = first_row.get(k)
         also = f" (first on row {where + _place(frame)[1]})" if where is not None else ""
         problems.append(_row_problem(frame, i, key[-1], f"duplicate {label}{also}", "duplicate"))
-        if len(problems) > MAX_PROBLEMS:
+        if len(problems) >= MAX_PROBLEMS:
             break
-    return capped(problems, _place(frame)[0])
+    return capped(problems, _place(frame)[0], total=int((dup & (first > 0)).sum()))
 
 
 def unknown_references(
@@ -288,20 +332,22 @@ def unknown_references(
     first = unknown.drop_duplicates()
     counts = unknown.value_counts(sort=False)
     problems = []
-    for i, value in zip(first.index[: MAX_PROBLEMS + 1], first.to_numpy(), strict=False):
+    for i, value in zip(first.index[:MAX_PROBLEMS], first.to_numpy(), strict=False):
         others = int(counts[value]) - 1
         more = f" (and {others} more rows)" if others else ""
         problems.append(
             _row_problem(frame, i, column, f"{what} {value!r}{more}", "unknown-reference", hint)
         )
-    return capped(problems, _place(frame)[0])
+    return capped(problems, _place(frame)[0], total=len(first))
 
 
 def _hierarchy_nests(org: pd.DataFrame, levels: list[str]) -> list[Problem]:
     """Each unit belongs to exactly one parent (team T cannot sit in two regions)."""
     problems = []
+    total = 0
     for parent, child in zip(levels, levels[1:], strict=False):
         n_parents = org.groupby(child, sort=True)[parent].nunique()
+        total += int((n_parents.to_numpy() > 1).sum())
         for unit in n_parents.index[n_parents.to_numpy() > 1][:MAX_PROBLEMS]:
             rows = np.flatnonzero(org[child].to_numpy() == unit)
             parents = sorted(org[parent].iloc[rows].unique())
@@ -316,7 +362,7 @@ def _hierarchy_nests(org: pd.DataFrame, levels: list[str]) -> list[Problem]:
                     f"give each {child} one {parent}, or distinct names",
                 )
             )
-    return problems
+    return capped(problems, _place(org)[0], total=total)
 
 
 def check_splits(actuals: pd.DataFrame) -> list[Problem]:
@@ -325,12 +371,13 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
     group = pd.factorize(actuals["deal_id"])[0] * 2 + (actuals["type"].to_numpy() == "cancellation")
     totals = np.bincount(group, weights=actuals["split"].to_numpy())[group]
     bad = np.abs(totals - 1.0) > 1e-9
+    n_bad = len(np.unique(group[bad]))
     seen = set()
     for i in np.flatnonzero(bad):
         deal = actuals["deal_id"].iloc[i]
-        if deal in seen:
+        if (deal, group[i]) in seen:
             continue
-        seen.add(deal)
+        seen.add((deal, group[i]))
         problems.append(
             _row_problem(
                 actuals,
@@ -340,13 +387,16 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
                 "split",
             )
         )
-        if len(problems) > MAX_PROBLEMS:
+        if len(problems) >= MAX_PROBLEMS:
             break
+    source = _place(actuals)[0]
+    problems = capped(problems, source, total=n_bad)
     cancels = actuals["type"].to_numpy() == "cancellation"
     booked = pd.Index(actuals["deal_id"][~cancels])
     orphan = cancels & ~actuals["deal_id"].isin(booked).to_numpy()
+    orphans = []
     for i in np.flatnonzero(orphan)[:MAX_PROBLEMS]:
-        problems.append(
+        orphans.append(
             _row_problem(
                 actuals,
                 i,
@@ -355,4 +405,33 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
                 "unknown-reference",
             )
         )
-    return capped(problems, _place(actuals)[0])
+    return problems + capped(orphans, source, total=int(orphan.sum()))
+
+
+def check_minor_units(frame: pd.DataFrame, column: str, minor_unit: int) -> list[Problem]:
+    """Amounts in ``column`` are whole minor units (cents for 2): 12.345 euros is an error.
+
+    Money is computed in minor units; an amount between two of them would be
+    rounded, and a rounded input is a silently changed one.
+    """
+    if column not in frame.columns or not len(frame):
+        return []
+    values = frame[column].to_numpy(dtype=float)
+    sane = np.isfinite(values) & (np.abs(values) < MAX_AMOUNT)  # others are errors already
+    scaled = np.where(sane, values, 0.0) * 10**minor_unit
+    off = np.abs(scaled - np.rint(scaled))
+    bad = np.flatnonzero(off > np.maximum(1e-6, np.abs(scaled) * 4e-16))
+    what = f"{minor_unit} decimal place{'s' if minor_unit != 1 else ''}"
+    problems = [
+        _row_problem(
+            frame,
+            i,
+            column,
+            f"has more decimals than the currency's minor unit ({what}): "
+            f"{_cell_text(frame[column].iloc[i])}",
+            "sub-minor-unit",
+            hint=f"round the amount to {what} in the source system",
+        )
+        for i in bad[:MAX_PROBLEMS]
+    ]
+    return capped(problems, _place(frame)[0], total=len(bad))

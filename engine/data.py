@@ -10,8 +10,10 @@ CSV or Excel file is row 2; Parquet files and DataFrames count records from
 
 from __future__ import annotations
 
+import csv
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,19 +22,26 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from attain.checks import check_columns, check_references
+from attain.checks import check_columns, check_minor_units, check_references
 from attain.errors import DataError, Problem
 from attain.load import load_rules
 from attain.schema import CompanyRules
 from attain.tables import TABLES, table_columns
 
 __all__ = [
+    "MAX_TABLE_BYTES",
     "Company",
     "company_from_frames",
     "derive_potential",
     "load_company",
     "read_table",
 ]
+
+#: The largest table file read, in bytes (a table is read whole into memory); the
+#: environment variable ``ATTAIN_MAX_TABLE_BYTES`` overrides it.
+MAX_TABLE_BYTES = 2 * 1024**3
+#: A header line longer than this is not a header (e.g. a binary file named .csv).
+_MAX_HEADER_BYTES = 1024 * 1024
 
 _FILE_SUFFIXES = {
     ".csv": "csv",
@@ -146,13 +155,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(
             [Problem(source, f"unknown file type `{path.suffix}`", hint=hint, code="file-type")]
         )
-    if not path.is_file():
+    if not path.exists():
         raise DataError(
             [Problem(source, "file not found (named in company.yaml)", code="missing-file")]
         )
+    _check_size(path, source)
     try:
         if fmt == "csv":
-            frame = _read_csv(path)
+            frame = _read_csv(path, source)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
@@ -163,6 +173,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         ) from None
     except pd.errors.ParserError as exc:
         raise DataError([_parser_problem(source, str(exc))]) from None
+    except DataError:
+        raise
     except UnicodeDecodeError:
         raise DataError(
             [Problem(source, "not UTF-8 text", hint="save the file as UTF-8 CSV", code="encoding")]
@@ -177,14 +189,114 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def max_table_bytes() -> int:
+    """:data:`MAX_TABLE_BYTES`, or ``ATTAIN_MAX_TABLE_BYTES`` when it is set."""
+    return _env_limit("ATTAIN_MAX_TABLE_BYTES", MAX_TABLE_BYTES)
+
+
+def _env_limit(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip().replace("_", "")
+    return int(value) if value.isdigit() else default
+
+
+def _check_size(path: Path, source: str) -> None:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(
+            [Problem(source, "is not a regular file (a device or pipe?)", code="not-a-file")]
+        )
+    limit = max_table_bytes()
+    if info.st_size > limit:
+        raise DataError(
+            [
+                Problem(
+                    source,
+                    f"file is too large ({info.st_size:,} bytes; the limit is {limit:,})",
+                    code="too-large",
+                    hint="set ATTAIN_MAX_TABLE_BYTES to raise the limit",
+                )
+            ]
+        )
+
+
+def _read_csv(path: Path, source: str) -> pd.DataFrame:
     """Every cell as text. The pyarrow reader is over ten times faster; when it
-    refuses a file, pandas' own reader runs to say where and why."""
+    refuses a file, pandas' own reader runs to say where and why.
+
+    The header must name each column once, and every row must have as many cells
+    as the header: a short row (or a file cut off in its last row) is an error,
+    never a row whose missing cells take defaults."""
+    header = _check_header(path, source)
     text = {"dtype": str, "keep_default_na": False, "encoding": "utf-8"}
-    try:
-        return pd.read_csv(path, engine="pyarrow", **text)
+    try:  # pyarrow refuses a row with too few or too many cells...
+        if _quotes_closed(path):  # ...but takes a file that ends inside a quoted cell
+            return pd.read_csv(path, engine="pyarrow", **text)
     except (ValueError, OSError, ImportError):
-        return pd.read_csv(path, skipinitialspace=True, **text)
+        pass
+    frame = pd.read_csv(path, skipinitialspace=True, **text)
+    _check_row_lengths(path, source, len(header))
+    return frame
+
+
+def _quotes_closed(path: Path) -> bool:
+    """Whether every quote is closed (quotes pair up: an escaped one is doubled)."""
+    count = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b'"')
+    return count % 2 == 0
+
+
+def _check_row_lengths(path: Path, source: str, n_columns: int) -> None:
+    """Every record has a cell per column (pandas would fill the missing ones with "")."""
+    from attain.checks import MAX_PROBLEMS, capped
+
+    problems: list[Problem] = []
+    total = 0
+    with open(path, encoding="utf-8", newline="") as handle:
+        records = (r for r in csv.reader(handle, skipinitialspace=True) if r)
+        next(records, None)
+        for i, record in enumerate(records):
+            if len(record) < n_columns:
+                total += 1
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"the row has {len(record)} cells; the header has {n_columns}",
+                            row=i + 2,
+                            code="short-row",
+                            hint="a row cut short, or a file cut off before its end",
+                        )
+                    )
+    if total:
+        raise DataError(capped(problems, source, total=total))
+
+
+def _check_header(path: Path, source: str) -> list[str]:
+    """The header's column names; a name given twice is an error (not a renamed copy)."""
+    with open(path, "rb") as handle:
+        line = handle.readline(_MAX_HEADER_BYTES)
+    text = line.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    names = [n.strip() for n in next(csv.reader([text]), [])]
+    seen: set[str] = set()
+    problems = []
+    for name in names:
+        if name in seen and name:
+            problems.append(
+                Problem(
+                    source,
+                    f"column `{name}` appears twice in the header",
+                    row=1,
+                    field=name,
+                    code="duplicate-column",
+                    hint="rename or remove one of them",
+                )
+            )
+        seen.add(name)
+    if problems:
+        raise DataError(problems)
+    return names
 
 
 def _parser_problem(source: str, message: str) -> Problem:
@@ -198,6 +310,15 @@ def _parser_problem(source: str, message: str) -> Problem:
             row=int(line),
             code="ragged-row",
             hint="a cell with a comma needs quotes",
+        )
+    match = re.search(r"EOF inside string starting at row (\d+)", message)
+    if match:
+        return Problem(
+            source,
+            "the file ends inside a quoted cell",
+            row=int(match.group(1)) + 1,
+            code="truncated",
+            hint="the file was cut off, or a quote is not closed",
         )
     return Problem(source, f"cannot parse the file: {message}", code="syntax")
 
@@ -234,6 +355,8 @@ def _check_company(
             checked[table] = typed
     if not problems:
         problems.extend(check_references(rules, checked))
+    if "actuals" in checked:
+        problems.extend(check_minor_units(checked["actuals"], "amount", rules.minor_unit))
     if problems:
         raise DataError(problems)
     accounts = _with_tiers(checked["accounts"], rules) if "accounts" in checked else None

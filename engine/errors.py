@@ -7,7 +7,8 @@ one line per problem, compiler style::
     AttainError
     ├── InputError              bad input: exit 2
     │   ├── RuleFileError       a rule file (YAML/JSON) is wrong
-    │   └── DataError           a data table (CSV/Parquet/Excel/DataFrame) is wrong
+    │   ├── DataError           a data table (CSV/Parquet/Excel/DataFrame) is wrong
+    │   └── OutputError         the output folder may not be replaced, or cannot be written
     ├── InfeasibleError         the rules conflict: exit 3
     └── SolverError             a solver is unavailable or failed: exit 4
         └── SolverUnavailableError
@@ -27,6 +28,7 @@ __all__ = [
     "DataError",
     "InfeasibleError",
     "InputError",
+    "OutputError",
     "Problem",
     "RuleFileError",
     "SolverError",
@@ -52,6 +54,9 @@ class Problem:
     field: str | None = None
     code: str = ""
     hint: str = ""
+    count: int = 1
+    """How many problems this stands for: 1, or for the line that closes a capped list
+    (code ``more``) the number of problems found but not listed."""
 
     def __str__(self) -> str:
         if self.line is not None:
@@ -84,6 +89,15 @@ class InputError(AttainError):
             raise ValueError("an InputError needs at least one problem")
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    @property
+    def n_problems(self) -> int:
+        """Every problem found, listed or not (a capped list lists the first ones)."""
+        return sum(p.count for p in self.problems)
+
+    @property
+    def n_listed(self) -> int:
+        return sum(1 for p in self.problems if p.code != "more")
+
 
 class RuleFileError(InputError):
     """A rule file could not be read or does not follow the rule language."""
@@ -91,6 +105,11 @@ class RuleFileError(InputError):
 
 class DataError(InputError):
     """A data table has a missing column, a bad cell, or a dangling reference."""
+
+
+class OutputError(InputError):
+    """The output folder holds inputs or other outputs, or cannot be written (full,
+    read-only); nothing was written."""
 
 
 class InfeasibleError(AttainError):

@@ -11,22 +11,30 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
+import os
+import stat
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from attain.errors import Problem, RuleFileError
 from attain.schema import KINDS, RuleModel
 
-__all__ = ["MAX_RULE_FILE_BYTES", "dump_rules", "load_rules", "parse_rules"]
+__all__ = ["MAX_NESTING", "MAX_RULE_FILE_BYTES", "dump_rules", "load_rules", "parse_rules"]
 
-#: A rule file is a page or two of YAML; anything this large is a wrong path.
+#: A rule file is a page or two of YAML; anything this large is a wrong path. The
+#: environment variable ``ATTAIN_MAX_RULE_FILE_BYTES`` overrides it.
 MAX_RULE_FILE_BYTES = 5 * 1024 * 1024
+#: The deepest nesting of mappings and lists a rule file may have (the rule language
+#: needs fewer than 10 levels); checked on the text before it is parsed.
+MAX_NESTING = 64
 #: Aliases can make a tiny file expand exponentially ("billion laughs").
 _MAX_NODES = 200_000
 
@@ -45,24 +53,40 @@ def load_rules(source: str | Path | Mapping[str, Any], kind: str | None = None) 
         return _validate(dict(source), {}, "<rules>", kind)
     path = Path(source)
     name = str(source)
+    limit = _max_rule_file_bytes()
+
+    def too_large(size: int) -> RuleFileError:
+        return _error(
+            name,
+            f"file is too large for a rule file ({size / 1e6:.1f} MB; "
+            f"the limit is {limit / 1e6:.0f} MB)",
+            code="too-large",
+            hint="rule files name their data tables; they do not hold them "
+            "(ATTAIN_MAX_RULE_FILE_BYTES raises the limit)",
+        )
+
     try:
-        size = path.stat().st_size
+        info = path.stat()
         if path.is_dir():
             raise _error(name, "is a folder, not a rule file", code="not-a-file")
-        if size > MAX_RULE_FILE_BYTES:
-            raise _error(
-                name,
-                f"file is too large for a rule file ({size / 1e6:.1f} MB; "
-                f"the limit is {MAX_RULE_FILE_BYTES / 1e6:.0f} MB)",
-                code="too-large",
-                hint="rule files name their data tables; they do not hold them",
-            )
-        raw = path.read_bytes()
+        if not stat.S_ISREG(info.st_mode):
+            raise _error(name, "is not a regular file (a device or pipe?)", code="not-a-file")
+        if info.st_size > limit:
+            raise too_large(info.st_size)
+        with open(path, "rb") as handle:  # read at most the limit, whatever stat said
+            raw = handle.read(limit + 1)
+        if len(raw) > limit:
+            raise too_large(len(raw))
     except OSError as exc:
         raise _error(
             name, f"cannot read the file: {exc.strerror or exc}", code="unreadable"
         ) from None
     return parse_rules(raw, source=name, kind=kind, is_json=path.suffix.lower() == ".json")
+
+
+def _max_rule_file_bytes() -> int:
+    value = os.environ.get("ATTAIN_MAX_RULE_FILE_BYTES", "").strip().replace("_", "")
+    return int(value) if value.isdigit() else MAX_RULE_FILE_BYTES
 
 
 def parse_rules(
@@ -76,6 +100,7 @@ def parse_rules(
         raise _error(
             source, "file is empty; expected a mapping that starts with `kind:`", code="empty"
         )
+    _check_nesting(text, source)
     if is_json or text.lstrip().startswith("{"):
         text = _check_json(text, source)
     data, marks = _compose(text, source)
@@ -119,10 +144,56 @@ def _decode(raw: bytes, source: str) -> str:
         ) from None
 
 
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse text nested deeper than :data:`MAX_NESTING` before any parser recurses.
+
+    Flow nesting (``[[[...`` or ``{"a": {"a": ...``) is measured over the whole text
+    at once; a bracket inside a quoted string counts too, which only errs on the safe
+    side. Block nesting is bounded by indentation: a line indented more than
+    ``2 × MAX_NESTING`` columns is refused as well.
+    """
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    step = np.zeros(len(raw), dtype=np.int32)
+    step[(raw == ord("[")) | (raw == ord("{"))] = 1
+    step[(raw == ord("]")) | (raw == ord("}"))] = -1
+    depth = np.cumsum(step)
+    deepest = int(depth.max()) if len(depth) else 0
+    where = int(np.argmax(depth > MAX_NESTING)) if deepest > MAX_NESTING else -1
+    if where < 0:
+        indent = _deep_indent(text)
+        if indent is None:
+            return
+        line, column = indent
+    else:
+        prefix = raw[:where].tobytes().decode("utf-8", "replace")
+        line = prefix.count("\n") + 1
+        column = where - (prefix.rfind("\n") + 1) + 1
+    raise _error(
+        source,
+        f"nested too deeply (more than {MAX_NESTING} levels of mappings and lists)",
+        line,
+        column,
+        code="too-deep",
+    )
+
+
+def _deep_indent(text: str) -> tuple[int, int] | None:
+    limit = 2 * MAX_NESTING
+    if "\n" + " " * (limit + 1) not in "\n" + text:
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = len(line) - len(line.lstrip(" "))
+        if indent > limit and line.strip() and not line.lstrip().startswith("#"):
+            return number, indent + 1
+    return None
+
+
 def _check_json(text: str, source: str) -> str:
     """Report JSON syntax errors in JSON's own terms; return text YAML can compose."""
     try:
         json.loads(text)
+    except RecursionError:
+        raise _error(source, "nested too deeply", 1, 1, code="too-deep") from None
     except json.JSONDecodeError as exc:
         raise _error(
             source, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, code="syntax"
@@ -160,6 +231,8 @@ def _compose(text: str, source: str) -> tuple[Any, dict[Loc, tuple[Mark, Mark | 
         ) from None
     except yaml.YAMLError as exc:
         raise _error(source, f"invalid YAML: {exc}", 1, 1, code="syntax") from None
+    except RecursionError:
+        raise _error(source, "nested too deeply", 1, 1, code="too-deep") from None
     finally:
         loader.dispose()
     if node is None:
@@ -193,9 +266,18 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise _error(self.source, f"invalid value: {exc}", *mark, code="syntax") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _error(
+                self.source,
+                f"{_format_path(loc) or 'value'}: must be a finite number (got {node.value})",
+                *mark,
+                code="not-finite",
+                hint="leave an open-ended bound out instead of writing .inf",
+            )
+        return value
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys

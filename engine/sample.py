@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from attain.errors import InputError, Problem
-from attain.output import atomic_path, write_csv, write_text
+from attain.output import atomic_path, output_set, write_csv, write_text
 
 __all__ = [
     "STARTER_FILES",
@@ -70,6 +70,8 @@ def make_sample(
     """
     if n_reps < 1:
         raise ValueError("a company needs at least one rep")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"the seed must be a whole number >= 0 (got {seed!r})")
     if not 1 <= n_products <= len(PRODUCTS):
         raise ValueError(f"a sample company sells 1 to {len(PRODUCTS)} products")
     rng = np.random.default_rng(seed)
@@ -82,18 +84,24 @@ def make_sample(
 
 
 def write_sample(
-    out: str | Path, n_reps: int = 300, seed: int = 7, n_products: int = DEFAULT_PRODUCTS
+    out: str | Path,
+    n_reps: int = 300,
+    seed: int = 7,
+    n_products: int = DEFAULT_PRODUCTS,
+    force: bool = False,
 ) -> list[Path]:
-    """Write a sample company's data folder; returns the files written."""
-    out = Path(out)
+    """Write a sample company's data folder as one output set (all files or none, see
+    :func:`attain.output.output_set`); returns the files written."""
     company = make_sample(n_reps, seed, n_products)
-    return [
-        write_text(out / "company.yaml", company.manifest),
-        write_csv(out / "org.csv", company.org),
-        write_csv(out / "accounts.csv", company.accounts),
-        write_csv(out / "history.csv", company.history),
-        write_csv(out / "actuals.csv", company.actuals),
-    ]
+    with output_set(out, kind="company", force=force) as stage:
+        files = [
+            write_text(stage.path / "company.yaml", company.manifest),
+            write_csv(stage.path / "org.csv", company.org),
+            write_csv(stage.path / "accounts.csv", company.accounts),
+            write_csv(stage.path / "history.csv", company.history),
+            write_csv(stage.path / "actuals.csv", company.actuals),
+        ]
+    return stage.final(files)
 
 
 def bundled(relative: str) -> Path:

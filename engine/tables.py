@@ -11,7 +11,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["KEYS", "TABLES", "Column", "markdown_reference", "table_columns"]
+__all__ = [
+    "ID_MAX_BYTES",
+    "KEYS",
+    "MAX_AMOUNT",
+    "TABLES",
+    "Column",
+    "markdown_reference",
+    "table_columns",
+]
+
+#: Every number cell (money, quantities, coefficients) must be below this in size:
+#: 10^13 of the currency is more than any company books in a year, and keeps every
+#: amount exact in float64 cents (below 2^53).
+MAX_AMOUNT = 10**13
+#: The longest id (in UTF-8 bytes) of a column whose ids name files, so that the
+#: encoded file name (statements/<rep_id>.html) fits every file system's 255 bytes.
+ID_MAX_BYTES = 80
 
 ColumnType = Literal["id", "text", "int", "number", "date", "month", "bool", "choice"]
 
@@ -32,10 +48,13 @@ class Column:
     choices: tuple[str, ...] = ()
     references: str | None = None
     """``table.column`` every value must exist in (a dangling reference is an error)."""
+    file_name: bool = False
+    """The ids name files: no ``/`` or ``\\``, not ``.``/``..``, at most
+    :data:`ID_MAX_BYTES` bytes."""
 
 
 ORG = (
-    Column("rep_id", "id", "Unique id of the person."),
+    Column("rep_id", "id", "Unique id of the person.", file_name=True),
     Column("name", "text", "Display name."),
     Column(
         "role",
@@ -101,7 +120,9 @@ HISTORY = (
 ACTUALS = (
     Column("deal_id", "id", "Id of the deal; rows of a split deal share it."),
     Column("date", "date", "Booking (or cancellation) date, `YYYY-MM-DD`."),
-    Column("rep_id", "id", "The rep credited on this row.", references="org.rep_id"),
+    Column(
+        "rep_id", "id", "The rep credited on this row.", references="org.rep_id", file_name=True
+    ),
     Column("product", "id", "The product line.", references="company.products"),
     Column(
         "amount",
@@ -187,6 +208,46 @@ a CSV or Excel file is row 2); Parquet files and DataFrames count records
 from 1. No row is ever dropped silently. Columns not listed here are kept and
 can be used by filters in rule files (e.g. a `segment` column).
 
+Limits and strict reading (each a located error, exit 2):
+
+- **Rows**: the header names each column once (`capacity` twice is an error,
+  not a renamed copy), and every row has a cell per column; a row cut short,
+  or a file cut off in its last row, is an error — its missing cells never
+  take defaults.
+- **Numbers**: every number cell is finite and below 10^13 in size
+  (10,000,000,000,000 of the currency: more than any company books in a year,
+  and every amount stays exact in cents). A deal `amount` has at most the
+  currency's `minor_unit` decimals (`60152.195` euros is an error, never
+  rounded in silence; docs/plans.md says the same).
+- **Ids and text**: no cell holds a control character (NUL, newline, escape)
+  or an invisible format character (bidi overrides, zero-width spaces).
+  Rep ids name files (`statements/<rep_id>.md`), so a `rep_id` may not hold
+  `/` or `\\`, be `.` or `..`, or be longer than 80 bytes (UTF-8).
+- **File names**: ids become file names through a reversible percent-encoding
+  (`attain.output.safe_filename`): letters and digits of any script, `-`, `_`,
+  `.` and `+` stay as they are; every other character becomes `%XX` per UTF-8
+  byte, as do a leading or trailing `.` and the first letter of a Windows
+  device name (`CON` → `%43ON`). `R 7` is written `statements/R%207.md`;
+  `urllib.parse.unquote` gives the id back.
+- **Size**: a table file may be at most 2 GiB (`ATTAIN_MAX_TABLE_BYTES`
+  overrides it, in bytes), a rule file at most 5 MB
+  (`ATTAIN_MAX_RULE_FILE_BYTES`), nested at most 64 levels deep (checked on
+  the text before it is parsed); a path that is not a regular file (a device
+  such as `/dev/zero`, a pipe) is refused. Tables are read whole into memory,
+  so the size limit bounds the memory a run takes.
+
+Output folders. Every command writes its files as one set: into a hidden
+staging folder beside `--out`, swapped into place only when every file is
+written (with a manifest, `.attain-output.json`, listing each file's size
+and SHA-256). An error, Ctrl-C (exit 130) or a kill leaves the previous
+complete set, never a mix, and files of an earlier run never survive beside
+a new one. A command refuses (exit 2) an `--out` folder that holds its own
+inputs, another command's output, or other files, unless given `--force`:
+then the other entries are kept and only an earlier set of the same kind is
+replaced. A run killed with SIGKILL may leave its staging folder
+(`.NAME.attain-stage-PID-…`) beside `--out`; the next run there removes it.
+A full disk or a read-only folder is an error naming the `--out` folder.
+
 Derived values:
 
 - **potential value** of an account = `current_revenue × growth_coefficient`;
@@ -244,6 +305,8 @@ def _checks(c: Column) -> str:
         checks.append("one of " + ", ".join(f"`{x}`" for x in c.choices))
     if c.references:
         checks.append(f"must exist in {c.references}")
+    if c.file_name:
+        checks.append(f"no `/` or `\\`, at most {ID_MAX_BYTES} bytes")
     if c.type == "month":
         checks.append("`YYYY-MM`")
     if c.type == "date":

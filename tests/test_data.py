@@ -209,3 +209,128 @@ def test_unknown_file_type(tmp_path):
 def test_folder_without_manifest(tmp_path):
     with pytest.raises(DataError, match="no company.yaml"):
         attain.load_company(tmp_path)
+
+
+# --- strict rows, bounded numbers, safe ids, limits ------------------------------------
+
+from attain.checks import check_minor_units, duplicate_keys  # noqa: E402
+from attain.errors import InputError  # noqa: E402
+from attain.tables import ID_MAX_BYTES, MAX_AMOUNT  # noqa: E402
+
+
+def test_counts_are_exact_beyond_the_listed_problems():
+    org = _org(2731).astype(str)
+    org["capacity"] = "lots"
+    error = pytest.raises(DataError, attain.company_from_frames, MANIFEST, org=org).value
+    assert error.n_problems == 2731 and error.n_listed == MAX_PROBLEMS
+    assert error.problems[-1].message == "... and 2,706 more problems in this table"
+
+
+def test_duplicate_keys_count_every_repeat():
+    frame = pd.DataFrame({"rep_id": ["R1"] * 100 + ["R2"] * 3})
+    frame.attrs.update(source="org.csv", offset=2)
+    problems = duplicate_keys(frame, ("rep_id",))
+    assert InputError(problems).n_problems == 99 + 2
+
+
+@pytest.mark.parametrize("value", [MAX_AMOUNT, -MAX_AMOUNT, 1e17, 1e308])
+def test_numbers_beyond_the_limit_are_errors(value):
+    org = _org()
+    org.loc[1, "capacity"] = value
+    (p,) = _problems(org=org)
+    assert (p.row, p.field, p.code) == (2, "capacity", "too-large")
+
+
+def test_a_number_just_below_the_limit_is_taken():
+    org = _org()
+    org.loc[1, "capacity"] = MAX_AMOUNT - 1
+    assert attain.company_from_frames(MANIFEST, org=org).org["capacity"][1] == MAX_AMOUNT - 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "minor_unit", "bad"),
+    [(60152.195, 2, True), (60152.19, 2, False), (12.5, 0, True), (12.0, 0, False),
+     (0.001, 2, True), (9_999_999_999_999.99, 2, False), (1234.5678, 4, False)],
+)  # fmt: skip
+def test_amounts_finer_than_the_minor_unit_are_errors(amount, minor_unit, bad):
+    frame = pd.DataFrame({"amount": [amount]})
+    frame.attrs.update(source="actuals.csv", offset=2)
+    problems = check_minor_units(frame, "amount", minor_unit)
+    assert bool(problems) == bad
+    if bad:
+        assert (problems[0].row, problems[0].field, problems[0].code) == (
+            2,
+            "amount",
+            "sub-minor-unit",
+        )
+
+
+@pytest.mark.parametrize(
+    "rep_id", ["../x", "/abs", "a\\b", ".", "..", "R\x00", "R\n1", "R\u202e1", "\ufeffR1"]
+)
+def test_hostile_rep_ids_are_refused_at_their_cell(rep_id):
+    org = _org()
+    org.loc[2, "rep_id"] = rep_id
+    problems = _problems(org=org)
+    assert (problems[0].row, problems[0].field) == (3, "rep_id")
+    assert problems[0].code in ("unsafe-id", "control-character")
+
+
+def test_a_long_rep_id_is_refused_but_one_at_the_limit_is_taken():
+    org = _org()
+    org.loc[0, "rep_id"] = "é" * (ID_MAX_BYTES // 2)
+    attain.company_from_frames(MANIFEST, org=org)
+    org.loc[0, "rep_id"] = "é" * (ID_MAX_BYTES // 2) + "x"
+    (p,) = _problems(org=org)
+    assert p.code == "id-too-long"
+
+
+def test_a_slash_in_another_id_is_allowed_but_not_a_control_character():
+    org = _org()
+    org["team"] = "East/1"
+    attain.company_from_frames(MANIFEST, org=org)
+    org["name"] = "Rep\x1b[31m"
+    problems = _problems(org=org)
+    assert {p.code for p in problems} == {"control-character"}
+
+
+def _csv(tmp_path, text: str):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    return list(info.value.problems)
+
+
+def test_a_short_row_is_a_located_error(tmp_path):
+    (p,) = _csv(tmp_path, "a,b,c\n1,2,3\n4,5\n6,7,8\n")
+    assert (p.row, p.code) == (3, "short-row") and "2 cells" in p.message
+
+
+def test_a_file_cut_inside_a_quoted_cell(tmp_path):
+    (p,) = _csv(tmp_path, 'a,b\n1,"x\n2,')
+    assert p.code in ("truncated", "short-row", "syntax") and (p.row or 0) >= 2
+
+
+def test_a_duplicate_header_is_a_located_error(tmp_path):
+    (p,) = _csv(tmp_path, "a,b,a\n1,2,3\n")
+    assert (p.row, p.field, p.code) == (1, "a", "duplicate-column")
+
+
+def test_a_table_over_the_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTAIN_MAX_TABLE_BYTES", "10")
+    (p,) = _csv(tmp_path, "a,b\n1,2\n3,4\n")
+    assert p.code == "too-large" and "ATTAIN_MAX_TABLE_BYTES" in p.hint
+
+
+def test_a_pipe_or_device_is_not_a_table(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    for path in (tmp_path / "pipe.csv", tmp_path):
+        with pytest.raises(DataError) as info:
+            read_table(path / "x.csv" if path == tmp_path else path)
+        assert info.value.problems[0].code in ("not-a-file", "missing-file")
+    with pytest.raises(DataError) as info:
+        read_table(tmp_path / "pipe.csv")
+    assert info.value.problems[0].code == "not-a-file"

@@ -215,3 +215,62 @@ def test_a_validator_can_point_at_an_element(monkeypatch):
     [p] = _problems("kind: pairs\nitems:\n  - {n: 2}\n  - {n: 3}\n")
     assert (p.line, p.column, p.path) == (4, 9, "items[1].n")
     assert p.message.startswith("odd {n} (braces are text)")
+
+
+# --- limits ----------------------------------------------------------------------------
+
+from attain.load import MAX_NESTING  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: company\nx: " + "[" * 1000 + "]" * 1000,
+        '{"kind": "company", "x": ' + "[" * 5000 + "]" * 5000 + "}",
+        "kind: company\nx: " + "{a: " * 500 + "1" + "}" * 500,
+    ],
+    ids=["yaml-flow", "json", "yaml-mapping"],
+)
+def test_deep_nesting_is_refused_before_parsing(text):
+    (p,) = _problems(text)
+    assert p.code == "too-deep" and p.line is not None
+
+
+def test_deep_block_nesting_is_refused():
+    text = (
+        "kind: company\n"
+        + "".join(f"{'  ' * i}k{i}:\n" for i in range(200))
+        + "  " * 200
+        + "x: 1\n"
+    )
+    (p,) = _problems(text)
+    assert p.code == "too-deep"
+
+
+def test_nesting_at_the_limit_is_read():
+    depth = MAX_NESTING - 1
+    problems = _problems("kind: company\nx: " + "[" * depth + "]" * depth)
+    assert all(p.code != "too-deep" for p in problems)
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", ".NaN", "1.0e+400"])
+def test_non_finite_numbers_are_located(value):
+    problems = _problems(GOOD.replace("fiscal_year: 2027", f"fiscal_year: {value}"))
+    assert problems[0].line == 4
+    assert problems[0].code == "not-finite"
+
+
+def test_a_device_is_not_read(tmp_path):
+    with pytest.raises(RuleFileError) as info:
+        load_rules("/dev/zero")
+    assert info.value.problems[0].code == "not-a-file"
+
+
+def test_the_size_limit_is_configurable(tmp_path, monkeypatch):
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD)
+    load_rules(path)
+    monkeypatch.setenv("ATTAIN_MAX_RULE_FILE_BYTES", "20")
+    with pytest.raises(RuleFileError) as info:
+        load_rules(path)
+    assert info.value.problems[0].code == "too-large"

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from attain.incentive.result import Payouts, format_minor, write_statement
-from attain.output import write_csv, write_json
+from attain.output import safe_filename, write_csv, write_json
 
 __all__ = ["CombinedPayouts"]
 
@@ -125,7 +125,7 @@ class CombinedPayouts:
             )
             written.append(write_csv(out / "statements.csv", joined))
             for rep_id, text in self._statements(tables).items():
-                written += write_statement(out / "statements" / rep_id, text, html)
+                written += write_statement(out / "statements" / safe_filename(rep_id), text, html)
         written.append(write_json(out / "summary.json", self.summary))
         return written
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from attain.checks import (  # the same checks as company data
     check_columns,
+    check_minor_units,
     check_splits,
     unknown_references,
 )
@@ -29,7 +30,7 @@ from attain.tables import TABLES, Column
 __all__ = ["TARGET_COLUMNS", "Book", "Deals", "read_book"]
 
 TARGET_COLUMNS = (
-    Column("rep_id", "id", "The rep."),
+    Column("rep_id", "id", "The rep.", file_name=True),
     Column("period", "text", "`YYYY-MM`, fiscal `YYYY-Qn`, or fiscal year `YYYY`."),
     Column("product", "id", "The product line."),
     Column("target", "number", "The target (currency).", min=0),
@@ -87,6 +88,8 @@ def read_book(
     start = company.rules.fiscal_year_start if company else 1
     calendar = Calendar(year, start, period)
     deals_frame = _actuals(actuals, company, typed)
+    if company is None and (problems := check_minor_units(deals_frame, "amount", minor_unit)):
+        raise DataError(problems)  # with a company, its own minor unit was checked at load
     people = _people(company, typed, deals_frame)
     products = tuple(company.rules.products) if company else _products(typed, deals_frame)
     scale = 10**minor_unit

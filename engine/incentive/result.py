@@ -13,7 +13,7 @@ from attain.incentive.compile import CompiledPlan
 from attain.incentive.credit import Credit
 from attain.incentive.exact import ADJUSTMENTS, Evaluation, Windows
 from attain.incentive.inputs import Book
-from attain.output import write_csv, write_json, write_text
+from attain.output import safe_filename, write_csv, write_json, write_text
 
 __all__ = ["Payouts", "format_minor"]
 
@@ -171,7 +171,7 @@ class Payouts:
             table = self.statement_lines()
             written.append(write_csv(out / "statements.csv", self.explanation()))
             for rep_id, text in statements_markdown(self, table).items():
-                written += write_statement(out / "statements" / rep_id, text, html)
+                written += write_statement(out / "statements" / safe_filename(rep_id), text, html)
         written.append(write_json(out / "summary.json", self.summary))
         return written
 
