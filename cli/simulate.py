@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from attain.cli.progress import progress_bar
 from attain.simulate import SimulationResult, simulate_to
 
 __all__ = ["print_summary", "run_simulation", "simulate"]
@@ -24,16 +24,7 @@ def run_simulation(
     ``targets`` (a targets.csv or an allocation output folder) replaces the scenario's
     target source. The demo calls this for its simulate step, then :func:`print_summary`.
     """
-    with click.progressbar(length=1, label="simulating", file=sys.stderr) as bar:
-        state = {"done": 0, "total": None}
-
-        def progress(done: int, total: int) -> None:
-            if state["total"] != total:  # a new run (the main one, then sensitivity)
-                state.update(done=0, total=total)
-                bar.length, bar.pos = total, 0
-            bar.update(done - state["done"])
-            state["done"] = done
-
+    with progress_bar("simulating") as progress:  # restarts for the sensitivity runs
         return simulate_to(
             scenario, out, targets=targets, trials=trials, seed=seed, progress=progress
         )

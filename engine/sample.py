@@ -18,6 +18,7 @@ import pandas as pd
 
 from attain.errors import InputError, Problem
 from attain.output import atomic_path, write_csv, write_text
+from attain.progress import Progress, Steps
 
 __all__ = [
     "STARTER_FILES",
@@ -62,12 +63,20 @@ class SampleCompany:
 
 
 def make_sample(
-    n_reps: int = 300, seed: int = 7, n_products: int = DEFAULT_PRODUCTS
+    n_reps: int = 300,
+    seed: int = 7,
+    n_products: int = DEFAULT_PRODUCTS,
+    progress: Progress | None = None,
 ) -> SampleCompany:
     """Draw a company with ``n_reps`` reps (plus one manager per team of about 10).
 
-    It sells the first ``n_products`` (1 to 6) of :data:`PRODUCTS`.
+    It sells the first ``n_products`` (1 to 6) of :data:`PRODUCTS`. ``progress(done,
+    total)`` is called as each table is drawn.
     """
+    return _make_sample(n_reps, seed, n_products, Steps(progress, total=4))
+
+
+def _make_sample(n_reps: int, seed: int, n_products: int, steps: Steps) -> SampleCompany:
     if n_reps < 1:
         raise ValueError("a company needs at least one rep")
     if not 1 <= n_products <= len(PRODUCTS):
@@ -75,25 +84,41 @@ def make_sample(
     rng = np.random.default_rng(seed)
     org, base = _org(rng, n_reps)
     mix = _rep_mix(rng, n_reps, n_products)
+    steps.advance()
     history = _history(rng, org, base, mix)
+    steps.advance()
     accounts = _accounts(rng, org, base)
+    steps.advance()
     actuals = _actuals(rng, org, base, mix)
+    steps.advance()
     return SampleCompany(_manifest(PRODUCTS[:n_products]), org, accounts, history, actuals)
 
 
 def write_sample(
-    out: str | Path, n_reps: int = 300, seed: int = 7, n_products: int = DEFAULT_PRODUCTS
+    out: str | Path,
+    n_reps: int = 300,
+    seed: int = 7,
+    n_products: int = DEFAULT_PRODUCTS,
+    progress: Progress | None = None,
 ) -> list[Path]:
-    """Write a sample company's data folder; returns the files written."""
+    """Write a sample company's data folder; returns the files written.
+
+    ``progress(done, total)`` is called as each table is drawn and each file written.
+    """
     out = Path(out)
-    company = make_sample(n_reps, seed, n_products)
-    return [
-        write_text(out / "company.yaml", company.manifest),
-        write_csv(out / "org.csv", company.org),
-        write_csv(out / "accounts.csv", company.accounts),
-        write_csv(out / "history.csv", company.history),
-        write_csv(out / "actuals.csv", company.actuals),
-    ]
+    steps = Steps(progress, total=9)  # 4 tables drawn, 5 files written
+    company = _make_sample(n_reps, seed, n_products, steps)
+    written = [write_text(out / "company.yaml", company.manifest)]
+    steps.advance()
+    for name, frame in (
+        ("org.csv", company.org),
+        ("accounts.csv", company.accounts),
+        ("history.csv", company.history),
+        ("actuals.csv", company.actuals),
+    ):
+        written.append(write_csv(out / name, frame))
+        steps.advance()
+    return written
 
 
 def bundled(relative: str) -> Path:
