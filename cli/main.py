@@ -19,6 +19,7 @@ import click
 import attain
 from attain.cli.lazy import LazyCommand, LazyGroup
 from attain.cli.options import force_option
+from attain.cli.progress import progress_bar
 from attain.errors import AttainError, InfeasibleError, InputError, SolverError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
@@ -81,7 +82,8 @@ def validate(paths: tuple[Path, ...], data: Path | None) -> None:
 
     Example: attain validate rules/ --data scenarios/sample
     """
-    report = attain.validate_paths(list(paths), data=data)
+    with progress_bar("reading tables") as progress:
+        report = attain.validate_paths(list(paths), data=data, progress=progress)
     for name in report.checked:
         click.echo(f"ok  {name}")
     if not report.ok:
@@ -150,7 +152,10 @@ def sample(out: Path, reps: int, seed: int, products: int, force: bool) -> None:
 
     Example: attain sample --out data/big --reps 50000 --products 5
     """
-    files = attain.write_sample(out, n_reps=reps, seed=seed, n_products=products, force=force)
+    with progress_bar("writing the sample") as progress:
+        files = attain.write_sample(
+            out, n_reps=reps, seed=seed, n_products=products, force=force, progress=progress
+        )
     for file in files:
         click.echo(f"wrote {file}")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from attain.cli.options import force_option
+from attain.cli.progress import progress_bar
 from attain.output import output_set
 from attain.simulate import SimulationResult, simulate_to
 
@@ -27,16 +27,7 @@ def run_simulation(
     ``targets`` (a targets.csv or an allocation output folder) replaces the scenario's
     target source. The demo calls this for its simulate step, then :func:`print_summary`.
     """
-    with click.progressbar(length=1, label="simulating", file=sys.stderr) as bar:
-        state = {"done": 0, "total": None}
-
-        def progress(done: int, total: int) -> None:
-            if state["total"] != total:  # a new run (the main one, then sensitivity)
-                state.update(done=0, total=total)
-                bar.length, bar.pos = total, 0
-            bar.update(done - state["done"])
-            state["done"] = done
-
+    with progress_bar("simulating") as progress:  # restarts for the sensitivity runs
         with output_set(out, kind="simulation", inputs=(scenario, targets), force=force) as stage:
             result, paths = simulate_to(
                 scenario, stage.path, targets=targets, trials=trials, seed=seed, progress=progress

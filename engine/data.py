@@ -25,6 +25,7 @@ import pandas as pd
 from attain.checks import check_columns, check_minor_units, check_references
 from attain.errors import DataError, Problem
 from attain.load import load_rules
+from attain.progress import Progress, Steps
 from attain.schema import CompanyRules
 from attain.tables import TABLES, table_columns
 
@@ -107,8 +108,11 @@ class Company:
         return out
 
 
-def load_company(path: str | Path) -> Company:
-    """Load a data folder (or its ``company.yaml``) and check every table."""
+def load_company(path: str | Path, progress: Progress | None = None) -> Company:
+    """Load a data folder (or its ``company.yaml``) and check every table.
+
+    ``progress(done, total)`` is called as each table is read, and once checked.
+    """
     path = Path(path)
     manifest = path / "company.yaml" if path.is_dir() else path
     if path.is_dir() and not manifest.exists():
@@ -118,18 +122,21 @@ def load_company(path: str | Path) -> Company:
     frames: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
     problems: list[Problem] = []
-    for table, name in rules.tables.model_dump().items():
-        if name is None:
-            continue
+    named = {table: name for table, name in rules.tables.model_dump().items() if name}
+    steps = Steps(progress, total=len(named) + 1)
+    for table, name in named.items():
         file = Path(os.path.normpath(root / name))
         sources[table] = str(file)
         try:
             frames[table] = read_table(file)
         except DataError as exc:
             problems.extend(exc.problems)
+        steps.advance()
     if problems:
         raise DataError(problems)
-    return _check_company(rules, frames, sources, root, offset=2)
+    company = _check_company(rules, frames, sources, root, offset=2)
+    steps.advance()
+    return company
 
 
 def company_from_frames(rules: CompanyRules | Mapping, **frames: pd.DataFrame) -> Company:

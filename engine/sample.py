@@ -18,6 +18,7 @@ import pandas as pd
 
 from attain.errors import InputError, Problem
 from attain.output import atomic_path, output_set, write_csv, write_text
+from attain.progress import Progress, Steps
 
 __all__ = [
     "STARTER_FILES",
@@ -62,12 +63,20 @@ class SampleCompany:
 
 
 def make_sample(
-    n_reps: int = 300, seed: int = 7, n_products: int = DEFAULT_PRODUCTS
+    n_reps: int = 300,
+    seed: int = 7,
+    n_products: int = DEFAULT_PRODUCTS,
+    progress: Progress | None = None,
 ) -> SampleCompany:
     """Draw a company with ``n_reps`` reps (plus one manager per team of about 10).
 
-    It sells the first ``n_products`` (1 to 6) of :data:`PRODUCTS`.
+    It sells the first ``n_products`` (1 to 6) of :data:`PRODUCTS`. ``progress(done,
+    total)`` is called as each table is drawn.
     """
+    return _make_sample(n_reps, seed, n_products, Steps(progress, total=4))
+
+
+def _make_sample(n_reps: int, seed: int, n_products: int, steps: Steps) -> SampleCompany:
     if n_reps < 1:
         raise ValueError("a company needs at least one rep")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -77,9 +86,13 @@ def make_sample(
     rng = np.random.default_rng(seed)
     org, base = _org(rng, n_reps)
     mix = _rep_mix(rng, n_reps, n_products)
+    steps.advance()
     history = _history(rng, org, base, mix)
+    steps.advance()
     accounts = _accounts(rng, org, base)
+    steps.advance()
     actuals = _actuals(rng, org, base, mix)
+    steps.advance()
     return SampleCompany(_manifest(PRODUCTS[:n_products]), org, accounts, history, actuals)
 
 
@@ -89,18 +102,26 @@ def write_sample(
     seed: int = 7,
     n_products: int = DEFAULT_PRODUCTS,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write a sample company's data folder as one output set (all files or none, see
-    :func:`attain.output.output_set`); returns the files written."""
-    company = make_sample(n_reps, seed, n_products)
+    :func:`attain.output.output_set`); returns the files written.
+
+    ``progress(done, total)`` is called as each table is drawn and each file written.
+    """
+    steps = Steps(progress, total=9)  # 4 tables drawn, 5 files written
+    company = _make_sample(n_reps, seed, n_products, steps)
     with output_set(out, kind="company", force=force) as stage:
-        files = [
-            write_text(stage.path / "company.yaml", company.manifest),
-            write_csv(stage.path / "org.csv", company.org),
-            write_csv(stage.path / "accounts.csv", company.accounts),
-            write_csv(stage.path / "history.csv", company.history),
-            write_csv(stage.path / "actuals.csv", company.actuals),
-        ]
+        files = [write_text(stage.path / "company.yaml", company.manifest)]
+        steps.advance()
+        for name, frame in (
+            ("org.csv", company.org),
+            ("accounts.csv", company.accounts),
+            ("history.csv", company.history),
+            ("actuals.csv", company.actuals),
+        ):
+            files.append(write_csv(stage.path / name, frame))
+            steps.advance()
     return stage.final(files)
 
 

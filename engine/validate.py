@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from attain.errors import InputError, Problem, RuleFileError
 from attain.load import load_rules
+from attain.progress import Progress
 from attain.schema.base import kind_of, known_org
 
 if TYPE_CHECKING:
@@ -56,11 +57,11 @@ def _org_names(company: Company) -> Any:
     return org_names(company)
 
 
-def _load_company(path: str | Path) -> Company:
+def _load_company(path: str | Path, progress: Progress | None) -> Company:
     """`attain.data.load_company`, imported on first use (it brings pandas)."""
     from attain.data import load_company as load
 
-    return load(path)
+    return load(path, progress=progress)
 
 
 @dataclass
@@ -79,22 +80,25 @@ class Report:
         return not self.problems
 
 
-def validate_paths(paths: list[str | Path], data: str | Path | None = None) -> Report:
+def validate_paths(
+    paths: list[str | Path], data: str | Path | None = None, progress: Progress | None = None
+) -> Report:
     """Validate rule files and data folders; never raises for bad input.
 
     ``data``: a company folder to check allocation and territory rules against.
+    ``progress(done, total)``: called as each company's tables are read and checked.
     """
     report = Report()
-    company = _company(Path(data), report) if data is not None else None
+    company = _company(Path(data), report, progress) if data is not None else None
     for path in map(Path, paths):
         for target in _targets(path, report):
-            _validate_one(target, report, company)
+            _validate_one(target, report, company, progress)
     return report
 
 
-def _company(data: Path, report: Report) -> Company | None:
+def _company(data: Path, report: Report, progress: Progress | None) -> Company | None:
     try:
-        company = _load_company(data)
+        company = _load_company(data, progress)
     except InputError as exc:
         report.problems.extend(exc.problems)
         return None
@@ -121,20 +125,22 @@ def _targets(path: Path, report: Report) -> list[Path]:
     return [path]
 
 
-def _validate_one(path: Path, report: Report, company: Company | None = None) -> None:
+def _validate_one(
+    path: Path, report: Report, company: Company | None, progress: Progress | None
+) -> None:
     try:
         if path.is_dir() or path.name == "company.yaml":
-            report.summaries[str(path)] = _load_company(path).summary()
+            report.summaries[str(path)] = _load_company(path, progress).summary()
         else:
             # With a company, allocation names are checked in the same pass as the form.
             with known_org(_org_names(company) if company is not None else None):
                 rules = load_rules(path)
             kind = kind_of(rules)
             if kind == "company":
-                report.summaries[str(path)] = _load_company(path).summary()
+                report.summaries[str(path)] = _load_company(path, progress).summary()
             else:
                 # The data it names first: a data-aware loader reads the same company.
-                _check_references(rules, path)
+                _check_references(rules, path, progress)
             # A file that names no data was checked for form by load_rules already.
             if kind in _DATA_AWARE_LOADERS and rules.referenced_paths(path.parent):
                 _function(_DATA_AWARE_LOADERS[kind])(path)
@@ -148,13 +154,13 @@ def _validate_one(path: Path, report: Report, company: Company | None = None) ->
         report.problems.extend(exc.problems)
 
 
-def _check_references(rules: RuleModel, path: Path) -> None:
+def _check_references(rules: RuleModel, path: Path, progress: Progress | None) -> None:
     """Load the data a rule file names: company folders fully, other files for existence."""
     problems: list[Problem] = []
     for target in rules.referenced_paths(path.parent):
         try:
             if target.is_dir() or target.name == "company.yaml":
-                _load_company(target)
+                _load_company(target, progress)
             elif not target.exists():
                 problems.append(
                     Problem(str(path), f"names {target}, which does not exist", code="missing-file")

@@ -124,7 +124,7 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_internal_error_is_one_line_without_traceback(monkeypatch, capsys):
-    def boom(paths, data=None):
+    def boom(paths, data=None, progress=None):
         raise RuntimeError("kaput")
 
     monkeypatch.setattr(cli_main.attain, "validate_paths", boom)
@@ -143,7 +143,7 @@ def test_an_unwritable_output_folder_is_bad_input(tmp_path, capsys):
 
 
 def test_debug_shows_the_traceback(monkeypatch, capsys):
-    monkeypatch.setattr(cli_main.attain, "validate_paths", lambda paths: 1 / 0)
+    monkeypatch.setattr(cli_main.attain, "validate_paths", lambda paths, **kw: 1 / 0)
     assert main(["--debug", "validate", "x"]) == 1
     assert "Traceback" in capsys.readouterr().err
 

@@ -9,6 +9,7 @@ dependencies again from the index would take minutes and test pip, not attain.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,14 +22,28 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.install
+_NOT_SOURCES = (
+    ".git",
+    ".venv",
+    "build",
+    "out",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+)
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # From a copy of the sources: setuptools' build/ folder in a checkout may hold
+    # files since removed, and the checkout stays untouched.
+    source = tmp_path_factory.mktemp("source") / "attain"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*_NOT_SOURCES))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(ROOT)],
+         "-w", str(out), str(source)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     (found,) = out.glob("attain-*.whl")
@@ -49,6 +64,8 @@ def test_the_wheel_carries_types_schema_sample_and_rules(wheel):
     ):
         assert name in names, name
     assert not any(n.startswith(("engine/", "cli/", "tests/")) for n in names)
+    shipped = {n.removeprefix("attain/") for n in names if n.startswith("attain/rules/")}
+    assert shipped == {f"rules/{p.name}" for p in (ROOT / "rules").glob("*.yaml")}
 
 
 def test_the_installed_wheel_runs_the_demo_from_any_folder(wheel, tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from attain.schema.base import (
@@ -22,6 +22,7 @@ from attain.schema.base import (
     MoneyOrZero,
     PositiveAmount,
     RuleModel,
+    _percent_text,
     invalid,
     register_kind,
 )
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 #: Growth versus last year as a fraction: -0.10 is a 10% decline, 0.25 a 25% rise.
-Growth = Annotated[float, Field(ge=-1, le=10)]
+Growth = Annotated[float, BeforeValidator(_percent_text), Field(ge=-1, le=10)]
 Amount = MoneyOrZero
 Level = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OBJECTIVE_TERMS = ("minimax", "l1", "last_year")

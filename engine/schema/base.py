@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -14,12 +15,18 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 __all__ = [
     "KINDS",
+    "BOOLEAN_TEXT",
+    "INTEGER_TEXT",
+    "NUMBER_TEXT",
+    "PERCENT_TEXT",
     "SCHEMA_VERSION",
     "Fraction",
+    "LoaderJsonSchema",
     "Identifier",
     "MAX_AMOUNT",
     "Money",
@@ -44,13 +51,28 @@ __all__ = [
 SCHEMA_VERSION: Final = 1
 
 
+#: A percentage as text, as the loader takes it where a rate or share goes: "40%", "-5 %".
+PERCENT_TEXT = r"^\s*[+-]?\d+(\.\d+)?\s*%\s*$"
+#: A number as text, as the loader (pydantic, lax) takes it: "340_000_000" is what a
+#: YAML 1.2 reader makes of the plain scalar 340_000_000, which YAML 1.1 reads as a number.
+NUMBER_TEXT = r"^\s*[+-]?(\d+(_\d+)*(\.(\d+(_\d+)*)?)?|\.\d+(_\d+)*)([eE][+-]?\d+)?\s*$"
+INTEGER_TEXT = r"^\s*[+-]?\d+(_\d+)*\s*$"
+#: Words the loader takes as true/false: YAML 1.1 reads yes/no/on/off as booleans, YAML
+#: 1.2 as text, and pydantic takes the text too.
+BOOLEAN_TEXT = sorted(
+    {
+        form
+        for word in ("true", "false", "yes", "no", "on", "off", "y", "n", "t", "f")
+        for form in (word, word.title(), word.upper())
+    }
+    | {"0", "1"}
+)
+
+
 def _percent_text(value: Any) -> Any:
     """Accept `"40%"` for 0.40; a bare 40 is left to fail with a hint."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1]) / 100
-        except ValueError:
-            return value
+    if isinstance(value, str) and re.fullmatch(PERCENT_TEXT, value):
+        return float(value.strip()[:-1].strip()) / 100
     return value
 
 
@@ -211,11 +233,77 @@ def register_kind(model: type[RuleModel]) -> type[RuleModel]:
     return model
 
 
+class LoaderJsonSchema(GenerateJsonSchema):
+    """JSON Schema of what the loader accepts, not only of the Python types.
+
+    A YAML 1.2 reader (an editor's language server) makes text of what the loader, a
+    YAML 1.1 reader, makes numbers or booleans of (``340_000_000``, ``yes``); and the
+    loader, through pydantic's lax mode, takes numbers and booleans written as text and
+    percentages as text where a rate goes. Each alternative is added here, in one place;
+    the range of a number written as text is checked by the loader only.
+    """
+
+    def float_schema(self, schema: Any) -> JsonSchemaValue:
+        return _or_text(super().float_schema(schema), NUMBER_TEXT)
+
+    def int_schema(self, schema: Any) -> JsonSchemaValue:
+        return _or_text(super().int_schema(schema), INTEGER_TEXT)
+
+    def bool_schema(self, schema: Any) -> JsonSchemaValue:
+        return {"anyOf": [super().bool_schema(schema), {"enum": BOOLEAN_TEXT}]}
+
+    def function_before_schema(self, schema: Any) -> JsonSchemaValue:
+        inner = super().function_before_schema(schema)
+        if schema["function"].get("function") is _percent_text:
+            options = inner["anyOf"] if set(inner) == {"anyOf"} else [inner]
+            return {"anyOf": [*options, {"type": "string", "pattern": PERCENT_TEXT}]}
+        return inner
+
+    def generate(self, schema: Any, mode: Any = "validation") -> JsonSchemaValue:
+        return _bounds(super().generate(schema, mode=mode))
+
+
+def _or_text(number: JsonSchemaValue, pattern: str) -> JsonSchemaValue:
+    return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
+
+
+#: pydantic writes the bounds of a number checked after a validator (``Fraction``) as
+#: its own ``ge``/``le`` keys, which JSON Schema ignores; these are their JSON names.
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _bounds(node: Any) -> Any:
+    """Move pydantic's ``ge``/``le``/``gt``/``lt`` onto the number they bound."""
+    if isinstance(node, list):
+        return [_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _bounds(value) for key, value in node.items()}
+    limits = {
+        _BOUNDS[key]: out.pop(key)
+        for key in list(out)
+        if key in _BOUNDS and isinstance(out[key], int | float) and not isinstance(out[key], bool)
+    }
+    if limits:
+        numbers = (
+            [out]
+            if out.get("type") in ("number", "integer")
+            else [
+                option
+                for option in out.get("anyOf", [])
+                if isinstance(option, dict) and option.get("type") in ("number", "integer")
+            ]
+        )
+        for number in numbers:
+            number.update(limits)
+    return out
+
+
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one rule-file kind (for editor completion)."""
     describe_fields()
     model = KINDS[kind]
-    schema = model.model_json_schema(mode="validation")
+    schema = model.model_json_schema(mode="validation", schema_generator=LoaderJsonSchema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://attain.dev/schema/{kind}-v{SCHEMA_VERSION}.json"
     return schema

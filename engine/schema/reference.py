@@ -19,6 +19,30 @@ from attain.schema.base import KINDS, describe_fields
 __all__ = ["markdown_reference"]
 
 
+#: How rule files are read, and what the exported JSON Schema accepts because of it.
+YAML_READING = [
+    "## How YAML is read",
+    "",
+    "attain reads rule files as **YAML 1.1** (PyYAML's safe loader), as most Python tools",
+    "do. Editors' YAML language servers read **YAML 1.2**, where some plain values are",
+    "text instead. The exported JSON Schema (`attain schema`) accepts both readings, so",
+    "an editor flags a mistake of form where `attain validate` does, and nothing else:",
+    "",
+    "| you write | YAML 1.1 (attain) | YAML 1.2 (an editor) | the schema accepts |",
+    "| --- | --- | --- | --- |",
+    '| `340_000_000` | the number 340000000 | the text `"340_000_000"` | a number, or a number as text |',
+    '| `"40%"` where a rate or share goes | text, read as 0.40 | text | a fraction, or a percentage as text |',
+    "| `yes`, `no`, `on`, `off` | true / false | text | a boolean, or one of those words |",
+    "| `2027-03-01` | a date | text | a date as text (`YYYY-MM-DD`) |",
+    '| `017`, `1:30` | 15 (octal), 90 (base 60) | 17, text | avoid: write `17`, quote `"1:30"` |',
+    "",
+    'Quote what you mean as text (`name: "no"`). A number written as text is range-checked',
+    "by the loader only; the schema checks its form. Rules between fields (tiers that join",
+    "up, a product listed twice) and a key written twice are checked by the loader only.",
+    "",
+]
+
+
 def markdown_reference() -> str:
     """Every kind's fields, one table per model, nested models after their parent."""
     describe_fields()
@@ -28,6 +52,7 @@ def markdown_reference() -> str:
         "Generated from the models in `engine/schema/` (`make docs`); do not edit by hand.",
         'Rates and shares are fractions of one: write `0.40` (or `"40%"`) for 40%.',
         "",
+        *YAML_READING,
     ]
     seen: set[type[BaseModel]] = set()
     for kind in sorted(KINDS):
