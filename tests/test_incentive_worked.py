@@ -721,3 +721,15 @@ def test_attainment_reads_at_the_precision_it_is_selected_at():
     r = run(plan([step]), [("2027-03-01", "R1", "a", 999_500)], [year_target()])
     assert "attainment 99.95%" in r.statement_lines().query("rep_id == 'R1'")["inputs"].iloc[0]
     assert amount(r, "R1") == D("100.00")
+
+
+def test_a_statement_has_its_header_year_total_and_no_zero_lines():
+    """R1's statement names them (role, team, plan, year), leaves out the zero SPIFF line
+    (it stays in payouts.csv) and ends with what the year paid."""
+    spiff = {"type": "spiff", "name": "sp", "start": "2027-03-01", "end": "2027-03-31"}
+    p = plan([commission(), {**spiff, "per_unit": 5}])
+    r = run(p, [("2027-05-01", "R1", "a", 1000)])
+    text = r.statement("R1")
+    assert "name: R1 · role: rep · team: T1 · plan `t`, fiscal year 2027" in text
+    assert "SPIFF" not in text and "sp" in set(r.lines["component"])
+    assert text.rstrip().endswith("**Paid this year: 80.00 EUR**")
