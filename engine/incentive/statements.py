@@ -54,7 +54,8 @@ def statement_lines(payouts) -> pd.DataFrame:
             inputs = kind_of(c).inputs(c, ev.details[comp], r, w, unit, earned)
             rule = rules[comp]
         else:
-            inputs, rule = "", _ADJUSTMENT_RULES[comp]
+            owe = comp == "draw" and not compiled.draw.absorbs_clawback
+            inputs, rule = "", _ADJUSTMENT_RULES["draw_owe" if owe else comp]
         rows.append((rep, period, comp, rule, inputs, math[i]))
     table = pd.DataFrame(
         rows, columns=["rep_id", "period", "component", "rule", "inputs", "arithmetic"]
