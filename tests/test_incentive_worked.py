@@ -690,6 +690,7 @@ def test_a_one_period_penalty_carried_forward_shows_its_balance():
     assert "balance carried forward -1,500.00" in r.statement("R1")
     assert "balance-carried-past-year-end" in {n.code for n in r.notices}
     assert r.summary["warnings"][0]["code"] == "balance-carried-past-year-end"
+    assert r.summary["carried_balance"] == "-1500.00" and r.summary["n_carried_balance"] == 1
 
 
 def test_silent_zeros_are_warned():
@@ -721,3 +722,37 @@ def test_attainment_reads_at_the_precision_it_is_selected_at():
     r = run(plan([step]), [("2027-03-01", "R1", "a", 999_500)], [year_target()])
     assert "attainment 99.95%" in r.statement_lines().query("rep_id == 'R1'")["inputs"].iloc[0]
     assert amount(r, "R1") == D("100.00")
+
+
+def test_a_statement_has_its_header_year_total_and_no_zero_lines():
+    """R1's statement names them (role, team, plan, year), leaves out the zero SPIFF line
+    (it stays in payouts.csv) and ends with what the year paid."""
+    spiff = {"type": "spiff", "name": "sp", "start": "2027-03-01", "end": "2027-03-31"}
+    p = plan([commission(), {**spiff, "per_unit": 5}])
+    r = run(p, [("2027-05-01", "R1", "a", 1000)])
+    text = r.statement("R1")
+    assert "name: R1 · role: rep · team: T1 · plan `t`, fiscal year 2027" in text
+    assert "SPIFF" not in text and "sp" in set(r.lines["component"])
+    assert text.rstrip().endswith("**Paid this year: 80.00 EUR**")
+
+
+def test_draw_and_clawback_follow_the_declared_policy():
+    """Monthly, claw_back, a 3,000 draw: January earns 10% of 50,000 = 5,000; February's
+    cancellation of it claws back −5,000. `absorb` tops February up to the draw (+8,000,
+    payable 3,000); `owe` tops up only the earnings (+3,000, payable −2,000)."""
+    rows = [_book("2027-01-10", "R1", 50_000, "D1"), _cancel("2027-02-10", "R1", 50_000, "D1")]
+    c = commission(tiers=tiers((0, None, 0.1)))
+    base = {"period": "month", "measure": "period", "negative_balance": "claw_back"}
+    for policy, top_up, payable in (
+        ("absorb", "8000.00", "3000.00"),
+        ("owe", "3000.00", "-2000.00"),
+    ):
+        p = plan([c], **base, draw={"amount": 3000, "recoverable": False, "clawback": policy})
+        r = run(p, rows)
+        assert amount(r, "R1", "c", "2027-02") == D("-5000.00")
+        assert amount(r, "R1", "draw", "2027-02") == D(top_up)
+        assert amount(r, "R1", period="2027-02") == D(payable)
+        assert f"draw.clawback {policy}" in r.statement("R1")
+    p = plan([c], **base, draw={"amount": 3000})  # recoverable: owed after the year
+    # R1: 8,000 topped up in February, then 3,000 a month for ten; R2 and M1 sold nothing
+    assert run(p, rows).summary["draw_balance_outstanding"] == "110000.00"

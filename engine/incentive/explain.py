@@ -15,6 +15,8 @@ render it (:mod:`~attain.incentive.statements`) and never re-derive an amount.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -230,17 +232,20 @@ def _rate(q, n, style, unit) -> np.ndarray:
     return np.array([_pct_text(int(a), int(b)) for a, b in zip(num, den, strict=True)], object)
 
 
+@lru_cache(maxsize=4096)
 def _decimal(num: int, den: int, digits: int = 6) -> str:
     """``num / den`` to ``digits`` decimals (half up), trailing zeros dropped."""
     if den < 0:
         num, den = -num, -den
-    scaled = int(round_div(np.array([num * 10**digits], dtype=object), den)[0])
+    magnitude = (2 * abs(num) * 10**digits + den) // (2 * den)  # half away from zero
+    scaled = -magnitude if num < 0 else magnitude
     sign = "-" if scaled < 0 else ""
     whole, frac = divmod(abs(scaled), 10**digits)
     text = f"{sign}{whole:,}" + (f".{frac:0{digits}d}".rstrip("0") if frac else "")
     return text.rstrip(".")
 
 
+@lru_cache(maxsize=4096)
 def _pct_text(num: int, den: int) -> str:
     """A fraction as a percentage, to 0.0001% (rates are read to millionths)."""
     return _decimal(num * 100, den, 4) + "%"

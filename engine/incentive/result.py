@@ -213,6 +213,23 @@ def _totals(ev: Evaluation, people, periods, rep_ids, labels, scale) -> pd.DataF
     )
 
 
+def _year_end_balances(totals: pd.DataFrame, unit: int) -> dict[str, Any]:
+    """Draw advances still owed and balances carried forward after the last period."""
+    if not len(totals):
+        return {}
+    last = totals[totals["period"] == totals["period"].iloc[-1]]
+    out = {}
+    for key, column in (
+        ("draw_balance_outstanding", "draw_balance_minor"),
+        ("carried_balance", "carried_balance_minor"),
+    ):
+        value = int(last[column].sum())
+        if value:
+            out[key] = format_minor(np.array([value]), unit).iloc[0]
+            out[f"n_{key}"] = int((last[column] != 0).sum())
+    return out
+
+
 def _summary(compiled, book: Book, credit: Credit, totals, lines, currency) -> dict[str, Any]:
     unit = compiled.minor_unit
     by_component = lines.groupby("component", sort=False)["amount_minor"].sum()
@@ -228,6 +245,7 @@ def _summary(compiled, book: Book, credit: Credit, totals, lines, currency) -> d
         "n_deal_rows_credited": len(credit.net),
         "n_deal_rows_excluded": credit.n_excluded,
         "total_payout": format_minor(np.array([total]), unit).iloc[0],
+        **_year_end_balances(totals, unit),
         "by_component": {
             k: format_minor(np.array([int(v)]), unit).iloc[0]
             for k, v in by_component.items()

@@ -54,7 +54,8 @@ def statement_lines(payouts) -> pd.DataFrame:
             inputs = kind_of(c).inputs(c, ev.details[comp], r, w, unit, earned)
             rule = rules[comp]
         else:
-            inputs, rule = "", _ADJUSTMENT_RULES[comp]
+            owe = comp == "draw" and not compiled.draw.absorbs_clawback
+            inputs, rule = "", _ADJUSTMENT_RULES["draw_owe" if owe else comp]
         rows.append((rep, period, comp, rule, inputs, math[i]))
     table = pd.DataFrame(
         rows, columns=["rep_id", "period", "component", "rule", "inputs", "arithmetic"]
@@ -142,22 +143,50 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
     )
     if reps is None:
         reps = pd.unique(totals["rep_id"])
-    out = {rep: [f"# Statement: {rep}", "", *head] for rep in reps}
+    who = _who(payouts, compiled)
+    out = {rep: [f"# Statement: {rep}", "", *who.get(rep, []), *head] for rep in reps}
+    year = totals.groupby("rep_id", sort=False)["payable_minor"].sum().to_dict()
     current: tuple[str, str] | None = None
+    shown = 0
     columns = ("rep_id", "period", "rule", "amount", "inputs", "arithmetic")
     rows = zip(*(table[c].astype(str).tolist() for c in columns), strict=True)
+
+    def close(key):
+        if not shown:
+            out[key[0]].append(f"| Nothing earned or paid this period | {_money(0, unit)}{cur} | |")
+        out[key[0]] += _payable(payable[key], unit, cur)
+
     for rep, period, rule, amount, inputs, arithmetic in rows:
         if (rep, period) != current:
             if current is not None:
-                out[current[0]] += _payable(payable[current], unit, cur)
-            current = (rep, period)
+                close(current)
+            current, shown = (rep, period), 0
             out[rep] += [f"## {period}", "", "| line | amount | how |", "| --- | ---: | --- |"]
+        if not Decimal(amount):  # zero lines are left out (they stay in payouts.csv)
+            continue
+        shown += 1
         how = "; ".join(x for x in (inputs, arithmetic) if x)
         money = f"{Decimal(amount):,.{unit}f}"  # as the arithmetic shows money
         out[rep].append(f"| {rule} | {money}{cur} | {how} |")
     if current is not None:
-        out[current[0]] += _payable(payable[current], unit, cur)
+        close(current)
+    for rep in reps:
+        if rep in year:
+            out[rep] += [f"**Paid this year: {_money(year[rep], unit)}{cur}**", ""]
     return {rep: "\n".join(text) for rep, text in out.items()}
+
+
+def _who(payouts, compiled) -> dict[str, list[str]]:
+    """Each participant's header line: name, role and org units, plan and year."""
+    people = payouts._context["book"].people
+    fields = [c for c in ("name", "role", "team", "region") if c in people.columns]
+    year = payouts._context["book"].calendar.fiscal_year
+    out = {}
+    for row in people[["rep_id", *fields]].astype(str).itertuples(index=False):
+        parts = [f"{f}: {v}" for f, v in zip(fields, row[1:], strict=True)]
+        parts.append(f"plan `{compiled.name}`, fiscal year {year}")
+        out[row[0]] = [" · ".join(parts), ""]
+    return out
 
 
 def _payable(total: tuple[int, int, int], unit: int, cur: str) -> list[str]:

@@ -474,6 +474,11 @@ class Draw(RuleModel):
     recoverable: bool = True
     """`true`: a top-up is an advance, taken back from later earnings above the draw.
     `false`: a guaranteed minimum that is never taken back."""
+    clawback: Literal["absorb", "owe"] = "absorb"
+    """A period whose clawbacks exceed its earnings (`negative_balance: claw_back`):
+    `absorb` tops it up to the draw all the same (commission −5,000, draw +8,000, payable
+    3,000 on a 3,000 draw); `owe` tops up only the earnings, so the clawback is still
+    taken (draw +3,000, payable −2,000)."""
 
 
 class Rounding(RuleModel):

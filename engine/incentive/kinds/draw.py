@@ -17,7 +17,10 @@ __all__ = ["CompiledDraw", "compile_draw", "settle_exact", "settle_vectorised", 
 
 #: Statement text of the lines a draw adds.
 RULES = {
-    "draw": "Draw: top-up to the guaranteed amount for the period",
+    "draw": "Draw: top-up to the guaranteed amount for the period (a clawback is topped up "
+    "too: draw.clawback absorb)",
+    "draw_owe": "Draw: top-up of the period's earnings to the guaranteed amount (a clawback "
+    "is still taken: draw.clawback owe)",
     "draw_recovery": "Draw recovery: earnings above the draw repay earlier top-ups",
 }
 
@@ -26,12 +29,17 @@ RULES = {
 class CompiledDraw:
     amount: int  # minor units per period
     recoverable: bool
+    absorbs_clawback: bool  # a negative period is topped up to the draw too
 
 
 def compile_draw(draw, unit: int) -> CompiledDraw | None:
     if draw is None:
         return None
-    return CompiledDraw(amount=to_minor(draw.amount, unit), recoverable=bool(draw.recoverable))
+    return CompiledDraw(
+        amount=to_minor(draw.amount, unit),
+        recoverable=bool(draw.recoverable),
+        absorbs_clawback=draw.clawback == "absorb",
+    )
 
 
 def settle_exact(draw: CompiledDraw | None, total: np.ndarray, active: np.ndarray):
@@ -46,7 +54,8 @@ def settle_exact(draw: CompiledDraw | None, total: np.ndarray, active: np.ndarra
         if not active[p]:
             balance[:, p] = owed
             continue
-        top_up = np.maximum(draw.amount - total[:, p], 0)
+        earned = total[:, p] if draw.absorbs_clawback else np.maximum(total[:, p], 0)
+        top_up = np.maximum(draw.amount - earned, 0)
         top[:, p] = top_up
         if draw.recoverable:
             back = np.minimum(owed, np.maximum(total[:, p] - draw.amount, 0))
@@ -67,7 +76,8 @@ def settle_vectorised(draw: CompiledDraw | None, total, scale: int, active=None)
     for p in range(total.shape[-1]):  # a dozen periods, each over every rep and trial
         if active is not None and not active[p]:
             continue  # out of force: no draw
-        top_up = np.maximum(amount - total[..., p], 0.0)
+        earned = total[..., p] if draw.absorbs_clawback else np.maximum(total[..., p], 0.0)
+        top_up = np.maximum(amount - earned, 0.0)
         top[..., p] = top_up
         if draw.recoverable:
             back = np.minimum(owed, np.maximum(total[..., p] - amount, 0.0))

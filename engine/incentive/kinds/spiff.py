@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,6 +35,7 @@ class CompiledSpiff(CompiledComponent):
     per_unit: int  # minor units per unit
 
 
+@lru_cache(maxsize=256)
 def _date(day: int):
     return (_EPOCH + np.timedelta64(day, "D")).astype(object)
 
