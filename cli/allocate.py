@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from attain.allocate.core import allocate as allocate_targets
-from attain.cli.options import solver_options
+from attain.cli.options import model_options, solver_options
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -38,15 +38,27 @@ __all__ = ["allocate"]
     default=None,
     help="Override the rules' `method` (monolithic: every month cell in one model).",
 )
+@model_options
 def allocate(
-    rules: Path, data: Path, out: Path, solver: str, time_limit: float | None, method: str | None
+    rules: Path,
+    data: Path,
+    out: Path,
+    solver: str,
+    time_limit: float | None,
+    method: str | None,
+    export_model: Path | None,
+    verbose: bool,
 ) -> None:
     """Allocate the company target to reps × months × products by the RULES file.
 
     Example: attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out out/fy27
     """
-    result = allocate_targets(rules, data, solver=solver, time_limit=time_limit, method=method)
+    result = allocate_targets(
+        rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose
+    )
     paths = result.write(out)
+    if export_model is not None:
+        paths.append(result.export_model(export_model))
     s = result.summary
     f = s["fairness"]
     click.echo(

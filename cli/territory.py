@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from attain.cli.options import solver_options
+from attain.cli.options import model_options, solver_options
 from attain.solvers import BACKENDS
 from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
 
@@ -36,7 +36,16 @@ __all__ = ["territory"]
     time_limit_help="Seconds per solve (overrides the rule file's time_limit, which is 60 "
     "unless it says otherwise); the gap reached is printed and in summary.json.",
 )
-def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float | None) -> None:
+@model_options
+def territory(
+    rules: Path,
+    data: Path,
+    out: Path,
+    solver: str,
+    time_limit: float | None,
+    export_model: Path | None,
+    verbose: bool,
+) -> None:
     """Re-cut territories: assign accounts (or geographic units) to reps.
 
     Balanced bands, short travel and few broken relationships, as the rule file
@@ -46,8 +55,10 @@ def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float
     \b
     Example: attain territory rules/territory_balance.yaml --data scenarios/sample --out out/territory
     """
-    alignment = align(rules, data, solver=solver, time_limit=time_limit)
+    alignment = align(rules, data, solver=solver, time_limit=time_limit, verbose=verbose)
     files = write_alignment(alignment, out)
+    if export_model is not None:
+        files.append(alignment.export_model(export_model))
     g = alignment.goals
     click.echo(
         f"{alignment.status} ({alignment.solver}, gap {alignment.gap:.2%}): "
@@ -61,7 +72,12 @@ def territory(rules: Path, data: Path, out: Path, solver: str, time_limit: float
                 f"over {bent['n_bent']} reps"
             )
     if alignment.pareto is not None:
-        click.echo(f"efficient front: {len(alignment.pareto)} points")
+        cut = (
+            " (cut short at the sweep's point limit)"
+            if alignment.solve_info.get("front_truncated")
+            else ""
+        )
+        click.echo(f"efficient front: {len(alignment.pareto)} points{cut}")
     for file in files:
         click.echo(f"wrote {file}")
 
