@@ -8,6 +8,7 @@ import click
 
 from attain.allocate.core import allocate as allocate_targets
 from attain.cli.options import model_options, solver_options
+from attain.model.export import check_format
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -53,6 +54,8 @@ def allocate(
 
     Example: attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out out/fy27
     """
+    if export_model is not None:
+        check_format(export_model)  # before the solve, not after it
     result = allocate_targets(
         rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose
     )

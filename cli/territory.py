@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from attain.cli.options import model_options, solver_options
+from attain.model.export import check_format
 from attain.solvers import BACKENDS
 from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
 
@@ -55,6 +56,8 @@ def territory(
     \b
     Example: attain territory rules/territory_balance.yaml --data scenarios/sample --out out/territory
     """
+    if export_model is not None:
+        check_format(export_model)  # before the solve, not after it
     alignment = align(rules, data, solver=solver, time_limit=time_limit, verbose=verbose)
     files = write_alignment(alignment, out)
     if export_model is not None:
