@@ -447,3 +447,13 @@ def test_grid_front_is_an_option_and_a_point_limit_cuts_the_walk():
     )
     # ε at 3, 1.5 and 0 moves: the points of 3, 1 and 0 moves (the 2-move point is missed).
     assert grid.pareto["disruption"].tolist() == [0, 1, 3]
+
+
+def test_binding_frame_names_the_band_and_rep():
+    """R1 owns three of the four units and each rep may hold at most 2: both end with 2,
+    so the capacity rule binds for R1 and for R2, at its upper bound."""
+    company = tiny([0.0, 1.0], [("R1", 0.1, 1), ("R1", 0.2, 1), ("R1", 0.4, 1), ("R2", 0.9, 1)])
+    a = align(rules(capacity={"max_units": 2}), company)
+    frame = a.binding[a.binding["rule"] == "capacity.max_units"]
+    assert sorted(frame["unit"]) == ["R1", "R2"]
+    assert set(frame["side"]) == {"upper"}
