@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from attain.allocate.core import allocate as allocate_targets
-from attain.cli.options import echo_notices, force_option, solver_options
+from attain.cli.options import echo_notices, force_option, model_options, solver_options
+from attain.model.export import check_format
 from attain.output import output_set
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
@@ -40,6 +41,7 @@ __all__ = ["allocate"]
     help="Override the rules' `method` (monolithic: every month cell in one model).",
 )
 @force_option
+@model_options
 def allocate(
     rules: Path,
     data: Path,
@@ -48,14 +50,22 @@ def allocate(
     time_limit: float | None,
     method: str | None,
     force: bool,
+    export_model: Path | None,
+    verbose: bool,
 ) -> None:
     """Allocate the company target to reps × months × products by the RULES file.
 
     Example: attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out out/fy27
     """
-    result = allocate_targets(rules, data, solver=solver, time_limit=time_limit, method=method)
+    if export_model is not None:
+        check_format(export_model)  # before the solve, not after it
+    result = allocate_targets(
+        rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose
+    )
     with output_set(out, kind="allocation", inputs=(rules, data), force=force) as stage:
         paths = stage.final(result.write(stage.path))
+    if export_model is not None:
+        paths.append(result.export_model(export_model))
     s = result.summary
     f = s["fairness"]
     click.echo(

@@ -4,13 +4,14 @@ time limit, --force for the output folder, and how a result's warnings are print
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from attain.notices import Notice
 
-__all__ = ["echo_notices", "force_option", "solver_options"]
+__all__ = ["echo_notices", "force_option", "model_options", "solver_options"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -51,6 +52,26 @@ force_option = click.option(
     help="Write into --out even if it holds this run's inputs, another kind of output or "
     "other files (they are kept; only an earlier output of this kind is replaced).",
 )
+
+
+def model_options(f: F) -> F:
+    """``--export-model FILE`` (the model as solved, MPS or LP by the suffix) and
+    ``--verbose`` (the solver's own log on standard output)."""
+    export = click.option(
+        "--export-model",
+        "export_model",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Also write the model as solved (its last level, earlier levels held as rows) "
+        "to FILE: .mps (free MPS) or .lp, for another solver or a support ticket.",
+    )
+    verbose = click.option(
+        "--verbose",
+        is_flag=True,
+        default=False,
+        help="Let the solver print its log (banner, iterations) to standard output.",
+    )
+    return export(verbose(f))
 
 
 def echo_notices(notices: Iterable[Notice]) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from attain.cli.options import force_option, solver_options
+from attain.cli.options import force_option, model_options, solver_options
+from attain.model.export import check_format
 from attain.output import output_set
 from attain.solvers import BACKENDS
 from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
@@ -38,8 +39,16 @@ __all__ = ["territory"]
     "unless it says otherwise); the gap reached is printed and in summary.json.",
 )
 @force_option
+@model_options
 def territory(
-    rules: Path, data: Path, out: Path, solver: str, time_limit: float | None, force: bool
+    rules: Path,
+    data: Path,
+    out: Path,
+    solver: str,
+    time_limit: float | None,
+    force: bool,
+    export_model: Path | None,
+    verbose: bool,
 ) -> None:
     """Re-cut territories: assign accounts (or geographic units) to reps.
 
@@ -50,9 +59,13 @@ def territory(
     \b
     Example: attain territory rules/territory_balance.yaml --data scenarios/sample --out out/territory
     """
-    alignment = align(rules, data, solver=solver, time_limit=time_limit)
+    if export_model is not None:
+        check_format(export_model)  # before the solve, not after it
+    alignment = align(rules, data, solver=solver, time_limit=time_limit, verbose=verbose)
     with output_set(out, kind="territory", inputs=(rules, data), force=force) as stage:
         files = stage.final(write_alignment(alignment, stage.path))
+    if export_model is not None:
+        files.append(alignment.export_model(export_model))
     g = alignment.goals
     click.echo(
         f"{alignment.status} ({alignment.solver}, gap {alignment.gap:.2%}): "
@@ -66,7 +79,12 @@ def territory(
                 f"over {bent['n_bent']} reps"
             )
     if alignment.pareto is not None:
-        click.echo(f"efficient front: {len(alignment.pareto)} points")
+        cut = (
+            " (cut short at the sweep's point limit)"
+            if alignment.solve_info.get("front_truncated")
+            else ""
+        )
+        click.echo(f"efficient front: {len(alignment.pareto)} points{cut}")
     for file in files:
         click.echo(f"wrote {file}")
 

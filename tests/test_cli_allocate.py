@@ -113,3 +113,14 @@ def test_data_folder_copy_is_untouched(tmp_path):
     rules = str(ROOT / "rules" / "allocation_fy27.yaml")
     assert main(["allocate", rules, "--data", str(data), "--out", str(tmp_path / "o")]) == 0
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+
+
+def test_export_model_and_a_bad_suffix(tmp_path, capsys):
+    from attain.cli.main import main
+
+    args = ["allocate", str(ROOT / "rules" / "allocation_fy27.yaml"), "--data",
+            str(ROOT / "scenarios" / "sample"), "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main([*args, "--export-model", str(tmp_path / "m.lp")]) == 0
+    assert (tmp_path / "m.lp").read_text().lstrip().lower().startswith(("\\", "min", "obj"))
+    assert main([*args, "--export-model", str(tmp_path / "m.txt")]) == 2
+    assert "unknown model format" in capsys.readouterr().err

@@ -74,3 +74,18 @@ def test_rule_the_data_refutes_is_located(tmp_path, sample_dir, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert f"{rules}:5:36: balance[0].measure: the units have no numeric measure `visits`" in err
+
+
+def test_export_model_writes_a_model_highs_reads(tmp_path, sample_dir, capsys):
+    import highspy
+
+    rules = tmp_path / "fast.yaml"
+    rules.write_text(FAST)
+    model = tmp_path / "model.mps"
+    args = ["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path / "out")]
+    assert main([*args, "--export-model", str(model)]) == 0
+    assert f"wrote {model}" in capsys.readouterr().out
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(model))
+    assert h.getNumCol() > 0 and h.getNumRow() > 0

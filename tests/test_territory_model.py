@@ -7,6 +7,8 @@ R = 6371.0088 km) and distances can be checked with a pencil.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -333,3 +335,125 @@ def test_cpsat_is_deterministic():
     r = rules(balance=[{"measure": "units", "min": 1.0, "max": 1.0}])
     runs = [align(r, company, solver="cpsat").assignment for _ in range(2)]
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("solver", ["highs", "cpsat"])
+def test_measures_at_1e_7_resolution_decide_the_band(solver):
+    """R1 at 0°, R2 at 1°. R1 owns U1, U2 (0.1°, 0.2°) of workload 0.50000004 each; R2 owns
+    U3 (0.9°) of 0.5. Each rep may carry at most 1.00000005.
+
+    R1's two units weigh 1.00000008: 3e-8 too much, so one must go, and U2 (nearer R2)
+    does: R2 then carries 1.00000004. Rounded to 4 decimals (or within a solver's 1e-6
+    tolerance) both would stay."""
+    company = tiny([0.0, 1.0], [("R1", 0.1, 0.50000004), ("R1", 0.2, 0.50000004), ("R2", 0.9, 0.5)])
+    band = {"measure": "workload", "max": 1.00000005, "relative": False}
+    a = align(rules(balance=[band]), company, solver=solver)
+    assert owners(a) == {"U1": "R1", "U2": "R2", "U3": "R2"}
+    assert a.status == "optimal"
+    work = company.accounts.set_index("account_id")["workload"]
+    load = work.groupby(a.assignment.set_index("unit_id")["rep_id"]).sum()
+    assert (load <= 1.00000005).all()
+
+
+def test_a_units_column_named_potential_is_the_potential_measure(tmp_path):
+    """A units file whose column is `potential` (not the accounts' `potential_value`)."""
+    company = tiny([0.0, 1.0], [("R1", 0.0, 1)])
+    pd.DataFrame(
+        {
+            "unit_id": ["B1", "B2", "B3", "B4"],
+            "rep_id": ["R1", "R1", "R1", "R2"],
+            "potential": [3.0, 1.0, 1.0, 1.0],
+        }  # fmt: skip
+    ).to_csv(tmp_path / "bricks.csv", index=False)
+    company = type(company)(**{**company.__dict__, "root": tmp_path})
+    r = rules(
+        units={"file": "bricks.csv"},
+        balance=[{"measure": "potential", "min": 0.5, "max": 1.5}],
+        objective={"weights": {"disruption": 1.0}},
+    )
+    a = align(r, company)
+    load = a.reps.set_index("rep_id")["balance_potential"]
+    assert load.between(1.5, 4.5).all() and load.sum() == 6.0
+
+
+def brute_front(company, r):
+    """Every assignment of the units to the reps, checked against the band by hand; the
+    non-dominated (distance, moves) pairs."""
+    from attain.territory.geo import haversine
+
+    acc, org = company.accounts, company.org
+    n_reps = len(org)
+    km = haversine(
+        acc["latitude"].to_numpy()[:, None], acc["longitude"].to_numpy()[:, None],
+        org["office_latitude"].to_numpy()[None, :], org["office_longitude"].to_numpy()[None, :],
+    )  # fmt: skip
+    owner = org["rep_id"].tolist()
+    own = np.array([owner.index(o) for o in acc["rep_id"]])
+    work = acc["workload"].to_numpy()
+    lo, hi = (
+        r["balance"][0]["min"] * work.sum() / n_reps,
+        r["balance"][0]["max"] * work.sum() / n_reps,
+    )
+    points = set()
+    for choice in itertools.product(range(n_reps), repeat=len(acc)):
+        choice = np.array(choice)
+        load = np.bincount(choice, weights=work, minlength=n_reps)
+        if np.all(load >= lo - 1e-9) and np.all(load <= hi + 1e-9):
+            points.add(
+                (round(float(km[np.arange(len(acc)), choice].sum()), 6), int((choice != own).sum()))
+            )
+    return sorted(
+        p for p in points
+        if not any(q[0] <= p[0] and q[1] <= p[1] and q != p for q in points)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_step_front_equals_brute_force(seed):
+    """Small instances (3 reps, 6 units): the ε-step walk finds every efficient point of
+    (travel, units moved), and only those."""
+    rng = np.random.default_rng(seed)
+    offices = [0.0, 0.5, 1.0]
+    units = [
+        (f"R{rng.integers(1, 4)}", float(np.round(rng.uniform(0, 1), 3)), float(rng.integers(1, 4)))
+        for _ in range(6)
+    ]
+    company = tiny(offices, units)
+    r = rules(
+        balance=[{"measure": "workload", "min": 0.5, "max": 1.5}],
+        disruption={"measure": "units"},
+        sweep={"minimise": "distance", "limit": "disruption", "step": 0.5},
+    )
+    expected = brute_front(company, r)
+    a = align(r, company)
+    got = sorted(
+        (round(d, 6), int(round(m))) for d, m in a.pareto[["distance_km", "disruption"]].to_numpy()
+    )
+    assert [m for _, m in got] == [m for _, m in expected]
+    assert [d for d, _ in got] == pytest.approx([d for d, _ in expected], abs=1e-3)
+    assert a.solve_info["front_truncated"] is False
+
+
+def test_grid_front_is_an_option_and_a_point_limit_cuts_the_walk():
+    company = tiny([0.0, 1.0], [("R1", 0.9, 1), ("R1", 0.8, 1), ("R1", 0.7, 1), ("R2", 1.0, 1)])
+    sweep = {"minimise": "distance", "limit": "disruption"}
+    full = align(rules(disruption={"measure": "units"}, sweep=sweep), company)
+    assert full.pareto["disruption"].tolist() == [0, 1, 2, 3]
+    cut = align(rules(disruption={"measure": "units"}, sweep={**sweep, "points": 2}), company)
+    assert len(cut.pareto) == 2 and cut.solve_info["front_truncated"] is True
+    grid = align(
+        rules(disruption={"measure": "units"}, sweep={**sweep, "mode": "grid", "points": 3}),
+        company,
+    )
+    # ε at 3, 1.5 and 0 moves: the points of 3, 1 and 0 moves (the 2-move point is missed).
+    assert grid.pareto["disruption"].tolist() == [0, 1, 3]
+
+
+def test_binding_frame_names_the_band_and_rep():
+    """R1 owns three of the four units and each rep may hold at most 2: both end with 2,
+    so the capacity rule binds for R1 and for R2, at its upper bound."""
+    company = tiny([0.0, 1.0], [("R1", 0.1, 1), ("R1", 0.2, 1), ("R1", 0.4, 1), ("R2", 0.9, 1)])
+    a = align(rules(capacity={"max_units": 2}), company)
+    frame = a.binding[a.binding["rule"] == "capacity.max_units"]
+    assert sorted(frame["unit"]) == ["R1", "R2"]
+    assert set(frame["side"]) == {"upper"}

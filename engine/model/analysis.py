@@ -75,7 +75,8 @@ def binding_frame(
     rules_only: bool = True,
 ) -> pd.DataFrame:
     """One row per (rule, unit) row that binds or bends: ``rule, kind, level, unit, row,
-    activity, lower, upper, side, bent`` and one column per ``worth`` entry.
+    activity, lower, upper, side`` (``lower``, ``upper``, ``equal`` or ``bent``), ``bent``
+    and one column per ``worth`` entry.
 
     ``unit_name(level, indices)`` names the units of a level.
     """
@@ -98,7 +99,8 @@ def binding_frame(
         unit[on] = unit_name(blk.level, blk.units[local[on]])
         lower[on] = blk.lower[local[on]]
         upper[on] = blk.upper[local[on]]
-    side = np.where(b.at_upper[rows], "upper", np.where(b.at_lower[rows], "lower", "bent"))
+    lo_, up_ = b.at_lower[rows], b.at_upper[rows]
+    side = np.where(lo_ & up_, "equal", np.where(up_, "upper", np.where(lo_, "lower", "bent")))
     frame = pd.DataFrame(
         {
             "rule": names[block] if len(rows) else np.zeros(0, object),

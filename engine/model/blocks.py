@@ -67,6 +67,10 @@ class Block:
     """A unit of slack counts this much in the soft level (or penalty) it belongs to."""
     slack_cap: float = INF
     """Largest value of a slack column (finite for integer-only solvers)."""
+    row_unit: float = 1.0
+    """The solver sees this block's rows in units of ``row_unit`` (times the model's
+    ``row_scale``): a band over measures of resolution 1e-7 is passed in steps of 1e-7, so
+    one step over a bound is 1.0 to the solver, far above its tolerances."""
     shared: bool = False
     """A rule that many conflicts involve (the company target): finding one conflict
     removes the conflict's *other* rules from the search for the next."""
@@ -121,7 +125,8 @@ class Assembled:
     """Per solver column: the size of a slack's coefficient in its row (0 for model columns)."""
     col_scale: np.ndarray
     """Model column j = solver column j × col_scale[j] (slacks: model slack units)."""
-    row_scale: float
+    row_scale: np.ndarray
+    """Per solver row: model row = solver row × row_scale."""
     n_model_cols: int
 
     def unscale(self, x: np.ndarray) -> np.ndarray:
@@ -135,7 +140,8 @@ class Assembled:
         """Per solver row, how far (model row units) its slacks bend it, for solver ``x``."""
         out = np.zeros(self.problem.n_rows)
         cols = np.flatnonzero(self.slack_block >= 0)
-        np.add.at(out, self.slack_row[cols], x[cols] * self.slack_coef[cols] * self.row_scale)
+        rows = self.slack_row[cols]
+        np.add.at(out, rows, x[cols] * self.slack_coef[cols] * self.row_scale[rows])
         return out
 
     def activity(self, x: np.ndarray) -> np.ndarray:
@@ -241,16 +247,17 @@ class Model:
         if elastic is None:
             elastic = {i for i, b in enumerate(self.blocks) if b.soft}
         drop = drop or set()
-        rs = self.row_scale
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
         rows, cols, vals = [empty_i], [empty_i], [empty_f]
         lower, upper, rb, rl = [empty_f], [empty_f], [empty_i], [empty_i]
         s_block, s_row, s_sign, s_scale, s_cap = [empty_i], [empty_i], [empty_f], [], []
-        s_coef = []
+        s_coef, r_scale = [], [empty_f]
         n_rows, n_cols = 0, self.n_cols
         for i, b in enumerate(self.blocks):
             if i in drop:
                 continue
+            rs = self.row_scale * b.row_unit
+            r_scale.append(np.full(b.n_rows, rs))
             rows.append(b.rows + n_rows)
             cols.append(b.cols)
             vals.append(b.vals * self.col_scale[b.cols] / rs)
@@ -307,9 +314,29 @@ class Model:
             slack_sign,
             slack_coef,
             col_scale,
-            rs,
+            np.concatenate(r_scale),
             self.n_cols,
         )
+
+    def violations(self, x: np.ndarray, tol: float = 1e-9) -> list[tuple[str, int, float]]:
+        """The hard rule rows that model columns ``x`` break, on the model's own numbers:
+        ``(rule, unit, amount)``, the worst row of each rule (a check after a solver, whose
+        tolerances are its own)."""
+        out = []
+        x = np.asarray(x, dtype=np.float64)
+        for b in self.blocks:
+            if not b.is_hard_rule or not b.n_rows:
+                continue
+            act = np.bincount(b.rows, weights=b.vals * x[b.cols], minlength=b.n_rows)
+            with np.errstate(invalid="ignore"):
+                over = np.maximum(b.lower - act, act - b.upper)
+            size = 1 + np.maximum(np.abs(np.nan_to_num(b.lower, posinf=0, neginf=0)),
+                                  np.abs(np.nan_to_num(b.upper, posinf=0, neginf=0)))  # fmt: skip
+            bad = np.flatnonzero(over > tol * size)
+            if len(bad):
+                worst = bad[np.argmax(over[bad])]
+                out.append((b.name, int(b.units[worst]), float(over[worst])))
+        return out
 
     def soft_levels(self, assembled: Assembled) -> list[tuple[str, np.ndarray]]:
         """One level per priority of the soft rules: Σ slack × weight (solver columns)."""

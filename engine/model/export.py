@@ -17,26 +17,30 @@ from attain.errors import InputError, Problem
 from attain.output import atomic_path
 from attain.solvers import LinearProblem
 
-__all__ = ["FORMATS", "export_model", "mps_text"]
+__all__ = ["FORMATS", "check_format", "export_model", "mps_text"]
 
 FORMATS = (".mps", ".lp")
 _BAD = re.compile(r"[^A-Za-z0-9_.:\[\]()<>=+\-/#~@]")
 
 
-def export_model(problem: LinearProblem, path: str | Path) -> Path:
-    """Write ``problem`` to ``path`` (``.mps`` or ``.lp``, chosen by the suffix)."""
+def check_format(path: str | Path) -> str:
+    """The export format of ``path`` (its suffix); an InputError for any other."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(
-            [
-                Problem(
-                    str(path),
-                    f"unknown model format `{path.suffix or '(none)'}`",
-                    hint="name the file *.mps or *.lp",
-                )
-            ]  # fmt: skip
+        problem = Problem(
+            str(path),
+            f"unknown model format `{path.suffix or '(none)'}`",
+            hint="name the file *.mps or *.lp",
         )
+        raise InputError([problem])
+    return suffix
+
+
+def export_model(problem: LinearProblem, path: str | Path) -> Path:
+    """Write ``problem`` to ``path`` (``.mps`` or ``.lp``, chosen by the suffix)."""
+    path = Path(path)
+    suffix = check_format(path)
     text = mps_text(problem)
     with atomic_path(path) as tmp:
         if suffix == ".mps":

@@ -5,7 +5,7 @@ are scaled, one row at a time, before they are passed on:
 
 * **Rows.** Row ``i`` is multiplied by ``10**k_i``, the smallest power of ten
   (``k_i <= MAX_DECIMALS``) that turns every coefficient of the row into an
-  integer (within 1e-9 relative). The row bounds are scaled by the same
+  integer (within float noise). The row bounds are scaled by the same
   factor and then tightened to integers (``ceil`` of the lower, ``floor`` of
   the upper bound): with integer coefficients and integer variables the row's
   activity is an integer, so this is exact, not an approximation. A row whose
@@ -14,11 +14,16 @@ are scaled, one row at a time, before they are passed on:
   its activity (so no solution of the float row is cut off), and counted in
   ``extra["approximate_rows"]``; the solution is verified against the
   original float problem by :func:`attain.solvers.solve` either way.
+  A rounded row's answer is re-checked on the float row: when it breaks it, the
+  result is ``no_solution`` with the violation in its message, never an
+  "optimal" answer of a different model.
 * **Objective.** The same rule, ``10**k`` with ``k <= MAX_DECIMALS``, reduced
   further when the scaled objective could overflow CP-SAT's 64-bit sums
   (``extra["objective_scale"]``, ``extra["objective_exact"]``). A rounded
-  objective can only cost optimality, never feasibility; the objective value
-  returned is recomputed from the float costs.
+  objective can only cost optimality, never feasibility: its largest error over
+  the column box (``extra["objective_error"]``) widens the best bound, the gap
+  is that of the true objective, and a run whose true gap exceeds the asked gap
+  is ``feasible``, not ``optimal``.
 * **Columns.** Every column must be integer (``integrality`` set); infinite
   column bounds are limited to ``±MAX_BOUND``.
 
@@ -40,8 +45,10 @@ from attain.solvers.problem import LinearProblem, SolveOptions, SolverResult, St
 
 __all__ = ["MAX_BOUND", "MAX_DECIMALS", "CpSatBackend", "CpSatOptions", "scale_rows"]
 
-#: Most decimals of a coefficient kept exactly; finer ones are rounded.
-MAX_DECIMALS = 6
+#: Most decimals of a coefficient kept exactly (fewer when a row's scaled activity would
+#: leave 64-bit range); finer ones are rounded, and the answer re-checked on the floats.
+MAX_DECIMALS = 9
+_ROW_LIMIT = 2.0**61  # the largest scaled row activity allowed (CP-SAT sums in int64)
 #: Infinite column bounds become ±MAX_BOUND (CP-SAT needs finite domains).
 MAX_BOUND = 2**31
 _INT_MAX = 2**62  # an "infinite" row side, with headroom below int64 overflow
@@ -83,8 +90,8 @@ class CpSatBackend:
         if problem.n_cols == 0:
             return SolverResult(Status.OPTIMAL, self.name, np.zeros(0), mip_gap=0.0)
         model = cp_model.CpModel()
-        n_approx = _add_columns_and_rows(model.proto, problem)
-        obj_scale, exact = _add_objective(model.proto, problem)
+        n_approx, approx_rows = _add_columns_and_rows(model.proto, problem)
+        obj_scale, exact, obj_error = _add_objective(model.proto, problem)
         hint = options.hint
         if hint is not None:
             _add_hint(model.proto, problem, np.asarray(hint, dtype=np.float64))
@@ -97,23 +104,49 @@ class CpSatBackend:
         if not status.has_solution:
             return SolverResult(status, self.name, message=solver.status_name(code), extra=extra)
         x = np.asarray(solver.response_proto.solution, dtype=np.float64)
-        value, bound = solver.objective_value, solver.best_objective_bound
-        gap = abs(value - bound) / max(1.0, abs(value))
-        extra["best_bound"] = bound / obj_scale + problem.offset
+        broken = _recheck(problem, x, approx_rows)
+        if broken:
+            # Rounded rows are widened, so the scaled model holds every true solution; its
+            # answer may still break a true row. Never "optimal" for a different model.
+            return SolverResult(
+                Status.NO_SOLUTION, self.name, message=broken, extra={**extra, "violation": broken}
+            )
+        # Bounds of the rounded objective, widened by its rounding error, bound the true one.
+        true_value = float(problem.c @ x)
+        bound = solver.best_objective_bound / obj_scale - obj_error
+        gap = max(0.0, true_value - bound) / max(1.0, abs(true_value))
+        if exact:
+            value = solver.objective_value
+            gap = abs(value - solver.best_objective_bound) / max(1.0, abs(value))
+        if status is Status.OPTIMAL and gap > max(options.mip_gap, 1e-9):
+            status = Status.FEASIBLE
+        extra["best_bound"] = bound + problem.offset
+        extra["objective_error"] = obj_error
         return SolverResult(
             status, self.name, x, None, mip_gap=gap, message=solver.status_name(code), extra=extra
         )
 
 
 def scale_rows(problem: LinearProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: its power-of-ten scale, the integer coefficients, and whether it is exact."""
+    """Per row: its power-of-ten scale, the integer coefficients, and whether it is exact.
+
+    A row's scale is the smallest ``10**k`` that makes every coefficient whole, with ``k``
+    at most :data:`MAX_DECIMALS` and at most what keeps the row's largest scaled activity
+    within 64-bit sums."""
     A = problem.A
     rows = A.row_of_entry()
-    decimals = np.full(problem.n_rows, MAX_DECIMALS, dtype=np.int64)
+    lower = np.clip(problem.col_lower, -MAX_BOUND, MAX_BOUND)
+    upper = np.clip(problem.col_upper, -MAX_BOUND, MAX_BOUND)
+    reach = np.maximum(np.abs(lower), np.abs(upper))[A.indices]
+    mass = np.bincount(rows, weights=np.abs(A.data) * reach, minlength=problem.n_rows)
+    with np.errstate(divide="ignore"):
+        cap = np.floor(np.log10(_ROW_LIMIT / np.maximum(mass, 1e-300)))
+    cap = np.clip(cap, 0, MAX_DECIMALS).astype(np.int64)
+    decimals = cap.copy()
     exact = np.zeros(problem.n_rows, dtype=bool)
     for k in range(MAX_DECIMALS, -1, -1):  # ends at the smallest exact k of each row
         ok_entry = _is_integral(A.data * 10.0**k)
-        ok_row = np.bincount(rows, weights=~ok_entry, minlength=problem.n_rows) == 0
+        ok_row = (np.bincount(rows, weights=~ok_entry, minlength=problem.n_rows) == 0) & (k <= cap)
         decimals[ok_row] = k
         exact |= ok_row
     scale = 10.0**decimals
@@ -122,7 +155,8 @@ def scale_rows(problem: LinearProblem) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def _is_integral(values: np.ndarray) -> np.ndarray:
-    return np.abs(values - np.round(values)) <= 1e-9 * np.maximum(1.0, np.abs(values))
+    """Whole within float noise (a few ulps of the value, and a millionth absolute)."""
+    return np.abs(values - np.round(values)) <= 1e-6 + 8 * np.finfo(float).eps * np.abs(values)
 
 
 def _add_columns_and_rows(proto, problem: LinearProblem) -> int:
@@ -146,7 +180,27 @@ def _add_columns_and_rows(proto, problem: LinearProblem) -> int:
         linear.vars.extend(indices[start:stop])
         linear.coeffs.extend(coeff_list[start:stop])
         linear.domain.extend([row_lo[i], row_hi[i]])
-    return int(np.count_nonzero(~exact))
+    return int(np.count_nonzero(~exact)), np.flatnonzero(~exact)
+
+
+def _recheck(problem: LinearProblem, x: np.ndarray, rows: np.ndarray) -> str:
+    """Empty when ``x`` satisfies the true (float) rows that were rounded; else what it breaks."""
+    if not len(rows):
+        return ""
+    act = problem.A.matvec(x)[rows]
+    lo, hi = problem.row_lower[rows], problem.row_upper[rows]
+    tol = 1e-9 * (1 + np.maximum(np.abs(np.nan_to_num(lo)), np.abs(np.nan_to_num(hi))))
+    over = np.maximum(lo - act, act - hi)
+    bad = np.flatnonzero(over > tol)
+    if not len(bad):
+        return ""
+    worst = bad[np.argmax(over[bad])]
+    return (
+        f"CP-SAT's integer scaling rounds {len(rows)} row(s) with more than {MAX_DECIMALS} "
+        f"decimals; its answer breaks {len(bad)} of them on the true numbers (row "
+        f"{int(rows[worst])} by {float(over[worst]):.3g}): use a solver that takes floats "
+        "(--solver highs)"
+    )
 
 
 def _int_side(values: np.ndarray, rounding, sign: int) -> list[int]:
@@ -159,10 +213,10 @@ def _int_side(values: np.ndarray, rounding, sign: int) -> list[int]:
     return out.tolist()
 
 
-def _add_objective(proto, problem: LinearProblem) -> tuple[float, bool]:
+def _add_objective(proto, problem: LinearProblem) -> tuple[float, bool, float]:
     nz = np.flatnonzero(problem.c)
     if not len(nz):
-        return 1.0, True
+        return 1.0, True, 0.0
     c = problem.c[nz]
     span = np.maximum(
         np.abs(np.clip(problem.col_lower[nz], -MAX_BOUND, MAX_BOUND)),
@@ -174,9 +228,12 @@ def _add_objective(proto, problem: LinearProblem) -> tuple[float, bool]:
     exact_k = next((k for k in range(0, k_max + 1) if np.all(_is_integral(c * 10.0**k))), None)
     k = exact_k if exact_k is not None else k_max
     scale = 10.0**k
+    rounded = np.round(c * scale)
     proto.objective.vars.extend(nz.tolist())
-    proto.objective.coeffs.extend(np.round(c * scale).astype(np.int64).tolist())
-    return scale, exact_k is not None
+    proto.objective.coeffs.extend(rounded.astype(np.int64).tolist())
+    # The most the rounded objective can differ from the true one at any point of the box.
+    error = float(np.sum(np.abs(c * scale - rounded) * span) / scale)
+    return scale, exact_k is not None, error
 
 
 def _add_hint(proto, problem: LinearProblem, hint: np.ndarray) -> None:

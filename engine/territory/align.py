@@ -19,6 +19,7 @@ import pandas as pd
 from attain.data import Company, load_company
 from attain.errors import DataError, InfeasibleError, Problem
 from attain.load import load_rules
+from attain.model import binding, binding_frame
 from attain.schema.territory import TerritoryRules
 from attain.territory import optimise
 from attain.territory.diagnose import conflicts, orphan_conflicts
@@ -69,7 +70,7 @@ def align(
     info = {"time_limit": time_limit, "contiguity_cuts": model.n_cuts}
     if front is not None:
         info["front_truncated"] = truncated
-    return replace(alignment, solve_info=info, problem=run.problem)
+    return replace(alignment, solve_info=info, problem=run.problem, binding=_binding(model, run))
 
 
 def check_data(rules: TerritoryRules, company: Company, source: str = "<rules>"):
@@ -226,6 +227,24 @@ def _result(rules, company, model: Model, run, front, office, table, solver, sec
         company=company,
         unit_potential=_unit_potential(company, units),
     )
+
+
+def _binding(model: Model, run) -> pd.DataFrame | None:
+    """The core's labelled binding frame of the chosen assignment (rule × rep or unit)."""
+    if run.full is None:
+        return None
+    a = model.assemble()
+    if a.problem.n_cols != len(run.full):
+        return None
+
+    def names(level: str, index: np.ndarray) -> np.ndarray:
+        if level == "rep":
+            return model.reps.ids[index].astype(object)
+        if level == "unit":
+            return model.units.ids[index].astype(object)
+        return np.full(len(index), "company", dtype=object)
+
+    return binding_frame(model, a, binding(model, a, run.full), names)
 
 
 def _owner_km(model: Model, office, table) -> np.ndarray:

@@ -217,15 +217,39 @@ def build_model(rules, units: Units, reps: Reps, pairs: Pairs, adjacency=None) -
     for band in _bands(rules, units, reps):
         model.bands.append(band)
         soft = _soft(band, reps.n) if band.soft else {}
+        unit = row_unit(band.measure)
+        lo, hi = band.lo, band.hi
+        if not band.soft and unit == resolution(band.measure):
+            lo, hi = _on_lattice(lo, hi, unit)
         model.add_block(
-            band.name, pairs.rep, idx, band.measure[pairs.unit], np.full(reps.n, band.lo),
-            np.full(reps.n, band.hi), "balance", describe=band.detail, **soft,
+            band.name, pairs.rep, idx, band.measure[pairs.unit], np.full(reps.n, lo),
+            np.full(reps.n, hi), "balance", describe=band.detail, row_unit=unit, **soft,
         )  # fmt: skip
     _disruption(rules, model)
     model.goals["distance"] = (pairs.km.copy(), 0.0)
     if rules.contiguity and adjacency is not None:
         _contiguity(model, adjacency)
     return model
+
+
+def row_unit(measure: np.ndarray) -> float:
+    """The unit a band's rows are passed to the solver in: the measure's resolution, so one
+    step over a bound is 1.0 to the solver (its tolerances are about 1e-6), unless that
+    makes coefficients past 1e9 (then a billionth of the largest value: the answer is
+    re-checked on the true numbers either way)."""
+    biggest = float(np.max(np.abs(measure), initial=0.0))
+    return max(resolution(measure), 1e-9 * max(biggest, 1.0))
+
+
+def _on_lattice(lo: float, hi: float, unit: float) -> tuple[float, float]:
+    """A hard band's bounds moved inward to the nearest multiple of ``unit`` (the totals of
+    whole units are such multiples, so no total is gained or lost; float noise of the
+    bound's own arithmetic, a billionth of a step, is forgiven)."""
+    new_lo = float(np.ceil(lo / unit - 1e-9)) * unit if np.isfinite(lo) else lo
+    new_hi = float(np.floor(hi / unit + 1e-9)) * unit if np.isfinite(hi) else hi
+    if new_lo > new_hi:  # no total fits: leave the bounds as stated (the solver says so)
+        return lo, hi
+    return new_lo, new_hi
 
 
 def _soft(band: Band, n_reps: int) -> dict:

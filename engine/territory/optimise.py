@@ -106,6 +106,7 @@ def _solve(model: Model, c, offset, holds, solver, time_limit, hint) -> Run:
         full = result.x.copy()
         integer = problem.integrality.astype(bool)
         full[integer] = np.round(full[integer])
+        _recheck(model, full, solver)
         if model.contiguity_cuts(full):
             continue
         if rough and gap > model.mip_gap:
@@ -119,6 +120,19 @@ def _solve(model: Model, c, offset, holds, solver, time_limit, hint) -> Run:
         f"contiguity: territories still disconnected after {MAX_CUT_ROUNDS} rounds of cuts "
         f"({model.n_cuts} cuts); loosen the other rules or drop `contiguity`"
     )
+
+
+def _recheck(model: Model, full: np.ndarray, solver: str) -> None:
+    """The answer on the true numbers: a hard rule it breaks (beyond a billionth) is an
+    error, never an "optimal" assignment of a slightly different model."""
+    broken = model.violations(full[: model.n_cols])
+    if broken:
+        rule, unit, amount = broken[0]
+        who = model.reps.ids[unit] if rule != "disruption.max" else "the company"
+        raise SolverError(
+            f"solver `{solver}`'s assignment breaks `{rule}` for {who} by {amount:.6g} on the "
+            "true numbers (its tolerances accepted it); try another --solver"
+        )
 
 
 def _levels(model: Model, goals, first_extra: dict[str, float] | None = None) -> list[Level]:

@@ -53,6 +53,9 @@ class Alignment:
     solve_info: dict[str, Any] = field(default_factory=dict)
     """``time_limit`` per solve (null: none), ``contiguity_cuts`` added, and with a front,
     ``front_truncated`` (the step walk stopped at its point limit)."""
+    binding: pd.DataFrame | None = None
+    """Every binding or bent rule row of the chosen assignment, labelled by the modelling
+    core: ``rule, kind, level, unit, row, activity, lower, upper, side, bent``."""
     problem: Any = field(default=None, repr=False, compare=False)
     """The :class:`~attain.solvers.LinearProblem` of the last solve (for
     :meth:`export_model`)."""

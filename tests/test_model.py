@@ -1,0 +1,198 @@
+"""The modelling core: blocks → one problem, lexicographic holds, every independent
+conflict, labelled binding frames, and MPS/LP export that loads back in HiGHS."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from attain.allocate.toy import toy_company
+from attain.allocate.toy import toy_rules as rules
+from attain.model import (
+    Block,
+    Level,
+    Model,
+    binding,
+    binding_frame,
+    deletion_filter,
+    export_model,
+    feasibility,
+    find_conflicts,
+    lexicographic,
+    relax,
+    with_holds,
+)
+from attain.solvers import SolveOptions, solve
+
+
+def two_columns() -> Model:
+    """x, y ≥ 0; `sum`: x + y = 10 (a rule); `cap_x`: x ≤ 3 (soft, priority 1)."""
+    m = Model(2)
+    m.add(Block("sum", "total", "company", [0], [0, 0], [0, 1], [1, 1], [10], [10]))
+    m.add(Block("cap_x", "cap", "rep", [0], [0], [0], [1], [-np.inf], [3], soft=True))
+    return m
+
+
+def test_soft_rows_get_slacks_and_their_level():
+    m = two_columns()
+    a = m.assemble()
+    assert a.problem.n_cols == 3  # one slack: cap_x has only an upper bound
+    [(name, vec)] = m.soft_levels(a)
+    assert name == "soft:1" and vec.tolist() == [0, 0, 1]
+    # The second level wants x as large as possible; the first level's hold keeps cap_x
+    # unbent (to the hold's absolute tolerance, 1e-7 in the solver's units).
+    c = np.array([-1.0, 0.0, 0.0])
+    outcomes, failed = lexicographic(
+        [Level("soft", vec), Level("x", c)],
+        lambda cn, off, holds: solve(with_holds(a.problem, cn, holds, off)),
+    )
+    assert failed is None
+    x = outcomes[-1].result.x
+    assert x[0] == pytest.approx(3) and x[1] == pytest.approx(7)
+    assert a.bent(x)[1] == pytest.approx(0, abs=1.01e-7)
+
+
+def test_lexicographic_holds_each_level_in_the_solver_scale():
+    """min x then min y over x + y ≥ 1e6·... : numbers far from 1 are held exactly."""
+    m = Model(2)
+    m.add(Block("floor", "floor", "company", [0], [0, 0], [0, 1], [1, 1], [2e6], [np.inf]))
+    m.add(Block("xcap", "cap", "company", [0], [0], [0], [1], [-np.inf], [1.5e6]))
+    a = m.assemble()
+    outcomes, _ = lexicographic(
+        [Level("y", np.array([0.0, 1e6])), Level("x", np.array([1.0, 0.0]))],
+        lambda cn, off, holds: solve(with_holds(a.problem, cn, holds, off)),
+    )
+    x = outcomes[-1].result.x
+    assert x.tolist() == pytest.approx([1.5e6, 0.5e6])
+    assert outcomes[0].value == pytest.approx(0.5e6 * 1e6)
+
+
+def brute_conflicts(rules_: list[str], conflicts: list[set[str]]):
+    """is_feasible for a world whose minimal conflicts are ``conflicts``."""
+
+    def is_feasible(kept: frozenset[str]) -> bool:
+        return not any(c <= kept for c in conflicts)
+
+    return is_feasible
+
+
+def test_every_independent_conflict_is_found():
+    names = ["target", "a", "b", "c", "d", "e"]
+    truth = [{"target", "a"}, {"target", "c", "d"}, {"e", "b"}]
+    found = find_conflicts(names, brute_conflicts(names, truth), shared={"target"})
+    assert sorted(map(set, found), key=sorted) == sorted(truth, key=sorted)
+    # Without the shared rule, its first conflict takes it out of the search.
+    assert len(find_conflicts(names, brute_conflicts(names, truth))) == 2
+
+
+def test_deletion_filter_is_irreducible():
+    names = list("abcdef")
+    truth = [{"b", "d", "f"}]
+    core = deletion_filter(names, brute_conflicts(names, truth))
+    assert set(core) == {"b", "d", "f"}
+
+
+def conflicting() -> Model:
+    """x ≥ 0 with two independent pairs of rules: x ≥ 5 vs x ≤ 2, and y ≥ 4 vs y ≤ 1."""
+    m = Model(2)
+    for name, col, lo, hi in (("x_floor", 0, 5, np.inf), ("x_cap", 0, -np.inf, 2),
+                              ("y_floor", 1, 4, np.inf), ("y_cap", 1, -np.inf, 1)):  # fmt: skip
+        m.add(Block(name, "bound", "rep", [col], [0], [col], [1], [lo], [hi]))
+    return m
+
+
+def test_conflicts_on_a_model_and_the_closest_compromise():
+    m = conflicting()
+    is_feasible = feasibility(m, "highs", SolveOptions())
+    found = find_conflicts(m.rule_names(hard_only=True), is_feasible)
+    assert sorted(map(sorted, found)) == [["x_cap", "x_floor"], ["y_cap", "y_floor"]]
+    relaxed = relax(m, ["x_floor", "x_cap"], "highs", SolveOptions())
+    assert relaxed.bent.sum() == pytest.approx(3)  # 5 − 2: the numbers in conflict
+
+
+def test_binding_frame_is_labelled_by_rule_and_unit():
+    m = two_columns()
+    m.blocks[1].soft = False  # hard: x ≤ 3 binds when x is pushed up
+    a = m.assemble(c=np.array([-1.0, 0.0]))
+    r = solve(a.problem)
+    b = binding(m, a, r.x)
+    frame = binding_frame(m, a, b, lambda level, units: np.array([f"{level}{u}" for u in units]))
+    assert frame[["rule", "unit", "side"]].to_dict("records") == [
+        {"rule": "sum", "unit": "company0", "side": "equal"},
+        {"rule": "cap_x", "unit": "rep0", "side": "upper"},
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".mps", ".lp"])
+def test_exported_allocation_loads_back_in_highs(tmp_path, suffix):
+    import highspy
+
+    from attain.allocate import allocate
+
+    company = toy_company([100, 100, 200], capacity=[1e9, 1e9, 150])
+    result = allocate(rules(400, {"type": "capacity", "level": "rep"}), company)
+    path = result.export_model(tmp_path / f"model{suffix}")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.run()
+    assert h.getModelStatus().name == "kOptimal"
+    expected = result.problem.objective(solve(result.problem).x)
+    assert h.getInfo().objective_function_value == pytest.approx(expected, abs=1e-7)
+    assert h.getNumRow() == result.problem.n_rows
+
+
+def test_exported_integer_model_keeps_its_integers(tmp_path):
+    """max x + y, 2x + 2y ≤ 3, integers: 1 (the LP says 1.5)."""
+    import highspy
+
+    m = Model()
+    m.add_cols(2, 0.0, 5.0, integer=True)
+    m.add(Block("row", "r", "company", [0], [0, 0], [0, 1], [2, 2], [-np.inf], [3]))
+    a = m.assemble(c=np.array([-1.0, -1.0]))
+    path = export_model(a.problem, tmp_path / "m.mps")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(-1)
+
+
+QUIET = """
+import numpy as np, pandas as pd
+from attain.allocate import allocate
+from attain.allocate.toy import toy_company, toy_rules
+from attain.solvers import solve
+from attain.model import Model, Block
+allocate(toy_rules(300), toy_company([1, 1, 1]), {verbose})
+m = Model(1); m.add(Block("b", "b", "rep", [0], [0], [0], [1], [1], [2]))
+p = m.assemble(c=np.ones(1)).problem
+for name in ("cbc", "glop"):
+    solve(p, name)
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_solver_output_reaches_stdout_only_when_verbose(capfd, verbose):
+    """A fresh process (HiGHS prints its banner once per process, when the first solver
+    object is made): nothing on file descriptor 1 unless ``verbose``."""
+    code = QUIET.format(verbose=f"verbose={verbose}")
+    proc = subprocess.run([sys.executable, "-c", code], check=False)
+    out = capfd.readouterr().out
+    assert proc.returncode == 0
+    if verbose:
+        assert "HiGHS" in out
+    else:
+        assert out == ""
+
+
+def test_library_calls_print_nothing_in_process(capfd):
+    from attain.allocate import allocate
+
+    allocate(rules(300), toy_company([1, 1, 1]))
+    m = conflicting()
+    find_conflicts(m.rule_names(), feasibility(m, "cbc", SolveOptions()))
+    assert capfd.readouterr().out == ""
