@@ -229,6 +229,14 @@ def test_a_plain_run_has_no_warnings(sample_company):
             "company_target: {total: 340_000_000}\nrounding: {unit: 1_000_000_000}",
             "rounding.unit: the rounding unit 1,000,000,000 is more than twice",
         ),
+        (
+            "company_target: {total: 340_000_000}\nrules:\n  - {type: capacity, scale: 1.0e+300}",
+            "rules[0].scale: must be at most 1000",
+        ),
+        (
+            "company_target: {total: 340_000_000}\nrules:\n  - {type: bounds, max: 1.0e+308}",
+            "rules[0].max: must be at most 1e+13",
+        ),
     ],
 )
 def test_degenerate_targets_exit_2_at_their_line(tmp_path, sample_dir, capsys, text, where):

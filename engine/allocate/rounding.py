@@ -222,7 +222,8 @@ def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.nd
             sums = np.bincount(parents, weights=exact, minlength=len(parent_units))
             group_totals = apportion(sums, np.zeros(len(sums), np.int64), [level_total])
         lower, upper = unit_bands(model, level)
-        exact = _snapped(exact, lower / unit, upper / unit, snap)
+        with np.errstate(over="ignore"):  # a band of 1e300 is no band: inf
+            exact = _snapped(exact, lower / unit, upper / unit, snap)
         priority = _band_priority(exact, lower, upper, unit)
         units = apportion(exact, parents, group_totals, priority)
         tol = 1e-6 * np.maximum(1.0, np.abs(units * unit))

@@ -20,7 +20,6 @@ from attain.schema.base import (
     Identifier,
     Money,
     MoneyOrZero,
-    PositiveAmount,
     RuleModel,
     _percent_text,
     invalid,
@@ -207,7 +206,7 @@ class CapacityRule(SoftMixin):
     """Productivity per head: a team's capacity is this × its headcount."""
     amount: Money | None = None
     """A fixed capacity for each selected unit."""
-    scale: PositiveAmount = 1.0
+    scale: Annotated[float, Field(gt=0, le=1000)] = 1.0
     """Multiplies the org table's capacity (1.0 = as given); used when neither amount nor
     per_head is set."""
 
