@@ -30,7 +30,7 @@ from attain.output import MANIFEST, read_manifest
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "tests" / "corpus" / "_base"
 PLAN = (ROOT / "rules" / "plan_field_rep.yaml").read_text().replace("company: ", "# company: ")
-EXAMPLES = int(os.environ.get("ATTAIN_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("ATTAIN_FUZZ_EXAMPLES", "4"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
