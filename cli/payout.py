@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from attain.cli.options import echo_notices, force_option
+from attain.cli.progress import progress_bar
 from attain.data import load_company
 from attain.incentive import load_plan, payouts
 from attain.incentive.api import payouts_of_plans, plan_company_dir
@@ -64,7 +65,8 @@ def payout(
     --actuals scenarios/sample/actuals.csv --out out/payouts
     """
     folder = data or plan_company_dir(plans[0])
-    company = load_company(folder) if folder is not None else None
+    with progress_bar("reading tables") as progress:
+        company = load_company(folder, progress=progress) if folder is not None else None
     loaded = [load_plan(p, company) for p in plans]
     if len(loaded) == 1:
         result = payouts(loaded[0], targets, actuals, company)

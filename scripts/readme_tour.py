@@ -6,7 +6,8 @@ Each ``$ command`` line of the block is run (from the repository root, or ``cwd`
 this environment's ``attain`` first on PATH; its output (stdout and stderr, in order)
 replaces the lines under it, cut to ``head`` lines per command followed by ``...`` if
 longer. ``check`` marks blocks quick enough for tests/test_readme.py to re-run on every
-test run. Outputs go to out/ (ignored by git).
+test run (timings masked, a solver's own banner skipped). Outputs go to out/ (ignored
+by git).
 
 Usage:
     python scripts/readme_tour.py           # rewrite README.md
@@ -83,8 +84,13 @@ def render(block: Block) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: What a solver library prints itself (not attain's words); a comparison skips it.
+SOLVER_BANNER = re.compile(r"^(Running HiGHS .*|Includes third-party software .*)\n", re.M)
+
+
 def masked(text: str) -> str:
-    return TIMING.sub("<t>", text)
+    """The text as compared: timings masked, solver banners left out."""
+    return TIMING.sub("<t>", SOLVER_BANNER.sub("", text))
 
 
 def main(argv: list[str] | None = None) -> int:
