@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import os
+import re
 import stat
 import types
 import typing
@@ -20,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -37,6 +37,7 @@ MAX_RULE_FILE_BYTES = 5 * 1024 * 1024
 MAX_NESTING = 64
 #: Aliases can make a tiny file expand exponentially ("billion laughs").
 _MAX_NODES = 200_000
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 Loc = tuple[str | int, ...]
 Mark = tuple[int, int]  # 1-based line, column
@@ -152,22 +153,22 @@ def _check_nesting(text: str, source: str) -> None:
     side. Block nesting is bounded by indentation: a line indented more than
     ``2 × MAX_NESTING`` columns is refused as well.
     """
-    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    step = np.zeros(len(raw), dtype=np.int32)
-    step[(raw == ord("[")) | (raw == ord("{"))] = 1
-    step[(raw == ord("]")) | (raw == ord("}"))] = -1
-    depth = np.cumsum(step)
-    deepest = int(depth.max()) if len(depth) else 0
-    where = int(np.argmax(depth > MAX_NESTING)) if deepest > MAX_NESTING else -1
+    where = -1
+    depth = 0
+    # No numpy here: validating a small rule file must not import it (start-up time).
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_NESTING:
+            where = match.start()
+            break
     if where < 0:
         indent = _deep_indent(text)
         if indent is None:
             return
         line, column = indent
     else:
-        prefix = raw[:where].tobytes().decode("utf-8", "replace")
-        line = prefix.count("\n") + 1
-        column = where - (prefix.rfind("\n") + 1) + 1
+        line = text.count("\n", 0, where) + 1
+        column = where - (text.rfind("\n", 0, where) + 1) + 1
     raise _error(
         source,
         f"nested too deeply (more than {MAX_NESTING} levels of mappings and lists)",

@@ -104,9 +104,11 @@ def problems(draw):
             }  # fmt: skip
         )
     if draw(st.booleans()):
-        # A floor on the first rep, a whole number of units or not.
+        # A floor on one rep, a whole number of units or not; outside the held region,
+        # which holds only half its fair share and could not also carry the floor.
         floor = draw(st.sampled_from([0.3, 0.5])) * total / n_reps
-        rules.append({"name": "floor", "type": "bounds", "where": {"rep_id": "R001"},
+        rep = "R002" if held else "R001"
+        rules.append({"name": "floor", "type": "bounds", "where": {"rep_id": rep},
                       "min": floor})  # fmt: skip
     spec = toy_rules(total, *rules, unit=unit, buffer=buffer)
     if n_products > 1 and draw(st.booleans()):
@@ -131,7 +133,7 @@ def test_every_rollup_adds_up_exactly(problem):
             assert held == pytest.approx(rule["min"], abs=unit * 1e-6)
     floors = [r for r in rules["rules"] if r["name"] == "floor"]
     for rule in floors:  # a floor rounds up, never down
-        assert result.rep_totals()["R001"] >= rule["min"] - 1e-6
+        assert result.rep_totals()[rule["where"]["rep_id"]] >= rule["min"] - 1e-6
     by_product = rules["company_target"].get("by_product")
     if by_product:
         b_rep = buffer.get("rep", 1.0)
