@@ -123,7 +123,8 @@ def _levels(
     ]
     for i, level in enumerate(ledger.hierarchy):
         # A unit is its path from the top (a team name may repeat in two regions).
-        path = ledger.people[list(ledger.hierarchy[: i + 1])].astype(str).agg("/".join, axis=1)
+        cols = [ledger.people[c].astype(str) for c in ledger.hierarchy[: i + 1]]
+        path = cols[0].str.cat(cols[1:], sep="/") if len(cols) > 1 else cols[0]
         codes, uniques = pd.factorize(path, sort=True)
         groups.append((level, codes.astype(np.int64), np.asarray(uniques, dtype=object)))
     for name, codes, uniques in groups:

@@ -130,12 +130,15 @@ def forecast(
     sigma_c2 = _company_shock(expected_m, actual, mean_target, sigma2)
     n_rem = float((1.0 - weight).sum())
     g_sd = np.sqrt(sigma_c2 * (1.0 / max(n_full, 1) + 1.0 / n_rem)) if n_rem > 0 else 0.0
-    noise_sd = np.sqrt(sigma2 * mean_target * remaining)
+    live = remaining > 0
+    noise_share = np.where(
+        live, np.sqrt(sigma2 * mean_target / np.where(live, remaining, 1.0)), 0.0
+    )
     if n_full and not has.any():
         notices.append(Notice("no-expected", "no rep had a target due by this date"))
 
     level_list = list(levels.items())
-    acc_rep = _Quantiles(n, trials)
+    acc_rep = _RepDraws(actual_td, remaining, year_target, challenge, trials)
     sums = {name: np.zeros((len(u.target), trials)) for name, u in level_list}
     orders = {name: _grouping(u.codes, len(u.target)) for name, u in level_list}
     for first in range(0, trials, TRIAL_BLOCK):
@@ -147,11 +150,16 @@ def forecast(
             r1 = min(n, r0 + REP_BLOCK)
             rng = block_generator(seed, r0 // REP_BLOCK, stream=1 + tb)
             z = rng.standard_normal((2, TRIAL_BLOCK, r1 - r0))[:, :t]
-            pace_draw = theta[r0:r1] + sd[r0:r1] * z[0] + g[:, None]
-            rest = remaining[r0:r1] * pace_draw + noise_sd[r0:r1] * z[1]
-            np.maximum(rest, 0.0, out=rest)
-            rem = remaining[r0:r1]
-            share[:, r0:r1] = np.where(rem > 0, rest / np.where(rem > 0, rem, 1.0), 0.0)
+            # share = max(0, θ + sd z₀ + g + noise ÷ remaining × z₁), in place.
+            x, y = z[0], z[1]
+            x *= sd[r0:r1]
+            x += theta[r0:r1]
+            x += g[:, None]
+            y *= noise_share[r0:r1]
+            x += y
+            np.maximum(x, 0.0, out=x)
+            x *= live[r0:r1]
+            share[:, r0:r1] = x
         if on_block is not None:
             on_block(first, share)
         acc_rep.add(first, share)
@@ -161,7 +169,7 @@ def forecast(
             if len(order):
                 block = np.add.reduceat(rest_all[:, order], starts, axis=1)
                 sums[name][present, first : first + t] = block.T
-    rep = acc_rep.finish(actual_td, remaining, year_target, challenge)
+    rep = acc_rep.finish()
     units = {}
     for name, u in level_list:
         totals = sums[name] + u.actual[:, None]
@@ -255,26 +263,42 @@ def _grouping(codes: np.ndarray, n_units: int):
     return order, starts, present
 
 
-class _Quantiles:
-    """Each rep's remaining-share draws, kept as float32 to take quantiles at the end."""
+class _RepDraws:
+    """Each rep's draws of the remaining share (float32, for the quantiles at the end) and
+    the running counts of draws reaching target and challenge."""
 
-    def __init__(self, n: int, trials: int):
-        self.draws = np.empty((trials, n), dtype=np.float32)
+    def __init__(self, actual, remaining, year_target, challenge, trials: int):
+        self.actual, self.remaining = actual, remaining
+        self.draws = np.empty((trials, len(actual)), dtype=np.float32)
+        self.bars = [_threshold(actual, remaining, goal) for goal in (year_target, challenge)]
+        self.hits = [np.zeros(len(actual)), np.zeros(len(actual))]
+        self.total = np.zeros(len(actual))
 
     def add(self, first: int, share: np.ndarray) -> None:
         self.draws[first : first + len(share)] = share
+        self.total += share.sum(axis=0)
+        for bar, hits in zip(self.bars, self.hits, strict=True):
+            hits += (share >= bar).sum(axis=0)
 
-    def finish(self, actual, remaining, year_target, challenge) -> dict[str, np.ndarray]:
-        n = self.draws.shape[1]
-        out = {k: np.zeros(n) for k in ("p10", "p50", "p90", "mean", "p_target", "p_challenge")}
+    def finish(self) -> dict[str, np.ndarray]:
+        trials, n = self.draws.shape
+        out = {k: np.zeros(n) for k in ("p10", "p50", "p90")}
         for r0 in range(0, n, REP_BLOCK):
             r1 = min(n, r0 + REP_BLOCK)
-            part = self.draws[:, r0:r1].astype(np.float64)
-            year = actual[None, r0:r1] + part * remaining[None, r0:r1]
-            if len(year):
-                q = np.quantile(year, QUANTILES, axis=0)
-                out["p10"][r0:r1], out["p50"][r0:r1], out["p90"][r0:r1] = q
-                out["mean"][r0:r1] = year.mean(axis=0)
-                out["p_target"][r0:r1] = (year >= year_target[None, r0:r1] - 1e-9).mean(axis=0)
-                out["p_challenge"][r0:r1] = (year >= challenge[None, r0:r1] - 1e-9).mean(axis=0)
+            # The year-end is actual + remaining × share: a rising map, so its quantiles
+            # are the map of the share's.
+            q = np.quantile(self.draws[:, r0:r1], QUANTILES, axis=0).astype(np.float64)
+            year = self.actual[None, r0:r1] + q * self.remaining[None, r0:r1]
+            out["p10"][r0:r1], out["p50"][r0:r1], out["p90"][r0:r1] = year
+        out["mean"] = self.actual + self.remaining * self.total / trials
+        out["p_target"] = self.hits[0] / trials
+        out["p_challenge"] = self.hits[1] / trials
         return out
+
+
+def _threshold(actual, remaining, goal) -> np.ndarray:
+    """The remaining share a draw needs for actual + remaining × share to reach ``goal``."""
+    need = goal - actual - 1e-9
+    reached = np.where(need <= 0, -np.inf, np.inf)
+    safe = np.where(remaining > 0, remaining, 1.0)
+    return np.where(remaining > 0, need / safe, reached)
