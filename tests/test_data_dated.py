@@ -31,8 +31,12 @@ def test_a_transfer_is_two_rows_and_the_org_keeps_the_latest(sample_company):
         [
             {"rep_id": "R00001", "team": "East-01", "end_date": "2027-06-30"},
             {"rep_id": "R00001", "team": "East-02", "start_date": "2027-07-01"},
-            {"rep_id": "OPEN-001", "like": "R00002", "start_date": "2027-09-01",
-             "open_headcount": "true"},
+            {
+                "rep_id": "OPEN-001",
+                "like": "R00002",
+                "start_date": "2027-09-01",
+                "open_headcount": "true",
+            },
         ],
     )
     company = attain.company_from_frames(sample_company.rules, org=org)
@@ -40,28 +44,40 @@ def test_a_transfer_is_two_rows_and_the_org_keeps_the_latest(sample_company):
     assert company.org["rep_id"].is_unique
     assert company.org.set_index("rep_id").loc["R00001", "team"] == "East-02"
     assert bool(company.org_dated.set_index("rep_id").loc["OPEN-001", "open_headcount"])
-    assert attain.company_from_frames(sample_company.rules, org=sample_company.org).org_dated is None
+    assert (
+        attain.company_from_frames(sample_company.rules, org=sample_company.org).org_dated is None
+    )
 
 
 @pytest.mark.parametrize(
     ("rows", "code", "text"),
     [
         (
-            [{"rep_id": "R00001", "end_date": "2027-06-30"},
-             {"rep_id": "R00001", "team": "East-02", "start_date": "2027-06-01"}],
+            [
+                {"rep_id": "R00001", "end_date": "2027-06-30"},
+                {"rep_id": "R00001", "team": "East-02", "start_date": "2027-06-01"},
+            ],
             "overlap",
             "starts 2027-06-01 while the row on row",
         ),
         (
-            [{"rep_id": "R00001", "end_date": "2027-06-30"},
-             {"rep_id": "R00001", "team": "East-02", "start_date": "2027-07-15"}],
+            [
+                {"rep_id": "R00001", "end_date": "2027-06-30"},
+                {"rep_id": "R00001", "team": "East-02", "start_date": "2027-07-15"},
+            ],
             "gap",
             "2027-07-01 to 2027-07-14 are in no row",
         ),
-        ([{"rep_id": "R00001", "start_date": "2027-05-01", "end_date": "2027-04-01"}], "dates",
-         "before it starts"),
-        ([{"rep_id": "OPEN-9", "like": "R00002", "open_headcount": "true"}], "open-headcount",
-         "has no start_date"),
+        (
+            [{"rep_id": "R00001", "start_date": "2027-05-01", "end_date": "2027-04-01"}],
+            "dates",
+            "before it starts",
+        ),
+        (
+            [{"rep_id": "OPEN-9", "like": "R00002", "open_headcount": "true"}],
+            "open-headcount",
+            "has no start_date",
+        ),
         ([{"rep_id": "R00001", "end_date": "2027-13-01"}], "date", "not a date"),
     ],
 )
