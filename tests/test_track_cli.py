@@ -130,3 +130,20 @@ def test_targets_of_another_year_exit_2(tmp_path, first_quarter, capsys):
     err = capsys.readouterr().err
     assert code == 2 and f"{old}: row 2, column period" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_leaver_is_expected_only_to_the_end_date(sample_company, first_quarter):
+    org = sample_company.org.astype(str).assign(start_date="", end_date="")
+    org.loc[org["rep_id"] == "R00001", "end_date"] = "2027-02-14"
+    company = attain.company_from_frames(sample_company.rules, org=org)
+    result = attain.track(TARGETS, first_quarter, "2027-03-31", company=company, trials=50)
+    plain = attain.track(TARGETS, first_quarter, "2027-03-31", company=SAMPLE, trials=50)
+    a = result.table.set_index("unit").loc["R00001"]
+    b = plain.table.set_index("unit").loc["R00001"]
+    targets = pd.read_csv(TARGETS)
+    mine = targets[targets["rep_id"] == "R00001"].groupby("period")["target"].sum()
+    assert a["expected_to_date"] == pytest.approx(mine["2027-01"] + mine["2027-02"] * 14 / 28)
+    assert a["target"] == pytest.approx(a["expected_to_date"])  # nothing after leaving
+    assert a["forecast_p10"] == a["forecast_p90"] == a["actual_to_date"]
+    assert b["expected_to_date"] == pytest.approx(mine.loc[["2027-01", "2027-02", "2027-03"]].sum())
+    assert any(n.code == "dated-org" for n in result.notices)

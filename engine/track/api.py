@@ -85,6 +85,15 @@ def track(
                 count=ledger.n_outside,
             )
         )
+    if ledger.n_dated:
+        notices.append(
+            Notice(
+                "dated-org",
+                f"{ledger.n_dated} rep(s) join or leave during the year: their targets count "
+                "only for their days in the org (expected-to-date stops at a leaver's end date)",
+                count=ledger.n_dated,
+            )
+        )
     payouts = [p.finish(company) for p in pay]
     return build_tracking(
         ledger,

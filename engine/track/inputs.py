@@ -54,6 +54,7 @@ class Ledger:
     targets_frame: pd.DataFrame
     actuals_frame: pd.DataFrame
     n_outside: int = 0  # deal rows dated before the fiscal year (not counted)
+    n_dated: int = 0  # reps who join or leave during the year (a dated org)
 
     @property
     def scale(self) -> int:
@@ -148,6 +149,10 @@ def read_ledger(
         challenge = read_book(swapped, empty, company, year, "month", minor_unit).targets[tracked]
     else:
         challenge = target.copy()
+    presence = _presence(company, book.people["rep_id"].to_numpy()[tracked], calendar)
+    if presence is not None:  # joiners and leavers: targets count for their days in the org
+        target = np.rint(target * presence[:, :, None]).astype(np.int64)
+        challenge = np.rint(challenge * presence[:, :, None]).astype(np.int64)
     people, hierarchy = _people(book.people.iloc[tracked].reset_index(drop=True), company)
     actual = _credited(book, tracked)
     weight = _weights(calendar, day)
@@ -170,6 +175,7 @@ def read_ledger(
         targets_frame=typed_targets,
         actuals_frame=actual_frame,
         n_outside=outside,
+        n_dated=0 if presence is None else int((presence < 1).any(axis=1).sum()),
     )
 
 
@@ -251,6 +257,31 @@ def _weights(calendar: Calendar, day: dt.date) -> np.ndarray:
         elif day >= start:
             weight[m] = ((day - start).days + 1) / (nxt - start).days
     return weight
+
+
+def _presence(company: Company | None, rep_ids: np.ndarray, calendar: Calendar):
+    """The share of each month's days each rep is in the org (a dated org's rows), or
+    ``None`` when everyone is there all year."""
+    org = company.org_dated if company is not None else None
+    if org is None:
+        return None
+    far = 1 << 40
+    start = org["start_date"].to_numpy(dtype="datetime64[D]")
+    end = org["end_date"].to_numpy(dtype="datetime64[D]")
+    s = np.where(np.isnat(start), -far, start.astype(np.int64))
+    e = np.where(np.isnat(end), far, end.astype(np.int64))
+    who = pd.Index(rep_ids).get_indexer(org["rep_id"])
+    keep = who >= 0
+    firsts = [calendar.month_start(m) for m in range(12)]
+    lo = np.array([np.datetime64(d, "D").astype(np.int64) for d in firsts])
+    hi = np.append(lo[1:], np.datetime64(_next_month(firsts[-1]), "D").astype(np.int64)) - 1
+    days = np.maximum(
+        0, np.minimum(e[keep, None], hi[None, :]) - np.maximum(s[keep, None], lo[None, :]) + 1
+    )
+    covered = np.zeros((len(rep_ids), 12))
+    np.add.at(covered, who[keep], days)
+    presence = np.minimum(1.0, covered / (hi - lo + 1)[None, :])
+    return presence if (presence < 1).any() else None
 
 
 def _next_month(start: dt.date) -> dt.date:
