@@ -40,9 +40,9 @@ clean:
 docs: $(STAMP)
 	$(BIN)/python -m attain.docs
 
-# Renders each kind of page — the simulation report, the territory map, a pay statement —
-# in headless Chromium (installed with apt-get when missing), fails on console errors or
-# anything a page would fetch, and refreshes the screenshots in docs/.
+# Renders each kind of page — the simulation report, the territory map, a pay statement,
+# the target board — in headless Chromium (installed with apt-get when missing), fails on
+# console errors or anything a page would fetch, and refreshes the screenshots in docs/.
 REPORT_OUT := out/report
 report: $(STAMP)
 	command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
@@ -51,7 +51,12 @@ report: $(STAMP)
 	$(BIN)/attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out $(REPORT_OUT)/fy27
 	$(BIN)/attain payout rules/plan_field_rep.yaml --targets $(REPORT_OUT)/fy27/targets.csv \
 		--actuals scenarios/sample/actuals.csv --out $(REPORT_OUT)/payouts --html
+	$(BIN)/python -c "import pandas as pd; d = pd.read_csv('scenarios/sample/actuals.csv', dtype=str); \
+		d[d['date'] <= '2027-06-30'].to_csv('$(REPORT_OUT)/actuals_h1.csv', index=False)"
+	$(BIN)/attain track --targets $(REPORT_OUT)/fy27/targets.csv --actuals $(REPORT_OUT)/actuals_h1.csv \
+		--as-of 2027-06-30 --data scenarios/sample --plan rules/plan_field_rep.yaml --out $(REPORT_OUT)/track
 	$(BIN)/python scripts/render_report.py \
 		$(REPORT_OUT)/compare/report.html docs/report.png 5000 \
 		$(REPORT_OUT)/territory/map.html docs/territory_map.png 2600 \
-		$(REPORT_OUT)/payouts/statements/R00001.html docs/statement.png 1800
+		$(REPORT_OUT)/payouts/statements/R00001.html docs/statement.png 1800 \
+		$(REPORT_OUT)/track/board.html docs/board.png 2600

@@ -54,6 +54,10 @@ LAZY_COMMANDS = {
         "attain.cli.territory:territory",
         "Re-cut territories: assign accounts (or geographic units) to reps.",
     ),
+    "track": LazyCommand(
+        "attain.cli.track:track",
+        "Track progress to a date and forecast the year's close, with a target board.",
+    ),
 }
 
 

@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "SimulationResult": "attain.simulate",
     "SolverError": "attain.errors",
     "SolverUnavailableError": "attain.errors",
+    "Tracking": "attain.track",
     "align": "attain.territory",
     "allocate": "attain.allocate",
     "company_from_frames": "attain.data",
@@ -48,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "payouts": "attain.incentive",
     "realign": "attain.territory",
     "simulate": "attain.simulate",
+    "track": "attain.track",
     "validate_paths": "attain.validate",
     "write_sample": "attain.sample",
 }
@@ -70,6 +72,7 @@ __all__ = [
     "SimulationResult",
     "SolverError",
     "SolverUnavailableError",
+    "Tracking",
     "__version__",
     "align",
     "allocate",
@@ -84,6 +87,7 @@ __all__ = [
     "payouts",
     "realign",
     "simulate",
+    "track",
     "validate_paths",
     "write_sample",
 ]
@@ -107,6 +111,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the eager imports
     from attain.schema import KINDS, CompanyRules, json_schema
     from attain.simulate import SimulationResult, simulate
     from attain.territory import Alignment, align, realign
+    from attain.track import Tracking, track
     from attain.validate import Report, validate_paths
 
 
@@ -127,7 +132,7 @@ class _Package(types.ModuleType):
     """Keeps a public function from being shadowed by its subpackage of the same name.
 
     Importing a submodule binds it on its parent (``attain.allocate`` = the package);
-    for ``allocate`` and ``simulate`` that binding is dropped, so the attribute stays
+    for ``allocate``, ``simulate`` and ``track`` that binding is dropped, so the attribute stays
     the public function (resolved on first use, as every public name is).
     """
 

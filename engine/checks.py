@@ -20,6 +20,8 @@ __all__ = [
     "MAX_PROBLEMS",
     "capped",
     "check_columns",
+    "dated_rows",
+    "is_dated",
     "check_minor_units",
     "check_references",
     "check_splits",
@@ -254,11 +256,14 @@ def _numbers(
 
 def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
-    for table, frame in tables.items():
-        problems += duplicate_keys(frame, KEYS[table])
     org = tables["org"]
+    for table, frame in tables.items():
+        dated = table == "org" and is_dated(org)
+        problems += duplicate_keys(frame, ("rep_id", "start_date") if dated else KEYS[table])
+    if is_dated(org):
+        problems += dated_rows(org)
     problems += _hierarchy_nests(org, rules.hierarchy)
-    reps = pd.Index(org["rep_id"])
+    reps = pd.Index(org["rep_id"].unique())
     products = pd.Index(rules.products)
     for table, frame in tables.items():
         for column in table_columns(table, rules.hierarchy):
@@ -277,6 +282,60 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
     if "actuals" in tables:
         problems += check_splits(tables["actuals"])
     return problems
+
+
+def is_dated(org: pd.DataFrame) -> bool:
+    """An effective-dated org: it has a ``start_date`` or ``end_date`` column."""
+    return "start_date" in org.columns or "end_date" in org.columns
+
+
+_FAR = 1 << 40  # days: an empty start is from before, an empty end after, any year
+
+
+def dated_rows(org: pd.DataFrame) -> list[Problem]:
+    """A dated org's rows per person: none ending before it starts, no two overlapping,
+    no gap between one row's end and the next one's start; open headcount has a start."""
+    problems: list[Problem] = []
+    start = org["start_date"] if "start_date" in org.columns else pd.Series(pd.NaT, org.index)
+    end = org["end_date"] if "end_date" in org.columns else pd.Series(pd.NaT, org.index)
+    s_nat, e_nat = start.isna().to_numpy(), end.isna().to_numpy()
+    s = np.where(s_nat, -_FAR, start.to_numpy(dtype="datetime64[D]").astype(np.int64))
+    e = np.where(e_nat, _FAR, end.to_numpy(dtype="datetime64[D]").astype(np.int64))
+    person = pd.factorize(org["rep_id"])[0]
+
+    def day(x: int) -> str:
+        return str(np.datetime64(int(x), "D"))
+
+    for i in np.flatnonzero(e < s)[:MAX_PROBLEMS]:
+        message = f"rep {org['rep_id'].iloc[i]!r}: ends {day(e[i])}, before it starts {day(s[i])}"
+        problems.append(_row_problem(org, i, "end_date", message, "dates"))
+    if "open_headcount" in org.columns:
+        hint = "give the planned start date of the hire"
+        for i in np.flatnonzero(org["open_headcount"].to_numpy(dtype=bool) & s_nat)[:MAX_PROBLEMS]:
+            message = f"open headcount {org['rep_id'].iloc[i]!r} has no start_date"
+            problems.append(_row_problem(org, i, "start_date", message, "open-headcount", hint))
+    order = np.lexsort((s, person))
+    prev, cur = order[:-1], order[1:]
+    same = person[prev] == person[cur]
+    offset = _place(org)[1]
+    for kind in ("overlap", "gap"):
+        bad = same & ((s[cur] <= e[prev]) if kind == "overlap" else (s[cur] > e[prev] + 1))
+        for a, b in zip(prev[bad][:MAX_PROBLEMS], cur[bad][:MAX_PROBLEMS], strict=True):
+            rep = org["rep_id"].iloc[b]
+            ends = "has no end" if e_nat[a] else f"ends {day(e[a])}"
+            if kind == "overlap":
+                message = (
+                    f"rep {rep!r}: starts {day(s[b])} while the row on row {a + offset} {ends}"
+                )
+                hint = "end the earlier row the day before the next one starts"
+            else:
+                message = (
+                    f"rep {rep!r}: {day(e[a] + 1)} to {day(s[b] - 1)} are in no row (the row "
+                    f"on row {a + offset} ends {day(e[a])})"
+                )
+                hint = "start each row the day after the previous one ends"
+            problems.append(_row_problem(org, b, "start_date", message, kind, hint))
+    return problems[: MAX_PROBLEMS * 2]
 
 
 def _place(frame: pd.DataFrame) -> tuple[str, int]:

@@ -22,12 +22,12 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from attain.checks import check_columns, check_minor_units, check_references
+from attain.checks import check_columns, check_minor_units, check_references, is_dated
 from attain.errors import DataError, Problem
 from attain.load import load_rules
 from attain.progress import Progress, Steps
 from attain.schema import CompanyRules
-from attain.tables import TABLES, table_columns
+from attain.tables import DATED_ORG, TABLES, table_columns
 
 __all__ = [
     "MAX_TABLE_BYTES",
@@ -69,6 +69,9 @@ class Company:
     actuals: pd.DataFrame | None = None
     root: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    org_dated: pd.DataFrame | None = None
+    """A dated org's every row (``start_date``, ``end_date``, ``open_headcount``); ``org``
+    then has each person's latest row. ``None`` for an org without dates."""
 
     @property
     def hierarchy(self) -> tuple[str, ...]:
@@ -356,6 +359,9 @@ def _check_company(
         typed, found = check_columns(
             frame, table_columns(table, rules.hierarchy), source, table_offset
         )
+        if table == "org" and typed is not None and is_dated(typed):
+            typed, more = check_columns(typed, DATED_ORG, source, table_offset)
+            found = [*found, *more]
         problems.extend(found)
         if typed is not None:
             typed.attrs.update(source=source, offset=table_offset)
@@ -370,9 +376,18 @@ def _check_company(
     potential = checked.get("potential")
     if potential is None and accounts is not None:
         potential = derive_potential(accounts, checked.get("history"), rules.products)
+    org, org_dated = checked["org"], None
+    if is_dated(org):  # one row per person (the latest), and every dated row beside it
+        org_dated = org
+        latest = org.sort_values(
+            ["rep_id", "start_date"], kind="stable", na_position="first"
+        ).drop_duplicates("rep_id", keep="last")
+        org = org.loc[np.sort(latest.index)].reset_index(drop=True)
+        org.attrs.update(org_dated.attrs)
     return Company(
         rules=rules,
-        org=checked["org"],
+        org=org,
+        org_dated=org_dated,
         accounts=accounts,
         potential=potential,
         history=checked.get("history"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "DATED_ORG",
     "ID_MAX_BYTES",
     "KEYS",
     "MAX_AMOUNT",
@@ -70,6 +71,32 @@ ORG = (
         "number",
         "Yearly incentive paid at 100% attainment (currency).",
         min=0,
+    ),
+)
+
+#: Optional org columns of an effective-dated org: a person may then have several rows
+#: (a transfer or a role change starts a new row), and open headcount is allowed.
+DATED_ORG = (
+    Column(
+        "start_date",
+        "date",
+        "First day of this row (empty: from before the year). A transfer or role change "
+        "starts a new row the day after the previous one ends.",
+        required=False,
+    ),
+    Column(
+        "end_date",
+        "date",
+        "Last day of this row (empty: still in it). A leaver's last row ends on the last day.",
+        required=False,
+    ),
+    Column(
+        "open_headcount",
+        "bool",
+        "A to-be-hired placeholder (e.g. `rep_id` `OPEN-001`) with its planned `start_date` "
+        "and role.",
+        required=False,
+        default=False,
     ),
 )
 
@@ -269,10 +296,16 @@ def markdown_reference() -> str:
     parts = [_INTRO]
     for table, columns in TABLES.items():
         key = ", ".join(f"`{k}`" for k in KEYS[table])
+        dated = (
+            " With `start_date` or `end_date` (a dated org): `rep_id`, `start_date`; a "
+            "person's rows may not overlap, nor leave a gap between them."
+            if table == "org"
+            else ""
+        )
         parts += [
             f"## {table}",
             "",
-            f"Unique key: {key}.",
+            f"Unique key: {key}.{dated}",
             "",
             "| column | type | required | checks | meaning |",
             "| --- | --- | --- | --- | --- |",
@@ -282,6 +315,7 @@ def markdown_reference() -> str:
                 "| *one per hierarchy level* | id | yes | a unit sits in one parent unit | "
                 "The levels named by `hierarchy` in company.yaml, e.g. `region`, `team`. |"
             )
+            columns = (*columns, *DATED_ORG)
         for c in columns:
             required = (
                 "yes"
