@@ -893,10 +893,7 @@ def _chunks(ids: list[int], size: int = 5000):
 
 
 def _frame(result) -> pd.DataFrame:
-    rows = result.mappings().all()
-    if not rows:
-        return pd.DataFrame(columns=list(result.keys()))
-    return pd.DataFrame([dict(r) for r in rows])
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _what(period, rep, line) -> str:
