@@ -20,7 +20,7 @@ import attain
 from attain.cli.lazy import LazyCommand, LazyGroup
 from attain.cli.options import force_option
 from attain.cli.progress import progress_bar
-from attain.errors import AttainError, InfeasibleError, InputError, SolverError
+from attain.errors import AttainError, InfeasibleError, InputError, SolverError, StorageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
 #: Interrupted by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal's number, as shells do.
@@ -41,6 +41,10 @@ LAZY_COMMANDS = {
     "init": LazyCommand(
         "attain.cli.init:init",
         "Write a starter company folder and commented rule files to edit.",
+    ),
+    "ledger": LazyCommand(
+        "attain.cli.ledger:ledger",
+        "Keep payout periods on a ledger: close, approve, hold, pay, adjust, audit, export.",
     ),
     "payout": LazyCommand(
         "attain.cli.payout:payout",
@@ -169,7 +173,7 @@ def _exit_code(error: AttainError) -> int:
         return EXIT_INPUT
     if isinstance(error, InfeasibleError):
         return EXIT_INFEASIBLE
-    if isinstance(error, SolverError):
+    if isinstance(error, SolverError | StorageError):
         return EXIT_SOLVER
     return EXIT_INTERNAL
 

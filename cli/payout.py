@@ -31,9 +31,10 @@ from attain.output import output_set
 @click.option(
     "--out",
     "out",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write payouts.csv, statements.csv, statements/ and summary.json.",
+    help="Folder to write payouts.csv, statements.csv, statements/ and summary.json "
+    "(required unless --close).",
 )
 @click.option(
     "--data",
@@ -45,6 +46,8 @@ from attain.output import output_set
 @click.option(
     "--html", is_flag=True, help="Also write each statement as a printable web page (.html)."
 )
+@click.option("--ledger", default=None, help="With --close: the ledger (file path or URL).")
+@click.option("--close", default=None, help="Close this period on --ledger (e.g. 2027-03).")
 @force_option
 def payout(
     plans: tuple[Path, ...],
@@ -53,6 +56,8 @@ def payout(
     out: Path,
     data: Path | None,
     html: bool,
+    ledger: str | None,
+    close: str | None,
     force: bool,
 ) -> None:
     """Compute every participant's payout per period, exact to the cent, with statements.
@@ -64,6 +69,16 @@ def payout(
     Example: attain payout rules/plan_field_rep.yaml --targets out/targets.csv
     --actuals scenarios/sample/actuals.csv --out out/payouts
     """
+    if (ledger is None) != (close is None):
+        raise click.UsageError("--ledger and --close go together")
+    if close is not None:
+        from attain.cli.ledger import close_period
+
+        close_period(plans, targets, actuals, data, ledger, close)
+        if out is None:
+            return
+    elif out is None:
+        raise click.UsageError("Missing option '--out'.")
     folder = data or plan_company_dir(plans[0])
     with progress_bar("reading tables") as progress:
         company = load_company(folder, progress=progress) if folder is not None else None

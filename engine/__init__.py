@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 #: Public name → the module that defines it.
 _EXPORTS: dict[str, str] = {
     "KINDS": "attain.schema",
+    "Ledger": "attain.ledger",
     "Alignment": "attain.territory",
     "Allocation": "attain.allocate",
     "AttainError": "attain.errors",
@@ -65,6 +66,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "KINDS",
+    "Ledger",
     "Payouts",
     "Problem",
     "Report",
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the eager imports
         SolverUnavailableError,
     )
     from attain.incentive import CompiledPlan, Payouts, compile_plan, load_plan, payouts
+    from attain.ledger import Ledger
     from attain.load import dump_rules, load_rules, parse_rules
     from attain.sample import write_sample
     from attain.schema import KINDS, CompanyRules, json_schema

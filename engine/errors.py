@@ -10,8 +10,9 @@ one line per problem, compiler style::
     │   ├── DataError           a data table (CSV/Parquet/Excel/DataFrame) is wrong
     │   └── OutputError         the output folder may not be replaced, or cannot be written
     ├── InfeasibleError         the rules conflict: exit 3
-    └── SolverError             a solver is unavailable or failed: exit 4
-        └── SolverUnavailableError
+    ├── SolverError             a solver is unavailable or failed: exit 4
+    │   └── SolverUnavailableError
+    └── StorageError            the ledger's database was lost mid-run: exit 4
 
 An :class:`InputError` carries every :class:`Problem` found, not only the
 first, each with its place (file, line and column, or row and column) and,
@@ -33,6 +34,7 @@ __all__ = [
     "RuleFileError",
     "SolverError",
     "SolverUnavailableError",
+    "StorageError",
 ]
 
 
@@ -127,3 +129,8 @@ class SolverError(AttainError):
 
 class SolverUnavailableError(SolverError):
     """The requested solver is not installed or not usable here."""
+
+
+class StorageError(AttainError):
+    """The ledger's database went away or failed mid-run (connection lost, disk full);
+    its transaction was rolled back, so nothing was half-written."""

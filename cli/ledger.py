@@ -1,0 +1,254 @@
+"""`attain ledger …`: the payout ledger's states, adjustments, audit and payroll export;
+and `attain payout … --ledger URL --close PERIOD` (see :func:`close_period`)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+import yaml
+
+from attain.cli.options import echo_notices
+from attain.errors import DataError, Problem
+
+ledger_option = click.option(
+    "--ledger",
+    "url",
+    required=True,
+    help="The ledger: a file path (SQLite) or postgresql://user:password@host:port/db.",
+)
+period_option = click.option("--period", required=True, help="Pay period label, e.g. 2027-03.")
+
+
+def _open(url: str):
+    from attain.ledger import Ledger
+
+    return Ledger(url)
+
+
+@click.group()
+def ledger() -> None:
+    """Keep payout periods on a ledger: close, approve, hold, pay, adjust, audit, export.
+
+    A plain path is a SQLite file; postgresql://… a PostgreSQL database. Periods are
+    closed with `attain payout PLAN… --targets T --actuals A --ledger URL --close P`.
+
+    Example: attain ledger init --ledger pay.db
+    """
+
+
+@ledger.command()
+@ledger_option
+def init(url: str) -> None:
+    """Create the ledger (or migrate it to this attain's schema version).
+
+    Example: attain ledger init --ledger pay.db
+    """
+    before, after = _open(url).init()
+    if before == after:
+        click.echo(f"{url}: ledger at schema version {after}, nothing to do")
+    elif before == 0:
+        click.echo(f"created ledger {url} (schema version {after})")
+    else:
+        click.echo(f"migrated ledger {url} from schema version {before} to {after}")
+
+
+def _state_command(name: str, doc: str):
+    @ledger.command(name=name, help=doc)
+    @ledger_option
+    @period_option
+    @click.option("--rep", default=None, help="Only this rep's lines.")
+    @click.option("--line", type=int, default=None, help="Only this line (its id).")
+    @click.option("--by", default="", help="Who does it (recorded with the change).")
+    @click.option("--reason", default="", help="Why (recorded with the change).")
+    def command(url, period, rep, line, by, reason) -> None:
+        book = _open(url)
+        moved = getattr(book, name)(period, rep=rep, line=line, by=by, reason=reason)
+        verb = {"approve": "approved", "pay": "paid", "hold": "held", "release": "released"}[name]
+        n = len(moved)
+        click.echo(f"{period}: {verb} {n} line{'s' if n != 1 else ''}")
+        if name == "pay":
+            held = book.lines(period, rep, line)
+            n_held = int((held["held"] & (held["state"] != "paid")).sum())
+            if n_held:
+                click.echo(f"{period}: {n_held} held line(s) not paid", err=True)
+
+    return command
+
+
+_state_command(
+    "approve",
+    "Approve calculated lines of a period (all, a rep's, or one).\n\n"
+    "Example: attain ledger approve --ledger pay.db --period 2027-03 --by finance",
+)
+_state_command(
+    "hold",
+    "Hold a rep's lines of a period, or one line, from payment.\n\n"
+    "Example: attain ledger hold --ledger pay.db --period 2027-03 --rep R00007 --by finance "
+    "--reason 'disputed deal'",
+)
+_state_command(
+    "release",
+    "Release the holds on a rep's lines of a period, or on one line.\n\n"
+    "Example: attain ledger release --ledger pay.db --period 2027-03 --rep R00007 --by finance",
+)
+_state_command(
+    "pay",
+    "Mark approved lines of a period paid; held lines are not paid.\n\n"
+    "Example: attain ledger pay --ledger pay.db --period 2027-03 --by payroll",
+)
+
+
+@ledger.command()
+@ledger_option
+@period_option
+@click.option("--rep", required=True, help="The rep paid (or recovered from).")
+@click.option("--amount", required=True, help="Amount in the currency, e.g. 500.00 or -120.50.")
+@click.option(
+    "--code",
+    "reason_code",
+    required=True,
+    type=click.Choice(["bonus", "correction", "guarantee", "other"]),
+    help="Reason code.",
+)
+@click.option("--by", required=True, help="Who enters it.")
+@click.option("--reason", default="", help="Why, in words.")
+@click.option("--component", default="manual", show_default=True, help="Line name.")
+@click.option("--minor-unit", default=2, show_default=True, help="Decimals of the currency.")
+def adjust(url, period, rep, amount, reason_code, by, reason, component, minor_unit) -> None:
+    """Enter a manual adjustment for an open period, recorded when it closes.
+
+    Example: attain ledger adjust --ledger pay.db --period 2027-04 --rep R00007
+    --amount 500 --code bonus --by finance --reason 'launch award'
+    """
+    try:
+        value = Decimal(amount)
+        minor = value.scaleb(minor_unit)
+        if minor != minor.to_integral_value():
+            raise InvalidOperation
+    except InvalidOperation:
+        raise click.BadParameter(
+            f"not an amount with at most {minor_unit} decimals: {amount!r}", param_hint="--amount"
+        ) from None
+    ident = _open(url).adjust(period, rep, int(minor), reason_code, by, reason, component)
+    click.echo(f"{period}: manual adjustment {ident} for {rep} entered ({reason_code})")
+
+
+@ledger.command()
+@ledger_option
+def runs(url: str) -> None:
+    """List the runs: period, when, attain version, lines and total.
+
+    Example: attain ledger runs --ledger pay.db
+    """
+    table = _open(url).runs()
+    click.echo(table.to_string(index=False) if not table.empty else "no runs")
+
+
+@ledger.command()
+@ledger_option
+@click.argument("run", type=int)
+def show(url: str, run: int) -> None:
+    """Show one run: its plans' hashes, data hashes, options, timings and lines.
+
+    Example: attain ledger show --ledger pay.db 3
+    """
+    book = _open(url)
+    record = book.run(run)
+    click.echo(json.dumps(record, indent=2, sort_keys=True, default=str))
+    lines = book.run_lines(run)
+    if not lines.empty:
+        cols = [
+            "id",
+            "plan",
+            "rep_id",
+            "component",
+            "kind",
+            "for_period",
+            "amount",
+            "state",
+            "cause",
+        ]
+        click.echo(lines[cols].to_string(index=False))
+
+
+@ledger.command()
+@ledger_option
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+def diff(url: str, run_a: int, run_b: int) -> None:
+    """Per rep and component: what changed between two runs, and whether plan or data did.
+
+    Example: attain ledger diff --ledger pay.db 3 4
+    """
+    table = _open(url).diff(run_a, run_b)
+    click.echo(table.to_string(index=False) if not table.empty else "no differences")
+
+
+@ledger.command()
+@ledger_option
+@period_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["payroll"]), default="payroll", show_default=True
+)
+@click.option(
+    "--codes",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="YAML mapping of component (or kind:adjustment, kind:manual) → earning code.",
+)
+@click.option("--pay-date", default=None, help="Pay date (YYYY-MM-DD); default: the day paid.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file to write; default: standard output.",
+)
+def export(url, period, fmt, codes, pay_date, out) -> None:
+    """Export a period's paid lines for payroll as CSV.
+
+    Example: attain ledger export --ledger pay.db --period 2027-03 --format payroll
+    --out payroll_2027-03.csv
+    """
+    mapping = _codes(codes) if codes is not None else None
+    table = _open(url).export(period, fmt, mapping, pay_date)
+    if out is None:
+        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+        return
+    from attain.output import write_csv
+
+    write_csv(out, table)
+    click.echo(f"wrote {out} ({len(table)} lines)")
+
+
+def _codes(path: Path) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int) for k, v in data.items()
+    ):
+        raise DataError(
+            [Problem(str(path), "earning codes: a mapping of component name → earning code")]
+        )
+    return {k: str(v) for k, v in data.items()}
+
+
+def close_period(plans, targets, actuals, data, url: str, period: str) -> None:
+    """`attain payout … --ledger URL --close PERIOD`: close the period on the ledger."""
+    book = _open(url)
+    result = book.close(
+        list(plans), targets, actuals, period, company=data, options={"close": period}
+    )
+    echo_notices(result.notices)
+    if result.noop:
+        click.echo(
+            f"{period} is already closed with these inputs (run {result.summary['run']}); "
+            "nothing recorded"
+        )
+        return
+    s = result.summary
+    click.echo(
+        f"closed {period} as run {s['run']}: {s['n_lines']} lines "
+        f"({s['n_adjustments']} adjustments), total {s['total']} {s['currency']}".rstrip()
+    )

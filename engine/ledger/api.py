@@ -1,0 +1,907 @@
+"""`Ledger`: the payout ledger's operations, returning DataFrames (no printing).
+
+>>> ledger = Ledger("pay.db")             # a plain path is a SQLite file
+>>> ledger.init()
+>>> ledger.close(["rules/plan_field_rep.yaml"], "targets.csv", "actuals.csv", period="2027-01")
+>>> ledger.approve("2027-01", by="finance")
+>>> ledger.pay("2027-01", by="payroll")
+>>> ledger.export("2027-01")              # the payroll table
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+import attain
+from attain.errors import RuleFileError
+from attain.ledger import store
+from attain.ledger.close import KEY, reconcile
+from attain.ledger.store import LedgerError, tables
+from attain.notices import Notice
+
+__all__ = ["CloseResult", "Ledger"]
+
+_T = tables
+STATES = ("calculated", "approved", "paid")
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    """What a close recorded: its run (``None`` when the close was a no-op), the lines,
+    and warnings."""
+
+    run_id: int | None
+    period: str
+    lines: pd.DataFrame
+    noop: bool = False
+    notices: tuple[Notice, ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class Ledger:
+    """A payout ledger at ``url``: a file path (SQLite) or ``postgresql://…``."""
+
+    def __init__(self, url: str | os.PathLike[str]):
+        self.url = store.ledger_url(url)
+        self.shown = store.display_url(self.url) if "://" in os.fspath(url) else os.fspath(url)
+        self._engine = store.create(self.url)
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.shown!r})"
+
+    def dispose(self) -> None:
+        """Close the connections this object holds."""
+        self._engine.dispose()
+
+    def _tx(self):
+        return store.connect(self._engine, self.shown)
+
+    def _open(self):
+        """A transaction on an initialised ledger of this schema version."""
+        return _Checked(self)
+
+    # --- schema --------------------------------------------------------------------
+
+    def init(self) -> tuple[int, int]:
+        """Create the ledger, or migrate it to this attain's schema version; returns the
+        version before and after (``(0, n)`` for a new ledger)."""
+        if self.url.get_backend_name() == "sqlite" and self.url.database:
+            folder = Path(self.url.database).parent
+            if not folder.is_dir():
+                raise LedgerError(self.shown, f"no folder {folder} to create the ledger in")
+        with self._tx() as conn:
+            return store.migrate(conn, self.shown)
+
+    @property
+    def schema_version(self) -> int:
+        with self._tx() as conn:
+            return store.current_version(conn)
+
+    # --- close ---------------------------------------------------------------------
+
+    def close(
+        self,
+        plans: Sequence[str | Path],
+        targets: str | Path,
+        actuals: str | Path,
+        period: str,
+        company: str | Path | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> CloseResult:
+        """Compute ``period`` from the plan files and data, reconciled with the ledger, and
+        record its lines as ``calculated`` (one transaction).
+
+        Re-running the close of a closed period with the same inputs is a no-op; with
+        other inputs, or before the previous period is closed, it is an error.
+        """
+        from attain.data import load_company
+        from attain.incentive.api import load_plan, payouts, plan_company_dir
+
+        started, t0 = _now(), time.perf_counter()
+        plan_files = [Path(p) for p in plans]
+        folder = Path(company) if company is not None else plan_company_dir(plan_files[0])
+        data_files = _data_files(Path(targets), Path(actuals), folder)
+        hashes = {str(p): _hash_file(p) for p in plan_files}
+        data_hash = {name: _hash_file(p) for name, p in data_files.items()}
+        closed_before = self._closed_run(period)
+        if closed_before is not None:
+            return self._rerun(closed_before, period, hashes, data_hash)
+        loaded_company = load_company(folder) if folder is not None else None
+        loaded = [load_plan(p, loaded_company) for p in plan_files]
+        names = [p.name for p in loaded]
+        if len(set(names)) != len(names):
+            raise RuleFileError(
+                [attain.Problem("<plans>", "two plans have the same name; plan names must differ")]
+            )
+        results = [payouts(p, targets, actuals, loaded_company) for p in loaded]
+        t_compute = time.perf_counter() - t0
+        labels, fiscal_year = _calendar(results, plan_files, period)
+        computed = pd.concat([_computed(r) for r in results], ignore_index=True)
+        plan_hash = {n: hashes[str(f)] for n, f in zip(names, plan_files, strict=True)}
+        texts = {
+            hashes[str(f)]: (n, f.read_text(encoding="utf-8"))
+            for n, f in zip(names, plan_files, strict=True)
+        }
+        currency = results[0].currency
+        unit = results[0].compiled.minor_unit
+        opts = dict(options or {})
+        with self._open() as conn:
+            done = _closed(conn, period)
+            if done is not None:  # closed by another run while this one computed
+                raise LedgerError(
+                    self.shown,
+                    f"period {period} was closed by run {done} while this run was computing; "
+                    "nothing recorded",
+                )
+            _check_previous(conn, self.shown, labels, period)
+            run_id = conn.execute(
+                _T["runs"]
+                .insert()
+                .values(
+                    period=period,
+                    fiscal_year=fiscal_year,
+                    started_at=started,
+                    finished_at=started,
+                    attain_version=attain.__version__,
+                    plans=plan_hash,
+                    data=data_hash,
+                    options=opts,
+                    timings={},
+                    currency=currency,
+                    minor_unit=unit,
+                    n_lines=0,
+                    total=0,
+                )
+            ).inserted_primary_key[0]
+            try:
+                conn.execute(
+                    _T["periods"]
+                    .insert()
+                    .values(
+                        period=period, fiscal_year=fiscal_year, run_id=run_id, closed_at=started
+                    )
+                )
+            except sa.exc.IntegrityError:
+                raise LedgerError(
+                    self.shown,
+                    f"period {period} was closed by another run at the same time; nothing recorded",
+                ) from None
+            _store_plans(conn, texts)
+            recorded = _recorded(conn, names, labels)
+            lines = reconcile(computed, recorded, labels, period)
+            lines["cause"] = _causes(conn, lines, labels, period, plan_hash, data_hash)
+            manual = _manual_lines(conn, period)
+            lines = pd.concat([lines, manual], ignore_index=True)
+            _insert_lines(conn, lines, run_id, period)
+            timings = {
+                "compute_seconds": round(t_compute, 3),
+                "record_seconds": round(time.perf_counter() - t0 - t_compute, 3),
+            }
+            conn.execute(
+                _T["runs"]
+                .update()
+                .where(_T["runs"].c.id == run_id)
+                .values(
+                    finished_at=_now(),
+                    timings=timings,
+                    n_lines=len(lines),
+                    total=int(lines["amount"].sum()),
+                )
+            )
+        notices = tuple(n for r in results for n in r.notices)
+        if lines.empty:
+            notices += (
+                Notice("empty-close", f"period {period} closed with no payable line", self.shown),
+            )
+        summary = {
+            "run": int(run_id),
+            "period": period,
+            "n_lines": len(lines),
+            "n_adjustments": int((lines["kind"] == "adjustment").sum()),
+            "total": _money(int(lines["amount"].sum()), unit),
+            "currency": currency,
+        }
+        return CloseResult(int(run_id), period, lines, False, notices, summary)
+
+    def _closed_run(self, period: str) -> int | None:
+        with self._open() as conn:
+            return _closed(conn, period)
+
+    def _rerun(self, run_id: int, period: str, hashes: dict, data_hash: dict) -> CloseResult:
+        with self._open() as conn:
+            row = conn.execute(sa.select(_T["runs"]).where(_T["runs"].c.id == run_id)).one()
+        if sorted(row.plans.values()) == sorted(hashes.values()) and row.data == data_hash:
+            summary = {"run": run_id, "period": period, "n_lines": 0, "noop": True}
+            return CloseResult(None, period, pd.DataFrame(), True, (), summary)
+        raise LedgerError(
+            self.shown,
+            f"period {period} is closed (run {run_id}) and closed periods do not change",
+            hint="changed plans or data are settled as adjustments when the next period closes",
+        )
+
+    # --- states --------------------------------------------------------------------
+
+    def lines(
+        self, period: str | None = None, rep: str | None = None, line: int | None = None
+    ) -> pd.DataFrame:
+        """The ledger's lines (with ``held``: whether a hold stops their payment)."""
+        with self._open() as conn:
+            return _select_lines(conn, period, rep, line)
+
+    def approve(
+        self, period: str, rep=None, line=None, by: str = "", reason: str = ""
+    ) -> pd.DataFrame:
+        """Move calculated lines to approved; approving an approved line is an error."""
+        return self._move(period, rep, line, by, reason, "approve", "calculated", "approved")
+
+    def pay(self, period: str, rep=None, line=None, by: str = "", reason: str = "") -> pd.DataFrame:
+        """Mark approved lines paid; a held line, or one not approved, is an error. Paying a
+        whole period skips its held lines (they stay approved)."""
+        return self._move(period, rep, line, by, reason, "pay", "approved", "paid")
+
+    def _move(self, period, rep, line, by, reason, event, source, target) -> pd.DataFrame:
+        with self._open() as conn:
+            chosen = _select_lines(conn, period, rep, line)
+            if chosen.empty:
+                raise LedgerError(self.shown, f"no line matches {_what(period, rep, line)}")
+            explicit = line is not None or rep is not None
+            if event == "pay":
+                held = chosen[chosen["held"]]
+                if explicit and not held.empty:
+                    raise LedgerError(
+                        self.shown,
+                        f"cannot pay held line {int(held['id'].iloc[0])} ({held['rep_id'].iloc[0]}, "
+                        f"{held['component'].iloc[0]}): {held['hold_reason'].iloc[0]}",
+                        hint="release the hold first: attain ledger release",
+                    )
+                chosen = chosen[~chosen["held"]]
+            wrong = chosen[chosen["state"] != source]
+            if not wrong.empty and (explicit or len(wrong) == len(chosen)):
+                first = wrong.iloc[0]
+                verb = {"approve": "approve", "pay": "pay"}[event]
+                raise LedgerError(
+                    self.shown,
+                    f"cannot {verb} line {int(first['id'])} ({first['rep_id']}, {first['component']}, "
+                    f"{first['period']}): it is {first['state']}"
+                    + (
+                        f"; {len(wrong)} of the {len(chosen)} lines chosen are"
+                        if len(wrong) > 1
+                        else ""
+                    ),
+                    hint="a line moves calculated → approved → paid, once each",
+                )
+            chosen = chosen[chosen["state"] == source]
+            ids = [int(i) for i in chosen["id"]]
+            at = _now()
+            t = _T["lines"]
+            for part in _chunks(ids):
+                conn.execute(
+                    t.update().where(t.c.id.in_(part), t.c.state == source).values(state=target)
+                )
+            _events(conn, ids, event, target, by, reason, at)
+            chosen = chosen.assign(state=target)
+        return chosen.reset_index(drop=True)
+
+    def hold(
+        self, period: str, rep=None, line=None, by: str = "", reason: str = ""
+    ) -> pd.DataFrame:
+        """Hold a rep's lines of ``period`` (``rep``) or one line (``line``) from payment."""
+        if rep is None and line is None:
+            raise LedgerError(self.shown, "a hold names a rep (--rep) or a line (--line)")
+        with self._open() as conn:
+            chosen = _select_lines(conn, period, rep, line)
+            if line is not None and chosen.empty:
+                raise LedgerError(self.shown, f"no line matches {_what(period, rep, line)}")
+            paid = chosen[chosen["state"] == "paid"]
+            if line is not None and not paid.empty:
+                raise LedgerError(self.shown, f"line {line} is paid already; it cannot be held")
+            at = _now()
+            conn.execute(
+                _T["holds"]
+                .insert()
+                .values(
+                    period=period,
+                    rep_id=None if line is not None else rep,
+                    line_id=line,
+                    by=by,
+                    at=at,
+                    reason=reason,
+                )
+            )
+            ids = [int(i) for i in chosen.loc[chosen["state"] != "paid", "id"]]
+            _events(conn, ids, "hold", "", by, reason, at, keep_state=chosen)
+            return _select_lines(conn, period, rep, line)
+
+    def release(
+        self, period: str, rep=None, line=None, by: str = "", reason: str = ""
+    ) -> pd.DataFrame:
+        """Release the active holds on a rep's lines of ``period`` or on one line."""
+        h = _T["holds"]
+        with self._open() as conn:
+            where = [h.c.period == period, h.c.released_at.is_(None)]
+            if line is not None:
+                where.append(h.c.line_id == line)
+            if rep is not None:
+                where.append(h.c.rep_id == rep)
+            active = conn.execute(sa.select(h.c.id).where(*where)).scalars().all()
+            if not active:
+                raise LedgerError(self.shown, f"no active hold on {_what(period, rep, line)}")
+            at = _now()
+            conn.execute(
+                h.update()
+                .where(h.c.id.in_(active))
+                .values(released_by=by, released_at=at, release_reason=reason)
+            )
+            chosen = _select_lines(conn, period, rep, line)
+            ids = [int(i) for i in chosen["id"]]
+            _events(conn, ids, "release", "", by, reason, at, keep_state=chosen)
+            return chosen
+
+    def holds(self, period: str | None = None) -> pd.DataFrame:
+        h = _T["holds"]
+        query = sa.select(h).order_by(h.c.id)
+        if period is not None:
+            query = query.where(h.c.period == period)
+        with self._open() as conn:
+            return _frame(conn.execute(query))
+
+    def events(self, line: int | None = None) -> pd.DataFrame:
+        """The line events: each state change and hold, who, when and why."""
+        e = _T["line_events"]
+        query = sa.select(e).order_by(e.c.id)
+        if line is not None:
+            query = query.where(e.c.line_id == line)
+        with self._open() as conn:
+            return _frame(conn.execute(query))
+
+    # --- manual adjustments --------------------------------------------------------
+
+    def adjust(
+        self,
+        period: str,
+        rep: str,
+        amount_minor: int,
+        reason_code: str,
+        by: str,
+        reason: str = "",
+        component: str = "manual",
+    ) -> int:
+        """Enter a manual adjustment for an open period (recorded as a ``manual`` line when
+        the period closes); returns its id."""
+        if reason_code not in store.REASON_CODES:
+            raise LedgerError(
+                self.shown,
+                f"unknown reason code `{reason_code}`",
+                hint="one of: " + ", ".join(store.REASON_CODES),
+            )
+        if not by:
+            raise LedgerError(self.shown, "a manual adjustment names its author (--by)")
+        with self._open() as conn:
+            done = _closed(conn, period)
+            if done is not None:
+                raise LedgerError(
+                    self.shown,
+                    f"period {period} is closed (run {done}); enter the adjustment in an open period",
+                )
+            return int(
+                conn.execute(
+                    _T["manual_adjustments"]
+                    .insert()
+                    .values(
+                        period=period,
+                        rep_id=rep,
+                        component=component,
+                        amount=int(amount_minor),
+                        reason_code=reason_code,
+                        reason=reason,
+                        by=by,
+                        at=_now(),
+                    )
+                ).inserted_primary_key[0]
+            )
+
+    def adjustments(self) -> pd.DataFrame:
+        """The manual adjustments entered, with the line each became once closed."""
+        m = _T["manual_adjustments"]
+        with self._open() as conn:
+            return _frame(conn.execute(sa.select(m).order_by(m.c.id)))
+
+    # --- audit ---------------------------------------------------------------------
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run: period, when, attain version, number of lines and total."""
+        r = _T["runs"]
+        cols = [
+            r.c.id,
+            r.c.period,
+            r.c.started_at,
+            r.c.finished_at,
+            r.c.attain_version,
+            r.c.currency,
+            r.c.minor_unit,
+            r.c.n_lines,
+            r.c.total,
+        ]
+        with self._open() as conn:
+            out = _frame(conn.execute(sa.select(*cols).order_by(r.c.id)))
+        for c in ("started_at", "finished_at"):
+            out[c] = out[c].map(_iso)
+        return out.rename(columns={"id": "run", "total": "total_minor"})
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        """One run's record: plans (name → hash), data hashes, options, timings, totals."""
+        r = _T["runs"]
+        with self._open() as conn:
+            row = conn.execute(sa.select(r).where(r.c.id == run_id)).one_or_none()
+        if row is None:
+            raise LedgerError(self.shown, f"no run {run_id}")
+        out = dict(row._mapping)
+        out["started_at"] = _iso(out["started_at"])
+        out["finished_at"] = _iso(out["finished_at"])
+        return out
+
+    def run_lines(self, run_id: int) -> pd.DataFrame:
+        self.run(run_id)
+        t = _T["lines"]
+        with self._open() as conn:
+            return _frame(conn.execute(sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)))
+
+    def plan_text(self, plan_hash: str) -> str:
+        """A plan file's text as it was closed with, by its content hash."""
+        p = _T["plans"]
+        with self._open() as conn:
+            text = conn.execute(sa.select(p.c.content).where(p.c.hash == plan_hash)).scalar()
+        if text is None:
+            raise LedgerError(self.shown, f"no plan with hash {plan_hash}")
+        return str(text)
+
+    def diff(self, run_a: int, run_b: int) -> pd.DataFrame:
+        """What changed between two runs, per plan, rep and component: each run's view of
+        the periods both cover (what the ledger held for them once the run had closed),
+        the change, the periods it concerns, and its cause (``plan``, ``data`` or
+        ``plan+data``: which of the runs' inputs differ). Manual lines are not compared."""
+        a, b = self.run(run_a), self.run(run_b)
+        upto = min(a["period"], b["period"])
+        t = _T["lines"]
+        keys = ["plan", "rep_id", "component"]
+
+        def view(run_id: int) -> pd.DataFrame:
+            query = (
+                sa.select(
+                    t.c.plan,
+                    t.c.rep_id,
+                    t.c.component,
+                    t.c.for_period,
+                    sa.func.sum(t.c.amount).label("amount"),
+                )
+                .where(t.c.run_id <= run_id, t.c.kind != "manual", t.c.for_period <= upto)
+                .group_by(t.c.plan, t.c.rep_id, t.c.component, t.c.for_period)
+            )
+            with self._open() as conn:
+                out = _frame(conn.execute(query))
+            if out.empty:
+                return pd.DataFrame(columns=[*keys, "for_period", "amount"])
+            out["amount"] = out["amount"].astype(np.int64)
+            return out
+
+        both = view(run_a).merge(
+            view(run_b), on=[*keys, "for_period"], how="outer", suffixes=("_a", "_b")
+        )
+        both["amount_a"] = both["amount_a"].fillna(0).astype(np.int64)
+        both["amount_b"] = both["amount_b"].fillna(0).astype(np.int64)
+        both = both[both["amount_a"] != both["amount_b"]]
+        cols = [*keys, "amount_a", "amount_b", "change", "periods", "cause"]
+        if both.empty:
+            return pd.DataFrame(columns=cols)
+        out = both.groupby(keys, as_index=False, sort=True).agg(
+            amount_a=("amount_a", "sum"),
+            amount_b=("amount_b", "sum"),
+            periods=("for_period", lambda p: " ".join(sorted(p))),
+        )
+        out["change"] = out["amount_b"] - out["amount_a"]
+        changed_plans = {
+            n for n in set(a["plans"]) | set(b["plans"]) if a["plans"].get(n) != b["plans"].get(n)
+        }
+        data = a["data"] != b["data"]
+        plan = out["plan"].isin(changed_plans).to_numpy()
+        other = "data" if data else ""
+        out["cause"] = np.where(plan & data, "plan+data", np.where(plan, "plan", other))
+        return out[cols]
+
+    def export(
+        self,
+        period: str,
+        fmt: str = "payroll",
+        codes: Mapping[str, str] | None = None,
+        pay_date: str | None = None,
+    ) -> pd.DataFrame:
+        """The payroll table of ``period``'s paid lines: ``rep_id, period, component, amount,
+        currency, pay_date, earning_code, for_period`` (amount as exact decimal text).
+
+        ``codes`` maps a component (or ``kind:adjustment``, ``kind:manual``) to its
+        earning code; unmapped components use their upper-cased name. ``pay_date`` is the
+        day given, else the day the line was paid.
+        """
+        if fmt != "payroll":
+            raise LedgerError(self.shown, f"unknown export format `{fmt}`", hint="formats: payroll")
+        codes = dict(codes or {})
+        with self._open() as conn:
+            if _closed(conn, period) is None:
+                raise LedgerError(self.shown, f"period {period} is not closed")
+            t, e, r = _T["lines"], _T["line_events"], _T["runs"]
+            paid_at = (
+                sa.select(e.c.line_id, sa.func.max(e.c.at).label("paid_at"))
+                .where(e.c.event == "pay")
+                .group_by(e.c.line_id)
+                .subquery()
+            )
+            query = (
+                sa.select(t, paid_at.c.paid_at, r.c.currency, r.c.minor_unit)
+                .join(paid_at, paid_at.c.line_id == t.c.id)
+                .join(r, r.c.id == t.c.run_id)
+                .where(t.c.period == period, t.c.state == "paid")
+                .order_by(t.c.rep_id, t.c.id)
+            )
+            rows = _frame(conn.execute(query))
+        if rows.empty:
+            return pd.DataFrame(columns=list(PAYROLL_COLUMNS))
+        from attain.incentive.result import format_minor
+
+        unit = int(rows["minor_unit"].iloc[0])
+        kinds = rows["kind"].map(lambda k: codes.get(f"kind:{k}"))
+        code = rows["component"].map(lambda c: codes.get(c, str(c).upper()))
+        code = np.where(rows["kind"] != "regular", kinds.fillna(pd.Series(code)), code)
+        out = pd.DataFrame(
+            {
+                "rep_id": rows["rep_id"],
+                "period": rows["period"],
+                "component": rows["component"],
+                "amount": format_minor(rows["amount"].to_numpy(np.int64), unit).to_numpy(),
+                "currency": rows["currency"],
+                "pay_date": pay_date if pay_date else rows["paid_at"].map(lambda d: _iso(d)[:10]),
+                "earning_code": code,
+                "for_period": np.where(rows["kind"] == "regular", "", rows["for_period"]),
+            }
+        )
+        return out
+
+
+PAYROLL_COLUMNS = (
+    "rep_id",
+    "period",
+    "component",
+    "amount",
+    "currency",
+    "pay_date",
+    "earning_code",
+    "for_period",
+)
+
+
+class _Checked:
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+
+    def __enter__(self):
+        self._cm = self.ledger._tx()
+        conn = self._cm.__enter__()
+        try:
+            store.check_version(conn, self.ledger.shown)
+        except BaseException as exc:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return conn
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+    return str(value)
+
+
+def _money(minor: int, unit: int) -> str:
+    from attain.incentive.result import format_minor
+
+    return str(format_minor(np.array([minor]), unit).iloc[0])
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _data_files(targets: Path, actuals: Path, folder: Path | None) -> dict[str, Path]:
+    """The data a close reads, by the name its run records: targets, actuals and the
+    company folder's manifest and tables."""
+    files = {"targets": targets, "actuals": actuals}
+    if folder is not None:
+        manifest = folder / "company.yaml" if folder.is_dir() else folder
+        if manifest.exists():
+            files["company"] = manifest
+            for p in sorted(manifest.parent.glob("*")):
+                if (
+                    p.is_file()
+                    and p.suffix.lower() in (".csv", ".parquet", ".xlsx")
+                    and p != actuals
+                ):
+                    files[f"company/{p.name}"] = p
+    return files
+
+
+def _calendar(results, plan_files, period: str) -> tuple[list[str], int]:
+    calendars = {r._context["book"].calendar for r in results}
+    if len(calendars) > 1:
+        raise RuleFileError(
+            [
+                attain.Problem(
+                    str(plan_files[0]),
+                    "plans closed together must share one fiscal year and pay period",
+                )
+            ]
+        )
+    calendar = calendars.pop()
+    labels = calendar.period_labels()
+    if period not in labels:
+        raise RuleFileError(
+            [
+                attain.Problem(
+                    str(plan_files[0]),
+                    f"period {period} is not a pay period of the plan's year",
+                    hint=f"periods: {labels[0]} … {labels[-1]}",
+                )
+            ]
+        )
+    return labels, calendar.fiscal_year
+
+
+def _computed(result) -> pd.DataFrame:
+    lines = result.lines
+    return pd.DataFrame(
+        {
+            "plan": result.compiled.name,
+            "rep_id": lines["rep_id"].astype(str).to_numpy(),
+            "component": lines["component"].astype(str).to_numpy(),
+            "for_period": lines["period"].astype(str).to_numpy(),
+            "amount": lines["amount_minor"].to_numpy(np.int64),
+            "earned_to_date": lines["earned_to_date"].to_numpy(np.int64),
+        }
+    )
+
+
+def _closed(conn, period: str) -> int | None:
+    p = _T["periods"]
+    value = conn.execute(sa.select(p.c.run_id).where(p.c.period == period)).scalar()
+    return None if value is None else int(value)
+
+
+def _check_previous(conn, shown: str, labels: list[str], period: str) -> None:
+    p = _T["periods"]
+    closed = set(conn.execute(sa.select(p.c.period).where(p.c.period.in_(labels))).scalars())
+    earlier = labels[: labels.index(period)]
+    missing = [q for q in earlier if q not in closed]
+    if missing:
+        raise LedgerError(
+            shown,
+            f"cannot close {period}: the previous period {missing[-1]} is not closed",
+            hint=f"close the periods in order, from {missing[0]}",
+        )
+
+
+def _store_plans(conn, texts: dict[str, tuple[str, str]]) -> None:
+    p = _T["plans"]
+    have = set(conn.execute(sa.select(p.c.hash).where(p.c.hash.in_(list(texts)))).scalars())
+    new = [{"hash": h, "name": n, "content": c} for h, (n, c) in texts.items() if h not in have]
+    if new:
+        conn.execute(p.insert(), new)
+
+
+def _recorded(conn, plans: list[str], labels: list[str]) -> pd.DataFrame:
+    t = _T["lines"]
+    query = (
+        sa.select(
+            t.c.plan,
+            t.c.rep_id,
+            t.c.component,
+            t.c.for_period,
+            sa.func.sum(t.c.amount).label("amount"),
+        )
+        .where(t.c.kind != "manual", t.c.plan.in_(plans), t.c.for_period.in_(labels))
+        .group_by(t.c.plan, t.c.rep_id, t.c.component, t.c.for_period)
+    )
+    out = _frame(conn.execute(query))
+    if out.empty:
+        return pd.DataFrame(
+            {k: pd.Series(dtype=str) for k in KEY} | {"amount": pd.Series(dtype=np.int64)}
+        )
+    out["amount"] = out["amount"].astype(np.int64)
+    return out
+
+
+def _causes(conn, lines, labels, period, plan_hash, data_hash) -> np.ndarray:
+    """Why each line is there: the regular lines are the period's own; an adjustment
+    names what changed since the previous close (the plan, the data files)."""
+    cause = np.full(len(lines), "", dtype=object)
+    adjust = (lines["kind"] == "adjustment").to_numpy()
+    if not adjust.any():
+        return cause
+    at = labels.index(period)
+    p, r = _T["periods"], _T["runs"]
+    prev = conn.execute(
+        sa.select(r.c.plans, r.c.data)
+        .join(p, p.c.run_id == r.c.id)
+        .where(p.c.period == labels[at - 1])
+    ).one()
+    changed_data = sorted(
+        k for k in set(data_hash) | set(prev.data) if data_hash.get(k) != prev.data.get(k)
+    )
+    text = {}
+    for plan, h in plan_hash.items():
+        reasons = []
+        if plan not in prev.plans:
+            reasons.append(f"plan {plan} added")
+        elif prev.plans[plan] != h:
+            reasons.append(f"plan {plan} changed")
+        if changed_data:
+            reasons.append("data changed: " + ", ".join(changed_data))
+        text[plan] = "; ".join(reasons) or "recomputed"
+    cause[adjust] = lines.loc[adjust, "plan"].map(text).to_numpy()
+    return cause
+
+
+def _manual_lines(conn, period: str) -> pd.DataFrame:
+    m = _T["manual_adjustments"]
+    rows = _frame(
+        conn.execute(
+            sa.select(m).where(m.c.period == period, m.c.line_id.is_(None)).order_by(m.c.id)
+        )
+    )
+    if rows.empty:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "plan": "",
+            "rep_id": rows["rep_id"],
+            "component": rows["component"],
+            "kind": "manual",
+            "for_period": period,
+            "amount": rows["amount"].astype(np.int64),
+            "earned_to_date": 0,
+            "paid_before": 0,
+            "cause": "manual " + rows["reason_code"] + " by " + rows["by"] + ": " + rows["reason"],
+            "manual_id": rows["id"],
+        }
+    )
+
+
+def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> None:
+    if lines.empty:
+        return
+    t = _T["lines"]
+    cols = [
+        "plan",
+        "rep_id",
+        "component",
+        "kind",
+        "for_period",
+        "amount",
+        "earned_to_date",
+        "paid_before",
+        "cause",
+    ]
+    frame = lines[cols].assign(run_id=run_id, period=period, state="calculated")
+    for c in ("amount", "earned_to_date", "paid_before"):
+        frame[c] = frame[c].astype(np.int64)
+    records = [
+        {k: (int(v) if isinstance(v, np.integer) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+    for start in range(0, len(records), 20_000):
+        conn.execute(t.insert(), records[start : start + 20_000])
+    if "manual_id" in lines.columns:
+        manual = lines[lines["kind"] == "manual"]
+        ids = (
+            conn.execute(
+                sa.select(t.c.id).where(t.c.run_id == run_id, t.c.kind == "manual").order_by(t.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        m = _T["manual_adjustments"]
+        for mid, lid in zip(manual["manual_id"], ids, strict=True):
+            conn.execute(m.update().where(m.c.id == int(mid)).values(line_id=lid))
+
+
+def _select_lines(conn, period, rep, line) -> pd.DataFrame:
+    t, h = _T["lines"], _T["holds"]
+    query = sa.select(t).order_by(t.c.id)
+    if period is not None:
+        query = query.where(t.c.period == period)
+    if rep is not None:
+        query = query.where(t.c.rep_id == rep)
+    if line is not None:
+        query = query.where(t.c.id == line)
+    out = _frame(conn.execute(query))
+    if out.empty:
+        out = pd.DataFrame(columns=[c.name for c in t.columns])
+    active = _frame(conn.execute(sa.select(h).where(h.c.released_at.is_(None))))
+    held = np.zeros(len(out), dtype=bool)
+    reason = np.full(len(out), "", dtype=object)
+    for _, hold in active.iterrows():  # holds are few; lines are matched as whole columns
+        match = np.array(out["period"] == hold["period"], dtype=bool)
+        if hold["line_id"] is not None and not pd.isna(hold["line_id"]):
+            match &= (out["id"] == int(hold["line_id"])).to_numpy()
+        else:
+            match &= (out["rep_id"] == hold["rep_id"]).to_numpy()
+        match &= (out["state"] != "paid").to_numpy()
+        reason = np.where(match & ~held, hold["reason"] or "held", reason)
+        held |= match
+    out["held"] = held
+    out["hold_reason"] = reason
+    return out
+
+
+def _events(conn, ids, event, state, by, reason, at, keep_state=None) -> None:
+    if not ids:
+        return
+    if keep_state is not None:
+        states = dict(zip(keep_state["id"].astype(int), keep_state["state"], strict=True))
+    records = [
+        {
+            "line_id": i,
+            "event": event,
+            "state": states[i] if keep_state is not None else state,
+            "by": by,
+            "at": at,
+            "reason": reason,
+        }
+        for i in ids
+    ]
+    for start in range(0, len(records), 20_000):
+        conn.execute(_T["line_events"].insert(), records[start : start + 20_000])
+
+
+def _chunks(ids: list[int], size: int = 5000):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _frame(result) -> pd.DataFrame:
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _what(period, rep, line) -> str:
+    parts = (
+        [f"period {period}"] + ([f"rep {rep}"] if rep else []) + ([f"line {line}"] if line else [])
+    )
+    return ", ".join(parts)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,533 @@
+"""The payout ledger: closes, adjustments, states, audit and export, on SQLite and PostgreSQL.
+
+A tiny company (reps R1..R3, products a and b) is written to a folder; each test closes
+periods from its files. The PostgreSQL cases run where ``ATTAIN_TEST_POSTGRES_URL`` names
+a server (``.ci/run`` starts one); without one they skip, except under ``CI=true``,
+where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import attain
+from attain.cli.main import main
+from attain.errors import InputError
+from attain.ledger import Ledger, LedgerError
+from attain.ledger.store import SCHEMA_VERSION, ledger_url
+
+MONTHS = [f"2027-{m:02d}" for m in range(1, 13)]
+REPS = ["R1", "R2", "R3"]
+
+PLAN = """kind: plan
+name: field
+company: company
+period: month
+measure: ytd
+negative_balance: {negative}
+components:
+  - type: commission
+    name: commission
+    method: marginal
+    tiers:
+      - {{start: 0, end: 100000, rate: {rate}}}
+      - {{start: 100000, rate: 0.1}}
+  - type: spiff
+    name: spiff_b
+    products: [b]
+    start: "2027-03-01"
+    end: "2027-04-30"
+    per_unit: 5
+"""
+
+
+def write_company(folder: Path, rate: float = 0.05, negative: str = "claw_back") -> Path:
+    (folder / "company").mkdir(parents=True, exist_ok=True)
+    (folder / "company" / "company.yaml").write_text(
+        "kind: company\nname: Tiny\ncurrency: EUR\nfiscal_year: 2027\nhierarchy: [team]\n"
+        "products: [a, b]\ntables: {org: org.csv}\n"
+    )
+    org = pd.DataFrame(
+        {
+            "rep_id": REPS,
+            "name": REPS,
+            "team": "T1",
+            "role": "rep",
+            "tenure_months": 12,
+            "capacity": 0,
+            "target_incentive": 12000,
+        }
+    )
+    org.to_csv(folder / "company" / "org.csv", index=False)
+    targets = pd.DataFrame(
+        [(r, m, "a", 20000) for r in REPS for m in MONTHS],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    targets.to_csv(folder / "targets.csv", index=False)
+    return write_plan(folder, rate, negative)
+
+
+def write_plan(folder: Path, rate: float = 0.05, negative: str = "claw_back") -> Path:
+    path = folder / "plan.yaml"
+    path.write_text(PLAN.format(rate=rate, negative=negative))
+    return path
+
+
+def write_deals(folder: Path, deals: list[tuple], name: str = "actuals.csv") -> Path:
+    """deals: (deal_id, date, rep, product, amount[, quantity])."""
+    rows = [
+        {
+            "deal_id": d[0],
+            "date": d[1],
+            "rep_id": d[2],
+            "product": d[3],
+            "amount": abs(d[4]),
+            "split": 1.0,
+            "quantity": d[5] if len(d) > 5 else 1,
+            "new_customer": False,
+            "type": "booking" if d[4] >= 0 else "cancellation",
+        }
+        for d in deals
+    ]
+    path = folder / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def base_deals() -> list[tuple]:
+    out = []
+    for m in range(12):
+        for i, rep in enumerate(REPS):
+            out.append((f"D{m}{i}a", f"2027-{m + 1:02d}-10", rep, "a", 9000 + 1500 * i + 700 * m))
+            if m in (2, 3):
+                out.append((f"D{m}{i}b", f"2027-{m + 1:02d}-12", rep, "b", 2000, 3 + i))
+    return out
+
+
+# --- backends ---------------------------------------------------------------------------
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("ATTAIN_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        yield str(tmp_path / "pay.db")
+        return
+    base = _postgres_url()
+    if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but ATTAIN_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (set ATTAIN_TEST_POSTGRES_URL)")
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(ledger_url(base), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot reach the PostgreSQL server: {exc}")
+        pytest.skip(f"cannot reach the PostgreSQL server: {exc}")
+    db_url = ledger_url(base).set(database=name).render_as_string(hide_password=False)
+    db_url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    yield db_url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture
+def company(tmp_path):
+    plan = write_company(tmp_path)
+    actuals = write_deals(tmp_path, base_deals())
+    return tmp_path, plan, tmp_path / "targets.csv", actuals
+
+
+def one_shot(plan: Path, targets: Path, actuals: Path) -> pd.DataFrame:
+    """The yearly computation in one go: every line of every period."""
+    result = attain.payouts(plan, targets, actuals, plan.parent / "company")
+    return result.lines
+
+
+def close_all(ledger, plan, targets, actuals, months=MONTHS):
+    for m in months:
+        ledger.close([plan], targets, actuals, m)
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+def test_init_creates_and_is_idempotent(url):
+    ledger = Ledger(url)
+    assert ledger.init() == (0, SCHEMA_VERSION)
+    assert ledger.init() == (SCHEMA_VERSION, SCHEMA_VERSION)
+    assert ledger.runs().empty
+
+
+def test_a_newer_ledger_is_refused(url):
+    ledger = Ledger(url)
+    ledger.init()
+    engine = sa.create_engine(ledger_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE schema_version SET version = {SCHEMA_VERSION + 1}")
+    engine.dispose()
+    with pytest.raises(LedgerError, match="newer than this attain"):
+        ledger.runs()
+    with pytest.raises(LedgerError, match="newer than this attain"):
+        ledger.init()
+
+
+def test_an_uninitialised_ledger_says_so(tmp_path):
+    with pytest.raises(LedgerError, match="attain ledger init"):
+        Ledger(tmp_path / "none.db").runs()
+
+
+# --- closes -------------------------------------------------------------------------------
+
+
+def test_a_year_closed_month_by_month_equals_the_one_shot_year(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    close_all(ledger, plan, targets, actuals)
+    lines = ledger.lines()
+    assert set(lines["kind"]) == {"regular"}
+    expected = one_shot(plan, targets, actuals)
+    expected = expected[expected["amount_minor"] != 0]
+    got = lines.groupby(["rep_id", "period", "component"])["amount"].sum()
+    want = expected.groupby(["rep_id", "period", "component"], observed=True)["amount_minor"].sum()
+    assert got.to_dict() == {k: int(v) for k, v in want.items()}
+    assert ledger.runs()["period"].tolist() == MONTHS
+
+
+def test_rerunning_a_close_is_a_noop_and_changed_inputs_are_refused(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    first = ledger.close([plan], targets, actuals, "2027-01")
+    again = ledger.close([plan], targets, actuals, "2027-01")
+    assert again.noop and again.run_id is None
+    assert len(ledger.lines()) == len(first.lines)
+    changed = write_deals(folder, base_deals()[:-1], "other.csv")
+    with pytest.raises(LedgerError, match="closed periods do not change"):
+        ledger.close([plan], targets, changed, "2027-01")
+
+
+def test_closing_out_of_order_is_refused(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    with pytest.raises(LedgerError, match="previous period 2027-01 is not closed"):
+        ledger.close([plan], targets, actuals, "2027-02")
+    assert ledger.runs().empty
+
+
+def test_a_late_deal_becomes_an_adjustment_naming_its_period(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    close_all(ledger, plan, targets, actuals, MONTHS[:3])
+    before = ledger.lines().copy()
+    late = write_deals(folder, [*base_deals(), ("LATE", "2027-02-20", "R2", "a", 40000)], "v2.csv")
+    result = ledger.close([plan], targets, late, "2027-04")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert set(adj["rep_id"]) == {"R2"} and set(adj["for_period"]) <= {"2027-02", "2027-03"}
+    assert adj["cause"].str.contains("data changed: actuals").all()
+    after = ledger.lines()
+    closed = after[after["period"] < "2027-04"].drop(columns=["held", "hold_reason"])
+    pd.testing.assert_frame_equal(
+        closed.reset_index(drop=True), before.drop(columns=["held", "hold_reason"])
+    )
+    # What the ledger holds for the year to date is the recomputation.
+    expected = one_shot(plan, targets, late)
+    expected = expected[expected["period"].astype(str) <= "2027-04"]
+    assert after["amount"].sum() == expected["amount_minor"].sum()
+
+
+def test_a_corrected_plan_is_named_as_the_cause(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    close_all(ledger, plan, targets, actuals, MONTHS[:2])
+    write_plan(folder, rate=0.06)
+    result = ledger.close([plan], targets, actuals, "2027-03")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert len(adj) == 2 * len(REPS)
+    assert adj["cause"].str.contains("plan field changed").all()
+    assert (adj["amount"] > 0).all()
+
+
+CHANGES = st.lists(
+    st.tuples(
+        st.sampled_from(["late", "cancel", "resize"]),
+        st.integers(0, 3),  # the close at which the change arrives
+        st.integers(0, 3),  # how many months back it reaches
+        st.sampled_from(REPS),
+        st.integers(1, 60).map(lambda k: 1000 * k),
+    ),
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(changes=CHANGES, negative=st.sampled_from(["claw_back", "carry_forward"]))
+def test_paid_plus_adjustments_equal_the_recomputed_year(tmp_path_factory, changes, negative):
+    folder = tmp_path_factory.mktemp("ledger")
+    plan = write_company(folder, negative=negative)
+    targets = folder / "targets.csv"
+    deals = [d for d in base_deals() if d[1] < "2027-07"]
+    ledger = Ledger(folder / "pay.db")
+    ledger.init()
+    months = MONTHS[:4]
+    cancelled: set[str] = set()
+    for step, m in enumerate(months):
+        for kind, _, ago, rep, amount in [c for c in changes if c[1] == step]:
+            back = max(step - ago, 0)  # a closed month (or this one)
+            date, booked = f"2027-{back + 1:02d}-15", f"D{back}{REPS.index(rep)}a"
+            if kind == "late":
+                deals.append((f"L{len(deals)}", date, rep, "a", amount))
+            elif kind == "cancel" and booked not in cancelled:
+                cancelled.add(booked)
+                original = next(d for d in deals if d[0] == booked)
+                deals.append((booked, date, rep, "a", -original[4]))
+            elif kind == "resize" and booked not in cancelled:
+                deals = [(*d[:4], d[4] + amount) if d[0] == booked else d for d in deals]
+        actuals = write_deals(folder, deals, f"actuals_{step}.csv")
+        ledger.close([plan], targets, actuals, m)
+        # Every close: the ledger per line and period = the recomputation through m.
+        lines = ledger.lines()
+        expected = one_shot(plan, targets, actuals)
+        expected = expected[expected["period"].astype(str) <= m]
+        got = lines.groupby(["rep_id", "component", "for_period"])["amount"].sum()
+        got = got[got != 0]
+        want = expected.groupby(["rep_id", "component", "period"], observed=True)[
+            "amount_minor"
+        ].sum()
+        want = want[want != 0]
+        assert {k: int(v) for k, v in got.items()} == {k: int(v) for k, v in want.items()}
+        # Paid total + adjustments = what the year to date earned, per rep.
+        assert lines["amount"].sum() == expected["amount_minor"].sum()
+    # No line recorded twice: one regular line per rep, component and period.
+    regular = ledger.lines().query("kind == 'regular'")
+    assert not regular.duplicated(["plan", "rep_id", "component", "period"]).any()
+
+
+# --- states ---------------------------------------------------------------------------------
+
+
+def test_approve_hold_release_pay_and_their_errors(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    ledger.close([plan], targets, actuals, "2027-01")
+    assert set(ledger.lines()["state"]) == {"calculated"}
+    with pytest.raises(LedgerError, match="it is calculated"):
+        ledger.pay("2027-01", by="payroll")
+    assert len(ledger.approve("2027-01", by="finance", reason="reviewed")) == len(REPS)
+    with pytest.raises(LedgerError, match="it is approved"):
+        ledger.approve("2027-01", by="finance")
+    held = ledger.hold("2027-01", rep="R2", by="finance", reason="disputed deal")
+    assert held["held"].all()
+    with pytest.raises(LedgerError, match="cannot pay held line .*disputed deal"):
+        ledger.pay("2027-01", rep="R2", by="payroll")
+    paid = ledger.pay("2027-01", by="payroll")
+    assert sorted(paid["rep_id"]) == ["R1", "R3"]
+    ledger.release("2027-01", rep="R2", by="finance", reason="settled")
+    assert list(ledger.pay("2027-01", rep="R2", by="payroll")["rep_id"]) == ["R2"]
+    with pytest.raises(LedgerError, match="it is paid"):
+        ledger.pay("2027-01", by="payroll")
+    events = ledger.events()
+    assert set(events["event"]) == {"approve", "hold", "release", "pay"}
+    assert (events.loc[events["event"] == "hold", "reason"] == "disputed deal").all()
+
+
+def test_manual_adjustment_is_recorded_when_its_period_closes(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    ledger.close([plan], targets, actuals, "2027-01")
+    with pytest.raises(LedgerError, match="is closed"):
+        ledger.adjust("2027-01", "R1", 50000, "bonus", by="hr")
+    with pytest.raises(LedgerError, match="unknown reason code"):
+        ledger.adjust("2027-02", "R1", 50000, "gift", by="hr")
+    ident = ledger.adjust("2027-02", "R1", 50000, "bonus", by="hr", reason="launch award")
+    result = ledger.close([plan], targets, actuals, "2027-02")
+    manual = result.lines[result.lines["kind"] == "manual"]
+    assert manual["amount"].tolist() == [50000]
+    assert "bonus by hr: launch award" in manual["cause"].iloc[0]
+    assert int(ledger.adjustments().set_index("id").loc[ident, "line_id"]) > 0
+    # A manual line is never reconciled away by a later close.
+    result = ledger.close([plan], targets, actuals, "2027-03")
+    assert (result.lines["kind"] == "regular").all()
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+def test_runs_show_diff_and_export(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    ledger.close([plan], targets, actuals, "2027-01")
+    write_plan(folder, rate=0.06)
+    ledger.close([plan], targets, actuals, "2027-02")
+    runs = ledger.runs()
+    assert runs["run"].tolist() == [1, 2]
+    record = ledger.run(2)
+    assert set(record["data"]) >= {"targets", "actuals", "company"}
+    assert record["attain_version"] == attain.__version__
+    assert "rate: 0.06" in ledger.plan_text(record["plans"]["field"])
+    diff = ledger.diff(1, 2)  # the corrected plan's adjustments of January
+    assert set(diff["cause"]) == {"plan"} and set(diff["periods"]) == {"2027-01"}
+    adjusted = ledger.lines("2027-02").query("kind == 'adjustment'")
+    assert diff["change"].sum() == adjusted["amount"].sum()
+    assert ledger.diff(2, 2).empty
+    ledger.approve("2027-02", by="f")
+    ledger.pay("2027-02", by="p")
+    table = ledger.export(
+        "2027-02", codes={"commission": "E100", "kind:adjustment": "E900"}, pay_date="2027-03-05"
+    )
+    assert list(table.columns) == [
+        "rep_id",
+        "period",
+        "component",
+        "amount",
+        "currency",
+        "pay_date",
+        "earning_code",
+        "for_period",
+    ]
+    adj = table[table["for_period"] != ""]
+    assert set(adj["for_period"]) == {"2027-01"} and set(adj["earning_code"]) == {"E900"}
+    assert set(table.loc[table["for_period"] == "", "earning_code"]) == {"E100"}
+    assert (table["currency"] == "EUR").all() and (table["pay_date"] == "2027-03-05").all()
+    total = sum(int(a.replace(".", "")) for a in table["amount"])
+    assert total == int(ledger.lines("2027-02")["amount"].sum())
+
+
+# --- CLI and faults ------------------------------------------------------------------------
+
+
+def test_cli_monthly_cycle(tmp_path, company, capsys):
+    folder, plan, targets, actuals = company
+    db = str(tmp_path / "pay.db")
+    assert main(["ledger", "init", "--ledger", db]) == 0
+    args = [str(plan), "--targets", str(targets), "--actuals", str(actuals), "--ledger", db]
+    assert main(["payout", *args, "--close", "2027-02"]) == 2
+    assert "previous period 2027-01 is not closed" in capsys.readouterr().err
+    assert main(["payout", *args, "--close", "2027-01"]) == 0
+    assert "closed 2027-01 as run 1" in capsys.readouterr().out
+    assert main(["payout", *args, "--close", "2027-01"]) == 0
+    assert "nothing recorded" in capsys.readouterr().out
+    assert main(["ledger", "approve", "--ledger", db, "--period", "2027-01", "--by", "f"]) == 0
+    assert main(["ledger", "approve", "--ledger", db, "--period", "2027-01"]) == 2
+    assert main(["ledger", "hold", "--ledger", db, "--period", "2027-01", "--rep", "R1"]) == 0
+    assert main(["ledger", "pay", "--ledger", db, "--period", "2027-01", "--rep", "R1"]) == 2
+    assert "cannot pay held line" in capsys.readouterr().err
+    assert main(["ledger", "pay", "--ledger", db, "--period", "2027-01", "--by", "p"]) == 0
+    out = tmp_path / "payroll.csv"
+    assert main(["ledger", "export", "--ledger", db, "--period", "2027-01", "--out", str(out)]) == 0
+    assert out.read_text().splitlines()[0] == (
+        "rep_id,period,component,amount,currency,pay_date,earning_code,for_period"
+    )
+    assert len(out.read_text().splitlines()) == 1 + 2  # R1 is held
+    for command in (["runs"], ["show", "1"], ["diff", "1", "1"]):
+        assert main(["ledger", *command[:1], "--ledger", db, *command[1:]]) == 0
+    assert main(["ledger", "show", "--ledger", db, "9"]) == 2
+
+
+def test_wrong_password_exits_2_without_the_password(capsys):
+    url = "postgresql://attain:s3cret@127.0.0.1:1/nowhere"
+    assert main(["ledger", "init", "--ledger", url]) == 2
+    err = capsys.readouterr().err
+    assert "s3cret" not in err and "127.0.0.1:1/nowhere" in err and "Traceback" not in err
+
+
+def test_bad_url_exits_2(capsys):
+    assert main(["ledger", "init", "--ledger", "mysql://x@y/z"]) == 2
+    assert "unsupported database" in capsys.readouterr().err
+
+
+def test_a_failed_close_leaves_the_ledger_as_before(url, company, monkeypatch):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    from attain.ledger import api
+
+    def broken(*args, **kw):
+        raise RuntimeError("killed mid-close")
+
+    monkeypatch.setattr(api, "_insert_lines", broken)
+    with pytest.raises(RuntimeError):
+        ledger.close([plan], targets, actuals, "2027-01")
+    assert ledger.runs().empty and ledger.lines().empty
+
+
+def test_a_lost_connection_exits_4_and_records_nothing(url, company, monkeypatch, capsys):
+    folder, plan, targets, actuals = company
+    Ledger(url).init()
+    from attain.ledger import api
+
+    def lost(conn, *args, **kw):
+        if conn.dialect.name == "postgresql":  # the server ends this session
+            conn.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+        reason = Exception("disk I/O error")
+        raise sa.exc.OperationalError("INSERT", {}, reason, connection_invalidated=True)
+
+    monkeypatch.setattr(api, "_insert_lines", lost)
+    args = [str(plan), "--targets", str(targets), "--actuals", str(actuals), "--ledger", url]
+    assert main(["payout", *args, "--close", "2027-01"]) == 4
+    err = capsys.readouterr().err
+    assert "ledger" in err and "Traceback" not in err
+    assert Ledger(url).runs().empty
+
+
+CONCURRENT = """
+import sys
+from attain.ledger import Ledger
+from attain.errors import InputError
+try:
+    r = Ledger(sys.argv[1]).close([sys.argv[2]], sys.argv[3], sys.argv[4], "2027-01")
+    print("noop" if r.noop else "closed")
+except InputError as e:
+    print("error:", e)
+"""
+
+
+def test_two_concurrent_closes_record_once(url, company):
+    folder, plan, targets, actuals = company
+    Ledger(url).init()
+    args = [sys.executable, "-c", CONCURRENT, url, str(plan), str(targets), str(actuals)]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert outs.count("closed") == 1, outs
+    other = [o for o in outs if o != "closed"][0]
+    assert other == "noop" or "closed by" in other or "at the same time" in other or "busy" in other
+    ledger = Ledger(url)
+    assert len(ledger.runs()) == 1
+    lines = ledger.lines()
+    assert not lines.duplicated(["rep_id", "component", "period"]).any()
+    assert isinstance(np.int64(lines["amount"].sum()), np.integer)
+
+
+def test_ledger_is_public():
+    assert attain.Ledger is Ledger
+    assert issubclass(LedgerError, InputError)
