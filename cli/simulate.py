@@ -10,8 +10,32 @@ from attain.cli.options import force_option
 from attain.cli.progress import progress_bar
 from attain.output import output_set
 from attain.simulate import SimulationResult, simulate_to
+from attain.simulate.distributed import Cluster
 
-__all__ = ["print_summary", "run_simulation", "simulate"]
+__all__ = ["cluster_from", "cluster_options", "print_summary", "run_simulation", "simulate"]
+
+
+def cluster_options(command):
+    """``--workers N`` and ``--scheduler URL``: where the trials run (Dask)."""
+    command = click.option(
+        "--scheduler",
+        metavar="URL",
+        help="Run on the Dask cluster whose scheduler is at URL (tcp://host:8786).",
+    )(command)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Run on a local Dask cluster of N worker processes (default: threads).",
+    )(command)
+
+
+def cluster_from(workers: int | None, scheduler: str | None) -> Cluster | None:
+    """The Dask cluster the options ask for, or None for the local thread pool."""
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    if workers is None and scheduler is None:
+        return None
+    return Cluster(workers=workers, scheduler=scheduler)
 
 
 def run_simulation(
@@ -21,16 +45,23 @@ def run_simulation(
     seed: int | None = None,
     targets: Path | None = None,
     force: bool = False,
+    cluster: Cluster | None = None,
 ) -> tuple[SimulationResult, list[Path]]:
     """Simulate ``scenario`` into ``out`` with a progress bar on the terminal (stderr).
 
     ``targets`` (a targets.csv or an allocation output folder) replaces the scenario's
-    target source. The demo calls this for its simulate step, then :func:`print_summary`.
+    target source; ``cluster`` runs it on Dask. The demo calls this for its simulate step, then :func:`print_summary`.
     """
     with progress_bar("simulating") as progress:  # restarts for the sensitivity runs
         with output_set(out, kind="simulation", inputs=(scenario, targets), force=force) as stage:
             result, paths = simulate_to(
-                scenario, stage.path, targets=targets, trials=trials, seed=seed, progress=progress
+                scenario,
+                stage.path,
+                targets=targets,
+                trials=trials,
+                seed=seed,
+                cluster=cluster,
+                progress=progress,
             )
         return result, stage.final(paths)
 
@@ -112,13 +143,25 @@ def _budget_text(budget: dict | None, currency: str) -> str:
     "--trials", type=click.IntRange(min=1), help="Simulated years (the file's if absent)."
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (the file's if absent).")
+@cluster_options
 @force_option
-def simulate(scenario: Path, out: Path, trials: int | None, seed: int | None, force: bool) -> None:
+def simulate(
+    scenario: Path,
+    out: Path,
+    trials: int | None,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    force: bool,
+) -> None:
     """Simulate a scenario: what each plan costs, who it rewards, which is better.
 
-    Example: attain simulate scenarios/compare_plans.yaml --out out/compare
+    Example: attain simulate scenarios/compare_plans.yaml --out out/compare --workers 2
     """
-    result, paths = run_simulation(scenario, out, trials=trials, seed=seed, force=force)
+    cluster = cluster_from(workers, scheduler)
+    result, paths = run_simulation(
+        scenario, out, trials=trials, seed=seed, force=force, cluster=cluster
+    )
     print_summary(result)
     for path in paths:
         click.echo(f"wrote {path}")

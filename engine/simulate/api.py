@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +19,9 @@ from attain.simulate.runner import Job, run
 from attain.simulate.sensitivity import tornado
 from attain.simulate.setup import Setup, load_setup
 from attain.simulate.variants import BASE
+
+if TYPE_CHECKING:
+    from attain.simulate.distributed import Cluster
 
 __all__ = ["simulate", "simulate_models", "simulate_to"]
 
@@ -32,11 +37,14 @@ def simulate(
     seed: int | None = None,
     chunk_trials: int | None = None,
     workers: int | None = None,
+    cluster: Cluster | None = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Simulate a scenario file (or a loaded :class:`Scenario` whose paths are relative to
     ``base``). ``targets`` (a targets file or allocation output folder), ``trials`` and
-    ``seed`` override the file's. ``progress(done, total)`` is called as trials finish
+    ``seed`` override the file's. ``workers`` local threads run the chunks, or a Dask
+    ``cluster`` (:class:`attain.simulate.distributed.Cluster`) does: same figures either
+    way. ``progress(done, total)`` is called as trials finish
     (the main run, then each sensitivity run)."""
     t0 = time.perf_counter()
     setup = load_setup(scenario, Path(base) if base is not None else None, targets)
@@ -52,6 +60,7 @@ def simulate(
         seed=seed,
         chunk_trials=chunk_trials,
         workers=workers,
+        cluster=cluster,
         progress=progress,
         setup=setup,
     )
@@ -68,6 +77,7 @@ def simulate_models(
     seed: int | None = None,
     chunk_trials: int | None = None,
     workers: int | None = None,
+    cluster: Cluster | None = None,
     progress: Progress | None = None,
     setup: Setup | None = None,
 ) -> SimulationResult:
@@ -82,19 +92,20 @@ def simulate_models(
         trials=scenario.trials if trials is None else trials,
         seed=scenario.seed if seed is None else seed,
     )
-    t0 = time.perf_counter()
-    raw = run(job, chunk_trials=chunk_trials, workers=workers, progress=progress)
-    t1 = time.perf_counter()
-    head = _head(scenario, setup)
-    summary = summarise(job, raw, head, scenario.budget)
-    rows = []
-    if scenario.sensitivity is not None:
-        sens = scenario.sensitivity
-        plans = setup.plans if setup is not None else None
-        model_for = setup.model_for if setup is not None else None
-        rows = tornado(job, plans, model_for, sens.trials, sens.step, workers)
-    summary["sensitivity"] = rows
-    t2 = time.perf_counter()
+    with _client(cluster) as client:
+        t0 = time.perf_counter()
+        raw = run(job, chunk_trials=chunk_trials, workers=workers, progress=progress, client=client)
+        t1 = time.perf_counter()
+        head = _head(scenario, setup)
+        summary = summarise(job, raw, head, scenario.budget)
+        rows = []
+        if scenario.sensitivity is not None:
+            sens = scenario.sensitivity
+            plans = setup.plans if setup is not None else None
+            model_for = setup.model_for if setup is not None else None
+            rows = tornado(job, plans, model_for, sens.trials, sens.step, workers, client)
+        summary["sensitivity"] = rows
+        t2 = time.perf_counter()
     return SimulationResult(
         summary=summary,
         trials=trials_frame(job, raw),
@@ -114,11 +125,25 @@ def simulate_to(
     targets: str | Path | None = None,
     trials: int | None = None,
     seed: int | None = None,
+    cluster: Cluster | None = None,
     progress: Progress | None = None,
 ) -> tuple[SimulationResult, list[Path]]:
     """Simulate and write every output into ``out`` (for ``attain simulate`` and the demo)."""
-    result = simulate(scenario, targets=targets, trials=trials, seed=seed, progress=progress)
+    result = simulate(
+        scenario, targets=targets, trials=trials, seed=seed, cluster=cluster, progress=progress
+    )
     return result, result.write(out)
+
+
+@contextlib.contextmanager
+def _client(cluster: Cluster | None) -> Iterator[Any]:
+    if cluster is None:
+        yield None
+        return
+    from attain.simulate.distributed import connect
+
+    with connect(cluster) as client:
+        yield client
 
 
 def _check_trials(trials: int, source: str) -> int:

@@ -107,12 +107,14 @@ class _Months:
 def _history_matrix(history: pd.DataFrame, rep_ids: np.ndarray, products) -> _Months | None:
     if history is None or history.empty:
         return None
-    labels = np.sort(history["month"].astype(str).unique())
-    first = pd.Period(labels[0], "M")
-    span = (pd.Period(labels[-1], "M") - first).n + 1
-    rep = pd.Index(rep_ids).get_indexer(history["rep_id"].astype(str))
-    prod = pd.Index(products).get_indexer(history["product"].astype(str))
-    month = np.array([(pd.Period(m, "M") - first).n for m in history["month"].astype(str)])
+    rep = _lookup(history["rep_id"], pd.Index(rep_ids))
+    prod = _lookup(history["product"], pd.Index(products))
+    # Months are parsed once per distinct label (a few dozen), never once per row.
+    codes, labels = pd.factorize(history["month"])
+    ordinal = pd.PeriodIndex(np.asarray(labels).astype(str), freq="M").asi8
+    first = int(ordinal.min())
+    span = int(ordinal.max()) - first + 1
+    month = ordinal[codes] - first
     keep = (rep >= 0) & (prod >= 0)
     sales = np.full((len(rep_ids), span, len(products)), np.nan)
     # A (rep, month) seen for any product is a month the rep worked: missing products sold 0.
@@ -120,8 +122,16 @@ def _history_matrix(history: pd.DataFrame, rep_ids: np.ndarray, products) -> _Mo
     worked[rep[keep], month[keep]] = True
     sales[worked] = 0.0
     np.add.at(sales, (rep[keep], month[keep], prod[keep]), history["sales"].to_numpy()[keep])
-    calendar_month = (first.month - 1 + np.arange(span)) % 12 + 1
+    calendar_month = (first % 12 + np.arange(span)) % 12 + 1  # ordinal 0 is January 1970
     return _Months(sales, calendar_month)
+
+
+def _lookup(column: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each row's value in ``index`` (-1 where absent), compared as text:
+    distinct values are converted and looked up once, then spread to the rows."""
+    codes, uniques = pd.factorize(column)
+    found = index.get_indexer(np.asarray(uniques).astype(str))
+    return np.where(codes >= 0, found[codes], -1)
 
 
 def _season(months: _Months | None, fiscal_start: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from attain.simulate.population import Population
 from attain.simulate.streams import block_generator, block_trials
 from attain.simulate.variants import variant_attainment, variant_profile
 
-__all__ = ["CHUNK_CELLS", "DETAIL_REP_TRIALS", "Job", "Raw", "run"]
+__all__ = ["CHUNK_CELLS", "DETAIL_REP_TRIALS", "Job", "Piece", "Raw", "compute", "merge", "run"]
 
 #: Default cells per chunk (trials × reps × months × products, products counting 1 when
 #: the plans read them pooled): 1 MB of float64 sales. Small on purpose: the evaluator
@@ -86,16 +87,32 @@ def run(
     chunk_trials: int | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    client: Any | None = None,
 ) -> Raw:
-    """Simulate ``job.trials`` trials; ``progress(done, total)`` is called as chunks finish."""
+    """Simulate ``job.trials`` trials; ``progress(done, total)`` is called as chunks finish.
+
+    With a ``client`` (a :class:`distributed.Client`) the chunks run on its cluster
+    (:mod:`attain.simulate.distributed`); otherwise on ``workers`` local threads. Either
+    way each chunk is a pure function of the job and its trial range, so the figures are
+    the same to the byte.
+    """
     raw = _allocate(job)
     profiles = _profiles(job)
     chunks = _chunks(job, chunk_trials)
+    if client is not None:
+        from attain.simulate.distributed import run_chunks
+
+        done = 0
+        for piece in run_chunks(client, job, profiles, chunks):
+            done += _store(job, raw, piece)
+            if progress is not None:
+                progress(done, job.trials)
+        return raw
     n_workers = max(1, workers or min(2, os.cpu_count() or 1))
     done = 0
     if n_workers == 1:  # no pool: plain calls, plain tracebacks
         for first, last in chunks:
-            done += _chunk(job, profiles, raw, first, last)
+            done += _store(job, raw, compute(job, profiles, first, last))
             if progress is not None:
                 progress(done, job.trials)
         return raw
@@ -105,10 +122,10 @@ def run(
         while queue or pending:
             while queue and len(pending) < 2 * n_workers:  # bound the chunks in flight
                 first, last = queue.popleft()
-                pending.add(pool.submit(_chunk, job, profiles, raw, first, last))
+                pending.add(pool.submit(compute, job, profiles, first, last))
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                done += future.result()
+                done += _store(job, raw, future.result())
                 if progress is not None:
                     progress(done, job.trials)
     return raw
@@ -195,16 +212,81 @@ def _draw(job: Job, first: int, last: int) -> Draws:
     return Draws(cat("attainment"), cat("month_noise"), cat("mix_noise"))
 
 
-def _chunk(job: Job, profiles: Sequence[_Profile], raw: Raw, first: int, last: int) -> int:
+@dataclass(frozen=True)
+class Piece:
+    """The figures of trials [first, last): what one chunk (or a run of chunks) returns.
+
+    The detail arrays hold the detail trials of the range only (index < ``detail_trials``).
+    """
+
+    first: int
+    last: int
+    payout: np.ndarray  # [V, P, n]
+    components: tuple[np.ndarray, ...]  # per plan: [V, d, C]
+    revenue: np.ndarray  # [V, n]
+    at_target: np.ndarray  # [V, n]
+    detail_payout: np.ndarray  # [V, P, d, R]
+    detail_attainment: np.ndarray  # [V, d, R]
+
+
+def merge(pieces: Sequence[Piece]) -> Piece:
+    """Consecutive pieces as one (trials in order)."""
+    if len(pieces) == 1:
+        return pieces[0]
+
+    def cat(name: str, axis: int) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in pieces], axis=axis)
+
+    n_plans = len(pieces[0].components)
+    return Piece(
+        first=pieces[0].first,
+        last=pieces[-1].last,
+        payout=cat("payout", 2),
+        components=tuple(
+            np.concatenate([p.components[i] for p in pieces], axis=1) for i in range(n_plans)
+        ),
+        revenue=cat("revenue", 1),
+        at_target=cat("at_target", 1),
+        detail_payout=cat("detail_payout", 2),
+        detail_attainment=cat("detail_attainment", 1),
+    )
+
+
+def _store(job: Job, raw: Raw, piece: Piece) -> int:
+    """Copy a piece into the run's arrays; returns its number of trials."""
+    rows = slice(piece.first, piece.last)
+    raw.payout[:, :, rows] = piece.payout
+    raw.revenue[:, rows] = piece.revenue
+    raw.at_target[:, rows] = piece.at_target
+    n_detail = piece.detail_attainment.shape[1]
+    if n_detail:
+        detail = slice(piece.first, piece.first + n_detail)
+        for p, lines in enumerate(piece.components):
+            raw.components[p][:, detail] = lines
+        raw.detail_payout[:, :, detail] = piece.detail_payout
+        raw.detail_attainment[:, detail] = piece.detail_attainment
+    return piece.last - piece.first
+
+
+def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Piece:
+    """The figures of trials [first, last) (whole blocks): a pure function of its inputs."""
     draws = _draw(job, first, last)
-    rows = slice(first, last)
     has_target = job.population.has_target
     n_target = max(1, int(has_target.sum()))
+    n = last - first
+    n_detail = max(0, min(last, job.detail_trials) - first)
+    n_var, n_plans, n_reps = len(job.variants), len(job.plans), job.population.n_reps
+    payout = np.zeros((n_var, n_plans, n))
+    components = tuple(np.zeros((n_var, n_detail, len(m.components))) for m in job.plans)
+    revenue = np.zeros((n_var, n))
+    at_target = np.zeros((n_var, n))
+    detail_payout = np.zeros((n_var, n_plans, n_detail, n_reps))
+    detail_attainment = np.zeros((n_var, n_detail, n_reps))
     for v, variant in enumerate(job.variants):
         attainment = variant_attainment(variant, draws.attainment)
         profile = profiles[v]
-        raw.revenue[v, rows] = (attainment * profile.totals[None, :]).sum(axis=1)
-        raw.at_target[v, rows] = ((attainment >= 1.0) & has_target).sum(axis=1) / n_target
+        revenue[v] = (attainment * profile.totals[None, :]).sum(axis=1)
+        at_target[v] = ((attainment >= 1.0) & has_target).sum(axis=1) / n_target
         by_key: dict[tuple, np.ndarray] = {}  # plans reading the same sales share them
         for p, plan in enumerate(job.plans):
             key = _sales_key(plan)
@@ -217,25 +299,21 @@ def _chunk(job: Job, profiles: Sequence[_Profile], raw: Raw, first: int, last: i
                     profile.coarse[key],
                     _pooled(plan),
                 )
-            _pay(job, raw, v, p, plan, by_key[key], first, last)
-        n_detail = min(last, job.detail_trials) - first
-        if n_detail > 0:
-            raw.detail_attainment[v, first : first + n_detail] = attainment[:n_detail]
-    return last - first
-
-
-def _pay(job: Job, raw: Raw, v: int, p: int, plan: PayoutModel, sales, first: int, last: int):
-    """Pay one chunk. Detail trials (index < ``detail_trials``) are paid line by line and
-    keep each rep's payout; the others take the evaluator's faster total. Which path a
-    trial takes depends only on its index, never on the chunk it falls in."""
-    n_detail = max(0, min(last, job.detail_trials) - first)
-    rows = slice(first, last)
-    per_rep = np.empty((last - first, sales.shape[1]))
-    if n_detail:
-        lines = np.asarray(plan(sales[:n_detail]), dtype=np.float64)  # [t, R, C]
-        per_rep[:n_detail] = lines.sum(axis=2)
-        raw.components[p][v, first : first + n_detail] = lines.sum(axis=1)
-        raw.detail_payout[v, p, first : first + n_detail] = per_rep[:n_detail]
-    if n_detail < last - first:
-        per_rep[n_detail:] = plan.total(sales[n_detail:])
-    raw.payout[v, p, rows] = per_rep.sum(axis=1)
+            sales = by_key[key]
+            # Detail trials are paid line by line and keep each rep's payout; the others
+            # take the evaluator's faster total. Which path a trial takes depends only on
+            # its index, never on the chunk it falls in.
+            per_rep = np.empty((n, n_reps))
+            if n_detail:
+                lines = np.asarray(plan(sales[:n_detail]), dtype=np.float64)  # [t, R, C]
+                per_rep[:n_detail] = lines.sum(axis=2)
+                components[p][v] = lines.sum(axis=1)
+                detail_payout[v, p] = per_rep[:n_detail]
+            if n_detail < n:
+                per_rep[n_detail:] = plan.total(sales[n_detail:])
+            payout[v, p] = per_rep.sum(axis=1)
+        if n_detail:
+            detail_attainment[v] = attainment[:n_detail]
+    return Piece(
+        first, last, payout, components, revenue, at_target, detail_payout, detail_attainment
+    )

@@ -1,7 +1,7 @@
 """Sensitivity: which plan parameter and which assumption move total cost the most.
 
 Each parameter is moved down and up by the scenario's ``step`` (±10% by default) and
-the plan re-run on the same draws (the first ``trials`` trials of the base run), so
+the plan re-paid on the same draws (the first ``trials`` trials of the base run), so
 the swing is the parameter's effect and not noise. A plan parameter is a group of
 numbers of one component (all tier rates, all curve payouts, the cap...), scaled
 together so the plan stays valid; a move the plan's rules reject is left out. In a
@@ -115,21 +115,37 @@ def tornado(
     trials: int,
     step: float,
     workers: int | None = None,
+    client: Any | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of the tornado table, per plan, largest swing first."""
+    """Rows of the tornado table, per plan, largest swing first.
+
+    A plan's moved parameters all read the same draws and sales, so the plan and every
+    moved copy of it are paid in one run (the runner draws each block once and shares
+    its sales between plans); only a moved assumption needs draws of its own.
+    """
     base = replace(job, variants=(BASE,), trials=min(trials, job.trials))
     rows = []
     for p, model in enumerate(job.plans):
         one = replace(base, plans=(model,))
-        centre = _mean_cost(one, workers)
-        cases = [("assumption", name, _assumption_jobs(one, name, step)) for name in _ASSUMPTIONS]
+        moved: list[tuple[str, list[PayoutModel | None]]] = []
         if plans is not None and model_for is not None:
-            for label, jobs in _parameter_jobs(one, plans[p], step, model_for):
-                cases.append(("plan", label, jobs))
-        for kind, name, (low, high) in cases:
+            moved = list(_parameter_models(plans[p], step, model_for))
+        together = [model, *(m for _, pair in moved for m in pair if m is not None)]
+        costs = iter(_mean_costs(replace(one, plans=tuple(together)), workers, client))
+        centre = next(costs)
+        for name in _ASSUMPTIONS:
+            low, high = _assumption_jobs(one, name, step)
             if low is None and high is None:
                 continue
-            rows.append(_row(model.name, kind, name, step, centre, low, high, workers))
+            cost_low, cost_high = (
+                None if j is None else _mean_costs(j, workers, client)[0] for j in (low, high)
+            )
+            rows.append(_row(model.name, "assumption", name, step, centre, cost_low, cost_high))
+        for label, pair in moved:
+            if pair[0] is None and pair[1] is None:
+                continue
+            cost_low, cost_high = (None if m is None else next(costs) for m in pair)
+            rows.append(_row(model.name, "plan", label, step, centre, cost_low, cost_high))
     return sorted(
         rows, key=lambda r: (r["plan"] != job.plans[0].name, r["plan"], -r["swing"], r["parameter"])
     )
@@ -143,11 +159,12 @@ def _assumption_jobs(job: Job, name: str, step: float):
     return out
 
 
-def _parameter_jobs(job: Job, entry, step: float, model_for):
-    """(label, [low job, high job]) per parameter of a plan, or of each plan of a package."""
+def _parameter_models(entry, step: float, model_for):
+    """(label, [low model, high model]) per parameter of a plan, or of each plan of a
+    package (None where the plan's rules reject the move)."""
     if not isinstance(entry, tuple):
         for label, paths in plan_parameters(entry).items():
-            yield label, _plan_jobs(job, entry, paths, step, model_for)
+            yield label, _moved_models(entry, paths, step, model_for)
         return
     for i, plan in enumerate(entry):
 
@@ -155,24 +172,24 @@ def _parameter_jobs(job: Job, entry, step: float, model_for):
             return model_for((*entry[:i], changed, *entry[i + 1 :]))
 
         for label, paths in plan_parameters(plan).items():
-            yield f"{plan.name}.{label}", _plan_jobs(job, plan, paths, step, package_with)
+            yield f"{plan.name}.{label}", _moved_models(plan, paths, step, package_with)
 
 
-def _plan_jobs(job: Job, plan: Plan, paths, step: float, model_for):
+def _moved_models(plan: Plan, paths, step: float, model_for) -> list[PayoutModel | None]:
     out = []
     for factor in (1 - step, 1 + step):
         changed = _scaled_plan(plan, paths, factor)
-        out.append(None if changed is None else replace(job, plans=(model_for(changed),)))
+        out.append(None if changed is None else model_for(changed))
     return out
 
 
-def _mean_cost(job: Job, workers: int | None) -> float:
-    return float(np.mean(run(job, workers=workers).payout[0, 0]))
+def _mean_costs(job: Job, workers: int | None, client: Any | None) -> list[float]:
+    """Mean total cost of each of the job's plans (base variant)."""
+    payout = run(job, workers=workers, client=client).payout[0]
+    return [float(np.mean(row)) for row in payout]
 
 
-def _row(plan, kind, name, step, centre, low, high, workers) -> dict[str, Any]:
-    cost_low = _mean_cost(low, workers) if low is not None else None
-    cost_high = _mean_cost(high, workers) if high is not None else None
+def _row(plan, kind, name, step, centre, cost_low, cost_high) -> dict[str, Any]:
     if cost_low is not None and cost_high is not None:
         swing = abs(cost_high - cost_low)
     else:
