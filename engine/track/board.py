@@ -254,11 +254,11 @@ def board_html(result) -> str:
 
 def write_xlsx(path: str | Path, result) -> Path:
     """tracking.xlsx: the tracking table and the at-risk list, formatted."""
-    from attain.track.result import _rounded
+    from attain.track.result import MONEY_COLUMNS, RATE_COLUMNS, _rounded
 
     styles = Styles(result.currency, result.decimals)
-    kinds = {c: "money" for c in result.table.columns if c in _MONEY_COLUMNS}
-    kinds.update({c: "percent" for c in ("pace", "p_target", "p_challenge")})
+    kinds = {c: "money" for c in result.table.columns if c in MONEY_COLUMNS}
+    kinds.update({c: "percent" for c in RATE_COLUMNS})
     sheets = [
         *table(
             "tracking", _rounded(result.table, result.decimals), kinds, styles, freeze_columns=2
@@ -268,22 +268,3 @@ def write_xlsx(path: str | Path, result) -> Path:
         ),
     ]
     return write_workbook(path, sheets, styles)
-
-
-_MONEY_COLUMNS = {
-    "target",
-    "challenge",
-    "expected_to_date",
-    "actual_to_date",
-    "gap_to_expected",
-    "run_rate",
-    "forecast_p10",
-    "forecast_p50",
-    "forecast_p90",
-    "forecast_mean",
-    "earned_to_date",
-    "payout_p10",
-    "payout_p50",
-    "payout_p90",
-    "payout_mean",
-}

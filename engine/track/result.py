@@ -28,7 +28,8 @@ from attain.track.inputs import Ledger
 
 __all__ = ["Tracking", "build_tracking"]
 
-_MONEY = (
+#: The tracking table's money columns (rounded to the currency, formatted as money).
+MONEY_COLUMNS = (
     "target",
     "challenge",
     "expected_to_date",
@@ -45,7 +46,8 @@ _MONEY = (
     "payout_p90",
     "payout_mean",
 )
-_RATES = ("pace", "p_target", "p_challenge")
+#: Its rates (rounded to 4 places, formatted as percent).
+RATE_COLUMNS = ("pace", "p_target", "p_challenge")
 _AT_RISK_LISTED = 100
 
 
@@ -87,9 +89,9 @@ class Tracking:
 def _rounded(frame: pd.DataFrame, decimals: int) -> pd.DataFrame:
     out = frame.copy()
     for c in out.columns:
-        if c in _MONEY:
+        if c in MONEY_COLUMNS:
             out[c] = out[c].round(decimals)
-        elif c in _RATES:
+        elif c in RATE_COLUMNS:
             out[c] = out[c].round(4)
     return out
 
