@@ -27,7 +27,7 @@ from tests.test_contract_cli import no_strays, run, snapshot, whole_set
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scenarios" / "sample"
 KILLS = int(os.environ.get("ATTAIN_FUZZ_KILLS", "0"))
-ENTRY = "from attain.cli.main import entry; entry()"
+ENTRY = "from attain.cli import entry; entry()"  # what the console script runs
 #: An allocation of the bundled sample (the payout's targets).
 TARGETS = ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"
 
@@ -91,7 +91,7 @@ def kill_once(
     _, err = child.communicate(timeout=300)
     whole_set(out, before)
     if signum == signal.SIGINT:
-        # -2: interrupted while Python was still importing, before attain ran
+        # -2: interrupted while the interpreter was starting, before any of attain ran
         assert child.returncode in (0, 130, -signal.SIGINT), (child.returncode, err)
         if child.returncode == 130:
             assert "Traceback" not in err and err.strip().endswith("interrupted"), err
@@ -117,3 +117,24 @@ def test_many_random_kills_leave_whole_sets(tmp_path):
         command = rng.choice(names)
         signum = rng.choice([signal.SIGINT, signal.SIGKILL])
         kill_once(command, tmp_path / f"out{i}", signum, rng)
+
+
+def test_ctrl_c_while_the_command_line_imports_exits_130_without_a_traceback(monkeypatch, capsys):
+    """Before: Ctrl-C during `import attain.cli.main` showed Python's traceback."""
+    import builtins
+
+    import attain.cli
+
+    real_import = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "attain.cli.main":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "attain.cli.main", raising=False)
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        attain.cli.entry()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
