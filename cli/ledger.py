@@ -12,6 +12,7 @@ import yaml
 
 from attain.cli.options import echo_notices
 from attain.errors import DataError, Problem
+from attain.schema.base import MAX_AMOUNT
 
 ledger_option = click.option(
     "--ledger",
@@ -126,11 +127,15 @@ def adjust(url, period, rep, amount, reason_code, by, reason, component, minor_u
     try:
         value = Decimal(amount)
         minor = value.scaleb(minor_unit)
+        # inf and NaN are not amounts; neither is anything past the money limit.
+        if not value.is_finite() or abs(value) >= Decimal(MAX_AMOUNT):
+            raise InvalidOperation
         if minor != minor.to_integral_value():
             raise InvalidOperation
     except InvalidOperation:
         raise click.BadParameter(
-            f"not an amount with at most {minor_unit} decimals: {amount!r}", param_hint="--amount"
+            f"not an amount below {MAX_AMOUNT:,.0f} with at most {minor_unit} decimals: {amount!r}",
+            param_hint="--amount",
         ) from None
     ident = _open(url).adjust(period, rep, int(minor), reason_code, by, reason, component)
     click.echo(f"{period}: manual adjustment {ident} for {rep} entered ({reason_code})")
@@ -224,7 +229,15 @@ def export(url, period, fmt, codes, pay_date, out) -> None:
 
 
 def _codes(path: Path) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        raise DataError(
+            [Problem(str(path), "earning codes: not a YAML mapping", line=line, column=column)]
+        ) from None
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str | int) for k, v in data.items()
     ):

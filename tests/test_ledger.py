@@ -531,3 +531,27 @@ def test_two_concurrent_closes_record_once(url, company):
 def test_ledger_is_public():
     assert attain.Ledger is Ledger
     assert issubclass(LedgerError, InputError)
+
+
+@pytest.mark.parametrize("amount", ["inf", "-Infinity", "NaN", "1e20", "12.345"])
+def test_an_adjustment_amount_that_is_no_amount_exits_2(tmp_path, capsys, amount):
+    """Before: `--amount inf` ended in an internal error (int of Infinity)."""
+    db = str(tmp_path / "pay.db")
+    assert main(["ledger", "init", "--ledger", db]) == 0
+    args = ["ledger", "adjust", "--ledger", db, "--period", "2027-02", "--rep", "R1"]
+    args += ["--amount", amount, "--code", "bonus", "--by", "hr"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--amount" in err and "Traceback" not in err
+
+
+def test_broken_earning_codes_are_located(tmp_path, capsys):
+    """Before: a codes file that is not YAML ended in an internal error."""
+    db = str(tmp_path / "pay.db")
+    assert main(["ledger", "init", "--ledger", db]) == 0
+    codes = tmp_path / "codes.yaml"
+    codes.write_text("commission: E100\n  bad: [\n", encoding="utf-8")
+    args = ["ledger", "export", "--ledger", db, "--period", "2027-01", "--codes", str(codes)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{codes}:2:" in err and "earning codes" in err and "Traceback" not in err
