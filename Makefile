@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/attain demo --out out/demo
 
+# The suite runs on every core (pytest-xdist); a file's tests stay together on one worker,
+# so module fixtures are built once and the README tour's steps run in order.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The contract suite at length: many more hypothesis examples of mutated rule files
 # and tables, and random SIGINT/SIGKILL kills of every command (about 20-40 minutes).

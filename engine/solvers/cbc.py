@@ -9,6 +9,7 @@ values themselves decide (and :func:`attain.solvers.solve` re-checks them).
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -62,11 +63,21 @@ class CbcBackend:
             gapRel=options.mip_gap if problem.is_mip else None,
             threads=options.threads,
         )
+        started = time.perf_counter()
         model.solve(solver)
+        elapsed = time.perf_counter() - started
         status = _SOL_STATUS.get(model.sol_status, Status.ERROR)
         if model.status == -1:  # the problem status is authoritative for infeasibility
             status = Status.INFEASIBLE
         message = pulp.LpStatus.get(model.status, "?")
+        if (
+            status is Status.INFEASIBLE
+            and options.time_limit is not None
+            and elapsed >= options.time_limit
+        ):
+            # CBC stopped by its time limit before finding a solution also says
+            # "Infeasible": nothing was proven, so say that no solution was found.
+            status, message = Status.NO_SOLUTION, "stopped at the time limit with no solution"
         if not status.has_solution:
             return SolverResult(status, self.name, message=message)
         values = [v.varValue for v in xs]
