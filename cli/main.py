@@ -38,6 +38,10 @@ LAZY_COMMANDS = {
         "attain.cli.demo:demo",
         "Run the whole flow on the bundled sample company and say where everything went.",
     ),
+    "design": LazyCommand(
+        "attain.cli.design:design",
+        "Solve for plan parameters that meet cost and fairness constraints in simulation.",
+    ),
     "init": LazyCommand(
         "attain.cli.init:init",
         "Write a starter company folder and commented rule files to edit.",

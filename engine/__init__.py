@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "CompanyRules": "attain.schema",
     "CompiledPlan": "attain.incentive",
     "DataError": "attain.errors",
+    "DesignResult": "attain.design",
     "InfeasibleError": "attain.errors",
     "InputError": "attain.errors",
     "Payouts": "attain.incentive",
@@ -41,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "allocate": "attain.allocate",
     "company_from_frames": "attain.data",
     "compile_plan": "attain.incentive",
+    "design": "attain.design",
     "dump_rules": "attain.load",
     "json_schema": "attain.schema",
     "load_company": "attain.data",
@@ -63,6 +65,7 @@ __all__ = [
     "CompanyRules",
     "CompiledPlan",
     "DataError",
+    "DesignResult",
     "InfeasibleError",
     "InputError",
     "KINDS",
@@ -80,6 +83,7 @@ __all__ = [
     "allocate",
     "company_from_frames",
     "compile_plan",
+    "design",
     "dump_rules",
     "json_schema",
     "load_company",
@@ -97,6 +101,7 @@ __all__ = [
 if TYPE_CHECKING:  # what type checkers and editors see: the eager imports
     from attain.allocate import Allocation, allocate
     from attain.data import Company, company_from_frames, load_company
+    from attain.design import DesignResult, design
     from attain.errors import (
         AttainError,
         DataError,
@@ -135,7 +140,7 @@ class _Package(types.ModuleType):
     """Keeps a public function from being shadowed by its subpackage of the same name.
 
     Importing a submodule binds it on its parent (``attain.allocate`` = the package);
-    for ``allocate``, ``simulate`` and ``track`` that binding is dropped, so the attribute stays
+    for ``allocate``, ``design``, ``simulate`` and ``track`` that binding is dropped, so the attribute stays
     the public function (resolved on first use, as every public name is).
     """
 

@@ -31,6 +31,7 @@ __all__ = ["Report", "validate_paths"]
 _RULE_SUFFIXES = (".yaml", ".yml", ".json")
 #: Kinds whose names (products, units) are checked against the data they name.
 _DATA_AWARE_LOADERS = {
+    "design": "attain.design.api:check_design",
     "plan": "attain.incentive.api:load_plan",
     "scenario": "attain.simulate.setup:load_scenario",
 }

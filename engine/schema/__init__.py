@@ -22,6 +22,7 @@ from attain.schema.base import (
     schema_document,
 )
 from attain.schema.company import CompanyRules, CompanyTables
+from attain.schema.design import Design
 from attain.schema.plan import Plan
 from attain.schema.scenario import Scenario
 from attain.schema.territory import TerritoryRules
@@ -32,6 +33,7 @@ __all__ = [
     "AllocationRules",
     "CompanyRules",
     "CompanyTables",
+    "Design",
     "Fraction",
     "Identifier",
     "Plan",

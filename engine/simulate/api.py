@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -92,7 +91,9 @@ def simulate_models(
         trials=scenario.trials if trials is None else trials,
         seed=scenario.seed if seed is None else seed,
     )
-    with _client(cluster) as client:
+    from attain.simulate.distributed import connect_optional
+
+    with connect_optional(cluster) as client:
         t0 = time.perf_counter()
         raw = run(job, chunk_trials=chunk_trials, workers=workers, progress=progress, client=client)
         t1 = time.perf_counter()
@@ -133,17 +134,6 @@ def simulate_to(
         scenario, targets=targets, trials=trials, seed=seed, cluster=cluster, progress=progress
     )
     return result, result.write(out)
-
-
-@contextlib.contextmanager
-def _client(cluster: Cluster | None) -> Iterator[Any]:
-    if cluster is None:
-        yield None
-        return
-    from attain.simulate.distributed import connect
-
-    with connect(cluster) as client:
-        yield client
 
 
 def _check_trials(trials: int, source: str) -> int:

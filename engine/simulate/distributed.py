@@ -21,7 +21,14 @@ from typing import Any
 
 from attain.errors import Problem, RuleFileError, SolverUnavailableError
 
-__all__ = ["CONNECT_TIMEOUT", "TASKS_PER_WORKER", "Cluster", "connect", "run_chunks"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "TASKS_PER_WORKER",
+    "Cluster",
+    "connect",
+    "connect_optional",
+    "run_chunks",
+]
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 10.0
@@ -93,6 +100,16 @@ def connect(cluster: Cluster) -> Iterator[Any]:
             client.close()
     finally:
         local.close()
+
+
+@contextlib.contextmanager
+def connect_optional(cluster: Cluster | None) -> Iterator[Any]:
+    """:func:`connect` to ``cluster``, or ``None`` (the local thread pool) without one."""
+    if cluster is None:
+        yield None
+        return
+    with connect(cluster) as client:
+        yield client
 
 
 def _task(shared: _Shared, chunks: Sequence[tuple[int, int]]):

@@ -1,0 +1,206 @@
+"""`DesignResult`: the chosen plan, every candidate simulated, and the out-of-sample check.
+
+``write(out)`` writes ``design.json`` (chosen values; constraint and objective values in
+sample and out of sample, with intervals; the current plan's for comparison),
+``points.csv`` (every candidate: its values, figures and whether it met the
+constraints), ``front.csv`` when the design asks for it, the tuned plan as a loadable plan
+file (``<plan>.yaml``) and ``design.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from attain.design.search import Point
+from attain.load import dump_rules
+from attain.notices import Notice, notices_json
+from attain.output import write_csv, write_json, write_text
+from attain.schema.design import Design
+from attain.schema.plan import Plan
+
+__all__ = ["DesignResult"]
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    """What a design run found; see the module docstring."""
+
+    spec: Design
+    source: str
+    plan: Plan
+    plan_file: Path
+    method: str
+    chosen: Point
+    current: Point
+    points: list[Point]
+    validation: dict[str, Any]
+    notices: tuple[Notice, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The chosen value of each parameter, by its name."""
+        return {p.label: v for p, v in zip(self.spec.parameters, self.chosen.values, strict=True)}
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The design.json document."""
+        s = self.spec
+        return {
+            "name": s.name,
+            "description": s.description,
+            "scenario": s.scenario,
+            "plan": self.plan.name,
+            "tuned_plan": _tuned_name(self),
+            "method": self.method,
+            "conservative": s.conservative,
+            "trials": s.trials,
+            "seed": s.seed,
+            "evaluations": len(self.points),
+            "rejected": sum(1 for p in self.points if p.plan is None),
+            "parameters": [
+                {
+                    "name": p.label,
+                    "path": p.path,
+                    "min": p.min,
+                    "max": p.max,
+                    "step": p.step,
+                    "current": cur,
+                    "chosen": val,
+                }
+                for p, val, cur in zip(
+                    s.parameters, self.chosen.values, self.current.values, strict=True
+                )
+            ],
+            "objective": {
+                "sense": "maximise" if s.objective.sense > 0 else "minimise",
+                "measures": s.objective.as_statistic().describe(),
+                "in_sample": _num(self.chosen.objective),
+                "current_plan_in_sample": _num(self.current.objective),
+            },
+            "constraints": [
+                {
+                    "name": c.label,
+                    "measures": c.describe(),
+                    "min": c.min,
+                    "max": c.max,
+                    "in_sample": _num(v),
+                    "in_sample_checked": _num(chk),
+                    "current_plan_in_sample": _num(cur),
+                }
+                for c, v, chk, cur in zip(
+                    s.constraints,
+                    self.chosen.constraints,
+                    self.chosen.checked,
+                    self.current.constraints,
+                    strict=True,
+                )
+            ],
+            "out_of_sample": self.validation,
+            "warnings": notices_json(self.notices),
+        }
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The named tables: ``points`` (every candidate) and ``front``."""
+        return {"points": self.points_table(), "front": self.front_table()}
+
+    def points_table(self) -> pd.DataFrame:
+        rows = []
+        for order, p in enumerate(self.points, start=1):
+            row: dict[str, Any] = {"evaluation": order}
+            row.update(dict(zip(self._labels(), p.values, strict=True)))
+            row["objective"] = p.objective
+            for c, v in zip(self.spec.constraints, p.constraints, strict=True):
+                row[c.label] = v
+            row["cost_of_sales_mean"] = p.cost_of_sales
+            row["total_payout_mean"] = p.total_payout
+            row["feasible"] = p.feasible
+            row["rejected"] = p.rejected
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def front_table(self) -> pd.DataFrame:
+        """Candidates meeting every constraint not on cost that no other such candidate
+        beats on both mean cost of sales and the objective, cheapest first."""
+        sense = self.spec.objective.sense
+        cost_metrics = ("total_payout", "cost_of_sales")
+        keep = [
+            p
+            for p in self.points
+            if p.plan is not None
+            and math.isfinite(p.objective)
+            and all(
+                v == 0
+                for c, v in zip(self.spec.constraints, p.violations, strict=True)
+                if c.metric not in cost_metrics
+            )
+        ]
+        keep.sort(key=lambda p: (p.cost_of_sales, -sense * p.objective, p.values))
+        front, best = [], -math.inf
+        for p in keep:
+            if sense * p.objective > best:
+                front.append(p)
+                best = sense * p.objective
+        table = self.points_table()
+        order = {p.values: i for i, p in enumerate(self.points)}
+        return table.iloc[[order[p.values] for p in front]].reset_index(drop=True)
+
+    def plan_yaml(self, out: str | Path) -> str:
+        """The tuned plan as a plan file to be saved in ``out`` (its company path made
+        relative to ``out``)."""
+        relative = None
+        if self.plan.company is not None:
+            company = (self.plan_file.parent / self.plan.company).resolve()
+            relative = Path(os.path.relpath(company, Path(out).resolve())).as_posix()
+        tuned = self.plan.model_copy(
+            update={
+                "name": _tuned_name(self),
+                "company": relative,
+                "description": (self.plan.description + " " if self.plan.description else "")
+                + f"Tuned by the design `{self.spec.name}`: "
+                + ", ".join(f"{k} = {v:g}" for k, v in self.values.items())
+                + ".",
+            }
+        )
+        head = (
+            f"# {tuned.name}: `{self.plan.name}` with the values the design "
+            f"`{self.spec.name}` chose\n# (attain design {Path(self.source).name}).\n"
+        )
+        return head + dump_rules(tuned)
+
+    def to_json(self) -> str:
+        return json.dumps(self.summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def write(self, out: str | Path, html: bool = True) -> list[Path]:
+        """design.json, points.csv, front.csv (when asked), the tuned plan, design.html."""
+        out = Path(out)
+        paths = [
+            write_json(out / "design.json", self.summary),
+            write_csv(out / "points.csv", self.points_table()),
+            write_text(out / f"{_tuned_name(self)}.yaml", self.plan_yaml(out)),
+        ]
+        if self.spec.front:
+            paths.append(write_csv(out / "front.csv", self.front_table()))
+        if html:
+            from attain.design.page import design_html
+
+            paths.append(write_text(out / "design.html", design_html(self)))
+        return paths
+
+    def _labels(self) -> list[str]:
+        return [p.label for p in self.spec.parameters]
+
+
+def _tuned_name(result: DesignResult) -> str:
+    return f"{result.plan.name}_{result.spec.name}"
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
