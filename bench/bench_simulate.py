@@ -99,13 +99,30 @@ def _setup(n_reps: int = N_REPS):
     return pop, model, scenario
 
 
-def _vectorised(trials: int, workers: int | None = None) -> tuple[float, float]:
+def _vectorised(trials: int, workers: int | None = None, cluster=None) -> tuple[float, float]:
     from attain.simulate import simulate_models
 
     pop, model, scenario = _setup()
     start = time.perf_counter()
-    result = simulate_models(pop, (model,), scenario, trials=trials, workers=workers)
+    result = simulate_models(
+        pop, (model,), scenario, trials=trials, workers=workers, cluster=cluster
+    )
     return time.perf_counter() - start, result.figure("three_components")["total_payout"]["mean"]
+
+
+def _cluster_versus_threads(rep_trials: int) -> str:
+    """The same run on a local Dask cluster of 2 worker processes and on the thread pool
+    (the cluster's start-up included: it is part of the user's job)."""
+    from attain.simulate import Cluster
+
+    trials = max(1, int(rep_trials) // N_REPS)
+    threads, mean_threads = _vectorised(trials)
+    dask, mean_dask = _vectorised(trials, cluster=Cluster(workers=2))
+    same = "same figures" if mean_threads == mean_dask else "FIGURES DIFFER"
+    return (
+        f"  {N_REPS * trials:.0e} rep-trials: threads {threads:.1f} s, LocalCluster of 2 "
+        f"{dask:.1f} s -> cluster/threads {dask / threads:.2f}x ({same})"
+    )
 
 
 def _cpu() -> float:
@@ -208,6 +225,10 @@ def main() -> None:
         f" best 1 worker {n / min(one) / loop:,.0f}x"
     )
     print(f"  mean total payout    : {mean:,.0f}")
+    # 10^9 rep-trials by default; ATTAIN_BENCH_CLUSTER_REP_TRIALS scales it down.
+    print(
+        _cluster_versus_threads(int(float(os.environ.get("ATTAIN_BENCH_CLUSTER_REP_TRIALS", 1e9))))
+    )
     rss, secs = _peak_memory(10**8 // N_REPS)
     print(
         f"  10^8 rep-trials      : {secs:6.2f} s ({10**8 / secs / 1e6:.1f} M/s), "
