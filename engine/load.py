@@ -449,7 +449,9 @@ def _message(err: Mapping[str, Any]) -> str:
     else:
         message = str(err["msg"]).removeprefix("Value error, ")
         message = message[:1].lower() + message[1:]
+    # A message that already quotes the value (`regoin`) does not repeat it.
     shown = "input" in err and _is_scalar(err["input"]) and "(got " not in message
+    shown = shown and f"`{err['input']}`" not in message
     if shown and kind not in ("model_type", "dict_type", "list_type"):
         message += f" (got {err['input']!r})"
     return message

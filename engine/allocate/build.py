@@ -25,7 +25,7 @@ from attain.schema.allocation import (
     ShareRule,
 )
 
-__all__ = ["Model", "build_model"]
+__all__ = ["AllocationModel", "build_model"]
 
 INF = np.inf
 #: Ties in the product split are broken toward the fair-share mix at this weight.
@@ -35,7 +35,7 @@ TIE_WEIGHT = 1e-4
 TIE_TERMS = ("mix_tie", "month_tie")
 
 
-class Model(CoreModel):
+class AllocationModel(CoreModel):
     """The stage-1 (or monolithic) allocation model: columns in currency, rows of rules.
 
     The solver sees every currency column and row in units of ``money``, the mean rep
@@ -78,12 +78,12 @@ class Model(CoreModel):
         return sum(self.term(name) for name in present) if present else None
 
 
-def build_model(inputs: Inputs, objective_terms: set[str]) -> Model:
+def build_model(inputs: Inputs, objective_terms: set[str]) -> AllocationModel:
     R, P = inputs.n_reps, inputs.n_products
     # Columns: t[r, p] (R·P), then each rep's total T[r] (R). Rules on a rep's total touch
     # one column instead of P, which keeps the rows short and the LP fast.
     n = R * P + R
-    model = Model(inputs, n)
+    model = AllocationModel(inputs, n)
     model.rep_lower = np.zeros(R)
     model.rep_upper = np.full(R, INF)
     model.add(_rep_totals(inputs))
@@ -312,7 +312,7 @@ COMPILERS = {
 }
 
 
-def _track_rep_bands(model: Model, block: Block) -> None:
+def _track_rep_bands(model: AllocationModel, block: Block) -> None:
     """Rep-level hard bands on the total, kept so rounding never steps over them."""
     np.maximum.at(model.rep_lower, block.units, np.nan_to_num(block.lower, neginf=0.0))
     np.minimum.at(model.rep_upper, block.units, block.upper)
@@ -324,7 +324,7 @@ def fair_rep(inputs: Inputs) -> np.ndarray:
     return np.maximum(fair, inputs.total / inputs.n_reps * 1e-3)
 
 
-def _deviation_term(model: Model, name: str, ref: np.ndarray, reps: np.ndarray) -> None:
+def _deviation_term(model: AllocationModel, name: str, ref: np.ndarray, reps: np.ndarray) -> None:
     """``T_r − up_r + down_r = ref_r`` and the term ``mean((up_r + down_r) / ref_r)``.
 
     One equality row per rep with split deviation columns: interior point solves this
@@ -351,7 +351,7 @@ def _deviation_term(model: Model, name: str, ref: np.ndarray, reps: np.ndarray) 
     model.col_scale[np.concatenate([up, down])] = np.tile(ref, 2)
 
 
-def _minimax(model: Model) -> None:
+def _minimax(model: AllocationModel) -> None:
     """A column ``z`` with ``|T_r - f_r| <= z · f_r``: z is the worst relative gap."""
     inputs = model.inputs
     f = fair_rep(inputs)
@@ -375,11 +375,11 @@ def _minimax(model: Model) -> None:
     model.terms["minimax"] = vec
 
 
-def _l1(model: Model) -> None:
+def _l1(model: AllocationModel) -> None:
     _deviation_term(model, "l1", fair_rep(model.inputs), np.arange(model.inputs.n_reps))
 
 
-def _last_year(model: Model) -> None:
+def _last_year(model: AllocationModel) -> None:
     inputs = model.inputs
     ly = inputs.last_year.sum(axis=1)
     reps = np.flatnonzero(ly > 0)
@@ -390,7 +390,7 @@ def _last_year(model: Model) -> None:
 TERMS = {"minimax": _minimax, "l1": _l1, "last_year": _last_year}
 
 
-def _mix_tie(model: Model) -> None:
+def _mix_tie(model: AllocationModel) -> None:
     """``w[r,p] >= |t[r,p] − fair[r,p]|``: ties in the product split lean to each cell's fair share.
 
     Against the fixed fair cell (not the rep's own total × the fair mix) each row has two

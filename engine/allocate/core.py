@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attain.allocate.build import Model, build_model, fair_rep
+from attain.allocate.build import AllocationModel, build_model, fair_rep
 from attain.allocate.diagnose import diagnose
 from attain.allocate.explain import analyse, binding_frame, fairness_figures, rep_rules
 from attain.allocate.inputs import org_names, prepare
@@ -87,7 +87,7 @@ def allocate(
     return _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds)
 
 
-def _fail(model: Model, result, solver: str, options: SolveOptions) -> None:
+def _fail(model: AllocationModel, result, solver: str, options: SolveOptions) -> None:
     if result.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
         conflicts = diagnose(model, solver, options)
         lines = [line for c in conflicts for line in c.lines]
@@ -132,7 +132,7 @@ def _result(inputs, model, solution, rounded, solver, method, build_seconds, rou
     return replace(allocation, binding=frame, problem=solution.problem)
 
 
-def _rule_counts(model: Model, pairs: pd.DataFrame) -> dict[str, int]:
+def _rule_counts(model: AllocationModel, pairs: pd.DataFrame) -> dict[str, int]:
     """Reps held by each kind of rule (binding rows only)."""
     kinds = np.array([b.kind for b in model.blocks])
     out = {}

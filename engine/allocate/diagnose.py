@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attain.allocate.build import Model, rep_of_col
+from attain.allocate.build import AllocationModel, rep_of_col
 from attain.model import feasibility, find_conflicts, relax
 from attain.solvers import SolveOptions
 
@@ -27,7 +27,7 @@ class Conflict(list):
     lines: list[str]
 
 
-def diagnose(model: Model, solver: str, options: SolveOptions) -> list[Conflict]:
+def diagnose(model: AllocationModel, solver: str, options: SolveOptions) -> list[Conflict]:
     names = model.rule_names(hard_only=True)
     rows = {b.name: b.n_rows for b in model.blocks if b.is_hard_rule}
     # Try dropping broad rules (many rows) first: the core tends to be the specific ones.
@@ -43,7 +43,9 @@ def diagnose(model: Model, solver: str, options: SolveOptions) -> list[Conflict]
     return conflicts
 
 
-def _describe(model: Model, names: list[str], solver: str, options: SolveOptions) -> list[str]:
+def _describe(
+    model: AllocationModel, names: list[str], solver: str, options: SolveOptions
+) -> list[str]:
     """One line per rule of the conflict, with its numbers in the closest compromise."""
     inputs = model.inputs
     core = model.blocks_named(names)
@@ -72,7 +74,9 @@ def _describe(model: Model, names: list[str], solver: str, options: SolveOptions
     return lines
 
 
-def _anchor(model: Model, a, core: set[int], bent_rows: np.ndarray) -> tuple[int, np.ndarray]:
+def _anchor(
+    model: AllocationModel, a, core: set[int], bent_rows: np.ndarray
+) -> tuple[int, np.ndarray]:
     """The rule with the fewest rows (not the company target), and its rows in the conflict."""
     candidates = [i for i in sorted(core) if model.blocks[i].kind != "company_target"]
     if not candidates:
@@ -90,7 +94,7 @@ def _anchor(model: Model, a, core: set[int], bent_rows: np.ndarray) -> tuple[int
     return anchor, rows
 
 
-def _bound_text(model: Model, a, row: int, activity: float) -> str:
+def _bound_text(model: AllocationModel, a, row: int, activity: float) -> str:
     b = model.blocks[a.row_block[row]]
     local = a.row_local[row]
     unit = _unit_name(model, b.level, int(b.units[local]))
@@ -108,7 +112,7 @@ def _bound_text(model: Model, a, row: int, activity: float) -> str:
     return f"{unit} may carry at most {money(hi * scale)}"
 
 
-def _reps_of_rows(model: Model, a, rows: np.ndarray) -> np.ndarray:
+def _reps_of_rows(model: AllocationModel, a, rows: np.ndarray) -> np.ndarray:
     A = a.problem.A
     cols = [A.indices[A.indptr[r] : A.indptr[r + 1]] for r in rows]
     cols = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
@@ -116,13 +120,15 @@ def _reps_of_rows(model: Model, a, rows: np.ndarray) -> np.ndarray:
     return np.unique(reps[reps >= 0])
 
 
-def _unit_name(model: Model, level: str, unit: int) -> str:
+def _unit_name(model: AllocationModel, level: str, unit: int) -> str:
     if level == "company":
         return "the company"
     return f"{level} {model.inputs.unit_names[level][unit]}"
 
 
-def _holding_text(model: Model, a, rows: np.ndarray, reps: np.ndarray, activity: np.ndarray) -> str:
+def _holding_text(
+    model: AllocationModel, a, rows: np.ndarray, reps: np.ndarray, activity: np.ndarray
+) -> str:
     """The rule's bounds over the reps that the bent rows involve."""
     b = model.blocks[a.row_block[rows[0]]] if len(rows) else None
     if b is None:
@@ -158,14 +164,14 @@ def _holding_text(model: Model, a, rows: np.ndarray, reps: np.ndarray, activity:
     return f"holds on the {what}"
 
 
-def _row_reps(model: Model, a, rows: np.ndarray) -> np.ndarray:
+def _row_reps(model: AllocationModel, a, rows: np.ndarray) -> np.ndarray:
     """A representative rep for each row (its first rep column)."""
     A = a.problem.A
     first = A.indices[A.indptr[rows]]
     return rep_of_col(model.inputs, first)
 
 
-def _rule_text(model: Model, i: int) -> str:
+def _rule_text(model: AllocationModel, i: int) -> str:
     b = model.blocks[i]
     if b.kind == "company_target":
         return f"the reps' targets add up to {money(float(np.sum(b.lower)))} (company target × rep buffer)"

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attain.allocate.build import TIE_WEIGHT, Model, rep_of_col
+from attain.allocate.build import TIE_WEIGHT, AllocationModel, rep_of_col
 from attain.allocate.solve import Solution
 from attain.model import BIND_TOL
 from attain.model import binding as core_binding
@@ -53,7 +53,7 @@ class Binding:
     """The core's :class:`attain.model.Binding` these figures come from."""
 
 
-def analyse(model: Model, solution: Solution) -> Binding:
+def analyse(model: AllocationModel, solution: Solution) -> Binding:
     """The core's binding analysis (:func:`attain.model.binding`) read as allocation levers.
 
     A level's dual is ∂(its objective, in its own units)/∂(row bound) — solve_lexicographic
@@ -81,7 +81,7 @@ def analyse(model: Model, solution: Solution) -> Binding:
     return Binding(core.activity, core.at_lower, core.at_upper, core.bent, worth, worth_last, core)
 
 
-def binding_frame(model: Model, solution: Solution, binding: Binding) -> pd.DataFrame:
+def binding_frame(model: AllocationModel, solution: Solution, binding: Binding) -> pd.DataFrame:
     """Every binding or bent rule row, labelled (rule × unit): the core's frame with the
     unit names of each level and the two worth figures."""
     inputs = model.inputs
@@ -97,7 +97,7 @@ def binding_frame(model: Model, solution: Solution, binding: Binding) -> pd.Data
     return core_binding_frame(model, solution.assembled, binding.rows, names, worth)
 
 
-def rep_rules(model: Model, solution: Solution, binding: Binding) -> pd.DataFrame:
+def rep_rules(model: AllocationModel, solution: Solution, binding: Binding) -> pd.DataFrame:
     """Pairs (rep, rule) for every binding or bent rule row that covers the rep."""
     a = solution.assembled
     # The company target binds everyone by construction, and a company-wide rule binds for

@@ -20,7 +20,7 @@ come out as stage 2's closed form ``t × s'``. It costs no rows: each cell is
 ``m = s'·t + u − d`` with ``u, d >= 0`` — the change of columns
 :class:`~attain.allocate.solve.Substitution` makes for the product tie, built in
 here because the reference ``s'·t`` is a column, not a constant — so
-``|m − s'·t| = u + d`` once the term is priced (``Model.cell_shares`` keeps
+``|m − s'·t| = u + d`` once the term is priced (``AllocationModel.cell_shares`` keeps
 ``s'``; :func:`cell_values` turns the columns back into cells).
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attain.allocate.build import TIE_WEIGHT, Model
+from attain.allocate.build import TIE_WEIGHT, AllocationModel
 from attain.allocate.split import is_ramping, month_profiles
 from attain.model import Block
 
@@ -42,7 +42,7 @@ MONTH_TIE_WEIGHT = TIE_WEIGHT
 SNAP = 1e-12
 
 
-def add_cells(model: Model, shares: np.ndarray) -> None:
+def add_cells(model: AllocationModel, shares: np.ndarray) -> None:
     """Add the month cells; ``shares[r, p, k]`` are stage 2's ``s'``, the tie-break's aim."""
     inputs = model.inputs
     R, P = inputs.n_reps, inputs.n_products
@@ -111,7 +111,7 @@ class _Cells:
         return rows, cols, np.concatenate([tv[keep], coef, -coef])
 
 
-def _checkpoints(model: Model, cells: _Cells) -> None:
+def _checkpoints(model: AllocationModel, cells: _Cells) -> None:
     inputs = model.inputs
     P = inputs.n_products
     checkpoints = inputs.rules.seasonality.checkpoints
@@ -146,7 +146,7 @@ def _checkpoints(model: Model, cells: _Cells) -> None:
     model.add(block)
 
 
-def cell_values(model: Model, x: np.ndarray) -> np.ndarray:
+def cell_values(model: AllocationModel, x: np.ndarray) -> np.ndarray:
     """The month cells of a solved monolithic model, as rep × product × month."""
     inputs = model.inputs
     R, P = inputs.n_reps, inputs.n_products

@@ -23,14 +23,15 @@ its own value) has its values scaled to the total first; nothing raises.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from attain.notices import Notice
 
 if TYPE_CHECKING:
-    from attain.allocate.build import Model
+    from attain.allocate.build import AllocationModel
     from attain.allocate.inputs import Inputs
 
 __all__ = ["apportion", "fix_columns", "money", "round_targets", "round_units", "unit_bands"]
@@ -45,6 +46,19 @@ _BAND_KINDS = ("bounds", "capacity", "growth", "share", "ramp")
 
 def round_units(x: float) -> int:
     return int(np.floor(x + 0.5 + 1e-9))
+
+
+def level_units(inputs: Inputs, level: str, unit: float) -> int:
+    """A level's total, company target × the level's buffer, in whole rounding units.
+
+    Computed on the decimals the rule file states, half up: 99,999,999.99 × 1.5 is
+    14,999,999,998.5 cents exactly, a tie that floating point puts on either side.
+    """
+    target = inputs.rules.company_target
+    parts = [target.total] if target.total is not None else (target.by_product or {}).values()
+    amount = sum((Decimal(repr(float(v))) for v in parts), Decimal(0))
+    value = amount * Decimal(repr(float(inputs.buffer[level]))) / Decimal(repr(float(unit)))
+    return int(value.to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def _floor(values: np.ndarray) -> np.ndarray:
@@ -103,8 +117,10 @@ def _rescaled(values, groups, totals, sizes, bad, pinned) -> np.ndarray:
     target = np.maximum(totals - fixed, 0.0)
     n_movable = np.bincount(groups, weights=movable, minlength=n)
     even = target / np.maximum(n_movable, 1)
-    factor = np.where(sums > 0, target / np.where(sums > 0, sums, 1.0), 0.0)
-    scaled = np.where(sums[groups] > 0, values * factor[groups], even[groups])
+    # Each value's share of its group, times the total: no overflow when the values are
+    # tiny (a total over 5e-324 is not finite; a share is at most 1).
+    share = values / np.where(sums > 0, sums, 1.0)[groups]
+    scaled = np.where(sums[groups] > 0, share * target[groups], even[groups])
     return np.where(bad[groups] & movable, scaled, values)
 
 
@@ -135,7 +151,7 @@ def fix_columns(units: np.ndarray, exact: np.ndarray, col_totals: np.ndarray) ->
     raise ValueError("fix_columns: could not balance the columns")
 
 
-def unit_bands(model: Model, level: str) -> tuple[np.ndarray, np.ndarray]:
+def unit_bands(model: AllocationModel, level: str) -> tuple[np.ndarray, np.ndarray]:
     """Per unit of ``level``: the hard bands on its target (currency) the rules state.
 
     Read from the model's hard rows whose entries are all +1 on rep-total columns (a
@@ -168,13 +184,45 @@ def _snapped(exact: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float
     return np.where((out > upper) & (out <= upper + tol), upper, out)
 
 
-def _band_priority(exact: np.ndarray, lower: np.ndarray, upper: np.ndarray, unit: float):
-    """+1 where the floor would break the lower band, -1 where the ceiling breaks the upper."""
-    floor = _floor(exact)
-    tol = (SNAP + 8 * np.spacing(np.abs(exact))) * unit
-    up = floor * unit < lower - tol
-    down = (floor + 1) * unit > upper + tol
+def _ceil(values: np.ndarray) -> np.ndarray:
+    """Ceilings, with values a few float steps above a whole number taken as that number."""
+    return -_floor(-values)
+
+
+def _reach(
+    exact: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The least and the most each value may round to (floor or ceiling) within its band.
+
+    All in rounding units. A band that holds no whole number between the floor and the
+    ceiling leaves both ends where the band pushes them (least above most).
+    """
+    floor, ceil = _floor(exact), _ceil(exact)
+    with np.errstate(invalid="ignore"):
+        least = np.clip(_ceil(lower), floor, ceil)
+        most = np.clip(_floor(upper), floor, ceil)
+    return np.where(np.isnan(least), floor, least), np.where(np.isnan(most), ceil, most)
+
+
+def _priority(exact: np.ndarray, least: np.ndarray, most: np.ndarray) -> np.ndarray:
+    """+1 where the floor is below the least reachable value, -1 where the ceiling is
+    above the most (0 where both: the band holds no whole number)."""
+    up = _floor(exact) < least
+    down = _ceil(exact) > most
     return up.astype(float) - down.astype(float)
+
+
+class _Step(NamedTuple):
+    """One level below the company, before rounding (``exact``, ``lo``, ``hi`` in units)."""
+
+    level: str
+    exact: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    parents: np.ndarray | None
+    kind: str  # "parent" (adds up to it), "sum" (a buffer between), "level" (not a tree)
+    lo: np.ndarray
+    hi: np.ndarray
 
 
 def _parents(child_codes: np.ndarray, parent_codes: np.ndarray, n_children: int) -> np.ndarray:
@@ -187,7 +235,9 @@ def _parents(child_codes: np.ndarray, parent_codes: np.ndarray, n_children: int)
     return out
 
 
-def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.ndarray) -> dict:
+def round_targets(
+    inputs: Inputs, model: AllocationModel, totals: np.ndarray, cells: np.ndarray
+) -> dict:
     """Integer units of the rounding unit: each level within its parent, then each rep's
     products, then months, exactly (see the module docstring)."""
     unit = (
@@ -199,38 +249,72 @@ def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.nd
     rep_total = totals.sum(axis=1)
     levels: dict[str, np.ndarray] = {}
     notices: list[Notice] = []
-    company = inputs.company_target
-    parent_level = "company"
-    parent_units = np.array([round_units(company * inputs.buffer["company"] / unit)])
-    levels["company"] = parent_units
-    breaks = 0
     # The solver's tolerances are relative to a rep's mean target: a unit within this of
     # a band of its own is at the band (a held 30,864,197.25 may come back as .22).
     snap = LP_TOL * inputs.total / max(inputs.n_reps, 1) / unit
+    steps: list[_Step] = []
+    parent_level = "company"
     for level in inputs.levels[1:]:
         codes = inputs.codes[level]
         n_units = len(inputs.unit_names[level])
         exact = np.bincount(codes, weights=rep_total, minlength=n_units)
         exact = exact * inputs.level_scale(level) / unit
-        level_total = round_units(company * inputs.buffer[level] / unit)
         parents = _parents(codes, inputs.codes[parent_level], n_units)
         if parents is None:  # not a tree: the level adds up to its own total only
-            parents, group_totals = np.zeros(n_units, dtype=np.int64), np.array([level_total])
+            kind = "level"
         elif inputs.buffer[level] == inputs.buffer[parent_level]:
-            group_totals = parent_units
+            kind = "parent"
         else:  # a buffer between the levels: each parent's children, rounded as a whole
-            sums = np.bincount(parents, weights=exact, minlength=len(parent_units))
-            group_totals = apportion(sums, np.zeros(len(sums), np.int64), [level_total])
+            kind = "sum"
         lower, upper = unit_bands(model, level)
         with np.errstate(over="ignore"):  # a band of 1e300 is no band: inf
             exact = _snapped(exact, lower / unit, upper / unit, snap)
-        priority = _band_priority(exact, lower, upper, unit)
-        units = apportion(exact, parents, group_totals, priority)
+            steps.append(
+                _Step(level, exact, lower, upper, parents, kind, lower / unit, upper / unit)
+            )
+        parent_level = level
+    # Bottom up: a unit can round to no less than its children's least values add up to
+    # (a rep's floor of 20,400,000.06 at unit 1 needs its team rounded up), nor more
+    # than their most.
+    reach: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(steps)
+    group_reach: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(steps)
+    for i in range(len(steps) - 1, -1, -1):
+        step, lo, hi = steps[i], steps[i].lo, steps[i].hi
+        if i + 1 < len(steps) and steps[i + 1].kind != "level":
+            child = steps[i + 1]
+            n = len(step.exact)
+            reached = tuple(
+                np.bincount(child.parents, weights=r, minlength=n) for r in reach[i + 1]
+            )
+            if child.kind == "parent":
+                lo, hi = np.maximum(lo, reached[0]), np.minimum(hi, reached[1])
+            else:
+                group_reach[i + 1] = (reached[0], reached[1])
+        reach[i] = _reach(step.exact, lo, hi)
+    breaks = 0
+    parent_units = np.array([level_units(inputs, "company", unit)])
+    levels["company"] = parent_units
+    for i, (level, exact, lower, upper, parents, kind, _, _) in enumerate(steps):
+        level_total = level_units(inputs, level, unit)
+        if parents is None:  # kind "level"
+            parents, group_totals = np.zeros(len(exact), dtype=np.int64), np.array([level_total])
+        elif kind == "parent":
+            group_totals = parent_units
+        else:
+            sums = np.bincount(parents, weights=exact, minlength=len(parent_units))
+            lo_hi = group_reach[i]
+            if lo_hi is None:
+                lo_hi = (np.full(len(sums), -np.inf), np.full(len(sums), np.inf))
+            group_priority = _priority(sums, *_reach(sums, *lo_hi))
+            group_totals = apportion(
+                sums, np.zeros(len(sums), np.int64), np.array([level_total]), group_priority
+            )
+        units = apportion(exact, parents, group_totals, _priority(exact, *reach[i]))
         tol = 1e-6 * np.maximum(1.0, np.abs(units * unit))
         breaks += int(np.sum((units * unit < lower - tol) | (units * unit > upper + tol)))
         if level != "rep":
             levels[level] = units
-        parent_level, parent_units = level, units
+        parent_units = units
     rep_units = parent_units
     rp_units = apportion((totals / unit).ravel(), np.repeat(np.arange(R), P), rep_units).reshape(
         R, P
@@ -262,7 +346,7 @@ def round_targets(inputs: Inputs, model: Model, totals: np.ndarray, cells: np.nd
     }
 
 
-def _notices(inputs: Inputs, model: Model, exact, units, unit: float, breaks: int):
+def _notices(inputs: Inputs, model: AllocationModel, exact, units, unit: float, breaks: int):
     """Warnings about the rounded result: zero targets, and bands rounding had to cross."""
     R = len(units)
     out: list[Notice] = []
@@ -307,7 +391,7 @@ def _notices(inputs: Inputs, model: Model, exact, units, unit: float, breaks: in
     return out
 
 
-def _floor_counts(model: Model, rep_total: np.ndarray) -> dict[str, str]:
+def _floor_counts(model: AllocationModel, rep_total: np.ndarray) -> dict[str, str]:
     """Hard rules whose lower band binds: the rule's name → how many units sit at it."""
     inputs = model.inputs
     R, P = inputs.n_reps, inputs.n_products
@@ -332,11 +416,11 @@ def _floor_counts(model: Model, rep_total: np.ndarray) -> dict[str, str]:
     return out
 
 
-def _floor_names(model: Model, rep_total: np.ndarray) -> list[str]:
+def _floor_names(model: AllocationModel, rep_total: np.ndarray) -> list[str]:
     return sorted(_floor_counts(model, rep_total))
 
 
-def _floors_at_limit(model: Model, rep_total: np.ndarray) -> str:
+def _floors_at_limit(model: AllocationModel, rep_total: np.ndarray) -> str:
     counts = _floor_counts(model, rep_total)
     return ", ".join(f"`{name}` ({n})" for name, n in sorted(counts.items()))
 

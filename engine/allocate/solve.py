@@ -1,7 +1,7 @@
-"""A :class:`Model` → lexicographic solves on the modelling core (:mod:`attain.model`).
+"""An :class:`AllocationModel` → lexicographic solves on the modelling core (:mod:`attain.model`).
 
 Soft rules get elastic slack columns (fractions of the reps' total, seen by the solver in
-mean rep targets: :class:`attain.allocate.build.Model`); the levels are solved in order —
+mean rep targets: :class:`attain.allocate.build.AllocationModel`); the levels are solved in order —
 soft rules by priority, then each objective level — each level's optimum held as a row
 while the next is optimised (:func:`attain.model.lexicographic`). The same elastic
 machinery serves infeasibility diagnosis (:mod:`attain.allocate.diagnose`).
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from attain.allocate.build import Model
+from attain.allocate.build import AllocationModel
 from attain.errors import SolverError
 from attain.model import Assembled, Level, lexicographic, with_holds
 from attain.solvers import LinearProblem, SolveOptions, SolverResult, SparseMatrix, Status, solve
@@ -62,7 +62,7 @@ class Solution:
         return fair[-1].value if fair else 0.0
 
 
-def assemble(model: Model, elastic: set[int] | None = None, drop: set[int] | None = None):
+def assemble(model: AllocationModel, elastic: set[int] | None = None, drop: set[int] | None = None):
     """The model's LinearProblem (:meth:`attain.model.Model.assemble`), rows labelled."""
     a = model.assemble(elastic, drop)
     return a
@@ -145,7 +145,9 @@ def _substitute(p: LinearProblem, sub: Substitution, free_rows: np.ndarray) -> L
     )
 
 
-def substitutions(model: Model, assembled: Assembled) -> tuple[list[Substitution], LinearProblem]:
+def substitutions(
+    model: AllocationModel, assembled: Assembled
+) -> tuple[list[Substitution], LinearProblem]:
     """The substitutions that apply to this model, and the problem the solver sees."""
     p = assembled.problem
     out: list[Substitution] = []
@@ -165,7 +167,7 @@ def substitutions(model: Model, assembled: Assembled) -> tuple[list[Substitution
     return out, p
 
 
-def level_vectors(model: Model, assembled: Assembled) -> list[tuple[str, np.ndarray]]:
+def level_vectors(model: AllocationModel, assembled: Assembled) -> list[tuple[str, np.ndarray]]:
     """The lexicographic levels over the solver's columns: soft rules by priority, then the
     objective levels (penalties priced into the first, tie-breaks into the last)."""
     n = assembled.problem.n_cols
@@ -192,7 +194,7 @@ def level_name(level) -> str:
 
 
 def solve_lexicographic(
-    model: Model,
+    model: AllocationModel,
     solver: str,
     options: SolveOptions,
     assembled: Assembled | None = None,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from attain.schema.base import (
     KNOWN_ORG,
@@ -81,21 +81,32 @@ def _unknown(message: str, *at: str | int) -> PydanticCustomError:
 
 
 def _known_where(where: Where | None) -> Where | None:
-    """Columns and values of a `where` that the company (when known) does not have."""
+    """Columns and values of a `where` that the company (when known) does not have: every
+    one of them, each at its own key or list item."""
     org = KNOWN_ORG.get()
     if org is None or not where:
         return where
+    errors: list[InitErrorDetails] = []
     for column, cond in where.items():
         error = org.column_error(column)
         if error:
-            raise _unknown(error, column)
+            errors.append(_unknown_at(error, (column,), column))
+            continue
         if isinstance(cond, Range):
             continue
         for i, value in enumerate(cond if isinstance(cond, list) else [cond]):
             error = org.value_error(column, value)
             if error:
-                raise _unknown(error, *((column, i) if isinstance(cond, list) else (column,)))
+                at = (column, i) if isinstance(cond, list) else (column,)
+                errors.append(_unknown_at(error, at, value))
+    if errors:
+        raise ValidationError.from_exception_data("where", errors)
     return where
+
+
+def _unknown_at(message: str, at: tuple[str | int, ...], value: object) -> InitErrorDetails:
+    """One of several unknown names of a validated value, at ``at`` inside it."""
+    return InitErrorDetails(type=PydanticCustomError("unknown-name", message), loc=at, input=value)
 
 
 def _known_level(level: str) -> str:

@@ -121,7 +121,9 @@ def check_product(name: str, *at: str | int) -> str:
     known = KNOWN_PRODUCTS.get()
     if known is not None and name not in known:
         raise invalid(
-            f"unknown product `{name}`; the company's products are: {', '.join(known)}", *at
+            f"unknown product `{name}`{did_you_mean(name, known)}; "
+            f"the company's products are: {', '.join(known)}",
+            *at,
         )
     return name
 

@@ -27,7 +27,7 @@ from attain.territory.explain import bent_soft_rules, explain_moves, rep_table
 from attain.territory.geo import DistanceTable, offices, pair_distances
 from attain.territory.handoff import unit_potential
 from attain.territory.inputs import prepare_reps, prepare_units, read_data_table, rule_error
-from attain.territory.model import Model, build_model
+from attain.territory.model import TerritoryModel, build_model
 from attain.territory.pairs import candidate_pairs
 from attain.territory.result import Alignment
 
@@ -101,7 +101,7 @@ def compile_territory(rules: TerritoryRules, company: Company, source: str = "<r
     return build_model(rules, units, reps, pairs, adjacency), office, table
 
 
-def _optimise(rules: TerritoryRules, model: Model, solver: str, time_limit):
+def _optimise(rules: TerritoryRules, model: TerritoryModel, solver: str, time_limit):
     holds, hint = optimise.soft_limits(model, solver, time_limit, model.current())
     goal = rules.objective
     if goal.mode == "lexicographic":
@@ -172,7 +172,7 @@ def _adjacency(rules: TerritoryRules, company: Company, units) -> tuple[np.ndarr
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def _result(rules, company, model: Model, run, front, office, table, solver, seconds):
+def _result(rules, company, model: TerritoryModel, run, front, office, table, solver, seconds):
     units, reps, pairs = model.units, model.reps, model.pairs
     chosen = np.flatnonzero(run.x > 0.5)
     after = np.full(units.n, -1, dtype=np.int64)
@@ -229,7 +229,7 @@ def _result(rules, company, model: Model, run, front, office, table, solver, sec
     )
 
 
-def _binding(model: Model, run) -> pd.DataFrame | None:
+def _binding(model: TerritoryModel, run) -> pd.DataFrame | None:
     """The core's labelled binding frame of the chosen assignment (rule × rep or unit)."""
     if run.full is None:
         return None
@@ -247,7 +247,7 @@ def _binding(model: Model, run) -> pd.DataFrame | None:
     return binding_frame(model, a, binding(model, a, run.full), names)
 
 
-def _owner_km(model: Model, office, table) -> np.ndarray:
+def _owner_km(model: TerritoryModel, office, table) -> np.ndarray:
     units, reps = model.units, model.reps
     km = np.full(units.n, np.nan)
     has = np.flatnonzero(units.owner >= 0)
@@ -271,7 +271,7 @@ def _objective_summary(rules: TerritoryRules) -> dict[str, Any]:
     return {"mode": "weighted", "weights": dict(sorted(goal.weights.items()))}
 
 
-def _pareto_moves(front, model: Model) -> pd.DataFrame:
+def _pareto_moves(front, model: TerritoryModel) -> pd.DataFrame:
     """Per front point, the units that leave their owner (all others stay)."""
     units, reps, pairs = model.units, model.reps, model.pairs
     parts = []

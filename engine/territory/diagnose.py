@@ -16,7 +16,7 @@ import numpy as np
 
 from attain.model import feasibility, find_conflicts, relax
 from attain.solvers import SolveOptions
-from attain.territory.model import Model
+from attain.territory.model import TerritoryModel
 
 __all__ = ["conflicts", "orphan_conflicts"]
 
@@ -35,16 +35,16 @@ def orphan_conflicts(model_units, pairs) -> list[str]:
     return out
 
 
-def conflicts(model: Model, solver: str, time_limit: float | None) -> list[str]:
+def conflicts(model: TerritoryModel, solver: str, time_limit: float | None) -> list[str]:
     found = _band_totals(model) + _rep_reach(model) + _forced_disruption(model)
     return found or _deletion_filter(model, solver, time_limit)
 
 
-def _hard(model: Model) -> list:
+def _hard(model: TerritoryModel) -> list:
     return [b for b in model.bands if not b.soft]
 
 
-def _band_totals(model: Model) -> list[str]:
+def _band_totals(model: TerritoryModel) -> list[str]:
     n = model.reps.n
     out = []
     for band in _hard(model):
@@ -62,7 +62,7 @@ def _band_totals(model: Model) -> list[str]:
     return out
 
 
-def _rep_reach(model: Model) -> list[str]:
+def _rep_reach(model: TerritoryModel) -> list[str]:
     pairs, reps = model.pairs, model.reps
     only = np.bincount(pairs.unit, minlength=model.units.n)[pairs.unit] == 1
     out = []
@@ -85,7 +85,7 @@ def _rep_reach(model: Model) -> list[str]:
     return out
 
 
-def _forced_disruption(model: Model) -> list[str]:
+def _forced_disruption(model: TerritoryModel) -> list[str]:
     if model.disruption_limit is None:
         return []
     units, pairs = model.units, model.pairs
@@ -102,7 +102,7 @@ def _forced_disruption(model: Model) -> list[str]:
     ]
 
 
-def _deletion_filter(model: Model, solver: str, time_limit: float | None) -> list[str]:
+def _deletion_filter(model: TerritoryModel, solver: str, time_limit: float | None) -> list[str]:
     """Every independent minimal set of rules that conflict (with the assignment and the
     candidate rules), by the modelling core's search (:func:`attain.model.find_conflicts`),
     each with the least bend that would reconcile it (:func:`attain.model.relax`)."""
@@ -119,7 +119,9 @@ def _deletion_filter(model: Model, solver: str, time_limit: float | None) -> lis
     return [*lines, where]
 
 
-def _bends(model: Model, names: list[str], solver: str, options: SolveOptions) -> list[str]:
+def _bends(
+    model: TerritoryModel, names: list[str], solver: str, options: SolveOptions
+) -> list[str]:
     """The rows the closest compromise bends (at most a few per rule), with the amounts."""
     relaxed = relax(model, names, solver, options)
     if relaxed.bent is None:
@@ -142,7 +144,7 @@ def _bends(model: Model, names: list[str], solver: str, options: SolveOptions) -
     return out
 
 
-def _describe(model: Model, name: str) -> str:
+def _describe(model: TerritoryModel, name: str) -> str:
     band = next((b for b in model.bands if b.name == name), None)
     if band is not None:
         return (

@@ -16,21 +16,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attain.territory.model import Model
+from attain.territory.model import TerritoryModel
 
 __all__ = ["bend", "bent_soft_rules", "explain_moves", "rep_table"]
 
 _TOL = 1e-6
 
 
-def loads(model: Model, rep_of_unit: np.ndarray, measure: np.ndarray) -> np.ndarray:
+def loads(model: TerritoryModel, rep_of_unit: np.ndarray, measure: np.ndarray) -> np.ndarray:
     """Per rep, the total of ``measure`` over its units (units with rep -1 are ignored)."""
     has = rep_of_unit >= 0
     return np.bincount(rep_of_unit[has], weights=measure[has], minlength=model.reps.n)
 
 
 def rep_table(
-    model: Model, before: np.ndarray, after: np.ndarray, km_after: np.ndarray, km_before: np.ndarray
+    model: TerritoryModel,
+    before: np.ndarray,
+    after: np.ndarray,
+    km_after: np.ndarray,
+    km_before: np.ndarray,
 ) -> pd.DataFrame:
     """One row per rep: counts, distances, and each band's before, after, bounds, binding."""
     n = model.reps.n
@@ -69,7 +73,7 @@ def bend(band, value: np.ndarray) -> np.ndarray:
     return np.maximum(band.lo - value, 0.0) + np.maximum(value - band.hi, 0.0)
 
 
-def bent_soft_rules(model: Model, after: np.ndarray) -> list[dict]:
+def bent_soft_rules(model: TerritoryModel, after: np.ndarray) -> list[dict]:
     """Each soft band: its priority or penalty, the total bend, and the reps bent."""
     out = []
     for band in (b for b in model.bands if b.soft):
@@ -90,7 +94,11 @@ def bent_soft_rules(model: Model, after: np.ndarray) -> list[dict]:
 
 
 def explain_moves(
-    model: Model, before: np.ndarray, after: np.ndarray, km_after: np.ndarray, km_before: np.ndarray
+    model: TerritoryModel,
+    before: np.ndarray,
+    after: np.ndarray,
+    km_after: np.ndarray,
+    km_before: np.ndarray,
 ) -> pd.DataFrame:
     units, reps, pairs = model.units, model.reps, model.pairs
     moved = np.flatnonzero(before != after)
@@ -149,7 +157,7 @@ def _fill(reason, moved, rep_of, test, words) -> None:
             reason[i] = words(r)
 
 
-def _binding_names(model: Model, after: np.ndarray) -> dict[int, str]:
+def _binding_names(model: TerritoryModel, after: np.ndarray) -> dict[int, str]:
     out: dict[int, list[str]] = {}
     for band in model.bands:
         value = loads(model, after, band.measure)

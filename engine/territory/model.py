@@ -15,7 +15,7 @@ named), each row tied to the unit or rep it is about:
   ``s_r`` rep r's seed (its candidate unit nearest its office): if r holds u and its seed,
   one of u's neighbours is r's too. Valid for every connected territory, and the LP
   bound they give is what most cuts would. Full connectedness is enforced lazily, by
-  :meth:`Model.contiguity_cuts` (see :mod:`attain.territory.optimise`);
+  :meth:`TerritoryModel.contiguity_cuts` (see :mod:`attain.territory.optimise`);
 * a ``soft`` band is a soft block: the core gives each of its rows elastic slacks
   (continuous; integer steps of the measure's resolution for an integer-only solver), and
   the goal ``soft:<name>`` is their sum in means of the band's measure (1.0 = one mean
@@ -38,7 +38,7 @@ from attain.model import Model as CoreModel
 from attain.territory.inputs import Reps, Units
 from attain.territory.pairs import Pairs
 
-__all__ = ["Band", "Model", "build_model", "resolution"]
+__all__ = ["Band", "TerritoryModel", "build_model", "resolution"]
 
 #: Largest slack of a soft band in steps (CP-SAT needs finite integer domains).
 _MAX_STEPS = 2**30
@@ -64,7 +64,7 @@ class Band:
     """The mean rep total of the measure (a soft band's bend is counted in means)."""
 
 
-class Model(CoreModel):
+class TerritoryModel(CoreModel):
     """The compiled assignment problem: pair columns, rule blocks, goal vectors."""
 
     def __init__(self, units: Units, reps: Reps, pairs: Pairs, mip_gap: float = 1e-4) -> None:
@@ -206,8 +206,8 @@ def resolution(values: np.ndarray) -> float:
     return 10.0**-_MAX_DECIMALS
 
 
-def build_model(rules, units: Units, reps: Reps, pairs: Pairs, adjacency=None) -> Model:
-    model = Model(units, reps, pairs, mip_gap=rules.mip_gap)
+def build_model(rules, units: Units, reps: Reps, pairs: Pairs, adjacency=None) -> TerritoryModel:
+    model = TerritoryModel(units, reps, pairs, mip_gap=rules.mip_gap)
     idx = np.arange(pairs.n)
     ones = np.ones(units.n)
     model.add_block(
@@ -296,7 +296,7 @@ def _band_bounds(rule, mean: float) -> tuple[float, float, str]:
     return lo, hi, f"relative to the mean {mean:.6g}"
 
 
-def _disruption(rules, model: Model) -> None:
+def _disruption(rules, model: TerritoryModel) -> None:
     units, pairs = model.units, model.pairs
     w = units.measure(rules.disruption.measure)
     model.weight = w
@@ -324,7 +324,7 @@ def _disruption(rules, model: Model) -> None:
     )
 
 
-def _contiguity(model: Model, adjacency: tuple[np.ndarray, np.ndarray]) -> None:
+def _contiguity(model: TerritoryModel, adjacency: tuple[np.ndarray, np.ndarray]) -> None:
     """The seed rows ``Σ_{v ∈ N(u)} x[v, r] − x[u, r] − x[s_r, r] ≥ −1`` (module docstring).
 
     Units without a neighbour are exempt (an island may go to anyone); so is each seed.

@@ -23,7 +23,7 @@ priced into the first objective instead.
 
 **Contiguity** is enforced by cut generation: each solve is followed by a connectivity
 check of every territory (label propagation over the adjacency graph); a disconnected
-one gets separator cuts (:meth:`attain.territory.model.Model.contiguity_cuts`) and the
+one gets separator cuts (:meth:`attain.territory.model.TerritoryModel.contiguity_cuts`) and the
 problem is solved again, warm-started, until every territory is connected. The cuts stay
 in the model, so later stages (lexicographic goals, front points) start with them.
 """
@@ -38,7 +38,7 @@ from attain.errors import SolverError
 from attain.model import HOLD_TOL, Hold, Level, with_holds
 from attain.model import lexicographic as core_lexicographic
 from attain.solvers import BACKENDS, CpSatOptions, LinearProblem, SolverResult, Status, solve
-from attain.territory.model import Model
+from attain.territory.model import TerritoryModel
 
 __all__ = ["Infeasible", "Run", "lexicographic", "sweep", "weighted"]
 
@@ -71,13 +71,13 @@ class Run:
     """The problem as last solved (for ``--export-model``)."""
 
 
-def prepare(model: Model, solver: str) -> None:
+def prepare(model: TerritoryModel, solver: str) -> None:
     """Slack columns are integers for a solver that takes integers only (CP-SAT)."""
     backend = BACKENDS.get(solver)
     model.integer_slacks = backend is not None and "lp" not in backend.features
 
 
-def _solve(model: Model, c, offset, holds, solver, time_limit, hint) -> Run:
+def _solve(model: TerritoryModel, c, offset, holds, solver, time_limit, hint) -> Run:
     """One solve, repeated with contiguity cuts until every territory is connected.
 
     While cuts are still being found, rounds stop at a looser gap (``ROUGH_GAP``): their
@@ -122,7 +122,7 @@ def _solve(model: Model, c, offset, holds, solver, time_limit, hint) -> Run:
     )
 
 
-def _recheck(model: Model, full: np.ndarray, solver: str) -> None:
+def _recheck(model: TerritoryModel, full: np.ndarray, solver: str) -> None:
     """The answer on the true numbers: a hard rule it breaks (beyond a billionth) is an
     error, never an "optimal" assignment of a slightly different model."""
     broken = model.violations(full[: model.n_cols])
@@ -135,7 +135,9 @@ def _recheck(model: Model, full: np.ndarray, solver: str) -> None:
         )
 
 
-def _levels(model: Model, goals, first_extra: dict[str, float] | None = None) -> list[Level]:
+def _levels(
+    model: TerritoryModel, goals, first_extra: dict[str, float] | None = None
+) -> list[Level]:
     a = model.assemble()
     out = []
     for k, goal in enumerate(goals):
@@ -148,7 +150,7 @@ def _levels(model: Model, goals, first_extra: dict[str, float] | None = None) ->
     return out
 
 
-def _lexicographic(model: Model, levels, solver, time_limit, hint, holds):
+def _lexicographic(model: TerritoryModel, levels, solver, time_limit, hint, holds):
     """The core's lexicographic loop over ``_solve`` (with its cut rounds and warm starts)."""
     runs: list[Run] = []
     state = {"hint": hint}
@@ -174,7 +176,7 @@ def _lexicographic(model: Model, levels, solver, time_limit, hint, holds):
     return runs[: len(outcomes)], holds_out, failed
 
 
-def soft_limits(model: Model, solver: str, time_limit=None, hint=None):
+def soft_limits(model: TerritoryModel, solver: str, time_limit=None, hint=None):
     """Bend the soft bands as little as possible, in priority order; the rows that hold them.
 
     Returns ``(holds, hint)``: :class:`attain.model.Hold` rows keeping each priority level
@@ -194,19 +196,23 @@ def soft_limits(model: Model, solver: str, time_limit=None, hint=None):
     return holds, hint
 
 
-def penalties(model: Model) -> dict[str, float]:
+def penalties(model: TerritoryModel) -> dict[str, float]:
     """The soft bands priced into the objective: ``soft:<name>`` → penalty."""
     return {f"soft:{band.name}": band.penalty for _, band in model.soft_bands if band.penalty}
 
 
-def weighted(model: Model, weights, solver: str, time_limit=None, hint=None, holds=()) -> Run:
+def weighted(
+    model: TerritoryModel, weights, solver: str, time_limit=None, hint=None, holds=()
+) -> Run:
     """One solve of Σ weight · goal (priced soft bands included)."""
     prepare(model, solver)
     c, offset = model.objective({**dict(weights), **penalties(model)}, model.assemble())
     return _solve(model, c, offset, tuple(holds), solver, time_limit, hint)
 
 
-def lexicographic(model: Model, order, solver: str, time_limit=None, hint=None, holds=()) -> Run:
+def lexicographic(
+    model: TerritoryModel, order, solver: str, time_limit=None, hint=None, holds=()
+) -> Run:
     """Each goal of ``order`` minimised in turn, the earlier ones held at their optimum.
 
     A later stage that finds no assignment within the time limit (a goal held at its
@@ -224,7 +230,7 @@ def lexicographic(model: Model, order, solver: str, time_limit=None, hint=None, 
     return replace(run, status=status, seconds=sum(r.seconds for r in runs))
 
 
-def _point(model: Model, minimise, limit, solver, time_limit, hint, holds) -> Run | None:
+def _point(model: TerritoryModel, minimise, limit, solver, time_limit, hint, holds) -> Run | None:
     """The efficient point: least ``minimise`` under ``holds``, then least ``limit`` with it
     held; None when the holds leave no assignment."""
     try:
@@ -233,7 +239,7 @@ def _point(model: Model, minimise, limit, solver, time_limit, hint, holds) -> Ru
         return None
 
 
-def _eps_hold(model: Model, goal: str, eps: float) -> Hold:
+def _eps_hold(model: TerritoryModel, goal: str, eps: float) -> Hold:
     """``goal ≤ eps`` as a hold in the solver's scale."""
     coef, off = model.goal(goal, model.assemble())
     norm = float(np.max(np.abs(coef), initial=0.0)) or 1.0
@@ -241,7 +247,7 @@ def _eps_hold(model: Model, goal: str, eps: float) -> Hold:
 
 
 def sweep(
-    model: Model,
+    model: TerritoryModel,
     minimise: str,
     limit: str,
     points: int,
