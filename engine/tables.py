@@ -269,7 +269,8 @@ written (with a manifest, `.attain-output.json`, listing each file's size
 and SHA-256). An error, Ctrl-C (exit 130) or a kill leaves the previous
 complete set, never a mix, and files of an earlier run never survive beside
 a new one. A command refuses (exit 2) an `--out` folder that holds its own
-inputs, another command's output, or other files, unless given `--force`:
+inputs, another command's output, or other files, before it reads or computes
+anything (not after a long solve), unless given `--force`:
 then the other entries are kept and only an earlier set of the same kind is
 replaced. A run killed with SIGKILL may leave its staging folder
 (`.NAME.attain-stage-PID-…`) beside `--out`; the next run there removes it.

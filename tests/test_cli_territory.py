@@ -53,7 +53,7 @@ def test_infeasible_exits_3_with_the_conflict(tmp_path, sample_dir, capsys):
 def test_bad_rule_file_exits_2_with_its_place(tmp_path, sample_dir, capsys):
     rules = tmp_path / "typo.yaml"
     rules.write_text("kind: territory\nbalance:\n  - {measure: workload, min: 1.5}\n")
-    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path)])
+    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
     assert f"{rules}:3:5: balance[0]:" in err
