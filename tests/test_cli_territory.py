@@ -70,7 +70,7 @@ def test_lp_only_solver_is_refused(tmp_path, sample_dir, capsys):
 def test_rule_the_data_refutes_is_located(tmp_path, sample_dir, capsys):
     rules = tmp_path / "measure.yaml"
     rules.write_text(FAST.replace("measure: workload", "measure: visits"))
-    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path)])
+    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
     assert f"{rules}:5:36: balance[0].measure: the units have no numeric measure `visits`" in err
