@@ -9,7 +9,7 @@ import click
 from attain.allocate.core import allocate as allocate_targets
 from attain.cli.options import echo_notices, force_option, model_options, solver_options
 from attain.model.export import check_format
-from attain.output import output_set
+from attain.output import check_output_set, output_set
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -59,6 +59,7 @@ def allocate(
     """
     if export_model is not None:
         check_format(export_model)  # before the solve, not after it
+    check_output_set(out, "allocation", inputs=(rules, data), force=force)
     result = allocate_targets(
         rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose
     )

@@ -16,7 +16,7 @@ import click
 import attain
 from attain.cli.options import force_option
 from attain.cli.simulate import print_summary, run_simulation
-from attain.output import OutputSet, output_set
+from attain.output import OutputSet, check_output_set, output_set
 from attain.sample import bundled
 
 __all__ = ["demo"]
@@ -55,6 +55,7 @@ def demo(out: Path, trials: int, force: bool) -> None:
         raise click.ClickException(
             f"the sample company shipped with attain is missing ({SAMPLE}); reinstall attain"
         )
+    check_output_set(out, "demo", force=force)  # before any step runs
     company = attain.load_company(SAMPLE)
     _company(company)
     with output_set(out, kind="demo", force=force) as stage:  # every step's files, or none

@@ -164,6 +164,9 @@ def sample(out: Path, reps: int, seed: int, products: int, force: bool) -> None:
 
     Example: attain sample --out data/big --reps 50000 --products 5
     """
+    from attain.output import check_output_set
+
+    check_output_set(out, "company", force=force)  # before the tables are drawn
     with progress_bar("writing the sample") as progress:
         files = attain.write_sample(
             out, n_reps=reps, seed=seed, n_products=products, force=force, progress=progress

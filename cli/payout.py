@@ -11,7 +11,7 @@ from attain.cli.progress import progress_bar
 from attain.data import load_company
 from attain.incentive import load_plan, payouts
 from attain.incentive.api import payouts_of_plans, plan_company_dir
-from attain.output import output_set
+from attain.output import check_output_set, output_set
 
 
 @click.command()
@@ -71,6 +71,10 @@ def payout(
     """
     if (ledger is None) != (close is None):
         raise click.UsageError("--ledger and --close go together")
+    folder = data or plan_company_dir(plans[0])
+    inputs = (*plans, targets, actuals, folder)
+    if out is not None:  # refuse the folder before any work (and before a close)
+        check_output_set(out, "payouts", inputs=inputs, force=force)
     if close is not None:
         from attain.cli.ledger import close_period
 
@@ -79,7 +83,6 @@ def payout(
             return
     elif out is None:
         raise click.UsageError("Missing option '--out'.")
-    folder = data or plan_company_dir(plans[0])
     with progress_bar("reading tables") as progress:
         company = load_company(folder, progress=progress) if folder is not None else None
     loaded = [load_plan(p, company) for p in plans]
@@ -89,7 +92,6 @@ def payout(
     else:
         result = payouts_of_plans(loaded, targets, actuals, company)
         summaries = result.summary["plans"]
-    inputs = (*plans, targets, actuals, folder)
     with output_set(out, kind="payouts", inputs=inputs, force=force) as stage:
         files = stage.final(result.write(stage.path, html=html))
     echo_notices(result.notices)

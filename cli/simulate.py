@@ -8,7 +8,7 @@ import click
 
 from attain.cli.options import force_option
 from attain.cli.progress import progress_bar
-from attain.output import output_set
+from attain.output import check_output_set, output_set
 from attain.simulate import SimulationResult, simulate_to
 from attain.simulate.distributed import Cluster
 
@@ -52,6 +52,7 @@ def run_simulation(
     ``targets`` (a targets.csv or an allocation output folder) replaces the scenario's
     target source; ``cluster`` runs it on Dask. The demo calls this for its simulate step, then :func:`print_summary`.
     """
+    check_output_set(out, "simulation", inputs=(scenario, targets), force=force)
     with progress_bar("simulating") as progress:  # restarts for the sensitivity runs
         with output_set(out, kind="simulation", inputs=(scenario, targets), force=force) as stage:
             result, paths = simulate_to(

@@ -8,7 +8,7 @@ import click
 
 from attain.cli.options import force_option, model_options, solver_options
 from attain.model.export import check_format
-from attain.output import output_set
+from attain.output import check_output_set, output_set
 from attain.solvers import BACKENDS
 from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
 
@@ -61,6 +61,7 @@ def territory(
     """
     if export_model is not None:
         check_format(export_model)  # before the solve, not after it
+    check_output_set(out, "territory", inputs=(rules, data), force=force)
     alignment = align(rules, data, solver=solver, time_limit=time_limit, verbose=verbose)
     with output_set(out, kind="territory", inputs=(rules, data), force=force) as stage:
         files = stage.final(write_alignment(alignment, stage.path))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from attain.cli.options import echo_notices, force_option
-from attain.output import output_set
+from attain.output import check_output_set, output_set
 from attain.track import track as track_progress
 
 
@@ -85,11 +85,12 @@ def track(
     """
     from attain.data import load_company
 
+    inputs = (targets, actuals, data, *plans)
+    check_output_set(out, "tracking", inputs=inputs, force=force)  # before the work
     company = load_company(data) if data is not None else None
     result = track_progress(
         targets, actuals, as_of, plans=plans, company=company, trials=trials, seed=seed
     )
-    inputs = (targets, actuals, data, *plans)
     with output_set(out, kind="tracking", inputs=inputs, force=force) as stage:
         files = stage.final(result.write(stage.path))
     echo_notices(result.notices)

@@ -467,11 +467,19 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
     return problems + capped(orphans, source, total=int(orphan.sum()))
 
 
-def check_minor_units(frame: pd.DataFrame, column: str, minor_unit: int) -> list[Problem]:
+def check_minor_units(
+    frame: pd.DataFrame,
+    column: str,
+    minor_unit: int,
+    unit_name: str = "the currency's minor unit",
+    why: str = "",
+) -> list[Problem]:
     """Amounts in ``column`` are whole minor units (cents for 2): 12.345 euros is an error.
 
     Money is computed in minor units; an amount between two of them would be
-    rounded, and a rounded input is a silently changed one.
+    rounded, and a rounded input is a silently changed one. ``unit_name`` and
+    ``why`` say where ``minor_unit`` comes from when it is not the currency's
+    (a plan's ``rounding.minor_unit``).
     """
     if column not in frame.columns or not len(frame):
         return []
@@ -481,15 +489,18 @@ def check_minor_units(frame: pd.DataFrame, column: str, minor_unit: int) -> list
     off = np.abs(scaled - np.rint(scaled))
     bad = np.flatnonzero(off > np.maximum(1e-6, np.abs(scaled) * 4e-16))
     what = f"{minor_unit} decimal place{'s' if minor_unit != 1 else ''}"
+    hint = f"round the amount to {what} in the source system"
+    if why:
+        hint = f"{why}; {hint}, or make the two agree"
     problems = [
         _row_problem(
             frame,
             i,
             column,
-            f"has more decimals than the currency's minor unit ({what}): "
+            f"has more decimals than {unit_name} ({what}): "
             f"{_cell_text(frame[column].iloc[i])}",
             "sub-minor-unit",
-            hint=f"round the amount to {what} in the source system",
+            hint=hint,
         )
         for i in bad[:MAX_PROBLEMS]
     ]

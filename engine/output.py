@@ -34,7 +34,10 @@ command refuses (:class:`~attain.errors.OutputError`, exit 2) a folder that
 unless told ``force=True`` (``--force``): then the new set is written into
 the folder and every other entry already there (inputs, other outputs) is
 kept, carried into the new folder by hard link; only the files of an earlier
-set of the same kind are replaced.
+set of the same kind are replaced. :func:`check_output_set` makes the same
+check without writing anything: a command calls it before it computes, so a
+refused folder is reported at once, not after a long solve or simulation
+(``output_set`` checks again when it writes, for a folder changed meanwhile).
 
 **Files.** Every single file is written to a temporary name and renamed over
 its final name once complete (:func:`atomic_path`); writers are byte-stable,
@@ -71,6 +74,7 @@ __all__ = [
     "MANIFEST",
     "OutputSet",
     "atomic_path",
+    "check_output_set",
     "output_set",
     "read_manifest",
     "safe_filename",
@@ -196,7 +200,7 @@ def output_set(
     shown = Path(out)
     target = _target(shown)
     _recover(target)
-    kept = _check_target(target, shown, kind, [Path(p) for p in inputs if p is not None], force)
+    kept = _check_target(target, shown, kind, _paths(inputs), force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(
@@ -223,6 +227,39 @@ def output_set(
             raise _output_error(shown, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_output_set(
+    out: str | Path,
+    kind: str,
+    *,
+    inputs: Iterable[str | Path | None] = (),
+    force: bool = False,
+) -> None:
+    """Raise the :class:`~attain.errors.OutputError` :func:`output_set` would raise for
+    ``out`` before writing anything: a folder holding an input of the run, another kind
+    of output or unrelated files (unless ``force``), a file in its place or above it.
+
+    Writes nothing and changes nothing; call it before the work whose result goes there.
+    """
+    shown = Path(out)
+    target = _target(shown)
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(
+            [
+                Problem(
+                    str(shown),
+                    f"cannot use this folder for the output: {blocker} is a file, not a folder",
+                    code="out-unwritable",
+                )
+            ]
+        )
+    _check_target(target, shown, kind, _paths(inputs), force)
+
+
+def _paths(inputs: Iterable[str | Path | None]) -> list[Path]:
+    return [Path(p) for p in inputs if p is not None]
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:

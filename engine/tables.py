@@ -245,7 +245,12 @@ Limits and strict reading (each a located error, exit 2):
   (10,000,000,000,000 of the currency: more than any company books in a year,
   and every amount stays exact in cents). A deal `amount` has at most the
   currency's `minor_unit` decimals (`60152.195` euros is an error, never
-  rounded in silence; docs/plans.md says the same).
+  rounded in silence; docs/plans.md says the same), and so has a `target` of
+  a targets table (`attain payout`, `track`, `simulate`). A plan whose
+  `rounding.minor_unit` differs from the company's computes money in its own
+  unit: a finer one holds every amount exactly; with a coarser one (whole euros
+  for a company in cents) every deal amount and target must be whole in the
+  plan's unit, and one that is not is an error at its row, never rounded.
 - **Ids and text**: no cell holds a control character (NUL, newline, escape)
   or an invisible format character (bidi overrides, zero-width spaces).
   Rep ids name files (`statements/<rep_id>.md`), so a `rep_id` may not hold
@@ -269,7 +274,8 @@ written (with a manifest, `.attain-output.json`, listing each file's size
 and SHA-256). An error, Ctrl-C (exit 130) or a kill leaves the previous
 complete set, never a mix, and files of an earlier run never survive beside
 a new one. A command refuses (exit 2) an `--out` folder that holds its own
-inputs, another command's output, or other files, unless given `--force`:
+inputs, another command's output, or other files, before it reads or computes
+anything (not after a long solve), unless given `--force`:
 then the other entries are kept and only an earlier set of the same kind is
 replaced. A run killed with SIGKILL may leave its staging folder
 (`.NAME.attain-stage-PID-…`) beside `--out`; the next run there removes it.

@@ -53,7 +53,7 @@ def test_infeasible_exits_3_with_the_conflict(tmp_path, sample_dir, capsys):
 def test_bad_rule_file_exits_2_with_its_place(tmp_path, sample_dir, capsys):
     rules = tmp_path / "typo.yaml"
     rules.write_text("kind: territory\nbalance:\n  - {measure: workload, min: 1.5}\n")
-    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path)])
+    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
     assert f"{rules}:3:5: balance[0]:" in err
@@ -70,7 +70,7 @@ def test_lp_only_solver_is_refused(tmp_path, sample_dir, capsys):
 def test_rule_the_data_refutes_is_located(tmp_path, sample_dir, capsys):
     rules = tmp_path / "measure.yaml"
     rules.write_text(FAST.replace("measure: workload", "measure: visits"))
-    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path)])
+    code = main(["territory", str(rules), "--data", str(sample_dir), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
     assert f"{rules}:5:36: balance[0].measure: the units have no numeric measure `visits`" in err

@@ -523,3 +523,138 @@ def test_problem_counts_are_exact(world, tmp_path):
     assert code == 2
     assert err.startswith("2,731 problems; the first 25:\n"), err[:200]
     assert "... and 2,706 more problems in this table" in err
+
+
+# --- a ledger that is not a ledger ------------------------------------------------------
+
+LEDGER_COMMANDS = {
+    "init": [],
+    "runs": [],
+    "show": ["1"],
+    "diff": ["1", "2"],
+    "approve": ["--period", "2027-01", "--by", "f"],
+    "hold": ["--period", "2027-01", "--rep", "R00001", "--by", "f"],
+    "release": ["--period", "2027-01", "--rep", "R00001", "--by", "f"],
+    "pay": ["--period", "2027-01", "--by", "p"],
+    "adjust": ["--period", "2027-01", "--rep", "R00001", "--amount", "10", "--by", "f",
+               "--code", "bonus"],
+    "export": ["--period", "2027-01"],
+}  # fmt: skip
+
+
+def bad_ledgers(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Paths given as --ledger that are no ledger, and what the message must say."""
+    text = tmp_path / "deals.csv"
+    text.write_text("deal_id,date\nD1,2027-01-01\n")
+    short = tmp_path / "short.db"
+    short.write_bytes(b"SQLite")  # cut before the end of the header
+    fake = tmp_path / "fake.db"
+    fake.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)  # the header, then garbage
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    return {
+        "text": (text, "the file is not a SQLite database"),
+        "short": (short, "the file is not a SQLite database"),
+        "fake": (fake, "not a database"),
+        "folder": (folder, "is a folder, not a ledger file"),
+        "device": (Path("/dev/null"), "is not a regular file"),
+        "no folder": (tmp_path / "nowhere" / "pay.db", "no folder"),
+    }
+
+
+@pytest.mark.parametrize("command", sorted(LEDGER_COMMANDS))
+def test_a_ledger_that_is_no_sqlite_database_is_exit_2_located(tmp_path, command):
+    for name, (path, says) in bad_ledgers(tmp_path).items():
+        before = path.read_bytes() if path.is_file() else None
+        code, out, err = run(["ledger", command, "--ledger", path, *LEDGER_COMMANDS[command]])
+        keeps_contract(code, out, err)
+        assert code == 2, (name, err)
+        assert err.startswith(f"{path}: ") and says in err, (name, err)
+        assert (path.read_bytes() if path.is_file() else None) == before  # left as it was
+
+
+def test_payout_close_on_no_ledger_is_exit_2_before_any_work(world, tmp_path, monkeypatch):
+    import attain.incentive.api
+
+    def computed(*args, **kwargs):
+        raise AssertionError("computed the payouts before opening the ledger")
+
+    monkeypatch.setattr(attain.incentive.api, "payouts", computed)
+    w = fresh(world, tmp_path)
+    args = commands(w, w / "out")["payout"][:-2]  # without --out
+    for name, (path, says) in bad_ledgers(tmp_path).items():
+        code, out, err = run([*args, "--ledger", path, "--close", "2027-01"])
+        keeps_contract(code, out, err)
+        assert code == 2 and err.startswith(f"{path}: ") and says in err, (name, err)
+    assert not (w / "out").exists()
+
+
+# --- targets and plans in other units than the money -----------------------------------
+
+
+def test_a_sub_cent_target_is_a_located_error_not_rounded(world, tmp_path):
+    w = fresh(world, tmp_path)
+    targets = w / "targets.csv"
+    lines = targets.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("target")] = "1234.565"
+    lines[3] = ",".join(cells)
+    targets.write_text("\n".join(lines) + "\n")
+    for command in ("payout", "simulate"):
+        code, out, err = run(commands(w, w / command)[command])
+        keeps_contract(code, out, err)
+        assert code == 2, err
+        assert (
+            "targets.csv: row 4, column target: has more decimals than the currency's minor "
+            "unit (2 decimal places): 1234.565" in err
+        ), err
+
+
+def _plan_in_unit(w: Path, minor_unit: int) -> None:
+    plan = w / "plan.yaml"
+    plan.write_text(
+        plan.read_text().replace("rounding:\n", f"rounding:\n  minor_unit: {minor_unit}\n")
+    )
+
+
+def test_a_plan_coarser_than_the_money_never_rounds_a_deal(world, tmp_path):
+    w = fresh(world, tmp_path)
+    _plan_in_unit(w, 0)  # whole euros, while the deals are in cents
+    code, out, err = run(commands(w, w / "out")["payout"])
+    keeps_contract(code, out, err)
+    assert code == 2, err
+    assert "actuals.csv: row 2, column amount: has more decimals than the plan's minor unit" in err
+    assert "rounding.minor_unit is 0, the company's minor_unit 2" in err
+    assert not (w / "out").exists()
+
+
+def test_a_plan_coarser_than_whole_amounts_converts_them_exactly(world, tmp_path):
+    w = fresh(world, tmp_path)
+    _plan_in_unit(w, 0)
+    actuals = w / "data" / "actuals.csv"
+    frame = actuals.read_text().splitlines()
+    amount = frame[0].split(",").index("amount")
+    rows = [r.split(",") for r in frame[1:]]
+    for r in rows:
+        r[amount] = str(round(float(r[amount])))
+    actuals.write_text("\n".join([frame[0], *(",".join(r) for r in rows)]) + "\n")
+    code, out, err = run(commands(w, w / "out")["payout"])
+    assert code == 0, err
+
+
+def test_a_plan_finer_than_the_money_converts_exactly(world, tmp_path):
+    w = fresh(world, tmp_path)
+    code, _, err = run(commands(w, w / "cents")["payout"])
+    assert code == 0, err
+    _plan_in_unit(w, 4)
+    code, _, err = run(commands(w, w / "finer")["payout"])
+    assert code == 0, err
+    import pandas as pd
+
+    cents = pd.read_csv(w / "cents" / "payouts.csv")
+    finer = pd.read_csv(w / "finer" / "payouts.csv")
+    # the same lines; paid year to date, each rep's year within half a cent of the cents'
+    assert len(cents) == len(finer)
+    year = [f.groupby(["rep_id", "component"])["amount"].sum() for f in (cents, finer)]
+    assert (abs(year[0] - year[1]) <= 0.005 + 1e-9).all()

@@ -313,3 +313,150 @@ def test_manifest_json_is_stable(tmp_path):
     a = json.loads((tmp_path / "a" / MANIFEST).read_text())
     assert (tmp_path / "a" / MANIFEST).read_bytes() == (tmp_path / "b" / MANIFEST).read_bytes()
     assert a["files"][0]["bytes"] == 1
+
+
+# --- the refusal comes before the work -------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from attain.output import check_output_set  # noqa: E402
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _computed(*args, **kwargs):
+    raise AssertionError("the command computed before refusing its --out folder")
+
+
+#: Per command: its arguments (``OUT`` stands for --out) and the entry points it computes
+#: with, each patched to fail the test if the command reaches it.
+_COMMANDS = {
+    "allocate": (
+        ["allocate", "rules.yaml", "--data", "data", "--out", "OUT"],
+        ["attain.cli.allocate.allocate_targets"],
+    ),
+    "territory": (
+        ["territory", "rules.yaml", "--data", "data", "--out", "OUT"],
+        ["attain.cli.territory.align"],
+    ),
+    "payout": (
+        ["payout", "plan.yaml", "--targets", "t.csv", "--actuals", "a.csv", "--out", "OUT"],
+        ["attain.cli.payout.load_company", "attain.cli.payout.load_plan"],
+    ),
+    "payout --close": (
+        [
+            "payout",
+            "plan.yaml",
+            "--targets",
+            "t.csv",
+            "--actuals",
+            "a.csv",
+            "--out",
+            "OUT",
+            "--ledger",
+            "pay.db",
+            "--close",
+            "2027-01",
+        ],
+        ["attain.cli.ledger.close_period", "attain.cli.payout.load_company"],
+    ),  # fmt: skip
+    "simulate": (
+        ["simulate", str(_ROOT / "scenarios" / "compare_plans.yaml"), "--out", "OUT"],
+        ["attain.cli.simulate.simulate_to"],
+    ),
+    "track": (
+        [
+            "track",
+            "--targets",
+            "t.csv",
+            "--actuals",
+            "a.csv",
+            "--as-of",
+            "2027-06-30",
+            "--data",
+            "data",
+            "--out",
+            "OUT",
+        ],
+        ["attain.data.load_company", "attain.cli.track.track_progress"],
+    ),  # fmt: skip
+    "demo": (["demo", "--out", "OUT"], ["attain.load_company", "attain.cli.demo._allocate"]),
+    "sample": (
+        ["sample", "--out", "OUT"],
+        ["attain.write_sample", "attain.sample._make_sample"],
+    ),
+}
+
+
+def _run_refused(monkeypatch, tmp_path, capsys, command, out):
+    import importlib
+
+    from attain.cli.main import main
+
+    args, entries = _COMMANDS[command]
+    # Import what the command imports first, so no module binds a patched name for good.
+    for module in ("attain.cli.allocate", "attain.cli.territory", "attain.cli.payout",
+                   "attain.cli.ledger", "attain.cli.simulate", "attain.cli.track",
+                   "attain.cli.demo", "attain.sample", "attain.track.api"):  # fmt: skip
+        importlib.import_module(module)
+    for entry in entries:
+        module, _, name = entry.rpartition(".")
+        monkeypatch.setattr(importlib.import_module(module), name, _computed)
+    monkeypatch.chdir(tmp_path)
+    before = _tree(out)
+    code = main([str(out) if a == "OUT" else a for a in args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "computed" not in err
+    assert _tree(out) == before  # nothing written, nothing replaced
+    return err
+
+
+@pytest.mark.parametrize("command", sorted(_COMMANDS))
+def test_a_folder_of_other_files_is_refused_before_any_work(monkeypatch, tmp_path, capsys, command):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    err = _run_refused(monkeypatch, tmp_path, capsys, command, out)
+    assert "holds no attain output" in err and "--force" in err
+
+
+@pytest.mark.parametrize("command", sorted(_COMMANDS))
+def test_another_kind_of_output_is_refused_before_any_work(monkeypatch, tmp_path, capsys, command):
+    out = tmp_path / "out"
+    _write_set(out, {"summary.json": "{}"}, kind="another")
+    err = _run_refused(monkeypatch, tmp_path, capsys, command, out)
+    assert "holds the another output of another run" in err
+
+
+def test_a_payout_into_the_allocation_folder_is_refused_before_any_work(
+    monkeypatch, tmp_path, capsys
+):
+    out = tmp_path / "OUT"
+    _write_set(out, {"targets.csv": "t", "summary.json": "allocation"}, kind="allocation")
+    err = _run_refused(monkeypatch, tmp_path, capsys, "payout", out)
+    assert "holds the allocation output" in err
+
+
+@pytest.mark.parametrize("command", ["allocate", "territory", "track"])
+def test_the_data_folder_as_out_is_refused_before_any_work(monkeypatch, tmp_path, capsys, command):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "company.yaml").write_text("kind: company\n")
+    err = _run_refused(monkeypatch, tmp_path, capsys, command, data)
+    assert "holds an input of this run" in err
+
+
+def test_check_output_set_writes_nothing(tmp_path):
+    check_output_set(tmp_path / "new" / "out", "payouts")  # a new folder is fine
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "f").write_text("")
+    with pytest.raises(OutputError, match="is a file"):
+        check_output_set(tmp_path / "f" / "out", "payouts")
+    with pytest.raises(OutputError, match="is a file"):
+        check_output_set(tmp_path / "f", "payouts")
+    _write_set(tmp_path / "o", {"payouts.csv": "p"})
+    check_output_set(tmp_path / "o", "payouts")  # its own kind: replaced
+    with pytest.raises(OutputError, match="holds the payouts output"):
+        check_output_set(tmp_path / "o", "allocation")
+    check_output_set(tmp_path / "o", "allocation", force=True)

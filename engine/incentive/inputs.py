@@ -84,12 +84,20 @@ def read_book(
     if problems:
         raise DataError(problems)
     typed.attrs.update(zip(("source", "offset"), _place(frame, "<targets>"), strict=True))
+    unit_name, why = _unit_origin(company, minor_unit)
+    if problems := check_minor_units(typed, "target", minor_unit, unit_name, why):
+        raise DataError(problems)  # a target between two cents would be rounded
     year = fiscal_year or (company.rules.fiscal_year if company else _year_of(typed))
     start = company.rules.fiscal_year_start if company else 1
     calendar = Calendar(year, start, period)
     deals_frame = _actuals(actuals, company, typed)
-    if company is None and (problems := check_minor_units(deals_frame, "amount", minor_unit)):
-        raise DataError(problems)  # with a company, its own minor unit was checked at load
+    # With a company, amounts were checked at its minor unit when it was loaded; a finer
+    # unit holds them exactly, a coarser one (the plan's) must not round them.
+    coarser = company is None or minor_unit < company.rules.minor_unit
+    if coarser and (
+        problems := check_minor_units(deals_frame, "amount", minor_unit, unit_name, why)
+    ):
+        raise DataError(problems)
     people = _people(company, typed, deals_frame)
     products = tuple(company.rules.products) if company else _products(typed, deals_frame)
     scale = 10**minor_unit
@@ -100,6 +108,17 @@ def read_book(
         people=people,
         targets=_target_array(typed, calendar, people, products, scale),
         deals=_deals(deals_frame, calendar, people, products, scale),
+    )
+
+
+def _unit_origin(company: Company | None, minor_unit: int) -> tuple[str, str]:
+    """How a minor-unit problem names the unit: the currency's, or the plan's when it
+    differs from the company's (``rounding.minor_unit``)."""
+    if company is None or company.rules.minor_unit == minor_unit:
+        return "the currency's minor unit", ""
+    return "the plan's minor unit", (
+        f"the plan's rounding.minor_unit is {minor_unit}, the company's minor_unit "
+        f"{company.rules.minor_unit} (company.yaml): money is computed in the plan's unit"
     )
 
 

@@ -56,7 +56,7 @@ class Ledger:
     def __init__(self, url: str | os.PathLike[str]):
         self.url = store.ledger_url(url)
         self.shown = store.display_url(self.url) if "://" in os.fspath(url) else os.fspath(url)
-        self._engine = store.create(self.url)
+        self._engine = store.create(self.url, self.shown)
 
     def __repr__(self) -> str:
         return f"Ledger({self.shown!r})"

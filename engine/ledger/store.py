@@ -27,6 +27,7 @@ Tables (every row keyed by run):
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -212,7 +213,39 @@ def display_url(url: URL | str) -> str:
     return shown.render_as_string(hide_password=False)
 
 
-def create(url: URL) -> Engine:
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(url: URL, shown: str) -> None:
+    """Refuse, before connecting, a SQLite ledger path that cannot be a ledger: a
+    folder, a device or pipe, a file that cannot be read, or one that is not a SQLite
+    database (a CSV given by mistake). A missing file is fine (``init`` creates it)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = url.database
+    if not os.path.lexists(path):
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise LedgerError(shown, f"no folder {folder} to hold the ledger")
+        return
+    hint = "give the ledger's SQLite file (create one with: attain ledger init --ledger FILE)"
+    if os.path.isdir(path):
+        raise LedgerError(shown, "is a folder, not a ledger file", hint=hint)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise LedgerError(shown, "is not a regular file (a device or pipe?)", hint=hint)
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise LedgerError(shown, f"cannot read the ledger: {exc.strerror or exc}") from None
+    if head and head != _SQLITE_HEADER[: len(head)] or 0 < len(head) < len(_SQLITE_HEADER):
+        raise LedgerError(shown, "not a ledger: the file is not a SQLite database", hint=hint)
+
+
+def create(url: URL, shown: str | None = None) -> Engine:
+    check_sqlite_file(url, shown or display_url(url))
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
@@ -239,9 +272,10 @@ def connect(engine: Engine, shown: str) -> Iterator[Connection]:
     Failing to connect (a wrong host, database or password) is bad input (exit 2, the URL
     shown without its password); losing the connection mid-run is a :class:`StorageError`.
     """
+    check_sqlite_file(engine.url, shown)  # it may have changed since the engine was made
     try:
         conn = engine.connect()
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # OperationalError, or "file is not a database"
         reason = _reason(exc)
         raise LedgerError(shown, f"cannot open the ledger: {reason}") from None
     try:
@@ -257,6 +291,10 @@ def connect(engine: Engine, shown: str) -> Iterator[Connection]:
         if exc.connection_invalidated:
             raise StorageError(
                 f"{shown}: lost the connection to the ledger: {_reason(exc)}"
+            ) from None
+        if "file is not a database" in str(exc.orig):
+            raise LedgerError(
+                shown, f"not a ledger: {_reason(exc)}", hint="give the ledger's SQLite file"
             ) from None
         raise
     except sa.exc.PendingRollbackError:
