@@ -11,7 +11,7 @@ from attain.cli.progress import progress_bar
 from attain.cli.simulate import cluster_from, cluster_options
 from attain.design import DesignResult
 from attain.design import design as run_design
-from attain.output import output_set
+from attain.output import check_output_set, output_set
 
 __all__ = ["design"]
 
@@ -48,6 +48,7 @@ def design(
     Example: attain design rules/design_field_rep.yaml --out out/design
     """
     cluster = cluster_from(workers, scheduler)
+    check_output_set(out, "design", inputs=(design_file,), force=force)  # before the search
     with progress_bar("designing") as progress:
         result = run_design(
             design_file, trials=trials, seed=seed, cluster=cluster, progress=progress

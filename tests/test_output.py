@@ -381,6 +381,10 @@ _COMMANDS = {
         ["attain.data.load_company", "attain.cli.track.track_progress"],
     ),  # fmt: skip
     "demo": (["demo", "--out", "OUT"], ["attain.load_company", "attain.cli.demo._allocate"]),
+    "design": (
+        ["design", str(_ROOT / "rules" / "design_field_rep.yaml"), "--out", "OUT"],
+        ["attain.cli.design.run_design"],
+    ),
     "sample": (
         ["sample", "--out", "OUT"],
         ["attain.write_sample", "attain.sample._make_sample"],
@@ -397,7 +401,8 @@ def _run_refused(monkeypatch, tmp_path, capsys, command, out):
     # Import what the command imports first, so no module binds a patched name for good.
     for module in ("attain.cli.allocate", "attain.cli.territory", "attain.cli.payout",
                    "attain.cli.ledger", "attain.cli.simulate", "attain.cli.track",
-                   "attain.cli.demo", "attain.sample", "attain.track.api"):  # fmt: skip
+                   "attain.cli.demo", "attain.cli.design", "attain.sample",
+                   "attain.track.api"):  # fmt: skip
         importlib.import_module(module)
     for entry in entries:
         module, _, name = entry.rpartition(".")
