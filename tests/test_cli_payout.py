@@ -172,3 +172,32 @@ def test_the_same_plan_twice_is_a_usage_error(tmp_path, capsys):
     assert main(["payout", str(PLAN), str(PLAN), *args]) == 2
     assert "plan names must differ" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_plan_version_is_on_statements_and_in_summary(tmp_path):
+    """A declared `version:` is shown as given; without one, the content hash stands in (the
+    same for the same settings however the file is laid out)."""
+    import json
+
+    text = PLAN.read_text()
+    versioned = tmp_path / "versioned.yaml"
+    versioned.write_text(text.replace("kind: plan\n", "kind: plan\nversion: '2027.2'\n", 1))
+    relaid = tmp_path / "relaid.yaml"
+    relaid.write_text("# the same plan, another comment\n" + text)
+    args = [
+        "--targets",
+        str(TARGETS),
+        "--actuals",
+        str(ACTUALS),
+        "--data",
+        str(ROOT / "scenarios" / "sample"),
+    ]
+    versions = []
+    for plan in (versioned, relaid, PLAN):
+        out = tmp_path / plan.stem
+        assert main(["payout", str(plan), *args, "--out", str(out)]) == 0
+        versions.append(json.loads((out / "summary.json").read_text())["plan_version"])
+        assert f"version {versions[-1]}" in (out / "statements" / "R00001.md").read_text()
+    assert versions[0] == "2027.2"
+    assert versions[1] == versions[2] and versions[1].startswith("sha256:")
+    assert len(versions[1]) == len("sha256:") + 12

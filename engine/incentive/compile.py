@@ -84,6 +84,7 @@ class CompiledPlan:
     modifiers: tuple[CompiledModifier, ...]
     total_cap: CompiledCap | None
     draw: CompiledDraw | None
+    version: str = ""  # the plan's `version:`, or sha256 of its content (plan_version)
 
     @property
     def scale(self) -> int:
@@ -154,4 +155,15 @@ def compile_plan(
         ),
         total_cap=compile_cap(plan.total_cap, unit),
         draw=compile_draw(plan.draw, unit),
+        version=plan_version(plan),
     )
+
+
+def plan_version(plan) -> str:
+    """The plan's ``version:``, or ``sha256:`` + 12 hex digits of its settings as loaded."""
+    if plan.version is not None:
+        return plan.version
+    import hashlib
+
+    content = plan.model_dump_json(exclude={"version"}).encode()
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:12]

@@ -236,6 +236,7 @@ def _summary(compiled, book: Book, credit: Credit, totals, lines, currency) -> d
     total = int(totals["payable_minor"].sum())
     return {
         "plan": compiled.name,
+        "plan_version": compiled.version,
         "currency": currency,
         "fiscal_year": book.calendar.fiscal_year,
         "period": compiled.period,

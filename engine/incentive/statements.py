@@ -185,6 +185,7 @@ def _who(payouts, compiled) -> dict[str, list[str]]:
     for row in people[["rep_id", *fields]].astype(str).itertuples(index=False):
         parts = [f"{f}: {v}" for f, v in zip(fields, row[1:], strict=True)]
         parts.append(f"plan `{compiled.name}`, fiscal year {year}")
+        parts.append(f"version {compiled.version}")
         out[row[0]] = [" · ".join(parts), ""]
     return out
 

@@ -506,6 +506,10 @@ class Plan(RuleModel):
     """The plan's name (snake_case)."""
     description: str = ""
     """What the plan is for, shown on statements."""
+    version: str | None = Field(default=None, min_length=1, max_length=80)
+    """This version of the plan (e.g. `2027.2`), shown on statements and in summary.json and
+    payouts.xlsx; absent: `sha256:` and the first 12 hex digits of the plan's content (its
+    settings as loaded, so comments and layout do not change it)."""
     company: str | None = None
     """The company data folder, relative to this file; its products check the plan's product
     names at load, and its org table gives roles, teams and target incentives."""
