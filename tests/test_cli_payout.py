@@ -201,3 +201,24 @@ def test_plan_version_is_on_statements_and_in_summary(tmp_path):
     assert versions[0] == "2027.2"
     assert versions[1] == versions[2] and versions[1].startswith("sha256:")
     assert len(versions[1]) == len("sha256:") + 12
+
+
+def test_a_cancellation_beyond_its_booking_is_a_located_data_error(tmp_path, capsys):
+    """Deal D00000002 (35,130.97 booked) cancelled for 40,000 on row 4: exit 2 naming the
+    file, row, field and deal, nothing written; declared `allow`, it runs with a warning."""
+    actuals = tmp_path / "actuals.csv"
+    lines = ACTUALS.read_text().splitlines()
+    lines.insert(3, "D00000002,2027-03-01,R00034,core,40000,1.0,18,False,cancellation")
+    actuals.write_text("\n".join(lines) + "\n")
+    args = ["--targets", str(TARGETS), "--actuals", str(actuals)]
+    out = tmp_path / "o"
+    assert main(["payout", str(PLAN), *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{actuals}: row 4, column amount" in err
+    assert "deal D00000002 is cancelled for 40,000.00 in all, more than its bookings" in err
+    assert "Traceback" not in err and not out.exists()
+    allowed = tmp_path / "allowed.yaml"
+    text = PLAN.read_text().replace("../scenarios/sample", str(ROOT / "scenarios" / "sample"))
+    allowed.write_text(text.replace("credit:\n", "credit:\n  over_cancellation: allow\n", 1))
+    assert main(["payout", str(allowed), *args, "--out", str(out)]) == 0
+    assert "cancellation-exceeds-booking" in (out / "summary.json").read_text()

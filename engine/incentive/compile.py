@@ -41,6 +41,7 @@ class CompiledCredit:
     new_customers_only: bool
     roll_up: str | None  # org column managers are credited by
     manager_roles: tuple[str, ...]
+    over_cancellation: str = "error"  # error, allow: cancellations beyond their bookings
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def compile_plan(
             new_customers_only=plan.credit.new_customers_only,
             roll_up=plan.credit.roll_up,
             manager_roles=tuple(plan.credit.manager_roles),
+            over_cancellation=plan.credit.over_cancellation,
         ),
         modifiers=tuple(
             CompiledModifier(

@@ -445,6 +445,11 @@ class CreditRules(RuleModel):
     unit's credit and target (a manager's measure is the team's)."""
     manager_roles: list[str] = Field(default_factory=lambda: ["manager"])
     """The roles rolled up to with `roll_up`."""
+    over_cancellation: Literal["error", "allow"] = "error"
+    """A deal whose cancellations add up to more than its bookings in the actuals: `error`
+    (default: a data error naming the file, row and deal) or `allow` (the excess is credited
+    as a negative amount, with a warning). A cancellation whose booking is not in the
+    actuals at all (booked before them) is always allowed, with the warning."""
 
     @field_validator("products")
     @classmethod
