@@ -36,7 +36,8 @@ def test_same_inputs_give_byte_identical_outputs(tmp_path):
     args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS)]
     for name in ("a", "b"):
         assert main(["payout", str(PLAN), *args, "--out", str(tmp_path / name)]) == 0
-    for file in ("payouts.csv", "statements.csv", "summary.json", "statements/R00042.md"):
+    files = ("payouts.csv", "payouts.xlsx", "statements.csv", "summary.json")
+    for file in (*files, "credited_deals.csv", "statement_deals.csv", "statements/R00042.md"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
@@ -222,3 +223,32 @@ def test_a_cancellation_beyond_its_booking_is_a_located_data_error(tmp_path, cap
     allowed.write_text(text.replace("credit:\n", "credit:\n  over_cancellation: allow\n", 1))
     assert main(["payout", str(allowed), *args, "--out", str(out)]) == 0
     assert "cancellation-exceeds-booking" in (out / "summary.json").read_text()
+
+
+def test_payouts_workbook_has_lines_reps_components_and_parts_formatted(tmp_path):
+    """payouts.xlsx: the lines as money, each rep's year adding up to their total, the
+    components' shares as percentages, and the explanation parts; headers frozen."""
+    import csv
+
+    import openpyxl
+
+    out = tmp_path / "o"
+    args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS), "--out", str(out)]
+    assert main(["payout", str(PLAN), *args]) == 0
+    book = openpyxl.load_workbook(out / "payouts.xlsx")
+    assert book.sheetnames == ["plan", "payouts", "by rep", "by component", "parts"]
+    lines = book["payouts"]
+    assert lines.freeze_panes == "B2" and lines.auto_filter.ref
+    with open(out / "payouts.csv") as f:
+        n_lines = sum(1 for _ in csv.reader(f)) - 1
+    assert lines.max_row == n_lines + 1
+    assert lines.cell(2, lines.max_column).number_format == '#,##0.00 "EUR"'
+    reps = list(book["by rep"].iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in book["by rep"][1]]
+    first = header.index("commission")
+    assert all(abs(sum(r[first:-1]) - r[-1]) < 1e-6 for r in reps)
+    shares = [r[3] for r in book["by component"].iter_rows(min_row=2, values_only=True)]
+    assert book["by component"].cell(2, 4).number_format == "0.00%"
+    assert abs(sum(shares) - 1) < 1e-9
+    plan = dict(book["plan"].iter_rows(min_row=2, values_only=True))
+    assert plan["version"].startswith("sha256:") and plan["currency"] == "EUR"

@@ -177,14 +177,21 @@ class Payouts:
             .to_dict("records"),
         }
 
-    def write(self, out: str | Path, statements: bool = True, html: bool = False) -> list[Path]:
-        """Write payouts.csv, summary.json and (by default) statements.csv (the explanation
-        record), credited_deals.csv, statement_deals.csv (what each deal earned in deal and
-        cumulative scopes) and one Markdown statement per participant under ``statements/``
-        (``html``: also each as a printable page); returns the paths."""
+    def write(
+        self, out: str | Path, statements: bool = True, html: bool = False, xlsx: bool = True
+    ) -> list[Path]:
+        """Write payouts.csv, summary.json, (``xlsx``) payouts.xlsx and (by default)
+        statements.csv (the explanation record), credited_deals.csv, statement_deals.csv
+        (what each deal earned in deal and cumulative scopes) and one Markdown statement per
+        participant under ``statements/`` (``html``: also each as a printable page);
+        returns the paths."""
         out = Path(out)
         digits = f"%.{self.compiled.minor_unit}f"
         written = [write_csv(out / "payouts.csv", self.payouts_table(), float_format=digits)]
+        if xlsx:
+            from attain.incentive.workbook import write_payouts_xlsx
+
+            written.append(write_payouts_xlsx(out / "payouts.xlsx", self))
         if statements:
             from attain.incentive.statements import statement_markdown_of, statement_records
 
