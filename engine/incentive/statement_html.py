@@ -45,7 +45,7 @@ def statement_document(
         r = records
         return Document(
             title=f"Statement: {r.rep_id}",
-            lead=r.who,
+            lead=_plain(r.who),
             facts=_plan_line(r),
             blocks=_blocks(r),
         )
@@ -53,11 +53,16 @@ def statement_document(
     blocks: list[Block] = []
     for r in records:
         blocks.append(
-            Section(f"Plan {r.plan}", [Paragraph(_plan_line(r)), *_blocks(r)], lead=r.who)
+            Section(f"Plan {r.plan}", [Paragraph(_plan_line(r)), *_blocks(r)], lead=_plain(r.who))
         )
     if total is not None:
         blocks.append(Paragraph(Strong(f"Payable in all plans this year: {total}")))
     return Document(title=f"Statements: {rep}", blocks=blocks)
+
+
+def _plain(text: str) -> str:
+    """The record's Markdown-flavoured header text without its code marks."""
+    return text.replace("`", "")
 
 
 def _plan_line(r: StatementRecord) -> list:
@@ -72,7 +77,7 @@ def _blocks(r: StatementRecord) -> list[Block]:
             KeyFigures(
                 [
                     KeyFigure("Paid this year", r.money(r.year)),
-                    KeyFigure("Periods", str(len(r.periods)), f"{n_lines} lines with an amount"),
+                    KeyFigure("Periods", str(len(r.periods)), f"{n_lines} lines explained"),
                     KeyFigure("Credited deal rows", f"{r.n_deals:,}"),
                 ]
             )
