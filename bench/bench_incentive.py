@@ -185,6 +185,21 @@ def bench_exact() -> None:
         f" ({n_lines:,} lines, {n_lines / seconds / 1e6:.2f} M lines/s), "
         f"peak memory {_peak_mb():,.0f} MB (+{_peak_mb() - before:,.0f} MB)"
     )
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        result.write(Path(tmp) / "lines", statements=False, xlsx=False)
+        csv_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        files = result.write(Path(tmp) / "all", statements=True, xlsx=True)
+        all_seconds = time.perf_counter() - start
+    n_md = sum(1 for f in files if f.suffix == ".md")
+    print(
+        f"  writing: payouts.csv + summary.json {csv_seconds:.1f} s; with payouts.xlsx, "
+        f"statements.csv, the deal tables and {n_md:,} statements {all_seconds:.1f} s"
+    )
     sub = reps[: max(200, N_REPS // 100)]
     sub_deals = deals[deals["rep_id"].isin(set(sub))]
     start = time.perf_counter()

@@ -33,8 +33,8 @@ from attain.output import check_output_set, output_set
     "out",
     default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write payouts.csv, statements.csv, statements/ and summary.json "
-    "(required unless --close).",
+    help="Folder to write payouts.csv, payouts.xlsx, statements.csv, credited_deals.csv, "
+    "statement_deals.csv, statements/ and summary.json (required unless --close).",
 )
 @click.option(
     "--data",
@@ -103,7 +103,7 @@ def payout(
     if len(loaded) > 1:
         s = result.summary
         click.echo(f"all plans: total {s['total_payout']} {s['currency']}".rstrip())
-    for name in ("payouts.csv", "statements.csv", "summary.json"):
+    for name in ("payouts.csv", "payouts.xlsx", "statements.csv", "summary.json"):
         if any(f.name == name for f in files):
             click.echo(f"wrote {out / name}")
     n_md = sum(1 for f in files if f.suffix == ".md")

@@ -36,7 +36,8 @@ def test_same_inputs_give_byte_identical_outputs(tmp_path):
     args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS)]
     for name in ("a", "b"):
         assert main(["payout", str(PLAN), *args, "--out", str(tmp_path / name)]) == 0
-    for file in ("payouts.csv", "statements.csv", "summary.json", "statements/R00042.md"):
+    files = ("payouts.csv", "payouts.xlsx", "statements.csv", "summary.json")
+    for file in (*files, "credited_deals.csv", "statement_deals.csv", "statements/R00042.md"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
@@ -172,3 +173,82 @@ def test_the_same_plan_twice_is_a_usage_error(tmp_path, capsys):
     assert main(["payout", str(PLAN), str(PLAN), *args]) == 2
     assert "plan names must differ" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_plan_version_is_on_statements_and_in_summary(tmp_path):
+    """A declared `version:` is shown as given; without one, the content hash stands in (the
+    same for the same settings however the file is laid out)."""
+    import json
+
+    text = PLAN.read_text()
+    versioned = tmp_path / "versioned.yaml"
+    versioned.write_text(text.replace("kind: plan\n", "kind: plan\nversion: '2027.2'\n", 1))
+    relaid = tmp_path / "relaid.yaml"
+    relaid.write_text("# the same plan, another comment\n" + text)
+    args = [
+        "--targets",
+        str(TARGETS),
+        "--actuals",
+        str(ACTUALS),
+        "--data",
+        str(ROOT / "scenarios" / "sample"),
+    ]
+    versions = []
+    for plan in (versioned, relaid, PLAN):
+        out = tmp_path / plan.stem
+        assert main(["payout", str(plan), *args, "--out", str(out)]) == 0
+        versions.append(json.loads((out / "summary.json").read_text())["plan_version"])
+        assert f"version {versions[-1]}" in (out / "statements" / "R00001.md").read_text()
+    assert versions[0] == "2027.2"
+    assert versions[1] == versions[2] and versions[1].startswith("sha256:")
+    assert len(versions[1]) == len("sha256:") + 12
+
+
+def test_a_cancellation_beyond_its_booking_is_a_located_data_error(tmp_path, capsys):
+    """Deal D00000002 (35,130.97 booked) cancelled for 40,000 on row 4: exit 2 naming the
+    file, row, field and deal, nothing written; declared `allow`, it runs with a warning."""
+    actuals = tmp_path / "actuals.csv"
+    lines = ACTUALS.read_text().splitlines()
+    lines.insert(3, "D00000002,2027-03-01,R00034,core,40000,1.0,18,False,cancellation")
+    actuals.write_text("\n".join(lines) + "\n")
+    args = ["--targets", str(TARGETS), "--actuals", str(actuals)]
+    out = tmp_path / "o"
+    assert main(["payout", str(PLAN), *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{actuals}: row 4, column amount" in err
+    assert "deal D00000002 is cancelled for 40,000.00 in all, more than its bookings" in err
+    assert "Traceback" not in err and not out.exists()
+    allowed = tmp_path / "allowed.yaml"
+    text = PLAN.read_text().replace("../scenarios/sample", str(ROOT / "scenarios" / "sample"))
+    allowed.write_text(text.replace("credit:\n", "credit:\n  over_cancellation: allow\n", 1))
+    assert main(["payout", str(allowed), *args, "--out", str(out)]) == 0
+    assert "cancellation-exceeds-booking" in (out / "summary.json").read_text()
+
+
+def test_payouts_workbook_has_lines_reps_components_and_parts_formatted(tmp_path):
+    """payouts.xlsx: the lines as money, each rep's year adding up to their total, the
+    components' shares as percentages, and the explanation parts; headers frozen."""
+    import csv
+
+    import openpyxl
+
+    out = tmp_path / "o"
+    args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS), "--out", str(out)]
+    assert main(["payout", str(PLAN), *args]) == 0
+    book = openpyxl.load_workbook(out / "payouts.xlsx")
+    assert book.sheetnames == ["plan", "payouts", "by rep", "by component", "parts"]
+    lines = book["payouts"]
+    assert lines.freeze_panes == "B2" and lines.auto_filter.ref
+    with open(out / "payouts.csv") as f:
+        n_lines = sum(1 for _ in csv.reader(f)) - 1
+    assert lines.max_row == n_lines + 1
+    assert lines.cell(2, lines.max_column).number_format == '#,##0.00 "EUR"'
+    reps = list(book["by rep"].iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in book["by rep"][1]]
+    first = header.index("commission")
+    assert all(abs(sum(r[first:-1]) - r[-1]) < 1e-6 for r in reps)
+    shares = [r[3] for r in book["by component"].iter_rows(min_row=2, values_only=True)]
+    assert book["by component"].cell(2, 4).number_format == "0.00%"
+    assert abs(sum(shares) - 1) < 1e-9
+    plan = dict(book["plan"].iter_rows(min_row=2, values_only=True))
+    assert plan["version"].startswith("sha256:") and plan["currency"] == "EUR"

@@ -1,4 +1,5 @@
-"""Statements as printable web pages: the same text as the Markdown, escaped, self-contained."""
+"""Statements as printable web pages: rendered from the same record as the Markdown, so
+they say what it says; escaped, self-contained."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from attain.cli.main import main
 from attain.incentive.statement_html import statement_html
+from attain.incentive.statements import PeriodRecord, StatementRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"
@@ -48,11 +50,12 @@ def test_a_statement_page_says_what_its_markdown_says(tmp_path):
     assert main([*args, "--out", str(out), "--html"]) == 0
     markdown = (out / "statements" / "R00002.md").read_text()
     page = (out / "statements" / "R00002.html").read_text()
-    assert page == statement_html(markdown)
     tags = parse(page)
-    # One table per period section, and both plans' sections.
-    periods = [line for line in markdown.splitlines() if line.startswith("### ")]
-    assert tags.tags.count("table") == len(periods) > 12  # 12 months + the overlay's periods
+    # One table per period section, and each plan's credited deals.
+    periods = [line for line in markdown.splitlines() if line.startswith("### 2027")]
+    deal_tables = [line for line in markdown.splitlines() if line.startswith("### Credited")]
+    assert len(deal_tables) == 2
+    assert tags.tags.count("table") == len(periods) + len(deal_tables) > 12
     text = "".join(tags.text)
     assert "Plan field_rep_marginal" in text and "Plan cloud_overlay" in text
     # Every cell of every table, and every total, is on the page as written.
@@ -60,18 +63,37 @@ def test_a_statement_page_says_what_its_markdown_says(tmp_path):
         if line.startswith("| ") and not line.startswith("| ---") and "| line |" not in line:
             for cell in line.strip("| ").split(" | "):
                 assert cell.replace("`", "").replace("**", "") in text
-    assert "Payable in all plans this year:" in text
+        if line.startswith("**"):
+            assert line.replace("**", "") in text
+    assert "Payable in all plans this year:" in text and "version sha256:" in text
     assert "<script" not in page and "http" not in page.replace('lang="en"', "")
 
 
+def record(**kw) -> StatementRecord:
+    period = PeriodRecord("2027-01", [("a <b>bold</b> & co", "1.00", "x < y")], "1.00", [])
+    base = {"rep_id": "R<1>", "who": "name: <i>", "plan": "p", "description": "d"}
+    return StatementRecord(**{**base, "currency": "EUR", "periods": [period], **kw})
+
+
 def test_text_is_escaped():
-    page = statement_html("# Statement: R<1>\n\n| line | amount | how |\n| --- | ---: | --- |\n"
-                          "| a <b>bold</b> & co | 1.00 | x < y |\n\n**Payable now: 1.00**\n")  # fmt: skip
+    page = statement_html(record(year="1.00"))
     tags = parse(page)
     assert "a <b>bold</b> & co" in "".join(tags.text)
     assert "<b>" not in page and "&lt;b&gt;bold&lt;/b&gt; &amp; co" in page
-    assert '<td class="num">1.00</td>' in page and "<strong>Payable now: 1.00</strong>" in page
-    assert "<title>Statement: R&lt;1&gt;</title>" in page
+    assert "<strong>Payable now: 1.00 EUR</strong>" in page
+    assert "<strong>Paid this year: 1.00 EUR</strong>" in page
+    assert "<title>Statement: R&lt;1&gt;</title>" in page and "name: &lt;i&gt;" in page
+
+
+def test_credited_deals_and_deal_breakdown_are_on_the_page_with_their_counts():
+    deals = [("D1", "2027-01-05", "core", "50%", "500.00")]
+    by_deal = [("Commission", "2027-01", "D1", "2027-01-05", "500.00", "8%", "40.00")]
+    page = statement_html(record(deals=deals, n_deals=12, by_deal=by_deal, n_by_deal=1))
+    text = "".join(parse(page).text)
+    assert "Credited deals (12)" in text and "11 more in credited_deals.csv" in text
+    assert "Earned by deal (1)" in text and "statement_deals.csv" not in text
+    for cell in (*deals[0], *by_deal[0]):
+        assert cell in text
 
 
 def test_pages_only_when_asked(tmp_path):

@@ -697,7 +697,8 @@ def test_silent_zeros_are_warned():
     """Roles matching nobody, a pool with no team target, a year without deals and a
     cancellation beyond its booking each give a warning."""
     pool = {"type": "team_pool", "name": "pool", "per_member": 100}
-    p = plan([{**commission(), "roles": ["vp"]}, pool])
+    allow = {"over_cancellation": "allow"}  # declared: else a data error
+    p = plan([{**commission(), "roles": ["vp"]}, pool], credit=allow)
     rows = [_book("2027-01-10", "R1", 100, "D1"), _cancel("2027-02-10", "R1", 300, "D1")]
     codes = [n.code for n in run(p, rows).notices]
     assert codes == [

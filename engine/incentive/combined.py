@@ -70,32 +70,37 @@ class CombinedPayouts:
     def _statements(self, tables: list[pd.DataFrame], people=None) -> dict[str, str]:
         """Each person's statement (``people``; default everyone), every plan's texts made
         in one pass per plan."""
-        from attain.incentive.statements import _money, statements_markdown
+        return {p: text for p, (text, _) in self._records(tables, people).items()}
+
+    def _records(self, tables: list[pd.DataFrame], people=None) -> dict:
+        """Each person's combined Markdown and (record per plan, total text)."""
+        from attain.incentive.statements import _money, statement_markdown_of, statement_records
 
         everyone = people is None
         if everyone:
             people = pd.unique(pd.concat([r.totals["rep_id"] for r in self.results]))
-        texts, paid = [], []
+        records, paid = [], []
         for r, table in zip(self.results, tables, strict=True):
             takes_part = set(r.totals["rep_id"])
             mine = [p for p in people if p in takes_part]
             rows = table if everyone else table[table["rep_id"].isin(mine)]
-            texts.append(statements_markdown(r, rows, mine))
+            records.append(statement_records(r, rows, mine))
             paid.append(r.totals.groupby("rep_id")["payable_minor"].sum().to_dict())
         units = self.results[0].compiled.minor_unit
         out = {}
         for person in people:
-            parts, total = [f"# Statements: {person}", ""], 0
-            for r, text, payable in zip(self.results, texts, paid, strict=True):
-                if person not in text:
+            parts, total, mine = [f"# Statements: {person}", ""], 0, []
+            for r, plan_records, payable in zip(self.results, records, paid, strict=True):
+                if person not in plan_records:
                     continue
-                body = text[person].splitlines()[1:]  # under the plan's heading
+                mine.append(plan_records[person])
+                body = statement_markdown_of(plan_records[person]).splitlines()[1:]
                 parts += [f"## Plan `{r.compiled.name}`", *_demote(body), ""]
                 total += int(payable[person])
                 units = r.compiled.minor_unit
             money = f"{_money(total, units)} {self.results[0].currency}".rstrip()
             parts.append(f"**Payable in all plans this year: {money}**\n")
-            out[person] = "\n".join(parts)
+            out[person] = ("\n".join(parts), (mine, money))
         return out
 
     @property
@@ -124,8 +129,34 @@ class CombinedPayouts:
                 ignore_index=True,
             )
             written.append(write_csv(out / "statements.csv", joined))
-            for rep_id, text in self._statements(tables).items():
-                written += write_statement(out / "statements" / safe_filename(rep_id), text, html)
+            for name, frames in (
+                (
+                    "credited_deals.csv",
+                    [r.credited_deals().drop(columns="credit_minor") for r in self.results],
+                ),
+                (
+                    "statement_deals.csv",
+                    [
+                        r.deal_breakdown().drop(columns=["credit_minor", "amount_minor"])
+                        for r in self.results
+                    ],
+                ),
+            ):
+                both = pd.concat(
+                    [
+                        _with_plan(f, r.compiled.name)
+                        for f, r in zip(frames, self.results, strict=True)
+                    ],
+                    ignore_index=True,
+                )
+                written.append(write_csv(out / name, both))
+            for rep_id, (text, (mine, money)) in self._records(tables).items():
+                page = None
+                if html:
+                    from attain.incentive.statement_html import statement_html
+
+                    page = statement_html(mine, money)
+                written += write_statement(out / "statements" / safe_filename(rep_id), text, page)
         written.append(write_json(out / "summary.json", self.summary))
         return written
 

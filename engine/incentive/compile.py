@@ -41,6 +41,7 @@ class CompiledCredit:
     new_customers_only: bool
     roll_up: str | None  # org column managers are credited by
     manager_roles: tuple[str, ...]
+    over_cancellation: str = "error"  # error, allow: cancellations beyond their bookings
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class CompiledPlan:
     modifiers: tuple[CompiledModifier, ...]
     total_cap: CompiledCap | None
     draw: CompiledDraw | None
+    version: str = ""  # the plan's `version:`, or sha256 of its content (plan_version)
 
     @property
     def scale(self) -> int:
@@ -142,6 +144,7 @@ def compile_plan(
             new_customers_only=plan.credit.new_customers_only,
             roll_up=plan.credit.roll_up,
             manager_roles=tuple(plan.credit.manager_roles),
+            over_cancellation=plan.credit.over_cancellation,
         ),
         modifiers=tuple(
             CompiledModifier(
@@ -154,4 +157,15 @@ def compile_plan(
         ),
         total_cap=compile_cap(plan.total_cap, unit),
         draw=compile_draw(plan.draw, unit),
+        version=plan_version(plan),
     )
+
+
+def plan_version(plan) -> str:
+    """The plan's ``version:``, or ``sha256:`` + 12 hex digits of its settings as loaded."""
+    if plan.version is not None:
+        return plan.version
+    import hashlib
+
+    content = plan.model_dump_json(exclude={"version"}).encode()
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:12]

@@ -25,7 +25,7 @@ from attain.incentive.inputs import Book
 from attain.incentive.pool import split_exact
 from attain.incentive.rational import MICRO, round_div
 
-__all__ = ["Credit", "credit_deals"]
+__all__ = ["Credit", "check_cancellations", "credit_deals"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
 
 def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
     """Filter, split, weight and roll up the deals of ``book`` for ``compiled``'s plan."""
+    if compiled.credit.over_cancellation == "error":
+        check_cancellations(book)
     d = book.deals
     epoch = np.datetime64("1970-01-01", "D")
     day_lo = -(2**62) if compiled.effective_from is None else _days(compiled.effective_from, epoch)
@@ -112,6 +114,53 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
         active=active_months(compiled, book),
         n_excluded=excluded,
     )
+
+
+def check_cancellations(book: Book) -> None:
+    """Refuse deals cancelled for more than their bookings (a located
+    :class:`~attain.errors.DataError`: the file, the row of the deal's last cancellation,
+    the deal id). The rows of a split deal repeat its date and amount, so each distinct
+    (deal, type, date, amount) counts once; a deal with no booking in the data (booked
+    before it) is not checked."""
+    d = book.deals
+    if not d.cancellation.any():
+        return
+    candidate = np.isin(d.deal // 2, np.unique(d.deal[d.cancellation] // 2))
+    key = pd.DataFrame({"deal": d.deal, "day": d.day, "amount": d.amount})
+    once = np.flatnonzero(candidate & ~key.duplicated().to_numpy())
+    n = int(d.deal.max()) // 2 + 1
+    booked, cancelled = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    cancel = d.cancellation[once]
+    np.add.at(booked, d.deal[once[~cancel]] // 2, d.amount[once[~cancel]])
+    np.add.at(cancelled, d.deal[once[cancel]] // 2, d.amount[once[cancel]])
+    bad = np.flatnonzero((booked > 0) & (cancelled > booked))
+    if not len(bad):
+        return
+    from attain.checks import capped
+    from attain.errors import DataError, Problem
+    from attain.incentive.text import money
+
+    rows = np.flatnonzero(d.cancellation & np.isin(d.deal // 2, bad))
+    rows = rows[np.lexsort((d.order[rows], d.day[rows], d.deal[rows]))]
+    code = d.deal[rows] // 2
+    rows, code = rows[np.r_[code[1:] != code[:-1], True]], code[np.r_[code[1:] != code[:-1], True]]
+    order = np.argsort(d.order[rows], kind="stable")  # in the file's order
+    unit = book.minor_unit
+    problems = [
+        Problem(
+            d.source,
+            f"deal {d.ids[k] if d.ids is not None else k} is cancelled for "
+            f"{money(cancelled[k], unit)} in all, more than its bookings of "
+            f"{money(booked[k], unit)}",
+            row=int(d.order[i]) + d.offset,
+            field="amount",
+            code="value",
+            hint="correct the cancellation, or declare `credit.over_cancellation: allow` in "
+            "the plan to credit the excess as a negative amount",
+        )
+        for i, k in zip(rows[order][:25].tolist(), code[order][:25].tolist(), strict=True)
+    ]
+    raise DataError(capped(problems, d.source, len(rows)))
 
 
 def _split_credit(d, idx: np.ndarray) -> np.ndarray:

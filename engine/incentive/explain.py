@@ -23,7 +23,23 @@ import pandas as pd
 from attain.incentive.kinds import kind_of
 from attain.incentive.rational import MICRO, round_div
 
-__all__ = ["PART_COLUMNS", "explanation"]
+__all__ = ["DEAL_COLUMNS", "PART_COLUMNS", "credited_deals", "deal_breakdown", "explanation"]
+
+#: Columns of the per-deal record (:func:`deal_breakdown`).
+DEAL_COLUMNS = (
+    "rep_id",
+    "period",
+    "component",
+    "deal_id",
+    "date",
+    "type",
+    "product",
+    "customer",
+    "split",
+    "credit",
+    "rate",
+    "amount",
+)
 
 #: Columns of the record, after ``rep_id, period, component``.
 PART_COLUMNS = ("part", "measure", "from", "to", "base", "rate", "amount")
@@ -75,6 +91,163 @@ def explanation(payouts) -> pd.DataFrame:
         if len(pos):
             pieces.append((pos, 0, _row(text, lines["amount_minor"].to_numpy()[pos])))
     return _table(pieces, lines, unit)
+
+
+def _deal_rows(payouts, rows: np.ndarray) -> dict:
+    """What identifies credited rows ``rows`` (indices into the run's credit): person,
+    period, deal id, date, type, product, customer, split and credit (minor units)."""
+    ctx = payouts._context
+    book, credit = ctx["book"], ctx["credit"]
+    d = book.deals
+    src = credit.order[rows]  # the row of the actuals each credited row comes from
+    code = credit.deal[rows]
+    days = credit.day[rows].astype("datetime64[D]")
+    return {
+        "person": credit.person[rows],
+        "period": book.calendar.period_of_month()[credit.month[rows]],
+        "deal_id": (d.ids[code] if d.ids is not None else code.astype(str)).astype(str),
+        "date": np.datetime_as_string(days, unit="D"),
+        "type": np.where(d.cancellation[src], "cancellation", "booking"),
+        "product": np.asarray(book.products, dtype=object)[credit.product[rows]],
+        "customer": d.customer[src] if d.customer is not None else np.full(len(rows), ""),
+        "split": d.split[src],
+        "credit": credit.net[rows],
+        "own": credit.own[rows],
+    }
+
+
+def credited_deals(payouts) -> pd.DataFrame:
+    """Every credited deal row of every participant: ``rep_id, period, deal_id, date, type,
+    product, customer, split`` (the share credited, a fraction), ``credit`` (the credited
+    amount, exact text), ``rolled_up`` (a member's deal credited to their manager) and
+    ``credit_minor``; by participant, then date and row."""
+    from attain.incentive.result import format_minor
+
+    ctx = payouts._context
+    book, credit = ctx["book"], ctx["credit"]
+    unit = payouts.compiled.minor_unit
+    keep = (
+        ctx["windows"].participant[credit.person]
+        & ctx["windows"].active[book.calendar.period_of_month()[credit.month]]
+    )
+    rows = np.flatnonzero(keep)
+    rows = rows[np.lexsort((credit.order[rows], credit.day[rows], credit.person[rows]))]
+    r = _deal_rows(payouts, rows)
+    labels = np.asarray(book.calendar.period_labels(), dtype=object)
+    return pd.DataFrame(
+        {
+            "rep_id": book.rep_ids[r["person"]],
+            "period": labels[r["period"]],
+            "deal_id": r["deal_id"],
+            "date": r["date"],
+            "type": r["type"],
+            "product": r["product"],
+            "customer": r["customer"],
+            "split": _fraction_text(r["split"]),
+            "credit": format_minor(r["credit"], unit).to_numpy(),
+            "rolled_up": ~r["own"],
+            "credit_minor": r["credit"],
+        }
+    )
+
+
+def deal_breakdown(payouts) -> pd.DataFrame:
+    """The per-deal record of ``deal`` and ``cumulative`` scope components: for each of
+    their lines, one row per credited deal row with what it earned (``amount``, exact text,
+    and ``amount_minor``) and at which ``rate`` (earned ÷ credit), then a row without a
+    deal for the rest of the line (modifier, cap, gate and rounding; true-ups when measuring
+    the year to date) when it is not zero, so each line's rows add up to its amount."""
+    from attain.incentive.result import format_minor
+
+    ctx = payouts._context
+    ev, lines, unit = ctx["evaluation"], payouts.lines, payouts.compiled.minor_unit
+    rep_index = {rep: r for r, rep in enumerate(ctx["book"].rep_ids)}
+    labels = ctx["book"].calendar.period_labels()
+    period_index = {label: p for p, label in enumerate(labels)}
+    n_p = len(labels)
+    line_person = lines["rep_id"].map(rep_index).to_numpy()
+    line_period = lines["period"].astype(str).map(period_index).to_numpy()
+    comp = lines["component"].astype(str).to_numpy()
+    frames = []
+    for c in payouts.compiled.components:
+        info = ev.details[c.name]
+        if "deal_rows" not in info:
+            continue
+        pos = np.flatnonzero(comp == c.name)
+        if not len(pos):
+            continue
+        key_of_line = line_person[pos] * n_p + line_period[pos]
+        rows, values = info["deal_rows"], info["deal_values"]
+        r = _deal_rows(payouts, rows)
+        key = r["person"] * n_p + r["period"]
+        order = np.argsort(key_of_line)
+        at = np.searchsorted(key_of_line[order], key)
+        found = at < len(pos)
+        found[found] = key_of_line[order][at[found]] == key[found]
+        line = np.full(len(rows), -1)
+        line[found] = pos[order][at[found]]
+        sel = np.flatnonzero(found)
+        deals = pd.DataFrame(
+            {
+                "line": line[sel],
+                "deal": 0,
+                "day": r["date"][sel],
+                **{k: r[k][sel] for k in ("deal_id", "date", "type", "product", "customer")},
+                "split": _fraction_text(r["split"][sel]),
+                "credit_minor": r["credit"][sel],
+                "amount_minor": values[sel],
+            }
+        )
+        earned = np.zeros(len(pos), dtype=np.int64)
+        np.add.at(earned, np.searchsorted(pos, line[sel]), values[sel])
+        rest = lines["amount_minor"].to_numpy()[pos] - earned
+        some = rest != 0
+        if some.any():
+            deals = pd.concat(
+                [
+                    deals,
+                    pd.DataFrame(
+                        {
+                            "line": pos[some],
+                            "deal": 1,
+                            "type": "rest of the line (modifier, cap, gate, rounding, true-up)",
+                            "amount_minor": rest[some],
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+        frames.append(deals)
+    columns = [*DEAL_COLUMNS, "credit_minor", "amount_minor"]
+    if not frames:
+        return pd.DataFrame({k: [] for k in columns})
+    table = pd.concat(frames, ignore_index=True)
+    table = table.sort_values(["line", "deal", "day"], kind="stable").reset_index(drop=True)
+    head = lines[["rep_id", "period", "component"]].iloc[table["line"].to_numpy()]
+    for k in ("rep_id", "period", "component"):
+        table[k] = head[k].astype(str).to_numpy()
+    for k in ("deal_id", "date", "product", "customer", "split"):
+        table[k] = table[k].fillna("")
+    has_credit = table["credit_minor"].notna().to_numpy()
+    credit = table["credit_minor"].fillna(0).to_numpy(dtype=np.int64)
+    amount = table["amount_minor"].to_numpy(dtype=np.int64)
+    table["credit_minor"], table["amount_minor"] = credit, amount
+    table["credit"] = np.where(has_credit, format_minor(credit, unit).to_numpy(), "")
+    table["amount"] = format_minor(amount, unit).to_numpy()
+    rated = has_credit & (credit != 0)
+    table["rate"] = [
+        _pct_text(int(a), int(b)) if ok else ""
+        for a, b, ok in zip(amount, credit, rated, strict=True)
+    ]
+    return table[columns]
+
+
+def _fraction_text(millionths: np.ndarray) -> np.ndarray:
+    """Millionths as decimal text, trailing zeros dropped (``500000`` → ``0.5``), vectorised."""
+    from attain.incentive.result import format_minor
+
+    text = format_minor(np.asarray(millionths, dtype=np.int64), 6)
+    return text.str.rstrip("0").str.rstrip(".").to_numpy()
 
 
 def _row(name, amount, **cols) -> dict:

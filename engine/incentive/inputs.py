@@ -52,6 +52,10 @@ class Deals:
     cancellation: np.ndarray  # bool
     order: np.ndarray  # int: row order, breaks ties of the same day
     deal: np.ndarray  # int: code of (deal_id, type); the rows of one split deal share it
+    ids: np.ndarray | None = None  # deal_id of each code // 2
+    customer: np.ndarray | None = None  # a `customer` or `account_id` column, if given
+    source: str = "<actuals>"  # where the rows came from: row i is row i + offset there
+    offset: int = 1
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,9 @@ def _deals(
     scale: int,
 ) -> Deals:
     dates = deals["date"].to_numpy(dtype="datetime64[D]")
+    codes, ids = pd.factorize(deals["deal_id"])
+    who = next((c for c in ("customer", "account_id") if c in deals.columns), None)
+    source, offset = _place(deals, "<actuals>")
     return Deals(
         person=pd.Index(people["rep_id"]).get_indexer(deals["rep_id"]),
         month=calendar.month_index(dates),
@@ -288,5 +295,9 @@ def _deals(
         new_customer=deals["new_customer"].to_numpy(dtype=bool),
         cancellation=(deals["type"] == "cancellation").to_numpy(),
         order=np.arange(len(deals)),
-        deal=2 * pd.factorize(deals["deal_id"])[0] + (deals["type"] == "cancellation").to_numpy(),
+        deal=2 * codes + (deals["type"] == "cancellation").to_numpy(),
+        ids=np.asarray(ids, dtype=object),
+        customer=None if who is None else deals[who].astype(str).to_numpy(dtype=object),
+        source=source,
+        offset=offset,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["split_exact"]
+__all__ = ["own_credit", "split_exact"]
 
 
 def split_exact(total: np.ndarray, group: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -45,3 +45,18 @@ def _fits(total: np.ndarray, weight: np.ndarray) -> bool:
     big_t = float(np.abs(total).max(initial=0))
     big_w = float(np.abs(weight).max(initial=0))
     return big_t * big_w < 2.0**62 and big_w * len(weight) < 2.0**62
+
+
+def own_credit(S: np.ndarray, roll_unit: np.ndarray | None, is_member: np.ndarray) -> np.ndarray:
+    """Each person's own credit from credit with ``credit.roll_up`` applied (float, people
+    on the first axis): a manager's rolled-up credit less the members of their unit
+    (``roll_unit``: int[R] unit codes; None: nothing was rolled up)."""
+    if roll_unit is None or is_member.all():
+        return S
+    n_units = int(roll_unit.max()) + 1
+    team = np.zeros((n_units, *S.shape[1:]))
+    np.add.at(team, roll_unit[is_member], S[is_member])
+    manager = ~is_member
+    out = S.copy()
+    out[manager] = S[manager] - team[roll_unit[manager]]
+    return out

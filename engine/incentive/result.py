@@ -107,6 +107,7 @@ class Payouts:
             "people": people,
             "periods": periods,
             "plan": plan,
+            "credit": credit,
         }
         return cls(compiled, lines, totals, summary, currency, context, notices)
 
@@ -135,6 +136,24 @@ class Payouts:
         table = self._context["explanation"]
         return table if internal else table.drop(columns=["line", "amount_minor"])
 
+    def credited_deals(self) -> pd.DataFrame:
+        """Every credited deal row per participant and period (``credited_deals.csv``: deal
+        id, date, type, product, customer, share, credit; see
+        :func:`attain.incentive.explain.credited_deals`)."""
+        from attain.incentive.explain import credited_deals
+
+        return credited_deals(self)
+
+    def deal_breakdown(self) -> pd.DataFrame:
+        """What each deal earned on every line of a ``deal`` or ``cumulative`` scope
+        component, and at which rate; each line's rows add up to its amount
+        (``statement_deals.csv``; see :func:`attain.incentive.explain.deal_breakdown`)."""
+        if "deal_breakdown" not in self._context:
+            from attain.incentive.explain import deal_breakdown
+
+            self._context["deal_breakdown"] = deal_breakdown(self)
+        return self._context["deal_breakdown"]
+
     def statement(self, rep_id: str) -> str:
         """One participant's readable statement (Markdown)."""
         from attain.incentive.statements import statement_markdown
@@ -158,31 +177,52 @@ class Payouts:
             .to_dict("records"),
         }
 
-    def write(self, out: str | Path, statements: bool = True, html: bool = False) -> list[Path]:
-        """Write payouts.csv, summary.json and (by default) statements.csv and one
-        Markdown statement per participant under ``statements/`` (``html``: also each as a
-        printable page); returns the paths."""
+    def write(
+        self, out: str | Path, statements: bool = True, html: bool = False, xlsx: bool = True
+    ) -> list[Path]:
+        """Write payouts.csv, summary.json, (``xlsx``) payouts.xlsx and (by default)
+        statements.csv (the explanation record), credited_deals.csv, statement_deals.csv
+        (what each deal earned in deal and cumulative scopes) and one Markdown statement per
+        participant under ``statements/`` (``html``: also each as a printable page);
+        returns the paths."""
         out = Path(out)
         digits = f"%.{self.compiled.minor_unit}f"
         written = [write_csv(out / "payouts.csv", self.payouts_table(), float_format=digits)]
-        if statements:
-            from attain.incentive.statements import statements_markdown
+        if xlsx:
+            from attain.incentive.workbook import write_payouts_xlsx
 
-            table = self.statement_lines()
+            written.append(write_payouts_xlsx(out / "payouts.xlsx", self))
+        if statements:
+            from attain.incentive.statements import statement_markdown_of, statement_records
+
+            records = statement_records(self, self.statement_lines())
             written.append(write_csv(out / "statements.csv", self.explanation()))
-            for rep_id, text in statements_markdown(self, table).items():
-                written += write_statement(out / "statements" / safe_filename(rep_id), text, html)
+            written += self._write_deal_tables(out)
+            for rep_id, record in records.items():
+                stem = out / "statements" / safe_filename(rep_id)
+                page = None
+                if html:
+                    from attain.incentive.statement_html import statement_html
+
+                    page = statement_html(record)
+                written += write_statement(stem, statement_markdown_of(record), page)
         written.append(write_json(out / "summary.json", self.summary))
         return written
 
+    def _write_deal_tables(self, out: Path) -> list[Path]:
+        deals = self.credited_deals().drop(columns=["credit_minor"])
+        breakdown = self.deal_breakdown().drop(columns=["credit_minor", "amount_minor"])
+        return [
+            write_csv(out / "credited_deals.csv", deals),
+            write_csv(out / "statement_deals.csv", breakdown),
+        ]
 
-def write_statement(stem: Path, markdown: str, html: bool) -> list[Path]:
-    """``stem.md``, and with ``html`` its page ``stem.html`` (a rep id may hold dots)."""
+
+def write_statement(stem: Path, markdown: str, page: str | None = None) -> list[Path]:
+    """``stem.md``, and with a ``page`` its HTML ``stem.html`` (a rep id may hold dots)."""
     written = [write_text(stem.parent / f"{stem.name}.md", markdown)]
-    if html:
-        from attain.incentive.statement_html import statement_html
-
-        written.append(write_text(stem.parent / f"{stem.name}.html", statement_html(markdown)))
+    if page is not None:
+        written.append(write_text(stem.parent / f"{stem.name}.html", page))
     return written
 
 
@@ -236,6 +276,7 @@ def _summary(compiled, book: Book, credit: Credit, totals, lines, currency) -> d
     total = int(totals["payable_minor"].sum())
     return {
         "plan": compiled.name,
+        "plan_version": compiled.version,
         "currency": currency,
         "fiscal_year": book.calendar.fiscal_year,
         "period": compiled.period,

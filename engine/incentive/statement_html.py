@@ -1,93 +1,115 @@
-"""A statement as a printable web page: the same text as its Markdown, self-contained.
+"""A statement as a printable web page, from its record, on :mod:`attain.page`.
 
-Statements are written as Markdown (:mod:`attain.incentive.statements`), in a fixed
-subset: headings, one table per period (line, amount, how), bold totals, inline code
-for names. This turns that subset into one HTML page with its own style sheet — no
-scripts, no fonts or images to fetch — that a rep can open, print or receive by mail.
-Every piece of text is escaped; the page says nothing the Markdown does not.
+The page renders the same :class:`~attain.incentive.statements.StatementRecord` the
+Markdown does: the header (name, role, team, plan, version), the year's total, one
+section per period with its lines (rule, amount, how) and what is payable now, the
+credited deals and, for deal and cumulative scopes, what each deal earned. One
+self-contained document (its own style sheet; no scripts, fonts or images to fetch),
+every piece of text escaped by :mod:`attain.page`.
 """
 
 from __future__ import annotations
 
-import re
-from html import escape
+from collections.abc import Sequence
 
-__all__ = ["statement_html"]
+from attain.incentive.statements import BY_DEAL_HEADER, StatementRecord
+from attain.page import (
+    Block,
+    Code,
+    Document,
+    KeyFigure,
+    KeyFigures,
+    Paragraph,
+    Section,
+    Strong,
+    Table,
+    render,
+)
 
-_STYLE = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
-       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-h3 { font-size: 1.05rem; margin-top: 1.5rem; } h4 { font-size: 1rem; }
-table { border-collapse: collapse; width: 100%; margin: .5rem 0; table-layout: fixed; }
-th:nth-child(1) { width: 38%; } th:nth-child(2) { width: 14%; }
-th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; vertical-align: top; text-align: left; }
-th { background: #f6f8fa; } td.num, th.num { text-align: right; white-space: nowrap; }
-code { background: #f6f8fa; padding: 0 .2rem; border-radius: 3px; }
-@media print { body { margin: 0; max-width: none; } h2 { break-before: auto; }
-               tr { break-inside: avoid; } }
-"""
-_HEADING = re.compile(r"^(#{1,4}) (.*)$")
+__all__ = ["statement_document", "statement_html"]
 
 
-def statement_html(markdown: str) -> str:
-    """The HTML page of a statement written by :func:`statement_markdown` (or a combined one)."""
-    lines = markdown.splitlines()
-    title = next((m.group(2) for m in map(_HEADING.match, lines) if m), "Statement")
-    body: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("|"):
-            rows = []
-            while i < len(lines) and lines[i].startswith("|"):
-                rows.append(lines[i])
-                i += 1
-            body.append(_table(rows))
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            n = len(heading.group(1))
-            body.append(f"<h{n}>{_inline(heading.group(2))}</h{n}>")
-        elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
-        i += 1
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(_plain(title))}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+def statement_html(
+    records: StatementRecord | Sequence[StatementRecord], total: str | None = None
+) -> str:
+    """The page of one person's statement: one record, or one per plan they take part in
+    (then each plan is a section and ``total`` is what all plans pay this year)."""
+    return render(statement_document(records, total))
 
 
-def _table(rows: list[str]) -> str:
-    """A Markdown table (header, alignment row, body) → an HTML table."""
-    cells = [_cells(r) for r in rows]
-    header, align, body = cells[0], cells[1], cells[2:]
-    right = [a.endswith(":") for a in align]
-
-    def row(values: list[str], tag: str) -> str:
-        parts = []
-        for value, num in zip(values, right + [False] * len(values), strict=False):
-            cls = ' class="num"' if num else ""
-            parts.append(f"<{tag}{cls}>{_inline(value)}</{tag}>")
-        return "<tr>" + "".join(parts) + "</tr>"
-
-    out = ["<table>", "<thead>" + row(header, "th") + "</thead>", "<tbody>"]
-    out += [row(values, "td") for values in body]
-    return "\n".join([*out, "</tbody>", "</table>"])
-
-
-def _cells(row: str) -> list[str]:
-    return [c.strip() for c in row.strip().strip("|").split(" | ")]
-
-
-def _inline(text: str) -> str:
-    """Escaped text with ``**bold**`` and ```code``` spans."""
-    out = escape(text, quote=False)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+def statement_document(
+    records: StatementRecord | Sequence[StatementRecord], total: str | None = None
+) -> Document:
+    """The :class:`attain.page.Document` of :func:`statement_html`."""
+    if isinstance(records, StatementRecord):
+        r = records
+        return Document(
+            title=f"Statement: {r.rep_id}",
+            lead=_plain(r.who),
+            facts=_plan_line(r),
+            blocks=_blocks(r),
+        )
+    rep = records[0].rep_id if records else ""
+    blocks: list[Block] = []
+    for r in records:
+        blocks.append(
+            Section(f"Plan {r.plan}", [Paragraph(_plan_line(r)), *_blocks(r)], lead=_plain(r.who))
+        )
+    if total is not None:
+        blocks.append(Paragraph(Strong(f"Payable in all plans this year: {total}")))
+    return Document(title=f"Statements: {rep}", blocks=blocks)
 
 
 def _plain(text: str) -> str:
-    return text.replace("`", "").replace("**", "")
+    """The record's Markdown-flavoured header text without its code marks."""
+    return text.replace("`", "")
+
+
+def _plan_line(r: StatementRecord) -> list:
+    return ["Plan ", Code(r.plan), f". {r.description}".rstrip()]
+
+
+def _blocks(r: StatementRecord) -> list[Block]:
+    out: list[Block] = []
+    if r.year is not None:
+        n_lines = sum(1 for p in r.periods for line in p.lines if line[2])
+        out.append(
+            KeyFigures(
+                [
+                    KeyFigure("Paid this year", r.money(r.year)),
+                    KeyFigure("Periods", str(len(r.periods)), f"{n_lines} lines explained"),
+                    KeyFigure("Credited deal rows", f"{r.n_deals:,}"),
+                ]
+            )
+        )
+    for p in r.periods:
+        rows = [[rule, r.money(amount), how] for rule, amount, how in p.lines]
+        extra = f" ({'; '.join(p.notes)})" if p.notes else ""
+        out.append(
+            Section(
+                p.label,
+                [
+                    Table(["line", "amount", "how"], rows, align="lrl"),
+                    Paragraph([Strong(f"Payable now: {r.money(p.payable)}"), extra]),
+                ],
+            )
+        )
+    if r.deals:
+        blocks: list[Block] = [
+            Table(list(r.deal_header), [list(d) for d in r.deals], align=r.deal_align)
+        ]
+        if r.n_deals > len(r.deals):
+            rest = r.n_deals - len(r.deals)
+            text = f"The {len(r.deals)} largest; {rest:,} more in credited_deals.csv."
+            blocks.append(Paragraph(text, note=True))
+        out.append(Section(f"Credited deals ({r.n_deals:,})", blocks))
+    if r.by_deal:
+        blocks = [Table(list(BY_DEAL_HEADER), [list(d) for d in r.by_deal], align="llllrrr")]
+        if r.n_by_deal > len(r.by_deal):
+            rest = r.n_by_deal - len(r.by_deal)
+            text = f"The {len(r.by_deal)} largest; {rest:,} more in statement_deals.csv."
+            blocks.append(Paragraph(text, note=True))
+        out.append(Section(f"Earned by deal ({r.n_by_deal:,})", blocks))
+    if r.year is not None:
+        out.append(Paragraph(Strong(f"Paid this year: {r.money(r.year)}")))
+    return out

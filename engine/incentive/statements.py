@@ -6,6 +6,7 @@ Amounts shown come from the exact evaluator; each component's text is its kind's
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
@@ -14,7 +15,15 @@ from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import RULES as _DRAW_RULES
 from attain.incentive.text import money as _money
 
-__all__ = ["statement_lines", "statement_markdown", "statements_markdown"]
+__all__ = [
+    "PeriodRecord",
+    "StatementRecord",
+    "statement_lines",
+    "statement_markdown",
+    "statement_markdown_of",
+    "statement_records",
+    "statements_markdown",
+]
 
 _ADJUSTMENT_RULES = {
     "rounding": "Rounding: the period's total is rounded once; the lines are shown rounded",
@@ -113,21 +122,69 @@ def _fmt(values, unit: int):
     return format_minor(values.to_numpy(), unit).to_numpy()
 
 
+#: Credited deals (and deals of a per-deal breakdown) a statement lists; the rest are
+#: counted and are in credited_deals.csv and statement_deals.csv.
+TOP_DEALS = 10
+
+
+@dataclass
+class PeriodRecord:
+    """One period of a statement: its lines (rule, amount, how), what is payable now, notes."""
+
+    label: str
+    lines: list[tuple[str, str, str]]
+    payable: str
+    notes: list[str]
+
+
+@dataclass
+class StatementRecord:
+    """What a statement says, as data; Markdown and HTML render it
+    (:func:`statement_markdown_of`, :func:`attain.incentive.statement_html.statement_html`)."""
+
+    rep_id: str
+    who: str  # name, role, team, plan, fiscal year, version
+    plan: str  # the plan's name
+    description: str
+    currency: str
+    periods: list[PeriodRecord] = field(default_factory=list)
+    year: str | None = None  # paid this year
+    deals: list[tuple[str, ...]] = field(default_factory=list)  # top credited deal rows
+    n_deals: int = 0
+    deal_header: tuple[str, ...] = ("deal", "date", "product", "share", "credited")
+    by_deal: list[tuple[str, ...]] = field(default_factory=list)  # top per-deal amounts
+    n_by_deal: int = 0
+
+    @property
+    def deal_align(self) -> str:
+        return "l" * (len(self.deal_header) - 1) + "r"
+
+    def money(self, text: str) -> str:
+        return f"{text} {self.currency}" if self.currency else text
+
+
+BY_DEAL_HEADER = ("line", "period", "deal", "date", "credited", "rate", "earned")
+
+
 def statement_markdown(payouts, rep_id: str, table: pd.DataFrame) -> str:
     """A participant's statement as Markdown: one section per period, every line explained."""
     return statements_markdown(payouts, table[table["rep_id"] == rep_id], [rep_id])[rep_id]
 
 
 def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, str]:
-    """Each participant's statement (``reps``; default every participant), by rep, from
-    ``table`` (rows of :func:`statement_lines`, a rep's periods together).
+    """Each participant's statement as Markdown (``reps``; default every participant), by
+    rep, from ``table`` (rows of :func:`statement_lines`, a rep's periods together)."""
+    records = statement_records(payouts, table, reps)
+    return {rep: statement_markdown_of(record) for rep, record in records.items()}
+
+
+def statement_records(payouts, table: pd.DataFrame, reps=None) -> dict[str, StatementRecord]:
+    """Each participant's :class:`StatementRecord` (``reps``; default every participant).
 
     One pass over plain lists: a per-rep filter and a DataFrame row walk cost ~7 ms a rep
     (20 s at 3,000 reps), and the filter grows with the table.
     """
     compiled, unit = payouts.compiled, payouts.compiled.minor_unit
-    cur = f" {payouts.currency}" if payouts.currency else ""
-    head = [f"Plan `{compiled.name}`. {compiled.description}".rstrip(), ""]
     totals = payouts.totals
     payable = dict(
         zip(
@@ -144,39 +201,135 @@ def statements_markdown(payouts, table: pd.DataFrame, reps=None) -> dict[str, st
     if reps is None:
         reps = pd.unique(totals["rep_id"])
     who = _who(payouts, compiled)
-    out = {rep: [f"# Statement: {rep}", "", *who.get(rep, []), *head] for rep in reps}
+    out = {
+        rep: StatementRecord(
+            rep, who.get(rep, ""), compiled.name, compiled.description, payouts.currency
+        )
+        for rep in reps
+    }
     year = totals.groupby("rep_id", sort=False)["payable_minor"].sum().to_dict()
-    current: tuple[str, str] | None = None
-    shown = 0
+    current: PeriodRecord | None = None
     columns = ("rep_id", "period", "rule", "amount", "inputs", "arithmetic")
     rows = zip(*(table[c].astype(str).tolist() for c in columns), strict=True)
-
-    def close(key):
-        if not shown:
-            out[key[0]].append(f"| Nothing earned or paid this period | {_money(0, unit)}{cur} | |")
-        out[key[0]] += _payable(payable[key], unit, cur)
-
+    key = None
     for rep, period, rule, amount, inputs, arithmetic in rows:
-        if (rep, period) != current:
-            if current is not None:
-                close(current)
-            current, shown = (rep, period), 0
-            out[rep] += [f"## {period}", "", "| line | amount | how |", "| --- | ---: | --- |"]
+        if (rep, period) != key:
+            key = (rep, period)
+            current = _period(period, payable[key], unit)
+            out[rep].periods.append(current)
         if not Decimal(amount):  # zero lines are left out (they stay in payouts.csv)
             continue
-        shown += 1
         how = "; ".join(x for x in (inputs, arithmetic) if x)
-        money = f"{Decimal(amount):,.{unit}f}"  # as the arithmetic shows money
-        out[rep].append(f"| {rule} | {money}{cur} | {how} |")
-    if current is not None:
-        close(current)
-    for rep in reps:
+        assert current is not None
+        current.lines.append((rule, f"{Decimal(amount):,.{unit}f}", how))
+    for rep, record in out.items():
         if rep in year:
-            out[rep] += [f"**Paid this year: {_money(year[rep], unit)}{cur}**", ""]
-    return {rep: "\n".join(text) for rep, text in out.items()}
+            record.year = _money(year[rep], unit)
+        for period in record.periods:
+            if not period.lines:
+                period.lines.append(("Nothing earned or paid this period", _money(0, unit), ""))
+    _add_deals(payouts, out)
+    return out
 
 
-def _who(payouts, compiled) -> dict[str, list[str]]:
+def _period(label: str, total: tuple[int, int, int], unit: int) -> PeriodRecord:
+    payable, draw_balance, carried = total
+    notes = []
+    if draw_balance:
+        notes.append(f"draw balance {_money(draw_balance, unit)}")
+    if carried:
+        notes.append(f"balance carried forward {_money(carried, unit)}")
+    return PeriodRecord(label, [], _money(payable, unit), notes)
+
+
+def _top(table: pd.DataFrame, reps, order: str) -> tuple[pd.DataFrame, dict]:
+    """The :data:`TOP_DEALS` rows of each of ``reps`` with the largest ``|order|`` (then by
+    date), and how many rows each rep has."""
+    table = table[table["rep_id"].isin(list(reps))]
+    counts = table["rep_id"].value_counts().to_dict()
+    size = -table[order].abs()
+    ranked = table.assign(_size=size.to_numpy()).sort_values(
+        ["rep_id", "_size", "date"], kind="stable"
+    )
+    return ranked.groupby("rep_id", sort=False).head(TOP_DEALS), counts
+
+
+def _add_deals(payouts, records: dict[str, StatementRecord]) -> None:
+    """The credited deals and the per-deal amounts of each record, from the explanation
+    record's deal tables (:func:`~attain.incentive.explain.credited_deals`, ``deal_breakdown``)."""
+    if "credit" not in payouts._context:
+        return
+    unit = payouts.compiled.minor_unit
+    top, counts = _top(payouts.credited_deals(), records, "credit_minor")
+    customers = payouts._context["book"].deals.customer is not None
+    columns = ("rep_id", "deal_id", "date", "product", "customer", "split", "credit_minor")
+    for rep, deal, date, product, customer, split, credit in zip(
+        *(top[c].tolist() for c in columns), strict=True
+    ):
+        who = (customer,) if customers else ()
+        row = (deal, date, product, *who, _pct(split), _money(credit, unit))
+        records[rep].deals.append(row)
+    for rep, n in counts.items():
+        records[rep].n_deals = int(n)
+    if customers:
+        for record in records.values():
+            record.deal_header = ("deal", "date", "product", "customer", "share", "credited")
+    breakdown = payouts.deal_breakdown()
+    breakdown = breakdown[breakdown["deal_id"] != ""]
+    top, counts = _top(breakdown, records, "amount_minor")
+    columns = ("rep_id", "component", "period", "deal_id", "date", "credit_minor", "rate")
+    labels = {c.name: c.label for c in payouts.compiled.components}
+    for values in zip(*(top[c].tolist() for c in (*columns, "amount_minor")), strict=True):
+        rep, comp, period, deal, date, credit, rate, amount = values
+        records[rep].by_deal.append(
+            (labels[comp], period, deal, date, _money(credit, unit), rate, _money(amount, unit))
+        )
+    for rep, n in counts.items():
+        records[rep].n_by_deal = int(n)
+
+
+def _pct(fraction: str) -> str:
+    value = Decimal(fraction) * 100
+    return f"{value.normalize():f}%"
+
+
+def statement_markdown_of(record: StatementRecord) -> str:
+    """A :class:`StatementRecord` as Markdown."""
+    out = [f"# Statement: {record.rep_id}", ""]
+    if record.who:
+        out += [record.who, ""]
+    out += [f"Plan `{record.plan}`. {record.description}".rstrip(), ""]
+    for period in record.periods:
+        out += [f"## {period.label}", "", "| line | amount | how |", "| --- | ---: | --- |"]
+        for rule, amount, how in period.lines:
+            out.append(f"| {rule} | {record.money(amount)} | {how} |")
+        extra = f" ({'; '.join(period.notes)})" if period.notes else ""
+        out += ["", f"**Payable now: {record.money(period.payable)}**{extra}", ""]
+    if record.deals:
+        out += [f"## Credited deals ({record.n_deals:,})", ""]
+        out += _md_table(record.deal_header, record.deals, record.deal_align)
+        if record.n_deals > len(record.deals):
+            rest = record.n_deals - len(record.deals)
+            out += [f"The {len(record.deals)} largest; {rest:,} more in credited_deals.csv.", ""]
+    if record.by_deal:
+        out += [f"## Earned by deal ({record.n_by_deal:,})", ""]
+        out += _md_table(BY_DEAL_HEADER, record.by_deal, "llllrrr")
+        if record.n_by_deal > len(record.by_deal):
+            rest = record.n_by_deal - len(record.by_deal)
+            out += [f"The {len(record.by_deal)} largest; {rest:,} more in statement_deals.csv.", ""]
+    if record.year is not None:
+        out += [f"**Paid this year: {record.money(record.year)}**", ""]
+    return "\n".join(out)
+
+
+def _md_table(header, rows, align: str) -> list[str]:
+    out = ["| " + " | ".join(header) + " |"]
+    out.append("| " + " | ".join("---:" if a == "r" else "---" for a in align) + " |")
+    out += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def _who(payouts, compiled) -> dict[str, str]:
     """Each participant's header line: name, role and org units, plan and year."""
     people = payouts._context["book"].people
     fields = [c for c in ("name", "role", "team", "region") if c in people.columns]
@@ -185,16 +338,6 @@ def _who(payouts, compiled) -> dict[str, list[str]]:
     for row in people[["rep_id", *fields]].astype(str).itertuples(index=False):
         parts = [f"{f}: {v}" for f, v in zip(fields, row[1:], strict=True)]
         parts.append(f"plan `{compiled.name}`, fiscal year {year}")
-        out[row[0]] = [" · ".join(parts), ""]
+        parts.append(f"version {compiled.version}")
+        out[row[0]] = " · ".join(parts)
     return out
-
-
-def _payable(total: tuple[int, int, int], unit: int, cur: str) -> list[str]:
-    payable, draw_balance, carried = total
-    notes = []
-    if draw_balance:
-        notes.append(f"draw balance {_money(draw_balance, unit)}")
-    if carried:
-        notes.append(f"balance carried forward {_money(carried, unit)}")
-    extra = f" ({'; '.join(notes)})" if notes else ""
-    return ["", f"**Payable now: {_money(payable, unit)}{cur}**{extra}", ""]

@@ -74,6 +74,7 @@ class Population:
     factors: dict  # component name → float64[R] payout multiplier (absent: 1)
     calendar: Calendar | None = None  # the plan year: effective dates, SPIFF windows
     deals: DealModel | None = None  # unit prices, deal sizes, cancellation rates
+    roll_unit: np.ndarray | None = None  # int[R] ``credit.roll_up`` unit codes (None: off)
 
 
 def population(
@@ -114,6 +115,9 @@ def population(
             factors[c.name] = f
     if calendar is None and compiled.fiscal_year is not None:
         calendar = Calendar(compiled.fiscal_year, 1, compiled.period)
+    roll_unit = None
+    if compiled.credit.roll_up is not None and compiled.credit.roll_up in people.columns:
+        roll_unit = pd.factorize(people[compiled.credit.roll_up].astype(str))[0]
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participants(compiled, people),
@@ -123,6 +127,7 @@ def population(
         factors=factors,
         calendar=calendar,
         deals=deals,
+        roll_unit=roll_unit,
     )
 
 

@@ -445,6 +445,11 @@ class CreditRules(RuleModel):
     unit's credit and target (a manager's measure is the team's)."""
     manager_roles: list[str] = Field(default_factory=lambda: ["manager"])
     """The roles rolled up to with `roll_up`."""
+    over_cancellation: Literal["error", "allow"] = "error"
+    """A deal whose cancellations add up to more than its bookings in the actuals: `error`
+    (default: a data error naming the file, row and deal) or `allow` (the excess is credited
+    as a negative amount, with a warning). A cancellation whose booking is not in the
+    actuals at all (booked before them) is always allowed, with the warning."""
 
     @field_validator("products")
     @classmethod
@@ -506,6 +511,10 @@ class Plan(RuleModel):
     """The plan's name (snake_case)."""
     description: str = ""
     """What the plan is for, shown on statements."""
+    version: str | None = Field(default=None, min_length=1, max_length=80)
+    """This version of the plan (e.g. `2027.2`), shown on statements and in summary.json and
+    payouts.xlsx; absent: `sha256:` and the first 12 hex digits of the plan's content (its
+    settings as loaded, so comments and layout do not change it)."""
     company: str | None = None
     """The company data folder, relative to this file; its products check the plan's product
     names at load, and its org table gives roles, teams and target incentives."""

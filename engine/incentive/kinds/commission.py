@@ -220,6 +220,7 @@ class CommissionKind(KindBase):
             paid = (credit.gross if c.paid_on == "gross" else credit.net)[rows]
             sign = np.where(credit.net[rows] < 0, -1, 1)
             value = _cumulative(c, ctx, rows, sel, paid, sign)
+        ctx.windows.records[c.name] = {"deal_rows": rows, "deal_values": value}  # per deal
         return ctx.to_windows(ctx.monthly(rows, value)), 1
 
     # -- vectorised ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from attain.incentive.kinds.base import (
     common,
     register,
 )
-from attain.incentive.pool import split_exact
+from attain.incentive.pool import own_credit, split_exact
 from attain.incentive.rational import MICRO, micro, round_div, to_minor
 from attain.incentive.text import measured, pct
 from attain.schema.plan import TeamPool
@@ -213,8 +213,9 @@ def _pool(c: CompiledPool, S, T, pop, periods, scale):
 def _pool_weight(cfg: CompiledPool, S, unit, eligible, pop, n_units):
     if cfg.split == "equal":
         return eligible.astype(float)
-    if cfg.split == "pro_rata":
-        w = np.where(eligible, np.maximum(S, 0.0), 0.0)
+    if cfg.split == "pro_rata":  # own sales: not a manager's rolled-up team credit
+        own = own_credit(S, pop.roll_unit, pop.is_member)
+        w = np.where(eligible, np.maximum(own, 0.0), 0.0)
         tot = np.zeros((n_units, *S.shape[1:]))
         np.add.at(tot, unit, w)
         return np.where(tot[unit] > 0, w, eligible.astype(float))
