@@ -22,6 +22,7 @@ from attain.schema.plan import Plan
 
 __all__ = [
     "CompiledCap",
+    "CompiledClawback",
     "CompiledComponent",
     "CompiledCredit",
     "CompiledGate",
@@ -41,6 +42,41 @@ class CompiledCredit:
     new_customers_only: bool
     roll_up: str | None  # org column managers are credited by
     manager_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledClawback:
+    """How much of a cancellation's credit is taken back (shares in millionths)."""
+
+    share: int  # without windows: every cancellation's share
+    windows: tuple[tuple[int, int], ...]  # (length, share) by time since the booking
+    window_unit: str  # days or months
+    after: int  # the share after the last window
+    only_paid: bool  # a deal's cancellations take back at most its credited bookings
+    termination_column: str | None  # org column of the last day; None: no termination rule
+    termination_days: int
+    termination_share: int
+
+
+def compile_clawback(clawback) -> CompiledClawback | None:
+    if clawback is None:
+        return None
+    windows = clawback.windows or []
+    unit = "months" if windows and windows[0].within_months is not None else "days"
+    t = clawback.on_termination
+    return CompiledClawback(
+        share=micro(clawback.share),
+        windows=tuple(
+            (int(w.within_days if w.within_days is not None else w.within_months), micro(w.share))
+            for w in windows
+        ),
+        window_unit=unit,
+        after=micro(clawback.after),
+        only_paid=bool(clawback.only_paid),
+        termination_column=None if t is None else t.column,
+        termination_days=0 if t is None else int(t.within_days),
+        termination_share=0 if t is None else micro(t.share),
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +120,7 @@ class CompiledPlan:
     modifiers: tuple[CompiledModifier, ...]
     total_cap: CompiledCap | None
     draw: CompiledDraw | None
+    clawback: CompiledClawback | None = None
 
     @property
     def scale(self) -> int:
@@ -154,4 +191,5 @@ def compile_plan(
         ),
         total_cap=compile_cap(plan.total_cap, unit),
         draw=compile_draw(plan.draw, unit),
+        clawback=compile_clawback(plan.clawback),
     )

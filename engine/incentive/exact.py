@@ -10,8 +10,8 @@ Stages, each over whole arrays (people × windows):
    what the window earned minus what was paid before. With ``carry_forward`` a
    negative balance is not paid back now but recovered from later earnings
    (a ``carried_forward`` line); with ``claw_back`` it is a negative payout;
-5. the draw: a top-up to the guaranteed amount, and (recoverable) its recovery
-   from later earnings above the draw.
+5. the draw: a top-up to the guaranteed amount (or an advance of it, settled at the
+   period's end), and (recoverable) its recovery from later earnings above the draw.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class Evaluation:
     draw_balance: np.ndarray  # [R, P]: outstanding recoverable draw after the period
     carried_balance: np.ndarray  # [R, P]: earned to date minus paid to date (< 0: carried)
     details: dict  # component name → dict of input arrays [R, W] for statements
+    draw_settled: np.ndarray | None = None  # [R, P]: the advance settled in draw_recovery
 
 
 def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
@@ -221,7 +222,8 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     total = np.diff(paid_to_date, axis=-1, prepend=0)
     carried = total - paid_lines.sum(axis=0)
     balance_carried = cumulative - paid_to_date
-    draw, recovery, balance = settle_exact(compiled.draw, total, w.active)
+    settlement = settle_exact(compiled.draw, total, w.active)
+    draw, recovery, balance = settlement.draw, settlement.recovery, settlement.balance
     total = total + draw + recovery
     zero = np.zeros_like(total)
     payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None]])
@@ -235,4 +237,5 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         draw_balance=np.where(keep[0], balance, 0),
         carried_balance=np.where(keep[0], balance_carried, 0),
         details=details,
+        draw_settled=np.where(keep[0], settlement.settled, 0),
     )

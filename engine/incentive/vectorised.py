@@ -142,6 +142,11 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
             "effective dates: a partly effective period counts its sales by the share of its "
             "days in force (sales spread evenly over the days)"
         )
+    if compiled.clawback is not None:
+        out.append(
+            "clawback: the sales given are the net credit after the plan's clawback shares, "
+            "windows and terminations (they are deal-level and not modelled)"
+        )
     for c in compiled.components:
         out += kind_of(c).approximations(c, deals, calendar)
     return out
