@@ -105,7 +105,7 @@ class CompiledPlan:
     products: tuple[str, ...]
     minor_unit: int
     components: tuple[CompiledComponent, ...]
-    period: str  # month, quarter, year
+    period: str  # month, quarter, year, semi_monthly, two_week
     measure: str  # ytd, period
     negative_balance: str  # carry_forward, claw_back
     fiscal_year: int | None
@@ -133,7 +133,18 @@ class CompiledPlan:
 
     @property
     def months_per_period(self) -> int:
-        return {"month": 1, "quarter": 3, "year": 12}[self.period]
+        """Slots per pay period: months for monthly, quarterly and yearly plans, 1 for
+        semi-monthly and two-week plans (whose slot is their pay period)."""
+        return {"month": 1, "quarter": 3, "year": 12}.get(self.period, 1)
+
+    @property
+    def n_slots(self) -> int:
+        """Slots in the year (:class:`~attain.incentive.calendar.Calendar`)."""
+        return {"semi_monthly": 24, "two_week": 26}.get(self.period, 12)
+
+    @property
+    def n_periods(self) -> int:
+        return self.n_slots // self.months_per_period
 
 
 def compile_plan(

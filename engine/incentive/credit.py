@@ -46,10 +46,10 @@ class Credit:
     units: np.ndarray  # int64 millionths of a unit (quantity × split), signed
     deal: np.ndarray  # int: code of the deal id (a booking and its cancellations share it)
     own: np.ndarray  # bool: the person's own deal row (False: a manager's rolled-up copy)
-    net_months: np.ndarray  # int64[R, 12, K]
-    gross_months: np.ndarray  # int64[R, 12, K]
-    targets: np.ndarray  # int64[R, 12, K] after roll-up
-    active: np.ndarray  # bool[12]: months the plan is effective in
+    net_months: np.ndarray  # int64[R, S, K] per slot (month)
+    gross_months: np.ndarray  # int64[R, S, K] per slot (month)
+    targets: np.ndarray  # int64[R, S, K] per slot (month) after roll-up
+    active: np.ndarray  # bool[S]: slots (months) the plan is effective in
     n_excluded: dict
     clawback: dict = field(default_factory=dict)  # what the clawback policy did (counts)
 
@@ -57,8 +57,8 @@ class Credit:
 def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
     """Months that overlap the plan's effective dates."""
     cal = book.calendar
-    starts = [cal.month_start(m) for m in range(12)]
-    ends = [*starts[1:], cal.month_start(12)]
+    starts = [cal.month_start(m) for m in range(cal.n_slots)]
+    ends = [*starts[1:], cal.month_start(cal.n_slots)]
     lo, hi = compiled.effective_from, compiled.effective_to
     return np.array(
         [

@@ -627,8 +627,10 @@ class Plan(RuleModel):
     names at load, and its org table gives roles, teams and target incentives."""
     fiscal_year: int | None = Field(default=None, ge=1900, le=2200)
     """The plan year; the company's fiscal year if absent."""
-    period: Literal["month", "quarter", "year"] = "month"
-    """How often the plan pays."""
+    period: Literal["month", "quarter", "year", "semi_monthly", "two_week"] = "month"
+    """How often the plan pays: `month`, `quarter`, `year`, `semi_monthly` (the 1st to the
+    15th and the 16th to the month's end: 24 periods) or `two_week` (14 days from the
+    fiscal year's first day, the 26th running to its last day: 26 periods)."""
     measure: Literal["period", "ytd"] = "ytd"
     """`ytd` (default): each period computes what the year-to-date results have earned and
     pays that minus what was paid before (a true-up). `period`: each period stands alone."""

@@ -311,7 +311,7 @@ def _by_deal(c: CompiledCommission, ctx: DealContext, rows: np.ndarray) -> np.nd
 def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
     """Each deal lands on top of the position before it (reset per period unless YTD)."""
     credit, mode = ctx.credit, ctx.mode
-    group = credit.person[rows].astype(np.int64) * 12
+    group = credit.person[rows].astype(np.int64) * ctx.book.calendar.n_slots
     if not ctx.ytd:
         group = group + ctx.book.calendar.period_of_month()[credit.month[rows]]
     order = np.lexsort((credit.order[rows], credit.day[rows], group))
