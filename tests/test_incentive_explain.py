@@ -316,6 +316,11 @@ def component_specs(draw, i):
         }
         if scope == "period" and draw(st.booleans()):
             spec["cap"] = {"amount": draw(st.integers(100, 20_000))}
+        if scope != "cumulative" and draw(st.booleans()):
+            spec["base_floor"] = {
+                "amount": draw(st.integers(0, 60_000)),
+                "mode": draw(st.sampled_from(["threshold", "deductible"])),
+            }
         return spec
     if kind in ("curve", "steps", "penalty"):
         spec = {**KIND_SPECS[{"curve": "curve", "steps": "steps", "penalty": "penalty_ti"}[kind]]}

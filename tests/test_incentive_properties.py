@@ -76,6 +76,14 @@ def components(draw, monotone=False):
             "tiers": draw(tier_tables(basis, increasing=monotone or method != "marginal")),
             "gate": gate,
             "cap": _cap(draw),
+            "base_floor": draw(
+                st.none()
+                | st.builds(
+                    lambda a, m: {"amount": a, "mode": m},
+                    st.integers(0, 100_000),
+                    st.sampled_from(["threshold", "deductible"]),
+                )
+            ),
         }
     if kind == "curve":
         n = draw(st.integers(2, 4))

@@ -997,3 +997,43 @@ def test_a_non_recoverable_advance_keeps_the_shortfall():
     assert amount(r, "R1", period="2027-02") == D("4000.00")
     assert r.totals["draw_balance_minor"].eq(0).all()
     assert "paid at the end of the period" in r.statement("R1")
+
+
+def test_a_base_floor_per_window_threshold_or_deductible():
+    """10% on the year's 80,000 with a 100,000 floor: `threshold` pays nothing; on 150,000
+    it pays 15,000 in full; `deductible` pays 10% of the 50,000 above it, 5,000. A floor of
+    0 turns a net-negative year (30,000 booked, 50,000 cancelled) into 0, not −2,000 clawed
+    back."""
+    comp = commission(tiers=tiers((0, None, 0.10)))
+    low = [("2027-03-01", "R1", "a", 80_000)]
+    high = [("2027-03-01", "R1", "a", 150_000)]
+    floor = {"amount": 100_000}
+    assert amount(run(plan([{**comp, "base_floor": floor}]), low), "R1") == D("0.00")
+    assert amount(run(plan([{**comp, "base_floor": floor}]), high), "R1") == D("15000.00")
+    deductible = {**comp, "base_floor": {**floor, "mode": "deductible"}}
+    r = run(plan([deductible]), high)
+    assert amount(r, "R1") == D("5000.00")
+    assert "only the base (per window) above 100,000.00 counts" in r.statement("R1")
+    negative = [
+        ("2027-03-01", "R1", "a", 30_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-04-01", "R1", "a", 50_000, 1.0, 1, False, "cancellation", "D1"),
+    ]
+    owed = {"negative_balance": "claw_back"}
+    assert amount(run(plan([comp], **owed), negative), "R1") == D("-2000.00")
+    floored = run(plan([{**comp, "base_floor": {"amount": 0}}], **owed), negative)
+    assert amount(floored, "R1") == D("0.00")
+
+
+def test_a_base_floor_per_deal_reprices_a_cancelled_deal():
+    """Deal scope, 10%, nothing on a deal below 20,000: D1 25,000 pays 2,500; a 10,000
+    cancellation takes it to 15,000, below the floor: −2,500 (the deal pays nothing); D2
+    of 15,000 pays nothing."""
+    comp = commission(tiers=tiers((0, None, 0.10)), scope="deal", base_floor={"amount": 20_000})
+    rows = [
+        ("2027-01-10", "R1", "a", 25_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-02-10", "R1", "a", 10_000, 1.0, 1, False, "cancellation", "D1"),
+        ("2027-01-20", "R1", "a", 15_000, 1.0, 1, False, "booking", "D2"),
+    ]
+    r = run(plan([comp], period="month", negative_balance="claw_back"), rows)
+    assert amount(r, "R1", "c", "2027-01") == D("2500.00")
+    assert amount(r, "R1", "c", "2027-02") == D("-2500.00")

@@ -213,3 +213,11 @@ def test_draw_timing_and_recovery_are_checked():
     assert "needs `recoverable: true`" in p.message
     [p] = problems(GOOD + "draw: {amount: 100, recovery: {delay: 0}}\n")
     assert p.path == "draw.recovery.delay"
+
+
+def test_a_base_floor_is_per_window_or_per_deal():
+    text = GOOD.replace("    products: [core]\n", "    products: [core]\n    scope: cumulative\n")
+    [p] = problems(text + "    base_floor: {amount: 1000}\n")
+    assert "not to a running position" in p.message
+    plan = parse_rules(GOOD + "    base_floor: {amount: 1000, mode: deductible}\n")
+    assert plan.components[0].base_floor.mode == "deductible"

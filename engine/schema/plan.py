@@ -36,6 +36,7 @@ from attain.schema.base import (
 __all__ = [
     "KNOWN_PRODUCTS",
     "AttainmentCurve",
+    "BaseFloor",
     "Cap",
     "Clawback",
     "ClawbackWindow",
@@ -186,6 +187,17 @@ def _check_tiers(tiers: list[Tier]) -> list[Tier]:
     return tiers
 
 
+class BaseFloor(RuleModel):
+    """A floor on the amount commission is paid on."""
+
+    amount: Money = 0.0
+    """The floor, in the plan's currency (0: a net-negative base pays nothing rather than
+    creating a debt)."""
+    mode: Literal["threshold", "deductible"] = "threshold"
+    """`threshold`: a base below the floor pays nothing, one at or above it pays in full.
+    `deductible`: only the part of the base above the floor counts."""
+
+
 class Commission(_Measured):
     """Tiered commission on credited sales."""
 
@@ -214,6 +226,10 @@ class Commission(_Measured):
     """A condition the component (or its accelerator) needs."""
     cap: Cap | None = None
     """A ceiling on what the component pays per measurement window."""
+    base_floor: BaseFloor | None = None
+    """A floor on the base (the selecting and the paid measure): per measurement window
+    with scope `period`, per deal with scope `deal` (a cancellation re-prices its deal
+    against it); not with scope `cumulative`."""
 
     @field_validator("tiers")
     @classmethod
@@ -226,6 +242,11 @@ class Commission(_Measured):
             raise ValueError("tiers on attainment need scope `period` (a deal has no target)")
         if self.scope != "period" and self.gate and self.gate.applies_to == "accelerator":
             raise ValueError("a gate on the accelerator needs scope `period`")
+        if self.scope == "cumulative" and self.base_floor is not None:
+            raise ValueError(
+                "a base floor applies per window (scope `period`) or per deal (scope `deal`), "
+                "not to a running position (scope `cumulative`)"
+            )
         return self
 
 
