@@ -88,6 +88,7 @@ def company():
             "capacity": 0,
             "target_incentive": [12000, 12000, 6000, 24000],
             "collab": [1.1, 1.0, 1.0, 1.0],
+            "termination_date": ["", "2027-06-30", "", ""],
         }
     )
     return company_from_frames(COMPANY, org=org)
@@ -315,6 +316,11 @@ def component_specs(draw, i):
         }
         if scope == "period" and draw(st.booleans()):
             spec["cap"] = {"amount": draw(st.integers(100, 20_000))}
+        if scope != "cumulative" and draw(st.booleans()):
+            spec["base_floor"] = {
+                "amount": draw(st.integers(0, 60_000)),
+                "mode": draw(st.sampled_from(["threshold", "deductible"])),
+            }
         return spec
     if kind in ("curve", "steps", "penalty"):
         spec = {**KIND_SPECS[{"curve": "curve", "steps": "steps", "penalty": "penalty_ti"}[kind]]}
@@ -355,6 +361,29 @@ def runs(draw):
         spec["modifiers"] = [{"name": "collab", "column": "collab"}]
     if draw(st.booleans()):
         spec["draw"] = {"amount": draw(st.integers(0, 3000))}
+        if draw(st.booleans()):
+            spec["draw"]["paid"] = "advance"
+            spec["draw"]["paid_at"] = draw(st.sampled_from(["start", "end"]))
+        spec["draw"]["recoverable"] = draw(st.booleans())
+        if spec["draw"]["recoverable"] and draw(st.booleans()):
+            spec["draw"]["recovery"] = {
+                "delay": draw(st.integers(1, 3)),
+                "max_amount": draw(st.integers(0, 2000)),
+                "max_share": draw(st.sampled_from([0.25, 0.5, 1.0])),
+            }
+        spec["draw"]["clawback"] = draw(st.sampled_from(["absorb", "owe"]))
+    if draw(st.booleans()):
+        clawback = {"only_paid": draw(st.booleans())}
+        if draw(st.booleans()):
+            clawback["windows"] = [
+                {"within_days": 30, "share": 1.0},
+                {"within_days": 90, "share": draw(st.sampled_from([0.3, 0.5]))},
+            ]
+        else:
+            clawback["share"] = draw(st.sampled_from([0.25, 0.5, 1.0]))
+        if draw(st.booleans()):
+            clawback["on_termination"] = {"within_days": draw(st.integers(0, 120))}
+        spec["clawback"] = clawback
     rows = []
     for k in range(draw(st.integers(1, 12))):
         rep = draw(st.sampled_from(["R1", "R2", "R3", "M1"]))

@@ -9,9 +9,12 @@ import typing
 import numpy as np
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attain.incentive import KINDS, compile_plan, load_plan
 from attain.incentive.kinds import KindBase, register
+from attain.incentive.kinds.draw import CompiledDraw, settle_exact, settle_vectorised
 from attain.schema.plan import Component
 
 
@@ -78,3 +81,64 @@ def test_compiled_plan_holds_only_compiled_data(name):
     for c in compiled.components:
         assert dataclasses.is_dataclass(c) and c.__dataclass_params__.frozen
         assert type(c).type == c.type and c.type in KINDS
+
+
+# --- the draw's settlement: exact == vectorised, and what it must hold -------------------
+
+
+@st.composite
+def draws(draw):
+    return CompiledDraw(
+        amount=draw(st.integers(0, 500_000)),
+        recoverable=draw(st.booleans()),
+        absorbs_clawback=draw(st.booleans()),
+        advance=draw(st.booleans()),
+        paid_at=draw(st.sampled_from(["start", "end"])),
+        delay=draw(st.integers(1, 4)),
+        max_amount=draw(st.none() | st.integers(0, 300_000)),
+        max_share=draw(st.none() | st.integers(0, 1_000_000)),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    draws(),
+    st.integers(1, 12).flatmap(
+        lambda p: st.lists(
+            st.lists(st.integers(-400_000, 900_000), min_size=p, max_size=p), min_size=1, max_size=5
+        )
+    ),
+    st.data(),
+)
+def test_draw_settlement_exact_equals_vectorised(d, totals, data):
+    total = np.array(totals, dtype=np.int64)
+    active = np.array(
+        data.draw(st.lists(st.booleans(), min_size=total.shape[1], max_size=total.shape[1]))
+    )
+    s = settle_exact(d, total, active)
+    line, recovery = settle_vectorised(d, total / 100, 100, active)
+    assert np.allclose(line * 100, s.draw, atol=0.5)
+    assert np.abs(recovery * 100 - s.recovery).max(initial=0) <= 1.0
+    paid = total + s.draw + s.recovery
+    short = np.where(
+        active, np.maximum(d.amount - (total if d.absorbs_clawback else np.maximum(total, 0)), 0), 0
+    )
+    # before recovery every period pays its earnings plus its shortfall
+    recovered = -(s.recovery - s.settled)
+    assert (recovered >= 0).all()
+    assert ((paid == total + short - recovered) | ~active).all()
+    if d.advance:
+        assert (s.draw == np.where(active, d.amount, 0)).all()
+    else:
+        assert (s.draw == short).all() and (s.settled == 0).all()
+    if not d.recoverable:
+        assert (recovered == 0).all() and (s.balance == 0).all()
+    else:
+        assert (s.balance >= 0).all()
+        assert (s.balance[:, -1] == short.sum(axis=1) - recovered.sum(axis=1)).all()
+        if d.max_amount is not None:
+            assert (recovered <= d.max_amount).all()
+        excess = np.maximum(total - d.amount, 0)
+        assert (recovered <= excess).all()
+        for p in range(min(d.delay, total.shape[1])):
+            assert (recovered[:, p] == 0).all()

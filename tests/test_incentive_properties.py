@@ -76,6 +76,14 @@ def components(draw, monotone=False):
             "tiers": draw(tier_tables(basis, increasing=monotone or method != "marginal")),
             "gate": gate,
             "cap": _cap(draw),
+            "base_floor": draw(
+                st.none()
+                | st.builds(
+                    lambda a, m: {"amount": a, "mode": m},
+                    st.integers(0, 100_000),
+                    st.sampled_from(["threshold", "deductible"]),
+                )
+            ),
         }
     if kind == "curve":
         n = draw(st.integers(2, 4))
@@ -116,7 +124,7 @@ def plans(draw, monotone=False, **fixed):
     spec = {
         "kind": "plan",
         "name": "p",
-        "period": draw(st.sampled_from(["month", "quarter"])),
+        "period": draw(st.sampled_from(["month", "quarter", "semi_monthly", "two_week"])),
         "measure": draw(st.sampled_from(["period", "ytd"])),
         "negative_balance": draw(st.sampled_from(["carry_forward", "claw_back"])),
         "target_incentive": {"amount": draw(st.integers(0, 60_000))},
@@ -125,6 +133,14 @@ def plans(draw, monotone=False, **fixed):
     }
     if not monotone and draw(st.booleans()):
         spec["draw"] = {"amount": draw(st.integers(0, 5000)), "recoverable": draw(st.booleans())}
+        if draw(st.booleans()):
+            spec["draw"]["paid"] = "advance"
+        if spec["draw"]["recoverable"] and draw(st.booleans()):
+            spec["draw"]["recovery"] = {
+                "delay": draw(st.integers(1, 3)),
+                "max_amount": draw(st.integers(0, 3000)),
+                "max_share": draw(st.sampled_from([0.25, 0.5, 1.0])),
+            }
     if draw(st.booleans()):
         spec["total_cap"] = {"multiple_of_ti": draw(st.integers(1, 12)) / 4}
     spec.update(fixed)
@@ -155,7 +171,7 @@ def exact_run(compiled, sales, targets, ti):
     scale = compiled.scale
     ytd = compiled.measure == "ytd"
     n_reps, n_periods, _ = sales.shape
-    k = 12 // n_periods
+    k = compiled.n_slots // n_periods
 
     def window(x):
         x = (x * scale).astype(np.int64)
@@ -178,7 +194,7 @@ def exact_run(compiled, sales, targets, ti):
 
 
 def n_periods_of(plan):
-    return 12 if plan.period == "month" else 4
+    return {"month": 12, "quarter": 4, "semi_monthly": 24, "two_week": 26}[plan.period]
 
 
 @SETTINGS
@@ -265,14 +281,15 @@ def test_no_cap_is_ever_exceeded(data):
 @SETTINGS
 @given(st.data())
 def test_quarterly_ytd_true_ups_add_up_to_the_annual_calculation(data):
+    period = data.draw(st.sampled_from(["quarter", "semi_monthly", "two_week"]))
     plan = data.draw(
-        plans(monotone=True, period="quarter", measure="ytd", negative_balance="claw_back")
+        plans(monotone=True, period=period, measure="ytd", negative_balance="claw_back")
     )
     spec = plan.model_dump()
     spec.pop("total_cap")
     quarterly = Plan.model_validate(spec)
     annual = Plan.model_validate({**spec, "period": "year"})
-    sales, targets = measures(data.draw, 5, 4)
+    sales, targets = measures(data.draw, 5, n_periods_of(plan))
     ti = plan.target_incentive.amount
     q = exact_run(compile_plan(quarterly, PRODUCTS), sales, targets, ti)
     y = exact_run(
@@ -357,7 +374,7 @@ def test_exact_and_vectorised_agree_with_effective_dates(data):
     from attain.incentive.calendar import Calendar
     from attain.incentive.vectorised import population
 
-    plan = data.draw(plans())
+    plan = data.draw(plans(period=data.draw(st.sampled_from(["month", "quarter"]))))
     n_p = n_periods_of(plan)
     k = 12 // n_p
     first = data.draw(st.integers(0, n_p - 1))

@@ -6,11 +6,16 @@ for reps) and one-call helpers come first; then one test per case.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
+import pytest
+import yaml
 
 from attain.data import company_from_frames
+from attain.errors import DataError
 from attain.incentive import load_plan, payouts
 
 COMPANY = {
@@ -757,3 +762,279 @@ def test_draw_and_clawback_follow_the_declared_policy():
     p = plan([c], **base, draw={"amount": 3000})  # recoverable: owed after the year
     # R1: 8,000 topped up in February, then 3,000 a month for ten; R2 and M1 sold nothing
     assert run(p, rows).summary["draw_balance_outstanding"] == "110000.00"
+
+
+# --- clawback policies and advance draws: the worked examples of docs/plans.md -----------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "plans.md"
+
+
+def _doc_example(name: str):
+    """The plan, deals and expected lines under ``<!-- worked-example: name -->``."""
+    text = DOCS.read_text(encoding="utf-8")
+    block = text.split(f"<!-- worked-example: {name} -->", 1)[1]
+    plan_text = block.split("```yaml\n", 1)[1].split("```", 1)[0]
+    csv_text = block.split("```csv\n", 1)[1].split("```", 1)[0]
+    table = block.split("| rep | period | component | amount |", 1)[1].split("\n\n", 1)[0]
+    expected = []
+    for row in table.strip().splitlines()[2:]:  # after the header's end and the rule
+        rep, period, component, value = (c.strip() for c in row.strip("|").split("|")[:4])
+        expected.append((rep, period, component, Decimal(value.replace(",", ""))))
+    return yaml.safe_load(plan_text), pd.read_csv(io.StringIO(csv_text), dtype=str), expected
+
+
+def _run_doc(name: str, org_extra=None):
+    spec, frame, expected = _doc_example(name)
+    rows = [
+        (r.date, r.rep_id, "a", float(r.amount), 1.0, 1, False, r.type, r.deal_id)
+        for r in frame.itertuples()
+    ]
+    org = pd.DataFrame(
+        [
+            {
+                "rep_id": r,
+                "name": r,
+                "team": t,
+                "role": role,
+                "tenure_months": 12,
+                "capacity": 0,
+                "target_incentive": ti,
+                "collab": c,
+                **(org_extra or {}).get(r, {}),
+            }
+            for r, t, role, ti, c in ORG
+        ]
+    )
+    c = company_from_frames(COMPANY, org=org)
+    result = payouts(load_plan(spec, c), targets([]), deals(rows), c)
+    return result, expected
+
+
+def _check_doc(result, expected):
+    for rep, period, component, value in expected:
+        assert amount(result, rep, component, period) == value, (rep, period, component)
+    listed = {(rep, period, component) for rep, period, component, _ in expected}
+    reps = {rep for rep, _, _, _ in expected}
+    lines = result.lines[result.lines["rep_id"].isin(reps)]
+    for rep, period, component, minor in zip(
+        lines["rep_id"], lines["period"], lines["component"], lines["amount_minor"], strict=True
+    ):
+        if minor != 0:
+            assert (rep, period, component) in listed, (rep, period, component, minor)
+
+
+def test_the_documented_clawback_example():
+    """docs/plans.md, *Clawback*: windows by days since booking (all within 90, half within
+    180, nothing after), only what was credited (a 2026 booking's cancellation takes back
+    nothing), and R2's termination on 31 May clawing back a deal booked 41 days before."""
+    org = {"R1": {"termination_date": ""}, "R2": {"termination_date": "2027-05-31"}}
+    org["M1"] = {"termination_date": ""}
+    result, expected = _run_doc("clawback", org)
+    _check_doc(result, expected)
+    assert result.summary["n_deal_rows_excluded"]["after_termination"] == 1
+    _parts_add_up(result)
+
+
+def test_the_documented_advance_draw_example():
+    """docs/plans.md, *Draws*: a 9,000 quarterly advance settled against the quarter's
+    earnings; the 3,000 shortfall of Q1 recovered 2,000 / 500 / 500 (at most 2,000 and
+    half the excess per quarter)."""
+    result, expected = _run_doc("draw-advance")
+    _check_doc(result, expected)
+    assert amount(result, "R1") == D("51000.00")
+    balance = result.totals[result.totals.rep_id == "R1"]["draw_balance_minor"].tolist()
+    assert balance == [300000, 100000, 50000, 0]
+    parts = result.explanation()
+    q2 = parts[(parts.period == "2027-Q2") & (parts.component == "draw_recovery")]
+    assert q2["part"].tolist() == [
+        "advance settled against the period's earnings",
+        "draw recovered",
+    ]
+    assert q2["amount"].tolist() == ["-9000.00", "-2000.00"]
+    assert "paid at the start of the period" in result.statement("R1")
+    _parts_add_up(result)
+
+
+def _parts_add_up(result):
+    parts = result.explanation(internal=True)
+    total = parts.groupby("line")["amount_minor"].sum()
+    assert (total.to_numpy() == result.lines["amount_minor"].to_numpy()).all()
+
+
+def test_a_cancellation_takes_back_its_declared_share():
+    """`clawback.share: 0.5`: 100,000 booked in January at 10% pays 10,000; 100,000
+    cancelled in March takes back 50,000 of credit: −5,000."""
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="month",
+        measure="ytd",
+        negative_balance="claw_back",
+        clawback={"share": 0.5},
+    )
+    rows = [
+        ("2027-01-10", "R1", "a", 100_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-03-10", "R1", "a", 100_000, 1.0, 1, False, "cancellation", "D1"),
+    ]
+    r = run(p, rows)
+    assert amount(r, "R1", "c", "2027-01") == D("10000.00")
+    assert amount(r, "R1", "c", "2027-03") == D("-5000.00")
+
+
+def test_clawback_windows_in_calendar_months():
+    """Windows of 1 and 3 months: booked 31 January; cancelled 28 February (within a month:
+    the month's last day) takes back all of 10,000; a second deal booked 15 January and
+    cancelled 16 April (past 3 months) nothing; one cancelled 15 April half."""
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="year",
+        clawback={
+            "windows": [{"within_months": 1, "share": 1.0}, {"within_months": 3, "share": 0.5}]
+        },
+    )
+    rows = [
+        ("2027-01-31", "R1", "a", 10_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-02-28", "R1", "a", 10_000, 1.0, 1, False, "cancellation", "D1"),
+        ("2027-01-15", "R1", "a", 20_000, 1.0, 1, False, "booking", "D2"),
+        ("2027-04-16", "R1", "a", 20_000, 1.0, 1, False, "cancellation", "D2"),
+        ("2027-01-15", "R1", "a", 40_000, 1.0, 1, False, "booking", "D3"),
+        ("2027-04-15", "R1", "a", 40_000, 1.0, 1, False, "cancellation", "D3"),
+    ]
+    r = run(p, rows)
+    # credit: 10,000 − 10,000 + 20,000 − 0 + 40,000 − 20,000 = 40,000 → 4,000
+    assert amount(r, "R1", "c") == D("4000.00")
+
+
+def test_only_paid_never_takes_back_more_than_was_credited():
+    """`only_paid`: 30,000 booked in January pays 3,000; a 40,000 cancellation in March takes
+    back only the 30,000 credited (−3,000); without it −4,000 (and a warning). A termination
+    after a partial cancellation claws back only what is left of the deal."""
+    rows = [
+        ("2027-01-10", "R1", "a", 30_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-03-10", "R1", "a", 40_000, 1.0, 1, False, "cancellation", "D1"),
+    ]
+    base = {"period": "month", "measure": "ytd", "negative_balance": "claw_back"}
+    comps = [commission(tiers=tiers((0, None, 0.10)))]
+    capped = run(plan(comps, **base, clawback={"only_paid": True}), rows)
+    assert amount(capped, "R1", "c", "2027-03") == D("-3000.00")
+    assert amount(capped, "R1", "c") == D("0.00")
+    assert "cancellation-exceeds-booking" not in str(capped.summary["warnings"])
+    plain = run(plan(comps, **base), rows)
+    assert amount(plain, "R1", "c") == D("-1000.00")
+    assert "cancellation-exceeds-booking" in str(plain.summary["warnings"])
+
+
+def test_termination_claws_back_only_what_is_left_of_a_deal():
+    """R1 leaves on 30 April; D1 (50,000 booked 1 April, 20,000 cancelled 10 April) is within
+    60 days: the termination takes back the 30,000 left, not 50,000; D2 booked 5 May earns
+    nothing."""
+    org = company().org.copy()
+    org["termination_date"] = ["2027-04-30", "", ""]
+    c = company_from_frames(COMPANY, org=org)
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="month",
+        measure="ytd",
+        negative_balance="claw_back",
+        clawback={"on_termination": {"within_days": 60}},
+    )
+    rows = [
+        ("2027-04-01", "R1", "a", 50_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-04-10", "R1", "a", 20_000, 1.0, 1, False, "cancellation", "D1"),
+        ("2027-05-05", "R1", "a", 10_000, 1.0, 1, False, "booking", "D2"),
+    ]
+    r = payouts(load_plan(p, c), targets([]), deals(rows), c)
+    assert amount(r, "R1", "c", "2027-04") == D("0.00")
+    assert amount(r, "R1", "c") == D("0.00")
+    assert r.summary["n_deal_rows_excluded"]["after_termination"] == 1
+
+
+def test_termination_column_must_hold_dates():
+    org = company().org.copy()
+    org["termination_date"] = ["2027-13-01", "", ""]
+    c = company_from_frames(COMPANY, org=org)
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        clawback={"on_termination": {"within_days": 60}},
+    )
+    with pytest.raises(DataError) as exc:
+        payouts(load_plan(p, c), targets([]), deals([("2027-04-01", "R1", "a", 5)]), c)
+    assert "termination_date '2027-13-01' is not a date" in str(exc.value)
+    p["clawback"]["on_termination"]["column"] = "left_on"
+    with pytest.raises(DataError, match="org column `left_on`"):
+        payouts(load_plan(p, c), targets([]), deals([("2027-04-01", "R1", "a", 5)]), c)
+
+
+def test_recovery_delay_starts_in_a_later_period():
+    """Monthly top-up draw 3,000 with `recovery.delay: 2`: January earns 1,200 (short
+    1,800); February earns 4,000 but January's shortfall is not recoverable yet; March
+    earns 4,000 and repays 1,000."""
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="month",
+        draw={"amount": 3000, "recovery": {"delay": 2}},
+    )
+    rows = [*DRAW_ROWS, ("2027-03-10", "R1", "a", 40_000)]
+    r = run(p, rows)
+    assert amount(r, "R1", "draw", "2027-01") == D("1800.00")
+    assert amount(r, "R1", "draw_recovery", "2027-02") == D("0.00")
+    assert amount(r, "R1", period="2027-02") == D("4000.00")
+    assert amount(r, "R1", "draw_recovery", "2027-03") == D("-1000.00")
+
+
+def test_a_non_recoverable_advance_keeps_the_shortfall():
+    """`paid: advance, recoverable: false`: January earns 1,200 of a 3,000 advance; the
+    settlement takes back 1,200 and the 1,800 short is kept; February earns 4,000:
+    advance 3,000, settled −3,000, nothing recovered, 4,000 paid."""
+    p = plan(
+        [commission(tiers=tiers((0, None, 0.10)))],
+        period="month",
+        draw={"amount": 3000, "paid": "advance", "recoverable": False, "paid_at": "end"},
+    )
+    r = run(p, DRAW_ROWS)
+    assert amount(r, "R1", "draw", "2027-01") == D("3000.00")
+    assert amount(r, "R1", "draw_recovery", "2027-01") == D("-1200.00")
+    assert amount(r, "R1", period="2027-01") == D("3000.00")
+    assert amount(r, "R1", "draw_recovery", "2027-02") == D("-3000.00")
+    assert amount(r, "R1", period="2027-02") == D("4000.00")
+    assert r.totals["draw_balance_minor"].eq(0).all()
+    assert "paid at the end of the period" in r.statement("R1")
+
+
+def test_a_base_floor_per_window_threshold_or_deductible():
+    """10% on the year's 80,000 with a 100,000 floor: `threshold` pays nothing; on 150,000
+    it pays 15,000 in full; `deductible` pays 10% of the 50,000 above it, 5,000. A floor of
+    0 turns a net-negative year (30,000 booked, 50,000 cancelled) into 0, not −2,000 clawed
+    back."""
+    comp = commission(tiers=tiers((0, None, 0.10)))
+    low = [("2027-03-01", "R1", "a", 80_000)]
+    high = [("2027-03-01", "R1", "a", 150_000)]
+    floor = {"amount": 100_000}
+    assert amount(run(plan([{**comp, "base_floor": floor}]), low), "R1") == D("0.00")
+    assert amount(run(plan([{**comp, "base_floor": floor}]), high), "R1") == D("15000.00")
+    deductible = {**comp, "base_floor": {**floor, "mode": "deductible"}}
+    r = run(plan([deductible]), high)
+    assert amount(r, "R1") == D("5000.00")
+    assert "only the base (per window) above 100,000.00 counts" in r.statement("R1")
+    negative = [
+        ("2027-03-01", "R1", "a", 30_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-04-01", "R1", "a", 50_000, 1.0, 1, False, "cancellation", "D1"),
+    ]
+    owed = {"negative_balance": "claw_back"}
+    assert amount(run(plan([comp], **owed), negative), "R1") == D("-2000.00")
+    floored = run(plan([{**comp, "base_floor": {"amount": 0}}], **owed), negative)
+    assert amount(floored, "R1") == D("0.00")
+
+
+def test_a_base_floor_per_deal_reprices_a_cancelled_deal():
+    """Deal scope, 10%, nothing on a deal below 20,000: D1 25,000 pays 2,500; a 10,000
+    cancellation takes it to 15,000, below the floor: −2,500 (the deal pays nothing); D2
+    of 15,000 pays nothing."""
+    comp = commission(tiers=tiers((0, None, 0.10)), scope="deal", base_floor={"amount": 20_000})
+    rows = [
+        ("2027-01-10", "R1", "a", 25_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-02-10", "R1", "a", 10_000, 1.0, 1, False, "cancellation", "D1"),
+        ("2027-01-20", "R1", "a", 15_000, 1.0, 1, False, "booking", "D2"),
+    ]
+    r = run(plan([comp], period="month", negative_balance="claw_back"), rows)
+    assert amount(r, "R1", "c", "2027-01") == D("2500.00")
+    assert amount(r, "R1", "c", "2027-02") == D("-2500.00")

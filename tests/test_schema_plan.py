@@ -158,3 +158,66 @@ def test_list_checks_point_at_the_element_at_fault():
     [p] = problems(text)
     assert (p.line, p.path) == (11, "components[1].name")
     assert "component name `c` is used twice" in p.message
+
+
+def test_clawback_windows_must_grow_and_keep_one_unit():
+    text = (
+        GOOD
+        + """\
+clawback:
+  windows:
+    - {within_days: 90, share: 1.0}
+    - {within_days: 60, share: 0.5}
+"""
+    )
+    [p] = problems(text)
+    assert (p.line, p.path) == (13, "clawback.windows[1]") and "not longer" in p.message
+    mixed = (
+        GOOD
+        + "clawback:\n  windows: [{within_days: 90, share: 1}, {within_months: 6, share: 0.5}]\n"
+    )
+    [p] = problems(mixed)
+    assert "every window in days" in p.message
+    [p] = problems(GOOD + "clawback:\n  windows: [{share: 1}]\n")
+    assert "exactly one of `within_days` or `within_months`" in p.message
+    [p] = problems(GOOD + "clawback:\n  share: 0.5\n  windows: [{within_days: 9, share: 1}]\n")
+    assert "not both" in p.message
+    [p] = problems(GOOD + "clawback:\n  share: 150%\n")
+    assert p.path == "clawback.share"
+
+
+def test_a_good_clawback_and_advance_draw_load():
+    text = (
+        GOOD
+        + """\
+clawback:
+  windows: [{within_months: 3, share: 100%}, {within_months: 6, share: 50%}]
+  only_paid: true
+  on_termination: {within_days: 60}
+draw:
+  amount: 3000
+  paid: advance
+  recovery: {delay: 2, max_amount: 500, max_share: 50%}
+"""
+    )
+    plan = parse_rules(text)
+    assert plan.clawback.windows[1].share == 0.5
+    assert plan.clawback.on_termination.column == "termination_date"
+    assert plan.draw.recovery.max_share == 0.5 and plan.draw.paid_at is None
+
+
+def test_draw_timing_and_recovery_are_checked():
+    [p] = problems(GOOD + "draw: {amount: 100, paid_at: start}\n")
+    assert "needs `paid: advance`" in p.message and p.path == "draw"
+    [p] = problems(GOOD + "draw: {amount: 100, recoverable: false, recovery: {delay: 2}}\n")
+    assert "needs `recoverable: true`" in p.message
+    [p] = problems(GOOD + "draw: {amount: 100, recovery: {delay: 0}}\n")
+    assert p.path == "draw.recovery.delay"
+
+
+def test_a_base_floor_is_per_window_or_per_deal():
+    text = GOOD.replace("    products: [core]\n", "    products: [core]\n    scope: cumulative\n")
+    [p] = problems(text + "    base_floor: {amount: 1000}\n")
+    assert "not to a running position" in p.message
+    plan = parse_rules(GOOD + "    base_floor: {amount: 1000, mode: deductible}\n")
+    assert plan.components[0].base_floor.mode == "deductible"

@@ -59,7 +59,20 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                         c.name,
                     )
                 )
-    out += _over_cancelled(compiled, book)
+    if compiled.clawback is None or not compiled.clawback.only_paid:
+        out += _over_cancelled(compiled, book)
+    n_unknown = credit.clawback.get("unknown_booking", 0)
+    if n_unknown:
+        out.append(
+            Notice(
+                "cancellation-without-booking",
+                f"{n_unknown} cancellation row(s) have no booking in the actuals, so their "
+                "time since booking is unknown; the first clawback window's share was taken "
+                "back",
+                compiled.name,
+                n_unknown,
+            )
+        )
     if compiled.negative_balance == "carry_forward" and len(evaluation.total):
         balance = evaluation.carried_balance[:, -1]
         owed = np.flatnonzero(balance < 0)

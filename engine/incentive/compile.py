@@ -22,6 +22,7 @@ from attain.schema.plan import Plan
 
 __all__ = [
     "CompiledCap",
+    "CompiledClawback",
     "CompiledComponent",
     "CompiledCredit",
     "CompiledGate",
@@ -42,6 +43,41 @@ class CompiledCredit:
     roll_up: str | None  # org column managers are credited by
     manager_roles: tuple[str, ...]
     over_cancellation: str = "error"  # error, allow: cancellations beyond their bookings
+
+
+@dataclass(frozen=True)
+class CompiledClawback:
+    """How much of a cancellation's credit is taken back (shares in millionths)."""
+
+    share: int  # without windows: every cancellation's share
+    windows: tuple[tuple[int, int], ...]  # (length, share) by time since the booking
+    window_unit: str  # days or months
+    after: int  # the share after the last window
+    only_paid: bool  # a deal's cancellations take back at most its credited bookings
+    termination_column: str | None  # org column of the last day; None: no termination rule
+    termination_days: int
+    termination_share: int
+
+
+def compile_clawback(clawback) -> CompiledClawback | None:
+    if clawback is None:
+        return None
+    windows = clawback.windows or []
+    unit = "months" if windows and windows[0].within_months is not None else "days"
+    t = clawback.on_termination
+    return CompiledClawback(
+        share=micro(clawback.share),
+        windows=tuple(
+            (int(w.within_days if w.within_days is not None else w.within_months), micro(w.share))
+            for w in windows
+        ),
+        window_unit=unit,
+        after=micro(clawback.after),
+        only_paid=bool(clawback.only_paid),
+        termination_column=None if t is None else t.column,
+        termination_days=0 if t is None else int(t.within_days),
+        termination_share=0 if t is None else micro(t.share),
+    )
 
 
 @dataclass(frozen=True)
@@ -70,7 +106,7 @@ class CompiledPlan:
     products: tuple[str, ...]
     minor_unit: int
     components: tuple[CompiledComponent, ...]
-    period: str  # month, quarter, year
+    period: str  # month, quarter, year, semi_monthly, two_week
     measure: str  # ytd, period
     negative_balance: str  # carry_forward, claw_back
     fiscal_year: int | None
@@ -86,6 +122,7 @@ class CompiledPlan:
     total_cap: CompiledCap | None
     draw: CompiledDraw | None
     version: str = ""  # the plan's `version:`, or sha256 of its content (plan_version)
+    clawback: CompiledClawback | None = None
 
     @property
     def scale(self) -> int:
@@ -98,7 +135,18 @@ class CompiledPlan:
 
     @property
     def months_per_period(self) -> int:
-        return {"month": 1, "quarter": 3, "year": 12}[self.period]
+        """Slots per pay period: months for monthly, quarterly and yearly plans, 1 for
+        semi-monthly and two-week plans (whose slot is their pay period)."""
+        return {"month": 1, "quarter": 3, "year": 12}.get(self.period, 1)
+
+    @property
+    def n_slots(self) -> int:
+        """Slots in the year (:class:`~attain.incentive.calendar.Calendar`)."""
+        return {"semi_monthly": 24, "two_week": 26}.get(self.period, 12)
+
+    @property
+    def n_periods(self) -> int:
+        return self.n_slots // self.months_per_period
 
 
 def compile_plan(
@@ -158,6 +206,7 @@ def compile_plan(
         total_cap=compile_cap(plan.total_cap, unit),
         draw=compile_draw(plan.draw, unit),
         version=plan_version(plan),
+        clawback=compile_clawback(plan.clawback),
     )
 
 

@@ -11,15 +11,19 @@ counts bookings only; ``net`` counts bookings minus cancellations.
 With ``credit.roll_up`` set, each person of a manager role also receives a copy
 of every deal row of the other people in their unit, so a manager's measure is
 the team's; a manager without targets of their own gets the unit's targets.
+
+A plan's ``clawback`` policy (:mod:`~attain.incentive.clawback`) then changes how much
+each cancellation takes back, before the roll-up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from attain.incentive.clawback import apply_clawback
 from attain.incentive.compile import CompiledPlan
 from attain.incentive.inputs import Book
 from attain.incentive.pool import split_exact
@@ -42,18 +46,19 @@ class Credit:
     units: np.ndarray  # int64 millionths of a unit (quantity × split), signed
     deal: np.ndarray  # int: code of the deal id (a booking and its cancellations share it)
     own: np.ndarray  # bool: the person's own deal row (False: a manager's rolled-up copy)
-    net_months: np.ndarray  # int64[R, 12, K]
-    gross_months: np.ndarray  # int64[R, 12, K]
-    targets: np.ndarray  # int64[R, 12, K] after roll-up
-    active: np.ndarray  # bool[12]: months the plan is effective in
+    net_months: np.ndarray  # int64[R, S, K] per slot (month)
+    gross_months: np.ndarray  # int64[R, S, K] per slot (month)
+    targets: np.ndarray  # int64[R, S, K] per slot (month) after roll-up
+    active: np.ndarray  # bool[S]: slots (months) the plan is effective in
     n_excluded: dict
+    clawback: dict = field(default_factory=dict)  # what the clawback policy did (counts)
 
 
 def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
     """Months that overlap the plan's effective dates."""
     cal = book.calendar
-    starts = [cal.month_start(m) for m in range(12)]
-    ends = [*starts[1:], cal.month_start(12)]
+    starts = [cal.month_start(m) for m in range(cal.n_slots)]
+    ends = [*starts[1:], cal.month_start(cal.n_slots)]
     lo, hi = compiled.effective_from, compiled.effective_to
     return np.array(
         [
@@ -102,6 +107,9 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
         "deal": d.deal[idx] // 2,  # the deal id's code: a cancellation shares its booking's
         "own": np.ones(len(idx), dtype=bool),  # the person's own deal, not a roll-up copy
     }
+    clawed: dict = {}
+    if compiled.clawback is not None:
+        rows, clawed = apply_clawback(compiled.clawback, book, rows, excluded)
     targets = book.targets
     if compiled.credit.roll_up:
         rows, targets = _roll_up(compiled.credit, book, rows, targets)
@@ -113,6 +121,7 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
         targets=targets,
         active=active_months(compiled, book),
         n_excluded=excluded,
+        clawback=clawed,
     )
 
 

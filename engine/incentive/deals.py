@@ -103,15 +103,16 @@ def period_coverage(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For the range ``start..end`` (inclusive, open where None) and ``n_periods`` equal
     pay periods of the fiscal year: (share of each period's days in the range float[P],
-    number of the period's months that overlap the range int[P])."""
-    bounds = [calendar.month_start(m) for m in range(13)]
+    number of the period's slots (months) that overlap the range int[P])."""
+    n_slots = calendar.n_slots
+    bounds = [calendar.month_start(m) for m in range(n_slots + 1)]
     lo = dt.date.min if start is None else start
     hi = dt.date.max if end is None else end
-    k = 12 // n_periods
+    k = n_slots // n_periods
     days = np.zeros(n_periods)
     inside = np.zeros(n_periods)
     months = np.zeros(n_periods, dtype=np.int64)
-    for m in range(12):
+    for m in range(n_slots):
         first, after = bounds[m], bounds[m + 1]
         p = m // k
         days[p] += (after - first).days

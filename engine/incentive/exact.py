@@ -10,8 +10,8 @@ Stages, each over whole arrays (people × windows):
    what the window earned minus what was paid before. With ``carry_forward`` a
    negative balance is not paid back now but recovered from later earnings
    (a ``carried_forward`` line); with ``claw_back`` it is a negative payout;
-5. the draw: a top-up to the guaranteed amount, and (recoverable) its recovery
-   from later earnings above the draw.
+5. the draw: a top-up to the guaranteed amount (or an advance of it, settled at the
+   period's end), and (recoverable) its recovery from later earnings above the draw.
 """
 
 from __future__ import annotations
@@ -64,18 +64,20 @@ class Evaluation:
     draw_balance: np.ndarray  # [R, P]: outstanding recoverable draw after the period
     carried_balance: np.ndarray  # [R, P]: earned to date minus paid to date (< 0: carried)
     details: dict  # component name → dict of input arrays [R, W] for statements
+    draw_settled: np.ndarray | None = None  # [R, P]: the advance settled in draw_recovery
 
 
 def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     """Evaluate every component over the windows, then caps, rounding, true-ups and draws."""
     mode = compiled.rounding_mode
     ti_num = w.ti.astype(object)[:, None] * w.months.astype(object)[None, :]
+    ti_den = compiled.n_slots  # TI of a window = ti × its slots in force ÷ slots in the year
     quotients, details = [], {}
     for c in compiled.components:
-        num, den, info = _component(c, w, ti_num)
+        num, den, info = _component(c, w, ti_num, ti_den)
         num, den, info["factor"] = _modify(compiled, c, w, num, den)
         info["modified"] = (num, den)
-        num, den, info["capped"] = _cap(c.cap, num, den, ti_num)
+        num, den, info["capped"] = _cap(c.cap, num, den, ti_num, ti_den)
         info["line"] = (num, den)
         quotients.append((num, den))
         details[c.name] = info
@@ -84,7 +86,7 @@ def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     if compiled.rounding_apply == "per_total":
         rounding = round_div(*_sum_q(quotients), mode) - earned.sum(axis=0)
     subtotal = earned.sum(axis=0) + rounding
-    total_cap = _total_cap(compiled.total_cap, subtotal, ti_num)
+    total_cap = _total_cap(compiled.total_cap, subtotal, ti_num, ti_den)
     earned = np.concatenate([earned, rounding[None], total_cap[None]])
     return _true_up(compiled, w, earned, details)
 
@@ -93,12 +95,12 @@ def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return arr[..., mask].sum(axis=-1)
 
 
-def _component(c: CompiledComponent, w: Windows, ti_num):
+def _component(c: CompiledComponent, w: Windows, ti_num, ti_den: int):
     """One component's exact amount, its kind's, then its gate and roles."""
     S = _measure(w.gross if c.select_on == "gross" else w.net, c.mask)
     A = _measure(w.gross if c.paid_on == "gross" else w.net, c.mask)
     T = _measure(w.targets, c.mask)
-    info = {"select": S, "paid": A, "target": T, "ti": ti_num}
+    info = {"select": S, "paid": A, "target": T, "ti": ti_num, "ti_den": ti_den}
     gate_ok = np.ones(S.shape, dtype=bool)
     if c.gate is not None:
         Sg, Tg = _measure(w.net, c.gate.mask), _measure(w.targets, c.gate.mask)
@@ -113,7 +115,9 @@ def _component(c: CompiledComponent, w: Windows, ti_num):
         )
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
     info.update(w.records.get(c.name, {}))
-    x = ExactInputs(S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info)
+    x = ExactInputs(
+        S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info=info, ti_den=ti_den
+    )
     info["inputs"] = x
     amount = kind_of(c).exact(c, x)
     if amount is None:
@@ -171,19 +175,19 @@ def _modify(compiled, c, w: Windows, num, den):
     return num, den, factor
 
 
-def _cap(cap: CompiledCap | None, num, den, ti_num):
+def _cap(cap: CompiledCap | None, num, den, ti_num, ti_den: int):
     if cap is None:
         return num, den, np.zeros(np.shape(num), dtype=bool)
-    cap_num, cap_den = _cap_q(cap, ti_num)
+    cap_num, cap_den = _cap_q(cap, ti_num, ti_den)
     num = np.asarray(num).astype(object)  # products below may outgrow int64
     over = np.asarray(num * cap_den > cap_num * den, dtype=bool)
     return np.where(over, cap_num * den, num * cap_den), den * cap_den, over
 
 
-def _cap_q(cap: CompiledCap, ti_num):
+def _cap_q(cap: CompiledCap, ti_num, ti_den: int):
     if cap.amount is not None:
         return np.full(ti_num.shape, cap.amount, dtype=object), 1
-    return ti_num * cap.multiple, 12 * MICRO
+    return ti_num * cap.multiple, ti_den * MICRO
 
 
 def _sum_q(quotients):
@@ -194,10 +198,10 @@ def _sum_q(quotients):
     return num, den
 
 
-def _total_cap(cap: CompiledCap | None, subtotal: np.ndarray, ti_num) -> np.ndarray:
+def _total_cap(cap: CompiledCap | None, subtotal: np.ndarray, ti_num, ti_den: int) -> np.ndarray:
     if cap is None:
         return np.zeros(subtotal.shape, dtype=np.int64)
-    cap_num, cap_den = _cap_q(cap, ti_num)
+    cap_num, cap_den = _cap_q(cap, ti_num, ti_den)
     limit = round_div(cap_num, cap_den, "down")
     return np.minimum(subtotal, limit) - subtotal
 
@@ -221,7 +225,8 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     total = np.diff(paid_to_date, axis=-1, prepend=0)
     carried = total - paid_lines.sum(axis=0)
     balance_carried = cumulative - paid_to_date
-    draw, recovery, balance = settle_exact(compiled.draw, total, w.active)
+    settlement = settle_exact(compiled.draw, total, w.active)
+    draw, recovery, balance = settlement.draw, settlement.recovery, settlement.balance
     total = total + draw + recovery
     zero = np.zeros_like(total)
     payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None]])
@@ -235,4 +240,5 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         draw_balance=np.where(keep[0], balance, 0),
         carried_balance=np.where(keep[0], balance_carried, 0),
         details=details,
+        draw_settled=np.where(keep[0], settlement.settled, 0),
     )

@@ -86,10 +86,22 @@ def explanation(payouts) -> pd.DataFrame:
         if len(paid):
             pieces.append((paid, 900, _row("paid before", -before[paid])))
     adjust = ~np.isin(comp, compiled.names)
+    amounts = lines["amount_minor"].to_numpy()
+    advance = compiled.draw is not None and compiled.draw.advance
     for name, text in _ADJUSTMENT_PARTS.items():
         pos = np.flatnonzero(adjust & (comp == name))
-        if len(pos):
-            pieces.append((pos, 0, _row(text, lines["amount_minor"].to_numpy()[pos])))
+        if not len(pos):
+            continue
+        if advance and name == "draw":
+            text = f"draw advance (paid at the {compiled.draw.paid_at} of the period)"
+        if advance and name == "draw_recovery":
+            settled = ev.draw_settled[ri[pos], wi[pos]]
+            pieces.append((pos, 0, _row("advance settled against the period's earnings", settled)))
+            rest = amounts[pos] - settled
+            if (rest != 0).any():
+                pieces.append((pos[rest != 0], 1, _row(text, rest[rest != 0])))
+            continue
+        pieces.append((pos, 0, _row(text, amounts[pos])))
     return _table(pieces, lines, unit)
 
 

@@ -66,7 +66,7 @@ class Book:
     products: tuple[str, ...]
     minor_unit: int
     people: pd.DataFrame  # rep_id, role, hierarchy and other org columns; row i = person i
-    targets: np.ndarray  # int64[R, 12, K], minor units
+    targets: np.ndarray  # int64[R, S, K] per slot (fiscal month), minor units
     deals: Deals
 
     @property
@@ -211,13 +211,14 @@ def _target_array(
     products: tuple[str, ...],
     scale: int,
 ) -> np.ndarray:
-    """Targets as int64[R, 12, K] minor units; rejects bad periods, products and overlaps."""
+    """Targets as int64[R, S, K] minor units per slot; rejects bad periods, products and overlaps."""
     n_rep, n_prod = len(people), len(products)
-    out = np.zeros((n_rep, 12, n_prod), dtype=np.int64)
+    out = np.zeros((n_rep, calendar.n_slots, n_prod), dtype=np.int64)
     if targets.empty:
         return out
     labels = targets["period"].astype(str)
-    spans = {label: calendar.months_of_label(label) for label in labels.unique()}
+    weighted = {label: calendar.slots_of_label(label) for label in labels.unique()}
+    spans = {k: None if v is None else [s for s, _ in v] for k, v in weighted.items()}
     bad = np.flatnonzero(labels.map(lambda x: spans[x] is None).to_numpy())
     problems = _row_problems(
         targets,
@@ -226,6 +227,11 @@ def _target_array(
         lambda i: (
             f"period {labels.iloc[i]!r} is not a month (YYYY-MM), quarter (YYYY-Qn) "
             f"or year (YYYY) of fiscal year {calendar.fiscal_year}"
+            + (
+                f" or one of its pay periods ({calendar.period_labels()[0]}, …)"
+                if calendar.is_sub_monthly
+                else ""
+            )
         ),
     )
     prod = pd.Index(products).get_indexer(targets["product"])
@@ -240,19 +246,24 @@ def _target_array(
     person = pd.Index(people["rep_id"]).get_indexer(targets["rep_id"])
     minor = np.rint(targets["target"].to_numpy(dtype=float) * scale).astype(np.int64)
     count = np.zeros_like(out)
-    for label, months in spans.items():  # a handful of distinct labels
+    for label, slots in weighted.items():  # a handful of distinct labels
+        assert slots is not None  # bad labels were refused above
         rows = np.flatnonzero((labels == label).to_numpy())
-        k = len(months)
-        base, rest = np.divmod(minor[rows], k)
-        for j, m in enumerate(months):
-            np.add.at(out, (person[rows], m, prod[rows]), base + (j < rest))
-            np.add.at(count, (person[rows], m, prod[rows]), 1)
-    _check_overlap(targets, count, person, prod, spans, labels)
+        weight = np.array([w for _, w in slots], dtype=np.int64)
+        shares = minor[rows, None] * weight[None, :] // weight.sum()
+        rest = minor[rows] - shares.sum(axis=1)  # < len(slots): to the first slots
+        for j, (m, _) in enumerate(slots):
+            np.add.at(out, (person[rows], m, prod[rows]), shares[:, j] + (j < rest))
+            np.add.at(count, (person[rows], m, prod[rows]), slots[j][1])
+    # a slot covered by more than its days (weight 1 per month) is covered twice
+    full = np.ones(calendar.n_slots, dtype=np.int64)
+    if calendar.is_sub_monthly:
+        full = calendar.slot_days()
+    _check_overlap(targets, count > full[None, :, None], person, prod, spans, labels)
     return out
 
 
-def _check_overlap(targets, count, person, prod, spans, labels) -> None:
-    twice = count > 1
+def _check_overlap(targets, twice, person, prod, spans, labels) -> None:
     if not twice.any():
         return
     first = [m[0] for m in (spans[x] for x in labels)]

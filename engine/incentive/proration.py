@@ -23,7 +23,10 @@ _FAR = 1 << 40
 
 
 def _month_bounds(calendar: Calendar) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.array([np.datetime64(calendar.month_start(m), "D").astype(np.int64) for m in range(13)])
+    n = calendar.n_slots
+    lo = np.array(
+        [np.datetime64(calendar.month_start(m), "D").astype(np.int64) for m in range(n + 1)]
+    )
     return lo[:-1], lo[1:] - 1
 
 
@@ -34,7 +37,7 @@ def days_in_role(
     roles: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Days each of ``rep_ids`` is in the org (in one of ``roles``, if given) per fiscal
-    month, int64[R, 12], from a dated org's rows (an empty start or end is open)."""
+    slot (month), int64[R, S], from a dated org's rows (an empty start or end is open)."""
     start = org_dated["start_date"].to_numpy(dtype="datetime64[D]")
     end = org_dated["end_date"].to_numpy(dtype="datetime64[D]")
     s = np.where(np.isnat(start), -_FAR, start.astype(np.int64))
@@ -47,7 +50,7 @@ def days_in_role(
     days = np.maximum(
         0, np.minimum(e[keep, None], hi[None, :]) - np.maximum(s[keep, None], lo[None, :]) + 1
     )
-    out = np.zeros((len(rep_ids), 12), dtype=np.int64)
+    out = np.zeros((len(rep_ids), calendar.n_slots), dtype=np.int64)
     np.add.at(out, who[keep], days)
     return out
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import RULES as _DRAW_RULES
+from attain.incentive.kinds.draw import rule_text as draw_rule
 from attain.incentive.text import money as _money
 
 __all__ = [
@@ -63,8 +64,9 @@ def statement_lines(payouts) -> pd.DataFrame:
             inputs = kind_of(c).inputs(c, ev.details[comp], r, w, unit, earned)
             rule = rules[comp]
         else:
-            owe = comp == "draw" and not compiled.draw.absorbs_clawback
-            inputs, rule = "", _ADJUSTMENT_RULES["draw_owe" if owe else comp]
+            draw_line = comp in ("draw", "draw_recovery") and compiled.draw is not None
+            rule = draw_rule(compiled.draw, comp) if draw_line else _ADJUSTMENT_RULES[comp]
+            inputs = ""
         rows.append((rep, period, comp, rule, inputs, math[i]))
     table = pd.DataFrame(
         rows, columns=["rep_id", "period", "component", "rule", "inputs", "arithmetic"]

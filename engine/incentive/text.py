@@ -64,7 +64,5 @@ def measured(
             f"({ratio(info['gate_select'][r, w], info['gate_target'][r, w], info['gate_digits'])})"
         )
     if ti:
-        text += (
-            f"; target incentive to date {money(round(Decimal(int(info['ti'][r, w])) / 12), unit)}"
-        )
+        text += f"; target incentive to date {money(round(Decimal(int(info['ti'][r, w])) / info.get('ti_den', 12)), unit)}"
     return text

@@ -147,6 +147,16 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
             "effective dates: a partly effective period counts its sales by the share of its "
             "days in force (sales spread evenly over the days)"
         )
+    if compiled.n_slots != 12:
+        out.append(
+            f"{compiled.period.replace('_', '-')} periods: the simulator spreads each month's "
+            "sales and targets over its days"
+        )
+    if compiled.clawback is not None:
+        out.append(
+            "clawback: the sales given are the net credit after the plan's clawback shares, "
+            "windows and terminations (they are deal-level and not modelled)"
+        )
     for c in compiled.components:
         out += kind_of(c).approximations(c, deals, calendar)
     return out
@@ -218,18 +228,15 @@ def _targets3(targets: np.ndarray, sales4: np.ndarray) -> np.ndarray:
 
 def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
     """Months and pay periods per window, for TI and pools."""
+    n_slots = compiled.n_slots
     if not per_period:
-        return np.array([12.0]), np.array([float(12 // _months_per(compiled))])
-    k = 12 // n_periods
+        return np.array([float(n_slots)]), np.array([float(compiled.n_periods)])
+    k = n_slots // n_periods
     months = np.full(n_periods, float(k))
     periods = np.ones(n_periods)
     if compiled.measure == "ytd":
         return np.cumsum(months), np.cumsum(periods)
     return months, periods
-
-
-def _months_per(compiled: CompiledPlan) -> int:
-    return compiled.months_per_period
 
 
 def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool):
@@ -243,7 +250,7 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
         )
     net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
     tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
-    ti_w = pop.ti[:, None, None] * (months / 12)[None, None, :]
+    ti_w = pop.ti[:, None, None] * (months / compiled.n_slots)[None, None, :]
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     lines = (_line(c, w) for c in compiled.components)
@@ -266,13 +273,13 @@ def _effective(compiled, sales4, targets3, pop: Population, per_period: bool, yt
     n_p = sales4.shape[2]
     cover, months = period_coverage(cal, compiled.effective_from, compiled.effective_to, n_p)
     sales4 = sales4 * cover[None, None, :, None]
-    targets3 = targets3 * (months / (12 // n_p))[None, :, None]
+    targets3 = targets3 * (months / (compiled.n_slots // n_p))[None, :, None]
     if per_period:
         active = months > 0
         periods = active.astype(float)
     else:  # the year as one window: the plan's pay periods in force
         _, by_period = period_coverage(
-            cal, compiled.effective_from, compiled.effective_to, 12 // _months_per(compiled)
+            cal, compiled.effective_from, compiled.effective_to, compiled.n_periods
         )
         active = np.array([True])
         periods = np.array([float((by_period > 0).sum())])

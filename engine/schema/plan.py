@@ -36,12 +36,16 @@ from attain.schema.base import (
 __all__ = [
     "KNOWN_PRODUCTS",
     "AttainmentCurve",
+    "BaseFloor",
     "Cap",
+    "Clawback",
+    "ClawbackWindow",
     "Commission",
     "Component",
     "CreditRules",
     "CurvePoint",
     "Draw",
+    "DrawRecovery",
     "Gate",
     "Modifier",
     "Participants",
@@ -53,6 +57,7 @@ __all__ = [
     "StepBonus",
     "TargetIncentive",
     "TeamPool",
+    "TerminationClawback",
     "Tier",
     "known_products",
 ]
@@ -182,6 +187,17 @@ def _check_tiers(tiers: list[Tier]) -> list[Tier]:
     return tiers
 
 
+class BaseFloor(RuleModel):
+    """A floor on the amount commission is paid on."""
+
+    amount: Money = 0.0
+    """The floor, in the plan's currency (0: a net-negative base pays nothing rather than
+    creating a debt)."""
+    mode: Literal["threshold", "deductible"] = "threshold"
+    """`threshold`: a base below the floor pays nothing, one at or above it pays in full.
+    `deductible`: only the part of the base above the floor counts."""
+
+
 class Commission(_Measured):
     """Tiered commission on credited sales."""
 
@@ -210,6 +226,10 @@ class Commission(_Measured):
     """A condition the component (or its accelerator) needs."""
     cap: Cap | None = None
     """A ceiling on what the component pays per measurement window."""
+    base_floor: BaseFloor | None = None
+    """A floor on the base (the selecting and the paid measure): per measurement window
+    with scope `period`, per deal with scope `deal` (a cancellation re-prices its deal
+    against it); not with scope `cumulative`."""
 
     @field_validator("tiers")
     @classmethod
@@ -222,6 +242,11 @@ class Commission(_Measured):
             raise ValueError("tiers on attainment need scope `period` (a deal has no target)")
         if self.scope != "period" and self.gate and self.gate.applies_to == "accelerator":
             raise ValueError("a gate on the accelerator needs scope `period`")
+        if self.scope == "cumulative" and self.base_floor is not None:
+            raise ValueError(
+                "a base floor applies per window (scope `period`) or per deal (scope `deal`), "
+                "not to a running position (scope `cumulative`)"
+            )
         return self
 
 
@@ -471,19 +496,131 @@ class Modifier(RuleModel):
     """The components it applies to; all if absent."""
 
 
+class DrawRecovery(RuleModel):
+    """When and how fast a recoverable draw's shortfall is taken back."""
+
+    delay: int = Field(default=1, ge=1, le=366)
+    """Periods after a shortfall before it is recovered: 1 (default) recovers from the next
+    period on, 3 from the third period after it."""
+    max_amount: Money | None = None
+    """The most recovered in one period, in the plan's currency; no limit if absent."""
+    max_share: Fraction | None = None
+    """The most recovered in one period as a share of the earnings above the draw
+    (0.5: half the excess repays the balance, half is paid); all of it if absent."""
+
+
 class Draw(RuleModel):
     """A guaranteed minimum per period, recoverable or not."""
 
     amount: Money
     """The draw per period of the plan."""
     recoverable: bool = True
-    """`true`: a top-up is an advance, taken back from later earnings above the draw.
-    `false`: a guaranteed minimum that is never taken back."""
+    """`true`: a shortfall (the draw minus the period's earnings, when the draw is more) is
+    an advance, taken back from later earnings above the draw. `false`: a guaranteed
+    minimum that is never taken back."""
+    paid: Literal["top_up", "advance"] = "top_up"
+    """`top_up` (default): only the shortfall is paid, as a `draw` line. `advance`: the whole
+    draw is paid (`draw` line) and settled at the period's end against what it earned (a
+    `draw_recovery` line: minus the earnings it covers, minus what is recovered)."""
+    paid_at: Literal["start", "end"] | None = None
+    """When the advance is paid: at the `start` of the period (default for `advance`) or
+    with the period's other lines at its `end` (the only choice for `top_up`). Shown on
+    statements; settlement is always at the period's end."""
+    recovery: DrawRecovery = Field(default_factory=DrawRecovery)
+    """When a recoverable shortfall is recovered and at most how much per period."""
     clawback: Literal["absorb", "owe"] = "absorb"
     """A period whose clawbacks exceed its earnings (`negative_balance: claw_back`):
     `absorb` tops it up to the draw all the same (commission −5,000, draw +8,000, payable
     3,000 on a 3,000 draw); `owe` tops up only the earnings, so the clawback is still
     taken (draw +3,000, payable −2,000)."""
+
+    @model_validator(mode="after")
+    def _timing(self) -> Draw:
+        if self.paid == "top_up" and self.paid_at == "start":
+            raise ValueError(
+                "a top-up is known only at the period's end: `paid_at: start` needs `paid: advance`"
+            )
+        if not self.recoverable and self.recovery != DrawRecovery():
+            raise ValueError("`recovery` needs `recoverable: true` (nothing is recovered)")
+        return self
+
+
+class ClawbackWindow(RuleModel):
+    """A share of a cancelled deal's credit taken back when the cancellation comes within
+    this time of the booking."""
+
+    within_days: int | None = Field(default=None, ge=0, le=3660)
+    """The window in days after the booking date (90: cancelled at most 90 days later)."""
+    within_months: int | None = Field(default=None, ge=1, le=120)
+    """The window in calendar months after the booking date (3: booked 15 January,
+    cancelled by 15 April)."""
+    share: Fraction
+    """The share of the cancellation's credit taken back in this window (0.5 = half)."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ClawbackWindow:
+        if (self.within_days is None) == (self.within_months is None):
+            raise ValueError("give exactly one of `within_days` or `within_months`")
+        return self
+
+
+class TerminationClawback(RuleModel):
+    """What a rep's termination takes back: the credit of deals booked shortly before it."""
+
+    column: Identifier = "termination_date"
+    """The org column holding each person's last day (`YYYY-MM-DD`; empty: still employed)."""
+    within_days: int = Field(ge=0, le=3660)
+    """Deals booked at most this many days before the termination date are clawed back on
+    that date (0: only deals of the last day); deals after it earn no credit."""
+    share: Fraction = 1.0
+    """The share of those deals' remaining credit taken back."""
+
+
+class Clawback(RuleModel):
+    """How much of a cancelled deal's credit is taken back, and when.
+
+    Without this key a cancellation takes back its whole credit, whenever it comes."""
+
+    share: Fraction = 1.0
+    """The share of every cancellation's credit taken back (0.5 takes back half); with
+    `windows`, the windows' shares are used instead."""
+    windows: list[ClawbackWindow] | None = None
+    """Shares by time since the booking, in increasing windows (e.g. all within 90 days,
+    half within 180): the first window the cancellation falls in gives the share. A
+    cancellation whose booking is not in the actuals takes the first window's share."""
+    after: Fraction = 0.0
+    """With `windows`: the share taken back after the last window (default nothing)."""
+    only_paid: bool = False
+    """`true`: a deal's cancellations take back at most what its booking was credited in
+    this plan and year, in date order; a cancellation of a deal booked before the year or
+    outside the plan's dates takes back nothing. `false` (default): each cancellation
+    takes back its share of its own amount."""
+    on_termination: TerminationClawback | None = None
+    """Clawback of recent deals when a rep leaves (the termination date from the org)."""
+
+    @field_validator("windows")
+    @classmethod
+    def _rising(cls, windows: list[ClawbackWindow] | None) -> list[ClawbackWindow] | None:
+        if windows is None:
+            return None
+        if not windows:
+            raise ValueError("list at least one window, or leave the key out")
+        units = {"days" if w.within_days is not None else "months" for w in windows}
+        if len(units) > 1:
+            raise ValueError("give every window in days, or every window in months")
+        length = [w.within_days if w.within_days is not None else w.within_months for w in windows]
+        for i in range(1, len(windows)):
+            if length[i] <= length[i - 1]:  # type: ignore[operator]
+                raise invalid(f"window {i + 1} is not longer than window {i}", i)
+        return windows
+
+    @model_validator(mode="after")
+    def _share_or_windows(self) -> Clawback:
+        if self.windows is not None and self.share != 1.0:
+            raise ValueError("give `share` or `windows`, not both (each window has its share)")
+        if self.windows is None and self.after != 0.0:
+            raise ValueError("`after` is the share after the last of the `windows`")
+        return self
 
 
 class Rounding(RuleModel):
@@ -520,8 +657,10 @@ class Plan(RuleModel):
     names at load, and its org table gives roles, teams and target incentives."""
     fiscal_year: int | None = Field(default=None, ge=1900, le=2200)
     """The plan year; the company's fiscal year if absent."""
-    period: Literal["month", "quarter", "year"] = "month"
-    """How often the plan pays."""
+    period: Literal["month", "quarter", "year", "semi_monthly", "two_week"] = "month"
+    """How often the plan pays: `month`, `quarter`, `year`, `semi_monthly` (the 1st to the
+    15th and the 16th to the month's end: 24 periods) or `two_week` (14 days from the
+    fiscal year's first day, the 26th running to its last day: 26 periods)."""
     measure: Literal["period", "ytd"] = "ytd"
     """`ytd` (default): each period computes what the year-to-date results have earned and
     pays that minus what was paid before (a true-up). `period`: each period stands alone."""
@@ -547,6 +686,10 @@ class Plan(RuleModel):
     """A ceiling on the sum of all components per measurement window."""
     draw: Draw | None = None
     """A guaranteed minimum per period."""
+    clawback: Clawback | None = None
+    """How much of a cancelled deal's credit is taken back, within which time of the
+    booking, on a rep's termination, and never more than was credited; without it a
+    cancellation takes back its whole credit."""
     rounding: Rounding = Field(default_factory=Rounding)
     """Minor unit, rounding mode, and where rounding applies."""
 

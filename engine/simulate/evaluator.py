@@ -130,9 +130,13 @@ class PlanModel:
     credited: np.ndarray | None = None  # bool[K]: ``credit.products``; None when all count
     pooled: np.ndarray | None = None  # bool[K]: credited products every component measures
     pooled_targets: np.ndarray | None = None  # float64[R, n_months]: the measured targets
+    spread: np.ndarray | None = None  # float64[12, P]: months → sub-monthly pay periods
 
     def _evaluate(self, sales: np.ndarray, detail: bool | str):
         from attain.incentive import evaluate
+
+        if self.spread is not None:  # monthly sales spread over the month's days
+            sales = np.moveaxis(np.tensordot(sales, self.spread, axes=([2], [0])), -1, 2)
 
         # The credit stage (which products count, managers' roll-up) is the exact engine's
         # `credit` step on deals; the evaluator reads credit, so it is applied here.
@@ -189,16 +193,23 @@ def plan_model(
     )
 
     compiled = compile_plan(plan, products, minor_unit)
-    n_periods = {"month": 12, "quarter": 4, "year": 1}[plan.period]
-    r, _, k = targets.shape
-    per_period = targets.reshape(r, n_periods, 12 // n_periods, k).sum(axis=2)
     people = people.reset_index(drop=True)
     calendar = None
     if company is not None:
         year = plan.fiscal_year or company.rules.fiscal_year
         calendar = Calendar(year, company.rules.fiscal_year_start, plan.period)
-        if deals is None and needs_deals(compiled):
-            deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
+    r, _, k = targets.shape
+    spread = None
+    if compiled.n_slots != 12:  # semi-monthly, two-week: read months, spread by days
+        n_periods = 12
+        year_calendar = calendar or Calendar(plan.fiscal_year or 2027, 1, plan.period)
+        spread = _month_spread(year_calendar)
+        per_period = np.moveaxis(np.tensordot(targets, spread, axes=([1], [0])), -1, 1)
+    else:
+        n_periods = compiled.n_periods
+        per_period = targets.reshape(r, n_periods, 12 // n_periods, k).sum(axis=2)
+    if company is not None and deals is None and needs_deals(compiled):
+        deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
     pop = population(compiled, r, people, calendar=calendar, deals=deals)
     roll_up = None
     if plan.credit.roll_up is not None:
@@ -218,7 +229,23 @@ def plan_model(
         # Credit limits the sales that count, not the targets they are measured against.
         pooled=None if measured is None else measured & compiled.credit.mask,
         pooled_targets=None if measured is None else per_period[..., measured].sum(axis=-1),
+        spread=spread,
     )
+
+
+def _month_spread(calendar) -> np.ndarray:
+    """float64[12, P]: the share of each fiscal month's days in each sub-monthly period."""
+    from attain.incentive import Calendar
+
+    months = Calendar(calendar.fiscal_year, calendar.start_month, "month")
+    lo = np.array([months.month_start(m) for m in range(13)], dtype="datetime64[D]")
+    slots = np.array(
+        [calendar.month_start(s) for s in range(calendar.n_slots + 1)], dtype="datetime64[D]"
+    )
+    start = np.maximum(lo[:-1, None], slots[None, :-1])
+    end = np.minimum(lo[1:, None], slots[None, 1:])
+    days = np.maximum((end - start).astype(np.int64), 0)
+    return days / np.diff(lo).astype(np.int64)[:, None]
 
 
 def _measured(compiled) -> np.ndarray | None:

@@ -157,6 +157,20 @@ class _PayoutForecast:
 
         self.plan = plan
         self.ledger = ledger
+        if plan.period in ("semi_monthly", "two_week"):
+            from attain.errors import DataError, Problem
+
+            raise DataError(
+                [
+                    Problem(
+                        f"plan {plan.name}",
+                        f"the payout forecast reads monthly periods; plan `{plan.name}` pays "
+                        f"{plan.period.replace('_', '-')}",
+                        path="period",
+                        hint="track without --plan, or forecast a monthly copy of the plan",
+                    )
+                ]
+            )
         unit = (
             plan.rounding.minor_unit if plan.rounding.minor_unit is not None else ledger.minor_unit
         )

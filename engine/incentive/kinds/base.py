@@ -85,9 +85,10 @@ class ExactInputs:
     S: np.ndarray  # int64[R, W] selecting measure (net or gross credit)
     A: np.ndarray  # int64[R, W] paid measure
     T: np.ndarray  # int64[R, W] target
-    ti_num: np.ndarray  # object[R, W] TI of the window × 12 (TI = ti_num / 12)
+    ti_num: np.ndarray  # object[R, W] TI of the window × ti_den (TI = ti_num / ti_den)
     accel_fail: np.ndarray | None  # bool[R, W]: an accelerator-only gate failed
     deal_level: tuple | None = None  # (num, den) from the kind's ``deal_level``
+    ti_den: int = 12  # slots in the year: 12 months, 24 half-months, 26 two-week periods
     info: dict = field(default_factory=dict)  # the record statements read (filled by kinds)
 
 
@@ -216,9 +217,9 @@ def common(c, products: tuple[str, ...], unit: int) -> dict:
 
 
 def to_windows(monthly: np.ndarray, months_per_period: int, ytd: bool) -> np.ndarray:
-    """[R, 12, ...] by month → [R, P, ...] by period, cumulated when measuring YTD."""
+    """[R, S, ...] by slot (month) → [R, P, ...] by period, cumulated when measuring YTD."""
     k = months_per_period
-    shape = (monthly.shape[0], 12 // k, k, *monthly.shape[2:])
+    shape = (monthly.shape[0], monthly.shape[1] // k, k, *monthly.shape[2:])
     out = monthly.reshape(shape).sum(axis=2)
     return np.cumsum(out, axis=1) if ytd else out
 
@@ -239,9 +240,9 @@ class DealContext:
         return self.compiled.rounding_mode
 
     def monthly(self, rows: np.ndarray, values: np.ndarray, dtype=np.int64) -> np.ndarray:
-        """Per-row ``values`` of deal ``rows`` summed per person × month [R, 12]."""
+        """Per-row ``values`` of deal ``rows`` summed per person × slot (month) [R, S]."""
         credit = self.credit
-        out = np.zeros((len(self.book.people), 12), dtype=dtype)
+        out = np.zeros((len(self.book.people), self.book.calendar.n_slots), dtype=dtype)
         np.add.at(out, (credit.person[rows], credit.month[rows]), values)
         return out
 

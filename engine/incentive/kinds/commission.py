@@ -35,6 +35,8 @@ class CompiledCommission(CompiledComponent):
     boundary: str  # upper, lower
     starts: np.ndarray  # int64[n] tier starts
     values: np.ndarray  # int64[n] tier rates, millionths
+    floor: int | None = None  # base floor, minor units (None: no floor)
+    floor_mode: str = "threshold"  # threshold (below: 0) or deductible (only above counts)
 
 
 def _obj(a) -> np.ndarray:
@@ -125,6 +127,8 @@ class CommissionKind(KindBase):
             paid_on=c.paid_on,
             starts=np.array([to_int(t.start) for t in c.tiers], dtype=np.int64),
             values=np.array([micro(t.rate) for t in c.tiers], dtype=np.int64),
+            floor=None if c.base_floor is None else to_minor(c.base_floor.amount, unit),
+            floor_mode="threshold" if c.base_floor is None else c.base_floor.mode,
         )
 
     # -- exact --------------------------------------------------------------------------
@@ -232,6 +236,9 @@ class CommissionKind(KindBase):
             return _cumulative_scope(c, w, S)
         X = w.gross(c.mask) if c.select_on == "gross" else S
         A = w.gross(c.mask) if c.paid_on == "gross" else S
+        if c.floor is not None:
+            X = base_floor(c, X, w.scale)
+            A = X if A is S and c.select_on == c.paid_on else base_floor(c, A, w.scale)
         return _commission(c, X, A, T, accel_fail, w.scale)
 
     def needs_deals(self, c: CompiledCommission) -> bool:
@@ -269,7 +276,14 @@ class CommissionKind(KindBase):
         bands = "; ".join(
             f"from {fmt(s)}: {pct(r)}" for s, r in zip(c.starts, c.values, strict=True)
         )
-        return f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
+        text = f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
+        if c.floor is not None:
+            per = "deal" if c.scope == "deal" else "window"
+            if c.floor_mode == "threshold":
+                text += f"; nothing paid on a base (per {per}) below {money(c.floor, unit)}"
+            else:
+                text += f"; only the base (per {per}) above {money(c.floor, unit)} counts"
+        return text
 
     def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
         return measured(info, r, w, unit, thresholds=c.starts if c.basis == "attainment" else ())
@@ -288,8 +302,8 @@ def _running(key: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
 def _deal_value(c: CompiledCommission, G, N, mode: str):
     """A deal's commission at gross ``G`` and net ``N`` (its rows so far), rounded; a deal
     whose net is negative (cancelled beyond its booking here) mirrors a positive one."""
-    sel = G if c.select_on == "gross" else N
-    paid = G if c.paid_on == "gross" else N
+    sel = base_floor(c, G if c.select_on == "gross" else N)
+    paid = base_floor(c, G if c.paid_on == "gross" else N)
     sign = np.where(paid < 0, -1, 1)
     num, den = tiers(c, np.abs(sel), np.abs(paid), c.starts, 1, c.select_on != c.paid_on)
     return sign * round_div(num, den, mode)
@@ -312,7 +326,7 @@ def _by_deal(c: CompiledCommission, ctx: DealContext, rows: np.ndarray) -> np.nd
 def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
     """Each deal lands on top of the position before it (reset per period unless YTD)."""
     credit, mode = ctx.credit, ctx.mode
-    group = credit.person[rows].astype(np.int64) * 12
+    group = credit.person[rows].astype(np.int64) * ctx.book.calendar.n_slots
     if not ctx.ytd:
         group = group + ctx.book.calendar.period_of_month()[credit.month[rows]]
     order = np.lexsort((credit.order[rows], credit.day[rows], group))
@@ -341,11 +355,22 @@ def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
     return value
 
 
+def base_floor(c: CompiledCommission, v, scale: int = 1):
+    """The base ``v`` under ``c``'s floor (minor units; float currency units with
+    ``scale``): ``threshold`` zeroes a base below it, ``deductible`` keeps the part above."""
+    if c.floor is None:
+        return v
+    floor = c.floor if scale == 1 else c.floor / scale
+    if c.floor_mode == "threshold":
+        return np.where(v < floor, 0, v)
+    return np.maximum(v - floor, 0)
+
+
 def _selected(c: CompiledCommission, x: ExactInputs):
     """What the tiers read: the selecting measure ``X`` in tier units (capped at target
     where an accelerator gate fails), the paid measure, tier starts, scale and whether
     the paid measure differs from the selecting one."""
-    S, A, T = x.S, x.A, x.T
+    S, A, T = base_floor(c, x.S), base_floor(c, x.A), x.T
     if c.basis == "amount":
         X, B, x_scale = S, c.starts, 1
         limit = T
@@ -400,6 +425,7 @@ def _deal_scope(c: CompiledCommission, w: Window) -> np.ndarray:
     inverse = np.where(known, 1.0 / np.where(known, d[:, 0, 0], 1.0), 0.0)[:, None, None, :]
 
     def f(x):
+        x = base_floor(c, x, w.scale)
         return _commission(c, x, x, None, None, w.scale)
 
     amount = np.abs(sales)

@@ -65,8 +65,8 @@ class CurveKind(KindBase):
                 Part(
                     f"curve {name}",
                     (np.where(hit, num, 0), den),
-                    (np.where(hit, base, 0), 12 * MICRO),
-                    (np.where(hit, num * 12 * MICRO, 0), np.where(hit, den * base, 1)),
+                    (np.where(hit, base, 0), x.ti_den * MICRO),
+                    (np.where(hit, num * x.ti_den * MICRO, 0), np.where(hit, den * base, 1)),
                     "attainment",
                     int(c.starts[k]),
                     None if last else int(c.starts[k + 1]),
@@ -112,7 +112,7 @@ def _exact(c: CompiledCurve, x: ExactInputs):
     f_num = np.where(last, p[j] * da, p[j] * da + (X - a[j] * T) * (p[nxt] - p[j]))
     on = (reached > 0) & (T > 0)
     f_num = np.where(on, f_num, 0)
-    return x.ti_num * c.weight * f_num, 12 * MICRO * MICRO * da, j, on & (x.ti_num != 0)
+    return x.ti_num * c.weight * f_num, x.ti_den * MICRO * MICRO * da, j, on & (x.ti_num != 0)
 
 
 def _curve(c: CompiledCurve, att):

@@ -49,14 +49,14 @@ class PenaltyKind(KindBase):
         if c.in_ti:
             num = c.value * x.ti_num
         else:
-            num = np.full(np.shape(x.S), c.value * MICRO * 12, dtype=object)
-        return np.where(hit, -num, 0), MICRO * 12
+            num = np.full(np.shape(x.S), c.value * MICRO * x.ti_den, dtype=object)
+        return np.where(hit, -num, 0), MICRO * x.ti_den
 
     def parts(self, c: CompiledPenalty, x: ExactInputs) -> list[Part]:
         num, den = self.exact(c, x)
         hit = np.asarray(num) != 0
         if c.in_ti:
-            base, rate = (np.where(hit, x.ti_num, 0), 12), (-c.value, MICRO)
+            base, rate = (np.where(hit, x.ti_num, 0), x.ti_den), (-c.value, MICRO)
         else:
             base, rate = None, None
         return [

@@ -59,7 +59,11 @@ class StepsKind(KindBase):
             hit = reached == k + 1
             value = int(c.values[k])
             if c.in_ti[k]:
-                base, rate, style = (np.where(hit, x.ti_num, 0), 12), (value, MICRO), "multiple"
+                base, rate, style = (
+                    (np.where(hit, x.ti_num, 0), x.ti_den),
+                    (value, MICRO),
+                    "multiple",
+                )
             else:
                 base, rate, style = None, None, "pct"
             out.append(
@@ -104,8 +108,8 @@ def _exact(c: CompiledSteps, x: ExactInputs):
     reached = np.where(T > 0, reached, 0)
     j = np.maximum(reached - 1, 0)
     values, in_ti = c.values.astype(object)[j], c.in_ti[j]
-    num = np.where(in_ti, values * x.ti_num, values * MICRO * 12)
-    return np.where(reached > 0, num, 0), MICRO * 12, reached
+    num = np.where(in_ti, values * x.ti_num, values * MICRO * x.ti_den)
+    return np.where(reached > 0, num, 0), MICRO * x.ti_den, reached
 
 
 register(StepsKind())
