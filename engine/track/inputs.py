@@ -21,7 +21,7 @@ from attain.errors import DataError, InputError, Problem
 from attain.incentive.calendar import Calendar
 from attain.incentive.inputs import Book, read_book
 
-__all__ = ["Ledger", "parse_as_of", "read_ledger"]
+__all__ = ["Ledger", "credited", "parse_as_of", "read_ledger"]
 
 #: Columns of a targets table that are figures, not org columns.
 _FIGURES = ("rep_id", "period", "product", "target", "challenge")
@@ -154,7 +154,7 @@ def read_ledger(
         target = np.rint(target * presence[:, :, None]).astype(np.int64)
         challenge = np.rint(challenge * presence[:, :, None]).astype(np.int64)
     people, hierarchy = _people(book.people.iloc[tracked].reset_index(drop=True), company)
-    actual = _credited(book, tracked)
+    actual = credited(book, tracked)
     weight = _weights(calendar, day)
     outside = int(((deals.month < 0) & (deals.day < np.datetime64(first, "D").astype(int))).sum())
     return Ledger(
@@ -231,7 +231,7 @@ def _people(people: pd.DataFrame, company: Company | None) -> tuple[pd.DataFrame
     return out, hierarchy
 
 
-def _credited(book, tracked: np.ndarray) -> np.ndarray:
+def credited(book, tracked: np.ndarray) -> np.ndarray:
     """Credited sales int64[R, 12, K] of the tracked people, from the deal rows."""
     d = book.deals
     n_people = len(book.people)
