@@ -170,7 +170,7 @@ def _people(company: Company | None, targets: pd.DataFrame, deals: pd.DataFrame)
 
 
 def _products(targets: pd.DataFrame, deals: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(sorted(set(targets["product"]) | set(deals["product"])))
+    return tuple(sorted(set(pd.unique(targets["product"])) | set(pd.unique(deals["product"]))))
 
 
 def _row_problems(frame: pd.DataFrame, rows: np.ndarray, field: str, message) -> list[Problem]:
@@ -195,7 +195,7 @@ def _target_array(
         return out
     labels = targets["period"].astype(str)
     spans = {label: calendar.months_of_label(label) for label in labels.unique()}
-    bad = np.flatnonzero(labels.map(lambda x: spans[x] is None).to_numpy())
+    bad = np.flatnonzero(labels.isin([x for x, m in spans.items() if m is None]).to_numpy())
     problems = _row_problems(
         targets,
         bad,
