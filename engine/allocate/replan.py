@@ -107,6 +107,7 @@ class _Plan:
     n_relief: int
     causes: list[str]
     presence: np.ndarray  # float[R, 12]: share of each month's days in the org
+    gives: np.ndarray  # object[R]: where a leaver's or relieved rep's fair share goes
 
 
 def replan(
@@ -320,6 +321,7 @@ def _changes_of(inputs, prev, prev_ch, first, unit, source) -> _Plan:
     takeover: dict[int, int] = {}
     minus: dict[int, int] = {}  # team code -> units the rules drop in it
     causes: list[str] = []
+    gives = np.full(R, "", dtype=object)  # "team", "open_headcount" or "drop"
     ids = inputs.reps["rep_id"].to_numpy()
     team_level = company.hierarchy[-1] if company.hierarchy else "company"
     team = inputs.codes[team_level]
@@ -350,6 +352,7 @@ def _changes_of(inputs, prev, prev_ch, first, unit, source) -> _Plan:
         months = np.flatnonzero(later)[gone.sum(axis=0) > 0]
         reason[r, months] = f"left {day}: the month's target after that {dest}"
         amount = int(gone.sum())
+        gives[r] = rule.leavers
         if rule.leavers == "drop":
             dropped += gone.sum(axis=1)
             minus[t] = minus.get(t, 0) + amount
@@ -390,7 +393,7 @@ def _changes_of(inputs, prev, prev_ch, first, unit, source) -> _Plan:
                 ]
             )
     n_relief = _relief(
-        inputs, prev, held, value, reason, dropped, make_up, minus, causes, first, source
+        inputs, prev, held, value, reason, dropped, make_up, minus, causes, gives, first, source
     )
     # A team that makes up a change keeps its previous total, less what the rules drop in it.
     for t in make_up:
@@ -410,10 +413,13 @@ def _changes_of(inputs, prev, prev_ch, first, unit, source) -> _Plan:
         n_relief=n_relief,
         causes=causes,
         presence=presence,
+        gives=gives,
     )
 
 
-def _relief(inputs, prev, held, value, reason, dropped, make_up, minus, causes, first, source):
+def _relief(
+    inputs, prev, held, value, reason, dropped, make_up, minus, causes, gives, first, source
+):
     """Declared relief: each relieved month held at its previous target less the relief."""
     rules = inputs.rules.replan
     if not rules.relief:
@@ -486,6 +492,7 @@ def _relief(inputs, prev, held, value, reason, dropped, make_up, minus, causes, 
                 minus[int(team[r])] = minus.get(int(team[r]), 0) + int(off.sum())
             else:
                 make_up.setdefault(int(team[r]), 0)
+            gives[r] = gives[r] or relief.to
         causes.append(f"relief for {relief.rep_id}: {relief.reason}")
     if problems:
         raise RuleFileError(problems)
@@ -527,18 +534,9 @@ def _replan_inputs(inputs: Inputs, plan: _Plan, unit: float) -> Inputs:
         everyone = basis[has].mean(axis=0) if has.any() else np.full(basis.shape[1], 1.0)
         mean = np.where((heads > 0)[:, None], mean, everyone[None, :])
         basis = np.where(bare[:, None], mean[team], basis)
-    fair = _fair(basis, ramp, inputs.profiles, by_product, total)
     full = _fair(basis, np.ones_like(ramp), inputs.profiles, by_product, total).sum(axis=1)
-    # A rep × product whose every month is held is its own fair share; relief comes off
-    # the fair share; the others share the rest in proportion.
-    held_sum = (plan.value * plan.held).sum(axis=2) * unit
+    fair = _fair_shares(inputs, plan, basis, ramp, late, by_product, total, unit)
     pinned = np.asarray(plan.held.all(axis=2))
-    relieved = np.where(plan.held & (plan.value < plan.prev), plan.prev - plan.value, 0).sum(2)
-    fair = np.where(pinned, held_sum, np.maximum(fair - relieved * unit, 0.0))
-    free = ~pinned
-    rest = total - fair[pinned].sum()
-    if free.any() and fair[free].sum() > 0:
-        fair = np.where(free, fair * (rest / fair[free].sum()), fair)
     return replace(
         inputs,
         total=total,
@@ -550,6 +548,50 @@ def _replan_inputs(inputs: Inputs, plan: _Plan, unit: float) -> Inputs:
         ramp_months=np.where(np.asarray(pinned.all(axis=1))[:, None], 1.0, ramp),
         extra={**inputs.extra, "replan": True},
     )
+
+
+def _fair_shares(inputs, plan, basis, ramp, late, by_product, total, unit) -> np.ndarray:
+    """The year's fair shares for the re-plan: the plan's own, with what the changes move.
+
+    A rep × product whose every month is held is its own fair share; a leaver's and a
+    relieved rep's released share goes where the rule sends it (their team's other reps
+    or its open headcount, in proportion to their shares; nowhere when dropped); a joiner
+    is valued from their start date and ramp. The others are scaled so the shares add up
+    to the re-planned total: a re-plan with nothing changed keeps the plan's shares.
+    """
+    from attain.allocate.inputs import _fair
+
+    company = inputs.company
+    fair = inputs.fair.copy()
+    if late.any():  # joiners: their months in the org, ramped
+        fresh = _fair(basis, ramp, inputs.profiles, by_product, total)
+        fair[late] = fresh[late]
+    held_sum = (plan.value * plan.held).sum(axis=2) * unit
+    pinned = np.asarray(plan.held.all(axis=2))
+    relieved = np.where(plan.held & (plan.value < plan.prev), plan.prev - plan.value, 0).sum(2)
+    adjusted = np.where(pinned, held_sum, np.maximum(fair - relieved * unit, 0.0))
+    released = fair - adjusted
+    fair = adjusted
+    team_level = company.hierarchy[-1] if company.hierarchy else "company"
+    team = inputs.codes[team_level]
+    n_teams = len(inputs.unit_names[team_level])
+    giving = plan.gives != ""
+    for rule, takes in (("team", ~giving), ("open_headcount", _open_headcount(inputs))):
+        sends = plan.gives == rule
+        if not sends.any():
+            continue
+        amount = np.zeros((n_teams, fair.shape[1]))
+        np.add.at(amount, team[sends], released[sends])
+        weight = np.where((takes & ~pinned.all(axis=1))[:, None], np.maximum(fair, 1e-12), 0.0)
+        sums = np.zeros_like(amount)
+        np.add.at(sums, team, weight)
+        share = weight / np.where(sums[team] > 0, sums[team], 1.0)
+        fair = fair + share * amount[team]
+    free = ~pinned
+    rest = total - fair[pinned].sum()
+    if free.any() and fair[free].sum() > 0:
+        fair = np.where(free, fair * (rest / fair[free].sum()), fair)
+    return fair
 
 
 def _hold(model, plan: _Plan, unit: float) -> None:
@@ -662,7 +704,7 @@ def _round(inputs: Inputs, plan: _Plan, totals: np.ndarray, shares: np.ndarray, 
         parents = _parents(codes, parent_codes, n)
         if parents is None:
             parents, parent_units = np.zeros(n, np.int64), np.array([int(parent_units.sum())])
-        parent_units = apportion(exact, parents, parent_units, np.sign(before - exact))
+        parent_units = apportion(exact, parents, parent_units, _toward(before, exact))
         parent_codes = codes
     rep_units = np.zeros(R, dtype=np.int64)
     rep_units[active] = parent_units
@@ -672,7 +714,7 @@ def _round(inputs: Inputs, plan: _Plan, totals: np.ndarray, shares: np.ndarray, 
         open_amount.ravel()[cell],
         cell // P,
         rep_units,
-        np.sign(prev_open - open_amount).ravel()[cell],
+        _toward(prev_open, open_amount).ravel()[cell],
     )
     rp = rp.reshape(R, P)
     if inputs.product_targets is not None:
@@ -726,6 +768,13 @@ def _round(inputs: Inputs, plan: _Plan, totals: np.ndarray, shares: np.ndarray, 
         "levels": levels,
         "notices": [],
     }
+
+
+def _toward(before: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Rounding priority: a unit within one rounding unit of its previous value rounds
+    toward it (+1 up, -1 down); a unit that moved further takes its largest remainder."""
+    gap = before - exact
+    return np.where(np.abs(gap) < 1.0, np.sign(gap), 0.0)
 
 
 def _parents(child: np.ndarray, parent: np.ndarray, n: int) -> np.ndarray | None:
