@@ -40,6 +40,19 @@ __all__ = ["allocate"]
     default=None,
     help="Override the rules' `method` (monolithic: every month cell in one model).",
 )
+@click.option(
+    "--replan-from", "replan_from", metavar="MONTH", default=None,
+    help="Re-plan the year from this month (YYYY-MM): months before it keep the --targets "
+    "exactly; the rest is solved again. Writes replan.csv: what moved and why.",
+)  # fmt: skip
+@click.option(
+    "--targets", "previous", default=None, type=click.Path(dir_okay=False, path_type=Path),
+    help="The previous targets (an allocation's targets.csv) a re-plan starts from.",
+)  # fmt: skip
+@click.option(
+    "--actuals", "actuals", default=None, type=click.Path(dir_okay=False, path_type=Path),
+    help="Deals so far, shown beside each re-planned month (default: the company's).",
+)  # fmt: skip
 @force_option
 @model_options
 def allocate(
@@ -49,6 +62,9 @@ def allocate(
     solver: str,
     time_limit: float | None,
     method: str | None,
+    replan_from: str | None,
+    previous: Path | None,
+    actuals: Path | None,
     force: bool,
     export_model: Path | None,
     verbose: bool,
@@ -56,14 +72,21 @@ def allocate(
     """Allocate the company target to reps × months × products by the RULES file.
 
     Example: attain allocate rules/allocation_fy27.yaml --data scenarios/sample --out out/fy27
+
+    Re-plan from July: attain allocate rules/allocation_fy27.yaml --data scenarios/sample
+    --replan-from 2027-07 --targets out/fy27/targets.csv --out out/fy27-july
     """
     if export_model is not None:
         check_format(export_model)  # before the solve, not after it
-    check_output_set(out, "allocation", inputs=(rules, data), force=force)
+    if (replan_from is None) != (previous is None) or (actuals and replan_from is None):
+        raise click.UsageError("a re-plan takes --replan-from MONTH and --targets PREVIOUS")
+    inputs = tuple(p for p in (rules, data, previous, actuals) if p is not None)
+    check_output_set(out, "allocation", inputs=inputs, force=force)
     result = allocate_targets(
-        rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose
-    )
-    with output_set(out, kind="allocation", inputs=(rules, data), force=force) as stage:
+        rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose,
+        replan_from=replan_from, previous=previous, actuals=actuals,
+    )  # fmt: skip
+    with output_set(out, kind="allocation", inputs=inputs, force=force) as stage:
         paths = stage.final(result.write(stage.path))
     if export_model is not None:
         paths.append(result.export_model(export_model))
@@ -78,6 +101,13 @@ def allocate(
         f"fairness: worst gap {f['max_gap']:.1%}, mean gap {f['mean_gap']:.2%}, "
         f"target/fair-share {f['ratio_min']:.3f}..{f['ratio_max']:.3f}"
     )
+    if "replan" in s:
+        r = s["replan"]
+        click.echo(
+            f"re-planned from {r['from']}: {r['n_changed']:,} rep-months moved; "
+            f"{len(r['leavers'])} leaver(s), {len(r['joiners'])} joiner(s), "
+            f"{r['n_relief']} relief rule(s), {r['dropped']:,.0f} dropped"
+        )
     for bent in s["bent_soft_rules"]:
         click.echo(f"bent soft rule `{bent['rule']}` by {bent['bent']:,.0f}")
     for path in paths:

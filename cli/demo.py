@@ -1,17 +1,20 @@
 """`attain demo`: the whole flow on the bundled sample company, explained as it goes.
 
 allocate the year's targets → pay a year of deals against them → simulate two
-plans side by side → write the report. Each step is one library call; this
-module only chains them and tells a newcomer what they are looking at.
+plans side by side → write the report → the year at 30 June: track the first half,
+forecast the close, re-plan July–December after a leaver and a leave of absence.
+Each step is one library call; this module only chains them and tells a newcomer
+what they are looking at.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import click
+import yaml
 
 import attain
 from attain.cli.options import force_option
@@ -26,6 +29,9 @@ SAMPLE = bundled("scenarios/sample")
 ALLOCATION_RULES = bundled("rules/allocation_fy27.yaml")
 PLAN = bundled("rules/plan_field_rep.yaml")
 SCENARIO = bundled("scenarios/compare_plans.yaml")
+#: The mid-year step: tracked at this date, re-planned from the next month.
+MID_YEAR = "2027-06-30"
+REPLAN_FROM = "2027-07"
 
 
 def _shown(path: Path) -> str:
@@ -62,6 +68,7 @@ def demo(out: Path, trials: int, force: bool) -> None:
         allocation = _allocate(company, stage, "allocation")
         _pay(company, allocation, stage, "payouts")
         _simulate(stage.path / "allocation" / "targets.csv", stage, "simulation", trials)
+        _mid_year(company, allocation, stage, trials)
     click.echo(
         f"\nEverything is in {out}/. Open {out / 'simulation' / 'report.html'} in a browser."
     )
@@ -158,3 +165,85 @@ def _wrote(paths: list[Path]) -> None:
         else:
             for path in files:
                 click.echo(f"   wrote {path}")
+
+
+def _mid_year(
+    company: attain.Company, allocation: attain.Allocation, stage: OutputSet, trials: int
+) -> None:
+    _step(
+        4,
+        "The year at 30 June: track, forecast, re-plan July–December",
+        "The first half's deals against the targets: progress against each target's own "
+        "monthly phasing, pace, a year-end forecast with P10/P50/P90 and commission accrued "
+        "(tracking/board.html is the target board). Then one rep leaves at the end of "
+        "August (their team makes up the rest of their year) and another takes September "
+        "and October off (relieved): the rest of the year is re-planned on the same rules, "
+        "January–June kept exactly, and replan.csv says what moved and why.",
+    )
+    deals = company.actuals
+    first_half = deals[deals["date"] <= MID_YEAR].copy() if deals is not None else None
+    tracking = attain.track(
+        allocation.targets,
+        first_half,
+        MID_YEAR,
+        plans=[PLAN],
+        company=company,
+        trials=min(trials, 500),
+        seed=1,
+    )
+    paths = stage.final(tracking.write(stage.path / "tracking"))
+    row = tracking.table[tracking.table["level"] == "company"].iloc[0]
+    click.echo(
+        f"   At 30 June: {row['actual_to_date']:,.0f} sold against {row['expected_to_date']:,.0f} "
+        f"expected (pace {row['pace']:.0%}); year-end forecast {row['forecast_p50']:,.0f} "
+        f"(P10 {row['forecast_p10']:,.0f}, P90 {row['forecast_p90']:,.0f}) against a target "
+        f"of {row['target']:,.0f}; {len(tracking.at_risk)} reps at risk."
+    )
+    _wrote(paths)
+    leaver, relieved = _mid_year_changes(allocation)
+    rules, dated = _mid_year_rules(company, leaver, relieved)
+    replanned = attain.allocate(
+        rules, dated, replan_from=REPLAN_FROM, previous=allocation.targets, actuals=first_half
+    )
+    paths = stage.final(replanned.write(stage.path / "replan"))
+    r = replanned.summary["replan"]
+    click.echo(
+        f"   Re-planned from {REPLAN_FROM}: {leaver} leaves 31 August, {relieved} is on leave "
+        f"in September and October; {r['n_changed']:,} rep-months moved, "
+        f"{r['dropped']:,.0f} relieved, total target {replanned.summary['total_target']:,.0f}."
+    )
+    _wrote(paths)
+
+
+def _mid_year_changes(allocation: attain.Allocation) -> tuple[str, str]:
+    """Two reps of the same team: the first leaves, the second takes a leave."""
+    targets = allocation.targets
+    team = sorted(targets["team"].unique())[0]
+    reps = sorted(targets.loc[targets["team"] == team, "rep_id"].unique())
+    return str(reps[0]), str(reps[1])
+
+
+def _mid_year_rules(
+    company: attain.Company, leaver: str, relieved: str
+) -> tuple[dict[str, Any], attain.Company]:
+    """The shipped allocation rules with the leaver and relief rules, and the org dated."""
+    rules = yaml.safe_load(ALLOCATION_RULES.read_text(encoding="utf-8"))
+    rules["replan"] = {
+        "leavers": "team",
+        "relief": [
+            {
+                "rep_id": relieved,
+                "months": ["2027-09", "2027-10"],
+                "share": 1.0,
+                "reason": "leave of absence",
+            }
+        ],
+    }
+    org = company.org.astype(str).assign(start_date="", end_date="")
+    org.loc[org["rep_id"] == leaver, "end_date"] = "2027-08-31"
+    frames = {
+        name: frame
+        for name in ("accounts", "potential", "history", "actuals")
+        if (frame := getattr(company, name, None)) is not None
+    }
+    return rules, attain.company_from_frames(company.rules, org=org, **frames)

@@ -145,8 +145,37 @@ def capped(problems: list[Problem], source: str, total: int | None = None) -> li
     return [*problems[:MAX_PROBLEMS], _more(source, total - MAX_PROBLEMS)]
 
 
+class _Repeated:
+    """A report for the distinct values of a column: each bad value's rows are reported."""
+
+    def __init__(self, report: _CellReport, codes: np.ndarray, raw: pd.Series):
+        self.report, self.codes, self.raw = report, codes, raw
+
+    def add(self, mask, raw, message, code, hint="", show=True) -> bool:
+        del raw  # the distinct values: the rows are reported from the whole column
+        return self.report.add(np.asarray(mask)[self.codes], self.raw, message, code, hint, show)
+
+
+#: A text column at least this long with at most half as many distinct values is checked
+#: value by value (ids, periods and products repeat on every row of a targets table).
+_DISTINCT_FROM = 1000
+
+
 def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Series:
     """The column's typed values; every bad cell is added to ``report``."""
+    if len(raw) >= _DISTINCT_FROM and not (
+        column.type in ("number", "int") and _is_number_dtype(raw)
+    ):
+        codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+        if 2 * len(uniques) <= len(raw):
+            distinct = pd.Series(uniques, name=raw.name)
+            values = _parse_cells(distinct, column, _Repeated(report, codes, raw))  # type: ignore[arg-type]
+            return pd.Series(values.to_numpy()[codes], index=raw.index, name=raw.name)
+    return _parse_cells(raw, column, report)
+
+
+def _parse_cells(raw: pd.Series, column: Column, report: _CellReport) -> pd.Series:
+    """:func:`_parse_column` cell by cell."""
     # A number column the reader already typed skips the (slow) text path.
     typed = column.type in ("number", "int") and _is_number_dtype(raw)
     text = None if typed else raw.astype("string").str.strip()

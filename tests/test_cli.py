@@ -152,8 +152,22 @@ def test_demo_runs_the_whole_flow(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--trials", "40"]) == 0
     out = capsys.readouterr().out
     assert "Sample Co" in out
-    for name in ("allocation/targets.csv", "payouts/payouts.csv", "simulation/report.html"):
+    for name in (
+        "allocation/targets.csv",
+        "payouts/payouts.csv",
+        "simulation/report.html",
+        "tracking/board.html",
+        "replan/replan.csv",
+    ):
         assert (tmp_path / name).is_file(), name
+    assert "The year at 30 June" in out and "Re-planned from 2027-07" in out
+    # The re-plan keeps January-June as they were.
+    first = (tmp_path / "allocation" / "targets.csv").read_text().splitlines()
+    again = (tmp_path / "replan" / "targets.csv").read_text().splitlines()
+    half = [f"2027-{m:02d}" for m in range(1, 7)]
+    assert [r for r in first if r.split(",")[3] in half] == [
+        r for r in again if r.split(",")[3] in half
+    ]
     assert f"wrote {tmp_path / 'payouts' / 'payouts.csv'}" in out
     assert f"files in {tmp_path / 'allocation'}/" in out  # many files fold into one line
 

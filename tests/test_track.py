@@ -167,3 +167,20 @@ def test_targets_for_another_year_are_located(sample_company):
         attain.track(other, sample_company.actuals.iloc[:0], "2027-06-30", company=sample_company)
     p = e.value.problems[0]
     assert p.field == "period" and p.row is not None and "2026-01" in p.message
+
+
+def test_bad_cells_of_a_long_targets_table_are_located_at_their_rows():
+    """Long id and period columns are checked value by value (each distinct value once):
+    every bad row is still reported at its own row."""
+    targets, reps, sales = simulated_year(3, n_teams=10, per_team=10)  # 1,200 rows
+    targets = targets.astype({"period": object, "rep_id": object})
+    targets.loc[[7, 900], "rep_id"] = "R\x000001"
+    targets.loc[500, "product"] = " "
+    with pytest.raises(DataError) as error:
+        attain.track(targets, deals(reps, sales, 2), "2027-02-28", trials=10)
+    rows = {(p.row, p.field, p.code) for p in error.value.problems}
+    assert rows == {
+        (8, "rep_id", "control-character"),
+        (901, "rep_id", "control-character"),
+        (501, "product", "empty"),
+    }

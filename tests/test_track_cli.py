@@ -147,3 +147,44 @@ def test_a_leaver_is_expected_only_to_the_end_date(sample_company, first_quarter
     assert a["forecast_p10"] == a["forecast_p90"] == a["actual_to_date"]
     assert b["expected_to_date"] == pytest.approx(mine.loc[["2027-01", "2027-02", "2027-03"]].sum())
     assert any(n.code == "dated-org" for n in result.notices)
+
+
+def test_a_mover_s_target_and_deals_count_for_the_team_of_their_date(sample_company, tmp_path):
+    """R00001 moves from East-01 to East-02 on 1 March: January and February (targets and
+    deals) stay with East-01; March on, and the forecast, go to East-02."""
+    org = sample_company.org.astype(str).assign(start_date="", end_date="")
+    row = org[org["rep_id"] == "R00001"].iloc[0].to_dict()
+    org.loc[org["rep_id"] == "R00001", "end_date"] = "2027-02-28"
+    moved = {**row, "team": "East-02", "start_date": "2027-03-01", "end_date": ""}
+    org = pd.concat([org, pd.DataFrame([moved])], ignore_index=True)
+    company = attain.company_from_frames(sample_company.rules, org=org)
+    deals = pd.read_csv(SAMPLE / "actuals.csv", dtype=str)
+    q1 = deals[deals["date"] <= "2027-03-31"]
+    path = tmp_path / "q1.csv"
+    q1.to_csv(path, index=False)
+    moved_result = attain.track(TARGETS, path, "2027-03-31", company=company, trials=50)
+    plain = attain.track(TARGETS, path, "2027-03-31", company=SAMPLE, trials=50)
+    t = moved_result.table
+    teams = t[t["level"] == "team"].set_index("team")
+    before = plain.table[plain.table["level"] == "team"].set_index("team")
+    mine = q1[q1["rep_id"] == "R00001"].assign(amount=lambda f: f["amount"].astype(float))
+    split = mine["split"].astype(float) if "split" in mine else 1.0
+    credit = mine["amount"] * split
+    early = credit[mine["date"] < "2027-03-01"].sum()
+    targets = pd.read_csv(TARGETS)
+    r1 = targets[targets["rep_id"] == "R00001"].groupby("period")["target"].sum()
+    # Before the move the sample had R00001 in East-01 all year.
+    assert teams.loc["East-01", "actual_to_date"] == pytest.approx(
+        before.loc["East-01", "actual_to_date"] - credit.sum() + early, abs=0.02
+    )
+    assert teams.loc["East-02", "actual_to_date"] == pytest.approx(
+        before.loc["East-02", "actual_to_date"] + credit.sum() - early, abs=0.02
+    )
+    gone = r1.drop(["2027-01", "2027-02"]).sum()
+    assert teams.loc["East-01", "target"] == pytest.approx(before.loc["East-01", "target"] - gone)
+    assert teams.loc["East-02", "target"] == pytest.approx(before.loc["East-02", "target"] + gone)
+    rep = t[t["level"] == "rep"].set_index("unit")
+    assert rep.loc["R00001", "team"] == "East-02"
+    company_row = t[t["level"] == "company"].iloc[0]
+    assert teams["actual_to_date"].sum() == pytest.approx(company_row["actual_to_date"])
+    assert any(n.code == "movers" for n in moved_result.notices)

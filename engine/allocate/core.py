@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,10 @@ def allocate(
     time_limit: float | None = None,
     method: str | None = None,
     verbose: bool = False,
+    *,
+    replan_from: str | None = None,
+    previous: pd.DataFrame | str | Path | None = None,
+    actuals: pd.DataFrame | str | Path | None = None,
 ) -> Allocation:
     """Allocate the company target by the rules; raise InfeasibleError naming conflicts.
 
@@ -50,7 +54,19 @@ def allocate(
     :data:`attain.solvers.BACKENDS` (default HiGHS). ``method``: ``staged`` or
     ``monolithic`` (default: the rules' ``method``). ``verbose``: let the solver write
     its log to standard output (off: nothing reaches it).
+
+    ``replan_from`` (``YYYY-MM``) re-plans the year from that month on the ``previous``
+    targets (an allocation's targets table), months before it kept exactly; ``actuals``
+    (a deals table) show each month's sales in the explanation
+    (:func:`attain.allocate.replan.replan`, a :class:`~attain.allocate.replan.Replanned`).
     """
+    if replan_from is not None or previous is not None:
+        from attain.allocate.replan import replan
+
+        return replan(
+            rules, data, replan_from, previous, actuals,
+            solver=solver, time_limit=time_limit, verbose=verbose,
+        )  # fmt: skip
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     company = data if isinstance(data, Company) else load_company(data)
     if not isinstance(rules, AllocationRules):
@@ -87,7 +103,7 @@ def allocate(
     return _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds)
 
 
-def _fail(model: AllocationModel, result, solver: str, options: SolveOptions) -> None:
+def _fail(model: AllocationModel, result, solver: str, options: SolveOptions) -> NoReturn:
     if result.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
         conflicts = diagnose(model, solver, options)
         lines = [line for c in conflicts for line in c.lines]

@@ -193,7 +193,7 @@ def _people(company: Company | None, targets: pd.DataFrame, deals: pd.DataFrame)
 
 
 def _products(targets: pd.DataFrame, deals: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(sorted(set(targets["product"]) | set(deals["product"])))
+    return tuple(sorted(set(pd.unique(targets["product"])) | set(pd.unique(deals["product"]))))
 
 
 def _row_problems(frame: pd.DataFrame, rows: np.ndarray, field: str, message) -> list[Problem]:
@@ -219,7 +219,7 @@ def _target_array(
     labels = targets["period"].astype(str)
     weighted = {label: calendar.slots_of_label(label) for label in labels.unique()}
     spans = {k: None if v is None else [s for s, _ in v] for k, v in weighted.items()}
-    bad = np.flatnonzero(labels.map(lambda x: spans[x] is None).to_numpy())
+    bad = np.flatnonzero(labels.isin([x for x, m in spans.items() if m is None]).to_numpy())
     problems = _row_problems(
         targets,
         bad,

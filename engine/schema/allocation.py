@@ -38,6 +38,8 @@ __all__ = [
     "RampRule",
     "RampStep",
     "Range",
+    "Relief",
+    "Replan",
     "Rounding",
     "Rule",
     "Seasonality",
@@ -411,6 +413,52 @@ class Challenge(RuleModel):
     `{A: 0.15, B: 0.10, C: 0.05}`."""
 
 
+#: A fiscal month as targets name it: `2027-07`.
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class Relief(RuleModel):
+    """Quota relief for a re-plan: part of one rep's target taken off in some months (a
+    leave, accounts handed to another rep), by a share or an amount of each month's
+    previous target. Only months from the re-plan month on can be relieved."""
+
+    rep_id: str = Field(min_length=1)
+    """The rep relieved."""
+    months: list[Month] = Field(min_length=1)
+    """The months relieved, as `YYYY-MM`."""
+    share: Fraction | None = None
+    """Share of each month's previous target taken off: 1 relieves the whole month."""
+    amount: Money | None = None
+    """Amount taken off each month (at most the month's previous target)."""
+    reason: str = Field(min_length=1)
+    """Why, in words: shown in the re-plan's explanation (`replan.csv`)."""
+    to: Literal["drop", "team"] = "drop"
+    """`drop`: the company total falls by the relief; `team`: the rep's team makes it up
+    (its year total is held)."""
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> Relief:
+        if (self.share is None) == (self.amount is None):
+            raise ValueError("give `share` or `amount`, not both and not neither")
+        if len(set(self.months)) != len(self.months):
+            raise ValueError("a month is listed twice")
+        return self
+
+
+class Replan(RuleModel):
+    """How a re-plan (`attain allocate --replan-from MONTH`) treats the rest of the year.
+
+    Months before the re-plan month keep their previous targets exactly; the rest of the
+    year is solved again by the same rules for what remains of the company target."""
+
+    leavers: Literal["team", "open_headcount", "drop"] = "team"
+    """A leaver's previous target for the months after they leave: `team` — their team
+    makes it up (the team's year total is held); `open_headcount` — the open headcount of
+    their team takes it on; `drop` — the company total falls by it."""
+    relief: list[Relief] = Field(default_factory=list)
+    """Declared quota relief, rep by rep."""
+
+
 ObjectiveLevel = str | dict[str, Annotated[float, Field(gt=0)]]
 _DEFAULT_OBJECTIVE: list[ObjectiveLevel] = ["minimax", "l1"]
 
@@ -450,6 +498,8 @@ class AllocationRules(RuleModel):
     method: Literal["auto", "staged", "monolithic"] = "auto"
     """`staged` solves rep totals first, then each rep's months locally; `monolithic` solves
     every cell in one model (small companies only); `auto` = staged."""
+    replan: Replan = Field(default_factory=Replan)
+    """Leavers and quota relief when the year is re-planned from a month."""
 
     @field_validator("buffer")
     @classmethod

@@ -94,6 +94,17 @@ def track(
                 count=ledger.n_dated,
             )
         )
+    if ledger.moves is not None:
+        n = ledger.moves.n_movers
+        notices.append(
+            Notice(
+                "movers",
+                f"{n} rep(s) move between units during the year: each month's target and "
+                "each deal count for the unit of their date; the rep's row and the months "
+                "to come for the latest",
+                count=n,
+            )
+        )
     payouts = [p.finish(company) for p in pay]
     return build_tracking(
         ledger,
@@ -130,12 +141,31 @@ def _levels(
     groups: list[tuple[str, np.ndarray, np.ndarray]] = [
         ("company", np.zeros(n, dtype=np.int64), np.array(["company"], dtype=object))
     ]
+    moves = ledger.moves
     for i, level in enumerate(ledger.hierarchy):
         # A unit is its path from the top (a team name may repeat in two regions).
         cols = [ledger.people[c].astype(str) for c in ledger.hierarchy[: i + 1]]
         path = cols[0].str.cat(cols[1:], sep="/") if len(cols) > 1 else cols[0]
-        codes, uniques = pd.factorize(path, sort=True)
-        groups.append((level, codes.astype(np.int64), np.asarray(uniques, dtype=object)))
+        if moves is None:
+            codes, uniques = pd.factorize(path, sort=True)
+            groups.append((level, codes.astype(np.int64), np.asarray(uniques, dtype=object)))
+            continue
+        # Movers: each month's target to the unit of that month, each deal to the unit
+        # of its date; the rep (and the forecast of the months to come) to the latest.
+        months, deals = moves.month_path[level], moves.deal_path[level]
+        everything = np.concatenate([path.to_numpy(object), months.ravel(), deals])
+        all_codes, uniques = pd.factorize(everything, sort=True)
+        m = len(uniques)
+        codes = all_codes[:n].astype(np.int64)
+        month_codes = all_codes[n : n + months.size]
+        deal_codes = all_codes[n + months.size :]
+        levels[level] = Unit(
+            codes,
+            np.bincount(month_codes, weights=target.sum(axis=2).ravel(), minlength=m),
+            np.bincount(month_codes, weights=challenge.sum(axis=2).ravel(), minlength=m),
+            np.bincount(deal_codes, weights=moves.deal_share / ledger.scale, minlength=m),
+        )
+        labels[level] = np.asarray(uniques, dtype=object)
     for name, codes, uniques in groups:
         m = len(uniques)
         levels[name] = Unit(
@@ -145,7 +175,7 @@ def _levels(
             np.bincount(codes, weights=a_td, minlength=m),
         )
         labels[name] = uniques
-    return levels, labels
+    return {name: levels[name] for name in ("company", *ledger.hierarchy)}, labels
 
 
 class _PayoutForecast:

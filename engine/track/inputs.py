@@ -21,11 +21,24 @@ from attain.errors import DataError, InputError, Problem
 from attain.incentive.calendar import Calendar
 from attain.incentive.inputs import Book, read_book
 
-__all__ = ["Ledger", "parse_as_of", "read_ledger"]
+__all__ = ["Ledger", "Moves", "credited", "parse_as_of", "read_ledger"]
 
 #: Columns of a targets table that are figures, not org columns.
 _FIGURES = ("rep_id", "period", "product", "target", "challenge")
 _OPTIONAL_ORG = ("name", "role")
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Where a mover's figures belong: per hierarchy level, each tracked rep's unit path
+    (``East/East-01``) in each month — the org row with the most of the month's days —
+    and each credited deal's unit path on its date. Targets roll up by the month, actuals
+    by the deal's date; the forecast of the months to come goes to the latest unit."""
+
+    month_path: dict[str, np.ndarray]  # level -> object[R, 12]
+    deal_path: dict[str, np.ndarray]  # level -> object[n_deals]
+    deal_share: np.ndarray  # int64[n_deals], minor units (negative for a cancellation)
+    n_movers: int
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class Ledger:
     actuals_frame: pd.DataFrame
     n_outside: int = 0  # deal rows dated before the fiscal year (not counted)
     n_dated: int = 0  # reps who join or leave during the year (a dated org)
+    moves: Moves | None = None  # people who move between units during the year
 
     @property
     def scale(self) -> int:
@@ -154,7 +168,8 @@ def read_ledger(
         target = np.rint(target * presence[:, :, None]).astype(np.int64)
         challenge = np.rint(challenge * presence[:, :, None]).astype(np.int64)
     people, hierarchy = _people(book.people.iloc[tracked].reset_index(drop=True), company)
-    actual = _credited(book, tracked)
+    actual = credited(book, tracked)
+    moves = _moves(company, people, hierarchy, book, tracked, calendar)
     weight = _weights(calendar, day)
     outside = int(((deals.month < 0) & (deals.day < np.datetime64(first, "D").astype(int))).sum())
     return Ledger(
@@ -176,6 +191,7 @@ def read_ledger(
         actuals_frame=actual_frame,
         n_outside=outside,
         n_dated=0 if presence is None else int((presence < 1).any(axis=1).sum()),
+        moves=moves,
     )
 
 
@@ -231,20 +247,82 @@ def _people(people: pd.DataFrame, company: Company | None) -> tuple[pd.DataFrame
     return out, hierarchy
 
 
-def _credited(book, tracked: np.ndarray) -> np.ndarray:
-    """Credited sales int64[R, 12, K] of the tracked people, from the deal rows."""
+def _deal_credit(book, tracked: np.ndarray):
+    """The credited deal entries of the tracked people in the year: tracked index, their
+    positions among the deals, and each one's credit (int64 minor units, negative for a
+    cancellation)."""
     d = book.deals
     n_people = len(book.people)
     index = np.full(n_people, -1)
     index[tracked] = np.arange(len(tracked))
     rep = np.where(d.person >= 0, index[np.maximum(d.person, 0)], -1)
-    ok = (rep >= 0) & (d.month >= 0) & (d.product >= 0)
+    ok = np.flatnonzero((rep >= 0) & (d.month >= 0) & (d.product >= 0))
     share = np.rint(d.amount[ok] * (d.split[ok] / 1e6)).astype(np.int64)
     share = np.where(d.cancellation[ok], -share, share)
+    return rep[ok], ok, share
+
+
+def credited(book, tracked: np.ndarray) -> np.ndarray:
+    """Credited sales int64[R, 12, K] of the tracked people, from the deal rows."""
+    d = book.deals
+    rep, ok, share = _deal_credit(book, tracked)
     k = len(book.products)
-    cells = (rep[ok] * 12 + d.month[ok]) * k + d.product[ok]
+    cells = (rep * 12 + d.month[ok]) * k + d.product[ok]
     flat = np.bincount(cells, weights=share, minlength=len(tracked) * 12 * k)
     return np.rint(flat).astype(np.int64).reshape(len(tracked), 12, k)
+
+
+def _moves(company, people, hierarchy, book, tracked, calendar: Calendar) -> Moves | None:
+    """Each tracked rep's unit per month and each deal's unit at its date, when someone
+    moves between units during the year (``None`` otherwise)."""
+    org = company.org_dated if company is not None else None
+    if org is None or not hierarchy:
+        return None
+    who = pd.Index(people["rep_id"]).get_indexer(org["rep_id"].astype(str))
+    keep = who >= 0
+    org, who = org[keep], who[keep]
+    paths = {
+        level: org[list(hierarchy[: i + 1])].astype(str).agg("/".join, axis=1).to_numpy(object)
+        for i, level in enumerate(hierarchy)
+    }
+    leaf = paths[hierarchy[-1]]
+    n_paths = pd.Series(leaf).groupby(who).nunique()
+    n_movers = int((n_paths > 1).sum())
+    if not n_movers:
+        return None
+    far = 1 << 40
+    start = org["start_date"].to_numpy(dtype="datetime64[D]")
+    end = org["end_date"].to_numpy(dtype="datetime64[D]")
+    s = np.where(np.isnat(start), -far, start.astype(np.int64))
+    e = np.where(np.isnat(end), far, end.astype(np.int64))
+    lo = np.array([np.datetime64(calendar.month_start(m), "D").astype(np.int64) for m in range(12)])
+    hi = np.append(lo[1:], np.datetime64(_next_month(calendar.month_start(11)), "D").astype(int))
+    days = np.maximum(0, np.minimum(e[:, None], hi[None, :] - 1) - np.maximum(s[:, None], lo) + 1)
+    latest = {
+        level: people[list(hierarchy[: i + 1])].astype(str).agg("/".join, axis=1).to_numpy(object)
+        for i, level in enumerate(hierarchy)
+    }
+    month_path = {level: np.repeat(latest[level][:, None], 12, axis=1) for level in hierarchy}
+    for m in range(12):
+        # The row with the most days of the month (the later one on a tie) names its unit.
+        order = np.lexsort((s, days[:, m], who))
+        last = np.r_[who[order][1:] != who[order][:-1], True]
+        rows = order[last & (days[order, m] > 0)]
+        for level in hierarchy:
+            month_path[level][who[rows], m] = paths[level][rows]
+    # Each deal: the row of its rep on its date (the latest unit when no row holds it).
+    rep, ok, share = _deal_credit(book, tracked)
+    day = book.deals.day[ok].astype(np.int64)
+    offset = 1 << 41
+    key_rows = who.astype(np.int64) * (1 << 43) + (s + offset)
+    order = np.argsort(key_rows, kind="stable")
+    at = np.searchsorted(key_rows[order], rep * (1 << 43) + (day + offset), side="right") - 1
+    row = order[np.maximum(at, 0)]
+    inside = (at >= 0) & (who[row] == rep) & (day <= e[row])
+    deal_path = {
+        level: np.where(inside, paths[level][row], latest[level][rep]) for level in hierarchy
+    }
+    return Moves(month_path, deal_path, share, n_movers)
 
 
 def _weights(calendar: Calendar, day: dt.date) -> np.ndarray:
