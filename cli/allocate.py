@@ -8,8 +8,8 @@ import click
 
 from attain.allocate.core import allocate as allocate_targets
 from attain.cli.options import echo_notices, force_option, model_options, solver_options
+from attain.cli.progress import solve_status
 from attain.model.export import check_format
-from attain.output import output_set
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -59,11 +59,17 @@ def allocate(
     """
     if export_model is not None:
         check_format(export_model)  # before the solve, not after it
-    result = allocate_targets(
-        rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose
-    )
-    with output_set(out, kind="allocation", inputs=(rules, data), force=force) as stage:
-        paths = stage.final(result.write(stage.path))
+    with solve_status("solving") as watch:
+        result = allocate_targets(
+            rules,
+            data,
+            solver=solver,
+            time_limit=time_limit,
+            method=method,
+            verbose=verbose,
+            solve_progress=watch,
+        )
+    paths = result.write(out, inputs=(rules, data), force=force)
     if export_model is not None:
         paths.append(result.export_model(export_model))
     s = result.summary

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from attain.cli.options import force_option, model_options, solver_options
+from attain.cli.progress import solve_status
 from attain.model.export import check_format
-from attain.output import output_set
 from attain.solvers import BACKENDS
-from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
+from attain.territory import DEFAULT_TERRITORY_SOLVER, align
 
 __all__ = ["territory"]
 
@@ -61,9 +61,11 @@ def territory(
     """
     if export_model is not None:
         check_format(export_model)  # before the solve, not after it
-    alignment = align(rules, data, solver=solver, time_limit=time_limit, verbose=verbose)
-    with output_set(out, kind="territory", inputs=(rules, data), force=force) as stage:
-        files = stage.final(write_alignment(alignment, stage.path))
+    with solve_status("solving") as watch:
+        alignment = align(
+            rules, data, solver=solver, time_limit=time_limit, verbose=verbose, solve_progress=watch
+        )
+    files = alignment.write(out, inputs=(rules, data), force=force)
     if export_model is not None:
         files.append(alignment.export_model(export_model))
     g = alignment.goals

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from attain.cli.options import echo_notices, force_option
-from attain.output import output_set
 from attain.track import track as track_progress
 
 
@@ -90,8 +89,7 @@ def track(
         targets, actuals, as_of, plans=plans, company=company, trials=trials, seed=seed
     )
     inputs = (targets, actuals, data, *plans)
-    with output_set(out, kind="tracking", inputs=inputs, force=force) as stage:
-        files = stage.final(result.write(stage.path))
+    files = result.write(out, inputs=inputs, force=force)
     echo_notices(result.notices)
     s = result.summary
     c = s["company"]
