@@ -254,3 +254,22 @@ def test_summaries_read_as_attributes_and_as_the_files_keys(results):
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.status = "changed"  # type: ignore[misc]
     assert set(TIMED_KEYS) <= set(s)
+
+
+def test_a_summary_omits_absent_keys_and_keeps_untyped_ones():
+    @dataclasses.dataclass(frozen=True)
+    class Small(Summary):
+        OMITTED_WHEN_NONE = frozenset({"sometimes"})
+
+        always: int
+        maybe: str | None = None
+        sometimes: float | None = None
+
+    s = Small.from_dict({"always": 1, "maybe": None, "newer": [1, 2]})
+    assert s.to_dict() == {"always": 1, "maybe": None, "newer": [1, 2]}
+    assert list(s) == ["always", "maybe", "newer"] and s["newer"] == [1, 2]
+    assert s.untyped == {"newer": [1, 2]} and "sometimes" not in s
+    assert (
+        s.to_json() == '{\n  "always": 1,\n  "maybe": null,\n  "newer": [\n    1,\n    2\n  ]\n}\n'
+    )
+    assert Small(2, sometimes=0.5).to_dict() == {"always": 2, "maybe": None, "sometimes": 0.5}
