@@ -185,7 +185,7 @@ def contiguity() -> None:
             start = time.perf_counter()
             a = align(rules, company, solver="highs", time_limit=TIME_LIMIT)
             seconds = time.perf_counter() - start
-        cuts = a.summary()["solve"]["contiguity_cuts"]
+        cuts = a.summary["solve"]["contiguity_cuts"]
         print(f"{f'{nx}x{ny}x{k}':>16} {a.status:>11} {seconds:8.1f} {a.gap:9.2e} {cuts:>5}")
 
 

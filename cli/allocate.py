@@ -8,8 +8,9 @@ import click
 
 from attain.allocate.core import allocate as allocate_targets
 from attain.cli.options import echo_notices, force_option, model_options, solver_options
+from attain.cli.progress import solve_status
 from attain.model.export import check_format
-from attain.output import check_output_set, output_set
+from attain.output import check_output_set
 from attain.solvers import BACKENDS, DEFAULT_SOLVER
 
 __all__ = ["allocate"]
@@ -82,12 +83,20 @@ def allocate(
         raise click.UsageError("a re-plan takes --replan-from MONTH and --targets PREVIOUS")
     inputs = tuple(p for p in (rules, data, previous, actuals) if p is not None)
     check_output_set(out, "allocation", inputs=inputs, force=force)
-    result = allocate_targets(
-        rules, data, solver=solver, time_limit=time_limit, method=method, verbose=verbose,
-        replan_from=replan_from, previous=previous, actuals=actuals,
-    )  # fmt: skip
-    with output_set(out, kind="allocation", inputs=inputs, force=force) as stage:
-        paths = stage.final(result.write(stage.path))
+    with solve_status("solving") as watch:
+        result = allocate_targets(
+            rules,
+            data,
+            solver=solver,
+            time_limit=time_limit,
+            method=method,
+            verbose=verbose,
+            solve_progress=watch,
+            replan_from=replan_from,
+            previous=previous,
+            actuals=actuals,
+        )
+    paths = result.write(out, inputs=inputs, force=force)
     if export_model is not None:
         paths.append(result.export_model(export_model))
     s = result.summary

@@ -101,7 +101,7 @@ def _allocate(company: attain.Company, stage: OutputSet, folder: str) -> attain.
         "(potential and last year's sales), within growth caps, capacity and new-hire ramps.",
     )
     allocation = attain.allocate(ALLOCATION_RULES, company)
-    paths = stage.final(allocation.write(stage.path / folder))
+    paths = stage.final(allocation.write_files(stage.path / folder))
     s = allocation.summary
     fairness = s["fairness"]
     click.echo(
@@ -124,7 +124,7 @@ def _pay(
         "each amount's rule, inputs and arithmetic.",
     )
     result = attain.payouts(PLAN, allocation.targets, company.actuals, company=company)
-    paths = stage.final(result.write(stage.path / folder, html=True))
+    paths = stage.final(result.write_files(stage.path / folder, html=True))
     out = stage.out / folder
     s = result.summary
     parts = ", ".join(f"{name} {_money(amount)}" for name, amount in s["by_component"].items())

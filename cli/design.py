@@ -11,7 +11,7 @@ from attain.cli.progress import progress_bar
 from attain.cli.simulate import cluster_from, cluster_options
 from attain.design import DesignResult
 from attain.design import design as run_design
-from attain.output import check_output_set, output_set
+from attain.output import check_output_set
 
 __all__ = ["design"]
 
@@ -53,8 +53,7 @@ def design(
         result = run_design(
             design_file, trials=trials, seed=seed, cluster=cluster, progress=progress
         )
-    with output_set(out, kind="design", inputs=(design_file,), force=force) as stage:
-        paths = stage.final(result.write(stage.path))
+    paths = result.write(out, inputs=(design_file,), force=force)
     _print(result)
     echo_notices(result.notices)
     for path in paths:

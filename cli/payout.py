@@ -10,8 +10,8 @@ from attain.cli.options import echo_notices, force_option
 from attain.cli.progress import progress_bar
 from attain.data import load_company
 from attain.incentive import load_plan, payouts
-from attain.incentive.api import payouts_of_plans, plan_company_dir
-from attain.output import check_output_set, output_set
+from attain.incentive.api import plan_company_dir
+from attain.output import check_output_set
 
 
 @click.command()
@@ -86,23 +86,19 @@ def payout(
     with progress_bar("reading tables") as progress:
         company = load_company(folder, progress=progress) if folder is not None else None
     loaded = [load_plan(p, company) for p in plans]
-    if len(loaded) == 1:
-        result = payouts(loaded[0], targets, actuals, company)
-        summaries = [result.summary]
-    else:
-        result = payouts_of_plans(loaded, targets, actuals, company)
-        summaries = result.summary["plans"]
-    with output_set(out, kind="payouts", inputs=inputs, force=force) as stage:
-        files = stage.final(result.write(stage.path, html=html))
+    with progress_bar("computing payouts") as progress:
+        result = payouts(loaded, targets, actuals, company, progress=progress)
+    with progress_bar("writing statements") as progress:
+        files = result.write(out, inputs=inputs, force=force, html=html, progress=progress)
     echo_notices(result.notices)
-    for summary in summaries:
+    for summary in result.summary.plans:
         click.echo(
-            f"{summary['plan']}: {summary['n_participants']} participants, {summary['n_lines']} "
-            f"lines, total {summary['total_payout']} {summary['currency']}".rstrip()
+            f"{summary.plan}: {summary.n_participants} participants, {summary.n_lines} "
+            f"lines, total {summary.total_payout} {summary.currency}".rstrip()
         )
-    if len(loaded) > 1:
+    if len(result.plans) > 1:
         s = result.summary
-        click.echo(f"all plans: total {s['total_payout']} {s['currency']}".rstrip())
+        click.echo(f"all plans: total {s.total_payout} {s.currency}".rstrip())
     for name in ("payouts.csv", "payouts.xlsx", "statements.csv", "summary.json"):
         if any(f.name == name for f in files):
             click.echo(f"wrote {out / name}")

@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from attain.progress import Progress
+from attain.progress import Progress, SolveProgress, SolveStatus
 
-__all__ = ["is_interactive", "progress_bar"]
+__all__ = ["is_interactive", "progress_bar", "solve_line", "solve_status"]
 
 
 def is_interactive() -> bool:
@@ -62,3 +62,43 @@ def _with_elapsed(bar: Any) -> Any:
         return f"{line()}  {time.time() - bar.start:.0f}s"
 
     return format_progress_line
+
+
+@contextmanager
+def solve_status(label: str) -> Iterator[SolveProgress | None]:
+    """A ``solve_progress(status)`` that keeps one line on stderr up to date while a solve
+    runs (``solving (highs): 12s, best 1,234,567, bound 1,230,000, gap 0.35%``) and clears it
+    after; None (nothing drawn) when stderr is no terminal."""
+    if not is_interactive():
+        yield None
+        return
+    width = [0]
+
+    def show(status: SolveStatus) -> None:
+        text = solve_line(label, status)
+        sys.stderr.write("\r" + text.ljust(width[0]))
+        sys.stderr.flush()
+        width[0] = max(width[0], len(text))
+
+    try:
+        yield show
+    finally:
+        if width[0]:
+            sys.stderr.write("\r" + " " * width[0] + "\r")
+            sys.stderr.flush()
+
+
+def solve_line(label: str, status: SolveStatus) -> str:
+    """The line :func:`solve_status` draws for ``status``."""
+    parts = [f"{label} ({status.solver}): {status.elapsed:.0f}s"]
+    if status.objective is not None:
+        parts.append(f"best {_number(status.objective)}")
+    if status.bound is not None:
+        parts.append(f"bound {_number(status.bound)}")
+    if status.gap is not None:
+        parts.append(f"gap {status.gap:.2%}")
+    return ", ".join(parts)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"

@@ -8,8 +8,9 @@ import click
 
 from attain.cli.options import force_option
 from attain.cli.progress import progress_bar
-from attain.output import check_output_set, output_set
-from attain.simulate import SimulationResult, simulate_to
+from attain.output import check_output_set
+from attain.simulate import SimulationResult
+from attain.simulate import simulate as simulate_scenario
 from attain.simulate.distributed import Cluster
 
 __all__ = ["cluster_from", "cluster_options", "print_summary", "run_simulation", "simulate"]
@@ -54,17 +55,10 @@ def run_simulation(
     """
     check_output_set(out, "simulation", inputs=(scenario, targets), force=force)
     with progress_bar("simulating") as progress:  # restarts for the sensitivity runs
-        with output_set(out, kind="simulation", inputs=(scenario, targets), force=force) as stage:
-            result, paths = simulate_to(
-                scenario,
-                stage.path,
-                targets=targets,
-                trials=trials,
-                seed=seed,
-                cluster=cluster,
-                progress=progress,
-            )
-        return result, stage.final(paths)
+        result = simulate_scenario(
+            scenario, targets=targets, trials=trials, seed=seed, cluster=cluster, progress=progress
+        )
+    return result, result.write(out, inputs=(scenario, targets), force=force)
 
 
 def print_summary(result: SimulationResult) -> None:

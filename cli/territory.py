@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from attain.cli.options import force_option, model_options, solver_options
+from attain.cli.progress import solve_status
 from attain.model.export import check_format
-from attain.output import check_output_set, output_set
+from attain.output import check_output_set
 from attain.solvers import BACKENDS
-from attain.territory import DEFAULT_TERRITORY_SOLVER, align, write_alignment
+from attain.territory import DEFAULT_TERRITORY_SOLVER, align
 
 __all__ = ["territory"]
 
@@ -62,9 +63,11 @@ def territory(
     if export_model is not None:
         check_format(export_model)  # before the solve, not after it
     check_output_set(out, "territory", inputs=(rules, data), force=force)
-    alignment = align(rules, data, solver=solver, time_limit=time_limit, verbose=verbose)
-    with output_set(out, kind="territory", inputs=(rules, data), force=force) as stage:
-        files = stage.final(write_alignment(alignment, stage.path))
+    with solve_status("solving") as watch:
+        alignment = align(
+            rules, data, solver=solver, time_limit=time_limit, verbose=verbose, solve_progress=watch
+        )
+    files = alignment.write(out, inputs=(rules, data), force=force)
     if export_model is not None:
         files.append(alignment.export_model(export_model))
     g = alignment.goals

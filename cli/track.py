@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from attain.cli.options import echo_notices, force_option
-from attain.output import check_output_set, output_set
+from attain.output import check_output_set
 from attain.track import track as track_progress
 
 
@@ -91,8 +91,7 @@ def track(
     result = track_progress(
         targets, actuals, as_of, plans=plans, company=company, trials=trials, seed=seed
     )
-    with output_set(out, kind="tracking", inputs=inputs, force=force) as stage:
-        files = stage.final(result.write(stage.path))
+    files = result.write(out, inputs=inputs, force=force)
     echo_notices(result.notices)
     s = result.summary
     c = s["company"]

@@ -526,8 +526,7 @@ def check_minor_units(
             frame,
             i,
             column,
-            f"has more decimals than {unit_name} ({what}): "
-            f"{_cell_text(frame[column].iloc[i])}",
+            f"has more decimals than {unit_name} ({what}): {_cell_text(frame[column].iloc[i])}",
             "sub-minor-unit",
             hint=hint,
         )

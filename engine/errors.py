@@ -12,7 +12,8 @@ one line per problem, compiler style::
     ├── InfeasibleError         the rules conflict: exit 3
     ├── SolverError             a solver is unavailable or failed: exit 4
     │   └── SolverUnavailableError
-    └── StorageError            the ledger's database was lost mid-run: exit 4
+    ├── StorageError            the ledger's database was lost mid-run: exit 4
+    └── NotFoundError           a name asked of a result is not in it (also a KeyError)
 
 An :class:`InputError` carries every :class:`Problem` found, not only the
 first, each with its place (file, line and column, or row and column) and,
@@ -29,6 +30,7 @@ __all__ = [
     "DataError",
     "InfeasibleError",
     "InputError",
+    "NotFoundError",
     "OutputError",
     "Problem",
     "RuleFileError",
@@ -44,7 +46,8 @@ class Problem:
 
     ``line``/``column`` (1-based) locate a rule file; ``row`` (as the user
     counts it: the spreadsheet row, header being row 1) and ``field`` locate a
-    data table cell. ``path`` is the dotted field path (``tiers[1].rate``).
+    data table cell. ``path`` is the dotted field path (``tiers[1].rate``). ``hint``
+    is None when there is none (an empty hint given is taken as none).
     """
 
     source: str
@@ -55,10 +58,14 @@ class Problem:
     row: int | None = None
     field: str | None = None
     code: str = ""
-    hint: str = ""
+    hint: str | None = None
     count: int = 1
     """How many problems this stands for: 1, or for the line that closes a capped list
     (code ``more``) the number of problems found but not listed."""
+
+    def __post_init__(self) -> None:
+        if not self.hint:
+            object.__setattr__(self, "hint", None)
 
     def __str__(self) -> str:
         if self.line is not None:
@@ -134,3 +141,39 @@ class SolverUnavailableError(SolverError):
 class StorageError(AttainError):
     """The ledger's database went away or failed mid-run (connection lost, disk full);
     its transaction was rolled back, so nothing was half-written."""
+
+
+class NotFoundError(AttainError, KeyError):
+    """A name asked of a result is not in it (``payouts.statement("NOPE")``): says what
+    was asked, what kind of name, and the nearest names it holds."""
+
+    def __init__(self, what: str, name: object, known: Iterable[object] = ()):
+        self.what = what
+        self.name = name
+        names = [str(k) for k in known]
+        self.suggestions = _nearest(str(name), names)
+        text = f"no {what} `{name}`"
+        if self.suggestions:
+            text += "; did you mean " + " or ".join(f"`{s}`" for s in self.suggestions) + "?"
+        elif names:
+            text += f" (it has {len(names):,}, e.g. `{names[0]}`)"
+        self.message = text
+        super().__init__(text)
+
+    def __str__(self) -> str:  # KeyError would show the message quoted
+        return self.message
+
+
+def _nearest(name: str, names: list[str], n: int = 3, cutoff: float = 0.6) -> tuple[str, ...]:
+    """The ``n`` names most like ``name`` (difflib's ratio; ties in name order)."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(b=name)
+    scored = []
+    for candidate in names:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            score = matcher.ratio()
+            if score >= cutoff:
+                scored.append((-score, candidate))
+    return tuple(c for _, c in sorted(scored)[:n])

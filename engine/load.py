@@ -322,7 +322,7 @@ def _drop_near_miss_missing(problems: list[Problem]) -> list[Problem]:
     """`currancy:` given and `currency` missing is one mistake: keep the did-you-mean."""
     suggested = set()
     for p in problems:
-        if p.code == "extra_forbidden" and p.hint.startswith("did you mean"):
+        if p.code == "extra_forbidden" and p.hint and p.hint.startswith("did you mean"):
             parent = p.path.rpartition(".")[0]
             suggested.add(f"{parent}.{p.hint.split('`')[1]}" if parent else p.hint.split("`")[1])
     return [p for p in problems if not (p.code == "missing" and p.path in suggested)]

@@ -5,7 +5,7 @@ summary.json...) are one set: a reader must never see the new targets beside the
 old summary. :func:`output_set` makes writing a set a transaction::
 
     with output_set(out, kind="payouts", inputs=[plan, targets], force=force) as stage:
-        files = stage.final(result.write(stage.path))
+        files = stage.final(result.write_files(stage.path))
 
 The set is written into a staging folder beside ``out`` (same file system);
 only when the block finishes without an error is a manifest

@@ -37,6 +37,7 @@ def written(tmp_path_factory, company):
 def test_files_and_columns(written):
     out, _ = written
     assert sorted(p.name for p in out.iterdir()) == [
+        ".attain-output.json",  # written as the command writes it: one output set
         "explain.csv",
         "summary.json",
         "targets.csv",

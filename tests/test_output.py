@@ -362,7 +362,7 @@ _COMMANDS = {
     ),  # fmt: skip
     "simulate": (
         ["simulate", str(_ROOT / "scenarios" / "compare_plans.yaml"), "--out", "OUT"],
-        ["attain.cli.simulate.simulate_to"],
+        ["attain.cli.simulate.simulate_scenario"],
     ),
     "track": (
         [

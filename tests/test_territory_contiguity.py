@@ -71,7 +71,7 @@ def test_two_islands_are_not_a_territory(tmp_path, solver):
     )
     assert owners(a) == {"U1": "R1", "U2": "R1", "U3": "R2", "U4": "R2", "U5": "R2", "U6": "R2"}
     assert a.goals["distance_km"] == pytest.approx(2.05 * KM_PER_DEGREE, abs=0.01)
-    assert a.summary()["solve"]["contiguity_cuts"] >= 1
+    assert a.summary["solve"]["contiguity_cuts"] >= 1
 
 
 def _grid_case(tmp_path):
@@ -140,7 +140,7 @@ def test_soft_band_with_a_priority_bends_as_little_as_possible():
     a = align(rules(balance=[{**band, "soft": True}]), company)
     assert a.units_moved == 0
     assert a.goals["distance_km"] == pytest.approx(0.5 * KM_PER_DEGREE, abs=0.01)
-    (bent,) = a.summary()["bent_soft_rules"]
+    (bent,) = a.summary["bent_soft_rules"]
     assert bent["rule"] == "workload_floor" and bent["priority"] == 1
     assert bent["bent"] == 1 and bent["n_bent"] == 1 and bent["reps"] == {"R2": 1}
     assert bent["bent_means"] == pytest.approx(0.4)  # 1 of the mean 2.5
@@ -159,7 +159,7 @@ def test_soft_band_with_a_penalty_is_priced(penalty, moved):
     band = {"measure": "units", "max": 1.25, "soft": True, "penalty": penalty}
     a = align(rules(balance=[band]), company)
     assert a.units_moved == moved
-    (bent,) = a.summary()["bent_soft_rules"]
+    (bent,) = a.summary["bent_soft_rules"]
     assert bent["bent"] == (0 if moved else 0.5) and bent["penalty"] == penalty
     if moved:
         assert owners(a)["U3"] == "R2"
@@ -191,9 +191,9 @@ def test_default_time_limit_is_reported():
     assert TerritoryRules().time_limit == DEFAULT_TIME_LIMIT == 60.0
     company = tiny([0.0, 1.0], [("R1", 0.1, 1), ("R2", 0.9, 1)])
     r = {"kind": "territory", "candidates": {"nearest": None}}
-    summary = align(r, company).summary()
+    summary = align(r, company).summary
     assert summary["solve"]["time_limit"] == 60.0 and summary["gap"] <= 1e-4
-    assert align({**r, "time_limit": None}, company).summary()["solve"]["time_limit"] is None
+    assert align({**r, "time_limit": None}, company).summary["solve"]["time_limit"] is None
 
 
 @st.composite

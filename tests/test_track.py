@@ -135,7 +135,7 @@ def test_same_seed_same_bytes_and_another_seed_other_draws(tmp_path):
 def test_result_protocol():
     targets, reps, sales = simulated_year(4, n_teams=2, per_team=3)
     result = attain.track(targets, deals(reps, sales, 3), "2027-03-31", trials=50)
-    assert set(result.frames()) == {"tracking", "at_risk"}
+    assert set(result.frames) == {"tracking", "at_risk"}
     summary = pd.read_json(__import__("io").StringIO(result.to_json()), typ="series")
     assert summary["as_of"] == "2027-03-31"
     assert result.summary["n_reps"] == 6

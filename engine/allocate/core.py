@@ -28,6 +28,7 @@ from attain.allocate.split import adjusted_profiles, month_profiles, split_month
 from attain.data import Company, load_company
 from attain.errors import InfeasibleError, SolverError
 from attain.load import load_rules
+from attain.progress import SolveProgress, watches_solves
 from attain.schema.allocation import AllocationRules
 from attain.schema.base import known_org
 from attain.solvers import DEFAULT_SOLVER, SolveOptions, Status
@@ -35,6 +36,7 @@ from attain.solvers import DEFAULT_SOLVER, SolveOptions, Status
 __all__ = ["allocate"]
 
 
+@watches_solves
 def allocate(
     rules: AllocationRules | str | Path | dict[str, Any],
     data: Company | str | Path,
@@ -46,6 +48,7 @@ def allocate(
     replan_from: str | None = None,
     previous: pd.DataFrame | str | Path | None = None,
     actuals: pd.DataFrame | str | Path | None = None,
+    solve_progress: SolveProgress | None = None,
 ) -> Allocation:
     """Allocate the company target by the rules; raise InfeasibleError naming conflicts.
 
@@ -53,7 +56,8 @@ def allocate(
     ``data``: a :class:`~attain.Company` or its data folder. ``solver``: a name of
     :data:`attain.solvers.BACKENDS` (default HiGHS). ``method``: ``staged`` or
     ``monolithic`` (default: the rules' ``method``). ``verbose``: let the solver write
-    its log to standard output (off: nothing reaches it).
+    its log to standard output (off: nothing reaches it). ``solve_progress``: called with
+    a :class:`~attain.progress.SolveStatus` (elapsed, best bound) while each solve runs.
 
     ``replan_from`` (``YYYY-MM``) re-plans the year from that month on the ``previous``
     targets (an allocation's targets table), months before it kept exactly; ``actuals``

@@ -45,7 +45,7 @@ import pandas as pd
 from attain.allocate.build import build_model
 from attain.allocate.core import _fail, _result
 from attain.allocate.inputs import Inputs, _located, _ramp, org_names, prepare
-from attain.allocate.result import Allocation
+from attain.allocate.result import Allocation, AllocationSummary
 from attain.allocate.rounding import apportion, fix_columns, round_units
 from attain.allocate.solve import Solution, solve_lexicographic
 from attain.allocate.split import adjusted_profiles, month_profiles
@@ -63,10 +63,19 @@ from attain.schema.base import known_org
 from attain.solvers import DEFAULT_SOLVER, SolveOptions
 from attain.tables import table_columns
 
-__all__ = ["CHANGE_COLUMNS", "Replanned", "replan"]
+__all__ = ["CHANGE_COLUMNS", "Replanned", "ReplannedSummary", "replan"]
 
 #: Columns of ``replan.csv`` (after the hierarchy columns, which follow ``rep_id``).
 CHANGE_COLUMNS = ("period", "old_target", "new_target", "change", "actual", "reason")
+
+
+@dataclass(frozen=True)
+class ReplannedSummary(AllocationSummary):
+    """summary.json of a re-plan: an allocation's, and what the re-plan held and moved."""
+
+    replan: dict[str, Any] = field(default_factory=dict)
+    """``from``, ``held_total``, ``previous_total``, ``dropped``, ``leavers``, ``joiners``,
+    ``n_relief``, ``causes``, ``n_changed``."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,9 @@ class Replanned(Allocation):
     ``period``, ``old_target``, ``new_target``, ``change``, ``actual`` (sales credited in
     the month so far) and ``reason``; only rows that moved or that a change names."""
 
-    def write(self, out: str | Path, xlsx: bool = True) -> list[Path]:
-        paths = super().write(out, xlsx)
-        decimals = self.summary.get("decimals", 2)
+    def write_files(self, out: Path, xlsx: bool = True) -> list[Path]:
+        paths = super().write_files(out, xlsx)
+        decimals = self.summary.decimals
         changes = self.changes
         if decimals == 0:
             money = ["old_target", "new_target", "change", "actual"]
@@ -195,7 +204,7 @@ def replan(
     }
     summary["warnings"] = notices_json(notices)
     base = {f: getattr(result, f) for f in Allocation.__dataclass_fields__}
-    base.update(targets=targets, summary=summary, notices=notices)
+    base.update(targets=targets, summary=ReplannedSummary.from_dict(summary), notices=notices)
     return Replanned(**base, changes=changes)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,22 +25,69 @@ import pandas as pd
 from attain.allocate.xlsx import write_workbook
 from attain.notices import Notice, notices_json
 from attain.output import write_csv, write_json
+from attain.result import ResultFiles, Summary
 
-__all__ = ["TIMING_KEYS", "Allocation"]
+__all__ = ["TIMING_KEYS", "Allocation", "AllocationSummary"]
 
 #: Keys of summary.json that vary from run to run; everything else is reproducible.
 TIMING_KEYS = ("build_seconds", "solve_seconds", "round_seconds")
 
 
 @dataclass(frozen=True)
-class Allocation:
-    """A solved allocation: targets, level targets, explanation, rule effects, summary."""
+class AllocationSummary(Summary):
+    """summary.json of an allocation (amounts in the company's currency)."""
+
+    status: str
+    objective: float | None
+    objectives: dict[str, float | None]
+    """Each lexicographic level's objective value, by level name."""
+    mip_gap: float
+    name: str
+    currency: str
+    company_target: float
+    total_target: float
+    total_challenge: float
+    level_totals: dict[str, float]
+    """The rounded targets summed per org level."""
+    buffer: dict[str, float]
+    """The over-assignment factor per level (``rep: 1.05``: the reps' targets add up to
+    105% of their team's)."""
+    rounding_unit: float
+    decimals: int
+    solver: str
+    method: str
+    build_seconds: float
+    solve_seconds: float
+    round_seconds: float
+    n_reps: int
+    n_products: int
+    granularity: str
+    periods: list[str]
+    n_variables: int
+    n_constraints: int
+    fairness: dict[str, Any]
+    """``max_gap``, ``mean_gap``, ``ratio_min``, ``ratio_max`` … of target against fair share."""
+    bent_soft_rules: list[dict[str, Any]]
+    rules: list[dict[str, Any]]
+    """What each rule did (the rules frame as records)."""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Allocation(ResultFiles):
+    """A solved allocation: targets, level targets, explanation, rule effects, summary.
+
+    Follows the result protocol (:mod:`attain.result`): ``summary``
+    (:class:`AllocationSummary`), ``frames``, ``to_json()``, ``write(out)``.
+    """
+
+    kind: ClassVar[str] = "allocation"
 
     targets: pd.DataFrame
     levels: dict[str, pd.DataFrame]
     explain: pd.DataFrame
     rules: pd.DataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: AllocationSummary
     binding: pd.DataFrame | None = None
     """Every binding or bent rule row, labelled: ``rule, kind, level, unit, row, activity,
     lower, upper, side, bent, worth_per_point`` (+ ``last_worth_per_point``)."""
@@ -61,22 +108,36 @@ class Allocation:
     def fairness(self) -> dict[str, Any]:
         return self.summary["fairness"]
 
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """``targets``, ``explain``, ``rules``, ``binding`` (when labelled) and each org
+        level's targets as ``level_<name>``."""
+        out = {"targets": self.targets, "explain": self.explain, "rules": self.rules}
+        if self.binding is not None:
+            out["binding"] = self.binding
+        out.update((f"level_{name}", frame) for name, frame in self.levels.items())
+        return out
+
     def rep_totals(self) -> pd.Series:
         return self.targets.groupby("rep_id", sort=True)["target"].sum()
 
     def to_dict(self, include_targets: bool = False) -> dict[str, Any]:
-        out = dict(self.summary)
+        out = self.summary.to_dict()
         if include_targets:
             out["targets"] = self.targets.to_dict(orient="records")
         return out
 
     def to_json(self, include_targets: bool = False) -> str:
+        """summary.json's text (``include_targets``: with the targets as records too)."""
+        if not include_targets:
+            return self.summary.to_json()
         return json.dumps(self.to_dict(include_targets), indent=2, sort_keys=True, default=float)
 
-    def write(self, out: str | Path, xlsx: bool = True) -> list[Path]:
-        """Write the output files into ``out`` (each atomically); returns their paths."""
+    def write_files(self, out: Path, xlsx: bool = True) -> list[Path]:
+        """Write the output files into the folder ``out`` (each atomically); returns their
+        paths (:meth:`write` writes them as one output set)."""
         out = Path(out)
-        decimals = self.summary.get("decimals", 2)
+        decimals = self.summary.decimals
         targets = self.targets
         if decimals == 0:
             # Whole units: integers print as "%.0f" would, without a Python call per value.
@@ -85,7 +146,7 @@ class Allocation:
         paths = [
             write_csv(out / "targets.csv", targets, float_format=f"%.{decimals}f"),
             write_csv(out / "explain.csv", _rounded(self.explain)),
-            write_json(out / "summary.json", self.summary),
+            write_json(out / "summary.json", self.summary.to_dict()),
         ]
         if xlsx:
             paths.append(write_workbook(out / "targets.xlsx", self))
@@ -103,7 +164,8 @@ class Allocation:
 
         frames = build_frames(**parts)
         notices = list(parts["rounded"].get("notices", ()))
-        frames["summary"] = {**frames["summary"], "warnings": notices_json(notices)}
+        summary = {**frames["summary"], "warnings": notices_json(notices)}
+        frames["summary"] = AllocationSummary.from_dict(summary)
         return cls(**frames, notices=notices)
 
 

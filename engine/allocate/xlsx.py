@@ -55,7 +55,7 @@ def write_workbook(path: str | Path, allocation: Allocation) -> Path:
     hierarchy = [c for c in targets.columns if c not in _NAMES]
     products = targets["product"].unique().tolist()  # first-seen order
     grid = _grid(targets, hierarchy, products)
-    summary = allocation.summary or {}
+    summary = allocation.summary
     styles = book.Styles(summary.get("currency", ""), summary.get("decimals", 2))
     sheets: list[book.Sheet] = []
     for level, frame in allocation.levels.items():

@@ -9,12 +9,11 @@ file (``<plan>.yaml``) and ``design.html``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -22,15 +21,50 @@ from attain.design.search import Point
 from attain.load import dump_rules
 from attain.notices import Notice, notices_json
 from attain.output import write_csv, write_json, write_text
+from attain.result import ResultFiles, Summary
 from attain.schema.design import Design
 from attain.schema.plan import Plan
 
-__all__ = ["DesignResult"]
+__all__ = ["DesignResult", "DesignSummary"]
 
 
 @dataclass(frozen=True)
-class DesignResult:
-    """What a design run found; see the module docstring."""
+class DesignSummary(Summary):
+    """design.json: what was tuned, what was chosen, and the check on independent draws."""
+
+    name: str
+    description: str
+    scenario: str
+    plan: str
+    tuned_plan: str
+    """The tuned plan's name (its file is ``<tuned_plan>.yaml``)."""
+    method: str
+    """``bracket`` or ``evolution``."""
+    conservative: bool
+    trials: int
+    seed: int
+    evaluations: int
+    """Candidates simulated."""
+    rejected: int
+    """Candidates the plan's own rules reject."""
+    parameters: list[dict[str, Any]]
+    """Per parameter: name, path, bounds, step, current and chosen value."""
+    objective: dict[str, Any]
+    constraints: list[dict[str, Any]]
+    """Per constraint: its limits, the estimate in sample, the value held to the limits
+    (the interval's unfavourable end when conservative) and the current plan's."""
+    out_of_sample: dict[str, Any]
+    """Trials, seed, confidence and per figure: value, interval, current plan, met."""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DesignResult(ResultFiles):
+    """What a design run found; see the module docstring. Follows the result protocol
+    (:mod:`attain.result`): ``summary`` (:class:`DesignSummary`), ``frames``,
+    ``to_json()``, ``write(out)``."""
+
+    kind: ClassVar[str] = "design"
 
     spec: Design
     source: str
@@ -50,8 +84,11 @@ class DesignResult:
         return {p.label: v for p, v in zip(self.spec.parameters, self.chosen.values, strict=True)}
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> DesignSummary:
         """The design.json document."""
+        return DesignSummary(**self._summary())
+
+    def _summary(self) -> dict[str, Any]:
         s = self.spec
         return {
             "name": s.name,
@@ -107,6 +144,7 @@ class DesignResult:
             "warnings": notices_json(self.notices),
         }
 
+    @property
     def frames(self) -> dict[str, pd.DataFrame]:
         """The named tables: ``points`` (every candidate) and ``front``."""
         return {"points": self.points_table(), "front": self.front_table()}
@@ -175,14 +213,12 @@ class DesignResult:
         )
         return head + dump_rules(tuned)
 
-    def to_json(self) -> str:
-        return json.dumps(self.summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-    def write(self, out: str | Path, html: bool = True) -> list[Path]:
-        """design.json, points.csv, front.csv (when asked), the tuned plan, design.html."""
+    def write_files(self, out: Path, html: bool = True) -> list[Path]:
+        """design.json, points.csv, front.csv (when asked), the tuned plan, design.html into
+        the folder ``out`` (:meth:`write` writes them as one output set)."""
         out = Path(out)
         paths = [
-            write_json(out / "design.json", self.summary),
+            write_json(out / "design.json", self.summary.to_dict()),
             write_csv(out / "points.csv", self.points_table()),
             write_text(out / f"{_tuned_name(self)}.yaml", self.plan_yaml(out)),
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,9 +18,22 @@ from attain.incentive.inputs import read_book
 from attain.incentive.result import Payouts
 from attain.incentive.run import build_windows
 from attain.load import load_rules
+from attain.progress import Progress, Steps
 from attain.schema.plan import Plan, known_products
 
 __all__ = ["load_plan", "payouts", "payouts_of_plans", "plan_company_dir"]
+
+
+#: The stages :func:`payouts` reports: tables read, credited, windows, evaluated, lines.
+_STAGES = 5
+
+
+def _offset(progress: Progress | None, before: int, total: int) -> Progress | None:
+    """A plan's stages as part of the whole run's."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, _: report(before + done, total)
 
 
 def plan_company_dir(path: str | Path) -> Path | None:
@@ -56,18 +69,26 @@ def load_plan(
 
 
 def payouts(
-    plan: Plan | str | Path | Mapping[str, Any],
+    plan: Plan | str | Path | Mapping[str, Any] | Sequence[Plan | str | Path | Mapping[str, Any]],
     targets: pd.DataFrame | str | Path,
     actuals: pd.DataFrame | str | Path | None = None,
     company: Company | str | Path | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> Payouts:
     """Every participant's payout per period, exact to the minor unit, with statements.
 
     ``targets`` is the allocation's targets table (``rep_id, period, product, target``);
     ``actuals`` the deals table (the company's, if absent). ``company`` gives the org
     (roles, teams, target incentives) and products; without it, people and their org
-    columns come from the targets table.
+    columns come from the targets table. A list of plans pays each on its own, side by
+    side (:func:`payouts_of_plans`): the result is a :class:`Payouts` either way.
+    ``progress(done, total)`` is called as each stage of each plan finishes (tables read,
+    deals credited, windows built, evaluated, lines labelled).
     """
+    if not isinstance(plan, Plan | str | Path | Mapping):
+        return payouts_of_plans(list(plan), targets, actuals, company, progress=progress)
+    steps = Steps(progress, _STAGES)
     if isinstance(company, str | Path):
         company = load_company(company)
     if not isinstance(plan, Plan):
@@ -83,22 +104,32 @@ def payouts(
         else (minor if minor is not None else 2)
     )
     book = read_book(targets, actuals, company, plan.fiscal_year, plan.period, unit)
+    steps.advance()
     compiled = compile_plan(plan, products or book.products, unit)
     credit = credit_deals(compiled, book)
+    steps.advance()
     windows = build_windows(compiled, book, credit)
+    steps.advance()
     evaluation = evaluate_exact(compiled, windows)
+    steps.advance()
     currency = company.rules.currency if company is not None else ""
-    return Payouts.build(compiled, book, windows, evaluation, credit, currency, plan)
+    result = Payouts.build(compiled, book, windows, evaluation, credit, currency, plan)
+    steps.advance()
+    return result
 
 
 def payouts_of_plans(
-    plans: list[Plan | str | Path | Mapping[str, Any]],
+    plans: Sequence[Plan | str | Path | Mapping[str, Any]],
     targets: pd.DataFrame | str | Path,
     actuals: pd.DataFrame | str | Path | None = None,
     company: Company | str | Path | None = None,
-) -> CombinedPayouts:
+    *,
+    progress: Progress | None = None,
+) -> Payouts:
     """Several plans per person (a rep plan plus a product overlay) on the same targets
-    and deals: each plan computed exactly on its own, the results side by side."""
+    and deals: each plan computed exactly on its own, the results side by side (a
+    :class:`CombinedPayouts`; one plan gives that plan's :class:`Payouts`, whose files
+    have no ``plan`` column)."""
     if isinstance(company, str | Path):
         company = load_company(company)
     plans = [p if isinstance(p, Plan) else load_plan(p, company) for p in plans]
@@ -110,4 +141,11 @@ def payouts_of_plans(
         raise RuleFileError(
             [Problem("<plans>", f"two plans are named `{dup[0]}`; plan names must differ")]
         )
-    return CombinedPayouts(tuple(payouts(p, targets, actuals, company) for p in plans))
+    if not plans:
+        raise ValueError("payouts_of_plans needs at least one plan")
+    total = _STAGES * len(plans)
+    results = [
+        payouts(p, targets, actuals, company, progress=_offset(progress, i * _STAGES, total))
+        for i, p in enumerate(plans)
+    ]
+    return results[0] if len(results) == 1 else CombinedPayouts.of(results)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from attain.errors import NotFoundError
 from attain.incentive.compile import CompiledPlan
 from attain.incentive.credit import Credit
 from attain.incentive.exact import ADJUSTMENTS, Evaluation, Windows
 from attain.incentive.inputs import Book
 from attain.output import safe_filename, write_csv, write_json, write_text
+from attain.progress import Progress, Steps
+from attain.result import ResultFiles, Summary
 
-__all__ = ["Payouts", "format_minor"]
+__all__ = ["Payouts", "PayoutsSummary", "decimal_minor", "format_minor"]
 
 
 def format_minor(minor: np.ndarray | pd.Series, unit: int) -> pd.Series:
@@ -29,19 +33,76 @@ def format_minor(minor: np.ndarray | pd.Series, unit: int) -> pd.Series:
     return text
 
 
+def decimal_minor(minor: np.ndarray | pd.Series, unit: int) -> np.ndarray:
+    """Integer minor units → exact :class:`~decimal.Decimal` objects (``123456`` →
+    ``Decimal("1234.56")``): an object array that sums exactly."""
+    text = format_minor(minor, unit)
+    return np.array([Decimal(t) for t in text.tolist()], dtype=object)
+
+
 @dataclass(frozen=True)
-class Payouts:
+class PayoutsSummary(Summary):
+    """summary.json of one plan's payouts; money is exact decimal text (``"1234.56"``)."""
+
+    OMITTED_WHEN_NONE = frozenset(
+        {
+            "draw_balance_outstanding",
+            "n_draw_balance_outstanding",
+            "carried_balance",
+            "n_carried_balance",
+        }
+    )
+
+    plan: str
+    plan_version: str
+    """The plan's ``version:``, or ``sha256:`` and 12 hex digits of its settings."""
+    currency: str
+    fiscal_year: int
+    period: str
+    """The pay period: ``month``, ``semi_monthly``, ``two_week``, ``quarter`` or ``year``."""
+    measure: str
+    """``ytd`` (year to date, with true-ups) or ``period``."""
+    n_participants: int
+    n_lines: int
+    n_deal_rows_credited: int
+    n_deal_rows_excluded: dict[str, int]
+    """Deal rows not credited, by reason."""
+    total_payout: str
+    by_component: dict[str, str]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    draw_balance_outstanding: str | None = None
+    """Draw advances still owed after the last period (absent when none)."""
+    n_draw_balance_outstanding: int | None = None
+    carried_balance: str | None = None
+    """Negative balances carried past the last period (absent when none)."""
+    n_carried_balance: int | None = None
+
+    @property
+    def plans(self) -> tuple[PayoutsSummary, ...]:
+        """Each plan's summary: this one (a combined summary has one per plan)."""
+        return (self,)
+
+
+@dataclass(frozen=True)
+class Payouts(ResultFiles):
     """Payout lines per participant × period × component, with what statements need.
 
     ``lines`` has ``rep_id, period, component, earned_to_date, paid_before, amount_minor,
     amount``: integers are exact minor units; ``amount`` is the same as a float for
     convenience. ``totals`` has one row per participant × period.
+
+    Follows the result protocol (:mod:`attain.result`): ``summary``
+    (:class:`PayoutsSummary`), ``frames``, ``to_json()``, ``write(out)``. Several plans
+    paid together give a :class:`~attain.incentive.combined.CombinedPayouts`, which is a
+    ``Payouts`` too; :attr:`parts` lists the one-plan results either way.
     """
+
+    kind: ClassVar[str] = "payouts"
 
     compiled: CompiledPlan
     lines: pd.DataFrame
     totals: pd.DataFrame
-    summary: dict[str, Any]
+    summary: Any  # PayoutsSummary (a CombinedPayoutsSummary for several plans)
     currency: str = ""
     _context: dict = field(default_factory=dict, repr=False, compare=False)
     notices: tuple = ()
@@ -51,6 +112,39 @@ class Payouts:
     def plan(self):
         """The plan as loaded (the rule objects; the evaluators read :attr:`compiled`)."""
         return self._context.get("plan")
+
+    @property
+    def plans(self) -> tuple[str, ...]:
+        """The plans' names, in the order given."""
+        return (self.compiled.name,)
+
+    @property
+    def parts(self) -> tuple[Payouts, ...]:
+        """The one-plan results, in plan order (here: this one)."""
+        return (self,)
+
+    def __getitem__(self, plan: str) -> Payouts:
+        """The one-plan result of ``plan``."""
+        for part in self.parts:
+            if part.compiled.name == plan:
+                return part
+        raise NotFoundError("plan", plan, self.plans)
+
+    @property
+    def rep_ids(self) -> list[str]:
+        """Every participant, in statement order."""
+        return [str(r) for r in pd.unique(self.totals["rep_id"])]
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """``payouts`` (:meth:`payouts_table`), ``lines``, ``totals`` and ``explanation``
+        (each line's parts, :meth:`explanation`)."""
+        return {
+            "payouts": self.payouts_table(),
+            "lines": self.lines,
+            "totals": self.totals,
+            "explanation": self.explanation(),
+        }
 
     @classmethod
     def build(
@@ -100,6 +194,7 @@ class Payouts:
         notices = tuple(payout_notices(compiled, book, credit, windows, ev))
         summary = _summary(compiled, book, credit, totals, lines, currency)
         summary["warnings"] = notices_json(notices)
+        summary = PayoutsSummary.from_dict(summary)
         context = {
             "book": book,
             "windows": windows,
@@ -112,7 +207,15 @@ class Payouts:
         return cls(compiled, lines, totals, summary, currency, context, notices)
 
     def payouts_table(self) -> pd.DataFrame:
-        """The contract table: ``rep_id, period, component, amount`` (amount as exact text)."""
+        """The contract table: ``rep_id, period, component, amount``; ``amount`` holds
+        exact :class:`~decimal.Decimal` objects (``.sum()`` is exact; ``amount_minor`` of
+        :attr:`lines` has the same as integer minor units)."""
+        out = self.lines[["rep_id", "period", "component"]].copy()
+        out["amount"] = decimal_minor(self.lines["amount_minor"], self.compiled.minor_unit)
+        return out
+
+    def _payouts_text(self) -> pd.DataFrame:
+        """payouts.csv: the contract table with ``amount`` as exact text (vectorised)."""
         out = self.lines[["rep_id", "period", "component"]].copy()
         out["amount"] = format_minor(
             self.lines["amount_minor"], self.compiled.minor_unit
@@ -155,19 +258,26 @@ class Payouts:
         return self._context["deal_breakdown"]
 
     def statement(self, rep_id: str) -> str:
-        """One participant's readable statement (Markdown)."""
+        """One participant's readable statement (Markdown); a rep the plan does not pay
+        raises :class:`~attain.errors.NotFoundError` (a ``KeyError``) with the nearest
+        participants' ids."""
         from attain.incentive.statements import statement_markdown
 
+        self._check_rep(rep_id)
         return statement_markdown(self, rep_id, self.statement_lines())
 
-    def to_json(self) -> dict[str, Any]:
+    def _check_rep(self, rep_id: str) -> None:
+        if not (self.totals["rep_id"] == rep_id).any():
+            raise NotFoundError("participant", rep_id, self.rep_ids)
+
+    def to_dict(self) -> dict[str, Any]:
         """Summary, totals and lines as JSON-ready data (amounts as exact decimal text)."""
         unit = self.compiled.minor_unit
         totals = self.totals.assign(
             payable=format_minor(self.totals["payable_minor"], unit).to_numpy()
         )
         return {
-            "summary": self.summary,
+            "summary": self.summary.to_dict(),
             "totals": totals[["rep_id", "period", "payable", "draw_balance_minor"]].to_dict(
                 "records"
             ),
@@ -177,17 +287,23 @@ class Payouts:
             .to_dict("records"),
         }
 
-    def write(
-        self, out: str | Path, statements: bool = True, html: bool = False, xlsx: bool = True
+    def write_files(
+        self,
+        out: Path,
+        statements: bool = True,
+        html: bool = False,
+        progress: Progress | None = None,
+        xlsx: bool = True,
     ) -> list[Path]:
         """Write payouts.csv, summary.json, (``xlsx``) payouts.xlsx and (by default)
         statements.csv (the explanation record), credited_deals.csv, statement_deals.csv
         (what each deal earned in deal and cumulative scopes) and one Markdown statement per
-        participant under ``statements/`` (``html``: also each as a printable page);
-        returns the paths."""
+        participant under ``statements/`` (``html``: also each as a printable page) into
+        the folder ``out``; returns the paths (:meth:`write` writes them as one output
+        set). ``progress(done, total)`` counts the statements written."""
         out = Path(out)
         digits = f"%.{self.compiled.minor_unit}f"
-        written = [write_csv(out / "payouts.csv", self.payouts_table(), float_format=digits)]
+        written = [write_csv(out / "payouts.csv", self._payouts_text(), float_format=digits)]
         if xlsx:
             from attain.incentive.workbook import write_payouts_xlsx
 
@@ -198,15 +314,16 @@ class Payouts:
             records = statement_records(self, self.statement_lines())
             written.append(write_csv(out / "statements.csv", self.explanation()))
             written += self._write_deal_tables(out)
+            pages: dict[str, tuple[str, str | None]] = {}
             for rep_id, record in records.items():
-                stem = out / "statements" / safe_filename(rep_id)
                 page = None
                 if html:
                     from attain.incentive.statement_html import statement_html
 
                     page = statement_html(record)
-                written += write_statement(stem, statement_markdown_of(record), page)
-        written.append(write_json(out / "summary.json", self.summary))
+                pages[rep_id] = (statement_markdown_of(record), page)
+            written += write_statements(out / "statements", pages, progress)
+        written.append(write_json(out / "summary.json", self.summary.to_dict()))
         return written
 
     def _write_deal_tables(self, out: Path) -> list[Path]:
@@ -216,6 +333,21 @@ class Payouts:
             write_csv(out / "credited_deals.csv", deals),
             write_csv(out / "statement_deals.csv", breakdown),
         ]
+
+
+def write_statements(
+    folder: Path, pages: dict[str, tuple[str, str | None]], progress: Progress | None = None
+) -> list[Path]:
+    """Each person's statement (Markdown, and its HTML page where one is given) under
+    ``folder``, counted out to ``progress`` in chunks of about a hundredth of the people."""
+    steps = Steps(progress, len(pages))
+    chunk = max(1, -(-len(pages) // 100))  # at most about 100 reports
+    written: list[Path] = []
+    for i, (rep_id, (markdown, page)) in enumerate(pages.items(), 1):
+        written += write_statement(folder / safe_filename(rep_id), markdown, page)
+        if i % chunk == 0 or i == len(pages):
+            steps.advance(i - steps.done)
+    return written
 
 
 def write_statement(stem: Path, markdown: str, page: str | None = None) -> list[Path]:

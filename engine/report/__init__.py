@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from attain.output import atomic_path, write_json, write_text
+from attain.output import atomic_path, write_text
 from attain.report.html import render_html, report_document
 from attain.report.xlsx import write_workbook
 
@@ -18,7 +18,7 @@ __all__ = ["render_html", "report_document", "write_outputs", "write_workbook"]
 def write_outputs(result, out: Path) -> list[Path]:
     """summary.json, trials.parquet, report.html and summary.xlsx of ``result`` in ``out``."""
     out = Path(out)
-    paths = [write_json(out / "summary.json", result.summary)]
+    paths = [write_text(out / "summary.json", result.to_json())]
     with atomic_path(out / "trials.parquet") as tmp:
         result.trials.to_parquet(tmp, index=False)
     paths.append(out / "trials.parquet")

@@ -13,7 +13,7 @@ from attain.errors import Problem, RuleFileError
 from attain.schema.scenario import MAX_TRIALS, Scenario
 from attain.simulate.evaluator import PayoutModel
 from attain.simulate.population import Population
-from attain.simulate.result import SimulationResult, summarise, trials_frame
+from attain.simulate.result import SimulationResult, SimulationSummary, summarise, trials_frame
 from attain.simulate.runner import Job, run
 from attain.simulate.sensitivity import tornado
 from attain.simulate.setup import Setup, load_setup
@@ -105,10 +105,9 @@ def simulate_models(
             plans = setup.plans if setup is not None else None
             model_for = setup.model_for if setup is not None else None
             rows = tornado(job, plans, model_for, sens.trials, sens.step, workers, client)
-        summary["sensitivity"] = rows
         t2 = time.perf_counter()
     return SimulationResult(
-        summary=summary,
+        summary=SimulationSummary.from_dict({**summary, "sensitivity": rows}),
         trials=trials_frame(job, raw),
         sensitivity=pd.DataFrame(rows),
         timings={
@@ -129,11 +128,12 @@ def simulate_to(
     cluster: Cluster | None = None,
     progress: Progress | None = None,
 ) -> tuple[SimulationResult, list[Path]]:
-    """Simulate and write every output into ``out`` (for ``attain simulate`` and the demo)."""
+    """Simulate and write every output into ``out``, as one output set."""
     result = simulate(
         scenario, targets=targets, trials=trials, seed=seed, cluster=cluster, progress=progress
     )
-    return result, result.write(out)
+    inputs = (targets,) if isinstance(scenario, Scenario) else (scenario, targets)
+    return result, result.write(out, inputs=inputs)
 
 
 def _check_trials(trials: int, source: str) -> int:

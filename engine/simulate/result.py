@@ -2,33 +2,76 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from attain.result import ResultFiles, Summary
 from attain.simulate import metrics
 from attain.simulate.runner import Job, Raw
 
-__all__ = ["SimulationResult", "summarise", "trials_frame"]
+__all__ = ["SimulationResult", "SimulationSummary", "summarise", "trials_frame"]
 
 
 @dataclass(frozen=True)
-class SimulationResult:
+class SimulationSummary(Summary):
+    """summary.json of a simulation: one plan or several, the same shape.
+
+    ``results[variant][plan]`` holds each plan's figures under each variant (``base``
+    first): ``total_payout``, ``revenue``, ``cost_of_sales`` and ``share_at_target``
+    distributions (mean, percentiles), ``by_role``, ``pay_for_performance``,
+    ``top_decile_vs_median``, ``gini`` and ``budget``; ``comparisons[variant][plan]`` each
+    plan against the baseline on the same draws.
+    """
+
+    OMITTED_WHEN_NONE = frozenset({"company", "currency", "fiscal_year"})
+
+    scenario: str
+    description: str | None
+    performance: dict[str, Any]
+    """The performance model as the scenario gives it."""
+    trials: int
+    seed: int
+    n_reps: int
+    n_reps_with_target: int
+    detail_trials: int
+    baseline: str
+    plans: list[dict[str, Any]]
+    """``name`` and ``components`` of each plan, in the scenario's order."""
+    variants: list[dict[str, Any]]
+    results: dict[str, dict[str, dict[str, Any]]]
+    comparisons: dict[str, dict[str, Any]]
+    variant_effects: dict[str, dict[str, Any]]
+    sensitivity: list[dict[str, Any]] = field(default_factory=list)
+    company: str | None = None
+    currency: str | None = None
+    fiscal_year: int | None = None
+
+
+@dataclass(frozen=True)
+class SimulationResult(ResultFiles):
     """A finished simulation.
 
     ``summary`` is what ``summary.json`` holds (deterministic for a seed: no timings);
     ``trials`` one row per trial × variant × plan (total payout, revenue, cost of sales,
     share at target); ``sensitivity`` the tornado rows; ``timings`` seconds per stage.
+    Follows the result protocol (:mod:`attain.result`); one plan or several, the same type.
     """
 
-    summary: dict[str, Any]
+    kind: ClassVar[str] = "simulation"
+
+    summary: SimulationSummary
     trials: pd.DataFrame
     sensitivity: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """``trials`` and ``sensitivity``."""
+        return {"trials": self.trials, "sensitivity": self.sensitivity}
 
     @property
     def plans(self) -> list[str]:
@@ -42,12 +85,9 @@ class SimulationResult:
         """The metrics of ``plan`` under ``variant``."""
         return self.summary["results"][variant][plan]
 
-    def to_json(self) -> str:
-        """The summary as JSON text, byte-identical for the same inputs and seed."""
-        return json.dumps(self.summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-    def write(self, out: str | Path) -> list[Path]:
-        """Write summary.json, trials.parquet, report.html and summary.xlsx into ``out``."""
+    def write_files(self, out: Path) -> list[Path]:
+        """Write summary.json, trials.parquet, report.html and summary.xlsx into the folder
+        ``out`` (:meth:`write` writes them as one output set)."""
         from attain.report import write_outputs
 
         return write_outputs(self, Path(out))

@@ -15,6 +15,7 @@ import contextlib
 import importlib.util
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -121,15 +122,64 @@ def solve(
         raise SolverUnavailableError(f"solver `{solver}` solves LPs only; this model has integers")
     start = time.perf_counter()
     module = getattr(backend, "module", "")
-    if module and must_isolate(module):
-        from attain.solvers.isolated import solve_in_child
+    with _watched(solver, start):
+        if module and must_isolate(module):
+            from attain.solvers.isolated import solve_in_child
 
-        result = solve_in_child(solver, problem, options)
-    else:
-        with native_output(options.verbose):
-            result = backend.solve(problem, options)
+            result = solve_in_child(solver, problem, options)
+        else:
+            with native_output(options.verbose):
+                result = backend.solve(problem, options)
     result = replace(result, seconds=time.perf_counter() - start)
     return _verified(problem, result, options)
+
+
+#: Seconds between the elapsed-time reports of a watched solve.
+_TICK = 0.5
+
+
+@contextlib.contextmanager
+def _watched(solver: str, start: float) -> Iterator[None]:
+    """Report a solve to the watcher of :func:`attain.progress.watching_solves`, if any:
+    the elapsed time from a thread every :data:`_TICK` seconds, with the last figures the
+    backend's own callback reported (HiGHS: best objective, bound, gap)."""
+    from attain.progress import SolveStatus, solve_watcher, watching_solves
+
+    watcher = solve_watcher()
+    if watcher is None:
+        yield
+        return
+    lock = threading.Lock()
+    last = [SolveStatus(solver, 0.0)]
+    sent = [0.0]
+
+    def send(status: SolveStatus) -> None:
+        with lock:  # the time taken under the lock, so reports never go back in time
+            now = time.perf_counter()
+            last[0], sent[0] = replace(status, solver=solver, elapsed=now - start), now
+            with contextlib.suppress(Exception):  # a drawing error must not fail the solve
+                watcher(last[0])
+
+    def from_backend(status: SolveStatus) -> None:
+        if time.perf_counter() - sent[0] >= _TICK / 2:
+            send(status)
+
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(_TICK):
+            send(last[0])
+
+    send(SolveStatus(solver, 0.0))
+    ticker = threading.Thread(target=tick, name="attain-solve-progress", daemon=True)
+    ticker.start()
+    try:
+        with watching_solves(from_backend):
+            yield
+    finally:
+        done.set()
+        ticker.join()
+        send(last[0])
 
 
 def _verified(problem: LinearProblem, result: SolverResult, options: SolveOptions) -> SolverResult:

@@ -52,6 +52,8 @@ class HighsBackend:
             h.setOptionValue("solver", "ipm")
         h.passModel(_highs_lp(highspy, problem))
         started = _set_start(h, problem, options.hint)
+        if problem.is_mip:
+            _report_progress(h)
         h.run()
         name = h.getModelStatus().name
         status = _STATUS.get(name, Status.ERROR)
@@ -70,6 +72,35 @@ class HighsBackend:
         gap = float(info.mip_gap) if problem.is_mip else None
         extra = {} if started is None else {"warm_start": started}
         return SolverResult(status, self.name, x, None, duals, rc, gap, message=name, extra=extra)
+
+
+def _report_progress(h) -> None:
+    """Pass the MIP's best objective, bound and gap to the solve's watcher (if any) from
+    HiGHS's interrupt callback; highspy without event callbacks reports elapsed time only."""
+    from attain.progress import SolveStatus, solve_watcher
+
+    watcher = solve_watcher()
+    if watcher is None or not hasattr(h, "cbMipInterrupt"):
+        return
+
+    def on_interrupt(event) -> None:
+        out = event.data_out
+        watcher(
+            SolveStatus(
+                "highs",
+                float(out.running_time),
+                objective=_finite(out.mip_primal_bound),
+                bound=_finite(out.mip_dual_bound),
+                gap=_finite(out.mip_gap),
+            )
+        )
+
+    h.cbMipInterrupt += on_interrupt
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 def _set_start(h, problem: LinearProblem, hint: np.ndarray | None) -> bool | None:

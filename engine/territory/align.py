@@ -20,6 +20,7 @@ from attain.data import Company, load_company
 from attain.errors import DataError, InfeasibleError, Problem
 from attain.load import load_rules
 from attain.model import binding, binding_frame
+from attain.progress import SolveProgress, watches_solves
 from attain.schema.territory import TerritoryRules
 from attain.territory import optimise
 from attain.territory.diagnose import conflicts, orphan_conflicts
@@ -37,16 +38,21 @@ __all__ = ["DEFAULT_TERRITORY_SOLVER", "align", "compile_territory"]
 DEFAULT_TERRITORY_SOLVER = "highs"
 
 
+@watches_solves
 def align(
     rules: TerritoryRules | str | Path | Mapping[str, Any],
     data: Company | str | Path,
     solver: str | None = None,
     time_limit: float | None = None,
     verbose: bool = False,
+    *,
+    solve_progress: SolveProgress | None = None,
 ) -> Alignment:
     """Re-cut the territories of ``data`` under ``rules``; raises InfeasibleError with reasons.
 
     ``verbose``: let the solver write its log to standard output (off: nothing reaches it).
+    ``solve_progress``: called with a :class:`~attain.progress.SolveStatus` (elapsed, best
+    bound and gap) while each solve runs.
     """
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     if not isinstance(rules, TerritoryRules):

@@ -28,7 +28,7 @@ def write_alignment(alignment: Alignment, out: str | Path) -> list[Path]:
         write_csv(out / "assignment.csv", frame),
         write_csv(out / "moves.csv", alignment.moves, float_format="%.3f"),
         write_csv(out / "reps.csv", alignment.reps, float_format=_FLOAT),
-        write_json(out / "summary.json", alignment.summary()),
+        write_json(out / "summary.json", alignment.summary.to_dict()),
     ]
     if alignment.unit_potential is not None:
         potential = territory_potential(alignment)

@@ -13,20 +13,20 @@ whose chance of reaching target is below the threshold, worst first.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from attain.notices import Notice, notices_json
 from attain.output import write_csv, write_json, write_text
+from attain.result import ResultFiles, Summary
 from attain.track.forecast import QUANTILES, Forecast, Unit
 from attain.track.inputs import Ledger
 
-__all__ = ["Tracking", "build_tracking"]
+__all__ = ["Tracking", "TrackingSummary", "build_tracking"]
 
 #: The tracking table's money columns (rounded to the currency, formatted as money).
 MONEY_COLUMNS = (
@@ -52,32 +52,69 @@ _AT_RISK_LISTED = 100
 
 
 @dataclass(frozen=True)
-class Tracking:
-    """Progress to date and the year-end forecast per unit; see the module docstring."""
+class TrackingSummary(Summary):
+    """summary.json of a tracking run (money rounded to the currency)."""
+
+    OMITTED_WHEN_NONE = frozenset({"payouts"})
+
+    as_of: str
+    fiscal_year: int
+    fiscal_year_start: int
+    currency: str
+    decimals: int
+    year_elapsed: float
+    """The share of the fiscal year's days gone by the date."""
+    hierarchy: list[str]
+    products: list[str]
+    n_reps: int
+    units: dict[str, int]
+    """How many units of each level the table has."""
+    trials: int
+    seed: int
+    has_challenge: bool
+    company: dict[str, Any]
+    """The company's figures: target, actual and expected to date, pace, the forecast."""
+    model: dict[str, float]
+    at_risk_below: float
+    n_at_risk: int
+    at_risk: list[dict[str, Any]]
+    """The first 100 reps at risk, worst first."""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    payouts: list[dict[str, Any]] | None = None
+    """Per plan (with plans): earned to date, the year's payout forecast, the accrual."""
+
+
+@dataclass(frozen=True)
+class Tracking(ResultFiles):
+    """Progress to date and the year-end forecast per unit; see the module docstring.
+
+    Follows the result protocol (:mod:`attain.result`).
+    """
+
+    kind: ClassVar[str] = "tracking"
 
     table: pd.DataFrame
     at_risk: pd.DataFrame
-    summary: dict[str, Any]
+    summary: TrackingSummary
     currency: str = ""
     decimals: int = 2
     notices: tuple[Notice, ...] = ()
     forecast: Forecast | None = field(default=None, repr=False, compare=False)
 
+    @property
     def frames(self) -> dict[str, pd.DataFrame]:
-        """The named tables: ``tracking`` and ``at_risk``."""
+        """The named tables: ``tracking`` (:attr:`table`) and ``at_risk``."""
         return {"tracking": self.table, "at_risk": self.at_risk}
 
-    def to_json(self) -> str:
-        return json.dumps(self.summary, indent=2, sort_keys=True)
-
-    def write(self, out: str | Path, html: bool = True, xlsx: bool = True) -> list[Path]:
-        """tracking.csv, summary.json, tracking.xlsx and board.html into ``out``."""
+    def write_files(self, out: Path, html: bool = True, xlsx: bool = True) -> list[Path]:
+        """tracking.csv, summary.json, tracking.xlsx and board.html into the folder ``out``
+        (:meth:`write` writes them as one output set)."""
         from attain.track.board import board_html, write_xlsx
 
         out = Path(out)
         paths = [
             write_csv(out / "tracking.csv", _rounded(self.table, self.decimals)),
-            write_json(out / "summary.json", self.summary),
+            write_json(out / "summary.json", self.summary.to_dict()),
         ]
         if xlsx:
             paths.append(write_xlsx(out / "tracking.xlsx", self))
@@ -232,7 +269,15 @@ def build_tracking(
         notices.extend(p["notices"])
     summary = _summary(ledger, fc, table, at_risk, payouts, currency, at_risk_below, elapsed)
     summary["warnings"] = notices_json(notices)
-    return Tracking(table, at_risk, summary, currency, ledger.minor_unit, tuple(notices), fc)
+    return Tracking(
+        table,
+        at_risk,
+        TrackingSummary.from_dict(summary),
+        currency,
+        ledger.minor_unit,
+        tuple(notices),
+        fc,
+    )
 
 
 def _unit_names(values: np.ndarray) -> list[str]:
