@@ -10,8 +10,9 @@ from these figures. On the large case HiGHS takes the large-instance path
 (attain.territory.heuristic: LP relaxation, LP-guided rounding and local
 search, Lagrangian bound, then the MIP warm-started with what time is left):
 the gap printed is the proven one, incumbent against bound. Then contiguity on
-grids (HiGHS, cut generation): time and cuts to connected territories at a 0.1%
-gap. The load average is printed: the machine is shared.
+grids (HiGHS, cut generation: separator cuts found on the rounded LP first, then
+on each MIP answer): time and cuts to connected territories at a 0.1% gap. The
+load average is printed: the machine is shared.
 
     python bench/run.py territory
 """

@@ -151,7 +151,9 @@ def local_search(
     lo_t, hi_t = lo - tol, hi + tol
     state = _State(pick.copy(), _activity(s, pick))
     for _ in range(MAX_ROUNDS):
-        if deadline is not None and time.perf_counter() > deadline:
+        # The deadline stops improvement, never repair: a broken row is mended first.
+        late = deadline is not None and time.perf_counter() > deadline
+        if late and not np.any(_violation(state.act, lo_t, hi_t) > 0.0):
             break
         moved = _round(problem, s, state, lo_t, hi_t, _shifts(s, state))
         if not moved:
