@@ -151,6 +151,7 @@ class Model(CoreModel):
 
     def _separator(self, label, u: int, owner, rep: int, key) -> np.ndarray:
         """The pairs (v, rep) of the units v next to u's component but not rep's."""
+        assert self.adjacency is not None  # only called by contiguity_cuts, which has it
         starts, nbr = self.adjacency
         piece = np.flatnonzero(label == label[u])
         around = np.unique(nbr[_slices(starts, piece)])
