@@ -45,7 +45,9 @@ class HighsBackend:
         if options.threads is not None:
             h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-        if not problem.is_mip and problem.n_rows >= _IPM_ROWS:
+        if not problem.is_mip and options.lp_method is not None:
+            h.setOptionValue("solver", options.lp_method)
+        elif not problem.is_mip and problem.n_rows >= _IPM_ROWS:
             # Lexicographic levels are highly degenerate: dual simplex can take tens of
             # thousands of iterations where interior point + crossover takes a few dozen
             # (bench/bench_allocate.py). Crossover still returns a basis and its duals.

@@ -169,6 +169,8 @@ class SolveOptions:
     verbose: bool = False
     """Let the solver library write its log (banner, iterations) to standard output; off,
     nothing it prints reaches standard output (:func:`attain.solvers.base.native_output`)."""
+    lp_method: str | None = None
+    """``simplex`` or ``ipm`` for an LP (HiGHS); None: the backend's choice."""
     hint: np.ndarray | None = None
     """A warm start: one value per column, NaN for "no value". CP-SAT takes it as a solution
     hint; HiGHS as a MIP start (``setSolution``), used when it is feasible or can be completed."""

@@ -73,7 +73,7 @@ def align(
         ) from None
     seconds = {"build_seconds": built, "solve_seconds": time.perf_counter() - start - built}
     alignment = _result(rules, company, model, run, front, office, table, solver, seconds)
-    info = {"time_limit": time_limit, "contiguity_cuts": model.n_cuts}
+    info = {"time_limit": time_limit, "contiguity_cuts": model.n_cuts, **run.info}
     if front is not None:
         info["front_truncated"] = truncated
     return replace(alignment, solve_info=info, problem=run.problem, binding=_binding(model, run))

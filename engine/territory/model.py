@@ -100,6 +100,11 @@ class TerritoryModel(CoreModel):
         by_name = {b.name: b for b in self.bands if b.soft}
         return [(i, by_name[b.name]) for i, b in enumerate(self.blocks) if b.soft]
 
+    def start(self, a: Assembled, x_pairs: np.ndarray) -> np.ndarray:
+        """A warm start over the solver's columns from an assignment over the pairs (the
+        soft bands' slacks completed)."""
+        return a.complete(x_pairs[: self.pairs.n])
+
     def current(self) -> np.ndarray:
         """The current assignment as a 0/1 vector over pairs (the warm start)."""
         p = self.pairs
@@ -144,6 +149,15 @@ class TerritoryModel(CoreModel):
             out[f"soft:{band.name}"] = float(bend.sum() / max(band.mean, 1e-12))
         return out
 
+    def _separator(self, label, u: int, owner, rep: int, key) -> np.ndarray:
+        """The pairs (v, rep) of the units v next to u's component but not rep's."""
+        assert self.adjacency is not None  # only called by contiguity_cuts, which has it
+        starts, nbr = self.adjacency
+        piece = np.flatnonzero(label == label[u])
+        around = np.unique(nbr[_slices(starts, piece)])
+        around = around[owner[around] != rep]
+        return _pair_index(key, around * self.reps.n + rep)
+
     def contiguity_cuts(self, x: np.ndarray) -> int:
         """Add a separator cut for every extra piece of a disconnected territory in ``x``.
 
@@ -151,7 +165,9 @@ class TerritoryModel(CoreModel):
         graph. For a piece C and units u ∈ C, v ∈ C₁, the neighbours N(C) of C separate u
         from v, so any connected territory holding both holds one of them:
         ``x[u, r] + x[v, r] − 1 ≤ Σ_{w ∈ N(C)} x[w, r]``; ``x`` breaks it (1 + 1 − 1 > 0).
-        Returns the number of cuts added (0: every territory is connected).
+        One cut per unit u of C (against v, the smallest unit of C₁), so the next solve
+        cannot keep the piece by dropping one unit of it, and one with N(C₁) for the
+        separator. Returns the number of cuts added (0: every territory is connected).
         """
         if self.adjacency is None:
             return 0
@@ -170,17 +186,20 @@ class TerritoryModel(CoreModel):
         for rep, group in split.groupby("rep", sort=True):
             group = group.sort_values(["size", "label"], ascending=[False, True], kind="stable")
             v = int(group["label"].iloc[0])  # labels are each component's smallest unit
+            main = self._separator(label, v, owner, rep, key)
             for u in group["label"].iloc[1:].astype(int):
                 piece = np.flatnonzero(label == label[u])
-                around = np.unique(nbr[_slices(starts, piece)])
-                around = around[owner[around] != rep]
-                sep = _pair_index(key, around * n_reps + rep)
-                cut = _pair_index(key, np.array([u, v]) * n_reps + rep)
-                rows.append(np.full(len(sep) + 2, n_cut))
-                cols.append(np.concatenate([cut, sep]))
-                vals.append(np.concatenate([[1.0, 1.0], -np.ones(len(sep))]))
-                reps_of.append(int(rep))
-                n_cut += 1
+                sep = self._separator(label, u, owner, rep, key)
+                # Every unit of the piece against v, behind the piece's border; and the
+                # piece against v behind the border of v's component.
+                ends = _pair_index(key, np.r_[piece, u] * n_reps + rep)
+                other = _pair_index(key, np.array([v]) * n_reps + rep)
+                for end, border in zip(ends, [sep] * len(piece) + [main], strict=True):
+                    rows.append(np.full(len(border) + 2, n_cut))
+                    cols.append(np.concatenate([[end], other, border]))
+                    vals.append(np.concatenate([[1.0, 1.0], -np.ones(len(border))]))
+                    reps_of.append(int(rep))
+                    n_cut += 1
         if n_cut:
             block = self.add_block(
                 "contiguity",

@@ -1,0 +1,295 @@
+"""A strong first assignment and a proven bound, from the LP relaxation (large instances).
+
+A MIP solver left alone on 10,000 units × 100 reps spends its time limit looking for a
+good assignment; the LP relaxation of the same problem is solved in seconds and is almost
+integral (at most about two fractional units per binding band row). So:
+
+1. **LP-guided rounding**: each unit goes to the rep its LP solution gives the largest
+   share (ties to the lower pair index);
+2. **local search** over whole arrays repairs the few rows the rounding breaks, then
+   improves the cost: *reassign* moves (one unit to another candidate rep) and *chain*
+   moves (u leaves r for s, v leaves s for t; t = r is a swap), each round applying every improving move
+   that shares no rep with a better one (a maximal independent set by rank, computed
+   with ``np.minimum.at``), company-wide rows (disruption limit, holds) kept by a
+   cumulative check in rank order;
+3. **a Lagrangian bound** from the LP duals, worked out again on the problem's own
+   numbers: with every row but the assignment rows priced at its dual ``y``, the bound
+   ``Σ_u min_p (c_p − yᵀA_p) + Σ_i y_i b_i`` holds for *any* ``y`` of the right signs, so
+   the LP solver's tolerances cannot make it claim too much.
+
+The problem is :class:`attain.solvers.LinearProblem` over the pair columns only (no
+slack columns): rows that concern one rep, rows that concern one unit (the assignment
+rows), and company-wide rows. Everything here is numpy over whole move arrays; the only
+Python loop is over rounds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from attain.solvers import LinearProblem, SparseMatrix
+
+__all__ = ["Structure", "lagrangian_bound", "local_search", "rounded", "structure"]
+
+#: Reassignments per (rep, rep) direction that chain moves pair up.
+CHAIN_WIDTH = 4
+#: Rounds of moves at most (each applies many non-overlapping moves).
+MAX_ROUNDS = 400
+
+
+@dataclass(frozen=True)
+class Structure:
+    """How the problem's rows relate to the pairs."""
+
+    unit: np.ndarray
+    """Per column: its unit."""
+    rep: np.ndarray
+    """Per column: its rep."""
+    n_units: int
+    n_reps: int
+    assign: np.ndarray
+    """The assignment rows (one per unit: Σ_p x_p = 1 over its pairs)."""
+    other: np.ndarray
+    """Every other row."""
+    shared: np.ndarray
+    """Of ``other``: positions of the rows that concern more than one rep (company-wide)."""
+    cols: SparseMatrix
+    """The ``other`` rows by column (CSR of the transpose): column j's entries."""
+
+
+def structure(problem: LinearProblem, unit: np.ndarray, rep: np.ndarray) -> Structure | None:
+    """The rows sorted into assignment, per-rep and shared rows; None when the problem is
+    not an assignment problem over these pairs (other columns, or a unit without exactly
+    one ``Σ x = 1`` row)."""
+    A = problem.A
+    if problem.n_cols != len(unit) or not len(unit):
+        return None
+    n_units, n_reps = int(unit.max()) + 1, int(rep.max()) + 1
+    row = A.row_of_entry()
+    counts = np.diff(A.indptr)
+    if np.any(counts == 0):
+        return None
+    first = A.indptr[:-1]
+    u = unit[A.indices]
+    r = rep[A.indices]
+    one_unit = np.minimum.reduceat(u, first) == np.maximum.reduceat(u, first)
+    one_rep = np.minimum.reduceat(r, first) == np.maximum.reduceat(r, first)
+    all_ones = np.minimum.reduceat(A.data, first) == np.maximum.reduceat(A.data, first)
+    all_ones &= A.data[first] == 1.0
+    is_assign = one_unit & all_ones & (problem.row_lower == 1.0) & (problem.row_upper == 1.0)
+    row_unit = u[first]
+    # Exactly one assignment row per unit, covering all of its pairs.
+    by_unit = np.bincount(row_unit[is_assign], minlength=n_units)
+    pairs_of_unit = np.bincount(unit, minlength=n_units)
+    covered = np.zeros(n_units, dtype=np.int64)
+    np.add.at(covered, row_unit[is_assign], counts[is_assign])
+    if np.any(by_unit != 1) or np.any(covered != pairs_of_unit):
+        return None
+    assign = np.flatnonzero(is_assign)
+    other = np.flatnonzero(~is_assign)
+    keep = ~is_assign[row]
+    local = np.full(problem.n_rows, -1, dtype=np.int64)
+    local[other] = np.arange(len(other))
+    sub = SparseMatrix.from_coo(
+        local[row[keep]], A.indices[keep], A.data[keep], (len(other), problem.n_cols)
+    )
+    shared = np.flatnonzero(~one_rep[other] & ~one_unit[other])
+    return Structure(unit, rep, n_units, n_reps, assign, other, shared, sub.to_csc())
+
+
+def lagrangian_bound(problem: LinearProblem, s: Structure, duals: np.ndarray) -> float:
+    """A lower bound on the MIP from row prices ``duals`` (HiGHS's sign: > 0 on a row
+    held at its lower bound, < 0 at its upper), on the problem's own numbers (module
+    docstring); ``-inf`` when a price points at an infinite bound."""
+    y = np.zeros(problem.n_rows)
+    y[s.other] = duals[s.other]
+    lo, hi = problem.row_lower, problem.row_upper
+    y = np.where((y > 0) & ~np.isfinite(lo), 0.0, y)
+    y = np.where((y < 0) & ~np.isfinite(hi), 0.0, y)
+    side = np.where(y > 0, lo, np.where(y < 0, hi, 0.0))
+    reduced = problem.c - problem.A.rmatvec(y)
+    # Each unit takes exactly one of its pairs (columns are 0/1).
+    best = np.full(s.n_units, np.inf)
+    np.minimum.at(best, s.unit, reduced)
+    return float(best.sum() + (y * side).sum() + problem.offset)
+
+
+def rounded(s: Structure, x_lp: np.ndarray) -> np.ndarray:
+    """Per unit, the pair its LP solution gives the largest share (ties: lower index)."""
+    order = np.lexsort((np.arange(len(x_lp)), -x_lp, s.unit))
+    firsts = np.flatnonzero(np.r_[True, s.unit[order][1:] != s.unit[order][:-1]])
+    return order[firsts]
+
+
+@dataclass
+class _State:
+    pick: np.ndarray
+    """Per unit, its pair."""
+    act: np.ndarray
+    """Activity of every ``other`` row."""
+
+
+def local_search(
+    problem: LinearProblem,
+    s: Structure,
+    pick: np.ndarray,
+    deadline: float | None = None,
+) -> tuple[np.ndarray, bool]:
+    """Repair, then improve, the assignment ``pick`` (a pair per unit). Returns the pairs
+    and whether the result satisfies every row (within a billionth of its size).
+
+    While a row is broken, the moves that break less come first (the cheapest per unit
+    of breach removed); then only moves that keep every row and lower the cost.
+    """
+    lo = problem.row_lower[s.other]
+    hi = problem.row_upper[s.other]
+    tol = 1e-9 * (1.0 + np.maximum(np.abs(np.nan_to_num(lo, posinf=0, neginf=0)),
+                                   np.abs(np.nan_to_num(hi, posinf=0, neginf=0))))  # fmt: skip
+    lo_t, hi_t = lo - tol, hi + tol
+    state = _State(pick.copy(), _activity(s, pick))
+    for _ in range(MAX_ROUNDS):
+        # The deadline stops improvement, never repair: a broken row is mended first.
+        late = deadline is not None and time.perf_counter() > deadline
+        if late and not np.any(_violation(state.act, lo_t, hi_t) > 0.0):
+            break
+        moved = _round(problem, s, state, lo_t, hi_t, _shifts(s, state))
+        if not moved:
+            moved = _round(problem, s, state, lo_t, hi_t, _chains(problem, s, state, CHAIN_WIDTH))
+        if not moved:
+            break
+    state.act = _activity(s, state.pick)  # afresh: no drift from summed deltas
+    feasible = bool(np.all(_violation(state.act, lo_t, hi_t) == 0.0))
+    return state.pick, feasible
+
+
+def _activity(s: Structure, pick: np.ndarray) -> np.ndarray:
+    x = np.zeros(len(s.unit))
+    x[pick] = 1.0
+    return s.cols.rmatvec(x)
+
+
+def _violation(act: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return np.maximum(lo - act, 0.0) + np.maximum(act - hi, 0.0)
+
+
+def _shifts(s: Structure, state: _State):
+    """Every reassign move: (columns added, columns removed), one row per move."""
+    q = np.flatnonzero(state.pick[s.unit] != np.arange(len(s.unit)))
+    return q[:, None], state.pick[s.unit[q]][:, None]
+
+
+def _chains(problem: LinearProblem, s: Structure, state: _State, width: int):
+    """Chain moves of two reassignments: u (at r) → s and v (at s) → t, t any rep but s
+    (t = r: a swap); the ``width`` cheapest reassignments of each (rep, rep) direction
+    paired up."""
+    add, rem = _shifts(s, state)
+    add, rem = add[:, 0], rem[:, 0]
+    src, dst = s.rep[rem], s.rep[add]
+    gain = problem.c[add] - problem.c[rem]
+    order = np.lexsort((add, gain, dst, src))
+    src, dst, add, rem = src[order], dst[order], add[order], rem[order]
+    start = np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
+    group = np.cumsum(start) - 1
+    rank = np.arange(len(src)) - np.flatnonzero(start)[group]
+    keep = rank < width
+    src, dst, add, rem = src[keep], dst[keep], add[keep], rem[keep]
+    g_first = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])])
+    g_size = np.diff(np.r_[g_first, len(src)])
+    g_src, g_dst = src[g_first], dst[g_first]  # groups sorted by (src, dst)
+    # Every group (r, s) with every group (s, t): the groups whose src is this one's dst.
+    lo = np.searchsorted(g_src, g_dst, side="left")
+    hi = np.searchsorted(g_src, g_dst, side="right")
+    n_next = hi - lo
+    g1 = np.repeat(np.arange(len(g_first)), n_next)
+    g2 = np.arange(int(n_next.sum())) - np.repeat(np.cumsum(n_next) - n_next, n_next)
+    g2 = g2 + np.repeat(lo, n_next)
+    if not len(g1):
+        return np.zeros((0, 2), np.int64), np.zeros((0, 2), np.int64)
+    na, nb = g_size[g1], g_size[g2]
+    combos = na * nb
+    i = np.repeat(np.arange(len(g1)), combos)
+    k = np.arange(int(combos.sum())) - np.repeat(np.cumsum(combos) - combos, combos)
+    a = g_first[g1][i] + k // nb[i]
+    b = g_first[g2][i] + k % nb[i]
+    return np.stack([add[a], add[b]], axis=1), np.stack([rem[a], rem[b]], axis=1)
+
+
+def _round(problem, s: Structure, state: _State, lo, hi, moves) -> int:
+    """Evaluate the moves, apply every improving one that shares no rep with a better one
+    (company rows checked in rank order); returns how many were applied."""
+    add, rem = moves
+    n_moves = len(add)
+    if not n_moves:
+        return 0
+    width = add.shape[1]
+    cols = np.concatenate([add, rem], axis=1)
+    sign = np.concatenate([np.ones_like(add), -np.ones_like(rem)], axis=1).astype(np.float64)
+    flat = cols.ravel()
+    move = np.repeat(np.arange(n_moves), 2 * width)
+    csc = s.cols
+    degree = csc.indptr[flat + 1] - csc.indptr[flat]
+    entry = _slices(csc.indptr, flat)
+    e_move = np.repeat(move, degree)
+    e_row = csc.indices[entry].astype(np.int64)
+    e_val = csc.data[entry] * np.repeat(sign.ravel(), degree)
+    n_rows = len(state.act)
+    key, inverse = np.unique(e_move * n_rows + e_row, return_inverse=True)
+    delta = np.bincount(inverse, weights=e_val, minlength=len(key))
+    k_move, k_row = np.divmod(key, n_rows)
+    before = _violation(state.act[k_row], lo[k_row], hi[k_row])
+    after = _violation(state.act[k_row] + delta, lo[k_row], hi[k_row])
+    d_viol = np.bincount(k_move, weights=after - before, minlength=n_moves)
+    d_cost = (problem.c[add].sum(axis=1) - problem.c[rem].sum(axis=1)).astype(np.float64)
+    eps = 1e-9 * (1.0 + np.abs(problem.c).max(initial=0.0))
+    v_eps = 1e-12 * (1.0 + float(np.abs(state.act).max(initial=0.0)))
+    # Rows first (repairs, cheapest per unit of breach removed), then savings.
+    repair = d_viol < -v_eps
+    good = repair | ((np.abs(d_viol) <= v_eps) & (d_cost < -eps))
+    price = np.where(repair, d_cost / np.minimum(d_viol, -v_eps) * -1.0, d_cost)
+    cand = np.flatnonzero(good)
+    order = cand[np.lexsort((cand, price[cand], ~repair[cand]))]
+    if not len(order):
+        return 0
+    rank = np.empty(n_moves, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    reps = s.rep[cols[order]]
+    first = np.full(s.n_reps, len(order))
+    np.minimum.at(first, reps.ravel(), np.repeat(np.arange(len(order)), reps.shape[1]))
+    chosen = order[np.all(first[reps] == np.arange(len(order))[:, None], axis=1)]
+    chosen = _company_prefix(state, chosen, k_move, k_row, delta, s.shared, lo, hi)
+    if not len(chosen):
+        return 0
+    units = s.unit[add[chosen]].ravel()
+    state.pick[units] = add[chosen].ravel()
+    on = np.isin(k_move, chosen)
+    np.add.at(state.act, k_row[on], delta[on])
+    return len(chosen)
+
+
+def _company_prefix(state: _State, chosen, k_move, k_row, delta, shared, lo, hi):
+    """The longest prefix of ``chosen`` (in rank order) that keeps every company-wide row's
+    violation at most what it is now."""
+    if not len(shared) or not len(chosen):
+        return chosen
+    pos = np.full(int(k_move.max()) + 1, -1)
+    pos[chosen] = np.arange(len(chosen))
+    column = np.full(len(state.act), -1)
+    column[shared] = np.arange(len(shared))
+    on = (pos[k_move] >= 0) & (column[k_row] >= 0)
+    table = np.zeros((len(chosen), len(shared)))
+    np.add.at(table, (pos[k_move[on]], column[k_row[on]]), delta[on])
+    path = state.act[shared] + np.cumsum(table, axis=0)
+    now = _violation(state.act[shared], lo[shared], hi[shared])
+    worse = np.any(_violation(path, lo[shared], hi[shared]) > now + 1e-12, axis=1)
+    stop = int(np.argmax(worse)) if worse.any() else len(chosen)
+    return chosen[:stop]
+
+
+def _slices(starts: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """The concatenated CSR slices ``starts[i]:starts[i+1]`` of every ``i`` in ``items``."""
+    degree = starts[items + 1] - starts[items]
+    first = np.repeat(np.cumsum(degree) - degree, degree)
+    return np.arange(int(degree.sum())) - first + np.repeat(starts[items], degree)
