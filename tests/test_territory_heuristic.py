@@ -86,7 +86,7 @@ def test_large_path_keeps_every_rule_and_proves_its_gap(case):
     assert info["incumbent"] >= info["bound"] - 1e-9 * abs(info["incumbent"])
     gap = (info["incumbent"] - info["bound"]) / max(abs(info["incumbent"]), 1e-9)
     assert a.gap == pytest.approx(max(gap, 0.0), abs=1e-12)
-    assert a.summary()["gap"] == pytest.approx(a.gap, abs=1e-9)
+    assert a.summary["gap"] == pytest.approx(a.gap, abs=1e-9)
     w = r["objective"]["weights"]
 
     def cost(x):
