@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -203,7 +203,7 @@ def replan(
         "n_changed": int((changes["change"] != 0).sum()),
     }
     summary["warnings"] = notices_json(notices)
-    base = {f: getattr(result, f) for f in Allocation.__dataclass_fields__}
+    base = {f.name: getattr(result, f.name) for f in fields(Allocation)}
     base.update(targets=targets, summary=ReplannedSummary.from_dict(summary), notices=notices)
     return Replanned(**base, changes=changes)
 
