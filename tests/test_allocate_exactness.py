@@ -320,3 +320,18 @@ def test_a_floor_inside_a_team_rounds_up():
     floor = {"name": "floor", "type": "bounds", "where": {"rep_id": "R001"}, "min": 20400000.06}
     result = allocate(toy_rules(340_000_001.0, floor, unit=1.0, buffer={}), company)
     assert result.rep_totals()["R001"] >= 20_400_001
+
+
+def test_a_level_total_on_a_tie_rounds_half_up_on_the_decimals():
+    """99,999,999.99 × 1.5 is 14,999,999,998.5 cents, a tie that floating point puts below
+    (14,999,999,998.499998): the team level is 14,999,999,999 cents, half up."""
+    company = toy_company(
+        [[1.0, 1.0]] * 5,
+        regions=["R0"] * 5,
+        teams=["T00", "T01", "T00", "T01", "T00"],
+        products=None,
+    )
+    buffer = {"region": 0.5, "team": 1.5}
+    result = allocate(toy_rules(99_999_999.99, unit=0.01, buffer=buffer), company)
+    check_rollups(result, buffer, 99_999_999.99, 0.01)
+    assert units(level_targets(result, "team"), 0.01).sum() == 14_999_999_999

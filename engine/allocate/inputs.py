@@ -221,7 +221,12 @@ def _profiles(rules: AllocationRules, company: Company, products, months) -> np.
         return np.full((P, N_MONTHS), 1.0 / N_MONTHS)
     recent = history[history["month"].isin(_last_months(history))].copy()
     fiscal_start = company.rules.fiscal_year_start
-    recent["slot"] = (recent["month"].str[5:7].astype(int) - fiscal_start) % 12
+    # The month of each row from its few distinct `YYYY-MM` values, not row by row.
+    codes, months_seen = pd.factorize(recent["month"])
+    slot_of = (
+        np.array([int(str(m)[5:7]) for m in months_seen], dtype=np.int64) - fiscal_start
+    ) % 12
+    recent["slot"] = slot_of[codes]
     table = recent.pivot_table(index="product", columns="slot", values="sales", aggfunc="sum")
     table = table.reindex(index=list(products), columns=range(N_MONTHS)).fillna(0.0).to_numpy()
     sums = table.sum(axis=1, keepdims=True)
