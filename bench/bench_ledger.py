@@ -11,7 +11,8 @@ attainment curve, step bonus). Figures, end to end through ``Ledger.close``:
 3. the ledger's size after each close, and a year's size from it (the first month plus
    eleven months of growth like February's).
 
-Goals: closing a month for 100,000 reps into SQLite < 30 s, into PostgreSQL < 60 s; a
+Each close prints its wall time, this process's CPU time (the database server's, for
+PostgreSQL, is not in it) and the run's recorded steps. Goals: closing a month for 100,000 reps into SQLite < 30 s, into PostgreSQL < 60 s; a
 year's ledger < 2 GB. ``ATTAIN_BENCH_REPS=N`` sets the size (default 100,000;
 ``ATTAIN_BENCH_QUICK=1``: 5,000); ``ATTAIN_BENCH_POSTGRES_URL=postgresql://…`` also runs
 PostgreSQL (a scratch database is created there and dropped).
@@ -160,10 +161,10 @@ def _scratch_postgres(base: str) -> tuple[str, object]:
     return url.replace("postgresql+psycopg://", "postgresql://"), drop
 
 
-def _close(ledger, plan, targets, actuals, period) -> tuple[float, object]:
-    start = time.perf_counter()
+def _close(ledger, plan, targets, actuals, period) -> tuple[float, float, object]:
+    start, cpu = time.perf_counter(), time.process_time()
     result = ledger.close([plan], targets, actuals, period)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def run_backend(name: str, url: str, files) -> None:
@@ -172,20 +173,21 @@ def run_backend(name: str, url: str, files) -> None:
     plan, targets, v1, v2 = files
     ledger = Ledger(url)
     ledger.init()
-    t1, jan = _close(ledger, plan, targets, v1, "2027-01")
+    t1, c1, jan = _close(ledger, plan, targets, v1, "2027-01")
     size1 = _size(ledger, url)
-    t2, feb = _close(ledger, plan, targets, v2, "2027-02")
+    t2, c2, feb = _close(ledger, plan, targets, v2, "2027-02")
     size2 = _size(ledger, url)
     n_adjust = int((feb.lines["kind"] == "adjustment").sum())
     goal = GOALS[name]
     year = size1 + 11 * (size2 - size1)
     scale = 100_000 / N_REPS
-    for label, seconds, result in (("January (first close)", t1, jan), ("February", t2, feb)):
+    closes = (("January (first close)", t1, c1, jan), ("February", t2, c2, feb))
+    for label, seconds, cpu, result in closes:
         timings = ledger.run(result.run_id)["timings"]
         steps = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in timings.items())
         print(
-            f"{name:10s} {label:22s} {len(result.lines):>9,} lines  {seconds:6.1f} s  "
-            f"(goal {goal:.0f} s at 100,000 reps; {steps})"
+            f"{name:10s} {label:22s} {len(result.lines):>9,} lines  {seconds:6.1f} s wall, "
+            f"{cpu:5.1f} s CPU here (goal {goal:.0f} s at 100,000 reps; wall steps: {steps})"
         )
     print(f"{name:10s} February: {n_adjust:,} adjustment lines naming changed deals")
     print(

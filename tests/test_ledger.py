@@ -325,6 +325,16 @@ def test_paid_plus_adjustments_equal_the_recomputed_year(tmp_path_factory, chang
         assert {k: int(v) for k, v in got.items()} == {k: int(v) for k, v in want.items()}
         # Paid total + adjustments = what the year to date earned, per rep.
         assert lines["amount"].sum() == expected["amount_minor"].sum()
+        # Each line of the close is explained by its stored parts, and each adjustment
+        # (only deals change here) names at least one changed deal of its rep.
+        st = ledger.statements(m)
+        minor = st.parts["amount"].str.replace(".", "", regex=False).astype(int)
+        sums = minor.groupby(st.parts["line_id"]).sum()
+        assert sums.to_dict() == dict(
+            zip(st.lines["line_id"], st.lines["amount_minor"], strict=True)
+        )
+        adjusted = st.lines[st.lines["kind"] == "adjustment"]
+        assert (adjusted["deals"] != "").all(), adjusted[["rep_id", "for_period", "cause"]]
     # No line recorded twice: one regular line per rep, component and period.
     regular = ledger.lines().query("kind == 'regular'")
     assert not regular.duplicated(["plan", "rep_id", "component", "period"]).any()

@@ -188,7 +188,7 @@ class Ledger:
             lines = reconcile(computed, recorded, labels, period)
             marks["reconcile"] = time.perf_counter()
             previous = _previous_run(conn, labels, period)
-            deal_changes = _record_deals(conn, incoming, run_id, previous)
+            deal_changes = _record_deals(conn, incoming, run_id, previous, lines)
             named = _named_deals(lines, deal_changes, results, labels)
             lines["cause"] = _causes(conn, lines, previous, plan_hash, data_hash, named)
             marks["deals"] = time.perf_counter()
@@ -882,7 +882,7 @@ def _recorded(conn, plans: list[str], labels: list[str]) -> pd.DataFrame:
         .where(t.c.kind != "manual", t.c.plan.in_(plans), t.c.for_period.in_(labels))
         .group_by(t.c.plan, t.c.rep_id, t.c.component, t.c.for_period)
     )
-    out = _frame(conn.execute(query))
+    out = store.read_frame(conn, query)
     if out.empty:
         return pd.DataFrame(
             {k: pd.Series(dtype=str) for k in KEY} | {"amount": pd.Series(dtype=np.int64)}
@@ -903,53 +903,40 @@ _DEAL_COLUMNS += ["minor_unit", "hash"]
 _LINE_DEAL_COLUMNS = ["line_id", "deal_id", "type", "rep_id", "change", "detail"]
 
 
-def _record_deals(conn, incoming: pd.DataFrame | None, run_id: int, previous: int | None):
+def _record_deals(conn, incoming: pd.DataFrame | None, run_id: int, previous: int | None, lines):
     """Record the close's deal rows as versions; return what changed since the previous
-    close (``None`` when that close did not record its deals, or the rows are unknown)."""
+    close, described for the adjustment ``lines`` to name (``None`` when that close did
+    not record its deals, the rows are unknown, or no adjustment line needs them)."""
     if incoming is None:
         return None
-    d = _T["deals"]
-    current = _frame(
-        conn.execute(
-            sa.select(d.c.id, d.c.deal_id, d.c.type, d.c.rep_id, d.c.hash).where(
-                d.c.to_run.is_(None)
-            )
-        )
+    d, rd = _T["deals"], _T["run_deals"]
+    recorded = previous is not None and (
+        conn.execute(sa.select(rd.c.run_id).where(rd.c.run_id == previous)).scalar() is not None
+    )
+    describe = recorded and bool((lines["kind"] == "adjustment").any())
+    current = store.read_frame(
+        conn,
+        sa.select(d.c.id, d.c.deal_id, d.c.type, d.c.rep_id, d.c.hash).where(d.c.to_run.is_(None)),
     )
     if current.empty:
         current = pd.DataFrame({c: pd.Series(dtype=object) for c in ["id", "deal_id", "type"]})
         current["rep_id"] = pd.Series(dtype=object)
         current["hash"] = pd.Series(dtype=np.int64)
     current["hash"] = current["hash"].astype(np.int64)
-    both = incoming[["deal_id", "type", "rep_id", "hash"]].merge(
-        current, on=["deal_id", "type", "rep_id"], how="inner", suffixes=("", "_old")
-    )
-    differ = both.loc[both["hash"] != both["hash_old"], "id"]
-    present = pd.MultiIndex.from_frame(incoming[["deal_id", "type", "rep_id"]])
-    gone = current[~pd.MultiIndex.from_frame(current[["deal_id", "type", "rep_id"]]).isin(present)]
-    wanted = [int(i) for i in pd.concat([differ, gone["id"]])]
-    old_rows = [
-        _frame(conn.execute(sa.select(d).where(d.c.id.in_(part)))) for part in _chunks(wanted)
-    ]
-    old = (
-        pd.concat(old_rows, ignore_index=True)
-        if old_rows
-        else pd.DataFrame(columns=[c.name for c in d.columns])
-    )
-    new_rows, ended, deal_changes = changes(incoming, current, old)
+
+    def fetch(ids: list[int]) -> pd.DataFrame:
+        parts = [store.read_frame(conn, sa.select(d).where(d.c.id.in_(p))) for p in _chunks(ids)]
+        if not parts:
+            return pd.DataFrame(columns=[c.name for c in d.columns])
+        return pd.concat(parts, ignore_index=True)
+
+    new_rows, ended, deal_changes = changes(incoming, current, fetch, describe)
     for part in _chunks([int(i) for i in ended]):
         conn.execute(d.update().where(d.c.id.in_(part)).values(to_run=run_id))
     store.insert_frame(conn, d, new_rows[_DEAL_COLUMNS].assign(from_run=run_id))
-    conn.execute(
-        _T["run_deals"]
-        .insert()
-        .values(run_id=run_id, n_deals=len(incoming), n_changed=len(deal_changes))
-    )
-    if previous is None:
-        return deal_changes
-    rd = _T["run_deals"]
-    recorded = conn.execute(sa.select(rd.c.run_id).where(rd.c.run_id == previous)).scalar()
-    return deal_changes if recorded is not None else None
+    n_changed = deal_changes if isinstance(deal_changes, int) else len(deal_changes)
+    conn.execute(rd.insert().values(run_id=run_id, n_deals=len(incoming), n_changed=int(n_changed)))
+    return deal_changes if describe and not isinstance(deal_changes, int) else None
 
 
 def _named_deals(lines: pd.DataFrame, deal_changes, results, labels) -> pd.DataFrame:
@@ -1088,7 +1075,7 @@ def _select_lines(conn, period, rep, line) -> pd.DataFrame:
         query = query.where(t.c.rep_id == rep)
     if line is not None:
         query = query.where(t.c.id == line)
-    out = _frame(conn.execute(query))
+    out = store.read_frame(conn, query)
     if out.empty:
         out = pd.DataFrame(columns=[c.name for c in t.columns])
     active = _frame(conn.execute(sa.select(h).where(h.c.released_at.is_(None))))

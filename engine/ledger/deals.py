@@ -117,31 +117,70 @@ def _label_hash(labels: np.ndarray) -> np.ndarray:
     return value.view(np.int64)[codes] if len(uniques) else np.zeros(len(labels), np.int64)
 
 
+def _keys(incoming: pd.DataFrame, current: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 per row of each frame for its :data:`KEY`, comparable across the two
+    (the key columns factorized together)."""
+    n = len(incoming)
+    codes = []
+    for c in KEY:
+        both = pd.concat([incoming[c].astype(object), current[c].astype(object)], ignore_index=True)
+        if c == "type":  # booking or cancellation
+            codes.append(((both == "cancellation").to_numpy(np.int64), 2))
+            continue
+        code, uniques = pd.factorize(both.to_numpy(dtype=object))
+        codes.append((code.astype(np.int64), len(uniques) + 1))
+    key = np.zeros(n + len(current), dtype=np.int64)
+    for code, size in codes:
+        key = key * size + code
+    return key[:n], key[n:]
+
+
 def changes(
-    incoming: pd.DataFrame, current: pd.DataFrame, old_rows: pd.DataFrame
-) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    incoming: pd.DataFrame, current: pd.DataFrame, fetch, describe: bool = True
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | int]:
     """Compare the close's deal rows with the ledger's current versions.
 
-    ``current``: ``id`` + :data:`KEY` + ``hash`` of the versions valid now; ``old_rows``:
-    the full rows of those versions that changed or went (fetched by the caller with
-    :func:`ended` ids). Returns (the incoming rows to record as new versions, the ids of
-    the versions that end, the changes: :data:`KEY`, ``change``, ``detail``, ``row`` (in
-    the book; -1 for the old side only) and the old side's ``old_rep``, ``old_date``,
-    ``old_product``, empty for added rows).
+    ``current``: ``id`` + :data:`KEY` + ``hash`` of the versions valid now; ``fetch(ids)``
+    returns the full rows of the versions with those ids (the ones that changed or went).
+    Returns (the incoming rows to record as new versions, the ids of the versions that
+    end, the changes: :data:`KEY`, ``change``, ``detail``, ``row`` (in the book; -1 for
+    a row that went) and the old side's ``old_rep``, ``old_date``, ``old_product``,
+    empty for added rows). Unchanged rows cost a few array operations, no per-row work.
+    Without ``describe`` (no adjustment line to name them), the changes are only
+    counted: the third item is their number.
     """
-    both = incoming.merge(current, on=KEY, how="outer", suffixes=("", "_old"), indicator=True)
-    added = both["_merge"] == "left_only"
-    removed = both["_merge"] == "right_only"
-    changed = (both["_merge"] == "both") & (both["hash"] != both["hash_old"])
-    new_rows = incoming.iloc[both.loc[added | changed, "row"].astype(np.int64).to_numpy()]
-    ended_ids = both.loc[removed | changed, "id"].astype(np.int64).to_numpy()
-    moved = both.loc[added | removed | changed].copy()
-    if moved.empty:
+    new_key, old_key = _keys(incoming, current)
+    at = pd.Index(old_key).get_indexer(new_key)  # each incoming row's current version
+    matched = at >= 0
+    new_hash = incoming["hash"].to_numpy(np.int64)
+    old_hash = current["hash"].to_numpy(np.int64)
+    changed = matched.copy()
+    if len(old_hash):
+        changed &= new_hash != old_hash[np.maximum(at, 0)]
+    added = ~matched
+    kept = np.zeros(len(current), dtype=bool)
+    kept[at[matched]] = True
+    gone = np.flatnonzero(~kept)
+    old_ids = current["id"].to_numpy()
+    new_rows = incoming[added | changed]
+    ended_ids = np.concatenate([old_ids[at[changed]], old_ids[gone]]).astype(np.int64)
+    if not describe:
+        return new_rows, ended_ids, len(new_rows) + len(gone)
+    if not len(new_rows) and not len(gone):
         return new_rows, ended_ids, _empty_changes()
-    old = old_rows.set_index("id")
-    ids = moved["id"]
-    has_old = ids.notna().to_numpy()
-    take = ids.fillna(-1).astype(np.int64)
+    cols = [*KEY, "row", "date", "product", "amount", "split"]
+    fresh = incoming.loc[added | changed, cols].reset_index(drop=True)
+    version = np.full(len(incoming), -1, dtype=np.int64)
+    version[changed] = old_ids[at[changed]]
+    fresh["id"] = version[added | changed]
+    fresh["_merge"] = np.where(changed[added | changed], "both", "left_only")
+    went = current.iloc[gone][[*KEY, "id"]].reset_index(drop=True)
+    went["_merge"] = "right_only"
+    went["row"] = -1
+    moved = pd.concat([fresh, went], ignore_index=True)
+    old = fetch([int(i) for i in ended_ids]).set_index("id")
+    has_old = moved["id"].to_numpy() >= 0
+    take = moved["id"].to_numpy()
     for col in ("date", "product", "amount", "split", "minor_unit"):
         values: np.ndarray = (
             old[col].reindex(take).to_numpy(dtype=object)
@@ -154,10 +193,13 @@ def changes(
     is_added, is_removed = kind == "left_only", kind == "right_only"
     cancel = (moved["type"] == "cancellation").to_numpy()
     # A deal row gone from one rep and new for another: re-credited, on both sides.
-    gone = set(zip(moved.loc[is_removed, "deal_id"], moved.loc[is_removed, "type"], strict=True))
-    came = set(zip(moved.loc[is_added, "deal_id"], moved.loc[is_added, "type"], strict=True))
+    went_pairs = set(
+        zip(moved.loc[is_removed, "deal_id"], moved.loc[is_removed, "type"], strict=True)
+    )
+    came_pairs = set(zip(moved.loc[is_added, "deal_id"], moved.loc[is_added, "type"], strict=True))
+    both_pairs = list(went_pairs & came_pairs)
     pair = pd.MultiIndex.from_frame(moved[["deal_id", "type"]])
-    recredit = pair.isin(list(gone & came)) if gone and came else np.zeros(len(moved), bool)
+    recredit = pair.isin(both_pairs) if both_pairs else np.zeros(len(moved), bool)
     amount_old = pd.to_numeric(moved["old_amount"]).fillna(0).astype(np.int64).to_numpy()
     split_old = pd.to_numeric(moved["old_split"]).fillna(0).astype(np.int64).to_numpy()
     amount_new = moved["amount"].fillna(0).astype(np.int64).to_numpy()

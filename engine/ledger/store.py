@@ -43,6 +43,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -58,6 +59,7 @@ __all__ = [
     "display_url",
     "insert_frame",
     "ledger_url",
+    "read_frame",
     "metadata",
     "migrate",
     "tables",
@@ -433,3 +435,22 @@ def check_version(conn: Connection, shown: str) -> None:
             f"the ledger has schema version {version}; this attain uses {SCHEMA_VERSION}",
             hint="migrate it: attain ledger init",
         )
+
+
+def read_frame(conn: Connection, query: sa.Select) -> pd.DataFrame:
+    """The rows of ``query`` as a DataFrame, read through the driver's own cursor (plain
+    tuples, no result row objects): for large reads of integer and text columns. Values
+    are as the driver returns them (no SQLAlchemy type processing: not for dates or JSON).
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
