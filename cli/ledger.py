@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import yaml
 
-from attain.cli.options import echo_notices
+from attain.cli.options import echo_notices, force_option
 from attain.errors import DataError, Problem
 from attain.schema.base import MAX_AMOUNT
 
@@ -154,13 +154,20 @@ def runs(url: str) -> None:
 
 @ledger.command()
 @ledger_option
-@click.argument("run", type=int)
-def show(url: str, run: int) -> None:
-    """Show one run: its plans' hashes, data hashes, options, timings and lines.
+@click.argument("run", type=int, required=False)
+@click.option("--line", type=int, default=None, help="Explain this line (its id) instead.")
+def show(url: str, run: int | None, line: int | None) -> None:
+    """Show one run (plans' hashes, data hashes, options, timings, lines), or one line
+    with --line: its status, history, holds, the deals it names and its parts.
 
-    Example: attain ledger show --ledger pay.db 3
+    Example: attain ledger show --ledger pay.db 3  ·  attain ledger show --ledger pay.db --line 17
     """
+    if (run is None) == (line is None):
+        raise click.UsageError("give a RUN or --line ID (one of the two)")
     book = _open(url)
+    if line is not None:
+        _show_line(book.explain(line))
+        return
     record = book.run(run)
     click.echo(json.dumps(record, indent=2, sort_keys=True, default=str))
     lines = book.run_lines(run)
@@ -177,6 +184,77 @@ def show(url: str, run: int) -> None:
             "cause",
         ]
         click.echo(lines[cols].to_string(index=False))
+
+
+def _show_line(explained: dict) -> None:
+    from attain.incentive.result import format_minor
+
+    line = explained["line"]
+    unit = line["minor_unit"]
+    cur = f" {line['currency']}" if line["currency"] else ""
+    what = line["kind"] + (f" for {line['for_period']}" if line["kind"] != "regular" else "")
+    click.echo(
+        f"line {line['id']}: {line['rep_id']}, {line['period']}, {line['component']} ({what}): "
+        f"{line['amount_text']}{cur}, {line['status']}"
+        + (f" ({line['hold_reason']})" if line["status"] == "held" else "")
+    )
+    plan = f"plan {line['plan']} ({line['plan_hash'][:12]}), " if line["plan"] else ""
+    click.echo(f"{plan}run {line['run_id']}")
+    if line["cause"]:
+        click.echo(f"cause: {line['cause']}")
+    if explained["manual"] is not None:
+        m = explained["manual"]
+        click.echo(f"manual adjustment {m['id']}: {m['reason_code']} by {m['by']}: {m['reason']}")
+    parts = explained["parts"]
+    if not parts.empty:
+        table = parts.rename(columns={"from_value": "from", "to_value": "to"})
+        table["amount"] = format_minor(table["amount"].to_numpy(), unit).to_numpy()
+        cols = ["part", "measure", "from", "to", "base", "rate", "amount"]
+        click.echo("\nparts (they add up to the line):")
+        click.echo(table[cols].to_string(index=False))
+    elif line["kind"] != "manual":
+        click.echo("\nno parts stored (the line was closed before schema version 2)")
+    deals = explained["deals"]
+    if not deals.empty:
+        click.echo("\ndeals:")
+        click.echo(deals[["deal_id", "type", "rep_id", "change", "detail"]].to_string(index=False))
+    events = explained["events"]
+    if not events.empty:
+        click.echo("\nhistory:")
+        events = events.assign(at=events["at"].astype(str).str.slice(0, 19))
+        click.echo(events[["at", "event", "state", "by", "reason"]].to_string(index=False))
+
+
+@ledger.command()
+@ledger_option
+@period_option
+@click.option("--rep", default=None, help="Only this rep's statement.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write lines.csv, statements.csv and statements/<rep>.md into.",
+)
+@force_option
+def statements(url, period, rep, out, force) -> None:
+    """Write a closed period's statements from the ledger: each line's status
+    (calculated, approved, held, paid), holds, adjustments, manual lines and parts.
+
+    Example: attain ledger statements --ledger pay.db --period 2027-03 --out statements_2027-03
+    """
+    from attain.output import output_set
+
+    result = _open(url).statements(period, rep)
+    with output_set(out, kind="ledger-statements", force=force) as stage:
+        stage.final(result.write(stage.path))
+    echo_notices(result.notices)
+    n_reps = len(result.rep_ids())
+    held = int((result.lines["status"] == "held").sum())
+    click.echo(
+        f"{period}: {len(result.lines)} lines for {n_reps} reps ({held} held); "
+        f"wrote {out / 'lines.csv'}, {out / 'statements.csv'} and {n_reps} statements under "
+        f"{out / 'statements'}"
+    )
 
 
 @ledger.command()

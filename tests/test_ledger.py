@@ -325,6 +325,16 @@ def test_paid_plus_adjustments_equal_the_recomputed_year(tmp_path_factory, chang
         assert {k: int(v) for k, v in got.items()} == {k: int(v) for k, v in want.items()}
         # Paid total + adjustments = what the year to date earned, per rep.
         assert lines["amount"].sum() == expected["amount_minor"].sum()
+        # Each line of the close is explained by its stored parts, and each adjustment
+        # (only deals change here) names at least one changed deal of its rep.
+        st = ledger.statements(m)
+        minor = st.parts["amount"].str.replace(".", "", regex=False).astype(int)
+        sums = minor.groupby(st.parts["line_id"]).sum()
+        assert sums.to_dict() == dict(
+            zip(st.lines["line_id"], st.lines["amount_minor"], strict=True)
+        )
+        adjusted = st.lines[st.lines["kind"] == "adjustment"]
+        assert (adjusted["deals"] != "").all(), adjusted[["rep_id", "for_period", "cause"]]
     # No line recorded twice: one regular line per rep, component and period.
     regular = ledger.lines().query("kind == 'regular'")
     assert not regular.duplicated(["plan", "rep_id", "component", "period"]).any()
@@ -555,3 +565,293 @@ def test_broken_earning_codes_are_located(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert f"{codes}:2:" in err and "earning codes" in err and "Traceback" not in err
+
+
+# --- schema version 2: deals, parts, statements ----------------------------------------------
+
+
+def _downgrade_to_v1(url: str) -> None:
+    """Make a version 1 ledger of this one: drop the tables version 2 added."""
+    from attain.ledger import store
+
+    engine = sa.create_engine(ledger_url(url))
+    with engine.begin() as conn:
+        for table in reversed(store._V2):
+            table.drop(conn)
+        conn.exec_driver_sql("UPDATE schema_version SET version = 1")
+    engine.dispose()
+
+
+def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
+    from attain.ledger import store
+
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    with ledger._tx() as conn:  # a new ledger built only to version 1 has only its tables
+        assert store.migrate(conn, url, to=1) == (0, 1)
+        names = set(sa.inspect(conn).get_table_names())
+    assert "lines" in names and not names & {t.name for t in store._V2}
+    with pytest.raises(LedgerError, match="schema version 1; this attain uses 2"):
+        ledger.runs()
+    assert ledger.init() == (1, 2)
+    ledger.close([plan], targets, actuals, "2027-01")
+    _downgrade_to_v1(url)  # January closed by a version 1 attain
+    before = ledger_lines = Ledger(url)
+    with pytest.raises(LedgerError, match="migrate it: attain ledger init"):
+        before.lines()
+    assert ledger_lines.init() == (1, 2)
+    january = ledger_lines.lines("2027-01")
+    assert len(january) == len(REPS)
+    assert ledger_lines.explain(int(january["id"].iloc[0]))["parts"].empty
+    late = write_deals(folder, [*base_deals(), ("LATE", "2027-01-20", "R1", "a", 30000)], "v2.csv")
+    result = ledger_lines.close([plan], targets, late, "2027-02")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    # The close before did not record its deals: the cause says what changed, no deal.
+    assert list(adj["rep_id"]) == ["R1"] and adj["cause"].iloc[0] == "data changed: actuals"
+    with pytest.raises(LedgerError, match="did not record its deals"):
+        ledger_lines.deals(1)
+    assert len(ledger_lines.deals(2)) == len(base_deals()) + 1
+    # From here on the deals are known.
+    resized = [(*d[:4], d[4] + 1000) if d[0] == "LATE" else d for d in [*base_deals()]]
+    resized.append(("LATE", "2027-01-20", "R1", "a", 31000))
+    v3 = write_deals(folder, resized, "v3.csv")
+    result = ledger_lines.close([plan], targets, v3, "2027-03")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert adj["cause"].str.startswith("deals: LATE resized (30000.00 → 31000.00)").all()
+
+
+def _deal_rows(deals: list[tuple]) -> list[tuple]:
+    return [d for d in deals if d[1] < "2027-05"]
+
+
+def test_adjustment_causes_name_the_deals_that_changed(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    deals = _deal_rows(base_deals())
+    first = write_deals(folder, deals, "v1.csv")
+    close_all(ledger, plan, targets, first, MONTHS[:3])
+    assert set(ledger.run(3)) >= {"n_deals", "n_deals_changed"}
+    assert ledger.run(3)["n_deals_changed"] == 0  # nothing changed: no deal row written
+    changed = [
+        (*d[:4], d[4] + 5000) if d[0] == "D10a" else d  # R1's February deal resized
+        for d in deals
+        if d[0] != "D12a"  # R3's February deal removed
+    ]
+    changed.append(("LATE", "2027-02-20", "R2", "a", 40000))  # a late deal for R2
+    changed.append(("D00a", "2027-03-05", "R1", "a", -9000))  # R1's January deal cancelled
+    v2 = write_deals(folder, changed, "v2.csv")
+    result = ledger.close([plan], targets, v2, "2027-04")
+    lines = result.lines.reset_index(drop=True)
+    adj = lines[lines["kind"] == "adjustment"]
+    assert set(adj["rep_id"]) == set(REPS)
+    named = {}
+    for row in ledger.lines("2027-04").query("kind == 'adjustment'").itertuples():
+        deals_of = ledger.explain(int(row.id))["deals"]
+        named[(row.rep_id, row.for_period)] = set(
+            zip(deals_of["deal_id"], deals_of["change"], strict=True)
+        )
+        assert row.cause.startswith("deals: ") and "data changed: actuals" in row.cause
+    # Each adjustment names the changed deals of its rep dated in its period or before
+    # (the plan measures the year to date), and only those.
+    assert named[("R1", "2027-02")] == {("D10a", "resized")}
+    assert named[("R1", "2027-03")] == {("D10a", "resized"), ("D00a", "cancelled")}
+    assert named[("R2", "2027-02")] == {("LATE", "added")}
+    assert named[("R3", "2027-02")] == {("D12a", "removed")}
+    # The deals each run used stay as they were: run 3 saw the old amount.
+    old = ledger.deals(3).set_index(["deal_id", "type"])
+    new = ledger.deals(4).set_index(["deal_id", "type"])
+    assert old.loc[("D10a", "booking"), "amount"] + 500000 == new.loc[("D10a", "booking"), "amount"]
+    assert ("D12a", "booking") in old.index and ("D12a", "booking") not in new.index
+    assert ledger.run(4)["n_deals_changed"] == 4
+
+
+def test_a_re_credited_deal_is_named_for_both_reps(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    deals = _deal_rows(base_deals())
+    close_all(ledger, plan, targets, write_deals(folder, deals, "v1.csv"), MONTHS[:2])
+    moved = [(d[0], d[1], "R3", *d[3:]) if d[0] == "D01a" else d for d in deals]
+    ledger.close([plan], targets, write_deals(folder, moved, "v2.csv"), "2027-03")
+    for row in ledger.lines("2027-03").query("kind == 'adjustment'").itertuples():
+        deals_of = ledger.explain(int(row.id))["deals"]
+        assert set(deals_of["change"]) == {"re-credited"} and set(deals_of["deal_id"]) == {"D01a"}
+        assert row.rep_id in ("R2", "R3")
+
+
+def test_a_plan_change_names_the_plan_versions(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    ledger.close([plan], targets, actuals, "2027-01")
+    old_hash = ledger.run(1)["plans"]["field"]
+    write_plan(folder, rate=0.06)
+    result = ledger.close([plan], targets, actuals, "2027-02")
+    new_hash = ledger.run(2)["plans"]["field"]
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert (adj["cause"] == f"plan field changed ({old_hash[:8]} → {new_hash[:8]})").all()
+
+
+def test_every_line_keeps_the_parts_of_its_explanation(url, company):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    close_all(ledger, plan, targets, actuals, MONTHS[:3])
+    record = attain.payouts(plan, targets, actuals, folder / "company").explanation(internal=True)
+    march = ledger.statements("2027-03")
+    for row in march.lines.itertuples():
+        got = march.parts[march.parts["line_id"] == row.line_id]
+        want = record[
+            (record["rep_id"] == row.rep_id)
+            & (record["period"] == "2027-03")
+            & (record["component"] == row.component)
+        ]
+        assert got["part"].tolist() == want["part"].tolist()
+        assert got["amount"].tolist() == want["amount"].tolist()
+        assert got["rate"].tolist() == want["rate"].tolist()
+        assert got["base"].tolist() == want["base"].tolist()
+    # An adjustment's parts: the period recomputed, less what the ledger held for it.
+    write_plan(folder, rate=0.06)
+    ledger.close([plan], targets, actuals, "2027-04")
+    april = ledger.statements("2027-04")
+    sums = (
+        april.parts.assign(
+            minor=april.parts["amount"].str.replace(".", "", regex=False).astype(int)
+        )
+        .groupby("line_id")["minor"]
+        .sum()
+    )
+    assert sums.to_dict() == dict(
+        zip(april.lines["line_id"], april.lines["amount_minor"], strict=True)
+    )
+    adj = april.parts[april.parts["kind"] == "adjustment"]
+    assert adj.groupby("line_id")["part"].last().str.startswith("recorded for 2027-0").all()
+
+
+def test_statements_show_status_holds_and_manual_adjustments(url, company, tmp_path):
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    ledger.close([plan], targets, actuals, "2027-01")
+    ledger.adjust("2027-02", "R1", 50000, "bonus", by="hr", reason="launch award")
+    ledger.close([plan], targets, actuals, "2027-02")
+    ledger.approve("2027-02", by="finance")
+    ledger.hold("2027-02", rep="R2", by="finance", reason="disputed deal")
+    ledger.pay("2027-02", rep="R3", by="payroll")
+    st = ledger.statements("2027-02")
+    status = dict(
+        zip(st.lines["rep_id"] + "/" + st.lines["component"], st.lines["status"], strict=True)
+    )
+    assert status == {
+        "R1/commission": "approved",
+        "R1/manual": "approved",
+        "R2/commission": "held",
+        "R3/commission": "paid",
+    }
+    held = st.lines[st.lines["status"] == "held"]
+    assert (held["hold_reason"] == "disputed deal").all()
+    manual = st.lines[st.lines["kind"] == "manual"].iloc[0]
+    assert (manual["reason_code"], manual["author"], manual["amount"]) == ("bonus", "hr", "500.00")
+    text = st.markdown("R1")
+    assert "bonus by hr" in text and "launch award" in text and "| approved |" in text
+    assert "held: disputed deal" in st.markdown("R2")
+    assert (
+        main(
+            [
+                "ledger",
+                "statements",
+                "--ledger",
+                url,
+                "--period",
+                "2027-02",
+                "--out",
+                str(tmp_path / "st"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "st" / "statements" / "R2.md").read_text().count("disputed deal") >= 1
+    lines_csv = pd.read_csv(tmp_path / "st" / "lines.csv", dtype=str, keep_default_na=False)
+    assert list(lines_csv.columns[:9]) == [
+        "line_id",
+        "rep_id",
+        "period",
+        "plan",
+        "component",
+        "kind",
+        "for_period",
+        "amount",
+        "status",
+    ]
+    assert (
+        main(
+            [
+                "ledger",
+                "statements",
+                "--ledger",
+                url,
+                "--period",
+                "2027-05",
+                "--out",
+                str(tmp_path / "none"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_show_line_explains_a_paid_line_from_the_ledger_alone(tmp_path, company, capsys):
+    folder, plan, targets, actuals = company
+    db = str(tmp_path / "pay.db")
+    Ledger(db).init()
+    ledger = Ledger(db)
+    close_all(ledger, plan, targets, actuals, MONTHS[:2])
+    late = write_deals(folder, [*base_deals(), ("LATE", "2027-02-20", "R2", "a", 40000)], "v2.csv")
+    ledger.close([plan], targets, late, "2027-03")
+    ledger.approve("2027-03", by="finance")
+    ledger.pay("2027-03", by="payroll", reason="March run")
+    line = int(ledger.lines("2027-03").query("kind == 'adjustment'")["id"].iloc[0])
+    for path in (plan, targets, actuals, late):  # the ledger alone explains it
+        path.unlink()
+    capsys.readouterr()
+    assert main(["ledger", "show", "--ledger", db, "--line", str(line)]) == 0
+    out = capsys.readouterr().out
+    assert f"line {line}: R2, 2027-03, commission (adjustment for 2027-02)" in out
+    assert "paid" in out and "LATE" in out and "booked 40000.00 on 2027-02-20" in out
+    assert "recorded for 2027-02 before this close" in out and "March run" in out
+    assert main(["ledger", "show", "--ledger", db]) == 2
+    assert main(["ledger", "show", "--ledger", db, "--line", "999"]) == 2
+
+
+def test_bulk_inserts_keep_every_value(url):
+    """COPY on PostgreSQL, executemany on SQLite: text with commas, quotes, new lines and
+    backslashes, empty text, NULL and big integers come back as they went in."""
+    from attain.ledger import store
+
+    ledger = Ledger(url)
+    ledger.init()
+    scratch = sa.Table(
+        "scratch",
+        sa.MetaData(),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("maybe", sa.Text, nullable=True),
+    )
+    text = ["", "a,b", 'say "hi"', "two\nlines", "\\N?", "é ü 中", "x" * 300]
+    frame = pd.DataFrame(
+        {
+            "n": np.arange(len(text), dtype=np.int64) * (2**40) - 7,
+            "text": text,
+            "maybe": [None, "", "m", None, "\\", ",", '"'],
+        }
+    )
+    with ledger._tx() as conn:
+        scratch.create(conn)
+        store.insert_frame(conn, scratch, frame)
+        got = pd.DataFrame(
+            conn.execute(sa.select(scratch)).fetchall(), columns=["n", "text", "maybe"]
+        )
+    assert got["n"].tolist() == frame["n"].tolist()
+    assert got["text"].tolist() == text
+    assert got["maybe"].tolist() == frame["maybe"].tolist()

@@ -28,10 +28,13 @@ import attain
 from attain.errors import RuleFileError
 from attain.ledger import store
 from attain.ledger.close import KEY, reconcile
+from attain.ledger.deals import cause_text, changes, deal_ids, deal_rows, name_deals, touches
+from attain.ledger.parts import PART_FIELDS, close_parts, manual_parts
+from attain.ledger.statements import LedgerStatements, status
 from attain.ledger.store import LedgerError, tables
 from attain.notices import Notice
 
-__all__ = ["CloseResult", "Ledger"]
+__all__ = ["CloseResult", "Ledger", "LedgerStatements"]
 
 _T = tables
 STATES = ("calculated", "approved", "paid")
@@ -126,6 +129,7 @@ class Ledger:
                 [attain.Problem("<plans>", "two plans have the same name; plan names must differ")]
             )
         results = [payouts(p, targets, actuals, loaded_company) for p in loaded]
+        incoming = deal_rows(deal_ids(actuals), results[0]._context["book"])
         t_compute = time.perf_counter() - t0
         labels, fiscal_year = _calendar(results, plan_files, period)
         computed = pd.concat([_computed(r) for r in results], ignore_index=True)
@@ -179,15 +183,31 @@ class Ledger:
                     f"period {period} was closed by another run at the same time; nothing recorded",
                 ) from None
             _store_plans(conn, texts)
+            marks = {"start": time.perf_counter()}
             recorded = _recorded(conn, names, labels)
             lines = reconcile(computed, recorded, labels, period)
-            lines["cause"] = _causes(conn, lines, labels, period, plan_hash, data_hash)
+            marks["reconcile"] = time.perf_counter()
+            previous = _previous_run(conn, labels, period)
+            deal_changes = _record_deals(conn, incoming, run_id, previous, lines)
+            named = _named_deals(lines, deal_changes, results, labels)
+            lines["cause"] = _causes(conn, lines, previous, plan_hash, data_hash, named)
+            marks["deals"] = time.perf_counter()
             manual = _manual_lines(conn, period)
             lines = pd.concat([lines, manual], ignore_index=True)
-            _insert_lines(conn, lines, run_id, period)
+            ids = _insert_lines(conn, lines, run_id, period)
+            marks["lines"] = time.perf_counter()
+            _insert_parts(conn, ids, lines, results)
+            if not named.empty:
+                named = named.assign(line_id=ids[named["pos"].to_numpy(np.int64)])
+                store.insert_frame(conn, _T["line_deals"], named[_LINE_DEAL_COLUMNS])
+            marks["parts"] = time.perf_counter()
+            steps = list(marks)
             timings = {
                 "compute_seconds": round(t_compute, 3),
                 "record_seconds": round(time.perf_counter() - t0 - t_compute, 3),
+            } | {
+                f"{b}_seconds": round(marks[b] - marks[a], 3)
+                for a, b in zip(steps, steps[1:], strict=False)
             }
             conn.execute(
                 _T["runs"]
@@ -448,6 +468,11 @@ class Ledger:
         if row is None:
             raise LedgerError(self.shown, f"no run {run_id}")
         out = dict(row._mapping)
+        with self._open() as conn:
+            rd = _T["run_deals"]
+            deals = conn.execute(sa.select(rd).where(rd.c.run_id == run_id)).one_or_none()
+        out["n_deals"] = None if deals is None else int(deals.n_deals)
+        out["n_deals_changed"] = None if deals is None else int(deals.n_changed)
         out["started_at"] = _iso(out["started_at"])
         out["finished_at"] = _iso(out["finished_at"])
         return out
@@ -457,6 +482,128 @@ class Ledger:
         t = _T["lines"]
         with self._open() as conn:
             return _frame(conn.execute(sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)))
+
+    def deals(self, run_id: int) -> pd.DataFrame:
+        """The deal rows run ``run_id`` used (the versions valid at it): ``deal_id, type,
+        rep_id, date, product, amount`` (minor units), ``split`` (millionths), ``from_run``."""
+        self.run(run_id)
+        d, rd = _T["deals"], _T["run_deals"]
+        with self._open() as conn:
+            if conn.execute(sa.select(rd.c.run_id).where(rd.c.run_id == run_id)).scalar() is None:
+                raise LedgerError(
+                    self.shown,
+                    f"run {run_id} did not record its deals (closed before schema version 2)",
+                )
+            query = (
+                sa.select(
+                    d.c.deal_id,
+                    d.c.type,
+                    d.c.rep_id,
+                    d.c.date,
+                    d.c.product,
+                    d.c.amount,
+                    d.c.split,
+                    d.c.from_run,
+                )
+                .where(d.c.from_run <= run_id, sa.or_(d.c.to_run.is_(None), d.c.to_run > run_id))
+                .order_by(d.c.deal_id, d.c.type, d.c.rep_id)
+            )
+            return _frame(conn.execute(query))
+
+    def explain(self, line: int) -> dict[str, Any]:
+        """One line from the ledger alone: the line (with its ``status``), its ``parts``
+        (adding up to its amount), the ``deals`` an adjustment names, its ``events`` (who
+        moved it, when, why), the ``holds`` on it and, for a manual line, its entry."""
+        h = _T["holds"]
+        with self._open() as conn:
+            row = _select_lines(conn, None, None, line)
+            if row.empty:
+                raise LedgerError(self.shown, f"no line {line}")
+            record = row.iloc[0].to_dict()
+            run = conn.execute(
+                sa.select(_T["runs"].c.currency, _T["runs"].c.minor_unit, _T["runs"].c.plans).where(
+                    _T["runs"].c.id == int(record["run_id"])
+                )
+            ).one()
+            lp, ld = _T["line_parts"], _T["line_deals"]
+            parts = _frame(
+                conn.execute(sa.select(lp).where(lp.c.line_id == line).order_by(lp.c.seq))
+            )
+            named = _frame(
+                conn.execute(
+                    sa.select(ld)
+                    .where(ld.c.line_id == line)
+                    .order_by(ld.c.deal_id, ld.c.type, ld.c.rep_id)
+                )
+            )
+            holds = _frame(
+                conn.execute(
+                    sa.select(h)
+                    .where(
+                        h.c.period == record["period"],
+                        sa.or_(h.c.line_id == line, h.c.rep_id == record["rep_id"]),
+                    )
+                    .order_by(h.c.id)
+                )
+            )
+            m = _T["manual_adjustments"]
+            manual = conn.execute(sa.select(m).where(m.c.line_id == line)).one_or_none()
+        record = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in record.items()}
+        record["status"] = str(status(row)[0])
+        record["currency"] = run.currency
+        record["minor_unit"] = int(run.minor_unit)
+        record["plan_hash"] = run.plans.get(record["plan"], "")
+        record["amount_text"] = _money(int(record["amount"]), int(run.minor_unit))
+        return {
+            "line": record,
+            "parts": parts,
+            "deals": named,
+            "events": self.events(line),
+            "holds": holds,
+            "manual": dict(manual._mapping) if manual is not None else None,
+        }
+
+    def statements(self, period: str, rep: str | None = None) -> LedgerStatements:
+        """The statements of a closed ``period`` (or one rep's) from the ledger: every line
+        with its status (calculated, approved, held, paid) and hold reason, adjustments
+        with the period they correct, their cause and deals, manual lines with their reason
+        code and author, and each line's parts."""
+        t, r, m = _T["lines"], _T["runs"], _T["manual_adjustments"]
+        lp, ld = _T["line_parts"], _T["line_deals"]
+        with self._open() as conn:
+            if _closed(conn, period) is None:
+                raise LedgerError(self.shown, f"period {period} is not closed")
+            lines = _select_lines(conn, period, rep, None)
+            chosen = sa.select(t.c.id).where(t.c.period == period)
+            if rep is not None:
+                chosen = chosen.where(t.c.rep_id == rep)
+            units = _frame(
+                conn.execute(
+                    sa.select(r.c.id, r.c.currency, r.c.minor_unit).where(
+                        r.c.id.in_(sa.select(t.c.run_id).where(t.c.period == period))
+                    )
+                )
+            )
+            manual = _frame(
+                conn.execute(
+                    sa.select(m.c.line_id, m.c.reason_code, m.c.by).where(m.c.line_id.in_(chosen))
+                )
+            )
+            parts = _frame(
+                conn.execute(
+                    sa.select(lp).where(lp.c.line_id.in_(chosen)).order_by(lp.c.line_id, lp.c.seq)
+                )
+            )
+            named = _frame(
+                conn.execute(
+                    sa.select(ld.c.line_id, ld.c.deal_id, ld.c.change, ld.c.detail)
+                    .where(ld.c.line_id.in_(chosen))
+                    .order_by(ld.c.line_id, ld.c.deal_id)
+                )
+            )
+        currency = str(units["currency"].iloc[0]) if len(units) else ""
+        unit = int(units["minor_unit"].iloc[0]) if len(units) else 2
+        return _statements(period, currency, unit, lines, manual, parts, named, self.shown)
 
     def plan_text(self, plan_hash: str) -> str:
         """A plan file's text as it was closed with, by its content hash."""
@@ -735,7 +882,7 @@ def _recorded(conn, plans: list[str], labels: list[str]) -> pd.DataFrame:
         .where(t.c.kind != "manual", t.c.plan.in_(plans), t.c.for_period.in_(labels))
         .group_by(t.c.plan, t.c.rep_id, t.c.component, t.c.for_period)
     )
-    out = _frame(conn.execute(query))
+    out = store.read_frame(conn, query)
     if out.empty:
         return pd.DataFrame(
             {k: pd.Series(dtype=str) for k in KEY} | {"amount": pd.Series(dtype=np.int64)}
@@ -744,20 +891,84 @@ def _recorded(conn, plans: list[str], labels: list[str]) -> pd.DataFrame:
     return out
 
 
-def _causes(conn, lines, labels, period, plan_hash, data_hash) -> np.ndarray:
+def _previous_run(conn, labels: list[str], period: str) -> int | None:
+    """The run that closed the period before ``period`` (the close that last settled
+    every earlier period of the year); ``None`` for the year's first period."""
+    at = labels.index(period)
+    return _closed(conn, labels[at - 1]) if at > 0 else None
+
+
+_DEAL_COLUMNS = ["deal_id", "type", "rep_id", "date", "product", "amount", "split"]
+_DEAL_COLUMNS += ["minor_unit", "hash"]
+_LINE_DEAL_COLUMNS = ["line_id", "deal_id", "type", "rep_id", "change", "detail"]
+
+
+def _record_deals(conn, incoming: pd.DataFrame | None, run_id: int, previous: int | None, lines):
+    """Record the close's deal rows as versions; return what changed since the previous
+    close, described for the adjustment ``lines`` to name (``None`` when that close did
+    not record its deals, the rows are unknown, or no adjustment line needs them)."""
+    if incoming is None:
+        return None
+    d, rd = _T["deals"], _T["run_deals"]
+    recorded = previous is not None and (
+        conn.execute(sa.select(rd.c.run_id).where(rd.c.run_id == previous)).scalar() is not None
+    )
+    describe = recorded and bool((lines["kind"] == "adjustment").any())
+    current = store.read_frame(
+        conn,
+        sa.select(d.c.id, d.c.deal_id, d.c.type, d.c.rep_id, d.c.hash).where(d.c.to_run.is_(None)),
+    )
+    if current.empty:
+        current = pd.DataFrame({c: pd.Series(dtype=object) for c in ["id", "deal_id", "type"]})
+        current["rep_id"] = pd.Series(dtype=object)
+        current["hash"] = pd.Series(dtype=np.int64)
+    current["hash"] = current["hash"].astype(np.int64)
+
+    def fetch(ids: list[int]) -> pd.DataFrame:
+        parts = [store.read_frame(conn, sa.select(d).where(d.c.id.in_(p))) for p in _chunks(ids)]
+        if not parts:
+            return pd.DataFrame(columns=[c.name for c in d.columns])
+        return pd.concat(parts, ignore_index=True)
+
+    new_rows, ended, deal_changes = changes(incoming, current, fetch, describe)
+    for part in _chunks([int(i) for i in ended]):
+        conn.execute(d.update().where(d.c.id.in_(part)).values(to_run=run_id))
+    store.insert_frame(conn, d, new_rows[_DEAL_COLUMNS].assign(from_run=run_id))
+    n_changed = deal_changes if isinstance(deal_changes, int) else len(deal_changes)
+    conn.execute(rd.insert().values(run_id=run_id, n_deals=len(incoming), n_changed=int(n_changed)))
+    return deal_changes if describe and not isinstance(deal_changes, int) else None
+
+
+def _named_deals(lines: pd.DataFrame, deal_changes, results, labels) -> pd.DataFrame:
+    """The deal changes each adjustment line names (``pos`` = its row in ``lines``)."""
+    from attain.incentive.credit import credit_deals
+
+    adjust = lines[lines["kind"] == "adjustment"]
+    if deal_changes is None or deal_changes.empty or adjust.empty:
+        return pd.DataFrame(columns=["pos", *_LINE_DEAL_COLUMNS[1:]])
+    wanted = set(adjust["plan"])
+    plans = []
+    for r in results:
+        if r.compiled.name in wanted:
+            book = r._context["book"]
+            plans.append((r.compiled.name, r.compiled, book, credit_deals(r.compiled, book)))
+    calendar = results[0]._context["book"].calendar
+    touched = touches(deal_changes, plans, calendar)
+    ytd = {r.compiled.name: r.compiled.measure == "ytd" for r in results}
+    frame = adjust[["plan", "rep_id", "for_period"]].assign(pos=adjust.index.to_numpy())
+    return name_deals(frame, touched, labels, calendar, ytd)
+
+
+def _causes(conn, lines, previous, plan_hash, data_hash, named) -> np.ndarray:
     """Why each line is there: the regular lines are the period's own; an adjustment
-    names what changed since the previous close (the plan, the data files)."""
+    names the deals that changed since the previous close, then what else changed (the
+    plan, the data files)."""
     cause = np.full(len(lines), "", dtype=object)
     adjust = (lines["kind"] == "adjustment").to_numpy()
     if not adjust.any():
         return cause
-    at = labels.index(period)
-    p, r = _T["periods"], _T["runs"]
-    prev = conn.execute(
-        sa.select(r.c.plans, r.c.data)
-        .join(p, p.c.run_id == r.c.id)
-        .where(p.c.period == labels[at - 1])
-    ).one()
+    r = _T["runs"]
+    prev = conn.execute(sa.select(r.c.plans, r.c.data).where(r.c.id == previous)).one()
     changed_data = sorted(
         k for k in set(data_hash) | set(prev.data) if data_hash.get(k) != prev.data.get(k)
     )
@@ -767,11 +978,13 @@ def _causes(conn, lines, labels, period, plan_hash, data_hash) -> np.ndarray:
         if plan not in prev.plans:
             reasons.append(f"plan {plan} added")
         elif prev.plans[plan] != h:
-            reasons.append(f"plan {plan} changed")
+            reasons.append(f"plan {plan} changed ({prev.plans[plan][:8]} → {h[:8]})")
         if changed_data:
             reasons.append("data changed: " + ", ".join(changed_data))
         text[plan] = "; ".join(reasons) or "recomputed"
-    cause[adjust] = lines.loc[adjust, "plan"].map(text).to_numpy()
+    deals = cause_text(named, len(lines))
+    other = lines.loc[adjust, "plan"].map(text).to_numpy()
+    cause[adjust] = np.where(deals[adjust] != "", deals[adjust] + "; " + other, other)
     return cause
 
 
@@ -800,9 +1013,11 @@ def _manual_lines(conn, period: str) -> pd.DataFrame:
     )
 
 
-def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> None:
+def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> np.ndarray:
+    """Insert the lines in bulk; returns their ids, row for row (ids grow in insertion
+    order on both backends)."""
     if lines.empty:
-        return
+        return np.zeros(0, dtype=np.int64)
     t = _T["lines"]
     cols = [
         "plan",
@@ -818,24 +1033,37 @@ def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> None:
     frame = lines[cols].assign(run_id=run_id, period=period, state="calculated")
     for c in ("amount", "earned_to_date", "paid_before"):
         frame[c] = frame[c].astype(np.int64)
-    records = [
-        {k: (int(v) if isinstance(v, np.integer) else v) for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
-    for start in range(0, len(records), 20_000):
-        conn.execute(t.insert(), records[start : start + 20_000])
+    for c in ("plan", "rep_id", "component", "kind", "for_period", "cause"):
+        frame[c] = frame[c].astype(str)
+    store.insert_frame(conn, t, frame)
+    ids = np.array(
+        conn.execute(sa.select(t.c.id).where(t.c.run_id == run_id).order_by(t.c.id))
+        .scalars()
+        .all(),
+        dtype=np.int64,
+    )
     if "manual_id" in lines.columns:
-        manual = lines[lines["kind"] == "manual"]
-        ids = (
-            conn.execute(
-                sa.select(t.c.id).where(t.c.run_id == run_id, t.c.kind == "manual").order_by(t.c.id)
-            )
-            .scalars()
-            .all()
-        )
+        manual = lines["manual_id"].notna().to_numpy()
         m = _T["manual_adjustments"]
-        for mid, lid in zip(manual["manual_id"], ids, strict=True):
-            conn.execute(m.update().where(m.c.id == int(mid)).values(line_id=lid))
+        for mid, lid in zip(lines.loc[manual, "manual_id"], ids[manual], strict=True):
+            conn.execute(m.update().where(m.c.id == int(mid)).values(line_id=int(lid)))
+    return ids
+
+
+def _insert_parts(conn, ids: np.ndarray, lines: pd.DataFrame, results) -> None:
+    """Each line's explanation parts, in ``line_parts``."""
+    frame = lines.assign(pos=np.arange(len(lines)))
+    parts = pd.concat(
+        [close_parts(results, frame), manual_parts(frame[frame["kind"] == "manual"])],
+        ignore_index=True,
+    )
+    if parts.empty:
+        return
+    parts = parts.sort_values("pos", kind="stable")
+    parts.insert(0, "line_id", ids[parts.pop("pos").to_numpy(np.int64)])
+    parts.insert(1, "seq", parts.groupby("line_id").cumcount().to_numpy())
+    parts["amount"] = parts["amount"].astype(np.int64)
+    store.insert_frame(conn, _T["line_parts"], parts.reset_index(drop=True))
 
 
 def _select_lines(conn, period, rep, line) -> pd.DataFrame:
@@ -847,7 +1075,7 @@ def _select_lines(conn, period, rep, line) -> pd.DataFrame:
         query = query.where(t.c.rep_id == rep)
     if line is not None:
         query = query.where(t.c.id == line)
-    out = _frame(conn.execute(query))
+    out = store.read_frame(conn, query)
     if out.empty:
         out = pd.DataFrame(columns=[c.name for c in t.columns])
     active = _frame(conn.execute(sa.select(h).where(h.c.released_at.is_(None))))
@@ -905,3 +1133,58 @@ def _what(period, rep, line) -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _statements(period, currency, unit, lines, manual, parts, named, shown) -> LedgerStatements:
+    from attain.incentive.result import format_minor
+
+    notices: tuple[Notice, ...] = ()
+    if lines.empty:
+        notices = (Notice("empty-statements", f"period {period} has no line", shown),)
+    ids = lines["id"].astype(np.int64).to_numpy() if len(lines) else np.zeros(0, np.int64)
+    amount = lines["amount"].astype(np.int64).to_numpy() if len(lines) else ids
+    manual = manual.drop_duplicates("line_id").set_index("line_id")
+    deals_text = pd.Series(dtype=object)
+    if len(named):
+        label = named["deal_id"].astype(str) + " " + named["change"] + " (" + named["detail"] + ")"
+        deals_text = label.groupby(named["line_id"].to_numpy()).agg("; ".join)
+    out = pd.DataFrame(
+        {
+            "line_id": ids,
+            "rep_id": lines["rep_id"].astype(str).to_numpy(),
+            "period": lines["period"].astype(str).to_numpy(),
+            "plan": lines["plan"].astype(str).to_numpy(),
+            "component": lines["component"].astype(str).to_numpy(),
+            "kind": lines["kind"].astype(str).to_numpy(),
+            "for_period": np.where(lines["kind"] == "regular", "", lines["for_period"]),
+            "amount": format_minor(amount, unit).to_numpy(),
+            "status": status(lines) if len(lines) else np.zeros(0, dtype=object),
+            "hold_reason": np.where(lines["held"].to_numpy(dtype=bool), lines["hold_reason"], ""),
+            "reason_code": manual["reason_code"].reindex(ids).fillna("").to_numpy(),
+            "author": manual["by"].reindex(ids).fillna("").to_numpy(),
+            "cause": lines["cause"].astype(str).to_numpy(),
+            "deals": deals_text.reindex(ids).fillna("").to_numpy(),
+            "run_id": lines["run_id"].astype(np.int64).to_numpy() if len(lines) else ids,
+            "amount_minor": amount,
+            "minor_unit": unit,
+        }
+    )
+    out = out.sort_values(["rep_id", "line_id"], kind="stable").reset_index(drop=True)
+    head = out.set_index("line_id")
+    if parts.empty:
+        parts = pd.DataFrame(columns=["line_id", "seq", *PART_FIELDS.values(), "amount"])
+    pid = parts["line_id"].astype(np.int64).to_numpy()
+    table = pd.DataFrame(
+        {
+            "line_id": pid,
+            **{c: head[c].reindex(pid).to_numpy() for c in _PART_HEAD},
+            **{c: parts[c].astype(str).to_numpy() for c in PART_FIELDS.values()},
+            "amount": format_minor(parts["amount"].astype(np.int64).to_numpy(), unit).to_numpy(),
+        }
+    )
+    order = np.lexsort((parts["seq"].astype(np.int64).to_numpy(), pid, table["rep_id"].astype(str)))
+    table = table.iloc[order].reset_index(drop=True)
+    return LedgerStatements(period, currency, out, table, shown, notices)
+
+
+_PART_HEAD = ["rep_id", "period", "component", "kind", "for_period", "status"]

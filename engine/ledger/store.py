@@ -22,6 +22,20 @@ Tables (every row keyed by run):
 - ``holds``: holds on a rep's lines of a period, or on one line, until released;
 - ``manual_adjustments``: one-off amounts with a reason code and an author, entered for
   an open period and recorded as ``manual`` lines when it closes.
+
+Since version 2:
+
+- ``deals``: the deal rows the runs used, one row per version of a deal row (key
+  ``deal_id, type, rep_id``; date, product, amount and split in minor units and
+  millionths, and a content hash of every field the payout reads), valid from the run
+  that first saw it (``from_run``) until the run that saw it change or go
+  (``to_run``): the deals a run used are those valid at it;
+- ``run_deals``: the runs that recorded their deals (a run of a version 1 ledger did not);
+- ``line_deals``: the deal rows an adjustment line names — added, cancelled, resized,
+  re-credited, moved or removed since the close that last settled its period;
+- ``line_parts``: each line's explanation, the parts that add up to its amount (the
+  record ``statements.csv`` is made of), so a line can be explained from the ledger
+  alone.
 """
 
 from __future__ import annotations
@@ -30,7 +44,9 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
@@ -42,7 +58,9 @@ __all__ = [
     "LedgerError",
     "connect",
     "display_url",
+    "insert_frame",
     "ledger_url",
+    "read_frame",
     "metadata",
     "migrate",
     "tables",
@@ -161,16 +179,83 @@ manual_adjustments = sa.Table(
 #: Manual adjustments' reason codes.
 REASON_CODES = ("bonus", "correction", "guarantee", "other")
 
+_V1 = [plans, runs, periods, lines, line_events, holds, manual_adjustments]
+
+# --- version 2: the deals each run used, the deals an adjustment names, the parts -------
+
+deals = sa.Table(
+    "deals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deal_id", sa.Text, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("rep_id", sa.Text, nullable=False),
+    sa.Column("date", sa.String(10), nullable=False),
+    sa.Column("product", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # the whole deal, minor units
+    sa.Column("split", sa.BigInteger, nullable=False),  # the rep's share, millionths
+    sa.Column("minor_unit", sa.Integer, nullable=False),
+    sa.Column("hash", sa.BigInteger, nullable=False),  # every field the payout reads
+    sa.Column("from_run", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("to_run", sa.Integer, sa.ForeignKey("runs.id"), nullable=True),
+)
+sa.Index("deals_current", deals.c.to_run, deals.c.deal_id)
+
+run_deals = sa.Table(
+    "run_deals",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("n_deals", sa.Integer, nullable=False),
+    sa.Column("n_changed", sa.Integer, nullable=False),
+)
+
+line_deals = sa.Table(
+    "line_deals",
+    metadata,
+    sa.Column("line_id", sa.Integer, sa.ForeignKey("lines.id"), nullable=False),
+    sa.Column("deal_id", sa.Text, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("rep_id", sa.Text, nullable=False),  # the deal row's rep
+    sa.Column("change", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.CheckConstraint(
+        "change in ('added', 'cancelled', 'resized', 're-credited', 'moved', 'changed', 'removed')",
+        name="deal_change",
+    ),
+)
+sa.Index("line_deals_line", line_deals.c.line_id)
+
+line_parts = sa.Table(
+    "line_parts",
+    metadata,
+    sa.Column("line_id", sa.Integer, sa.ForeignKey("lines.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("part", sa.Text, nullable=False),
+    sa.Column("measure", sa.Text, nullable=False),
+    sa.Column("from_value", sa.Text, nullable=False),
+    sa.Column("to_value", sa.Text, nullable=False),
+    sa.Column("base", sa.Text, nullable=False),
+    sa.Column("rate", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # minor units
+    sa.Column("detail", sa.Text, nullable=True),  # JSON of any further columns of the record
+)
+
+_V2 = [deals, run_deals, line_deals, line_parts]
+
 tables = {t.name: t for t in metadata.sorted_tables}
 
 
 def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version])
+    metadata.create_all(conn, tables=_V1)
+
+
+def _deals_and_parts_v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=_V2)
 
 
 #: The migrations, in order: ``MIGRATIONS[i]`` takes a ledger from version ``i`` to
 #: ``i + 1``. Add a step at the end; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _deals_and_parts_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -320,8 +405,9 @@ def current_version(conn: Connection) -> int:
     return int(value or 0)
 
 
-def migrate(conn: Connection, shown: str) -> tuple[int, int]:
-    """Bring the ledger to :data:`SCHEMA_VERSION`; returns (version before, after)."""
+def migrate(conn: Connection, shown: str, to: int = SCHEMA_VERSION) -> tuple[int, int]:
+    """Bring the ledger to :data:`SCHEMA_VERSION` (or the earlier version ``to``, which
+    tests use to build old ledgers); returns (version before, after)."""
     before = current_version(conn)
     if before > SCHEMA_VERSION:
         raise LedgerError(
@@ -333,11 +419,43 @@ def migrate(conn: Connection, shown: str) -> tuple[int, int]:
     if before == 0:
         schema_version.create(conn, checkfirst=True)
         conn.execute(schema_version.insert().values(version=0))
-    for step in MIGRATIONS[before:]:
+    after = max(before, to)
+    for step in MIGRATIONS[before:after]:
         step(conn)
-    if before != SCHEMA_VERSION:
-        conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
-    return before, SCHEMA_VERSION
+    if before != after:
+        conn.execute(schema_version.update().values(version=after))
+    return before, after
+
+
+def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Append ``frame``'s rows to ``table`` (columns named as the table's) in bulk.
+
+    PostgreSQL: one ``COPY … FROM STDIN`` of the frame as CSV (written by pandas, in C);
+    SQLite: ``executemany`` of plain tuples in batches of 200,000. Integer columns must
+    be integers (a column with missing values is object dtype with ``None``); ``None``
+    is NULL.
+    """
+    if frame.empty:
+        return
+    cols = [str(c) for c in frame.columns]
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in cols)
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(sql) as copy:
+                for start in range(0, len(frame), 500_000):
+                    part = frame.iloc[start : start + 500_000]
+                    copy.write(part.to_csv(index=False, header=False, na_rep="\\N"))
+        finally:
+            cursor.close()
+        return
+    columns = [frame[c].tolist() for c in cols]  # Python scalars, not numpy ones
+    rows = list(zip(*columns, strict=True))
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(cols))})"
+    for start in range(0, len(rows), 200_000):
+        conn.exec_driver_sql(sql, rows[start : start + 200_000])
 
 
 def check_version(conn: Connection, shown: str) -> None:
@@ -355,3 +473,22 @@ def check_version(conn: Connection, shown: str) -> None:
             f"the ledger has schema version {version}; this attain uses {SCHEMA_VERSION}",
             hint="migrate it: attain ledger init",
         )
+
+
+def read_frame(conn: Connection, query: sa.Select) -> pd.DataFrame:
+    """The rows of ``query`` as a DataFrame, read through the driver's own cursor (plain
+    tuples, no result row objects): for large reads of integer and text columns. Values
+    are as the driver returns them (no SQLAlchemy type processing: not for dates or JSON).
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)

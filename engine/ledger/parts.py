@@ -1,0 +1,122 @@
+"""Each recorded line's explanation: the parts that add up to its amount.
+
+A regular line of period ``P`` keeps the parts of the explanation record
+(:meth:`attain.Payouts.explanation`, the table ``statements.csv`` is made of) of its
+plan, rep, component and period — tier slices, rates, bases, rounding, paid before. An
+adjustment line for a closed period ``Q`` keeps the parts of ``Q``'s line as recomputed
+now, then ``recorded for Q before this close`` (what the ledger held for it, negative),
+so its parts add up to the difference it pays. A manual line is one part: its reason
+code, author and reason. The ledger stores them in ``line_parts``; a paid line is then
+explained from the ledger alone, whatever the plan files have become.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PART_FIELDS", "close_parts", "manual_parts"]
+
+#: The record's columns → the ledger's ``line_parts`` columns.
+PART_FIELDS = {
+    "part": "part",
+    "measure": "measure",
+    "from": "from_value",
+    "to": "to_value",
+    "base": "base",
+    "rate": "rate",
+}
+_LINE_KEY = ["rep_id", "period", "component"]
+COLUMNS = ["pos", *PART_FIELDS.values(), "amount", "detail"]
+
+
+def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
+    """The parts of a close's regular and adjustment lines: ``lines`` has ``pos, plan,
+    rep_id, component, kind, for_period, paid_before``; returns :data:`COLUMNS`, in line
+    order then part order (``amount`` in minor units)."""
+    from attain.incentive.explain import explanation
+
+    frames = []
+    for result in results:
+        name = result.compiled.name
+        mine = lines[(lines["plan"] == name) & lines["kind"].isin(["regular", "adjustment"])]
+        if mine.empty:
+            continue
+        wanted = mine[["pos", "rep_id", "component", "for_period", "kind", "paid_before"]]
+        wanted = wanted.rename(columns={"for_period": "period"})
+        head = result.lines[_LINE_KEY].astype(str)
+        head["at"] = np.arange(len(head))
+        need = head.merge(wanted[_LINE_KEY].drop_duplicates(), on=_LINE_KEY)
+        rows = np.sort(need["at"].to_numpy())
+        if len(rows):
+            subset = result.lines.iloc[rows].reset_index(drop=True)
+            record = explanation(dataclasses.replace(result, lines=subset))
+            record = record.merge(wanted[["pos", *_LINE_KEY]], on=_LINE_KEY, sort=False)
+            frames.append(_from_record(record))
+        adjust = wanted[(wanted["kind"] == "adjustment") & (wanted["paid_before"] != 0)]
+        if len(adjust):
+            frames.append(
+                _one_part(
+                    adjust["pos"].to_numpy(),
+                    "recorded for " + adjust["period"].astype(str) + " before this close",
+                    "",
+                    -adjust["paid_before"].to_numpy(np.int64),
+                    order=1,
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values(["pos", "order"], kind="stable").drop(columns="order")
+    return out.reset_index(drop=True)[COLUMNS]
+
+
+def manual_parts(manual: pd.DataFrame) -> pd.DataFrame:
+    """One part per manual line: ``manual`` has ``pos, amount, cause``."""
+    if manual.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    out = _one_part(
+        manual["pos"].to_numpy(),
+        manual["cause"].astype(str),
+        "",
+        manual["amount"].to_numpy(np.int64),
+        order=0,
+    )
+    return out.drop(columns="order")[COLUMNS]
+
+
+def _from_record(record: pd.DataFrame) -> pd.DataFrame:
+    known = {"line", *_LINE_KEY, *PART_FIELDS, "amount", "amount_minor", "pos"}
+    extra = [c for c in record.columns if c not in known]
+    out = pd.DataFrame({"pos": record["pos"].to_numpy(np.int64), "order": 0})
+    for source, column in PART_FIELDS.items():
+        values = record[source] if source in record.columns else ""
+        out[column] = pd.Series(values, index=record.index).fillna("").astype(str).to_numpy()
+    out["amount"] = record["amount_minor"].to_numpy(np.int64)
+    if extra:  # further columns of the record (e.g. a deal's breakdown) kept as JSON
+        text = record[extra].astype(str).to_json(orient="records", lines=True, force_ascii=False)
+        out["detail"] = text.splitlines()
+    else:
+        out["detail"] = None
+    return out
+
+
+def _one_part(pos, part, measure, amount, order: int) -> pd.DataFrame:
+    n = len(pos)
+    part = np.asarray(part, dtype=object) if not isinstance(part, str) else np.full(n, part)
+    return pd.DataFrame(
+        {
+            "pos": np.asarray(pos, dtype=np.int64),
+            "order": order,
+            "part": part,
+            "measure": measure,
+            "from_value": "",
+            "to_value": "",
+            "base": "",
+            "rate": "",
+            "amount": np.asarray(amount, dtype=np.int64),
+            "detail": None,
+        }
+    )
