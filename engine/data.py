@@ -11,10 +11,11 @@ CSV or Excel file is row 2; Parquet files and DataFrames count records from
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -27,14 +28,17 @@ from attain.errors import DataError, Problem
 from attain.load import load_rules
 from attain.progress import Progress, Steps
 from attain.schema import CompanyRules
-from attain.tables import DATED_ORG, TABLES, table_columns
+from attain.tables import DATED_ORG, TABLES, Column, table_columns
 
 __all__ = [
+    "CSV_BLOCK_BYTES",
     "MAX_TABLE_BYTES",
     "Company",
     "company_from_frames",
     "derive_potential",
     "load_company",
+    "load_table",
+    "read_checked_table",
     "read_table",
 ]
 
@@ -43,6 +47,9 @@ __all__ = [
 MAX_TABLE_BYTES = 2 * 1024**3
 #: A header line longer than this is not a header (e.g. a binary file named .csv).
 _MAX_HEADER_BYTES = 1024 * 1024
+#: CSV tables are read, typed and checked in blocks of about this many bytes, so a
+#: large table never exists whole as text; ``ATTAIN_CSV_BLOCK_BYTES`` overrides it.
+CSV_BLOCK_BYTES = 32 * 1024**2
 
 _FILE_SUFFIXES = {
     ".csv": "csv",
@@ -122,24 +129,63 @@ def load_company(path: str | Path, progress: Progress | None = None) -> Company:
         raise DataError([Problem(str(path), "no company.yaml in this folder", code="no-manifest")])
     rules = cast(CompanyRules, load_rules(manifest, kind="company"))
     root = manifest.parent
-    frames: dict[str, pd.DataFrame] = {}
+    checked: dict[str, pd.DataFrame] = {}
     sources: dict[str, str] = {}
     problems: list[Problem] = []
     named = {table: name for table, name in rules.tables.model_dump().items() if name}
     steps = Steps(progress, total=len(named) + 1)
-    for table, name in named.items():
-        file = Path(os.path.normpath(root / name))
+    unreadable: list[Problem] = []
+    for table in TABLES:  # in the order their problems are reported
+        if table not in named:
+            continue
+        file = Path(os.path.normpath(root / named[table]))
         sources[table] = str(file)
-        try:
-            frames[table] = read_table(file)
+        try:  # read and typed block by block: the table never exists whole as text
+            typed, found = _read_typed(file, table_columns(table, rules.hierarchy))
+            if table == "org" and typed is not None:
+                typed, found = _type_dated(typed, found)
         except DataError as exc:
-            problems.extend(exc.problems)
+            unreadable.extend(exc.problems)
+        else:
+            problems.extend(found)
+            if typed is not None:
+                checked[table] = typed
         steps.advance()
-    if problems:
-        raise DataError(problems)
-    company = _check_company(rules, frames, sources, root, offset=2)
+    if unreadable:  # a file that cannot be read: its problems alone
+        raise DataError(unreadable)
+    if "org" not in named:
+        raise DataError(
+            [
+                Problem(
+                    sources.get("org", "<org>"), "the org table is required", code="missing-table"
+                )
+            ]
+        )
+    company = _finish_company(rules, checked, problems, sources, root)
     steps.advance()
     return company
+
+
+def load_table(path: str | Path, table: str, company: Company) -> pd.DataFrame:
+    """One of ``company``'s tables (``"actuals"``) from another file, checked as
+    :func:`load_company` checks it: every cell, keys, references to the company's
+    org and products. A CSV file is read and typed block by block."""
+    typed, problems = _read_typed(Path(path), table_columns(table, company.rules.hierarchy))
+    if problems or typed is None:
+        raise DataError(problems)
+    checked = {"org": company.org_dated if company.org_dated is not None else company.org}
+    checked[table] = typed
+    finished = _finish_company(company.rules, checked, [], {}, company.root)
+    return cast(pd.DataFrame, getattr(finished, table))
+
+
+def read_checked_table(path: str | Path, columns: tuple[Column, ...]) -> pd.DataFrame:
+    """A table file typed and checked cell by cell per ``columns`` (block by block for
+    CSV); raises :class:`~attain.errors.DataError` with every located problem."""
+    typed, problems = _read_typed(Path(path), columns)
+    if problems or typed is None:
+        raise DataError(problems)
+    return typed
 
 
 def company_from_frames(rules: CompanyRules | Mapping, **frames: pd.DataFrame) -> Company:
@@ -197,6 +243,134 @@ def read_table(path: str | Path) -> pd.DataFrame:
     frame.attrs["source"] = source
     frame.attrs["offset"] = 1 if fmt == "parquet" else 2
     return frame
+
+
+def _read_typed(
+    path: Path, columns: tuple[Column, ...]
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a table file and type it per ``columns``: the typed frame (None when a
+    column is missing) and its cell problems, rows counted as in the file.
+
+    A CSV file is cut into blocks of whole records (about :data:`CSV_BLOCK_BYTES`
+    each); each block is parsed by the same reader as a whole file and typed on its
+    own, with its first row's number, so only one block is ever held as text. A file
+    the fast reader refuses is read whole, to say where and why (:func:`read_table`).
+    """
+    source = str(path)
+    if path.suffix.lower() == ".csv" and path.exists():
+        _check_size(path, source)
+        blocks = _typed_blocks(path, source, columns)
+        if blocks is not None:
+            return blocks
+    frame = read_table(path)
+    typed, problems = check_columns(frame, columns, source, frame.attrs["offset"])
+    if typed is not None:
+        typed.attrs.update(source=source, offset=frame.attrs["offset"])
+    return typed, problems
+
+
+def _typed_blocks(
+    path: Path, source: str, columns: tuple[Column, ...]
+) -> tuple[pd.DataFrame | None, list[Problem]] | None:
+    """The CSV typed block by block, or None when a block must be read the slow way."""
+    header = _check_header(path, source)
+    if not header or not _quotes_closed(path):
+        return None
+    typed_blocks: list[pd.DataFrame] = []
+    listed: list[Problem] = []
+    total = 0
+    row = 2  # the first record of a file with a header line
+    try:
+        for block in _csv_blocks(path, block_bytes()):
+            frame = pd.read_csv(
+                io.BytesIO(block), engine="pyarrow", dtype=str, keep_default_na=False,
+                encoding="utf-8",
+            )  # fmt: skip
+            frame.columns = [str(c).strip() for c in frame.columns]
+            typed, found = check_columns(frame, columns, source, row)
+            if typed is None:
+                return None, found  # a column is missing: the same in every block
+            for problem in found:
+                if problem.code == "more":
+                    total += problem.count
+                else:
+                    total += 1
+                    listed.append(problem)
+            typed_blocks.append(typed)
+            row += len(frame)
+    except (ValueError, OSError, ImportError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+    if not typed_blocks:
+        return None
+    typed = (
+        typed_blocks[0] if len(typed_blocks) == 1 else pd.concat(typed_blocks, ignore_index=True)
+    )
+    del typed_blocks
+    typed.attrs.update(source=source, offset=2)
+    from attain.checks import capped
+
+    return typed, capped(listed, source, total=total)
+
+
+def _csv_blocks(path: Path, size: int) -> Iterator[bytes]:
+    """The file as blocks of whole records, each starting with the header record.
+
+    A record ends at a newline outside quotes: quotes pair up (an escaped one is
+    doubled), so a newline ends a record when the quotes before it are even."""
+    with open(path, "rb") as handle:
+        data = b""
+        head: bytes | None = None
+        yielded = False
+        while True:
+            chunk = handle.read(size)
+            data += chunk
+            if head is None:
+                first = _first_record_end(data)
+                if first < 0:
+                    if chunk:
+                        continue
+                    yield data  # the header is the whole file
+                    return
+                head, data = data[: first + 1], data[first + 1 :]
+            if not chunk:
+                if data or not yielded:
+                    yield head + data
+                return
+            cut = _last_record_end(data)
+            if cut < 0:
+                continue
+            yield head + data[: cut + 1]
+            yielded = True
+            data = data[cut + 1 :]
+
+
+def _last_record_end(data: bytes) -> int:
+    """The position of the last newline of ``data`` outside quotes (-1: none)."""
+    quotes = data.count(b'"')
+    end = len(data)
+    while (pos := data.rfind(b"\n", 0, end)) >= 0:
+        quotes -= data.count(b'"', pos, end)
+        if quotes % 2 == 0:
+            return pos
+        end = pos
+    return -1
+
+
+def _first_record_end(data: bytes) -> int:
+    """The position of the first newline of ``data`` outside quotes (-1: none)."""
+    start = 0
+    quotes = 0
+    while (pos := data.find(b"\n", start)) >= 0:
+        quotes += data.count(b'"', start, pos)
+        if quotes % 2 == 0:
+            return pos
+        start = pos + 1
+    return -1
+
+
+def block_bytes() -> int:
+    """:data:`CSV_BLOCK_BYTES`, or ``ATTAIN_CSV_BLOCK_BYTES`` when it is set."""
+    return max(1, _env_limit("ATTAIN_CSV_BLOCK_BYTES", CSV_BLOCK_BYTES))
 
 
 def max_table_bytes() -> int:
@@ -359,14 +533,28 @@ def _check_company(
         typed, found = check_columns(
             frame, table_columns(table, rules.hierarchy), source, table_offset
         )
-        if table == "org" and typed is not None and is_dated(typed):
-            typed, more = check_columns(typed, DATED_ORG, source, table_offset)
-            found = [*found, *more]
-        problems.extend(found)
         if typed is not None:
             typed.attrs.update(source=source, offset=table_offset)
+            if table == "org":
+                typed, found = _type_dated(typed, found)
+        problems.extend(found)
+        if typed is not None:
             checked[table] = typed
-    if not problems:
+    return _finish_company(rules, checked, problems, sources, root)
+
+
+def _finish_company(
+    rules: CompanyRules,
+    checked: dict[str, pd.DataFrame],
+    problems: list[Problem],
+    sources: Mapping[str, str],
+    root: Path | None,
+) -> Company:
+    """The checks across a company's typed tables (``problems``: their cell problems so
+    far), and the company they make: a dated org's rows, references, keys, splits,
+    minor units; tiers and potential."""
+    problems = list(problems)
+    if not problems and "org" in checked:
         problems.extend(check_references(rules, checked))
     if "actuals" in checked:
         problems.extend(check_minor_units(checked["actuals"], "amount", rules.minor_unit))
@@ -395,6 +583,19 @@ def _check_company(
         root=root,
         sources=sources,
     )
+
+
+def _type_dated(
+    org: pd.DataFrame, found: list[Problem]
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """A dated org's date columns typed too (its other columns already are)."""
+    if not is_dated(org):
+        return org, found
+    source, offset = org.attrs.get("source", "<org>"), org.attrs.get("offset", 1)
+    typed, more = check_columns(org, DATED_ORG, source, offset)
+    if typed is not None:
+        typed.attrs.update(org.attrs)
+    return typed, [*found, *more]
 
 
 def _with_tiers(accounts: pd.DataFrame, rules: CompanyRules) -> pd.DataFrame:

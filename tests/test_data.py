@@ -334,3 +334,129 @@ def test_a_pipe_or_device_is_not_a_table(tmp_path):
     with pytest.raises(DataError) as info:
         read_table(tmp_path / "pipe.csv")
     assert info.value.problems[0].code == "not-a-file"
+
+
+# --- CSV tables read block by block ----------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from attain.data import read_checked_table  # noqa: E402
+from attain.tables import Column  # noqa: E402
+
+_COLUMNS = (
+    Column("rep_id", "id", "The rep."),
+    Column("note", "text", "Free text."),
+    Column("amount", "number", "Money.", min=0),
+    Column("date", "date", "A day."),
+)
+
+
+def _whole(path, columns=_COLUMNS):
+    """The table as it is typed when read whole (the reference)."""
+    from attain.checks import check_columns
+
+    return check_columns(read_table(path), columns, str(path), 2)
+
+
+def _blocks(path, monkeypatch, size, columns=_COLUMNS):
+    from pathlib import Path
+
+    from attain.data import _read_typed
+
+    monkeypatch.setenv("ATTAIN_CSV_BLOCK_BYTES", str(size))
+    return _read_typed(Path(path), columns)
+
+
+_CELL = st.text(alphabet='ab ,"\n1é', max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_CELL, st.integers(0, 10**6), st.integers(1, 28)), max_size=30),
+    size=st.integers(1, 200),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
+def test_blocks_type_a_table_exactly_as_the_whole_file(tmp_path_factory, rows, size, crlf, bom):
+    """Quoted commas, quotes and newlines, CRLF, a byte-order mark, any block size: the
+    typed table (and the cells' problems) are those of the file read whole."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(["rep_id", "note", "amount", "date"])
+    for i, (note, cents, day) in enumerate(rows):
+        writer.writerow([f"R{i % 4}", note, f"{cents / 100:.2f}", f"2027-01-{day:02d}"])
+    path = tmp_path_factory.mktemp("blocks") / "t.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode())
+    typed, problems = _whole(path)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        blocked, found = _blocks(path, monkeypatch, size)
+    pd.testing.assert_frame_equal(typed, blocked, check_exact=True)
+    assert [str(p) for p in found] == [str(p) for p in problems]
+
+
+def test_a_bad_cell_in_a_late_block_has_its_own_row(tmp_path, monkeypatch):
+    lines = ["rep_id,note,amount,date"] + [f"R{i},n,{i}.00,2027-01-02" for i in range(500)]
+    lines[321] = "R320,n,lots,2027-01-02"  # row 322 as a spreadsheet counts
+    lines[498] = "R497,n,-3,2027-01-02"
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _, problems = _blocks(path, monkeypatch, 64)
+    assert [(p.row, p.field, p.code) for p in problems] == [
+        (322, "amount", "number"),
+        (499, "amount", "range"),
+    ]
+
+
+def test_problems_over_many_blocks_are_counted_exactly(tmp_path, monkeypatch):
+    lines = ["rep_id,note,amount,date"] + [f"R{i},n,x{i},2027-01-02" for i in range(2731)]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _, problems = _blocks(path, monkeypatch, 500)
+    assert [p.row for p in problems[:MAX_PROBLEMS]] == list(range(2, 2 + MAX_PROBLEMS))
+    assert problems[-1].code == "more" and problems[-1].count == 2731 - MAX_PROBLEMS
+    assert len(problems) == MAX_PROBLEMS + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("rep_id,note,amount,date\nR1,n,1,2027-01-02\nR2,n\nR3,n,3,2027-01-02\n", "short-row"),
+        ('rep_id,note,amount,date\nR1,"n,1,2027-01-02\n', "truncated"),
+        ("", "empty"),
+    ],
+)
+def test_a_file_the_blocks_refuse_is_located_as_when_read_whole(tmp_path, monkeypatch, text, code):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    monkeypatch.setenv("ATTAIN_CSV_BLOCK_BYTES", "16")
+    with pytest.raises(DataError) as blocks:
+        read_checked_table(path, _COLUMNS)
+    with pytest.raises(DataError) as whole:
+        read_table(path)
+    assert [str(p) for p in blocks.value.problems] == [str(p) for p in whole.value.problems]
+    assert blocks.value.problems[0].code == code
+
+
+def test_a_header_only_table_is_empty_with_its_columns(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_text("rep_id,note,amount,date\n")
+    typed, problems = _blocks(path, monkeypatch, 4)
+    assert problems == [] and len(typed) == 0
+    assert list(typed.columns) == ["rep_id", "note", "amount", "date"]
+
+
+def test_a_missing_column_is_reported_once(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_text("rep_id,note,date\n" + "R1,n,2027-01-02\n" * 50)
+    typed, problems = _blocks(path, monkeypatch, 40)
+    assert typed is None and [p.code for p in problems] == ["missing-column"]
+
+
+def test_repeated_ids_share_one_string(sample_company):
+    """Ids are stored once per distinct value (the memory of a large table)."""
+    reps = sample_company.history["rep_id"].to_numpy()
+    assert len({id(x) for x in reps}) == len(set(reps))

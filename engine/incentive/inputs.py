@@ -22,7 +22,7 @@ from attain.checks import (  # the same checks as company data
     check_splits,
     unknown_references,
 )
-from attain.data import Company, company_from_frames, read_table
+from attain.data import Company, company_from_frames, load_table, read_table
 from attain.errors import DataError, Problem
 from attain.incentive.calendar import Calendar
 from attain.tables import TABLES, Column
@@ -150,6 +150,8 @@ def _actuals(actuals, company: Company | None, targets: pd.DataFrame) -> pd.Data
         if company is None or company.actuals is None:
             return _check_actuals(pd.DataFrame({c.name: [] for c in TABLES["actuals"]}))
         return company.actuals
+    if company is not None and not isinstance(actuals, pd.DataFrame):
+        return load_table(actuals, "actuals", company)  # read and checked block by block
     frame = _table(actuals)
     if company is not None:
         return company_from_frames(company.rules, org=company.org, actuals=frame).actuals
