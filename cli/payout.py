@@ -33,7 +33,7 @@ from attain.output import output_set
     "out",
     default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write payouts.csv, payouts.xlsx, statements.csv, credited_deals.csv, "
+    help="Folder to write payouts.csv, statements.csv, credited_deals.csv, "
     "statement_deals.csv, statements/ and summary.json (required unless --close).",
 )
 @click.option(
@@ -46,6 +46,11 @@ from attain.output import output_set
 @click.option(
     "--html", is_flag=True, help="Also write each statement as a printable web page (.html)."
 )
+@click.option(
+    "--xlsx",
+    is_flag=True,
+    help="Also write payouts.xlsx (lines, each rep's year, components, explanation parts).",
+)
 @click.option("--ledger", default=None, help="With --close: the ledger (file path or URL).")
 @click.option("--close", default=None, help="Close this period on --ledger (e.g. 2027-03).")
 @force_option
@@ -56,6 +61,7 @@ def payout(
     out: Path,
     data: Path | None,
     html: bool,
+    xlsx: bool,
     ledger: str | None,
     close: str | None,
     force: bool,
@@ -87,11 +93,14 @@ def payout(
         result = payouts(loaded[0], targets, actuals, company)
         summaries = [result.summary]
     else:
+        if xlsx:
+            raise click.UsageError("--xlsx takes one plan (the workbook is one plan's)")
         result = payouts_of_plans(loaded, targets, actuals, company)
         summaries = result.summary["plans"]
     inputs = (*plans, targets, actuals, folder)
     with output_set(out, kind="payouts", inputs=inputs, force=force) as stage:
-        files = stage.final(result.write(stage.path, html=html))
+        extra = {"xlsx": True} if xlsx else {}
+        files = stage.final(result.write(stage.path, html=html, **extra))
     echo_notices(result.notices)
     for summary in summaries:
         click.echo(

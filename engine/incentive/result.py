@@ -178,7 +178,7 @@ class Payouts:
         }
 
     def write(
-        self, out: str | Path, statements: bool = True, html: bool = False, xlsx: bool = True
+        self, out: str | Path, statements: bool = True, html: bool = False, xlsx: bool = False
     ) -> list[Path]:
         """Write payouts.csv, summary.json, (``xlsx``) payouts.xlsx and (by default)
         statements.csv (the explanation record), credited_deals.csv, statement_deals.csv
