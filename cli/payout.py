@@ -33,7 +33,7 @@ from attain.output import check_output_set
     "out",
     default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write payouts.csv, payouts.xlsx, statements.csv, credited_deals.csv, "
+    help="Folder to write payouts.csv, statements.csv, credited_deals.csv, "
     "statement_deals.csv, statements/ and summary.json (required unless --close).",
 )
 @click.option(
@@ -46,6 +46,11 @@ from attain.output import check_output_set
 @click.option(
     "--html", is_flag=True, help="Also write each statement as a printable web page (.html)."
 )
+@click.option(
+    "--xlsx",
+    is_flag=True,
+    help="Also write payouts.xlsx (lines, each rep's year, components, explanation parts).",
+)
 @click.option("--ledger", default=None, help="With --close: the ledger (file path or URL).")
 @click.option("--close", default=None, help="Close this period on --ledger (e.g. 2027-03).")
 @force_option
@@ -56,6 +61,7 @@ def payout(
     out: Path,
     data: Path | None,
     html: bool,
+    xlsx: bool,
     ledger: str | None,
     close: str | None,
     force: bool,
@@ -86,10 +92,14 @@ def payout(
     with progress_bar("reading tables") as progress:
         company = load_company(folder, progress=progress) if folder is not None else None
     loaded = [load_plan(p, company) for p in plans]
+    if xlsx and len(loaded) > 1:
+        raise click.UsageError("--xlsx takes one plan (the workbook is one plan's)")
     with progress_bar("computing payouts") as progress:
         result = payouts(loaded, targets, actuals, company, progress=progress)
     with progress_bar("writing statements") as progress:
-        files = result.write(out, inputs=inputs, force=force, html=html, progress=progress)
+        files = result.write(
+            out, inputs=inputs, force=force, html=html, progress=progress, xlsx=xlsx
+        )
     echo_notices(result.notices)
     for summary in result.summary.plans:
         click.echo(

@@ -35,7 +35,7 @@ def test_payout_writes_payouts_statements_and_summary(tmp_path):
 def test_same_inputs_give_byte_identical_outputs(tmp_path):
     args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS)]
     for name in ("a", "b"):
-        assert main(["payout", str(PLAN), *args, "--out", str(tmp_path / name)]) == 0
+        assert main(["payout", str(PLAN), *args, "--xlsx", "--out", str(tmp_path / name)]) == 0
     files = ("payouts.csv", "payouts.xlsx", "statements.csv", "summary.json")
     for file in (*files, "credited_deals.csv", "statement_deals.csv", "statements/R00042.md"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
@@ -234,7 +234,7 @@ def test_payouts_workbook_has_lines_reps_components_and_parts_formatted(tmp_path
 
     out = tmp_path / "o"
     args = ["--targets", str(TARGETS), "--actuals", str(ACTUALS), "--out", str(out)]
-    assert main(["payout", str(PLAN), *args]) == 0
+    assert main(["payout", str(PLAN), *args, "--xlsx"]) == 0
     book = openpyxl.load_workbook(out / "payouts.xlsx")
     assert book.sheetnames == ["plan", "payouts", "by rep", "by component", "parts"]
     lines = book["payouts"]

@@ -172,7 +172,7 @@ class CombinedPayouts(Payouts):
         statements: bool = True,
         html: bool = False,
         progress: Progress | None = None,
-        xlsx: bool = True,
+        xlsx: bool = False,
     ) -> list[Path]:
         """payouts.csv and statements.csv with a ``plan`` column, one statement per person
         covering all their plans (``html``: also as a printable page), and summary.json (per

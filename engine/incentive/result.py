@@ -293,7 +293,7 @@ class Payouts(ResultFiles):
         statements: bool = True,
         html: bool = False,
         progress: Progress | None = None,
-        xlsx: bool = True,
+        xlsx: bool = False,
     ) -> list[Path]:
         """Write payouts.csv, summary.json, (``xlsx``) payouts.xlsx and (by default)
         statements.csv (the explanation record), credited_deals.csv, statement_deals.csv
