@@ -312,8 +312,11 @@ def component_specs(draw, i):
             "method": draw(st.sampled_from(["marginal", "retroactive", "interpolated"])),
             "scope": scope,
             "select_on": draw(st.sampled_from(["net", "gross"])),
+            "paid_on": draw(st.sampled_from(["net", "gross"])),
             "tiers": AMOUNT_TIERS,
         }
+        if spec["method"] == "marginal":
+            spec["split"] = draw(st.sampled_from(["proportional", "edges"]))
         if scope == "period" and draw(st.booleans()):
             spec["cap"] = {"amount": draw(st.integers(100, 20_000))}
         if scope != "cumulative" and draw(st.booleans()):

@@ -73,6 +73,7 @@ def components(draw, monotone=False):
             "basis": basis,
             "method": method,
             "boundary": draw(st.sampled_from(["upper", "lower"])),
+            "split": "edges" if method == "marginal" and draw(st.booleans()) else "proportional",
             "tiers": draw(tier_tables(basis, increasing=monotone or method != "marginal")),
             "gate": gate,
             "cap": _cap(draw),

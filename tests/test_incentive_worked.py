@@ -1038,3 +1038,30 @@ def test_a_base_floor_per_deal_reprices_a_cancelled_deal():
     r = run(plan([comp], period="month", negative_balance="claw_back"), rows)
     assert amount(r, "R1", "c", "2027-01") == D("2500.00")
     assert amount(r, "R1", "c", "2027-02") == D("-2500.00")
+
+
+def test_select_on_gross_paid_on_net_split_is_declared():
+    """Marginal 8% to 100,000 and 10% above, selected on gross 120,000 (a 20,000
+    cancellation), paid on net 100,000. `proportional` (the default): net at gross's
+    average rate, 100,000 × 10,000 / 120,000 = 8,333.33. `edges`: net sliced at the edges,
+    rates up to the tier gross reached: 100,000 × 8% = 8,000.00; paid on gross and
+    selected on net 100,000 (tier 2 reached at its edge), 120,000 of gross pays
+    8,000 + 20,000 × 10% = 10,000.00; selected on net 90,000 (tier 1) with gross
+    110,000, the slice above 100,000 is held to 8%: 8,800.00."""
+    rows = [
+        ("2027-01-10", "R1", "a", 120_000, 1.0, 1, False, "booking", "D1"),
+        ("2027-02-10", "R1", "a", 20_000, 1.0, 1, False, "cancellation", "D1"),
+    ]
+    t = tiers((0, 100_000, 0.08), (100_000, None, 0.10))
+    gross_net = {"select_on": "gross", "paid_on": "net", "tiers": t}
+    assert amount(run(plan([commission(**gross_net)]), rows), "R1") == D("8333.33")
+    edges = run(plan([commission(**gross_net, split="edges")]), rows)
+    assert amount(edges, "R1") == D("8000.00")
+    net_gross = {"select_on": "net", "paid_on": "gross", "tiers": t, "split": "edges"}
+    assert amount(run(plan([commission(**net_gross)]), rows), "R1") == D("10000.00")
+    rows[0] = (*rows[0][:3], 110_000, *rows[0][4:])
+    assert amount(run(plan([commission(**net_gross)]), rows), "R1") == D("8800.00")
+    parts = edges.explanation()
+    parts = parts[(parts["component"] == "c") & (parts["rep_id"] == "R1")]
+    assert parts["amount"].tolist() == ["8000.00"] and parts["rate"].tolist() == ["8%"]
+    assert parts["measure"].iloc[0] == "net credit at the tier edges, rates up to gross's tier"

@@ -221,3 +221,10 @@ def test_a_base_floor_is_per_window_or_per_deal():
     assert "not to a running position" in p.message
     plan = parse_rules(GOOD + "    base_floor: {amount: 1000, mode: deductible}\n")
     assert plan.components[0].base_floor.mode == "deductible"
+
+
+def test_split_is_for_marginal_tiers():
+    text = GOOD.replace("    products: [core]\n", "    products: [core]\n    method: retroactive\n")
+    [p] = problems(text + "    split: edges\n")
+    assert "`split` chooses how marginal tiers pay" in p.message
+    assert parse_rules(GOOD).components[0].split == "proportional"

@@ -220,6 +220,13 @@ class Commission(_Measured):
     """The measure that selects the tier: `net` (bookings minus cancellations) or `gross`."""
     paid_on: Literal["net", "gross"] = "net"
     """The measure the rate is paid on."""
+    split: Literal["proportional", "edges"] = "proportional"
+    """Marginal tiers when `select_on` and `paid_on` differ (or tiers are on attainment):
+    `proportional` (default, as before this key existed) splits the paid measure across
+    the tiers in the proportions the selecting measure fills them (the paid measure at
+    the selecting measure's average rate); `edges` slices the paid measure itself at the
+    tier edges, each slice at its tier's rate but no higher than the rate of the tier the
+    selecting measure reached."""
     tiers: list[Tier] = Field(min_length=1)
     """The tier table, starting at 0, contiguous, the last one open-ended."""
     gate: Gate | None = None
@@ -242,6 +249,11 @@ class Commission(_Measured):
             raise ValueError("tiers on attainment need scope `period` (a deal has no target)")
         if self.scope != "period" and self.gate and self.gate.applies_to == "accelerator":
             raise ValueError("a gate on the accelerator needs scope `period`")
+        if self.split == "edges" and self.method != "marginal":
+            raise ValueError(
+                "`split` chooses how marginal tiers pay; retroactive and interpolated tiers "
+                "pay the paid measure at the selected rate"
+            )
         if self.scope == "cumulative" and self.base_floor is not None:
             raise ValueError(
                 "a base floor applies per window (scope `period`) or per deal (scope `deal`), "

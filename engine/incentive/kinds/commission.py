@@ -37,6 +37,7 @@ class CompiledCommission(CompiledComponent):
     values: np.ndarray  # int64[n] tier rates, millionths
     floor: int | None = None  # base floor, minor units (None: no floor)
     floor_mode: str = "threshold"  # threshold (below: 0) or deductible (only above counts)
+    split: str = "proportional"  # marginal, paid ≠ selecting: proportional or edges
 
 
 def _obj(a) -> np.ndarray:
@@ -129,13 +130,17 @@ class CommissionKind(KindBase):
             values=np.array([micro(t.rate) for t in c.tiers], dtype=np.int64),
             floor=None if c.base_floor is None else to_minor(c.base_floor.amount, unit),
             floor_mode="threshold" if c.base_floor is None else c.base_floor.mode,
+            split=c.split,
         )
 
     # -- exact --------------------------------------------------------------------------
     def exact(self, c: CompiledCommission, x: ExactInputs):
         if x.deal_level is not None:
             return x.deal_level
-        return tiers(c, *_selected(c, x))
+        X, paid, B, x_scale, blended = _selected(c, x)
+        if blended and c.split == "edges" and c.method == "marginal":
+            return _edge_slices(c, X, paid, B, x_scale)[0]
+        return tiers(c, X, paid, B, x_scale, blended)
 
     def parts(self, c: CompiledCommission, x: ExactInputs) -> list[Part]:
         """Per tier, the slice (marginal) or the whole paid measure at the tier reached."""
@@ -160,6 +165,21 @@ class CommissionKind(KindBase):
             return lo, hi
 
         out = []
+        if c.method == "marginal" and blended and c.split == "edges":
+            _, pieces, eff = _edge_slices(c, X, paid, B, x_scale)
+            measure = f"{c.paid_on} credit at the tier edges, rates up to {c.select_on}'s tier"
+            for i in range(n):
+                out.append(
+                    Part(
+                        f"tier {i + 1}",
+                        (pieces[i] * eff[i], MICRO * x_scale),
+                        (pieces[i], x_scale),
+                        (eff[i], MICRO),
+                        measure,
+                        *edges(i),
+                    )
+                )
+            return out
         if c.method == "marginal":
             for i in range(n):
                 top = X if i + 1 == n else np.minimum(X, B[..., i + 1])
@@ -277,6 +297,14 @@ class CommissionKind(KindBase):
             f"from {fmt(s)}: {pct(r)}" for s, r in zip(c.starts, c.values, strict=True)
         )
         text = f"{c.label}: {c.method} commission ({c.scope} scope), tiers {bands}"
+        if c.select_on != c.paid_on:
+            text += f"; tiers selected on {c.select_on}, paid on {c.paid_on}"
+            if c.method == "marginal":
+                text += (
+                    " sliced at the tier edges (split: edges)"
+                    if c.split == "edges"
+                    else f" at {c.select_on}'s average rate (split: proportional)"
+                )
         if c.floor is not None:
             per = "deal" if c.scope == "deal" else "window"
             if c.floor_mode == "threshold":
@@ -355,6 +383,28 @@ def _cumulative(c: CompiledCommission, ctx: DealContext, rows, sel, paid, sign):
     return value
 
 
+def _edge_slices(c: CompiledCommission, X, paid, B, x_scale: int):
+    """``split: edges``: the paid measure (in tier units) sliced at the tier edges, each
+    slice at its tier's rate capped at the rate of the tier ``X`` reached. Returns the
+    amount ``(num, den)``, the slices and their rates (lists per tier, tier units)."""
+    n = len(c.values)
+    Y = _obj(paid) * x_scale
+    B = np.broadcast_to(_obj(B), (*np.shape(Y), n))
+    reached = tier_index(_obj(X), B, c.boundary)
+    rates = [int(r) for r in c.values]
+    pieces, eff = [], []
+    for i in range(n):
+        top = Y if i + 1 == n else np.minimum(Y, B[..., i + 1])
+        piece = np.maximum(top - B[..., i], 0)
+        if i == 0:  # below zero the first rate runs backwards
+            piece = piece + np.minimum(Y, 0)
+        rate = np.asarray(rates, dtype=object)[np.minimum(reached, i)]
+        pieces.append(piece)
+        eff.append(rate)
+    num = sum(p * r for p, r in zip(pieces, eff, strict=True))
+    return (num, MICRO * x_scale), pieces, eff
+
+
 def base_floor(c: CompiledCommission, v, scale: int = 1):
     """The base ``v`` under ``c``'s floor (minor units; float currency units with
     ``scale``): ``threshold`` zeroes a base below it, ``deductible`` keeps the part above."""
@@ -394,6 +444,9 @@ def _commission(c: CompiledCommission, S, A, T, accel_fail, scale):
     starts = [s * per for s in c.starts]
     X = S if accel_fail is None else np.where(accel_fail, np.minimum(S, T), S)
     rates = c.values / M
+    blended = A is not S or c.basis != "amount" or accel_fail is not None
+    if c.method == "marginal" and c.split == "edges" and blended:
+        return _marginal_edges(X, A, starts, rates, c.boundary == "upper")
     if c.method == "marginal":
         V = _marginal(X, starts, rates)
         if accel_fail is None and c.basis == "amount" and A is S:
@@ -409,6 +462,22 @@ def _commission(c: CompiledCommission, S, A, T, accel_fail, scale):
     for i in range(1, len(rates)):  # a handful of tiers
         rate = np.where(reached(starts[i]), rates[i], rate)
     return A * rate
+
+
+def _marginal_edges(X, A, starts, rates, upper: bool):
+    """``split: edges`` in float: ``A`` sliced at the tier edges (in money), each slice at
+    its rate capped at the rate of the tier ``X`` reached."""
+    reached = np.zeros(np.shape(X), dtype=np.int64)
+    for i in range(1, len(rates)):
+        reached = np.where((starts[i] <= X) if upper else (starts[i] < X), i, reached)
+    out = np.zeros(np.broadcast_shapes(np.shape(X), np.shape(A)))
+    for i in range(len(rates)):
+        top = A if i + 1 == len(rates) else np.minimum(A, starts[i + 1])
+        piece = np.maximum(top - starts[i], 0.0)
+        if i == 0:
+            piece = piece + np.minimum(A, 0.0)
+        out = out + piece * rates[np.minimum(reached, i)]
+    return out
 
 
 def _deal_scope(c: CompiledCommission, w: Window) -> np.ndarray:
