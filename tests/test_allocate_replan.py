@@ -303,3 +303,15 @@ def test_a_replan_keeps_the_past_and_adds_up_to_the_company_total(case):
     for team in set(result.changes.loc[result.changes["reason"].str.contains("made up|makes up"),
                                        "team"]):  # fmt: skip
         assert teams[team] == pytest.approx(before[team])
+
+
+def test_a_leaver_s_growth_floor_no_longer_binds():
+    """A floor on growth cannot be owed by a rep who leaves in August: the re-plan
+    loosens it (a warning says so) instead of finding the rules in conflict."""
+    spec = rules(leavers="team")
+    spec["rules"] = [{"name": "floor", "type": "growth", "min": -0.02}]
+    first = allocate({k: v for k, v in spec.items() if k != "replan"}, company())
+    data = company(dates={"R004": (None, "2027-08-31")})
+    result = replan(spec, data, "2027-07", first.targets)
+    assert table(result).loc["R004"].loc[PERIODS[8:]].sum() == 0
+    assert "replan-rules-loosened" in [n.code for n in result.notices]

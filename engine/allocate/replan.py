@@ -47,7 +47,7 @@ from attain.allocate.core import _fail, _result
 from attain.allocate.inputs import Inputs, _located, _ramp, org_names, prepare
 from attain.allocate.result import Allocation, AllocationSummary
 from attain.allocate.rounding import apportion, fix_columns, round_units
-from attain.allocate.solve import Solution, solve_lexicographic
+from attain.allocate.solve import Solution, level_name, solve_lexicographic
 from attain.allocate.split import adjusted_profiles, month_profiles
 from attain.data import Company, load_company, read_table
 from attain.errors import DataError, InputError, Problem, RuleFileError
@@ -117,6 +117,7 @@ class _Plan:
     causes: list[str]
     presence: np.ndarray  # float[R, 12]: share of each month's days in the org
     gives: np.ndarray  # object[R]: where a leaver's or relieved rep's fair share goes
+    n_relaxed: int = 0  # rep-level rule rows a change loosened
 
 
 def replan(
@@ -182,6 +183,17 @@ def replan(
     targets = _with_previous_labels(result.targets, frame, inputs, first)
     changes = _changes(inputs, plan, rounded, unit, first, company, actuals)
     notices = list(result.notices)
+    if plan.n_relaxed:
+        notices.append(
+            Notice(
+                "replan-rules-loosened",
+                f"{plan.n_relaxed:,} rep-level rule bound(s) loosened for leavers and relieved "
+                "reps: a leaver's rules no longer bind, and a floor falls by what a change "
+                "took off the rep's year",
+                source="replan",
+                count=plan.n_relaxed,
+            )
+        )
     if not plan.causes and not (changes["change"] != 0).any():
         notices.append(
             Notice(
@@ -191,6 +203,10 @@ def replan(
             )
         )
     summary = dict(result.summary)
+    # The objective is the rules' last level; `stay` (closest to the previous plan) is not.
+    objectives = summary.get("objectives", {})
+    last = level_name(loaded.objective[-1])
+    summary["objective"] = objectives.get(last, summary["objective"])
     summary["replan"] = {
         "from": replan_from,
         "held_total": float(plan.value[:, :, :first].sum() * unit),
@@ -300,14 +316,18 @@ def _dates(inputs: Inputs, calendar: Calendar) -> tuple[np.ndarray, pd.DataFrame
     ends = [*starts[1:], _next_month(starts[-1])]
     length = np.array([(b - a).days for a, b in zip(starts, ends, strict=True)])
     presence = days / length[None, :]
+    # An open start (or end) on any row is open for the person: NaT.
+    early, late = pd.Timestamp("1700-01-01"), pd.Timestamp("2200-12-31")
     g = org.assign(
-        start=pd.to_datetime(org["start_date"]),
-        end=pd.to_datetime(org["end_date"]),
+        start=pd.to_datetime(org["start_date"]).astype("datetime64[ns]").fillna(early),
+        end=pd.to_datetime(org["end_date"]).astype("datetime64[ns]").fillna(late),
         open=org["open_headcount"].astype(bool) if "open_headcount" in org else False,
     ).groupby("rep_id", sort=False)
-    first = g["start"].agg(lambda s: pd.NaT if s.isna().any() else s.min())
-    last = g["end"].agg(lambda s: pd.NaT if s.isna().any() else s.max())
-    frame = pd.DataFrame({"start": first, "end": last, "open": g["open"].any()}).reindex(ids)
+    first, last = g["start"].min(), g["end"].max()
+    frame = pd.DataFrame(
+        {"start": first.where(first != early), "end": last.where(last != late),
+         "open": g["open"].any()}
+    ).reindex(ids)  # fmt: skip
     return presence, frame
 
 
@@ -608,6 +628,7 @@ def _hold(model, plan: _Plan, unit: float) -> None:
     then the ``stay`` level (closest to the previous year totals)."""
     inputs = model.inputs
     R, P = inputs.n_reps, inputs.n_products
+    _free_changed(model, plan, unit)
     cells = np.arange(R * P)
     held_sum = ((plan.value * plan.held).sum(axis=2) * unit).ravel()
     pinned = plan.held.all(axis=2).ravel()
@@ -675,6 +696,27 @@ def _stay(model, cells: np.ndarray, ref: np.ndarray) -> None:
     vec[down] = 1.0 / (n * ref)
     model.terms["stay"] = vec
     model.col_scale[np.concatenate([up, down])] = np.tile(ref, 2)
+
+
+def _free_changed(model, plan: _Plan, unit: float) -> None:
+    """Rep-level rules no longer bind a rep whose months are all held (a leaver), and a
+    rep's floors fall by what a change took off their year (relief, days out of the
+    org): a growth floor is not owed for months a rep is not there."""
+    pinned = np.asarray(plan.held.all(axis=(1, 2)))
+    taken = np.where(plan.held, np.maximum(plan.prev - plan.value, 0), 0).sum(axis=(1, 2)) * unit
+    n_rows = 0
+    for block in model.blocks:
+        if not block.is_rule or block.level != "rep" or block.kind == "replan":
+            continue
+        units = block.units
+        off = pinned[units]
+        lower = np.where(off, -np.inf, block.lower)
+        if np.all(block.vals == 1):  # a rep's total (or a product of it): floors fall
+            lower = np.where(np.isfinite(lower), lower - taken[units], lower)
+        n_rows += int((lower < block.lower).sum())
+        block.lower = lower
+        block.upper = np.where(off, np.inf, block.upper)
+    plan.n_relaxed = n_rows
 
 
 def _open_headcount(inputs: Inputs) -> np.ndarray:
