@@ -160,7 +160,7 @@ def _wrote(paths: list[Path]) -> None:
     for path in paths:
         by_folder.setdefault(path.parent, []).append(path)
     for folder, files in by_folder.items():
-        if len(files) > 10:
+        if len(files) > 5:
             click.echo(f"   wrote {len(files)} files in {folder}/ ({files[0].name}, ...)")
         else:
             for path in files:

@@ -170,6 +170,11 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
         if 2 * len(uniques) <= len(raw):
             distinct = pd.Series(uniques, name=raw.name)
             values = _parse_cells(distinct, column, _Repeated(report, codes, raw))  # type: ignore[arg-type]
+            if pd.api.types.is_string_dtype(values.dtype):
+                # One str object per distinct value, shared by its rows: a large table's ids
+                # cost one string each, not one per row.
+                shared = values.to_numpy(dtype=object)[codes]
+                return pd.Series(shared, index=raw.index, name=raw.name, dtype=object)
             return pd.Series(values.to_numpy()[codes], index=raw.index, name=raw.name)
     return _parse_cells(raw, column, report)
 

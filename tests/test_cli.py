@@ -169,7 +169,7 @@ def test_demo_runs_the_whole_flow(tmp_path, capsys):
         r for r in again if r.split(",")[3] in half
     ]
     assert f"wrote {tmp_path / 'payouts' / 'payouts.csv'}" in out
-    assert f"files in {tmp_path / 'allocation'}/" in out  # many files fold into one line
+    assert f"files in {tmp_path / 'payouts' / 'statements'}/" in out  # many fold into one line
 
 
 def test_demo_without_its_shipped_files_says_so(monkeypatch, tmp_path, capsys):

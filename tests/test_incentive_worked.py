@@ -918,7 +918,7 @@ def test_only_paid_never_takes_back_more_than_was_credited():
     assert amount(capped, "R1", "c", "2027-03") == D("-3000.00")
     assert amount(capped, "R1", "c") == D("0.00")
     assert "cancellation-exceeds-booking" not in str(capped.summary["warnings"])
-    plain = run(plan(comps, **base), rows)
+    plain = run(plan(comps, **base, credit={"over_cancellation": "allow"}), rows)
     assert amount(plain, "R1", "c") == D("-1000.00")
     assert "cancellation-exceeds-booking" in str(plain.summary["warnings"])
 
@@ -1019,7 +1019,7 @@ def test_a_base_floor_per_window_threshold_or_deductible():
         ("2027-03-01", "R1", "a", 30_000, 1.0, 1, False, "booking", "D1"),
         ("2027-04-01", "R1", "a", 50_000, 1.0, 1, False, "cancellation", "D1"),
     ]
-    owed = {"negative_balance": "claw_back"}
+    owed = {"negative_balance": "claw_back", "credit": {"over_cancellation": "allow"}}
     assert amount(run(plan([comp], **owed), negative), "R1") == D("-2000.00")
     floored = run(plan([{**comp, "base_floor": {"amount": 0}}], **owed), negative)
     assert amount(floored, "R1") == D("0.00")

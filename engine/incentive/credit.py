@@ -70,7 +70,9 @@ def active_months(compiled: CompiledPlan, book: Book) -> np.ndarray:
 
 def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
     """Filter, split, weight and roll up the deals of ``book`` for ``compiled``'s plan."""
-    if compiled.credit.over_cancellation == "error":
+    only_paid = compiled.clawback is not None and compiled.clawback.only_paid
+    if compiled.credit.over_cancellation == "error" and not only_paid:
+        # `only_paid` takes back at most what was credited: an excess is not an error there.
         check_cancellations(book)
     d = book.deals
     epoch = np.datetime64("1970-01-01", "D")
