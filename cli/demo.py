@@ -191,7 +191,7 @@ def _mid_year(
         trials=min(trials, 500),
         seed=1,
     )
-    paths = stage.final(tracking.write(stage.path / "tracking"))
+    paths = stage.final(tracking.write_files(stage.path / "tracking"))
     row = tracking.table[tracking.table["level"] == "company"].iloc[0]
     click.echo(
         f"   At 30 June: {row['actual_to_date']:,.0f} sold against {row['expected_to_date']:,.0f} "
@@ -205,7 +205,7 @@ def _mid_year(
     replanned = attain.allocate(
         rules, dated, replan_from=REPLAN_FROM, previous=allocation.targets, actuals=first_half
     )
-    paths = stage.final(replanned.write(stage.path / "replan"))
+    paths = stage.final(replanned.write_files(stage.path / "replan"))
     r = replanned.summary["replan"]
     click.echo(
         f"   Re-planned from {REPLAN_FROM}: {leaver} leaves 31 August, {relieved} is on leave "
