@@ -16,7 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Notice", "notices_json"]
+__all__ = ["YEAR_END_BALANCE_NOTICE", "Notice", "notices_json"]
+
+#: A balance still owed after the year's last period; where the data stops before the
+#: year does (a close, tracking to a date) it is not a fact yet, and is left out.
+YEAR_END_BALANCE_NOTICE = "balance-carried-past-year-end"
 
 
 @dataclass(frozen=True)

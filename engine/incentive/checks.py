@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from attain.incentive.text import money
-from attain.notices import Notice
+from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
 
 __all__ = ["payout_notices"]
 
@@ -79,7 +79,7 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
         if len(owed):
             out.append(
                 Notice(
-                    "balance-carried-past-year-end",
+                    YEAR_END_BALANCE_NOTICE,
                     f"{len(owed)} participant(s) end the year owing {money(-balance[owed].sum(), compiled.minor_unit)} "
                     "(earnings below what was paid, carried forward, not recovered this year)",
                     compiled.name,

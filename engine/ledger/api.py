@@ -32,7 +32,7 @@ from attain.ledger.deals import cause_text, changes, deal_ids, deal_rows, name_d
 from attain.ledger.parts import PART_FIELDS, close_parts, manual_parts
 from attain.ledger.statements import LedgerStatements, status
 from attain.ledger.store import LedgerError, tables
-from attain.notices import Notice
+from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
 
 __all__ = ["CloseResult", "Ledger", "LedgerStatements"]
 
@@ -220,7 +220,9 @@ class Ledger:
                     total=int(lines["amount"].sum()),
                 )
             )
-        notices = tuple(n for r in results for n in r.notices)
+        # A close pays the year to date: a balance "carried past year end" by the payouts
+        # of data that stops at this period is not a fact yet, so it is not a warning here.
+        notices = tuple(n for r in results for n in r.notices if n.code != YEAR_END_BALANCE_NOTICE)
         if lines.empty:
             notices += (
                 Notice("empty-close", f"period {period} closed with no payable line", self.shown),

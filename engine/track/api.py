@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from attain.data import Company, load_company
-from attain.notices import Notice
+from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
 from attain.track.forecast import Unit, forecast
 from attain.track.inputs import Ledger, read_ledger
 from attain.track.result import Tracking, build_tracking
@@ -264,7 +264,8 @@ class _PayoutForecast:
             "earned_minor": minor,
             "earned_total_minor": int(upto["payable_minor"].sum()),
             "draws": self.draws,
-            "notices": list(result.notices),
+            # Earned to date: the payouts' year-end balance is not a fact at the date.
+            "notices": [n for n in result.notices if n.code != YEAR_END_BALANCE_NOTICE],
             "approximations": _approximations(self.compiled, self.pop),
         }
 
