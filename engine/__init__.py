@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "NotFoundError": "attain.errors",
     "Payouts": "attain.incentive",
     "Problem": "attain.errors",
+    "Replanned": "attain.allocate.replan",
     "Report": "attain.validate",
     "RuleFileError": "attain.errors",
     "SimulationResult": "attain.simulate",
@@ -74,6 +75,7 @@ __all__ = [
     "NotFoundError",
     "Payouts",
     "Problem",
+    "Replanned",
     "Report",
     "RuleFileError",
     "SimulationResult",
@@ -102,6 +104,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and editors see: the eager imports
     from attain.allocate import Allocation, allocate
+    from attain.allocate.replan import Replanned
     from attain.data import Company, company_from_frames, load_company
     from attain.design import DesignResult, design
     from attain.errors import (
