@@ -193,6 +193,13 @@ def test_a_newer_ledger_is_refused(url):
 def test_an_uninitialised_ledger_says_so(tmp_path):
     with pytest.raises(LedgerError, match="attain ledger init"):
         Ledger(tmp_path / "none.db").runs()
+    assert not (tmp_path / "none.db").exists()  # a misspelt path leaves no empty file
+
+
+def test_a_misspelt_ledger_path_exits_2_and_creates_nothing(tmp_path, capsys):
+    assert main(["ledger", "runs", "--ledger", str(tmp_path / "typo.db")]) == 2
+    assert "no ledger here" in capsys.readouterr().err
+    assert not (tmp_path / "typo.db").exists()
 
 
 # --- closes -------------------------------------------------------------------------------

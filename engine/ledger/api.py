@@ -744,6 +744,14 @@ class _Checked:
         self.ledger = ledger
 
     def __enter__(self):
+        url = self.ledger.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            if not os.path.lexists(url.database):  # SQLite would create an empty file
+                raise LedgerError(
+                    self.ledger.shown,
+                    "no ledger here (the file does not exist)",
+                    hint=f"create it: attain ledger init --ledger {self.ledger.shown}",
+                )
         self._cm = self.ledger._tx()
         conn = self._cm.__enter__()
         try:
