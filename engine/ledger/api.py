@@ -745,13 +745,14 @@ class _Checked:
 
     def __enter__(self):
         url = self.ledger.url
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            if not os.path.lexists(url.database):  # SQLite would create an empty file
-                raise LedgerError(
-                    self.ledger.shown,
-                    "no ledger here (the file does not exist)",
-                    hint=f"create it: attain ledger init --ledger {self.ledger.shown}",
-                )
+        path = url.database if url.get_backend_name() == "sqlite" else None
+        if path not in (None, "", ":memory:") and not os.path.lexists(path):
+            # SQLite would create an empty file at a misspelt path.
+            raise LedgerError(
+                self.ledger.shown,
+                "no ledger here (the file does not exist)",
+                hint=f"create it: attain ledger init --ledger {self.ledger.shown}",
+            )
         self._cm = self.ledger._tx()
         conn = self._cm.__enter__()
         try:
