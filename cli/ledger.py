@@ -266,8 +266,20 @@ def diff(url: str, run_a: int, run_b: int) -> None:
 
     Example: attain ledger diff --ledger pay.db 3 4
     """
-    table = _open(url).diff(run_a, run_b)
-    click.echo(table.to_string(index=False) if not table.empty else "no differences")
+    ledger = _open(url)
+    table = ledger.diff(run_a, run_b)
+    if table.empty:
+        click.echo("no differences")
+        return
+    from attain.incentive.result import format_minor
+
+    run = ledger.run(run_a)
+    unit = int(run["minor_unit"])
+    for column in ("amount_a", "amount_b", "change"):  # integer minor units → money text
+        table[column] = format_minor(table[column].to_numpy(), unit).to_numpy()
+    if run.get("currency"):
+        click.echo(f"amounts in {run['currency']}")
+    click.echo(table.to_string(index=False))
 
 
 @ledger.command()

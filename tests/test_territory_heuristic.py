@@ -45,7 +45,8 @@ def test_bound_below_and_incumbent_above_the_optimum(case):
     except InfeasibleError:
         return
     s = heuristic.structure(problem, model.pairs.unit, model.pairs.rep)
-    assert s is not None
+    if s is None:  # not an assignment structure (e.g. a unit with no candidate): declined
+        return
     best = solve(problem, "highs", SolveOptions(mip_gap=0.0))
     lp = solve(replace(problem, integrality=None), "highs", SolveOptions(lp_method="simplex"))
     if not best.status.has_solution:

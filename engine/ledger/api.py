@@ -620,7 +620,8 @@ class Ledger:
         """What changed between two runs, per plan, rep and component: each run's view of
         the periods both cover (what the ledger held for them once the run had closed),
         the change, the periods it concerns, and its cause (``plan``, ``data`` or
-        ``plan+data``: which of the runs' inputs differ). Manual lines are not compared."""
+        ``plan+data``: which of the runs' inputs differ). Manual lines are not compared.
+        Amounts are integer minor units of the runs' currency."""
         a, b = self.run(run_a), self.run(run_b)
         upto = min(a["period"], b["period"])
         t = _T["lines"]

@@ -187,6 +187,8 @@ def _chains(problem: LinearProblem, s: Structure, state: _State, width: int):
     paired up."""
     add, rem = _shifts(s, state)
     add, rem = add[:, 0], rem[:, 0]
+    if not len(add):  # no unit has another candidate rep: no chain to make
+        return np.zeros((0, 2), np.int64), np.zeros((0, 2), np.int64)
     src, dst = s.rep[rem], s.rep[add]
     gain = problem.c[add] - problem.c[rem]
     order = np.lexsort((add, gain, dst, src))
