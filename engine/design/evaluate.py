@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from attain.design.parameters import apply
-from attain.schema.design import TRIAL_METRICS, Constraint, DesignParameter, Statistic
+from attain.schema.design import Constraint, DesignParameter, Statistic
 from attain.schema.plan import Plan
 from attain.simulate.evaluator import PayoutModel
 from attain.simulate.metrics import top_vs_median
@@ -218,7 +218,3 @@ def violation(value: float, constraint: Constraint) -> float:
             scale = 1.0 if constraint.statistic == "p_above" else max(abs(limit), 1e-12)
             out += excess / scale
     return out
-
-
-def is_trial_metric(stat: Statistic) -> bool:
-    return stat.metric in TRIAL_METRICS

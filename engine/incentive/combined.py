@@ -208,14 +208,12 @@ class CombinedPayouts(Payouts):
                     ignore_index=True,
                 )
                 written.append(write_csv(out / name, both))
-            pages: dict[str, tuple[str, str | None]] = {}
-            for rep_id, (text, (mine, money)) in self._records(tables).items():
-                page = None
-                if html:
-                    from attain.incentive.statement_html import statement_html
+            from attain.incentive.statement_html import statement_html
 
-                    page = statement_html(mine, money)
-                pages[rep_id] = (text, page)
+            pages = {
+                rep_id: (text, statement_html(mine, money) if html else None)
+                for rep_id, (text, (mine, money)) in self._records(tables).items()
+            }
             written += write_statements(out / "statements", pages, progress)
         written.append(write_json(out / "summary.json", self.summary.to_dict()))
         return written

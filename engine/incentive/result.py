@@ -314,14 +314,12 @@ class Payouts(ResultFiles):
             records = statement_records(self, self.statement_lines())
             written.append(write_csv(out / "statements.csv", self.explanation()))
             written += self._write_deal_tables(out)
-            pages: dict[str, tuple[str, str | None]] = {}
-            for rep_id, record in records.items():
-                page = None
-                if html:
-                    from attain.incentive.statement_html import statement_html
+            from attain.incentive.statement_html import statement_html
 
-                    page = statement_html(record)
-                pages[rep_id] = (statement_markdown_of(record), page)
+            pages = {
+                rep_id: (statement_markdown_of(record), statement_html(record) if html else None)
+                for rep_id, record in records.items()
+            }
             written += write_statements(out / "statements", pages, progress)
         written.append(write_json(out / "summary.json", self.summary.to_dict()))
         return written

@@ -372,19 +372,19 @@ class Ledger:
             return chosen
 
     def holds(self, period: str | None = None) -> pd.DataFrame:
-        h = _T["holds"]
-        query = sa.select(h).order_by(h.c.id)
-        if period is not None:
-            query = query.where(h.c.period == period)
-        with self._open() as conn:
-            return _frame(conn.execute(query))
+        """The holds (of ``period``), in the order they were placed."""
+        return self._rows("holds", "period", period)
 
     def events(self, line: int | None = None) -> pd.DataFrame:
         """The line events: each state change and hold, who, when and why."""
-        e = _T["line_events"]
-        query = sa.select(e).order_by(e.c.id)
-        if line is not None:
-            query = query.where(e.c.line_id == line)
+        return self._rows("line_events", "line_id", line)
+
+    def _rows(self, name: str, column: str, value: object) -> pd.DataFrame:
+        """Every row of table ``name`` in id order, or those whose ``column`` is ``value``."""
+        table = _T[name]
+        query = sa.select(table).order_by(table.c.id)
+        if value is not None:
+            query = query.where(table.c[column] == value)
         with self._open() as conn:
             return _frame(conn.execute(query))
 
