@@ -126,7 +126,10 @@ def run_chunks(client: Any, job: Any, profiles: Sequence[Any], chunks: Sequence[
     n_tasks = max(1, min(len(chunks), n_workers * TASKS_PER_WORKER))
     per_task = -(-len(chunks) // n_tasks)
     groups = [chunks[i : i + per_task] for i in range(0, len(chunks), per_task)]
-    shared = client.scatter(_Shared(job, tuple(profiles)), broadcast=True)
+    # hash=False: a content-hashed key would be the same for the same job run twice, and
+    # the first run's cancel of it could then race the second run's tasks ("lost
+    # dependencies"); a fresh key per run belongs to this run alone.
+    shared = client.scatter(_Shared(job, tuple(profiles)), broadcast=True, hash=False)
     futures = [client.submit(_task, shared, group, pure=False) for group in groups]
     try:
         for future in as_completed(futures, loop=client.loop):
