@@ -242,18 +242,17 @@ def statements(url, period, rep, out, force) -> None:
 
     Example: attain ledger statements --ledger pay.db --period 2027-03 --out statements_2027-03
     """
-    from attain.output import output_set
-
     result = _open(url).statements(period, rep)
-    with output_set(out, kind="ledger-statements", force=force) as stage:
-        stage.final(result.write(stage.path))
+    result.write(out, force=force)
     echo_notices(result.notices)
-    n_reps = len(result.rep_ids())
-    held = int((result.lines["status"] == "held").sum())
+    s = result.summary
     click.echo(
-        f"{period}: {len(result.lines)} lines for {n_reps} reps ({held} held); "
-        f"wrote {out / 'lines.csv'}, {out / 'statements.csv'} and {n_reps} statements under "
-        f"{out / 'statements'}"
+        f"{period}: {s.n_lines} lines for {s.n_reps} reps ({s.n_held} held), total "
+        f"{s.total} {s.currency}".rstrip()
+    )
+    click.echo(
+        f"wrote {out / 'lines.csv'}, {out / 'statements.csv'}, {out / 'summary.json'} and "
+        f"{s.n_reps} statements under {out / 'statements'}"
     )
 
 

@@ -139,6 +139,8 @@ class ResultFiles:
     output ``kind`` (the manifest's) and ``write_files(folder, **options)``."""
 
     kind: ClassVar[str]
+    #: The file that holds :meth:`to_json`'s text (design.json for a design).
+    summary_file: ClassVar[str] = "summary.json"
 
     # Given by the result class (a field or a property).
     summary: Any

@@ -97,6 +97,27 @@ def results(sample_company, tmp_path_factory):
             r = attain.simulate(_scenario(folder, c, plans))
         elif name == "alignment":
             r = attain.align(TERRITORY, c, solver="highs")
+        elif name == "replanned":
+            from tests.test_allocate_replan import company, rules
+
+            folder = tmp_path_factory.mktemp("replan")
+            attain.allocate(rules(), company()).write(folder, xlsx=False)
+            leaver = company(dates={"R002": (None, "2027-08-15")})
+            r = attain.allocate(
+                rules(), leaver, replan_from="2027-07", previous=folder / "targets.csv"
+            )
+        elif name.startswith("ledger"):
+            from attain.ledger import Ledger
+
+            book = Ledger(tmp_path_factory.mktemp("ledger") / "pay.db")
+            book.init()
+            plan = RULES / "plan_field_rep.yaml"
+            r = book.close([plan], TARGETS, ACTUALS, "2027-01", company=c.root)
+            if name == "ledger statements":
+                r = book.statements("2027-01")
+            book.dispose()
+        elif name == "design":
+            r = attain.design(RULES / "design_field_rep.yaml", trials=200)
         elif name == "tracking":
             deals = pd.read_csv(ACTUALS, dtype=str)
             folder = tmp_path_factory.mktemp("track")
@@ -119,6 +140,10 @@ KINDS = [
     "simulation, two plans",
     "alignment",
     "tracking",
+    "replanned",
+    "ledger close",
+    "ledger statements",
+    "design",
 ]
 
 
@@ -152,7 +177,8 @@ def test_every_result_follows_the_protocol(name, results, tmp_path):
     files = result.write(out)
     assert files and all(f.parent == out or out in f.parents for f in files)
     assert all(f.exists() for f in files)
-    assert (out / "summary.json").read_text(encoding="utf-8") == text
+    summary_file = getattr(type(result), "summary_file", "summary.json")
+    assert (out / summary_file).read_text(encoding="utf-8") == text
     assert read_manifest(out)["kind"] == type(result).kind
     # The same result again into the same folder: the same set, the same bytes.
     before = {f: f.read_bytes() for f in files if f.name not in TIMED}

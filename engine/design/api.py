@@ -199,9 +199,15 @@ def _infeasible(spec: Design, ev: Evaluations) -> InfeasibleError:
             if value is not None
         )
         state = "met" if best.violations[j] == 0 else "not met"
+        held = ""
+        if best.checked[j] != best.constraints[j]:  # a conservative design holds the bound
+            held = (
+                f", held at its interval's end {best.checked[j]:.6g} (conservative; more "
+                "trials narrow it)"
+            )
         conflicts.append(
-            f"{c.label} must be {limit}; the best reachable is {best.constraints[j]:.6g} "
-            f"({at}): {state}"
+            f"{c.label} must be {limit}; the best reachable is {best.constraints[j]:.6g}"
+            f"{held} ({at}): {state}"
         )
     rejected = sum(1 for p in ev.points.values() if p.plan is None)
     message = (

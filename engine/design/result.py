@@ -20,7 +20,7 @@ import pandas as pd
 from attain.design.search import Point
 from attain.load import dump_rules
 from attain.notices import Notice, notices_json
-from attain.output import write_csv, write_json, write_text
+from attain.output import write_csv, write_text
 from attain.result import ResultFiles, Summary
 from attain.schema.design import Design
 from attain.schema.plan import Plan
@@ -65,6 +65,7 @@ class DesignResult(ResultFiles):
     ``to_json()``, ``write(out)``."""
 
     kind: ClassVar[str] = "design"
+    summary_file: ClassVar[str] = "design.json"
 
     spec: Design
     source: str
@@ -218,7 +219,7 @@ class DesignResult(ResultFiles):
         the folder ``out`` (:meth:`write` writes them as one output set)."""
         out = Path(out)
         paths = [
-            write_json(out / "design.json", self.summary.to_dict()),
+            write_text(out / self.summary_file, self.to_json()),
             write_csv(out / "points.csv", self.points_table()),
             write_text(out / f"{_tuned_name(self)}.yaml", self.plan_yaml(out)),
         ]

@@ -16,9 +16,9 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -33,24 +33,88 @@ from attain.ledger.parts import PART_FIELDS, close_parts, manual_parts
 from attain.ledger.statements import LedgerStatements, status
 from attain.ledger.store import LedgerError, tables
 from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
+from attain.result import ResultFiles, Summary
 
-__all__ = ["CloseResult", "Ledger", "LedgerStatements"]
+__all__ = ["CloseResult", "CloseSummary", "Ledger", "LedgerStatements"]
 
 _T = tables
 STATES = ("calculated", "approved", "paid")
 
 
 @dataclass(frozen=True)
-class CloseResult:
-    """What a close recorded: its run (``None`` when the close was a no-op), the lines,
-    and warnings."""
+class CloseSummary(Summary):
+    """summary.json of a close: the run it recorded (or, for a no-op, the run that had
+    closed the period), its lines and total as exact text in the run's currency."""
+
+    OMITTED_WHEN_NONE = frozenset({"total", "currency"})
+
+    run: int
+    period: str
+    n_lines: int
+    n_adjustments: int = 0
+    noop: bool = False
+    total: str | None = None
+    currency: str | None = None
+
+
+#: The close's lines as lines.csv has them (amounts as exact text).
+CLOSE_COLUMNS = (
+    "plan",
+    "rep_id",
+    "component",
+    "kind",
+    "for_period",
+    "amount",
+    "earned_to_date",
+    "paid_before",
+    "cause",
+)
+
+
+@dataclass(frozen=True)
+class CloseResult(ResultFiles):
+    """What a close recorded: its run (``None`` when the close was a no-op), the lines
+    (amounts in integer minor units) and warnings.
+
+    Follows the result protocol (:mod:`attain.result`): ``summary``
+    (:class:`CloseSummary`), ``frames`` (``lines``, amounts as exact text), ``to_json()``
+    and ``write(out)`` (lines.csv and summary.json)."""
+
+    kind: ClassVar[str] = "ledger-close"
 
     run_id: int | None
     period: str
     lines: pd.DataFrame
-    noop: bool = False
-    notices: tuple[Notice, ...] = ()
-    summary: dict[str, Any] = field(default_factory=dict)
+    noop: bool
+    notices: tuple[Notice, ...]
+    summary: CloseSummary
+    minor_unit: int = 2
+
+    @property
+    def frames(self) -> Mapping[str, pd.DataFrame]:
+        return {"lines": self.lines_table()}
+
+    def lines_table(self) -> pd.DataFrame:
+        """The lines with amounts as exact text (:data:`CLOSE_COLUMNS`)."""
+        from attain.incentive.result import format_minor
+
+        if self.lines.empty:
+            return pd.DataFrame(columns=list(CLOSE_COLUMNS))
+        table = self.lines[list(CLOSE_COLUMNS)].copy()
+        for c in ("amount", "earned_to_date", "paid_before"):
+            minor = table[c].astype(np.int64).to_numpy()
+            table[c] = format_minor(minor, self.minor_unit).to_numpy()
+        return table.reset_index(drop=True)
+
+    def write_files(self, folder: str | Path) -> list[Path]:
+        """lines.csv and summary.json into ``folder`` (use :meth:`write`)."""
+        from attain.output import write_csv, write_text
+
+        out = Path(folder)
+        return [
+            write_csv(out / "lines.csv", self.lines_table()),
+            write_text(out / "summary.json", self.to_json()),
+        ]
 
 
 class Ledger:
@@ -227,15 +291,15 @@ class Ledger:
             notices += (
                 Notice("empty-close", f"period {period} closed with no payable line", self.shown),
             )
-        summary = {
-            "run": int(run_id),
-            "period": period,
-            "n_lines": len(lines),
-            "n_adjustments": int((lines["kind"] == "adjustment").sum()),
-            "total": _money(int(lines["amount"].sum()), unit),
-            "currency": currency,
-        }
-        return CloseResult(int(run_id), period, lines, False, notices, summary)
+        summary = CloseSummary(
+            run=int(run_id),
+            period=period,
+            n_lines=len(lines),
+            n_adjustments=int((lines["kind"] == "adjustment").sum()),
+            total=_money(int(lines["amount"].sum()), unit),
+            currency=currency,
+        )
+        return CloseResult(int(run_id), period, lines, False, notices, summary, unit)
 
     def _closed_run(self, period: str) -> int | None:
         with self._open() as conn:
@@ -245,8 +309,8 @@ class Ledger:
         with self._open() as conn:
             row = conn.execute(sa.select(_T["runs"]).where(_T["runs"].c.id == run_id)).one()
         if sorted(row.plans.values()) == sorted(hashes.values()) and row.data == data_hash:
-            summary = {"run": run_id, "period": period, "n_lines": 0, "noop": True}
-            return CloseResult(None, period, pd.DataFrame(), True, (), summary)
+            summary = CloseSummary(run=run_id, period=period, n_lines=0, noop=True)
+            return CloseResult(None, period, pd.DataFrame(), True, (), summary, row.minor_unit)
         raise LedgerError(
             self.shown,
             f"period {period} is closed (run {run_id}) and closed periods do not change",

@@ -17,15 +17,25 @@ line; a line's parts add up to its amount) and ``statements/<rep>.md``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from attain.notices import Notice
+from attain.result import ResultFiles, Summary
 
-__all__ = ["LINE_COLUMNS", "PART_COLUMNS", "LedgerStatements", "parts_table", "status"]
+__all__ = [
+    "LINE_COLUMNS",
+    "PART_COLUMNS",
+    "LedgerStatements",
+    "StatementsSummary",
+    "parts_table",
+    "status",
+]
 
 LINE_COLUMNS = (
     "line_id",
@@ -71,10 +81,31 @@ def status(lines: pd.DataFrame) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LedgerStatements:
+class StatementsSummary(Summary):
+    """summary.json of ``attain ledger statements``: the period's lines by status, with
+    totals as exact text in the ledger's currency."""
+
+    period: str
+    currency: str
+    ledger: str
+    n_lines: int
+    n_reps: int
+    n_held: int
+    total: str
+    by_status: dict[str, str]
+
+
+@dataclass(frozen=True)
+class LedgerStatements(ResultFiles):
     """A period's statements as the ledger holds them: ``lines`` (:data:`LINE_COLUMNS`,
     amounts as exact text, with ``amount_minor`` and ``minor_unit``) and ``parts``
-    (:data:`PART_COLUMNS`, ``from``/``to`` named ``from_value``/``to_value``)."""
+    (:data:`PART_COLUMNS`, ``from``/``to`` named ``from_value``/``to_value``).
+
+    Follows the result protocol (:mod:`attain.result`): ``summary``, ``frames``,
+    ``to_json()`` and ``write(out)`` (lines.csv, statements.csv, statements/<rep>.md and
+    summary.json, as one transaction)."""
+
+    kind: ClassVar[str] = "ledger-statements"
 
     period: str
     currency: str
@@ -82,6 +113,26 @@ class LedgerStatements:
     parts: pd.DataFrame
     ledger: str = ""
     notices: tuple[Notice, ...] = field(default=())
+
+    @property
+    def summary(self) -> StatementsSummary:
+        unit = int(self.lines["minor_unit"].iloc[0]) if len(self.lines) else 2
+        minor = self.lines["amount_minor"].astype(np.int64)
+        by_status = minor.groupby(self.lines["status"].astype(str), sort=True).sum()
+        return StatementsSummary(
+            period=self.period,
+            currency=self.currency,
+            ledger=self.ledger,
+            n_lines=len(self.lines),
+            n_reps=len(self.rep_ids()),
+            n_held=int((self.lines["status"] == "held").sum()),
+            total=_money(int(minor.sum()), unit),
+            by_status={str(k): _money(int(v), unit) for k, v in by_status.items()},
+        )
+
+    @property
+    def frames(self) -> Mapping[str, pd.DataFrame]:
+        return {"lines": self.lines[list(LINE_COLUMNS)], "parts": parts_table(self.parts)}
 
     def rep_ids(self) -> list[str]:
         return sorted(set(self.lines["rep_id"].astype(str)))
@@ -138,14 +189,16 @@ class LedgerStatements:
                     out.append("| " + " | ".join(_cell(str(c)) for c in cells) + " |")
         return "\n".join(out) + "\n"
 
-    def write(self, out: str | Path) -> list[Path]:
-        """``lines.csv``, ``statements.csv`` and ``statements/<rep>.md`` under ``out``."""
+    def write_files(self, folder: str | Path) -> list[Path]:
+        """``lines.csv``, ``statements.csv``, ``statements/<rep>.md`` and
+        ``summary.json`` into ``folder`` (use :meth:`write` for the transaction)."""
         from attain.output import safe_filename, write_csv, write_text
 
-        out = Path(out)
+        out = Path(folder)
         written = [
             write_csv(out / "lines.csv", self.lines[list(LINE_COLUMNS)]),
             write_csv(out / "statements.csv", parts_table(self.parts)),
+            write_text(out / "summary.json", self.to_json()),
         ]
         for rep in self.rep_ids():
             path = out / "statements" / f"{safe_filename(rep)}.md"
