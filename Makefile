@@ -58,8 +58,10 @@ report: $(STAMP)
 		d[d['date'] <= '2027-06-30'].to_csv('$(REPORT_OUT)/actuals_h1.csv', index=False)"
 	$(BIN)/attain track --targets $(REPORT_OUT)/fy27/targets.csv --actuals $(REPORT_OUT)/actuals_h1.csv \
 		--as-of 2027-06-30 --data scenarios/sample --plan rules/plan_field_rep.yaml --out $(REPORT_OUT)/track
+	$(BIN)/attain design rules/design_field_rep.yaml --out $(REPORT_OUT)/design
 	$(BIN)/python scripts/render_report.py \
 		$(REPORT_OUT)/compare/report.html docs/report.png 5000 \
 		$(REPORT_OUT)/territory/map.html docs/territory_map.png 2600 \
 		$(REPORT_OUT)/payouts/statements/R00001.html docs/statement.png 1800 \
-		$(REPORT_OUT)/track/board.html docs/board.png 2600
+		$(REPORT_OUT)/track/board.html docs/board.png 2600 \
+		$(REPORT_OUT)/design/design.html docs/design.png 2400
