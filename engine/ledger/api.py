@@ -1043,11 +1043,22 @@ def _causes(conn, lines, previous, plan_hash, data_hash, named) -> np.ndarray:
     adjust = (lines["kind"] == "adjustment").to_numpy()
     if not adjust.any():
         return cause
-    r = _T["runs"]
+    r, rd = _T["runs"], _T["run_deals"]
     prev = conn.execute(sa.select(r.c.plans, r.c.data).where(r.c.id == previous)).one()
     changed_data = sorted(
         k for k in set(data_hash) | set(prev.data) if data_hash.get(k) != prev.data.get(k)
     )
+    unrecorded = (
+        conn.execute(sa.select(rd.c.run_id).where(rd.c.run_id == previous)).scalar() is None
+    )
+    if unrecorded and "actuals" in changed_data:
+        # A run closed by a schema-1 ledger kept no deal rows: which deals changed since is
+        # not known, and the cause says so rather than naming none silently.
+        changed_data = [
+            f"actuals (deals not named: run {previous} was closed before the ledger "
+            "recorded deals)" if k == "actuals" else k
+            for k in changed_data
+        ]
     text = {}
     for plan, h in plan_hash.items():
         reasons = []
