@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from attain.schema.base import (
     KNOWN_ORG,
@@ -24,6 +24,15 @@ from attain.schema.base import (
     _percent_text,
     invalid,
     register_kind,
+)
+from attain.schema.where import (
+    Level,
+    Range,
+    Where,
+    known_level,
+    known_product,
+    known_where,
+    unknown,
 )
 
 __all__ = [
@@ -50,81 +59,7 @@ __all__ = [
 #: Growth versus last year as a fraction: -0.10 is a 10% decline, 0.25 a 25% rise.
 Growth = Annotated[float, BeforeValidator(_percent_text), Field(ge=-1, le=10)]
 Amount = MoneyOrZero
-Level = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OBJECTIVE_TERMS = ("minimax", "l1", "last_year")
-
-
-class Range(RuleModel):
-    """A numeric range on a data column, both ends inclusive: `{min: 0, max: 12}`."""
-
-    min: float | None = None
-    """Smallest value selected."""
-    max: float | None = None
-    """Largest value selected."""
-    not_in: list[str | int | float] | None = None
-    """Values excluded instead: `{not_in: [manager]}`."""
-
-    @model_validator(mode="after")
-    def _something(self) -> Range:
-        if self.min is None and self.max is None and self.not_in is None:
-            raise ValueError("give `min`, `max` or `not_in`")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
-        return self
-
-
-#: Which units a rule applies to, by data column: a value, a list of values, or a range.
-Where = dict[Identifier, str | int | float | list[str | int | float] | Range]
-
-
-def _unknown(message: str, *at: str | int) -> PydanticCustomError:
-    """A name the company does not have, at ``at`` (see :func:`invalid`)."""
-    return PydanticCustomError("unknown-name", message, {"at": at})
-
-
-def _known_where(where: Where | None) -> Where | None:
-    """Columns and values of a `where` that the company (when known) does not have: every
-    one of them, each at its own key or list item."""
-    org = KNOWN_ORG.get()
-    if org is None or not where:
-        return where
-    errors: list[InitErrorDetails] = []
-    for column, cond in where.items():
-        error = org.column_error(column)
-        if error:
-            errors.append(_unknown_at(error, (column,), column))
-            continue
-        if isinstance(cond, Range):
-            continue
-        for i, value in enumerate(cond if isinstance(cond, list) else [cond]):
-            error = org.value_error(column, value)
-            if error:
-                at = (column, i) if isinstance(cond, list) else (column,)
-                errors.append(_unknown_at(error, at, value))
-    if errors:
-        raise ValidationError.from_exception_data("where", errors)
-    return where
-
-
-def _unknown_at(message: str, at: tuple[str | int, ...], value: object) -> InitErrorDetails:
-    """One of several unknown names of a validated value, at ``at`` inside it."""
-    return InitErrorDetails(type=PydanticCustomError("unknown-name", message), loc=at, input=value)
-
-
-def _known_level(level: str) -> str:
-    org = KNOWN_ORG.get()
-    error = org.level_error(level) if org is not None else None
-    if error:
-        raise _unknown(error)
-    return level
-
-
-def _known_product(product: str | None) -> str | None:
-    org = KNOWN_ORG.get()
-    error = org.product_error(product) if org is not None and product is not None else None
-    if error:
-        raise _unknown(error)
-    return product
 
 
 class SoftMixin(RuleModel):
@@ -151,17 +86,17 @@ class SoftMixin(RuleModel):
     @field_validator("level")
     @classmethod
     def _level_exists(cls, level: str) -> str:
-        return _known_level(level)
+        return known_level(level)
 
     @field_validator("where")
     @classmethod
     def _where_exists(cls, where: Where | None) -> Where | None:
-        return _known_where(where)
+        return known_where(where)
 
     @field_validator("product", check_fields=False)
     @classmethod
     def _product_exists(cls, product: str | None) -> str | None:
-        return _known_product(product)
+        return known_product(product)
 
     @model_validator(mode="after")
     def _soft_fields(self) -> SoftMixin:
@@ -330,7 +265,7 @@ class CompanyTarget(RuleModel):
         for name in by_product or {}:
             error = org.product_error(name) if org is not None else None
             if error:
-                raise _unknown(error, name)
+                raise unknown(error, name)
         return by_product
 
     @model_validator(mode="after")
@@ -506,15 +441,15 @@ class AllocationRules(RuleModel):
     def _levels_exist(cls, buffer: dict[str, float]) -> dict[str, float]:
         for level in buffer:
             try:
-                _known_level(level)
+                known_level(level)
             except PydanticCustomError as exc:
-                raise _unknown(exc.message_template, level) from None
+                raise unknown(exc.message_template, level) from None
         return buffer
 
     @field_validator("participants")
     @classmethod
     def _participants_exist(cls, where: Where | None) -> Where | None:
-        return _known_where(where)
+        return known_where(where)
 
     @field_validator("objective")
     @classmethod
