@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from attain.schema.activity import Activities
 from attain.schema.base import (
     KNOWN_ORG,
     SCHEMA_VERSION,
@@ -25,6 +26,7 @@ from attain.schema.base import (
     invalid,
     register_kind,
 )
+from attain.schema.expense import ExpenseBudget
 from attain.schema.where import (
     Level,
     Range,
@@ -435,6 +437,12 @@ class AllocationRules(RuleModel):
     every cell in one model (small companies only); `auto` = staged."""
     replan: Replan = Field(default_factory=Replan)
     """Leavers and quota relief when the year is re-planned from a month."""
+    expenses: ExpenseBudget | None = None
+    """Sales expense budgets allocated with the targets (a rate of the target or a fixed
+    total), each unit within its level's highest expense rate."""
+    activities: Activities | None = None
+    """Weekly activity targets per rep (visits, opportunities, deals …) from the revenue
+    target through declared conversion rates."""
 
     @field_validator("buffer")
     @classmethod
@@ -493,6 +501,22 @@ class AllocationRules(RuleModel):
                 f"the rounding unit {unit:,.0f} is more than twice the smallest level total "
                 f"({smallest:,.0f}): every target would round to 0",
                 {"at": ("rounding", "unit")},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _expense_total_within_rate(self) -> AllocationRules:
+        spend = self.expenses
+        cap = spend.max_rate.get("company") if spend is not None else None
+        if spend is None or spend.total is None or cap is None:
+            return self
+        most = cap * self.company_target.amount
+        if spend.total > most * (1 + 1e-12):
+            raise PydanticCustomError(
+                "expense-rate-above-max",
+                f"the expense budget {spend.total:,.2f} is {spend.total / self.company_target.amount:.2%} "
+                f"of the company target, above the company's max_rate {cap:.2%} ({most:,.2f})",
+                {"at": ("expenses", "total")},
             )
         return self
 
