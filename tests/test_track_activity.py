@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 
 import pandas as pd
 import pytest
@@ -137,4 +138,9 @@ def test_the_cli_tracks_activities_and_expenses_together(planned, tmp_path):  # 
     assert {"activities.csv", "expenses.csv", "tracking.csv"} <= {p.name for p in out.iterdir()}
     written = pd.read_csv(out / "activities.csv")
     assert {"activity", "expected_to_date", "actual_to_date", "pace", "week_target"} <= set(written)
+    board = (out / "board.html").read_text()
+    assert "<h2>Expenses</h2>" in board and "<h2>Activities</h2>" in board
+
+    sheets = zipfile.ZipFile(out / "tracking.xlsx").read("xl/workbook.xml").decode()
+    assert 'name="expenses"' in sheets and 'name="activities"' in sheets
     assert main([*argv[:-6], "--activity-targets", str(acts), "--out", str(tmp_path / "x")]) == 2

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,15 +48,14 @@ def planned(tmp_path_factory):
     return folder, company
 
 
-EXPENSES = [
-    ("2027-01-15", "R001", "", "travel", "1000.10"),
-    ("2027-02-03", "R001", "", "travel", "-100.05"),
-    ("2027-02-10", "North-2", "", "events", "500.00"),
-    ("2027-03-01", "South", "region", "events", "2000.00"),
-    ("2027-03-31", "R006", "rep", "travel", "333.33"),
-    ("2027-01-05", "company", "company", "events", "300.00"),
-    ("2026-12-20", "R002", "", "travel", "999.99"),  # before the year: not counted
-]
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "tracking.md"
+_EXAMPLE = DOCS.read_text(encoding="utf-8").split("<!-- worked-example: expense-tracking -->")[1]
+#: The worked example's expense rows (docs/tracking.md).
+EXPENSES = list(
+    pd.read_csv(io.StringIO(_EXAMPLE.split("```csv\n", 1)[1].split("```", 1)[0]), dtype=str)
+    .fillna("")[["date", "unit", "level", "category", "amount"]]
+    .itertuples(index=False, name=None)
+)
 
 
 def expenses_frame(rows=EXPENSES) -> pd.DataFrame:
@@ -72,9 +73,16 @@ def run(planned, tmp_path, expenses=None, **kw):
 
 
 def test_expenses_roll_up_with_their_exact_rate_on_sales(planned, tmp_path):
+    """docs/tracking.md's worked example."""
     result = run(planned, tmp_path)
     e = result.expenses.set_index(["level", "unit"])
     spent = {k: Decimal(str(v)) for k, v in e["expense_to_date"].items()}
+    table = _EXAMPLE.split("| level | unit | expense_to_date |", 1)[1].split("\n\n", 1)[0]
+    for line in table.strip().splitlines()[1:]:
+        level, unit, amount = (c.strip() for c in line.strip("|").split("|"))
+        assert spent[(level, unit)] == Decimal(amount.replace(",", "")), (level, unit)
+    company_rate = e.loc[("company", "company"), "expense_rate"]
+    assert f"{company_rate:.4%}" == "1.4103%" and "1.4103%" in _EXAMPLE
     assert spent[("rep", "R001")] == Decimal("900.05")
     assert spent[("team", "North-1")] == Decimal("900.05")
     assert spent[("team", "North-2")] == Decimal("500.00")

@@ -148,24 +148,31 @@ def _rates(inputs: Inputs, spec: Activities) -> tuple[np.ndarray, np.ndarray]:
     return rates, deal
 
 
+def _labels(codes: np.ndarray, names) -> pd.Categorical:
+    """Repeated text as a categorical: a few names, millions of rows, no string per row."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
+
+
 def _frame(inputs, weeks: Weeks, steps, spec, exact, counts, revenue, rates, deal):
     R, W, A = exact.shape
     reps = inputs.reps
     rep_idx = np.repeat(np.arange(R), W * A)
     week_idx = np.tile(np.repeat(np.arange(W), A), R)
     step_idx = np.tile(np.arange(A), R * W)
-    frame = pd.DataFrame({"rep_id": reps["rep_id"].astype(str).to_numpy(dtype=object)[rep_idx]})
+    frame = pd.DataFrame({"rep_id": _labels(rep_idx, reps["rep_id"].astype(str))})
     for level in inputs.company.hierarchy:
-        frame[level] = reps[level].astype(str).to_numpy(dtype=object)[rep_idx]
-    frame["week"] = np.asarray(weeks.labels, dtype=object)[week_idx]
-    frame["week_start"] = np.asarray(weeks.starts, dtype=object)[week_idx]
+        codes, names = pd.factorize(reps[level].astype(str).to_numpy())
+        frame[level] = _labels(codes[rep_idx], names)
+    frame["week"] = _labels(week_idx, weeks.labels)
+    frame["week_start"] = _labels(week_idx, weeks.starts)
     frame["days"] = weeks.days[week_idx]
-    frame["activity"] = np.asarray([s.name for s in steps], dtype=object)[step_idx]
+    frame["activity"] = _labels(step_idx, [s.name for s in steps])
     frame["target"] = counts.ravel()
     frame["exact"] = np.round(exact.ravel(), 4)
     decimals = inputs.company.rules.minor_unit
-    frame["revenue_target"] = np.round(revenue[rep_idx, week_idx], decimals)
-    frame["converts_to"] = np.asarray([s.to for s in steps], dtype=object)[step_idx]
+    frame["revenue_target"] = np.round(revenue, decimals)[rep_idx, week_idx]
+    tos = list(dict.fromkeys(s.to for s in steps))
+    frame["converts_to"] = _labels(np.array([tos.index(s.to) for s in steps])[step_idx], tos)
     full = np.concatenate([rates, np.full((R, 1), np.nan)], axis=1)
     frame["rate"] = full[rep_idx, step_idx]
     frame["average_deal"] = deal[rep_idx]
