@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from attain.allocate import allocate
 from attain.allocate.activity import activity_targets, fiscal_weeks
 from attain.allocate.toy import toy_rules
+from attain.cli.main import main
 from attain.errors import RuleFileError
 from attain.schema.activity import Activities
-from tests.test_allocate_expense import doc_company
+from tests.test_allocate_expense import _write_company, doc_company
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "allocation.md"
 FUNNEL = [
@@ -203,3 +204,18 @@ def test_activity_targets_round_to_whole_counts_that_add_up_per_rep(data, n_reps
         exact = revenue * per[i]  # the year's total: rounded to the nearest whole activity
         assert (np.abs(year[name].reindex(reps["rep_id"]).to_numpy() - exact) <= 0.5 + 1e-6).all()
     assert out.summary["totals"] == {n: int(year[n].sum()) for n in names}
+
+
+def test_a_bad_funnel_exits_2_at_its_line(tmp_path, capsys):
+    spec = toy_rules(1_600_000)
+    spec["activities"] = {"funnel": [{"name": "visits", "to": "deals", "rate": 0.3},
+                                     {"name": "deals", "to": "wins"}], "average_deal": 5000}  # fmt: skip
+    rules = tmp_path / "r.yaml"
+    rules.write_text(yaml.safe_dump(spec, sort_keys=False))
+    data = tmp_path / "data"
+    _write_company(doc_company(), data)
+    out = tmp_path / "out"
+    assert main(["allocate", str(rules), "--data", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "r.yaml:" in err and "activities.funnel[1].to" in err and "must end in revenue" in err
+    assert not out.exists()

@@ -93,7 +93,7 @@ def expense_budgets(inputs: Inputs, rounded: dict[str, Any]) -> ExpenseBudgets |
         values, at_cap = _capped_shares(budgets[up], parents[level], weight, room[level])
         _check_placed(inputs, spend, up, level, values, parents[level], budgets[up], scale)
         budgets[level] = apportion(values, parents[level], budgets[up], np.where(at_cap, -1.0, 0.0))
-        capped[level] = budgets[level] >= np.floor(own[level])
+        capped[level] = (budgets[level] >= np.floor(own[level])) & (targets[level] > 0)
     months = _months(inputs, rounded, levels, budgets, unit_minor)
     frame = _frame(inputs, rounded, levels, targets, budgets, months, capped, scale)
     notices = _notices(inputs, levels, targets, budgets)
