@@ -27,7 +27,8 @@ __all__ = ["allocate"]
 )
 @click.option(
     "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write targets.csv, summary.json, explain.csv and targets.xlsx to.",
+    help="Folder to write targets.csv, summary.json, explain.csv and targets.xlsx to (and "
+    "expense_budget.csv, activity_targets.csv when the rules have expenses or activities).",
 )  # fmt: skip
 @solver_options(
     BACKENDS,
@@ -117,6 +118,17 @@ def allocate(
             f"{len(r['leavers'])} leaver(s), {len(r['joiners'])} joiner(s), "
             f"{r['n_relief']} relief rule(s), {r['dropped']:,.0f} dropped"
         )
+    if s.get("expenses"):
+        e = s["expenses"]
+        capped = sum(lv["n_capped"] for lv in e["by_level"].values())
+        click.echo(
+            f"expense budget {e['budget']:,.2f} {s['currency']} ({e['rate']:.2%} of the company "
+            f"target) over {', '.join(e['levels'])}; {capped} unit(s) at their max rate"
+        )
+    if s.get("activities"):
+        a = s["activities"]
+        totals = ", ".join(f"{n:,} {name}" for name, n in a["totals"].items())
+        click.echo(f"activity targets over {a['weeks']} ISO weeks: {totals}")
     for bent in s["bent_soft_rules"]:
         click.echo(f"bent soft rule `{bent['rule']}` by {bent['bent']:,.0f}")
     for path in paths:

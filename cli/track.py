@@ -61,6 +61,26 @@ from attain.track import track as track_progress
     show_default=True,
     help="Seed of the forecast draws.",
 )
+@click.option(
+    "--expenses", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Expenses table (date, unit, amount, optionally level and category): the expense "
+    "to date and its rate on sales against the budget.",
+)  # fmt: skip
+@click.option(
+    "--expense-budget", "expense_budget", type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="An allocation's expense_budget.csv (default: the one beside --targets).",
+)  # fmt: skip
+@click.option(
+    "--activities", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Activities logged (rep_id, date, activity, count), against the weekly activity "
+    "targets.",
+)  # fmt: skip
+@click.option(
+    "--activity-targets", "activity_targets", type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="An allocation's activity_targets.csv (default: the one beside --targets).",
+)  # fmt: skip
 @force_option
 def track(
     targets: Path,
@@ -71,6 +91,10 @@ def track(
     out: Path,
     trials: int,
     seed: int,
+    expenses: Path | None,
+    expense_budget: Path | None,
+    activities: Path | None,
+    activity_targets: Path | None,
     force: bool,
 ) -> None:
     """Track progress to a date and forecast the year's close, with a target board.
@@ -78,18 +102,42 @@ def track(
     Per rep, team, region and product: target and actual to date, pace against the
     targets' own phasing, the year-end forecast with P10/P50/P90, the chance of reaching
     target and challenge, the reps at risk; with --plan, the payout earned to date and the
-    year's payout forecast.
+    year's payout forecast; with --expenses, the expense rate against the budget; with
+    --activities, the activities logged against the weekly activity targets.
 
     Example: attain track --targets out/fy27/targets.csv --actuals actuals_h1.csv
     --as-of 2027-06-30 --data scenarios/sample --out out/track
     """
     from attain.data import load_company
 
-    inputs = (targets, actuals, data, *plans)
+    if (expense_budget and not expenses) or (activity_targets and not activities):
+        raise click.UsageError(
+            "--expense-budget goes with --expenses, --activity-targets with --activities"
+        )
+    inputs = (
+        targets,
+        actuals,
+        data,
+        *plans,
+        expenses,
+        expense_budget,
+        activities,
+        activity_targets,
+    )
     check_output_set(out, "tracking", inputs=inputs, force=force)  # before the work
     company = load_company(data) if data is not None else None
     result = track_progress(
-        targets, actuals, as_of, plans=plans, company=company, trials=trials, seed=seed
+        targets,
+        actuals,
+        as_of,
+        plans=plans,
+        company=company,
+        trials=trials,
+        seed=seed,
+        expenses=expenses,
+        expense_budget=expense_budget,
+        activities=activities,
+        activity_targets=activity_targets,
     )
     files = result.write(out, inputs=inputs, force=force)
     echo_notices(result.notices)
@@ -112,5 +160,25 @@ def track(
             f"{p['forecast_p50']:,.2f} (P10 {p['forecast_p10']:,.2f}, P90 "
             f"{p['forecast_p90']:,.2f}); accrual to date {p['accrual_to_date']:,.2f}"
         )
+    if s.get("expenses"):
+        e = s["expenses"]
+        rate = "n/a" if e["expense_rate"] is None else f"{e['expense_rate']:.2%}"
+        budget = ""
+        if e["has_budget"] and e["budget"] is not None:
+            planned = "n/a" if e["budget_rate"] is None else f"{e['budget_rate']:.2%}"
+            over = ", ".join(f"{n} {lv}(s)" for lv, n in e["n_over_budget"].items() if n)
+            budget = (
+                f" against {e['budget_to_date']:,.2f} budgeted to date (year {e['budget']:,.2f}, "
+                f"{planned} of target); over budget: {over or 'none'}"
+            )
+        click.echo(f"expenses: {e['expense_to_date']:,.2f}{cur} to date, {rate} of sales{budget}")
+    if s.get("activities"):
+        parts = []
+        for name, a in s["activities"]["by_activity"].items():
+            pace = "n/a" if a["pace"] is None else f"{a['pace']:.0%}"
+            parts.append(
+                f"{name} {a['actual_to_date']:,} of {a['expected_to_date']:,.0f} due ({pace})"
+            )
+        click.echo("activities: " + "; ".join(parts))
     for f in files:
         click.echo(f"wrote {out / f.name}")

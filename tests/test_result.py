@@ -116,6 +116,31 @@ def results(sample_company, tmp_path_factory):
             if name == "ledger statements":
                 r = book.statements("2027-01")
             book.dispose()
+        elif name.endswith("expenses and activities"):
+            from attain.allocate.toy import toy_rules
+            from tests.test_allocate_activity import FUNNEL
+            from tests.test_allocate_expense import doc_company
+            from tests.test_track_activity import logged
+            from tests.test_track_expense import expenses_frame
+
+            spec = toy_rules(1_600_000, unit=1000)
+            spec["expenses"] = {"rate": 0.06, "max_rate": {"team": 0.07}}
+            spec["activities"] = {"funnel": FUNNEL, "average_deal": 5000}
+            toy = doc_company()
+            r = attain.allocate(spec, toy)
+            if name.startswith("tracking"):
+                folder = tmp_path_factory.mktemp("drivers")
+                r.write(folder, xlsx=False)
+                deals = pd.DataFrame(
+                    {"deal_id": ["D1"], "date": ["2027-02-01"], "rep_id": ["R001"],
+                     "product": ["p1"], "amount": [1000.0]}
+                )  # fmt: skip
+                expenses_frame().to_csv(folder / "expenses.csv", index=False)
+                logged().to_csv(folder / "activities.csv", index=False)
+                r = attain.track(
+                    folder / "targets.csv", deals, "2027-03-31", company=toy, trials=10,
+                    expenses=folder / "expenses.csv", activities=folder / "activities.csv",
+                )  # fmt: skip
         elif name == "design":
             r = attain.design(RULES / "design_field_rep.yaml", trials=200)
         elif name == "tracking":
@@ -140,6 +165,8 @@ KINDS = [
     "simulation, two plans",
     "alignment",
     "tracking",
+    "allocation, expenses and activities",
+    "tracking, expenses and activities",
     "replanned",
     "ledger close",
     "ledger statements",

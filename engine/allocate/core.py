@@ -16,18 +16,21 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
+from attain.allocate.activity import activity_targets
 from attain.allocate.build import AllocationModel, build_model, fair_rep
 from attain.allocate.diagnose import diagnose
+from attain.allocate.expense import expense_budgets
 from attain.allocate.explain import analyse, binding_frame, fairness_figures, rep_rules
 from attain.allocate.inputs import org_names, prepare
 from attain.allocate.monolithic import add_cells, cell_values
-from attain.allocate.result import Allocation
+from attain.allocate.result import Allocation, AllocationSummary, json_safe
 from attain.allocate.rounding import round_targets
 from attain.allocate.solve import Solution, solve_lexicographic
 from attain.allocate.split import adjusted_profiles, month_profiles, split_months
 from attain.data import Company, load_company
 from attain.errors import InfeasibleError, SolverError
 from attain.load import load_rules
+from attain.notices import notices_json
 from attain.progress import SolveProgress, watches_solves
 from attain.schema.allocation import AllocationRules
 from attain.schema.base import known_org
@@ -149,7 +152,32 @@ def _result(inputs, model, solution, rounded, solver, method, build_seconds, rou
         fair=fair_rep(inputs),
     )
     frame = binding_frame(model, solution, binding)
-    return replace(allocation, binding=frame, problem=solution.problem)
+    allocation = replace(allocation, binding=frame, problem=solution.problem)
+    return _with_budgets(allocation, inputs, rounded)
+
+
+def _with_budgets(allocation: Allocation, inputs, rounded) -> Allocation:
+    """The rules' expense budgets and activity targets on the rounded targets, if any."""
+    spend = expense_budgets(inputs, rounded)
+    acts = activity_targets(inputs, rounded)
+    if spend is None and acts is None:
+        return allocation
+    notices = list(allocation.notices)
+    summary = allocation.summary.to_dict()
+    if spend is not None:
+        summary["expenses"] = json_safe(spend.summary)
+        notices.extend(spend.notices)
+    if acts is not None:
+        summary["activities"] = json_safe(acts.summary)
+        notices.extend(acts.notices)
+    summary["warnings"] = notices_json(notices)
+    return replace(
+        allocation,
+        summary=AllocationSummary.from_dict(summary),
+        notices=notices,
+        expense_budget=spend.frame if spend is not None else None,
+        activity_targets=acts.frame if acts is not None else None,
+    )
 
 
 def _rule_counts(model: AllocationModel, pairs: pd.DataFrame) -> dict[str, int]:

@@ -37,6 +37,8 @@ TIMING_KEYS = ("build_seconds", "solve_seconds", "round_seconds")
 class AllocationSummary(Summary):
     """summary.json of an allocation (amounts in the company's currency)."""
 
+    OMITTED_WHEN_NONE = frozenset({"expenses", "activities"})
+
     status: str
     objective: float | None
     objectives: dict[str, float | None]
@@ -71,6 +73,11 @@ class AllocationSummary(Summary):
     rules: list[dict[str, Any]]
     """What each rule did (the rules frame as records)."""
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    expenses: dict[str, Any] | None = None
+    """With the rules' `expenses`: the company's budget and rate, and per level the
+    budgets, targets, rates (the lowest and highest) and units capped at `max_rate`."""
+    activities: dict[str, Any] | None = None
+    """With the rules' `activities`: the funnel, the weeks, each activity's year total."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,14 @@ class Allocation(ResultFiles):
     """The last level's :class:`~attain.solvers.LinearProblem` as solved (for
     :meth:`export_model`)."""
     notices: list[Notice] = field(default_factory=list)
+    expense_budget: pd.DataFrame | None = None
+    """With the rules' `expenses`: per unit of each budget level (and the company), the
+    year and each month: ``level, unit``, the hierarchy columns, ``period`` (``year`` or
+    ``YYYY-MM``), ``target``, ``expense_budget``, ``rate``, ``capped``
+    (:mod:`attain.allocate.expense`)."""
+    activity_targets: pd.DataFrame | None = None
+    """With the rules' `activities`: per rep × ISO week × activity, the whole ``target``
+    and what it comes from (:mod:`attain.allocate.activity`)."""
 
     @property
     def status(self) -> str:
@@ -110,11 +125,16 @@ class Allocation(ResultFiles):
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
-        """``targets``, ``explain``, ``rules``, ``binding`` (when labelled) and each org
+        """``targets``, ``explain``, ``rules``, ``binding`` (when labelled),
+        ``expense_budget`` and ``activity_targets`` (when the rules have them) and each org
         level's targets as ``level_<name>``."""
         out = {"targets": self.targets, "explain": self.explain, "rules": self.rules}
         if self.binding is not None:
             out["binding"] = self.binding
+        if self.expense_budget is not None:
+            out["expense_budget"] = self.expense_budget
+        if self.activity_targets is not None:
+            out["activity_targets"] = self.activity_targets
         out.update((f"level_{name}", frame) for name, frame in self.levels.items())
         return out
 
@@ -148,6 +168,12 @@ class Allocation(ResultFiles):
             write_csv(out / "explain.csv", _rounded(self.explain)),
             write_json(out / "summary.json", self.summary.to_dict()),
         ]
+        if self.expense_budget is not None:
+            cents = int((self.summary.expenses or {}).get("decimals", 2))
+            budget = _money(self.expense_budget, cents)
+            paths.insert(1, write_csv(out / "expense_budget.csv", budget))
+        if self.activity_targets is not None:
+            paths.insert(1, write_csv(out / "activity_targets.csv", self.activity_targets))
         if xlsx:
             paths.append(write_workbook(out / "targets.xlsx", self))
         return paths
@@ -181,6 +207,14 @@ def json_safe(value: Any) -> Any:
         v = float(value)
         return None if not np.isfinite(v) else float(f"{v:.10g}")
     return value
+
+
+def _money(frame: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """The expense budget's amounts as exact text of the currency's decimals."""
+    out = frame.copy()
+    for column in ("target", "expense_budget"):
+        out[column] = np.char.mod(f"%.{decimals}f", out[column].to_numpy(dtype=np.float64))
+    return out
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from attain.schema.activity import Activities
 from attain.schema.base import (
     KNOWN_ORG,
     SCHEMA_VERSION,
@@ -24,6 +25,16 @@ from attain.schema.base import (
     _percent_text,
     invalid,
     register_kind,
+)
+from attain.schema.expense import ExpenseBudget
+from attain.schema.where import (
+    Level,
+    Range,
+    Where,
+    known_level,
+    known_product,
+    known_where,
+    unknown,
 )
 
 __all__ = [
@@ -50,81 +61,7 @@ __all__ = [
 #: Growth versus last year as a fraction: -0.10 is a 10% decline, 0.25 a 25% rise.
 Growth = Annotated[float, BeforeValidator(_percent_text), Field(ge=-1, le=10)]
 Amount = MoneyOrZero
-Level = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OBJECTIVE_TERMS = ("minimax", "l1", "last_year")
-
-
-class Range(RuleModel):
-    """A numeric range on a data column, both ends inclusive: `{min: 0, max: 12}`."""
-
-    min: float | None = None
-    """Smallest value selected."""
-    max: float | None = None
-    """Largest value selected."""
-    not_in: list[str | int | float] | None = None
-    """Values excluded instead: `{not_in: [manager]}`."""
-
-    @model_validator(mode="after")
-    def _something(self) -> Range:
-        if self.min is None and self.max is None and self.not_in is None:
-            raise ValueError("give `min`, `max` or `not_in`")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
-        return self
-
-
-#: Which units a rule applies to, by data column: a value, a list of values, or a range.
-Where = dict[Identifier, str | int | float | list[str | int | float] | Range]
-
-
-def _unknown(message: str, *at: str | int) -> PydanticCustomError:
-    """A name the company does not have, at ``at`` (see :func:`invalid`)."""
-    return PydanticCustomError("unknown-name", message, {"at": at})
-
-
-def _known_where(where: Where | None) -> Where | None:
-    """Columns and values of a `where` that the company (when known) does not have: every
-    one of them, each at its own key or list item."""
-    org = KNOWN_ORG.get()
-    if org is None or not where:
-        return where
-    errors: list[InitErrorDetails] = []
-    for column, cond in where.items():
-        error = org.column_error(column)
-        if error:
-            errors.append(_unknown_at(error, (column,), column))
-            continue
-        if isinstance(cond, Range):
-            continue
-        for i, value in enumerate(cond if isinstance(cond, list) else [cond]):
-            error = org.value_error(column, value)
-            if error:
-                at = (column, i) if isinstance(cond, list) else (column,)
-                errors.append(_unknown_at(error, at, value))
-    if errors:
-        raise ValidationError.from_exception_data("where", errors)
-    return where
-
-
-def _unknown_at(message: str, at: tuple[str | int, ...], value: object) -> InitErrorDetails:
-    """One of several unknown names of a validated value, at ``at`` inside it."""
-    return InitErrorDetails(type=PydanticCustomError("unknown-name", message), loc=at, input=value)
-
-
-def _known_level(level: str) -> str:
-    org = KNOWN_ORG.get()
-    error = org.level_error(level) if org is not None else None
-    if error:
-        raise _unknown(error)
-    return level
-
-
-def _known_product(product: str | None) -> str | None:
-    org = KNOWN_ORG.get()
-    error = org.product_error(product) if org is not None and product is not None else None
-    if error:
-        raise _unknown(error)
-    return product
 
 
 class SoftMixin(RuleModel):
@@ -151,17 +88,17 @@ class SoftMixin(RuleModel):
     @field_validator("level")
     @classmethod
     def _level_exists(cls, level: str) -> str:
-        return _known_level(level)
+        return known_level(level)
 
     @field_validator("where")
     @classmethod
     def _where_exists(cls, where: Where | None) -> Where | None:
-        return _known_where(where)
+        return known_where(where)
 
     @field_validator("product", check_fields=False)
     @classmethod
     def _product_exists(cls, product: str | None) -> str | None:
-        return _known_product(product)
+        return known_product(product)
 
     @model_validator(mode="after")
     def _soft_fields(self) -> SoftMixin:
@@ -330,7 +267,7 @@ class CompanyTarget(RuleModel):
         for name in by_product or {}:
             error = org.product_error(name) if org is not None else None
             if error:
-                raise _unknown(error, name)
+                raise unknown(error, name)
         return by_product
 
     @model_validator(mode="after")
@@ -500,21 +437,27 @@ class AllocationRules(RuleModel):
     every cell in one model (small companies only); `auto` = staged."""
     replan: Replan = Field(default_factory=Replan)
     """Leavers and quota relief when the year is re-planned from a month."""
+    expenses: ExpenseBudget | None = None
+    """Sales expense budgets allocated with the targets (a rate of the target or a fixed
+    total), each unit within its level's highest expense rate."""
+    activities: Activities | None = None
+    """Weekly activity targets per rep (visits, opportunities, deals …) from the revenue
+    target through declared conversion rates."""
 
     @field_validator("buffer")
     @classmethod
     def _levels_exist(cls, buffer: dict[str, float]) -> dict[str, float]:
         for level in buffer:
             try:
-                _known_level(level)
+                known_level(level)
             except PydanticCustomError as exc:
-                raise _unknown(exc.message_template, level) from None
+                raise unknown(exc.message_template, level) from None
         return buffer
 
     @field_validator("participants")
     @classmethod
     def _participants_exist(cls, where: Where | None) -> Where | None:
-        return _known_where(where)
+        return known_where(where)
 
     @field_validator("objective")
     @classmethod
@@ -558,6 +501,22 @@ class AllocationRules(RuleModel):
                 f"the rounding unit {unit:,.0f} is more than twice the smallest level total "
                 f"({smallest:,.0f}): every target would round to 0",
                 {"at": ("rounding", "unit")},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _expense_total_within_rate(self) -> AllocationRules:
+        spend = self.expenses
+        cap = spend.max_rate.get("company") if spend is not None else None
+        if spend is None or spend.total is None or cap is None:
+            return self
+        most = cap * self.company_target.amount
+        if spend.total > most * (1 + 1e-12):
+            raise PydanticCustomError(
+                "expense-rate-above-max",
+                f"the expense budget {spend.total:,.2f} is {spend.total / self.company_target.amount:.2%} "
+                f"of the company target, above the company's max_rate {cap:.2%} ({most:,.2f})",
+                {"at": ("expenses", "total")},
             )
         return self
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from attain.data import Company, load_company
+from attain.errors import InputError, Problem
 from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
 from attain.track.forecast import Unit, forecast
 from attain.track.inputs import Ledger, read_ledger
@@ -34,6 +35,10 @@ def track(
     trials: int = 1000,
     seed: int = 0,
     at_risk_below: float = AT_RISK_BELOW,
+    expenses: pd.DataFrame | str | Path | None = None,
+    expense_budget: pd.DataFrame | str | Path | None = None,
+    activities: pd.DataFrame | str | Path | None = None,
+    activity_targets: pd.DataFrame | str | Path | None = None,
 ) -> Tracking:
     """Progress to date, pace, year-end forecast with P10/P50/P90 and, with ``plans``,
     commission earned to date and the forecast of the year's payout.
@@ -43,6 +48,12 @@ def track(
     (the company's when ``None``); ``as_of`` the date tracked (``YYYY-MM-DD``), no deal
     may be dated after it. ``company`` gives the org, fiscal year and products; without
     it the org columns come from the targets table and the fiscal year from its periods.
+
+    ``expenses`` (an expenses table, :mod:`attain.track.expense`) adds the expense to date
+    and its rate on sales against ``expense_budget`` (an allocation's expense_budget.csv;
+    by default the one beside a ``targets`` file). ``activities`` (rep_id, date, activity,
+    count) adds the activities logged against ``activity_targets`` (an allocation's
+    activity_targets.csv; by default the one beside ``targets``).
     """
     if isinstance(company, str | Path):
         company = load_company(company)
@@ -106,7 +117,23 @@ def track(
             )
         )
     payouts = [p.finish(company) for p in pay]
-    return build_tracking(
+    if expenses is not None and expense_budget is None:
+        expense_budget = _beside(targets, "expense_budget.csv")
+    if activities is not None and activity_targets is None:
+        activity_targets = _beside(targets, "activity_targets.csv")
+        if activity_targets is None:
+            raise InputError(
+                [
+                    Problem(
+                        "--activities",
+                        "activities are tracked against activity targets: none beside the "
+                        "targets (activity_targets.csv)",
+                        code="missing-file",
+                        hint="give --activity-targets, an allocation's activity_targets.csv",
+                    )
+                ]
+            )
+    result = build_tracking(
         ledger,
         fc,
         levels,
@@ -116,6 +143,50 @@ def track(
         at_risk_below,
         company.rules.currency if company is not None else "",
         notices,
+    )
+    if expenses is None and activities is None:
+        return result
+    return _with_expenses_and_activities(
+        result, ledger, levels, labels, expenses, expense_budget, activities, activity_targets
+    )
+
+
+def _beside(targets: Any, name: str) -> Path | None:
+    """The allocation file ``name`` in the folder of a targets file, if there is one."""
+    if not isinstance(targets, str | Path):
+        return None
+    path = Path(targets).parent / name
+    return path if path.is_file() else None
+
+
+def _with_expenses_and_activities(
+    result: Tracking, ledger, levels, labels, expenses, budget, activities, activity_targets
+) -> Tracking:
+    from dataclasses import replace
+
+    from attain.notices import notices_json
+    from attain.track.activity import track_activities
+    from attain.track.expense import track_expenses
+    from attain.track.result import TrackingSummary
+
+    summary = result.summary.to_dict()
+    notices = list(result.notices)
+    spend = acts = None
+    if expenses is not None:
+        spend = track_expenses(ledger, levels, labels, result.table, expenses, budget)
+        summary["expenses"] = spend.summary
+        notices.extend(spend.notices)
+    if activities is not None:
+        acts = track_activities(ledger, levels, result.table, activities, activity_targets)
+        summary["activities"] = acts.summary
+        notices.extend(acts.notices)
+    summary["warnings"] = notices_json(notices)
+    return replace(
+        result,
+        summary=TrackingSummary.from_dict(summary),
+        notices=tuple(notices),
+        expenses=spend.frame if spend is not None else None,
+        activities=acts.frame if acts is not None else None,
     )
 
 

@@ -3,7 +3,9 @@
 The board is one self-contained page (:mod:`attain.page`): headline figures, a
 forecast chart per region (:mod:`attain.charts`), a progress bar per region and team
 (actual to date against the year's target, with a mark where the phasing says it
-should be by now), pace, the forecast interval, and the reps at risk.
+should be by now), pace, the forecast interval, and the reps at risk; with expenses, the
+expense against the budget per unit (red when more is spent than budgeted by now), with
+activities, the activities logged against their targets.
 """
 
 from __future__ import annotations
@@ -32,16 +34,20 @@ _TEAMS_SHOWN = 300
 _RISK_SHOWN = 50
 
 
-def progress_bar(actual: float, expected: float, target: float, width: int = 160) -> Markup:
+def progress_bar(
+    actual: float, expected: float, target: float, width: int = 160, spend: bool = False
+) -> Markup:
     """A bar: actual ÷ target filled (green at or above the phasing's mark, red below),
-    the mark where the phasing puts the expected-to-date; up to 120% of target."""
+    the mark where the phasing puts the expected-to-date; up to 120% of target.
+    ``spend``: a budget's bar, red above the mark (spent more than budgeted by now)."""
     h = 12
     top = 1.2
     share = actual / target if target > 0 else 0.0
     mark = expected / target if target > 0 else 0.0
     fill = max(0.0, min(share, top)) / top * width
     x = max(0.0, min(mark, top)) / top * width
-    colour = "#15803d" if actual >= expected else "#b91c1c"
+    ahead = actual > expected if spend else actual < expected
+    colour = "#b91c1c" if ahead else "#15803d"
     full = 1.0 / top * width
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
@@ -233,6 +239,8 @@ def board_html(result) -> str:
             ],
         )
     )
+    blocks.extend(_expense_blocks(result, hierarchy, cur))
+    blocks.extend(_activity_blocks(result, hierarchy))
     m = s["model"]
     blocks.append(
         Paragraph(
@@ -252,6 +260,101 @@ def board_html(result) -> str:
     return render(doc)
 
 
+def _expense_blocks(result, hierarchy: list[str], cur: str) -> list:
+    """Expenses against the budget, per level above the rep (with ``--expenses``)."""
+    frame = result.expenses
+    if frame is None:
+        return []
+    e = result.summary["expenses"]
+    rate = "—" if e["expense_rate"] is None else f"{e['expense_rate']:.2%}"
+    planned = "" if e["budget_rate"] is None else f"; budget {e['budget_rate']:.2%} of target"
+    rows = []
+    for r in frame[frame["level"].isin(["company", *hierarchy])].to_dict("records"):
+        has = not pd.isna(r["budget"])
+        rows.append(
+            [
+                str(r["level"]),
+                str(r["unit"]),
+                progress_bar(r["expense_to_date"], r["budget_to_date"], r["budget"], spend=True)
+                if has and r["budget"] > 0
+                else "",
+                _amount(r["expense_to_date"]),
+                _amount(r["budget_to_date"]) if has else "",
+                _amount(r["budget"]) if has else "",
+                "" if pd.isna(r["expense_rate"]) else f"{r['expense_rate']:.2%}",
+                "" if pd.isna(r["budget_rate"]) else f"{r['budget_rate']:.2%}",
+                "over" if r["over_budget"] else "",
+            ]
+        )
+    return [
+        Section(
+            "Expenses",
+            [
+                Paragraph(
+                    f"Expense to date {e['expense_to_date']:,.2f}{cur}, {rate} of sales{planned}. "
+                    "Bars: expense against the year's budget; the mark is the budget to date "
+                    "(red: spent more than budgeted by now)."
+                ),
+                Table(
+                    [
+                        "level",
+                        "unit",
+                        "",
+                        "expense",
+                        "budget to date",
+                        "budget",
+                        "rate",
+                        "budget rate",
+                        "",
+                    ],
+                    rows,
+                    align="lllrrrrrl",
+                    compact=True,
+                ),  # fmt: skip
+            ],
+        )
+    ]
+
+
+def _activity_blocks(result, hierarchy: list[str]) -> list:
+    """Activities against their weekly targets, the company's and the top level's."""
+    frame = result.activities
+    if frame is None:
+        return []
+    top = ["company", *hierarchy[:1]]
+    rows = [
+        [
+            str(r["unit"]),
+            str(r["activity"]),
+            progress_bar(r["actual_to_date"], r["expected_to_date"], r["target"]),
+            f"{r['actual_to_date']:,}",
+            f"{r['expected_to_date']:,.0f}",
+            f"{r['target']:,}",
+            _pct(r["pace"]),
+            f"{r['week_actual']:,} / {r['week_target']:,}",
+        ]
+        for r in frame[frame["level"].isin(top)].to_dict("records")
+    ]
+    week = result.summary["activities"]["week"]
+    return [
+        Section(
+            "Activities",
+            [
+                Paragraph(
+                    f"Activities logged against the weekly activity targets; this week is {week} "
+                    "(Monday to the date). Per rep and team: activities.csv."
+                ),
+                Table(
+                    ["unit", "activity", "", "logged", "due", "year", "pace", "this week"],
+                    rows,
+                    align="lllrrrrr",
+                    compact=True,
+                ),
+            ],
+        )
+    ]
+
+
 def write_xlsx(path: str | Path, result) -> Path:
     """tracking.xlsx: the tracking table and the at-risk list, formatted."""
     from attain.track.result import MONEY_COLUMNS, RATE_COLUMNS, _rounded
@@ -267,4 +370,12 @@ def write_xlsx(path: str | Path, result) -> Path:
             "at risk", _rounded(result.at_risk, result.decimals), kinds, styles, freeze_columns=1
         ),
     ]
+    if result.expenses is not None:
+        money = {c: "money" for c in ("expense_to_date", "sales_to_date", "budget",
+                                      "budget_to_date", "variance_to_date")}  # fmt: skip
+        money.update({c: "percent" for c in ("expense_rate", "budget_rate", "budget_used")})
+        sheets.extend(table("expenses", result.expenses, money, styles, freeze_columns=2))
+    if result.activities is not None:
+        rates = {c: "percent" for c in ("pace", "conversion_target", "conversion_actual")}
+        sheets.extend(table("activities", result.activities, rates, styles, freeze_columns=2))
     return write_workbook(path, sheets, styles)

@@ -55,7 +55,7 @@ _AT_RISK_LISTED = 100
 class TrackingSummary(Summary):
     """summary.json of a tracking run (money rounded to the currency)."""
 
-    OMITTED_WHEN_NONE = frozenset({"payouts"})
+    OMITTED_WHEN_NONE = frozenset({"payouts", "expenses", "activities"})
 
     as_of: str
     fiscal_year: int
@@ -82,6 +82,12 @@ class TrackingSummary(Summary):
     warnings: list[dict[str, Any]] = field(default_factory=list)
     payouts: list[dict[str, Any]] | None = None
     """Per plan (with plans): earned to date, the year's payout forecast, the accrual."""
+    expenses: dict[str, Any] | None = None
+    """With expenses: the company's expense and sales to date, the expense rate, the
+    budget (year, to date, rate), units over budget per level, expense by category."""
+    activities: dict[str, Any] | None = None
+    """With activities: per activity the company's target, due and logged to date, pace;
+    reps behind pace per activity."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,23 @@ class Tracking(ResultFiles):
     decimals: int = 2
     notices: tuple[Notice, ...] = ()
     forecast: Forecast | None = field(default=None, repr=False, compare=False)
+    expenses: pd.DataFrame | None = None
+    """With expenses (:mod:`attain.track.expense`): per company, unit and rep, the expense
+    and sales to date, the expense rate, the budget, to date, its rate, what is used."""
+    activities: pd.DataFrame | None = None
+    """With activities (:mod:`attain.track.activity`): per company, unit and rep and
+    activity, the target, due and logged to date, pace, the week, the conversions."""
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
-        """The named tables: ``tracking`` (:attr:`table`) and ``at_risk``."""
-        return {"tracking": self.table, "at_risk": self.at_risk}
+        """The named tables: ``tracking`` (:attr:`table`), ``at_risk``, and ``expenses`` and
+        ``activities`` when tracked."""
+        out = {"tracking": self.table, "at_risk": self.at_risk}
+        if self.expenses is not None:
+            out["expenses"] = self.expenses
+        if self.activities is not None:
+            out["activities"] = self.activities
+        return out
 
     def write_files(self, out: Path, html: bool = True, xlsx: bool = True) -> list[Path]:
         """tracking.csv, summary.json, tracking.xlsx and board.html into the folder ``out``
@@ -116,6 +134,14 @@ class Tracking(ResultFiles):
             write_csv(out / "tracking.csv", _rounded(self.table, self.decimals)),
             write_json(out / "summary.json", self.summary.to_dict()),
         ]
+        if self.expenses is not None:
+            money = ["expense_to_date", "sales_to_date", "budget", "budget_to_date"]
+            expenses = self.expenses.assign(
+                **{c: self.expenses[c].round(self.decimals) for c in [*money, "variance_to_date"]}
+            )
+            paths.insert(1, write_csv(out / "expenses.csv", expenses))
+        if self.activities is not None:
+            paths.insert(1, write_csv(out / "activities.csv", self.activities))
         if xlsx:
             paths.append(write_xlsx(out / "tracking.xlsx", self))
         if html:

@@ -1,0 +1,373 @@
+"""Sales expense budgets (销售费用) allocated with the targets, exactly, in minor units.
+
+The company's budget is the rules' ``expenses.rate`` × the company target or a fixed
+``expenses.total``. It is split top-down over the levels the rules name (default: the
+hierarchy levels): each unit's budget among its children in proportion to their targets
+(or to declared ``weights``), each child at most its level's ``max_rate`` × its target —
+a child whose share would pass it is capped there and its siblings share the rest, in
+the same proportions, until the budget is placed (capped proportional allocation, one
+numpy pass per round over every parent at once). The children's budgets are then whole
+minor units by largest remainders, so every level adds up exactly to its parent and to
+the company. The lowest level's year budgets are split over the months by that unit's
+own monthly target phasing (largest remainders again) and the months of every unit above
+are its children's sums: months add up to the year at every level, and every level's
+months add up to the company's.
+
+Budgets carry no over-assignment: a team's target is buffered above its region's share,
+its budget is not, so with target shares a team's rate (budget ÷ target) is the region's
+divided by the buffers' ratio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attain.allocate.inputs import Inputs, _located
+from attain.allocate.rounding import apportion
+from attain.errors import InfeasibleError, RuleFileError
+from attain.notices import Notice
+from attain.schema.expense import ExpenseBudget
+
+__all__ = ["ExpenseBudgets", "expense_budgets", "YEAR"]
+
+#: The ``period`` of a unit's yearly row in expense_budget.csv.
+YEAR = "year"
+#: Rounds of capping before a parent's children are known to be placed (each round caps
+#: at least one more child, so a parent of n children needs at most n).
+_MAX_ROUNDS = 10_000
+
+
+@dataclass(frozen=True)
+class ExpenseBudgets:
+    """The expense budgets of an allocation: a frame, its summary section, its warnings."""
+
+    frame: pd.DataFrame
+    """``level, unit``, the hierarchy columns, ``period`` (``year`` or ``YYYY-MM``),
+    ``target``, ``expense_budget``, ``rate`` (budget ÷ target; empty for a zero target),
+    ``capped`` (the unit's budget is at its level's max_rate)."""
+    summary: dict[str, Any]
+    notices: list[Notice]
+
+
+def expense_budgets(inputs: Inputs, rounded: dict[str, Any]) -> ExpenseBudgets | None:
+    """The rules' expense budgets on the rounded targets, or ``None`` without ``expenses``."""
+    spend = inputs.rules.expenses
+    if spend is None:
+        return None
+    company = inputs.company
+    scale = 10**company.rules.minor_unit
+    unit_minor = int(round(rounded["unit"] * scale))
+    levels = spend.levels or [lv for lv in inputs.levels if lv not in ("company", "rep")]
+    if not levels:
+        levels = ["rep"]
+    targets = {lv: _unit_targets(inputs, rounded, lv) * unit_minor for lv in ("company", *levels)}
+    budget = np.array([_company_budget(spend, int(targets["company"][0]), scale, inputs.source)])
+    chain = ["company", *levels]
+    parents = {
+        lv: _parent_of(inputs, lv, up, len(inputs.unit_names[lv]))
+        for up, lv in zip(chain, chain[1:], strict=False)
+    }
+    own = {lv: _caps(spend, lv, targets[lv]) for lv in chain}
+    # A unit can hold no more than its own cap nor than its children can: bottom up.
+    room = dict(own)
+    for up, lv in reversed(list(zip(chain, chain[1:], strict=False))):
+        below = np.bincount(
+            parents[lv], weights=np.minimum(room[lv], 1e300), minlength=len(room[up])
+        )
+        below = np.where(below >= 1e299, np.inf, below)
+        room[up] = np.minimum(room[up], below)
+    if budget[0] > room["company"][0]:
+        raise InfeasibleError(
+            "the expense budget cannot be placed within the max rates",
+            [_shortfall(inputs, spend, chain, budget[0], own, room, scale)],
+        )
+    budgets = {"company": budget}
+    capped = {"company": np.zeros(1, dtype=bool)}
+    for up, level in zip(chain, chain[1:], strict=False):
+        weight = _weights(inputs, spend, level, targets[level])
+        values, at_cap = _capped_shares(budgets[up], parents[level], weight, room[level])
+        _check_placed(inputs, spend, up, level, values, parents[level], budgets[up], scale)
+        budgets[level] = apportion(values, parents[level], budgets[up], np.where(at_cap, -1.0, 0.0))
+        capped[level] = (budgets[level] >= np.floor(own[level])) & (targets[level] > 0)
+    months = _months(inputs, rounded, levels, budgets, unit_minor)
+    frame = _frame(inputs, rounded, levels, targets, budgets, months, capped, scale)
+    notices = _notices(inputs, levels, targets, budgets)
+    summary = _summary(spend, levels, targets, budgets, capped, scale)
+    summary["decimals"] = company.rules.minor_unit
+    return ExpenseBudgets(frame, summary, notices)
+
+
+def _unit_targets(inputs: Inputs, rounded: dict[str, Any], level: str) -> np.ndarray:
+    """A level's rounded year targets, in rounding units (int64)."""
+    if level == "rep":
+        return np.asarray(rounded["rep"], dtype=np.int64)
+    return np.asarray(rounded["levels"][level], dtype=np.int64)
+
+
+def _company_budget(spend: ExpenseBudget, target_minor: int, scale: int, source: str) -> int:
+    """The company's budget in minor units: rate × target half up, or the stated total."""
+    if spend.rate is not None:
+        exact = Decimal(repr(float(spend.rate))) * Decimal(target_minor)
+        return int(exact.to_integral_value(rounding=ROUND_HALF_UP))
+    assert spend.total is not None  # the schema gives one of the two
+    exact = Decimal(repr(float(spend.total))) * scale
+    if exact != exact.to_integral_value():
+        digits = len(str(scale)) - 1
+        raise RuleFileError(
+            [
+                _located(
+                    source,
+                    "expenses.total",
+                    f"the expense budget {spend.total!r} has more decimals than the currency "
+                    f"({digits})",
+                    code="sub-minor-unit",
+                    hint=f"round the budget to {digits} decimal places",
+                )
+            ]
+        )
+    return int(exact)
+
+
+def _parent_of(inputs: Inputs, level: str, parent: str, n: int) -> np.ndarray:
+    """Each unit's parent unit at the level above it in the budget's levels."""
+    pairs = np.unique(np.stack([inputs.codes[level], inputs.codes[parent]], axis=1), axis=0)
+    out = np.zeros(n, dtype=np.int64)
+    out[pairs[:, 0]] = pairs[:, 1]
+    return out
+
+
+def _weights(inputs: Inputs, spend: ExpenseBudget, level: str, target: np.ndarray) -> np.ndarray:
+    """Split weights of a level's units: declared, or their targets."""
+    declared = spend.weights.get(level)
+    if declared is None:
+        return target.astype(np.float64)
+    names = [str(u) for u in inputs.unit_names[level]]
+    missing = [u for u in names if u not in declared]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise RuleFileError(
+            [
+                _located(
+                    inputs.source,
+                    f"expenses.weights.{level}",
+                    f"no weight for {len(missing)} {level} unit(s): {shown}",
+                    code="missing-weight",
+                    hint="give every unit of a weighted level a weight (0 for no budget)",
+                )
+            ]
+        )
+    return np.array([float(declared[u]) for u in names], dtype=np.float64)
+
+
+def _caps(spend: ExpenseBudget, level: str, target: np.ndarray) -> np.ndarray:
+    """Each unit's most budget, whole minor units: max_rate × target rounded down, exact
+    (the rate as the fraction its decimals state)."""
+    rate = spend.max_rate.get(level)
+    if rate is None:
+        return np.full(len(target), np.inf)
+    num, den = Decimal(repr(float(rate))).as_integer_ratio()
+    exact = (target.astype(object) * num) // den  # Python integers: no overflow
+    return exact.astype(np.float64)
+
+
+def _capped_shares(
+    budget: np.ndarray, parents: np.ndarray, weight: np.ndarray, cap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's share of its parent's ``budget`` by ``weight``, at most ``cap``: the
+    shares (adding up to each parent's budget) and which children are at their cap."""
+    n_parents = len(budget)
+    at_cap = np.zeros(len(weight), dtype=bool)
+    total = budget.astype(np.float64)
+    share = np.zeros(len(weight))
+    for _ in range(_MAX_ROUNDS):
+        fixed = np.bincount(parents, weights=np.where(at_cap, cap, 0.0), minlength=n_parents)
+        free_w = np.bincount(parents, weights=np.where(at_cap, 0.0, weight), minlength=n_parents)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = np.where(free_w > 0, (total - fixed) / free_w, 0.0)
+        share = np.where(at_cap, cap, weight * level[parents])
+        over = ~at_cap & (share > cap)
+        if not over.any():
+            break
+        at_cap |= over
+    return share, at_cap
+
+
+def _check_placed(inputs, spend, up, level, values, parents, budget, scale) -> None:
+    """A parent whose children all weigh 0 cannot pass its budget on."""
+    placed = np.bincount(parents, weights=values, minlength=len(budget))
+    stuck = np.flatnonzero(placed < budget - 0.5)
+    if not len(stuck):
+        return
+    names = [str(inputs.unit_names[up][p]) for p in stuck[:5]]
+    raise RuleFileError(
+        [
+            _located(
+                inputs.source,
+                f"expenses.weights.{level}",
+                f"every {level} unit under {up} {', '.join(names)} has weight 0, but "
+                f"{up} {names[0]} has a budget of {budget[stuck[0]] / scale:,.2f}",
+                code="zero-weights",
+                hint="give at least one unit of each parent a weight above 0",
+            )
+        ]
+    )
+
+
+def _shortfall(inputs, spend, chain, budget, own, room, scale) -> str:
+    """The conflict: the company's budget against what the max rates let the org hold."""
+    capped = [lv for lv in chain if np.isfinite(own[lv]).all()]
+    rates = ", ".join(f"{lv} {spend.max_rate[lv]:.2%}" for lv in capped)
+    return (
+        f"`expenses`: the company's budget is {budget / scale:,.2f}, but the units can hold "
+        f"at most {room['company'][0] / scale:,.2f} within max_rate ({rates}) of their targets"
+    )
+
+
+def _months(inputs, rounded, levels, budgets, unit_minor) -> dict[str, np.ndarray]:
+    """Per level: unit × month budgets (minor units); the lowest level by its own phasing,
+    the levels above as sums."""
+    rep_months = rounded["month"].sum(axis=1).astype(np.float64)  # R × 12, rounding units
+    lowest = levels[-1]
+    codes = inputs.codes[lowest]
+    n = len(inputs.unit_names[lowest])
+    phase = np.zeros((n, 12))
+    np.add.at(phase, codes, rep_months)
+    sums = phase.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(sums > 0, phase / np.where(sums > 0, sums, 1.0), 1.0 / 12)
+    exact = shares * budgets[lowest][:, None]
+    out = {
+        lowest: apportion(exact.ravel(), np.repeat(np.arange(n), 12), budgets[lowest]).reshape(
+            n, 12
+        )
+    }
+    for level in ["company", *levels[:-1]][::-1]:
+        parents = _parent_of(inputs, lowest, level, n)
+        m = len(inputs.unit_names[level])
+        sums_m = np.zeros((m, 12), dtype=np.int64)
+        np.add.at(sums_m, parents, out[lowest])
+        out[level] = sums_m
+    return out
+
+
+def _month_targets(inputs, rounded, level, target_minor) -> np.ndarray:
+    """A unit's year target over the months by its reps' phasing, whole minor units."""
+    rep_months = rounded["month"].sum(axis=1).astype(np.float64)
+    codes = inputs.codes[level]
+    n = len(target_minor)
+    phase = np.zeros((n, 12))
+    np.add.at(phase, codes, rep_months)
+    sums = phase.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(sums > 0, phase / np.where(sums > 0, sums, 1.0), 1.0 / 12)
+    exact = shares * target_minor[:, None]
+    return apportion(exact.ravel(), np.repeat(np.arange(n), 12), target_minor).reshape(n, 12)
+
+
+def _frame(inputs, rounded, levels, targets, budgets, months, capped, scale) -> pd.DataFrame:
+    hierarchy = list(inputs.company.hierarchy)
+    periods = [YEAR, *inputs.periods]
+    parts = []
+    for level in ["company", *levels]:
+        names = inputs.unit_names[level]
+        n = len(names)
+        first = pd.Series(np.arange(inputs.n_reps)).groupby(inputs.codes[level]).first()
+        rep_of = first.reindex(range(n)).to_numpy()
+        year_t = targets[level]
+        month_t = _month_targets(inputs, rounded, level, year_t)
+        t = np.concatenate([year_t[:, None], month_t], axis=1)  # n × 13
+        b = np.concatenate([budgets[level][:, None], months[level]], axis=1)
+        frame = pd.DataFrame(
+            {
+                "level": level,
+                "unit": np.repeat(np.asarray(names, dtype=object), 13),
+            }
+        )
+        if level in hierarchy:
+            upto = hierarchy.index(level)
+        else:
+            upto = -1 if level == "company" else len(hierarchy)
+        for i, col in enumerate(hierarchy):
+            if i <= upto:
+                values = inputs.reps[col].astype(str).to_numpy(dtype=object)[rep_of]
+            else:
+                values = np.full(n, "", dtype=object)
+            frame[col] = np.repeat(values, 13)
+        frame["period"] = np.tile(np.asarray(periods, dtype=object), n)
+        frame["target"] = t.ravel() / scale
+        frame["expense_budget"] = b.ravel() / scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(t > 0, b / np.where(t > 0, t, 1), np.nan)
+        frame["rate"] = np.round(rate.ravel(), 6)
+        frame["capped"] = np.repeat(capped[level], 13)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _notices(inputs, levels, targets, budgets) -> list[Notice]:
+    out = []
+    for level in levels:
+        zero = (budgets[level] == 0) & (targets[level] == 0)
+        if zero.any():
+            names = [str(u) for u in inputs.unit_names[level][zero]]
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            out.append(
+                Notice(
+                    "expense-zero-budget",
+                    f"{len(names)} {level} unit(s) have no target and get no expense budget "
+                    f"({shown})",
+                    source="expenses",
+                    count=len(names),
+                )
+            )
+        weightless = (budgets[level] == 0) & (targets[level] > 0)
+        if weightless.any():
+            names = [str(u) for u in inputs.unit_names[level][weightless]]
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            out.append(
+                Notice(
+                    "expense-no-budget",
+                    f"{len(names)} {level} unit(s) carry a target but get no expense budget "
+                    f"(weight 0 or a budget too small to reach them: {shown})",
+                    source="expenses",
+                    count=len(names),
+                )
+            )
+    return out
+
+
+def _summary(spend, levels, targets, budgets, capped, scale) -> dict[str, Any]:
+    company_t = int(targets["company"][0])
+    company_b = int(budgets["company"][0])
+    by_level = {}
+    for level in levels:
+        t, b = targets[level], budgets[level]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rates = np.where(t > 0, b / np.where(t > 0, t, 1), np.nan)
+        has = np.isfinite(rates)
+        by_level[level] = {
+            "units": len(t),
+            "target": int(t.sum()) / scale,
+            "budget": int(b.sum()) / scale,
+            "rate": round(int(b.sum()) / int(t.sum()), 6) if t.sum() > 0 else None,
+            "min_rate": round(float(rates[has].min()), 6) if has.any() else None,
+            "max_rate": round(float(rates[has].max()), 6) if has.any() else None,
+            "n_capped": int(capped[level].sum()),
+        }
+    return {
+        "basis": "rate" if spend.rate is not None else "total",
+        "budget": company_b / scale,
+        "target": company_t / scale,
+        "rate": round(company_b / company_t, 6) if company_t > 0 else None,
+        "levels": list(levels),
+        "weighted": sorted(spend.weights),
+        "max_rate": dict(spend.max_rate),
+        "by_level": by_level,
+    }
