@@ -615,8 +615,7 @@ def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
     adj = result.lines[result.lines["kind"] == "adjustment"]
     # The close before did not record its deals: the cause says what changed, no deal.
     assert list(adj["rep_id"]) == ["R1"] and adj["cause"].iloc[0] == (
-        "data changed: actuals (deals not named: run 1 was closed before the ledger "
-        "recorded deals)"
+        "data changed: actuals (deals not named: run 1 was closed before the ledger recorded deals)"
     )
     with pytest.raises(LedgerError, match="did not record its deals"):
         ledger_lines.deals(1)

@@ -1055,8 +1055,9 @@ def _causes(conn, lines, previous, plan_hash, data_hash, named) -> np.ndarray:
         # A run closed by a schema-1 ledger kept no deal rows: which deals changed since is
         # not known, and the cause says so rather than naming none silently.
         changed_data = [
-            f"actuals (deals not named: run {previous} was closed before the ledger "
-            "recorded deals)" if k == "actuals" else k
+            f"actuals (deals not named: run {previous} was closed before the ledger recorded deals)"
+            if k == "actuals"
+            else k
             for k in changed_data
         ]
     text = {}
