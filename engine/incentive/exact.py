@@ -51,6 +51,9 @@ class Windows:
     """Component name → (num, den) per [R, W], for deal-scope tiers, spiffs and pools."""
     records: dict = field(default_factory=dict)
     """Component name → what its deal-level amounts were made of (pool sizes, units)."""
+    measures: dict = field(default_factory=dict)
+    """Measure name → (value, denominator, rows) per [R, W], int64 millionths, from the
+    measures table (KPI components)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def _component(c: CompiledComponent, w: Windows, ti_num, ti_den: int):
         )
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
     info.update(w.records.get(c.name, {}))
+    info.update(kind_of(c).window_info(c, w))
     x = ExactInputs(
         S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info=info, ti_den=ti_den
     )

@@ -386,6 +386,8 @@ def _edges(values, n, band, unit) -> np.ndarray:
     v = np.broadcast_to(np.asarray(values, dtype=object), (n,))
     if band == "attainment":
         return np.array([_pct_text(int(a), MICRO) for a in v], dtype=object)
+    if band == "value":  # a count, in millionths
+        return np.array([_decimal(int(a), MICRO) for a in v], dtype=object)
     return format_minor(v.astype(np.int64), unit).to_numpy()
 
 

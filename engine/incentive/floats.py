@@ -29,6 +29,8 @@ class Window:
         self.sales = net  # per-period sales [R, t, P, K] (not cumulated), for deal features
         self.ytd = False  # windows are year-to-date
         self.started = None  # bool[P]: windows the plan is in force in (effective dates)
+        self.months = np.ones(1)  # [P] slots in force in each window (KPI targets)
+        self.n_slots = 12
         self._measures: dict[bytes, tuple] = {}
         self._attainments: dict[bytes, np.ndarray] = {}
 

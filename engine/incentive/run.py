@@ -18,9 +18,10 @@ from attain.incentive.exact import Windows
 from attain.incentive.inputs import Book
 from attain.incentive.kinds import DealContext, kind_of
 from attain.incentive.kinds.base import to_windows
+from attain.incentive.measures import Measures
 from attain.incentive.rational import MICRO, round_div
 
-__all__ = ["build_windows", "participants", "target_incentive"]
+__all__ = ["build_windows", "measures_needed", "participants", "target_incentive"]
 
 
 def participants(compiled: CompiledPlan, people: pd.DataFrame) -> np.ndarray:
@@ -67,7 +68,36 @@ def target_incentive(compiled: CompiledPlan, people: pd.DataFrame) -> np.ndarray
     return round_div(base * spec.share, MICRO)
 
 
-def build_windows(compiled: CompiledPlan, book: Book, credit: Credit) -> Windows:
+def measures_needed(compiled: CompiledPlan) -> tuple[dict[str, str], dict[str, str]]:
+    """The measures the plan's KPI components read (name → ``sum`` or ``ratio``) and the
+    plan path of the first component reading each. A measure read both ways is an error."""
+    needed: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for i, c in enumerate(compiled.components):
+        name = getattr(c, "measure_name", None)
+        if name is None:
+            continue
+        how = "ratio" if c.ratio else "sum"
+        if needed.get(name, how) != how:
+            raise DataError(
+                [
+                    Problem(
+                        "<plan>",
+                        f"measure `{name}` is read as a count by one component and as a "
+                        "ratio by another",
+                        path=f"components[{i}].aggregate",
+                        code="measure-aggregate",
+                    )
+                ]
+            )
+        needed[name] = how
+        where.setdefault(name, f"components[{i}].measure")
+    return needed, where
+
+
+def build_windows(
+    compiled: CompiledPlan, book: Book, credit: Credit, measures: Measures | None = None
+) -> Windows:
     ytd = compiled.measure == "ytd"
     k = book.calendar.months_per_period
     active_m = credit.active
@@ -87,6 +117,17 @@ def build_windows(compiled: CompiledPlan, book: Book, credit: Credit) -> Windows
         participant=part,
         people=people,
     )
+    if measures is not None:
+        w.records["<measures>"] = {
+            "n_outside": measures.n_outside,
+            "n_unread": measures.n_unread,
+            "source": measures.source,
+        }
+        for name in measures.names:
+            value, den, rows = measures.of(name)  # type: ignore[misc]
+            w.measures[name] = tuple(
+                to_windows(np.where(active_m[None, :], a, 0), k, ytd) for a in (value, den, rows)
+            )
     ctx = DealContext(compiled, book, credit, w, ytd)
     for c in compiled.components:
         amounts = kind_of(c).deal_level(c, ctx)

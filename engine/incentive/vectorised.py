@@ -42,7 +42,7 @@ component's formula per window is in :mod:`~attain.incentive.vectorised_componen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,8 @@ class Population:
     calendar: Calendar | None = None  # the plan year: effective dates, SPIFF windows
     deals: DealModel | None = None  # unit prices, deal sizes, cancellation rates
     roll_unit: np.ndarray | None = None  # int[R] ``credit.roll_up`` unit codes (None: off)
+    measures: dict | None = None  # measure → (value, denominator) float64[R, P] per period
+    measure_targets: dict = field(default_factory=dict)  # KPI name → float64[R] millionths
 
 
 def population(
@@ -85,11 +87,16 @@ def population(
     *,
     calendar: Calendar | None = None,
     deals: DealModel | None = None,
+    measures: dict | None = None,
 ) -> Population:
     """Rep-level data from an org table (optional): roles, teams, modifier columns, TI;
     the plan year's ``calendar`` (default: the plan's ``fiscal_year`` from January) and
-    the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features."""
+    the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features.
+    ``measures`` gives KPI components their measures: name → ``(value, denominator)``
+    float64 ``[reps, periods]`` per pay period (a count's denominator is ignored); without
+    it a KPI is taken at its target (:func:`approximations`)."""
     from attain.incentive.exact import modifier_factors
+    from attain.incentive.kinds.kpi import CompiledKpi, kpi_targets
     from attain.incentive.run import participants, target_incentive
 
     if people is None:
@@ -118,6 +125,15 @@ def population(
     roll_unit = None
     if compiled.credit.roll_up is not None and compiled.credit.roll_up in people.columns:
         roll_unit = pd.factorize(people[compiled.credit.roll_up].astype(str))[0]
+    measure_targets = {
+        c.name: kpi_targets(c, people).astype(float)
+        for c in compiled.components
+        if isinstance(c, CompiledKpi)
+    }
+    if measures is not None:
+        measures = {
+            k: tuple(np.asarray(a, dtype=np.float64) for a in v) for k, v in measures.items()
+        }
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participants(compiled, people),
@@ -128,6 +144,8 @@ def population(
         calendar=calendar,
         deals=deals,
         roll_unit=roll_unit,
+        measures=measures,
+        measure_targets=measure_targets,
     )
 
 
@@ -253,6 +271,7 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
     ti_w = pop.ti[:, None, None] * (months / compiled.n_slots)[None, None, :]
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
+    w.months, w.n_slots = months, compiled.n_slots
     lines = (_line(c, w) for c in compiled.components)
     if compiled.draw is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
