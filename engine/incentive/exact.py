@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from attain.errors import DataError, Problem
-from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPlan
+from attain.incentive.compile import (
+    ADJUSTMENT_LINES,
+    CompiledCap,
+    CompiledComponent,
+    CompiledPlan,
+)
+from attain.incentive.holdback import settle_holdback
 from attain.incentive.kinds import ExactInputs, kind_of
 from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
@@ -31,7 +37,7 @@ from attain.incentive.text import digits_for
 __all__ = ["ADJUSTMENTS", "Evaluation", "Windows", "evaluate_exact", "modifier_factors"]
 
 #: Lines that are not components, in statement order after the components.
-ADJUSTMENTS = ("rounding", "total_cap", "carried_forward", "draw", "draw_recovery")
+ADJUSTMENTS = ADJUSTMENT_LINES
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class Evaluation:
     carried_balance: np.ndarray  # [R, P]: earned to date minus paid to date (< 0: carried)
     details: dict  # component name → dict of input arrays [R, W] for statements
     draw_settled: np.ndarray | None = None  # [R, P]: the advance settled in draw_recovery
+    held_balance: np.ndarray | None = None  # [R, P]: held back after the period, not yet paid
 
 
 def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
@@ -233,11 +240,18 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     draw, recovery, balance = settlement.draw, settlement.recovery, settlement.balance
     total = total + draw + recovery
     zero = np.zeros_like(total)
-    payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None]])
-    earned_all = np.concatenate([earned, zero[None], draw[None], recovery[None]])
+    extra = []
+    held = settle_holdback(compiled.holdback, total, w.active, compiled.rounding_mode)
+    held_balance = None
+    if held is not None:
+        total = total + held.held + held.released
+        extra = [held.held[None], held.released[None]]
+        held_balance = held.balance
+    payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None], *extra])
+    earned_all = np.concatenate([earned, zero[None], draw[None], recovery[None], *extra])
     keep = w.participant[None, :, None]
     return Evaluation(
-        lines=(*compiled.names, *ADJUSTMENTS),
+        lines=compiled.line_names,
         earned=np.where(keep, earned_all, 0),
         payable=np.where(keep, payable, 0),
         total=np.where(keep[0], total, 0),
@@ -245,4 +259,5 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         carried_balance=np.where(keep[0], balance_carried, 0),
         details=details,
         draw_settled=np.where(keep[0], settlement.settled, 0),
+        held_balance=None if held_balance is None else np.where(keep[0], held_balance, 0),
     )

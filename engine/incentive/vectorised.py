@@ -55,6 +55,7 @@ from attain.incentive.floats import M as _M
 from attain.incentive.floats import Window as _Window
 from attain.incentive.floats import accumulate as _accumulate
 from attain.incentive.floats import cap_value as _cap
+from attain.incentive.holdback import settle_holdback
 from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import settle_vectorised
 from attain.incentive.vectorised_components import line as _line
@@ -273,7 +274,7 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     w.months, w.n_slots = months, compiled.n_slots
     lines = (_line(c, w) for c in compiled.components)
-    if compiled.draw is None and detail is not True:
+    if compiled.draw is None and compiled.holdback is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
         if detail == "year":
             return _year_lines(compiled, _earned(compiled, lines, w), pop, ytd)
@@ -375,10 +376,17 @@ def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail:
     carried = total - lines.sum(axis=0)
     draw, recovery = settle_vectorised(compiled.draw, total, compiled.scale, active)
     total = total + draw + recovery
+    extra = []
+    if compiled.holdback is not None:
+        in_force = np.ones(total.shape[-1], dtype=bool) if active is None else active
+        held = settle_holdback(compiled.holdback, total, in_force, None)
+        assert held is not None
+        total = total + held.held + held.released
+        extra = [held.held, held.released]
     if not detail:
         return _participants(total.sum(axis=-1), pop)
-    names = (*compiled.names, *ADJUSTMENTS)
-    all_lines = [*lines[:-2], lines[-2], lines[-1], carried, draw, recovery]
+    names = compiled.line_names
+    all_lines = [*lines[:-2], lines[-2], lines[-1], carried, draw, recovery, *extra]
     return {n: _participants(v, pop) for n, v in zip(names, all_lines, strict=True)}
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "Draw",
     "DrawRecovery",
     "Gate",
+    "Holdback",
     "Kpi",
     "KpiPoint",
     "Modifier",
@@ -730,6 +731,31 @@ class Clawback(RuleModel):
         return self
 
 
+class Holdback(RuleModel):
+    """Instalments: part of what each period pays is held back and paid later.
+
+    The held part of a period is `share` of its payable (after true-ups and carried
+    balances), rounded to the minor unit. A negative payable (a clawback under
+    `negative_balance: claw_back`) is split the same way: its held share cancels what is
+    still held (not yet paid: nothing is taken from the rep for it), the rest is clawed back
+    from pay; once nothing is held, the whole of it is clawed back."""
+
+    share: Annotated[float, BeforeValidator(_percent_text), Field(gt=0, le=1)]
+    """The share of each period's payable held back (0.5: half now, half later)."""
+    release: Literal["year_end", "later"] = "year_end"
+    """When a held part is paid: with the plan's last period in the year (`year_end`,
+    default), or `after_periods` pay periods later (`later`; what falls after the year stays
+    held and is reported as the held balance)."""
+    after_periods: int | None = Field(default=None, ge=1, le=26)
+    """With `release: later`: how many pay periods after it is earned a held part is paid."""
+
+    @model_validator(mode="after")
+    def _release(self) -> Holdback:
+        if (self.release == "later") != (self.after_periods is not None):
+            raise ValueError("`after_periods` goes with `release: later`, and only with it")
+        return self
+
+
 class Rounding(RuleModel):
     """How money is rounded to the currency's minor unit."""
 
@@ -797,6 +823,9 @@ class Plan(RuleModel):
     """How much of a cancelled deal's credit is taken back, within which time of the
     booking, on a rep's termination, and never more than was credited; without it a
     cancellation takes back its whole credit."""
+    holdback: Holdback | None = None
+    """Instalments: a share of each period's payable held back and paid later (at the
+    year's end, or some periods later)."""
     rounding: Rounding = Field(default_factory=Rounding)
     """Minor unit, rounding mode, and where rounding applies."""
 
@@ -816,6 +845,11 @@ class Plan(RuleModel):
         if self.target_incentive is None and self._needs_ti():
             raise ValueError(
                 "`target_incentive` is needed: a component, cap or step is in target incentive"
+            )
+        if self.holdback is not None and self.draw is not None:
+            raise ValueError(
+                "a plan has a `draw` or a `holdback`, not both (a draw guarantees what is paid "
+                "in a period; a holdback defers part of it)"
             )
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
             raise ValueError("`effective_to` is before `effective_from`")
