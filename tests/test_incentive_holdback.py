@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attain.errors import RuleFileError
+from attain.errors import DataError, RuleFileError
 from attain.incentive import compile_plan, load_plan, payouts
 from attain.incentive.vectorised import evaluate
 
@@ -23,9 +23,9 @@ D = Decimal
 TARGETS = pd.DataFrame({"rep_id": ["R1"], "period": "2027", "product": "a", "target": 0})
 
 
-def _doc_example():
+def _doc_example(name: str = "holdback"):
     text = (ROOT / "docs" / "plans.md").read_text(encoding="utf-8")
-    block = text.split("<!-- worked-example: holdback -->", 1)[1]
+    block = text.split(f"<!-- worked-example: {name} -->", 1)[1]
     plan_text = block.split("```yaml\n", 1)[1].split("```", 1)[0]
     csv_text = block.split("```csv\n", 1)[1].split("```", 1)[0]
     table = block.split("| rep | period | component | amount |", 1)[1].split("\n\n", 1)[0]
@@ -33,8 +33,8 @@ def _doc_example():
     for row in table.strip().splitlines()[2:]:
         rep, period, component, value = (c.strip() for c in row.strip("|").split("|")[:4])
         expected.append((rep, period, component, D(value.replace(",", ""))))
-    deals = pd.read_csv(io.StringIO(csv_text), dtype=str).assign(product="a", fiscal="")
-    deals = deals.drop(columns="fiscal").astype({"amount": float})
+    deals = pd.read_csv(io.StringIO(csv_text), dtype=str).assign(product="a")
+    deals = deals.astype({"amount": float})
     return yaml.safe_load(plan_text), deals, expected
 
 
@@ -69,6 +69,42 @@ def test_the_documented_holdback_example():
     assert "a clawback's share still held, cancelled (not taken from pay): 2,000.00" in text
     assert "(held back, to be paid later 1,500.00)" in text
     _check_parts(r)
+
+
+def test_the_documented_release_on_payment():
+    spec, deals, expected = _doc_example("holdback-payment")
+    r = payouts(spec, TARGETS, deals)
+    assert _lines(r) == {(rep, p, c): v for rep, p, c, v in expected}
+    assert r.summary.held_back_outstanding == "2500.00"
+    assert r.summary.total_payout == "18500.00"
+    _check_parts(r)
+    # a cancellation's held share cancels what is still held (A3's unpaid 2,500 first)
+    more = pd.concat(
+        [deals, pd.DataFrame([{"deal_id": "A2", "date": "2027-08-10", "rep_id": "R1",
+                               "amount": 40000.0, "type": "cancellation", "product": "a"}])],
+        ignore_index=True,
+    )  # fmt: skip
+    r = payouts(spec, TARGETS, more)
+    lines = _lines(r)
+    assert lines[("R1", "2027-Q3", "held_back")] == D("2000.00")
+    assert r.summary.held_back_outstanding == "500.00"
+
+
+def test_payment_dates_are_read_and_checked():
+    spec, deals, _ = _doc_example("holdback-payment")
+    bad = deals.copy()
+    bad.loc[1, "paid_date"] = "soon"
+    with pytest.raises(DataError) as e:
+        payouts(spec, TARGETS, bad)
+    (p,) = e.value.problems
+    assert (p.row, p.field) == (2, "paid_date") and "not a date" in p.message
+    with pytest.raises(DataError, match="reads the actuals column `paid_date`"):
+        payouts(spec, TARGETS, deals.drop(columns="paid_date"))
+    # paid before the booking's period ends: released at once
+    early = deals.assign(paid_date=["2027-01-31", "2027-06-30", "2027-05-31"])
+    r = payouts(spec, TARGETS, early)
+    assert r.summary.held_back_outstanding is None
+    assert r.totals["payable_minor"].tolist()[:2] == [600000, 1500000]
 
 
 def test_year_end_release_pays_what_the_year_earned():

@@ -241,7 +241,8 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     total = total + draw + recovery
     zero = np.zeros_like(total)
     extra = []
-    held = settle_holdback(compiled.holdback, total, w.active, compiled.rounding_mode)
+    schedule = w.records.get("<holdback>", {}).get("schedule")
+    held = settle_holdback(compiled.holdback, total, w.active, compiled.rounding_mode, schedule)
     held_balance = None
     if held is not None:
         total = total + held.held + held.released

@@ -24,7 +24,14 @@ import numpy as np
 
 from attain.incentive.rational import MICRO, round_div
 
-__all__ = ["HOLDBACK_LINES", "CompiledHoldback", "Held", "compile_holdback", "settle_holdback"]
+__all__ = [
+    "HOLDBACK_LINES",
+    "CompiledHoldback",
+    "Held",
+    "compile_holdback",
+    "next_in_force",
+    "settle_holdback",
+]
 
 #: The lines a holdback adds after the other adjustments.
 HOLDBACK_LINES = ("held_back", "held_released")
@@ -33,8 +40,9 @@ HOLDBACK_LINES = ("held_back", "held_released")
 @dataclass(frozen=True)
 class CompiledHoldback:
     share: int  # millionths of each period's payable held back
-    release: str  # year_end, later
+    release: str  # year_end, later, payment
     after: int  # periods later (release `later`)
+    column: str = "paid_date"  # actuals column of payment dates (release `payment`)
 
 
 def compile_holdback(holdback) -> CompiledHoldback | None:
@@ -44,6 +52,7 @@ def compile_holdback(holdback) -> CompiledHoldback | None:
         share=round(holdback.share * MICRO),
         release=holdback.release,
         after=int(holdback.after_periods or 0),
+        column=holdback.column,
     )
 
 
@@ -63,19 +72,31 @@ def _due(hb: CompiledHoldback, active: np.ndarray) -> np.ndarray:
     on = np.flatnonzero(active)
     last = int(on[-1]) if len(on) else n - 1
     t = np.arange(n)
-    if hb.release == "year_end":
+    if hb.release in ("year_end", "payment"):  # payment: a period without bookings
         return np.where(t <= last, last, n)
     due = t + hb.after
     # a parcel due in a period out of force waits for the next one in force
-    nxt = np.array([next((int(s) for s in on if s >= d), n) for d in due], dtype=np.int64)
-    return nxt
+    return next_in_force(due, active)
+
+
+def next_in_force(due: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Each due period, or the next period in force after it (``len(active)``: none)."""
+    n = len(active)
+    on = np.append(np.flatnonzero(active), n)
+    return on[np.searchsorted(on, np.minimum(due, n))]
 
 
 def settle_holdback(
-    hb: CompiledHoldback | None, payable: np.ndarray, active: np.ndarray, mode: str | None
+    hb: CompiledHoldback | None,
+    payable: np.ndarray,
+    active: np.ndarray,
+    mode: str | None,
+    schedule: tuple | None = None,
 ) -> Held | None:
     """Hold back and release ``payable`` [..., P] (int64 minor units, exact, when ``mode``
-    names the plan's rounding; float64 unrounded when it is None)."""
+    names the plan's rounding; float64 unrounded when it is None). ``schedule`` (release
+    ``payment``, exact, ``payable`` [R, P]): rows ``(person, period, due, weight)``, each
+    period's held part split over its rows' due periods by weight (exactly)."""
     if hb is None:
         return None
     n = payable.shape[-1]
@@ -92,7 +113,10 @@ def settle_holdback(
         else:
             h = p * (hb.share / MICRO)
         keep = np.maximum(h, 0)
-        parcels[..., due[t]] += keep
+        if schedule is None:
+            parcels[..., due[t]] += keep
+        else:
+            _split(parcels, keep, schedule, t, due[t])
         # a clawback's held share cancels parcels not yet paid, those due last first
         cancel = np.maximum(-h, 0)
         cancelled = np.zeros_like(cancel)
@@ -105,3 +129,21 @@ def settle_holdback(
         parcels[..., t] = 0
         balance[..., t] = parcels.sum(axis=-1)
     return Held(held, released, balance)
+
+
+def _split(parcels: np.ndarray, keep: np.ndarray, schedule: tuple, t: int, fallback) -> None:
+    """Period ``t``'s held parts ``keep`` [R] over the due periods of its schedule rows, in
+    proportion to their weights; a person without rows in ``t`` to ``fallback``."""
+    from attain.incentive.pool import split_exact
+
+    person, period, due, weight = schedule
+    lo, hi = np.searchsorted(period, [t, t + 1])
+    rows = slice(lo, hi)
+    who = person[rows]
+    has = np.zeros(len(keep), dtype=bool)
+    has[who] = True
+    parcels[~has, fallback] += keep[~has]
+    if hi > lo:
+        people, group = np.unique(who, return_inverse=True)
+        shares = split_exact(keep[people], group, weight[rows])
+        np.add.at(parcels, (who, due[rows]), np.asarray(shares, dtype=parcels.dtype))

@@ -176,6 +176,11 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
             "clawback: the sales given are the net credit after the plan's clawback shares, "
             "windows and terminations (they are deal-level and not modelled)"
         )
+    if compiled.holdback is not None and compiled.holdback.release == "payment":
+        out.append(
+            "holdback released on payment: there are no payment dates; held parts are paid "
+            "at the year's end"
+        )
     for c in compiled.components:
         out += kind_of(c).approximations(c, deals, calendar)
     return out

@@ -742,17 +742,25 @@ class Holdback(RuleModel):
 
     share: Annotated[float, BeforeValidator(_percent_text), Field(gt=0, le=1)]
     """The share of each period's payable held back (0.5: half now, half later)."""
-    release: Literal["year_end", "later"] = "year_end"
+    release: Literal["year_end", "later", "payment"] = "year_end"
     """When a held part is paid: with the plan's last period in the year (`year_end`,
-    default), or `after_periods` pay periods later (`later`; what falls after the year stays
-    held and is reported as the held balance)."""
+    default); `after_periods` pay periods later (`later`); or as the period's deals are
+    paid (`payment`: split over the periods holding the payment dates of the period's
+    bookings, in proportion to their credit). What falls after the year stays held and is
+    reported as the held balance."""
     after_periods: int | None = Field(default=None, ge=1, le=26)
     """With `release: later`: how many pay periods after it is earned a held part is paid."""
+    column: Identifier = "paid_date"
+    """With `release: payment`: the actuals column holding each booking's payment date
+    (`YYYY-MM-DD`; empty: not paid yet). A period whose payable comes from no booking of
+    its own (a true-up) has its held part paid at the year's end."""
 
     @model_validator(mode="after")
     def _release(self) -> Holdback:
         if (self.release == "later") != (self.after_periods is not None):
             raise ValueError("`after_periods` goes with `release: later`, and only with it")
+        if self.release != "payment" and self.column != "paid_date":
+            raise ValueError("`column` names the payment dates of `release: payment`")
         return self
 
 
@@ -825,7 +833,7 @@ class Plan(RuleModel):
     cancellation takes back its whole credit."""
     holdback: Holdback | None = None
     """Instalments: a share of each period's payable held back and paid later (at the
-    year's end, or some periods later)."""
+    year's end, some periods later, or as the deals are paid)."""
     rounding: Rounding = Field(default_factory=Rounding)
     """Minor unit, rounding mode, and where rounding applies."""
 
