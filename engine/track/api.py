@@ -187,20 +187,6 @@ class _PayoutForecast:
 
         self.plan = plan
         self.ledger = ledger
-        if plan.period in ("semi_monthly", "two_week"):
-            from attain.errors import DataError, Problem
-
-            raise DataError(
-                [
-                    Problem(
-                        f"plan {plan.name}",
-                        f"the payout forecast reads monthly periods; plan `{plan.name}` pays "
-                        f"{plan.period.replace('_', '-')}",
-                        path="period",
-                        hint="track without --plan, or forecast a monthly copy of the plan",
-                    )
-                ]
-            )
         unit = (
             plan.rounding.minor_unit if plan.rounding.minor_unit is not None else ledger.minor_unit
         )
@@ -209,8 +195,11 @@ class _PayoutForecast:
         pick = [products.index(p) for p in self.compiled.products if p in products]
         self.pick = np.array(pick, dtype=np.int64)
         per = Calendar(ledger.calendar.fiscal_year, ledger.calendar.start_month, plan.period)
+        self.calendar = per
         self.per = per.months_per_period
-        self.n_periods = 12 // self.per
+        self.n_periods = per.n_periods
+        # Semi-monthly and two-week plans: each month's figures spread over its days
+        self.spread = per.month_spread() if per.is_sub_monthly else None
         weight = ledger.weight
         # The months gone as the plan credits them (new-customer weights, products it
         # counts); the months to come as the forecast, at each rep's credit per sale so far.
@@ -225,7 +214,7 @@ class _PayoutForecast:
             target[:, :, self.pick] * (1.0 - weight)[None, :, None] * factor[:, None, None]
         )
         n = len(ledger.people)
-        self.targets = target[:, :, self.pick].reshape(n, self.n_periods, self.per, -1).sum(axis=2)
+        self.targets = self._by_period(target[:, :, self.pick][:, None])[:, 0]
         people = ledger.org.copy()
         if "role" not in people.columns:
             people["role"] = "rep"
@@ -240,9 +229,16 @@ class _PayoutForecast:
         for t0 in range(0, len(share), step):
             part = share[t0 : t0 + step]  # [t, R]
             sales = self.actual[:, None] + part.T[:, :, None, None] * self.remaining[:, None]
-            sales = sales.reshape(n, len(part), self.n_periods, self.per, k).sum(axis=3)
+            sales = self._by_period(sales)
             pay = evaluate(self.compiled, sales, self.targets, pop=self.pop)
             self.draws[:, first + t0 : first + t0 + len(part)] = pay
+
+    def _by_period(self, monthly: np.ndarray) -> np.ndarray:
+        """[R, t, 12, K] by month → [R, t, P, K] by the plan's pay period."""
+        if self.spread is None:
+            n, t, _, k = monthly.shape
+            return monthly.reshape(n, t, self.n_periods, self.per, k).sum(axis=3)
+        return np.moveaxis(np.tensordot(monthly, self.spread, axes=([2], [0])), -1, 2)
 
     def finish(self, company: Company | None) -> dict[str, Any]:
         """Earned to date (exact, minor units) and the forecast draws of the year."""
@@ -254,7 +250,11 @@ class _PayoutForecast:
         labels = ledger.calendar.__class__(
             ledger.calendar.fiscal_year, ledger.calendar.start_month, self.plan.period
         ).period_labels()
-        due = [lab for i, lab in enumerate(labels) if ledger.weight[i * self.per] > 0]
+        if self.spread is None:
+            due = [lab for i, lab in enumerate(labels) if ledger.weight[i * self.per] > 0]
+        else:  # a sub-monthly period is due once it has begun, as a month is
+            begun = [self.calendar.month_start(s) <= ledger.as_of for s in range(len(labels))]
+            due = [lab for lab, ok in zip(labels, begun, strict=True) if ok]
         upto = totals[totals["period"].isin(due)]
         earned = upto.groupby("rep_id", sort=False)["payable_minor"].sum()
         minor = earned.reindex(ledger.people["rep_id"]).fillna(0).astype(np.int64).to_numpy()
