@@ -60,7 +60,14 @@ from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import settle_vectorised
 from attain.incentive.vectorised_components import line as _line
 
-__all__ = ["Population", "approximations", "evaluate", "needs_deals", "population"]
+__all__ = [
+    "Population",
+    "approximations",
+    "clawback_factor",
+    "evaluate",
+    "needs_deals",
+    "population",
+]
 
 
 @dataclass(frozen=True)
@@ -171,10 +178,20 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
             f"{compiled.period.replace('_', '-')} periods: the simulator spreads each month's "
             "sales and targets over its days"
         )
-    if compiled.clawback is not None:
+    if compiled.clawback is not None and clawback_factor(compiled, pop) is not None:
         out.append(
-            "clawback: the sales given are the net credit after the plan's clawback shares, "
-            "windows and terminations (they are deal-level and not modelled)"
+            f"clawback: a cancellation takes back {compiled.clawback.share / _M:.4g} of its "
+            "credit: the net sales given are credited × (1 − share × rate) ÷ (1 − rate), the "
+            "deal model's cancellation rate per product"
+        )
+    elif compiled.clawback is not None:
+        out.append(
+            "clawback: the sales given are the net credit after the plan's clawback "
+            + (
+                "shares, windows, terminations and limits (they are deal-level and not modelled)"
+                if deals is not None
+                else "share (no deal model for cancellation rates: give population(deals=))"
+            )
         )
     if compiled.holdback is not None and compiled.holdback.release == "payment":
         out.append(
@@ -186,9 +203,32 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
     return out
 
 
+def clawback_factor(compiled: CompiledPlan, pop: Population | None) -> np.ndarray | None:
+    """Credit per unit of net sales under a clawback that takes back a fixed share of each
+    cancellation, per product: ``(1 − share × rate) ÷ (1 − rate)`` with the deal model's
+    cancellation rates; None without a deal model or for windows, terminations and
+    ``only_paid`` (deal-level: :func:`approximations`)."""
+    if not _share_clawback(compiled) or pop is None or pop.deals is None:
+        return None
+    cb = compiled.clawback
+    assert cb is not None
+    rate = np.clip(np.nan_to_num(pop.deals.cancellation_rate, nan=0.0), 0.0, 0.99)
+    return (1.0 - cb.share / _M * rate) / (1.0 - rate)
+
+
+def _share_clawback(compiled: CompiledPlan) -> bool:
+    """A clawback of a fixed share below 1 of every cancellation (no windows, terminations
+    or limits): what the vectorised evaluator models from cancellation rates."""
+    cb = compiled.clawback
+    if cb is None or cb.windows or cb.termination_column is not None or cb.only_paid:
+        return False
+    return cb.share < _M
+
+
 def needs_deals(compiled: CompiledPlan) -> bool:
-    """Whether any component reads the deal model (unit prices, deal sizes, cancellations)."""
-    return any(kind_of(c).needs_deals(c) for c in compiled.components)
+    """Whether any component (or a clawback share) reads the deal model (unit prices, deal
+    sizes, cancellation rates)."""
+    return _share_clawback(compiled) or any(kind_of(c).needs_deals(c) for c in compiled.components)
 
 
 def evaluate(
@@ -272,12 +312,19 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
         sales4, targets3, months, periods, active = _effective(
             compiled, sales4, targets3, pop, per_period, ytd
         )
+    credit_factor = clawback_factor(compiled, pop)
+    if credit_factor is not None:  # a clawback keeps part of each cancellation's credit
+        if sales4.shape[-1] == 1:  # no products axis: the credited products' mean
+            credit_factor = np.array([credit_factor[compiled.credit.mask].mean()])
+        sales4 = sales4 * credit_factor
     net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
     tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
     ti_w = pop.ti[:, None, None] * (months / compiled.n_slots)[None, None, :]
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     w.months, w.n_slots = months, compiled.n_slots
+    if credit_factor is not None:
+        w.credit_factor = credit_factor
     lines = (_line(c, w) for c in compiled.components)
     if compiled.draw is None and compiled.holdback is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
