@@ -35,6 +35,12 @@ from attain.track import track as track_progress
     "(repeat for several plans).",
 )
 @click.option(
+    "--measures",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Measures table of the plans' KPI components (rep_id, date, measure, value, denominator).",
+)
+@click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -67,6 +73,7 @@ def track(
     actuals: Path,
     as_of: str,
     plans: tuple[Path, ...],
+    measures: Path | None,
     data: Path | None,
     out: Path,
     trials: int,
@@ -85,11 +92,18 @@ def track(
     """
     from attain.data import load_company
 
-    inputs = (targets, actuals, data, *plans)
+    inputs = (targets, actuals, data, *plans, *([measures] if measures else []))
     check_output_set(out, "tracking", inputs=inputs, force=force)  # before the work
     company = load_company(data) if data is not None else None
     result = track_progress(
-        targets, actuals, as_of, plans=plans, company=company, trials=trials, seed=seed
+        targets,
+        actuals,
+        as_of,
+        plans=plans,
+        company=company,
+        trials=trials,
+        seed=seed,
+        measures=measures,
     )
     files = result.write(out, inputs=inputs, force=force)
     echo_notices(result.notices)

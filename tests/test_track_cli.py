@@ -214,3 +214,29 @@ def test_sub_monthly_plans_are_tracked(tmp_path, period):
     assert abs(pay["forecast_p50"] - float(pay["earned_to_date"])) <= 0.02 * float(
         pay["earned_to_date"]
     )
+
+
+def test_a_holdback_is_accrued_when_earned_and_kpis_read_the_measures(tmp_path):
+    """Earned to date counts the parts held back (earned, not yet paid), and a KPI plan's
+    exact earned to date reads the measures table."""
+    spec = attain.load_plan(PLAN, SAMPLE).model_dump(mode="json")
+    plan = attain.load_plan({**spec, "holdback": {"share": 0.5}}, SAMPLE)
+    deals = pd.read_csv(SAMPLE / "actuals.csv", dtype=str)
+    path = tmp_path / "actuals.csv"
+    deals[deals["date"] <= "2027-05-20"].to_csv(path, index=False)
+    held = attain.track(TARGETS, path, "2027-05-20", plans=[plan], company=SAMPLE, trials=20)
+    plain = attain.track(TARGETS, path, "2027-05-20", plans=[PLAN], company=SAMPLE, trials=20)
+    a, b = held.summary["payouts"][0], plain.summary["payouts"][0]
+    assert a["earned_to_date"] == b["earned_to_date"]
+    assert a["forecast_p50"] == pytest.approx(b["forecast_p50"], rel=1e-9)
+    kpi = ROOT / "rules" / "kpi_mbo.yaml"
+    measures = ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"
+    rows = pd.read_csv(measures, dtype=str)
+    early = tmp_path / "measures.csv"
+    rows[rows["date"] <= "2027-05-20"].to_csv(early, index=False)
+    t = attain.track(
+        TARGETS, path, "2027-05-20", plans=[kpi], company=SAMPLE, trials=5, measures=early
+    )
+    exact = attain.payouts(kpi, TARGETS, path, SAMPLE, measures=early)
+    due = exact.totals[exact.totals["period"].isin(["2027-Q1", "2027-Q2"])]
+    assert t.summary["payouts"][0]["earned_to_date"] == f"{due['payable_minor'].sum() / 100:.2f}"

@@ -34,6 +34,7 @@ def track(
     trials: int = 1000,
     seed: int = 0,
     at_risk_below: float = AT_RISK_BELOW,
+    measures: pd.DataFrame | str | Path | None = None,
 ) -> Tracking:
     """Progress to date, pace, year-end forecast with P10/P50/P90 and, with ``plans``,
     commission earned to date and the forecast of the year's payout.
@@ -43,6 +44,10 @@ def track(
     (the company's when ``None``); ``as_of`` the date tracked (``YYYY-MM-DD``), no deal
     may be dated after it. ``company`` gives the org, fiscal year and products; without
     it the org columns come from the targets table and the fiscal year from its periods.
+    ``measures`` is the measures table of the plans' KPI components (to date).
+
+    A plan's payout is what it earns: a holdback's parts held back count as earned when
+    they are earned (finance accrues them), not when they are paid.
     """
     if isinstance(company, str | Path):
         company = load_company(company)
@@ -105,7 +110,7 @@ def track(
                 count=n,
             )
         )
-    payouts = [p.finish(company) for p in pay]
+    payouts = [p.finish(company, measures) for p in pay]
     return build_tracking(
         ledger,
         fc,
@@ -230,7 +235,13 @@ class _PayoutForecast:
             part = share[t0 : t0 + step]  # [t, R]
             sales = self.actual[:, None] + part.T[:, :, None, None] * self.remaining[:, None]
             sales = self._by_period(sales)
-            pay = evaluate(self.compiled, sales, self.targets, pop=self.pop)
+            if self.compiled.holdback is None:
+                pay = evaluate(self.compiled, sales, self.targets, pop=self.pop)
+            else:  # earned, held back or not: the holdback's lines are when it is paid
+                from attain.incentive.holdback import HOLDBACK_LINES
+
+                lines = evaluate(self.compiled, sales, self.targets, pop=self.pop, detail="year")
+                pay = sum(v for k, v in lines.items() if k not in HOLDBACK_LINES)
             self.draws[:, first + t0 : first + t0 + len(part)] = pay
 
     def _by_period(self, monthly: np.ndarray) -> np.ndarray:
@@ -240,12 +251,14 @@ class _PayoutForecast:
             return monthly.reshape(n, t, self.n_periods, self.per, k).sum(axis=3)
         return np.moveaxis(np.tensordot(monthly, self.spread, axes=([2], [0])), -1, 2)
 
-    def finish(self, company: Company | None) -> dict[str, Any]:
+    def finish(self, company: Company | None, measures=None) -> dict[str, Any]:
         """Earned to date (exact, minor units) and the forecast draws of the year."""
         from attain.incentive import payouts
 
         ledger = self.ledger
-        result = payouts(self.plan, ledger.targets_frame, ledger.actuals_frame, company)
+        result = payouts(
+            self.plan, ledger.targets_frame, ledger.actuals_frame, company, measures=measures
+        )
         totals = result.totals
         labels = ledger.calendar.__class__(
             ledger.calendar.fiscal_year, ledger.calendar.start_month, self.plan.period
@@ -256,6 +269,11 @@ class _PayoutForecast:
             begun = [self.calendar.month_start(s) <= ledger.as_of for s in range(len(labels))]
             due = [lab for lab, ok in zip(labels, begun, strict=True) if ok]
         upto = totals[totals["period"].isin(due)]
+        if self.compiled.holdback is not None and due:  # held back: earned, not yet paid
+            last = upto["period"] == due[-1]
+            upto = upto.assign(
+                payable_minor=upto["payable_minor"] + np.where(last, upto["held_balance_minor"], 0)
+            )
         earned = upto.groupby("rep_id", sort=False)["payable_minor"].sum()
         minor = earned.reindex(ledger.people["rep_id"]).fillna(0).astype(np.int64).to_numpy()
         return {
