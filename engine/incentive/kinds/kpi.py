@@ -195,7 +195,14 @@ class KpiKind(KindBase):
                 return np.zeros(shape)
             x = np.ones(w.ti_w.shape)
         else:
+            if c.measure_name not in measures:
+                raise ValueError(
+                    f"KPI {c.name!r} reads measure {c.measure_name!r}, which "
+                    f"population(measures=) lacks (it has {sorted(measures)})"
+                )
             value, den = measures[c.measure_name]  # float[R, P] per pay period
+            if value.shape[-1] != shape[-1] and shape[-1] == 1:  # the year as one window
+                value, den = value.sum(axis=-1, keepdims=True), den.sum(axis=-1, keepdims=True)
             if w.ytd:
                 value, den = np.cumsum(value, axis=-1), np.cumsum(den, axis=-1)
             with np.errstate(divide="ignore", invalid="ignore"):
