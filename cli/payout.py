@@ -29,6 +29,12 @@ from attain.output import check_output_set
     help="Deals table (the company's actuals columns).",
 )
 @click.option(
+    "--measures",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Measures table for KPI components (rep_id, date, measure, value, denominator).",
+)
+@click.option(
     "--out",
     "out",
     default=None,
@@ -58,6 +64,7 @@ def payout(
     plans: tuple[Path, ...],
     targets: Path,
     actuals: Path,
+    measures: Path | None,
     out: Path,
     data: Path | None,
     html: bool,
@@ -77,8 +84,10 @@ def payout(
     """
     if (ledger is None) != (close is None):
         raise click.UsageError("--ledger and --close go together")
+    if close is not None and measures is not None:
+        raise click.UsageError("--close does not read --measures: close plans without KPIs")
     folder = data or plan_company_dir(plans[0])
-    inputs = (*plans, targets, actuals, folder)
+    inputs = (*plans, targets, actuals, folder, *([measures] if measures else []))
     if out is not None:  # refuse the folder before any work (and before a close)
         check_output_set(out, "payouts", inputs=inputs, force=force)
     if close is not None:
@@ -95,7 +104,7 @@ def payout(
     if xlsx and len(loaded) > 1:
         raise click.UsageError("--xlsx takes one plan (the workbook is one plan's)")
     with progress_bar("computing payouts") as progress:
-        result = payouts(loaded, targets, actuals, company, progress=progress)
+        result = payouts(loaded, targets, actuals, company, measures=measures, progress=progress)
     with progress_bar("writing statements") as progress:
         files = result.write(
             out, inputs=inputs, force=force, html=html, progress=progress, xlsx=xlsx

@@ -35,6 +35,12 @@ from attain.track import track as track_progress
     "(repeat for several plans).",
 )
 @click.option(
+    "--measures",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Measures table of the plans' KPI components (rep_id, date, measure, value, denominator).",
+)
+@click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -87,6 +93,7 @@ def track(
     actuals: Path,
     as_of: str,
     plans: tuple[Path, ...],
+    measures: Path | None,
     data: Path | None,
     out: Path,
     trials: int,
@@ -123,6 +130,7 @@ def track(
         expense_budget,
         activities,
         activity_targets,
+        measures,
     )
     check_output_set(out, "tracking", inputs=inputs, force=force)  # before the work
     company = load_company(data) if data is not None else None
@@ -138,6 +146,7 @@ def track(
         expense_budget=expense_budget,
         activities=activities,
         activity_targets=activity_targets,
+        measures=measures,
     )
     files = result.write(out, inputs=inputs, force=force)
     echo_notices(result.notices)

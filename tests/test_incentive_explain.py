@@ -375,6 +375,10 @@ def runs(draw):
                 "max_share": draw(st.sampled_from([0.25, 0.5, 1.0])),
             }
         spec["draw"]["clawback"] = draw(st.sampled_from(["absorb", "owe"]))
+    if "draw" not in spec and draw(st.booleans()):
+        spec["holdback"] = {"share": draw(st.sampled_from([0.3, 0.5, 1.0]))}
+        if draw(st.booleans()):
+            spec["holdback"].update(release="later", after_periods=draw(st.integers(1, 3)))
     if draw(st.booleans()):
         clawback = {"only_paid": draw(st.booleans())}
         if draw(st.booleans()):

@@ -188,3 +188,55 @@ def test_a_mover_s_target_and_deals_count_for_the_team_of_their_date(sample_comp
     company_row = t[t["level"] == "company"].iloc[0]
     assert teams["actual_to_date"].sum() == pytest.approx(company_row["actual_to_date"])
     assert any(n.code == "movers" for n in moved_result.notices)
+
+
+@pytest.mark.parametrize("period", ["semi_monthly", "two_week"])
+def test_sub_monthly_plans_are_tracked(tmp_path, period):
+    """A semi-monthly or two-week plan: earned to date is the exact payout of the pay
+    periods begun by the date, and at the year's end the forecast is the year paid."""
+    plan = attain.load_plan(PLAN, SAMPLE).model_copy(update={"period": period})
+    deals = pd.read_csv(SAMPLE / "actuals.csv", dtype=str)
+    path = tmp_path / "actuals.csv"
+    deals[deals["date"] <= "2027-05-20"].to_csv(path, index=False)
+    result = attain.track(TARGETS, path, "2027-05-20", plans=[plan], company=SAMPLE, trials=20)
+    exact = attain.payouts(plan, TARGETS, path, SAMPLE)
+    from attain.incentive import Calendar
+
+    begun = Calendar(2027, 1, period).period_labels()[:10]  # the last begun 16 May / 7 May
+    due = exact.totals[exact.totals["period"].isin(begun)]
+    pay = result.summary["payouts"][0]
+    assert pay["earned_to_date"] == f"{due['payable_minor'].sum() / 100:.2f}"
+    assert float(pay["earned_to_date"]) <= pay["forecast_p10"] <= pay["forecast_p90"]
+    year = attain.track(
+        TARGETS, SAMPLE / "actuals.csv", "2027-12-31", plans=[plan], company=SAMPLE, trials=5
+    )
+    pay = year.summary["payouts"][0]
+    assert abs(pay["forecast_p50"] - float(pay["earned_to_date"])) <= 0.02 * float(
+        pay["earned_to_date"]
+    )
+
+
+def test_a_holdback_is_accrued_when_earned_and_kpis_read_the_measures(tmp_path):
+    """Earned to date counts the parts held back (earned, not yet paid), and a KPI plan's
+    exact earned to date reads the measures table."""
+    spec = attain.load_plan(PLAN, SAMPLE).model_dump(mode="json")
+    plan = attain.load_plan({**spec, "holdback": {"share": 0.5}}, SAMPLE)
+    deals = pd.read_csv(SAMPLE / "actuals.csv", dtype=str)
+    path = tmp_path / "actuals.csv"
+    deals[deals["date"] <= "2027-05-20"].to_csv(path, index=False)
+    held = attain.track(TARGETS, path, "2027-05-20", plans=[plan], company=SAMPLE, trials=20)
+    plain = attain.track(TARGETS, path, "2027-05-20", plans=[PLAN], company=SAMPLE, trials=20)
+    a, b = held.summary["payouts"][0], plain.summary["payouts"][0]
+    assert a["earned_to_date"] == b["earned_to_date"]
+    assert a["forecast_p50"] == pytest.approx(b["forecast_p50"], rel=1e-9)
+    kpi = ROOT / "rules" / "kpi_mbo.yaml"
+    measures = ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"
+    rows = pd.read_csv(measures, dtype=str)
+    early = tmp_path / "measures.csv"
+    rows[rows["date"] <= "2027-05-20"].to_csv(early, index=False)
+    t = attain.track(
+        TARGETS, path, "2027-05-20", plans=[kpi], company=SAMPLE, trials=5, measures=early
+    )
+    exact = attain.payouts(kpi, TARGETS, path, SAMPLE, measures=early)
+    due = exact.totals[exact.totals["period"].isin(["2027-Q1", "2027-Q2"])]
+    assert t.summary["payouts"][0]["earned_to_date"] == f"{due['payable_minor'].sum() / 100:.2f}"

@@ -15,8 +15,9 @@ from attain.incentive.compile import compile_plan
 from attain.incentive.credit import credit_deals
 from attain.incentive.exact import evaluate_exact
 from attain.incentive.inputs import read_book
+from attain.incentive.measures import read_measures
 from attain.incentive.result import Payouts
-from attain.incentive.run import build_windows
+from attain.incentive.run import build_windows, measures_needed
 from attain.load import load_rules
 from attain.progress import Progress, Steps
 from attain.schema.plan import Plan, known_products
@@ -74,6 +75,7 @@ def payouts(
     actuals: pd.DataFrame | str | Path | None = None,
     company: Company | str | Path | None = None,
     *,
+    measures: pd.DataFrame | str | Path | None = None,
     progress: Progress | None = None,
 ) -> Payouts:
     """Every participant's payout per period, exact to the minor unit, with statements.
@@ -83,11 +85,15 @@ def payouts(
     (roles, teams, target incentives) and products; without it, people and their org
     columns come from the targets table. A list of plans pays each on its own, side by
     side (:func:`payouts_of_plans`): the result is a :class:`Payouts` either way.
+    ``measures`` is the measures table KPI components read (``rep_id, date, measure, value,
+    denominator``: :mod:`attain.incentive.measures`).
     ``progress(done, total)`` is called as each stage of each plan finishes (tables read,
     deals credited, windows built, evaluated, lines labelled).
     """
     if not isinstance(plan, Plan | str | Path | Mapping):
-        return payouts_of_plans(list(plan), targets, actuals, company, progress=progress)
+        return payouts_of_plans(
+            list(plan), targets, actuals, company, measures=measures, progress=progress
+        )
     steps = Steps(progress, _STAGES)
     if isinstance(company, str | Path):
         company = load_company(company)
@@ -106,9 +112,11 @@ def payouts(
     book = read_book(targets, actuals, company, plan.fiscal_year, plan.period, unit)
     steps.advance()
     compiled = compile_plan(plan, products or book.products, unit)
+    needed, where = measures_needed(compiled)
+    table = read_measures(measures, needed, book.people, book.calendar, where)
     credit = credit_deals(compiled, book)
     steps.advance()
-    windows = build_windows(compiled, book, credit)
+    windows = build_windows(compiled, book, credit, table)
     steps.advance()
     evaluation = evaluate_exact(compiled, windows)
     steps.advance()
@@ -124,6 +132,7 @@ def payouts_of_plans(
     actuals: pd.DataFrame | str | Path | None = None,
     company: Company | str | Path | None = None,
     *,
+    measures: pd.DataFrame | str | Path | None = None,
     progress: Progress | None = None,
 ) -> Payouts:
     """Several plans per person (a rep plan plus a product overlay) on the same targets
@@ -145,7 +154,14 @@ def payouts_of_plans(
         raise ValueError("payouts_of_plans needs at least one plan")
     total = _STAGES * len(plans)
     results = [
-        payouts(p, targets, actuals, company, progress=_offset(progress, i * _STAGES, total))
+        payouts(
+            p,
+            targets,
+            actuals,
+            company,
+            measures=measures,
+            progress=_offset(progress, i * _STAGES, total),
+        )
         for i, p in enumerate(plans)
     ]
     return results[0] if len(results) == 1 else CombinedPayouts.of(results)

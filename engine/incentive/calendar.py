@@ -168,6 +168,17 @@ class Calendar:
                 out.append((s, (b - a).days))
         return out
 
+    def month_spread(self) -> np.ndarray:
+        """float64[12, n_slots]: the share of each fiscal month's days in each slot (the
+        identity for monthly slots), to read monthly figures by sub-monthly pay period."""
+        months = Calendar(self.fiscal_year, self.start_month, "month")
+        lo = np.array([months.month_start(m) for m in range(13)], dtype="datetime64[D]")
+        slots = np.array(self._bounds, dtype="datetime64[D]")
+        start = np.maximum(lo[:-1, None], slots[None, :-1])
+        end = np.minimum(lo[1:, None], slots[None, 1:])
+        days = np.maximum((end - start).astype(np.int64), 0)
+        return days / np.diff(lo).astype(np.int64)[:, None]
+
     def period_of_month(self) -> np.ndarray:
         """The pay period index of each slot."""
         return np.arange(self.n_slots) // self.months_per_period

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from attain.incentive.kinds import kind_of
 from attain.incentive.text import money
 from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
 
@@ -59,6 +60,21 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                         c.name,
                     )
                 )
+        out += kind_of(c).notices(c, windows)
+    meta = windows.records.get("<measures>", {})
+    for key, what in (
+        ("n_outside", "are dated outside the plan year"),
+        ("n_unread", "are of measures no component of this plan reads"),
+    ):
+        if meta.get(key):
+            out.append(
+                Notice(
+                    "measure-rows-left-out",
+                    f"{meta[key]} row(s) of the measures table {what}; they are not counted",
+                    meta["source"],
+                    meta[key],
+                )
+            )
     if compiled.clawback is None or not compiled.clawback.only_paid:
         out += _over_cancelled(compiled, book)
     n_unknown = credit.clawback.get("unknown_booking", 0)

@@ -14,11 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attain.incentive.holdback import HOLDBACK_LINES, CompiledHoldback, compile_holdback
 from attain.incentive.kinds import KINDS, CompiledCap, CompiledComponent, CompiledGate
 from attain.incentive.kinds.base import compile_cap, mask_of
 from attain.incentive.kinds.draw import CompiledDraw, compile_draw
 from attain.incentive.rational import micro, to_minor
 from attain.schema.plan import Plan
+
+#: Lines that are not components, in statement order after the components (the exact
+#: evaluator's ``ADJUSTMENTS``).
+ADJUSTMENT_LINES = ("rounding", "total_cap", "carried_forward", "draw", "draw_recovery")
 
 __all__ = [
     "CompiledCap",
@@ -123,6 +128,14 @@ class CompiledPlan:
     draw: CompiledDraw | None
     version: str = ""  # the plan's `version:`, or sha256 of its content (plan_version)
     clawback: CompiledClawback | None = None
+    holdback: CompiledHoldback | None = None
+
+    @property
+    def line_names(self) -> tuple[str, ...]:
+        """Every line an evaluation has: the components, then the adjustments (and the
+        holdback's lines when the plan holds part of its payouts back)."""
+        extra = HOLDBACK_LINES if self.holdback is not None else ()
+        return (*self.names, *ADJUSTMENT_LINES, *extra)
 
     @property
     def scale(self) -> int:
@@ -207,6 +220,7 @@ def compile_plan(
         draw=compile_draw(plan.draw, unit),
         version=plan_version(plan),
         clawback=compile_clawback(plan.clawback),
+        holdback=compile_holdback(plan.holdback),
     )
 
 

@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from attain.errors import DataError, Problem
-from attain.incentive.compile import CompiledCap, CompiledComponent, CompiledPlan
+from attain.incentive.compile import (
+    ADJUSTMENT_LINES,
+    CompiledCap,
+    CompiledComponent,
+    CompiledPlan,
+)
+from attain.incentive.holdback import settle_holdback
 from attain.incentive.kinds import ExactInputs, kind_of
 from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
@@ -31,7 +37,7 @@ from attain.incentive.text import digits_for
 __all__ = ["ADJUSTMENTS", "Evaluation", "Windows", "evaluate_exact", "modifier_factors"]
 
 #: Lines that are not components, in statement order after the components.
-ADJUSTMENTS = ("rounding", "total_cap", "carried_forward", "draw", "draw_recovery")
+ADJUSTMENTS = ADJUSTMENT_LINES
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class Windows:
     """Component name → (num, den) per [R, W], for deal-scope tiers, spiffs and pools."""
     records: dict = field(default_factory=dict)
     """Component name → what its deal-level amounts were made of (pool sizes, units)."""
+    measures: dict = field(default_factory=dict)
+    """Measure name → (value, denominator, rows) per [R, W], int64 millionths, from the
+    measures table (KPI components)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Evaluation:
     carried_balance: np.ndarray  # [R, P]: earned to date minus paid to date (< 0: carried)
     details: dict  # component name → dict of input arrays [R, W] for statements
     draw_settled: np.ndarray | None = None  # [R, P]: the advance settled in draw_recovery
+    held_balance: np.ndarray | None = None  # [R, P]: held back after the period, not yet paid
 
 
 def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
@@ -115,6 +125,7 @@ def _component(c: CompiledComponent, w: Windows, ti_num, ti_den: int):
         )
     accel_fail = ~gate_ok if c.gate is not None and c.gate.accelerator_only else None
     info.update(w.records.get(c.name, {}))
+    info.update(kind_of(c).window_info(c, w))
     x = ExactInputs(
         S, A, T, ti_num, accel_fail, w.precomputed.get(c.name), info=info, ti_den=ti_den
     )
@@ -229,11 +240,19 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     draw, recovery, balance = settlement.draw, settlement.recovery, settlement.balance
     total = total + draw + recovery
     zero = np.zeros_like(total)
-    payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None]])
-    earned_all = np.concatenate([earned, zero[None], draw[None], recovery[None]])
+    extra = []
+    schedule = w.records.get("<holdback>", {}).get("schedule")
+    held = settle_holdback(compiled.holdback, total, w.active, compiled.rounding_mode, schedule)
+    held_balance = None
+    if held is not None:
+        total = total + held.held + held.released
+        extra = [held.held[None], held.released[None]]
+        held_balance = held.balance
+    payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None], *extra])
+    earned_all = np.concatenate([earned, zero[None], draw[None], recovery[None], *extra])
     keep = w.participant[None, :, None]
     return Evaluation(
-        lines=(*compiled.names, *ADJUSTMENTS),
+        lines=compiled.line_names,
         earned=np.where(keep, earned_all, 0),
         payable=np.where(keep, payable, 0),
         total=np.where(keep[0], total, 0),
@@ -241,4 +260,5 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         carried_balance=np.where(keep[0], balance_carried, 0),
         details=details,
         draw_settled=np.where(keep[0], settlement.settled, 0),
+        held_balance=None if held_balance is None else np.where(keep[0], held_balance, 0),
     )

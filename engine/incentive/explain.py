@@ -50,6 +50,8 @@ _ADJUSTMENT_PARTS = {
     "carried_forward": "balance carried forward",
     "draw": "draw top-up",
     "draw_recovery": "draw recovered",
+    "held_back": "held back, paid later",
+    "held_released": "held back earlier, paid now",
 }
 
 
@@ -101,6 +103,12 @@ def explanation(payouts) -> pd.DataFrame:
             if (rest != 0).any():
                 pieces.append((pos[rest != 0], 1, _row(text, rest[rest != 0])))
             continue
+        if name == "held_back":  # a hold is negative; a clawback's cancelled hold positive
+            cancel = amounts[pos] > 0
+            if cancel.any():
+                text2 = "a clawback's share still held, cancelled (not taken from pay)"
+                pieces.append((pos[cancel], 0, _row(text2, amounts[pos][cancel])))
+            pos = pos[~cancel]
         pieces.append((pos, 0, _row(text, amounts[pos])))
     return _table(pieces, lines, unit)
 
@@ -386,6 +394,8 @@ def _edges(values, n, band, unit) -> np.ndarray:
     v = np.broadcast_to(np.asarray(values, dtype=object), (n,))
     if band == "attainment":
         return np.array([_pct_text(int(a), MICRO) for a in v], dtype=object)
+    if band == "value":  # a count, in millionths
+        return np.array([_decimal(int(a), MICRO) for a in v], dtype=object)
     return format_minor(v.astype(np.int64), unit).to_numpy()
 
 

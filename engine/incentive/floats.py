@@ -29,6 +29,9 @@ class Window:
         self.sales = net  # per-period sales [R, t, P, K] (not cumulated), for deal features
         self.ytd = False  # windows are year-to-date
         self.started = None  # bool[P]: windows the plan is in force in (effective dates)
+        self.months = np.ones(1)  # [P] slots in force in each window (KPI targets)
+        self.credit_factor = np.ones(1)  # [K] credit kept of the net sales (clawback share)
+        self.n_slots = 12
         self._measures: dict[bytes, tuple] = {}
         self._attainments: dict[bytes, np.ndarray] = {}
 
@@ -54,7 +57,7 @@ class Window:
         deals = self.pop.deals
         if deals is None:
             return self.measure(mask)[0]
-        factor = np.where(mask, deals.gross_factor(), 0.0)
+        factor = np.where(mask, deals.gross_factor() / self.credit_factor, 0.0)
         if self.net.shape[-1] == 1:  # no products axis: the products' mean factor
             return self.net[..., 0] * factor[mask].mean()
         return self.net @ factor

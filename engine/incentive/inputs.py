@@ -56,6 +56,7 @@ class Deals:
     customer: np.ndarray | None = None  # a `customer` or `account_id` column, if given
     source: str = "<actuals>"  # where the rows came from: row i is row i + offset there
     offset: int = 1
+    table: pd.DataFrame | None = None  # the checked rows, for columns a plan names (paid_date)
 
 
 @dataclass(frozen=True)
@@ -313,4 +314,5 @@ def _deals(
         customer=None if who is None else deals[who].astype(str).to_numpy(dtype=object),
         source=source,
         offset=offset,
+        table=deals,
     )

@@ -50,6 +50,8 @@ class PayoutsSummary(Summary):
             "n_draw_balance_outstanding",
             "carried_balance",
             "n_carried_balance",
+            "held_back_outstanding",
+            "n_held_back_outstanding",
         }
     )
 
@@ -76,6 +78,9 @@ class PayoutsSummary(Summary):
     carried_balance: str | None = None
     """Negative balances carried past the last period (absent when none)."""
     n_carried_balance: int | None = None
+    held_back_outstanding: str | None = None
+    """Instalments held back and not yet paid after the last period (absent when none)."""
+    n_held_back_outstanding: int | None = None
 
     @property
     def plans(self) -> tuple[PayoutsSummary, ...]:
@@ -278,9 +283,9 @@ class Payouts(ResultFiles):
         )
         return {
             "summary": self.summary.to_dict(),
-            "totals": totals[["rep_id", "period", "payable", "draw_balance_minor"]].to_dict(
-                "records"
-            ),
+            "totals": totals[
+                ["rep_id", "period", "payable", "draw_balance_minor", "held_balance_minor"]
+            ].to_dict("records"),
             "lines": self.lines[["rep_id", "period", "component"]]
             .astype(str)
             .assign(amount=format_minor(self.lines["amount_minor"], unit).to_numpy())
@@ -370,6 +375,7 @@ def _totals(ev: Evaluation, people, periods, rep_ids, labels, scale) -> pd.DataF
     total = ev.total[people][:, periods]
     balance = ev.draw_balance[people][:, periods]
     carried = ev.carried_balance[people][:, periods]
+    held = np.zeros_like(total) if ev.held_balance is None else ev.held_balance[people][:, periods]
     ri, pi = np.indices(total.shape)
     return pd.DataFrame(
         {
@@ -379,6 +385,7 @@ def _totals(ev: Evaluation, people, periods, rep_ids, labels, scale) -> pd.DataF
             "payable": total.ravel() / scale,
             "draw_balance_minor": balance.ravel(),
             "carried_balance_minor": carried.ravel(),
+            "held_balance_minor": held.ravel(),
         }
     )
 
@@ -392,6 +399,7 @@ def _year_end_balances(totals: pd.DataFrame, unit: int) -> dict[str, Any]:
     for key, column in (
         ("draw_balance_outstanding", "draw_balance_minor"),
         ("carried_balance", "carried_balance_minor"),
+        ("held_back_outstanding", "held_balance_minor"),
     ):
         value = int(last[column].sum())
         if value:

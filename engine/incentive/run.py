@@ -18,9 +18,10 @@ from attain.incentive.exact import Windows
 from attain.incentive.inputs import Book
 from attain.incentive.kinds import DealContext, kind_of
 from attain.incentive.kinds.base import to_windows
+from attain.incentive.measures import Measures
 from attain.incentive.rational import MICRO, round_div
 
-__all__ = ["build_windows", "participants", "target_incentive"]
+__all__ = ["build_windows", "measures_needed", "participants", "target_incentive"]
 
 
 def participants(compiled: CompiledPlan, people: pd.DataFrame) -> np.ndarray:
@@ -67,7 +68,36 @@ def target_incentive(compiled: CompiledPlan, people: pd.DataFrame) -> np.ndarray
     return round_div(base * spec.share, MICRO)
 
 
-def build_windows(compiled: CompiledPlan, book: Book, credit: Credit) -> Windows:
+def measures_needed(compiled: CompiledPlan) -> tuple[dict[str, str], dict[str, str]]:
+    """The measures the plan's KPI components read (name → ``sum`` or ``ratio``) and the
+    plan path of the first component reading each. A measure read both ways is an error."""
+    needed: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for i, c in enumerate(compiled.components):
+        name = getattr(c, "measure_name", None)
+        if name is None:
+            continue
+        how = "ratio" if c.ratio else "sum"
+        if needed.get(name, how) != how:
+            raise DataError(
+                [
+                    Problem(
+                        "<plan>",
+                        f"measure `{name}` is read as a count by one component and as a "
+                        "ratio by another",
+                        path=f"components[{i}].aggregate",
+                        code="measure-aggregate",
+                    )
+                ]
+            )
+        needed[name] = how
+        where.setdefault(name, f"components[{i}].measure")
+    return needed, where
+
+
+def build_windows(
+    compiled: CompiledPlan, book: Book, credit: Credit, measures: Measures | None = None
+) -> Windows:
     ytd = compiled.measure == "ytd"
     k = book.calendar.months_per_period
     active_m = credit.active
@@ -87,9 +117,88 @@ def build_windows(compiled: CompiledPlan, book: Book, credit: Credit) -> Windows
         participant=part,
         people=people,
     )
+    if measures is not None:
+        w.records["<measures>"] = {
+            "n_outside": measures.n_outside,
+            "n_unread": measures.n_unread,
+            "source": measures.source,
+        }
+        for name in measures.names:
+            value, den, rows = measures.of(name)  # type: ignore[misc]
+            w.measures[name] = tuple(
+                to_windows(np.where(active_m[None, :], a, 0), k, ytd) for a in (value, den, rows)
+            )
+    hb = compiled.holdback
+    if hb is not None and hb.release == "payment":
+        w.records["<holdback>"] = {"schedule": payment_schedule(compiled, book, credit, active)}
     ctx = DealContext(compiled, book, credit, w, ytd)
     for c in compiled.components:
         amounts = kind_of(c).deal_level(c, ctx)
         if amounts is not None:
             w.precomputed[c.name] = amounts
     return w
+
+
+def payment_schedule(compiled: CompiledPlan, book: Book, credit: Credit, active: np.ndarray):
+    """A holdback released on payment: rows ``(person, period, due, weight)`` sorted by
+    period, one per person × period of credit × pay period of payment, weighted by the
+    credit of the bookings paid then (``due`` = the number of periods: not paid this year)."""
+    assert compiled.holdback is not None
+    column = compiled.holdback.column
+    deals = book.deals
+    table = deals.table
+    if table is None or column not in table.columns:
+        raise DataError(
+            [
+                Problem(
+                    deals.source,
+                    f"the plan's holdback is released on payment and reads the actuals column "
+                    f"`{column}`, which the actuals lack",
+                    field=column,
+                    code="missing-column",
+                    hint="add each booking's payment date (YYYY-MM-DD, empty: not paid yet), "
+                    "or name the column in holdback.column",
+                )
+            ]
+        )
+    raw = table[column]
+    text = raw.astype(str).str.strip()
+    empty = (raw.isna() | text.isin(["", "nan", "NaT", "None"])).to_numpy()
+    parsed = pd.to_datetime(text.where(~empty), format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(~empty & parsed.isna().to_numpy())
+    if len(bad):
+        raise DataError(
+            [
+                Problem(
+                    deals.source,
+                    f"not a date (YYYY-MM-DD): {raw.iloc[i]!r}",
+                    row=int(i) + deals.offset,
+                    field=column,
+                    code="date",
+                )
+                for i in bad[:25]
+            ]
+        )
+    paid = parsed.to_numpy(dtype="datetime64[D]")
+    cal = book.calendar
+    n = cal.n_periods
+    rows = np.flatnonzero((credit.net > 0) & ~deals.cancellation[credit.order])
+    src = credit.order[rows]
+    of_slot = cal.period_of_month()
+    period = of_slot[credit.month[rows]]
+    when = paid[src]
+    slot = cal.month_index(when)
+    before = when < np.datetime64(cal.month_start(0), "D")  # paid before the year: at once
+    due = np.where(slot >= 0, of_slot[np.maximum(slot, 0)], n)
+    due = np.where(before, period, np.maximum(due, period))
+    from attain.incentive.holdback import next_in_force
+
+    due = next_in_force(due, active)
+    key = (credit.person[rows] * (n + 1) + period) * (n + 1) + due
+    uniq, inverse = np.unique(key, return_inverse=True)
+    weight = np.zeros(len(uniq), dtype=np.int64)
+    np.add.at(weight, inverse, credit.net[rows])
+    person, rest = np.divmod(uniq, (n + 1) * (n + 1))
+    p, d = np.divmod(rest, n + 1)
+    order = np.argsort(p, kind="stable")
+    return person[order], p[order], d[order], weight[order]

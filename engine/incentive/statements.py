@@ -32,6 +32,9 @@ _ADJUSTMENT_RULES = {
     "carried_forward": "Balance carried forward: earnings below what was already paid are "
     "recovered from later earnings, not paid back now",
     **_DRAW_RULES,
+    "held_back": "Held back: this share of the period's payable is paid later (instalments); "
+    "a clawback cancels what is still held before taking back what was paid",
+    "held_released": "Held back earlier, paid now",
 }
 
 
@@ -195,6 +198,7 @@ def statement_records(payouts, table: pd.DataFrame, reps=None) -> dict[str, Stat
                 totals["payable_minor"].tolist(),
                 totals["draw_balance_minor"].tolist(),
                 totals["carried_balance_minor"].tolist(),
+                totals["held_balance_minor"].tolist(),
                 strict=True,
             ),
             strict=True,
@@ -234,13 +238,15 @@ def statement_records(payouts, table: pd.DataFrame, reps=None) -> dict[str, Stat
     return out
 
 
-def _period(label: str, total: tuple[int, int, int], unit: int) -> PeriodRecord:
-    payable, draw_balance, carried = total
+def _period(label: str, total: tuple[int, int, int, int], unit: int) -> PeriodRecord:
+    payable, draw_balance, carried, held = total
     notes = []
     if draw_balance:
         notes.append(f"draw balance {_money(draw_balance, unit)}")
     if carried:
         notes.append(f"balance carried forward {_money(carried, unit)}")
+    if held:
+        notes.append(f"held back, to be paid later {_money(held, unit)}")
     return PeriodRecord(label, [], _money(payable, unit), notes)
 
 

@@ -42,7 +42,7 @@ component's formula per window is in :mod:`~attain.incentive.vectorised_componen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,11 +55,19 @@ from attain.incentive.floats import M as _M
 from attain.incentive.floats import Window as _Window
 from attain.incentive.floats import accumulate as _accumulate
 from attain.incentive.floats import cap_value as _cap
+from attain.incentive.holdback import settle_holdback
 from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import settle_vectorised
 from attain.incentive.vectorised_components import line as _line
 
-__all__ = ["Population", "approximations", "evaluate", "needs_deals", "population"]
+__all__ = [
+    "Population",
+    "approximations",
+    "clawback_factor",
+    "evaluate",
+    "needs_deals",
+    "population",
+]
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class Population:
     calendar: Calendar | None = None  # the plan year: effective dates, SPIFF windows
     deals: DealModel | None = None  # unit prices, deal sizes, cancellation rates
     roll_unit: np.ndarray | None = None  # int[R] ``credit.roll_up`` unit codes (None: off)
+    measures: dict | None = None  # measure → (value, denominator) float64[R, P] per period
+    measure_targets: dict = field(default_factory=dict)  # KPI name → float64[R] millionths
 
 
 def population(
@@ -85,11 +95,16 @@ def population(
     *,
     calendar: Calendar | None = None,
     deals: DealModel | None = None,
+    measures: dict | None = None,
 ) -> Population:
     """Rep-level data from an org table (optional): roles, teams, modifier columns, TI;
     the plan year's ``calendar`` (default: the plan's ``fiscal_year`` from January) and
-    the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features."""
+    the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features.
+    ``measures`` gives KPI components their measures: name → ``(value, denominator)``
+    float64 ``[reps, periods]`` per pay period (a count's denominator is ignored); without
+    it a KPI is taken at its target (:func:`approximations`)."""
     from attain.incentive.exact import modifier_factors
+    from attain.incentive.kinds.kpi import CompiledKpi, kpi_targets
     from attain.incentive.run import participants, target_incentive
 
     if people is None:
@@ -118,6 +133,15 @@ def population(
     roll_unit = None
     if compiled.credit.roll_up is not None and compiled.credit.roll_up in people.columns:
         roll_unit = pd.factorize(people[compiled.credit.roll_up].astype(str))[0]
+    measure_targets = {
+        c.name: kpi_targets(c, people).astype(float)
+        for c in compiled.components
+        if isinstance(c, CompiledKpi)
+    }
+    if measures is not None:
+        measures = {
+            k: tuple(np.asarray(a, dtype=np.float64) for a in v) for k, v in measures.items()
+        }
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participants(compiled, people),
@@ -128,6 +152,8 @@ def population(
         calendar=calendar,
         deals=deals,
         roll_unit=roll_unit,
+        measures=measures,
+        measure_targets=measure_targets,
     )
 
 
@@ -152,19 +178,57 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
             f"{compiled.period.replace('_', '-')} periods: the simulator spreads each month's "
             "sales and targets over its days"
         )
-    if compiled.clawback is not None:
+    if compiled.clawback is not None and clawback_factor(compiled, pop) is not None:
         out.append(
-            "clawback: the sales given are the net credit after the plan's clawback shares, "
-            "windows and terminations (they are deal-level and not modelled)"
+            f"clawback: a cancellation takes back {compiled.clawback.share / _M:.4g} of its "
+            "credit: the net sales given are credited × (1 − share × rate) ÷ (1 − rate), the "
+            "deal model's cancellation rate per product"
+        )
+    elif compiled.clawback is not None:
+        out.append(
+            "clawback: the sales given are the net credit after the plan's clawback "
+            + (
+                "shares, windows, terminations and limits (they are deal-level and not modelled)"
+                if deals is not None
+                else "share (no deal model for cancellation rates: give population(deals=))"
+            )
+        )
+    if compiled.holdback is not None and compiled.holdback.release == "payment":
+        out.append(
+            "holdback released on payment: there are no payment dates; held parts are paid "
+            "at the year's end"
         )
     for c in compiled.components:
         out += kind_of(c).approximations(c, deals, calendar)
     return out
 
 
+def clawback_factor(compiled: CompiledPlan, pop: Population | None) -> np.ndarray | None:
+    """Credit per unit of net sales under a clawback that takes back a fixed share of each
+    cancellation, per product: ``(1 − share × rate) ÷ (1 − rate)`` with the deal model's
+    cancellation rates; None without a deal model or for windows, terminations and
+    ``only_paid`` (deal-level: :func:`approximations`)."""
+    if not _share_clawback(compiled) or pop is None or pop.deals is None:
+        return None
+    cb = compiled.clawback
+    assert cb is not None
+    rate = np.clip(np.nan_to_num(pop.deals.cancellation_rate, nan=0.0), 0.0, 0.99)
+    return (1.0 - cb.share / _M * rate) / (1.0 - rate)
+
+
+def _share_clawback(compiled: CompiledPlan) -> bool:
+    """A clawback of a fixed share below 1 of every cancellation (no windows, terminations
+    or limits): what the vectorised evaluator models from cancellation rates."""
+    cb = compiled.clawback
+    if cb is None or cb.windows or cb.termination_column is not None or cb.only_paid:
+        return False
+    return cb.share < _M
+
+
 def needs_deals(compiled: CompiledPlan) -> bool:
-    """Whether any component reads the deal model (unit prices, deal sizes, cancellations)."""
-    return any(kind_of(c).needs_deals(c) for c in compiled.components)
+    """Whether any component (or a clawback share) reads the deal model (unit prices, deal
+    sizes, cancellation rates)."""
+    return _share_clawback(compiled) or any(kind_of(c).needs_deals(c) for c in compiled.components)
 
 
 def evaluate(
@@ -248,13 +312,21 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
         sales4, targets3, months, periods, active = _effective(
             compiled, sales4, targets3, pop, per_period, ytd
         )
+    credit_factor = clawback_factor(compiled, pop)
+    if credit_factor is not None:  # a clawback keeps part of each cancellation's credit
+        if sales4.shape[-1] == 1:  # no products axis: the credited products' mean
+            credit_factor = np.array([credit_factor[compiled.credit.mask].mean()])
+        sales4 = sales4 * credit_factor
     net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
     tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
     ti_w = pop.ti[:, None, None] * (months / compiled.n_slots)[None, None, :]
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
+    w.months, w.n_slots = months, compiled.n_slots
+    if credit_factor is not None:
+        w.credit_factor = credit_factor
     lines = (_line(c, w) for c in compiled.components)
-    if compiled.draw is None and detail is not True:
+    if compiled.draw is None and compiled.holdback is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
         if detail == "year":
             return _year_lines(compiled, _earned(compiled, lines, w), pop, ytd)
@@ -356,10 +428,17 @@ def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail:
     carried = total - lines.sum(axis=0)
     draw, recovery = settle_vectorised(compiled.draw, total, compiled.scale, active)
     total = total + draw + recovery
+    extra = []
+    if compiled.holdback is not None:
+        in_force = np.ones(total.shape[-1], dtype=bool) if active is None else active
+        held = settle_holdback(compiled.holdback, total, in_force, None)
+        assert held is not None
+        total = total + held.held + held.released
+        extra = [held.held, held.released]
     if not detail:
         return _participants(total.sum(axis=-1), pop)
-    names = (*compiled.names, *ADJUSTMENTS)
-    all_lines = [*lines[:-2], lines[-2], lines[-1], carried, draw, recovery]
+    names = compiled.line_names
+    all_lines = [*lines[:-2], lines[-2], lines[-1], carried, draw, recovery, *extra]
     return {n: _participants(v, pop) for n, v in zip(names, all_lines, strict=True)}
 
 

@@ -47,6 +47,9 @@ __all__ = [
     "Draw",
     "DrawRecovery",
     "Gate",
+    "Holdback",
+    "Kpi",
+    "KpiPoint",
     "Modifier",
     "Participants",
     "Penalty",
@@ -436,8 +439,101 @@ class TeamPool(_Measured):
         return self
 
 
+class KpiPoint(RuleModel):
+    """One point of a KPI component's table."""
+
+    at: Annotated[float, BeforeValidator(_percent_text), Field(ge=0)]
+    """Where the point sits: the measure's value (basis `value`: a count such as 12, a
+    ratio such as 0.95 or "95%") or its attainment (basis `attainment`: value ÷ target,
+    1.0 = on target)."""
+    payout: Multiple
+    """What is paid there, as a multiple of the component's share of the target incentive
+    (1.0 pays `weight` × the window's target incentive)."""
+
+
+class Kpi(RuleModel):
+    """A KPI or MBO bonus on a non-revenue measure from the measures table: a count (new
+    A-tier accounts, meetings held) or a ratio (collection rate, sales expense rate), paid
+    by a curve or by steps that rise (higher is better) or fall (lower is better)."""
+
+    type: Literal["kpi"] = "kpi"
+    """Always `kpi`."""
+    name: Identifier
+    """The component's name, as it appears in payouts.csv and statements (snake_case)."""
+    label: str | None = None
+    """A readable title for statements; defaults to the name."""
+    roles: list[str] | None = None
+    """The participants' roles this component pays; every participant if absent."""
+    measure: Identifier
+    """The measure's name in the measures table's `measure` column (`new_a_accounts`)."""
+    aggregate: Literal["sum", "ratio"] = "sum"
+    """`sum` (counts): the window's value is the sum of the measure's `value`s. `ratio`:
+    the sum of the `value`s over the sum of the `denominator`s in the window, so a
+    year-to-date ratio is exact, not an average of monthly ratios; a window without a
+    denominator has no value and pays nothing."""
+    basis: Literal["attainment", "value"] = "attainment"
+    """Whether the points' `at` are attainments (value ÷ target, default) or values of
+    the measure itself."""
+    target: Annotated[float, Field(ge=0)] | None = None
+    """The target: for `sum`, the year's (a window's target is the year's × its share of
+    the year's pay periods in force, as for the target incentive); for `ratio`, the ratio
+    every window is measured against (0.95 or "95%")."""
+    target_column: Identifier | None = None
+    """An org column holding each person's target instead (same meaning as `target`)."""
+    direction: Literal["higher", "lower"] = "higher"
+    """`higher` (default): more is better, payouts never fall from point to point, nothing
+    below the first point, flat above the last. `lower` (a sales expense rate): less is
+    better, payouts never rise, flat below the first point, nothing above the last."""
+    shape: Literal["linear", "steps"] = "linear"
+    """`linear`: piecewise linear between the points. `steps`: the best point reached pays
+    its payout (higher: the highest `at` at or below the value; lower: the lowest `at`
+    at or above it)."""
+    weight: Fraction = 1.0
+    """The share of the target incentive this component carries (0.1 = 10%)."""
+    points: list[KpiPoint] = Field(min_length=1)
+    """The table, `at` strictly increasing."""
+    cap: Cap | None = None
+    """A ceiling on what the component pays per measurement window."""
+
+    @field_validator("points")
+    @classmethod
+    def _points_increase(cls, points: list[KpiPoint]) -> list[KpiPoint]:
+        for i, (a, b) in enumerate(zip(points, points[1:], strict=False)):
+            if b.at <= a.at:
+                raise invalid(
+                    f"point {i + 2} is at {b.at:g}, not above point {i + 1}'s {a.at:g}",
+                    i + 1,
+                    "at",
+                )
+        return points
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Kpi:
+        pays = [p.payout for p in self.points]
+        for i, (a, b) in enumerate(zip(pays, pays[1:], strict=False)):
+            if self.direction == "higher" and b < a:
+                raise invalid(
+                    f"point {i + 2} pays {b:g}, less than point {i + 1}'s {a:g}; a falling "
+                    "table needs `direction: lower`",
+                    "points", i + 1, "payout",
+                )  # fmt: skip
+            if self.direction == "lower" and b > a:
+                raise invalid(
+                    f"point {i + 2} pays {b:g}, more than point {i + 1}'s {a:g}; with "
+                    "`direction: lower` payouts fall as the measure rises",
+                    "points", i + 1, "payout",
+                )  # fmt: skip
+        if self.shape == "linear" and len(self.points) < 2:
+            raise invalid("a linear table needs at least two points (or `shape: steps`)", "points")
+        if self.basis == "attainment" and (self.target is None) == (self.target_column is None):
+            raise ValueError("basis `attainment` needs exactly one of `target` or `target_column`")
+        if self.basis == "value" and (self.target is not None or self.target_column is not None):
+            raise ValueError("basis `value` reads the measure itself: give no target")
+        return self
+
+
 Component = Annotated[
-    Commission | AttainmentCurve | StepBonus | Penalty | Spiff | TeamPool,
+    Commission | AttainmentCurve | StepBonus | Penalty | Spiff | TeamPool | Kpi,
     Field(discriminator="type"),
 ]
 
@@ -635,6 +731,39 @@ class Clawback(RuleModel):
         return self
 
 
+class Holdback(RuleModel):
+    """Instalments: part of what each period pays is held back and paid later.
+
+    The held part of a period is `share` of its payable (after true-ups and carried
+    balances), rounded to the minor unit. A negative payable (a clawback under
+    `negative_balance: claw_back`) is split the same way: its held share cancels what is
+    still held (not yet paid: nothing is taken from the rep for it), the rest is clawed back
+    from pay; once nothing is held, the whole of it is clawed back."""
+
+    share: Annotated[float, BeforeValidator(_percent_text), Field(gt=0, le=1)]
+    """The share of each period's payable held back (0.5: half now, half later)."""
+    release: Literal["year_end", "later", "payment"] = "year_end"
+    """When a held part is paid: with the plan's last period in the year (`year_end`,
+    default); `after_periods` pay periods later (`later`); or as the period's deals are
+    paid (`payment`: split over the periods holding the payment dates of the period's
+    bookings, in proportion to their credit). What falls after the year stays held and is
+    reported as the held balance."""
+    after_periods: int | None = Field(default=None, ge=1, le=26)
+    """With `release: later`: how many pay periods after it is earned a held part is paid."""
+    column: Identifier = "paid_date"
+    """With `release: payment`: the actuals column holding each booking's payment date
+    (`YYYY-MM-DD`; empty: not paid yet). A period whose payable comes from no booking of
+    its own (a true-up) has its held part paid at the year's end."""
+
+    @model_validator(mode="after")
+    def _release(self) -> Holdback:
+        if (self.release == "later") != (self.after_periods is not None):
+            raise ValueError("`after_periods` goes with `release: later`, and only with it")
+        if self.release != "payment" and self.column != "paid_date":
+            raise ValueError("`column` names the payment dates of `release: payment`")
+        return self
+
+
 class Rounding(RuleModel):
     """How money is rounded to the currency's minor unit."""
 
@@ -702,6 +831,9 @@ class Plan(RuleModel):
     """How much of a cancelled deal's credit is taken back, within which time of the
     booking, on a rep's termination, and never more than was credited; without it a
     cancellation takes back its whole credit."""
+    holdback: Holdback | None = None
+    """Instalments: a share of each period's payable held back and paid later (at the
+    year's end, some periods later, or as the deals are paid)."""
     rounding: Rounding = Field(default_factory=Rounding)
     """Minor unit, rounding mode, and where rounding applies."""
 
@@ -722,6 +854,11 @@ class Plan(RuleModel):
             raise ValueError(
                 "`target_incentive` is needed: a component, cap or step is in target incentive"
             )
+        if self.holdback is not None and self.draw is not None:
+            raise ValueError(
+                "a plan has a `draw` or a `holdback`, not both (a draw guarantees what is paid "
+                "in a period; a holdback defers part of it)"
+            )
         if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
             raise ValueError("`effective_to` is before `effective_from`")
         return self
@@ -731,7 +868,7 @@ class Plan(RuleModel):
         if any(c is not None and c.multiple_of_ti is not None for c in caps):
             return True
         for c in self.components:
-            if isinstance(c, AttainmentCurve):
+            if isinstance(c, AttainmentCurve | Kpi):
                 return True
             if isinstance(c, StepBonus) and any(s.share_of_ti is not None for s in c.steps):
                 return True

@@ -184,7 +184,6 @@ def plan_model(
     ``unit_prices`` overrides per product); ``deals`` gives that model directly. Without them, deal features are approximated as
     :func:`attain.incentive.vectorised.approximations` says."""
     from attain.incentive import (
-        ADJUSTMENTS,
         Calendar,
         compile_plan,
         deal_model,
@@ -218,7 +217,7 @@ def plan_model(
     measured = _measured(compiled)
     return PlanModel(
         name=plan.name,
-        components=(*compiled.names, *ADJUSTMENTS),
+        components=compiled.line_names,
         n_months=n_periods,
         participant=np.asarray(pop.participant, dtype=bool),
         compiled=compiled,

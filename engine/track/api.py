@@ -39,6 +39,7 @@ def track(
     expense_budget: pd.DataFrame | str | Path | None = None,
     activities: pd.DataFrame | str | Path | None = None,
     activity_targets: pd.DataFrame | str | Path | None = None,
+    measures: pd.DataFrame | str | Path | None = None,
 ) -> Tracking:
     """Progress to date, pace, year-end forecast with P10/P50/P90 and, with ``plans``,
     commission earned to date and the forecast of the year's payout.
@@ -54,6 +55,11 @@ def track(
     by default the one beside a ``targets`` file). ``activities`` (rep_id, date, activity,
     count) adds the activities logged against ``activity_targets`` (an allocation's
     activity_targets.csv; by default the one beside ``targets``).
+
+    ``measures`` is the measures table of the plans' KPI components (to date).
+
+    A plan's payout is what it earns: a holdback's parts held back count as earned when
+    they are earned (finance accrues them), not when they are paid.
     """
     if isinstance(company, str | Path):
         company = load_company(company)
@@ -116,7 +122,7 @@ def track(
                 count=n,
             )
         )
-    payouts = [p.finish(company) for p in pay]
+    payouts = [p.finish(company, measures) for p in pay]
     if expenses is not None and expense_budget is None:
         expense_budget = _beside(targets, "expense_budget.csv")
     if activities is not None and activity_targets is None:
@@ -258,20 +264,6 @@ class _PayoutForecast:
 
         self.plan = plan
         self.ledger = ledger
-        if plan.period in ("semi_monthly", "two_week"):
-            from attain.errors import DataError, Problem
-
-            raise DataError(
-                [
-                    Problem(
-                        f"plan {plan.name}",
-                        f"the payout forecast reads monthly periods; plan `{plan.name}` pays "
-                        f"{plan.period.replace('_', '-')}",
-                        path="period",
-                        hint="track without --plan, or forecast a monthly copy of the plan",
-                    )
-                ]
-            )
         unit = (
             plan.rounding.minor_unit if plan.rounding.minor_unit is not None else ledger.minor_unit
         )
@@ -280,8 +272,11 @@ class _PayoutForecast:
         pick = [products.index(p) for p in self.compiled.products if p in products]
         self.pick = np.array(pick, dtype=np.int64)
         per = Calendar(ledger.calendar.fiscal_year, ledger.calendar.start_month, plan.period)
+        self.calendar = per
         self.per = per.months_per_period
-        self.n_periods = 12 // self.per
+        self.n_periods = per.n_periods
+        # Semi-monthly and two-week plans: each month's figures spread over its days
+        self.spread = per.month_spread() if per.is_sub_monthly else None
         weight = ledger.weight
         # The months gone as the plan credits them (new-customer weights, products it
         # counts); the months to come as the forecast, at each rep's credit per sale so far.
@@ -296,7 +291,7 @@ class _PayoutForecast:
             target[:, :, self.pick] * (1.0 - weight)[None, :, None] * factor[:, None, None]
         )
         n = len(ledger.people)
-        self.targets = target[:, :, self.pick].reshape(n, self.n_periods, self.per, -1).sum(axis=2)
+        self.targets = self._by_period(target[:, :, self.pick][:, None])[:, 0]
         people = ledger.org.copy()
         if "role" not in people.columns:
             people["role"] = "rep"
@@ -311,22 +306,46 @@ class _PayoutForecast:
         for t0 in range(0, len(share), step):
             part = share[t0 : t0 + step]  # [t, R]
             sales = self.actual[:, None] + part.T[:, :, None, None] * self.remaining[:, None]
-            sales = sales.reshape(n, len(part), self.n_periods, self.per, k).sum(axis=3)
-            pay = evaluate(self.compiled, sales, self.targets, pop=self.pop)
+            sales = self._by_period(sales)
+            if self.compiled.holdback is None:
+                pay = evaluate(self.compiled, sales, self.targets, pop=self.pop)
+            else:  # earned, held back or not: the holdback's lines are when it is paid
+                from attain.incentive.holdback import HOLDBACK_LINES
+
+                lines = evaluate(self.compiled, sales, self.targets, pop=self.pop, detail="year")
+                pay = sum(v for k, v in lines.items() if k not in HOLDBACK_LINES)
             self.draws[:, first + t0 : first + t0 + len(part)] = pay
 
-    def finish(self, company: Company | None) -> dict[str, Any]:
+    def _by_period(self, monthly: np.ndarray) -> np.ndarray:
+        """[R, t, 12, K] by month → [R, t, P, K] by the plan's pay period."""
+        if self.spread is None:
+            n, t, _, k = monthly.shape
+            return monthly.reshape(n, t, self.n_periods, self.per, k).sum(axis=3)
+        return np.moveaxis(np.tensordot(monthly, self.spread, axes=([2], [0])), -1, 2)
+
+    def finish(self, company: Company | None, measures=None) -> dict[str, Any]:
         """Earned to date (exact, minor units) and the forecast draws of the year."""
         from attain.incentive import payouts
 
         ledger = self.ledger
-        result = payouts(self.plan, ledger.targets_frame, ledger.actuals_frame, company)
+        result = payouts(
+            self.plan, ledger.targets_frame, ledger.actuals_frame, company, measures=measures
+        )
         totals = result.totals
         labels = ledger.calendar.__class__(
             ledger.calendar.fiscal_year, ledger.calendar.start_month, self.plan.period
         ).period_labels()
-        due = [lab for i, lab in enumerate(labels) if ledger.weight[i * self.per] > 0]
+        if self.spread is None:
+            due = [lab for i, lab in enumerate(labels) if ledger.weight[i * self.per] > 0]
+        else:  # a sub-monthly period is due once it has begun, as a month is
+            begun = [self.calendar.month_start(s) <= ledger.as_of for s in range(len(labels))]
+            due = [lab for lab, ok in zip(labels, begun, strict=True) if ok]
         upto = totals[totals["period"].isin(due)]
+        if self.compiled.holdback is not None and due:  # held back: earned, not yet paid
+            last = upto["period"] == due[-1]
+            upto = upto.assign(
+                payable_minor=upto["payable_minor"] + np.where(last, upto["held_balance_minor"], 0)
+            )
         earned = upto.groupby("rep_id", sort=False)["payable_minor"].sum()
         minor = earned.reindex(ledger.people["rep_id"]).fillna(0).astype(np.int64).to_numpy()
         return {

@@ -5,7 +5,7 @@ and its statement text, and registers the kind when imported here (as the solver
 backends do). A new kind is one module, its schema model, and one import line below.
 """
 
-from attain.incentive.kinds import commission, curve, penalty, spiff, steps, team_pool
+from attain.incentive.kinds import commission, curve, kpi, penalty, spiff, steps, team_pool
 from attain.incentive.kinds.base import (
     KINDS,
     CompiledCap,
@@ -35,6 +35,7 @@ __all__ = [
     "commission",
     "curve",
     "kind_of",
+    "kpi",
     "penalty",
     "register",
     "spiff",

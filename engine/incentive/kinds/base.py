@@ -101,7 +101,7 @@ class Part:
     in minor units (or millionths of a unit for ``rate_style`` ``per_unit``), ``rate`` a
     fraction (``pct``: 0.08 reads 8%; ``multiple``: 1.5 reads 1.5x; ``per_unit``: minor units
     per unit). ``lo``/``hi`` are the band the part covers on the selecting ``measure``
-    (minor units, or attainment millionths when ``band`` is ``attainment``).
+    (minor units; millionths when ``band`` is ``attainment`` or ``value``, a count).
     """
 
     name: str
@@ -131,6 +131,10 @@ class Kind(Protocol):
 
     def inputs(self, c: Any, info: dict, r: int, w: int, unit: int, earned: int) -> str: ...
 
+    def window_info(self, c: Any, w: Any) -> dict: ...
+
+    def notices(self, c: Any, windows: Any) -> list: ...
+
 
 class KindBase:
     """Defaults for a kind: no deal-level amounts, no org levels, nothing from the deal
@@ -142,6 +146,16 @@ class KindBase:
     def deal_level(self, c: Any, ctx: DealContext) -> tuple | None:
         """Amounts computed from the deal rows before the windows' evaluation, or None."""
         return None
+
+    def window_info(self, c: Any, w: Any) -> dict:
+        """What the exact evaluator's record needs beyond the sales measures, from the
+        windows ``w`` (KPI components: the measures table and targets)."""
+        return {}
+
+    def notices(self, c: Any, windows: Any) -> list:
+        """Warnings about ``c`` in a valid run that silently pays nothing
+        (:class:`attain.notices.Notice`)."""
+        return []
 
     def levels(self, c: Any) -> tuple[str, ...]:
         """Org columns the kind groups people by (team pools)."""
