@@ -113,7 +113,9 @@ def payouts(
     steps.advance()
     compiled = compile_plan(plan, products or book.products, unit)
     needed, where = measures_needed(compiled)
-    table = read_measures(measures, needed, book.people, book.calendar, where)
+    table = read_measures(
+        measures, needed, book.people, book.calendar, where, plan=f"plan {plan.name}"
+    )
     credit = credit_deals(compiled, book)
     steps.advance()
     windows = build_windows(compiled, book, credit, table)

@@ -83,6 +83,7 @@ def read_measures(
     people: pd.DataFrame,
     calendar: Calendar,
     where: dict[str, str] | None = None,
+    plan: str = "<plan>",
 ) -> Measures | None:
     """Read and check the measures table for the measures ``needed`` (name → ``sum`` or
     ``ratio``, from the plan's KPI components; ``where`` gives each the plan path that names
@@ -96,7 +97,7 @@ def read_measures(
         raise DataError(
             [
                 Problem(
-                    "<plan>",
+                    plan,
                     f"component reads measure `{name}`, but no measures table was given",
                     path=path,
                     code="missing-measures",

@@ -82,7 +82,7 @@ def measures_needed(compiled: CompiledPlan) -> tuple[dict[str, str], dict[str, s
             raise DataError(
                 [
                     Problem(
-                        "<plan>",
+                        f"plan {compiled.name}",
                         f"measure `{name}` is read as a count by one component and as a "
                         "ratio by another",
                         path=f"components[{i}].aggregate",
