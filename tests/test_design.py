@@ -187,3 +187,28 @@ def test_bounds_the_wrong_way_round(tmp_path, sample_scenario):
     (problem,) = err.value.problems
     assert problem.path == "parameters[0].max" and problem.line == 9
     assert "wrong way round" in problem.message
+
+
+def test_a_current_plan_outside_the_box_is_compared_as_it_is(tmp_path, sample_scenario):
+    # The plan pays 30%; the box stops at 20%: the current plan is not a candidate.
+    scenario = sample_scenario(f"[{flat_plan(tmp_path, 0.3)}]", trials=TRIALS)
+    spec = write_design(
+        tmp_path,
+        scenario,
+        RATE + "constraints:\n  - {metric: cost_of_sales, max: 0.5}\n"
+        "objective: {minimise: total_payout}\nconservative: false\n",
+    )
+    result = design(spec)
+    (parameter,) = result.summary["parameters"]
+    assert parameter["current"] == 0.3 and parameter["current_in_box"] is False
+    assert parameter["chosen"] == 0.01
+    assert 0.3 not in {p.values[0] for p in result.points}
+    # The comparison is with the real plan: cost is linear in the rate, so the current
+    # plan pays 30 times the 1% plan on the same draws (not 20 times, as clipped to 0.2).
+    assert result.current.total_payout == pytest.approx(30 * result.chosen.total_payout)
+    plain = attain.simulate(scenario, trials=TRIALS, seed=SEED).summary["results"]["base"]
+    assert result.current.total_payout == pytest.approx(plain["flat"]["total_payout"]["mean"])
+    codes = [n.code for n in result.notices]
+    assert "design-current-outside-box" in codes
+    validated = result.summary["out_of_sample"]["figures"][0]
+    assert validated["current_plan"] == pytest.approx(30 * validated["value"])

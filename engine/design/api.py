@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from attain.design.evaluate import Simulator, interval, statistic_value
-from attain.design.parameters import numeric_values
+from attain.design.parameters import numeric_values, snap
 from attain.design.result import DesignResult
 from attain.design.search import Evaluations, Point, bracket, evolution
 from attain.errors import InfeasibleError, Problem, RuleFileError
@@ -122,7 +122,7 @@ def design(
         best = ev.best()
         if best is None or not best.feasible:
             raise _infeasible(spec, ev)
-        baseline = ev.evaluate(np.asarray([current], dtype=float))[0]
+        baseline = _current_point(ev, plan, current)
         checks = _validate(spec, sim, best, plan)
     validated = time.perf_counter()
     return DesignResult(
@@ -135,9 +135,21 @@ def design(
         current=baseline,
         points=list(ev.points.values()),
         validation=checks,
-        notices=tuple(_notices(spec, ev, best, checks)),
+        notices=tuple(_notices(spec, ev, best, baseline, checks)),
         timings={"search_seconds": searched - t0, "validation_seconds": validated - searched},
     )
+
+
+def _current_point(ev: Evaluations, plan: Plan, current: list[float]) -> Point:
+    """The current plan as it is. Inside the box (and on its steps) it is one of the
+    candidates; outside, it is paid unclipped on the same draws, apart from them."""
+    snapped = [
+        float(snap(p, np.asarray([x]))[0])
+        for p, x in zip(ev.design.parameters, current, strict=True)
+    ]
+    if snapped == [float(x) for x in current]:
+        return ev.evaluate(np.asarray([current], dtype=float))[0]
+    return ev.evaluate_plan(current, plan)
 
 
 def _validate(spec: Design, sim: Simulator, best: Point, current: Plan) -> dict[str, Any]:
@@ -219,13 +231,22 @@ def _infeasible(spec: Design, ev: Evaluations) -> InfeasibleError:
     return InfeasibleError(message, conflicts)
 
 
-def _notices(spec: Design, ev: Evaluations, best: Point, checks: dict[str, Any]):
+def _notices(spec: Design, ev: Evaluations, best: Point, current: Point, checks: dict[str, Any]):
     for row in checks["figures"]:
         if "met" in row and not row["met"]:
             yield Notice(
                 "design-not-met-out-of-sample",
                 f"`{row['name']}` is met on the search's draws but not on independent ones "
                 f"({row['value']:.6g}); simulate more trials or tighten the limit",
+                count=1,
+            )
+    for p, x in zip(spec.parameters, current.values, strict=True):
+        if not p.min <= x <= p.max:
+            yield Notice(
+                "design-current-outside-box",
+                f"`{p.label}` is {x:g} in the current plan, outside the box [{p.min:g}, "
+                f"{p.max:g}]: the search never tries it; the current plan's figures are its "
+                "own, unclipped",
                 count=1,
             )
     for p, x in zip(spec.parameters, best.values, strict=True):

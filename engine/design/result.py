@@ -48,7 +48,9 @@ class DesignSummary(Summary):
     rejected: int
     """Candidates the plan's own rules reject."""
     parameters: list[dict[str, Any]]
-    """Per parameter: name, path, bounds, step, current and chosen value."""
+    """Per parameter: name, path, bounds, step, current value (the plan's own, even
+    outside the bounds; ``current_in_box`` says whether it lies within them) and chosen
+    value."""
     objective: dict[str, Any]
     constraints: list[dict[str, Any]]
     """Per constraint: its limits, the estimate in sample, the value held to the limits
@@ -111,6 +113,7 @@ class DesignResult(ResultFiles):
                     "max": p.max,
                     "step": p.step,
                     "current": cur,
+                    "current_in_box": bool(p.min <= cur <= p.max),
                     "chosen": val,
                 }
                 for p, val, cur in zip(

@@ -82,6 +82,12 @@ class Evaluations:
                 self.progress(min(len(self.points), self.budget), self.budget)
         return [self.points[k] for k in keys]
 
+    def evaluate_plan(self, values: Sequence[float], plan: Plan) -> Point:
+        """The point of ``plan`` itself, at ``values`` as they are (not snapped to the box,
+        not kept among the candidates): the current plan when it lies outside the box."""
+        (figures,) = self.simulator.figures([plan])
+        return self._point(tuple(float(v) for v in values), plan, figures)
+
     def _point(self, key: tuple[float, ...], plan: Plan, figures: Figures) -> Point:
         d = self.design
         values = tuple(statistic_value(figures, c) for c in d.constraints)
