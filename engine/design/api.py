@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from attain.design.evaluate import Simulator, interval, statistic_value
-from attain.design.parameters import numeric_values, snap
+from attain.design.parameters import Entry, numeric_values, snap
 from attain.design.result import DesignResult
 from attain.design.search import Evaluations, Point, bracket, evolution
 from attain.errors import InfeasibleError, Problem, RuleFileError
 from attain.load import load_rules
 from attain.notices import Notice
+from attain.schema.base import did_you_mean
 from attain.schema.design import Constraint, Design, Statistic, known_plan_values
-from attain.schema.plan import Plan
 from attain.simulate.setup import Setup, entry_name, load_setup
 
 if TYPE_CHECKING:
@@ -30,10 +30,10 @@ Progress = Callable[[int, int], None]
 
 
 def check_design(path: str | Path) -> tuple[Design, Path, int]:
-    """The design file checked against its scenario and the plan it tunes — a path that
-    names no number of the plan is an error at its line — without simulating anything
-    (what ``attain validate`` runs): the design, its scenario file, the plan's index
-    among the scenario's plans."""
+    """The design file checked against its scenario and the plan it tunes (a plan, or a
+    package of plans by its name ``a+b``) — a path that names no number of the plan is an
+    error at its line — without simulating anything (what ``attain validate`` runs): the
+    design, its scenario file, the entry's index among the scenario's plans."""
     from attain.incentive import load_plan
     from attain.simulate.setup import load_scenario
 
@@ -48,30 +48,23 @@ def check_design(path: str | Path) -> tuple[Design, Path, int]:
     if wanted not in names:
         raise _plan_problem(
             path,
-            f"the scenario has no plan `{wanted}`; its plans: {', '.join(names)}",
+            f"the scenario has no plan `{wanted}`{did_you_mean(wanted, names)}; its plans: "
+            + ", ".join(names),
             "unknown-plan",
         )
     i = names.index(wanted)
-    if len(plans[i]) > 1:
-        raise _plan_problem(
-            path,
-            f"`{wanted}` is a package of plans; a design tunes one plan file",
-            "package-not-tunable",
-        )
-    with known_plan_values(numeric_values(plans[i][0])):
+    entry: Entry = plans[i][0] if len(plans[i]) == 1 else tuple(plans[i])
+    with known_plan_values(numeric_values(entry)):
         return _design(load_rules(path, kind="design")), scenario_path, i
 
 
-def load_design(path: str | Path) -> tuple[Design, Setup, Plan, Path]:
-    """The checked design (:func:`check_design`) with the scenario's setup, the plan it
-    tunes and that plan's file."""
+def load_design(path: str | Path) -> tuple[Design, Setup, Entry, tuple[Path, ...]]:
+    """The checked design (:func:`check_design`) with the scenario's setup, the plan (or
+    package) it tunes and its plan files."""
     spec, scenario_path, i = check_design(path)
     setup = load_setup(scenario_path)
-    plan = setup.plans[i]
-    if isinstance(plan, tuple):  # check_design refused packages
-        raise TypeError("a package of plans")
     files = setup.scenario.plan_entries()[i]
-    return spec, setup, plan, (scenario_path.parent / files[0]).resolve()
+    return spec, setup, setup.plans[i], tuple((scenario_path.parent / f).resolve() for f in files)
 
 
 def _design(model: object) -> Design:
@@ -98,7 +91,7 @@ def design(
     :class:`~attain.errors.InfeasibleError` (exit 3) with the best value each constraint
     reached when no candidate in the box meets them all."""
     t0 = time.perf_counter()
-    spec, setup, plan, plan_file = load_design(source)
+    spec, setup, plan, plan_files = load_design(source)
     if trials is not None:
         spec = spec.model_copy(update={"trials": trials})
     if seed is not None:
@@ -129,7 +122,7 @@ def design(
         spec=spec,
         source=str(source),
         plan=best.plan,  # type: ignore[arg-type]  # a feasible point has its plan
-        plan_file=plan_file,
+        plan_files=plan_files,
         method=method,
         chosen=best,
         current=baseline,
@@ -140,7 +133,7 @@ def design(
     )
 
 
-def _current_point(ev: Evaluations, plan: Plan, current: list[float]) -> Point:
+def _current_point(ev: Evaluations, plan: Entry, current: list[float]) -> Point:
     """The current plan as it is. Inside the box (and on its steps) it is one of the
     candidates; outside, it is paid unclipped on the same draws, apart from them."""
     snapped = [
@@ -152,7 +145,7 @@ def _current_point(ev: Evaluations, plan: Plan, current: list[float]) -> Point:
     return ev.evaluate_plan(current, plan)
 
 
-def _validate(spec: Design, sim: Simulator, best: Point, current: Plan) -> dict[str, Any]:
+def _validate(spec: Design, sim: Simulator, best: Point, current: Entry) -> dict[str, Any]:
     """The chosen plan (and the current one, for comparison) on independent draws."""
     v = spec.validation
     trials = v.trials if v.trials is not None else 2 * spec.trials

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from attain.design.parameters import apply
+from attain.design.parameters import Entry, apply
 from attain.schema.design import Constraint, DesignParameter, Statistic
-from attain.schema.plan import Plan
 from attain.simulate.evaluator import PayoutModel
 from attain.simulate.metrics import top_vs_median
 from attain.simulate.runner import Job, Raw, run
@@ -43,19 +42,20 @@ class Figures:
 
 @dataclass
 class Simulator:
-    """Pays tuned copies of ``plan`` on ``setup``'s people, ``trials`` years from ``seed``."""
+    """Pays tuned copies of ``plan`` (a plan, or a package of plans) on ``setup``'s people,
+    ``trials`` years from ``seed``."""
 
     setup: Setup
-    plan: Plan
+    plan: Entry
     parameters: Sequence[DesignParameter]
     trials: int
     seed: int
     workers: int | None = None
     client: Any | None = None
 
-    def plans(self, points: np.ndarray) -> list[Plan | str]:
+    def plans(self, points: np.ndarray) -> list[Entry | str]:
         """The tuned plan of each point (rows), or why the plan's rules reject it."""
-        out: list[Plan | str] = []
+        out: list[Entry | str] = []
         for values in points:
             try:
                 out.append(apply(self.plan, self.parameters, values))
@@ -63,7 +63,7 @@ class Simulator:
                 out.append(str(exc))
         return out
 
-    def figures(self, plans: Sequence[Plan], trials: int | None = None, seed: int | None = None):
+    def figures(self, plans: Sequence[Entry], trials: int | None = None, seed: int | None = None):
         """Simulated figures of each plan, on this simulator's draws (or other ones)."""
         models: tuple[PayoutModel, ...] = tuple(self.setup.model_for(p) for p in plans)
         job = Job(
