@@ -8,7 +8,11 @@ Figures (see the issue's goals on a 2-core machine):
 - the same plan paid by a plain per-rep Python loop over the same draws (the baseline),
   timed on a slice and scaled; goal >= 40x;
 - peak memory (RSS) of a 10^8 rep-trial run in a fresh process; goal < 1 GB, and its
-  time: 10,000 reps x 10,000 trials; goal < 4 s.
+  time: 10,000 reps x 10,000 trials; goal < 4 s;
+- one core against a base commit (``ATTAIN_BENCH_BASE``, default ``HEAD~1``), in the same
+  run: its ``engine/`` is taken with ``git archive`` and imported in fresh processes that
+  alternate with this tree's, end to end and the payout evaluator alone (the same sales
+  paid by the plan's model), with a same-figures check; goal: evaluator >= 2x.
 
 Each figure is the best and the range of a few runs, with the load average and the CPU
 seconds per wall second (how many cores the run actually got: other work on the
@@ -17,10 +21,13 @@ machine takes its share). The loop is timed between the runs, so the ratio is fa
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -123,6 +130,90 @@ def _cluster_versus_threads(rep_trials: int) -> str:
         f"  {N_REPS * trials:.0e} rep-trials: threads {threads:.1f} s, LocalCluster of 2 "
         f"{dask:.1f} s -> cluster/threads {dask / threads:.2f}x ({same})"
     )
+
+
+def _one_core(trials: int) -> tuple[float, float, float]:
+    """One worker: seconds end to end (draws included), seconds of the payout evaluator
+    alone on the same number of chunks of sales, and the mean payout."""
+    from attain.simulate.performance import sales_from
+    from attain.simulate.runner import Job, _chunks, _draw, _profiles, _sales_key
+    from attain.simulate.variants import BASE
+
+    _vectorised(20, 1)  # imports and caches
+    wall, mean = _vectorised(trials, 1)
+    pop, model, scenario = _setup()
+    job = Job(pop, scenario.performance, (model,), (BASE,), trials, 1)
+    profile = _profiles(job)[0]
+    chunks = _chunks(job, None)
+    draws = _draw(job, *chunks[0])
+    sales = sales_from(
+        draws,
+        draws.attainment,
+        profile.full,
+        model.n_months,
+        profile.coarse[_sales_key(model)],
+        model.pooled,
+    )
+    model.total(sales)
+    start = time.perf_counter()
+    for first, last in chunks:
+        model.total(sales[: last - first])
+    return wall, time.perf_counter() - start, mean
+
+
+def _against_base(trials: int, repeats: int = 3) -> list[str]:
+    """This tree against ``ATTAIN_BENCH_BASE`` on one core, alternating fresh processes."""
+    root = Path(__file__).resolve().parent.parent
+    base = os.environ.get("ATTAIN_BENCH_BASE", "HEAD~1")
+    git = ["git", "-C", str(root)]
+    sha = subprocess.run([*git, "rev-parse", "--short", base], capture_output=True, text=True)
+    if sha.returncode:
+        return [f"  against {base}: not a commit here ({sha.stderr.strip()})"]
+    here = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys; sys.path.insert(1, {here!r}); import bench_simulate as b; "
+        f"print(*b._one_core({trials}))"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            [*git, "archive", "--format=tar", sha.stdout.strip(), "engine"],
+            capture_output=True,
+            check=True,
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        path = Path(tmp) / "path"
+        path.mkdir()
+        (path / "attain").symlink_to(Path(tmp) / "engine")
+        envs = {"this tree": dict(os.environ), base: {**os.environ, "PYTHONPATH": str(path)}}
+        runs: dict[str, list[tuple[float, float, float]]] = {k: [] for k in envs}
+        for _ in range(repeats):
+            for label, env in envs.items():
+                out = subprocess.run(
+                    [sys.executable, "-c", code], capture_output=True, text=True, env=env
+                )
+                if out.returncode:
+                    return [f"  against {base}: the run failed: {out.stderr.strip()[-300:]}"]
+                wall, evaluator, mean = map(float, out.stdout.split())
+                runs[label].append((wall, evaluator, mean))
+    n = N_REPS * trials
+    lines = [
+        f"  one core against {base} ({sha.stdout.strip()}), {n:.0e} rep-trials, best of {repeats}:"
+    ]
+    best = {k: (min(r[0] for r in v), min(r[1] for r in v)) for k, v in runs.items()}
+    for label, (wall, evaluator) in best.items():
+        lines.append(
+            f"    {label:<10}: end to end {n / wall / 1e6:6.1f} M/s, evaluator alone "
+            f"{n / evaluator / 1e6:6.1f} M/s"
+        )
+    (now_wall, now_eval), (then_wall, then_eval) = best["this tree"], best[base]
+    same = {r[2] for v in runs.values() for r in v}
+    lines.append(
+        f"    ratio     : end to end {then_wall / now_wall:.2f}x, evaluator {then_eval / now_eval:.2f}x "
+        f"({'same figures' if len(same) == 1 else 'FIGURES DIFFER'}); load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    return lines
 
 
 def _cpu() -> float:
@@ -236,6 +327,8 @@ def main() -> None:
     )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  (peak RSS of this process after the 10^7 runs: {own:,.0f} MB)")
+    for line in _against_base(trials):
+        print(line)
 
 
 if __name__ == "__main__":

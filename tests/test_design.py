@@ -187,3 +187,90 @@ def test_bounds_the_wrong_way_round(tmp_path, sample_scenario):
     (problem,) = err.value.problems
     assert problem.path == "parameters[0].max" and problem.line == 9
     assert "wrong way round" in problem.message
+
+
+def test_a_current_plan_outside_the_box_is_compared_as_it_is(tmp_path, sample_scenario):
+    # The plan pays 30%; the box stops at 20%: the current plan is not a candidate.
+    scenario = sample_scenario(f"[{flat_plan(tmp_path, 0.3)}]", trials=TRIALS)
+    spec = write_design(
+        tmp_path,
+        scenario,
+        RATE + "constraints:\n  - {metric: cost_of_sales, max: 0.5}\n"
+        "objective: {minimise: total_payout}\nconservative: false\n",
+    )
+    result = design(spec)
+    (parameter,) = result.summary["parameters"]
+    assert parameter["current"] == 0.3 and parameter["current_in_box"] is False
+    assert parameter["chosen"] == 0.01
+    assert 0.3 not in {p.values[0] for p in result.points}
+    # The comparison is with the real plan: cost is linear in the rate, so the current
+    # plan pays 30 times the 1% plan on the same draws (not 20 times, as clipped to 0.2).
+    assert result.current.total_payout == pytest.approx(30 * result.chosen.total_payout)
+    plain = attain.simulate(scenario, trials=TRIALS, seed=SEED).summary["results"]["base"]
+    assert result.current.total_payout == pytest.approx(plain["flat"]["total_payout"]["mean"])
+    codes = [n.code for n in result.notices]
+    assert "design-current-outside-box" in codes
+    validated = result.summary["out_of_sample"]["figures"][0]
+    assert validated["current_plan"] == pytest.approx(30 * validated["value"])
+
+
+FIELD = ROOT / "rules" / "plan_field_rep.yaml"
+OVERLAY = ROOT / "rules" / "plan_cloud_overlay.yaml"
+#: The overlay's first tier (its cloud credit is measured against the whole target, so
+#: on the sample its second tier, above 80%, is never reached).
+OVERLAY_RATE = "cloud_overlay.cloud_overlay.tiers[0].rate"
+
+
+def test_a_plan_inside_a_package_is_tuned_for_what_the_package_pays(tmp_path, sample_scenario):
+    scenario = sample_scenario(f"[{FIELD}, [{FIELD}, {OVERLAY}]]", trials=TRIALS)
+    alone = attain.simulate(scenario, trials=TRIALS, seed=SEED).summary["results"]["base"]
+    rep_only = alone["field_rep_marginal"]["total_payout"]["mean"]
+    today = alone["field_rep_marginal+cloud_overlay"]["total_payout"]["mean"]
+    # A limit on the package's total a little above what it pays today: room for a
+    # richer overlay top rate, but not for the richest.
+    budget = today * 1.01
+    spec = write_design(
+        tmp_path,
+        scenario,
+        "plan: field_rep_marginal+cloud_overlay\n"
+        f"parameters:\n  - {{path: '{OVERLAY_RATE}', name: top, min: 0.0, max: 0.5, step: 0.005}}\n"
+        f"constraints:\n  - {{metric: total_payout, max: {budget}}}\n"
+        "objective: {maximise: pay_slope}\nconservative: false\n",
+    )
+    result = design(spec)
+    top = result.values["top"]
+    assert 0.02 < top < 0.5 and result.chosen.feasible
+    # The limit held for the package: the rep plan's pay plus the overlay's.
+    assert rep_only < result.chosen.total_payout <= budget
+    assert result.summary["plan"] == "field_rep_marginal+cloud_overlay"
+    assert result.summary["tuned_plan"] == "field_rep_marginal+cloud_overlay_d"
+    # Only the overlay changed, and its file is written; the tuned package, simulated as
+    # a package of the rep plan and that file, pays what the design says on its draws.
+    out = tmp_path / "out"
+    result.write(out)
+    assert result.summary["tuned_files"] == ["cloud_overlay_d.yaml"]
+    tuned = out / "cloud_overlay_d.yaml"
+    assert attain.load_plan(tuned).components[0].tiers[0].rate == top
+    again = sample_scenario(f"[[{FIELD}, {tuned}]]", trials=TRIALS)
+    figures = attain.simulate(again, trials=TRIALS, seed=SEED).summary["results"]["base"]
+    paid = figures["field_rep_marginal+cloud_overlay_d"]["total_payout"]["mean"]
+    assert paid == pytest.approx(result.chosen.total_payout, rel=1e-12)
+    # One step richer breaks the limit on the same draws.
+    richer = [p for p in result.points if p.values[0] == pytest.approx(top + 0.005)]
+    assert richer and not richer[0].feasible
+
+
+def test_a_package_path_names_its_member_plan(tmp_path, sample_scenario):
+    scenario = sample_scenario(f"[[{FIELD}, {OVERLAY}]]", trials=TRIALS)
+    spec = write_design(
+        tmp_path,
+        scenario,
+        "plan: field_rep_marginal+cloud_overlay\n"
+        "parameters:\n  - {path: 'cloud_overlay.tiers[0].rate', min: 0.0, max: 0.5}\n"
+        "objective: {maximise: pay_slope}\n",
+    )
+    with pytest.raises(RuleFileError) as err:
+        design(spec)
+    (problem,) = err.value.problems
+    assert problem.path == "parameters[0].path" and problem.line == 8
+    assert f"did you mean `{OVERLAY_RATE}`" in problem.message

@@ -142,3 +142,20 @@ def test_summary_json_is_byte_identical_through_the_incentive_engine(scenario_fi
         tmp_path / "b" / "summary.json"
     ).read_bytes()
     assert "seconds" not in (tmp_path / "a" / "summary.json").read_text()
+
+
+def test_without_lines_every_trial_takes_the_total_and_pays_the_same(scenario_file):
+    from dataclasses import replace
+
+    from attain.simulate.runner import Job, run
+    from attain.simulate.setup import load_setup
+    from attain.simulate.variants import BASE
+
+    setup = load_setup(scenario_file)
+    job = Job(setup.population, setup.scenario.performance, setup.models, (BASE,), 24, 5)
+    assert job.detail_trials == job.trials  # the line-by-line path for every trial
+    lines, total = run(job, workers=1), run(replace(job, lines=False), workers=1)
+    np.testing.assert_allclose(total.payout, lines.payout, rtol=1e-12)
+    np.testing.assert_allclose(total.detail_payout, lines.detail_payout, rtol=1e-12, atol=1e-9)
+    assert total.detail_attainment.tobytes() == lines.detail_attainment.tobytes()
+    assert all(not c.any() for c in total.components) and any(c.any() for c in lines.components)

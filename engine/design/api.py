@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from attain.design.evaluate import Simulator, interval, statistic_value
-from attain.design.parameters import numeric_values
+from attain.design.parameters import Entry, numeric_values, snap
 from attain.design.result import DesignResult
 from attain.design.search import Evaluations, Point, bracket, evolution
 from attain.errors import InfeasibleError, Problem, RuleFileError
 from attain.load import load_rules
 from attain.notices import Notice
+from attain.schema.base import did_you_mean
 from attain.schema.design import Constraint, Design, Statistic, known_plan_values
-from attain.schema.plan import Plan
 from attain.simulate.setup import Setup, entry_name, load_setup
 
 if TYPE_CHECKING:
@@ -30,10 +30,10 @@ Progress = Callable[[int, int], None]
 
 
 def check_design(path: str | Path) -> tuple[Design, Path, int]:
-    """The design file checked against its scenario and the plan it tunes — a path that
-    names no number of the plan is an error at its line — without simulating anything
-    (what ``attain validate`` runs): the design, its scenario file, the plan's index
-    among the scenario's plans."""
+    """The design file checked against its scenario and the plan it tunes (a plan, or a
+    package of plans by its name ``a+b``) — a path that names no number of the plan is an
+    error at its line — without simulating anything (what ``attain validate`` runs): the
+    design, its scenario file, the entry's index among the scenario's plans."""
     from attain.incentive import load_plan
     from attain.simulate.setup import load_scenario
 
@@ -48,30 +48,23 @@ def check_design(path: str | Path) -> tuple[Design, Path, int]:
     if wanted not in names:
         raise _plan_problem(
             path,
-            f"the scenario has no plan `{wanted}`; its plans: {', '.join(names)}",
+            f"the scenario has no plan `{wanted}`{did_you_mean(wanted, names)}; its plans: "
+            + ", ".join(names),
             "unknown-plan",
         )
     i = names.index(wanted)
-    if len(plans[i]) > 1:
-        raise _plan_problem(
-            path,
-            f"`{wanted}` is a package of plans; a design tunes one plan file",
-            "package-not-tunable",
-        )
-    with known_plan_values(numeric_values(plans[i][0])):
+    entry: Entry = plans[i][0] if len(plans[i]) == 1 else tuple(plans[i])
+    with known_plan_values(numeric_values(entry)):
         return _design(load_rules(path, kind="design")), scenario_path, i
 
 
-def load_design(path: str | Path) -> tuple[Design, Setup, Plan, Path]:
-    """The checked design (:func:`check_design`) with the scenario's setup, the plan it
-    tunes and that plan's file."""
+def load_design(path: str | Path) -> tuple[Design, Setup, Entry, tuple[Path, ...]]:
+    """The checked design (:func:`check_design`) with the scenario's setup, the plan (or
+    package) it tunes and its plan files."""
     spec, scenario_path, i = check_design(path)
     setup = load_setup(scenario_path)
-    plan = setup.plans[i]
-    if isinstance(plan, tuple):  # check_design refused packages
-        raise TypeError("a package of plans")
     files = setup.scenario.plan_entries()[i]
-    return spec, setup, plan, (scenario_path.parent / files[0]).resolve()
+    return spec, setup, setup.plans[i], tuple((scenario_path.parent / f).resolve() for f in files)
 
 
 def _design(model: object) -> Design:
@@ -98,7 +91,7 @@ def design(
     :class:`~attain.errors.InfeasibleError` (exit 3) with the best value each constraint
     reached when no candidate in the box meets them all."""
     t0 = time.perf_counter()
-    spec, setup, plan, plan_file = load_design(source)
+    spec, setup, plan, plan_files = load_design(source)
     if trials is not None:
         spec = spec.model_copy(update={"trials": trials})
     if seed is not None:
@@ -122,25 +115,37 @@ def design(
         best = ev.best()
         if best is None or not best.feasible:
             raise _infeasible(spec, ev)
-        baseline = ev.evaluate(np.asarray([current], dtype=float))[0]
+        baseline = _current_point(ev, plan, current)
         checks = _validate(spec, sim, best, plan)
     validated = time.perf_counter()
     return DesignResult(
         spec=spec,
         source=str(source),
         plan=best.plan,  # type: ignore[arg-type]  # a feasible point has its plan
-        plan_file=plan_file,
+        plan_files=plan_files,
         method=method,
         chosen=best,
         current=baseline,
         points=list(ev.points.values()),
         validation=checks,
-        notices=tuple(_notices(spec, ev, best, checks)),
+        notices=tuple(_notices(spec, ev, best, baseline, checks)),
         timings={"search_seconds": searched - t0, "validation_seconds": validated - searched},
     )
 
 
-def _validate(spec: Design, sim: Simulator, best: Point, current: Plan) -> dict[str, Any]:
+def _current_point(ev: Evaluations, plan: Entry, current: list[float]) -> Point:
+    """The current plan as it is. Inside the box (and on its steps) it is one of the
+    candidates; outside, it is paid unclipped on the same draws, apart from them."""
+    snapped = [
+        float(snap(p, np.asarray([x]))[0])
+        for p, x in zip(ev.design.parameters, current, strict=True)
+    ]
+    if snapped == [float(x) for x in current]:
+        return ev.evaluate(np.asarray([current], dtype=float))[0]
+    return ev.evaluate_plan(current, plan)
+
+
+def _validate(spec: Design, sim: Simulator, best: Point, current: Entry) -> dict[str, Any]:
     """The chosen plan (and the current one, for comparison) on independent draws."""
     v = spec.validation
     trials = v.trials if v.trials is not None else 2 * spec.trials
@@ -219,13 +224,22 @@ def _infeasible(spec: Design, ev: Evaluations) -> InfeasibleError:
     return InfeasibleError(message, conflicts)
 
 
-def _notices(spec: Design, ev: Evaluations, best: Point, checks: dict[str, Any]):
+def _notices(spec: Design, ev: Evaluations, best: Point, current: Point, checks: dict[str, Any]):
     for row in checks["figures"]:
         if "met" in row and not row["met"]:
             yield Notice(
                 "design-not-met-out-of-sample",
                 f"`{row['name']}` is met on the search's draws but not on independent ones "
                 f"({row['value']:.6g}); simulate more trials or tighten the limit",
+                count=1,
+            )
+    for p, x in zip(spec.parameters, current.values, strict=True):
+        if not p.min <= x <= p.max:
+            yield Notice(
+                "design-current-outside-box",
+                f"`{p.label}` is {x:g} in the current plan, outside the box [{p.min:g}, "
+                f"{p.max:g}]: the search never tries it; the current plan's figures are its "
+                "own, unclipped",
                 count=1,
             )
     for p, x in zip(spec.parameters, best.values, strict=True):

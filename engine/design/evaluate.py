@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from attain.design.parameters import apply
+from attain.design.parameters import Entry, apply
 from attain.schema.design import Constraint, DesignParameter, Statistic
-from attain.schema.plan import Plan
 from attain.simulate.evaluator import PayoutModel
 from attain.simulate.metrics import top_vs_median
 from attain.simulate.runner import Job, Raw, run
@@ -39,23 +38,27 @@ class Figures:
     detail_attainment: np.ndarray  # [D, R]
     participant: np.ndarray  # [R] bool: paid by the plan
     with_target: np.ndarray  # [R] bool: paid by the plan and has a target
+    #: Shared by the candidates of one run (the same detail attainments): each mask's
+    #: centred attainments for the pay slope, computed once. None: not shared.
+    slope_basis: dict[bytes, tuple[np.ndarray, float]] | None = None
 
 
 @dataclass
 class Simulator:
-    """Pays tuned copies of ``plan`` on ``setup``'s people, ``trials`` years from ``seed``."""
+    """Pays tuned copies of ``plan`` (a plan, or a package of plans) on ``setup``'s people,
+    ``trials`` years from ``seed``."""
 
     setup: Setup
-    plan: Plan
+    plan: Entry
     parameters: Sequence[DesignParameter]
     trials: int
     seed: int
     workers: int | None = None
     client: Any | None = None
 
-    def plans(self, points: np.ndarray) -> list[Plan | str]:
+    def plans(self, points: np.ndarray) -> list[Entry | str]:
         """The tuned plan of each point (rows), or why the plan's rules reject it."""
-        out: list[Plan | str] = []
+        out: list[Entry | str] = []
         for values in points:
             try:
                 out.append(apply(self.plan, self.parameters, values))
@@ -63,7 +66,7 @@ class Simulator:
                 out.append(str(exc))
         return out
 
-    def figures(self, plans: Sequence[Plan], trials: int | None = None, seed: int | None = None):
+    def figures(self, plans: Sequence[Entry], trials: int | None = None, seed: int | None = None):
         """Simulated figures of each plan, on this simulator's draws (or other ones)."""
         models: tuple[PayoutModel, ...] = tuple(self.setup.model_for(p) for p in plans)
         job = Job(
@@ -73,15 +76,17 @@ class Simulator:
             variants=(BASE,),
             trials=self.trials if trials is None else trials,
             seed=self.seed if seed is None else seed,
+            lines=False,  # reps' yearly pay is all a design reads
         )
         raw = run(job, workers=self.workers, client=self.client)
-        return [_figures(job, raw, p) for p in range(len(models))]
+        basis: dict[bytes, tuple[np.ndarray, float]] = {}
+        return [_figures(job, raw, p, basis) for p in range(len(models))]
 
     def with_draws(self, trials: int, seed: int) -> Simulator:
         return replace(self, trials=trials, seed=seed)
 
 
-def _figures(job: Job, raw: Raw, p: int) -> Figures:
+def _figures(job: Job, raw: Raw, p: int, basis: dict | None = None) -> Figures:
     pay, revenue = raw.payout[0, p], raw.revenue[0]
     cos = np.where(revenue > 0, pay / np.where(revenue > 0, revenue, 1.0), 0.0)
     participant = np.asarray(job.plans[p].participant, dtype=bool)
@@ -93,6 +98,7 @@ def _figures(job: Job, raw: Raw, p: int) -> Figures:
         detail_attainment=raw.detail_attainment[0],
         participant=participant,
         with_target=participant & job.population.has_target,
+        slope_basis=basis,
     )
 
 
@@ -113,7 +119,7 @@ def _values(figures: Figures, stat: Statistic) -> np.ndarray:
 def statistic_value(figures: Figures, stat: Statistic) -> float:
     """The figure a constraint or the objective is about (NaN when there is no sample)."""
     if stat.metric == "pay_slope":
-        return _slope(figures.detail_payout, figures.detail_attainment, figures.with_target)
+        return _slope(figures, figures.with_target)
     if stat.metric == "top_decile_vs_median":
         value = top_vs_median(figures.detail_payout[:, figures.participant])
         return math.nan if value is None else value
@@ -132,12 +138,21 @@ def _statistic(values: np.ndarray, stat: Statistic) -> float:
     return float((values > float(stat.above or 0.0)).mean())
 
 
-def _slope(payout: np.ndarray, attainment: np.ndarray, mask: np.ndarray) -> float:
-    y, x = payout[:, mask].ravel(), attainment[:, mask].ravel()
-    if x.size < 2:
+def _slope(figures: Figures, mask: np.ndarray) -> float:
+    """The least-squares slope of pay on attainment over the reps of ``mask``."""
+    key = mask.tobytes()
+    basis = figures.slope_basis
+    if basis is not None and key in basis:
+        dx, ss = basis[key]
+    else:
+        x = figures.detail_attainment[:, mask].ravel()
+        dx = x - x.mean() if x.size else x
+        ss = float(dx @ dx)
+        if basis is not None:
+            basis[key] = dx, ss
+    if dx.size < 2:
         return math.nan
-    dx = x - x.mean()
-    ss = float(dx @ dx)
+    y = figures.detail_payout[:, mask].ravel()
     return float(dx @ (y - y.mean())) / ss if ss > 0 else math.nan
 
 
@@ -183,6 +198,7 @@ def _batch_interval(figures: Figures, stat: Statistic, z: float) -> tuple[float,
             figures,
             detail_payout=figures.detail_payout[rows],
             detail_attainment=figures.detail_attainment[rows],
+            slope_basis=None,  # other rows: their own centring
         )
         values.append(statistic_value(part, stat))
     v = np.asarray(values)

@@ -117,7 +117,7 @@ def design_html(result: DesignResult) -> str:
         lead=s["description"] or f"Tuning `{s['plan']}` on the scenario {s['scenario']}.",
         facts=[
             f"{s['evaluations']:,} candidates simulated by {s['method']}; tuned plan ",
-            Code(f"{s['tuned_plan']}.yaml"),
+            Code(", ".join(s["tuned_files"])),
         ],
     )
     return render(doc)

@@ -1,4 +1,10 @@
-"""A design's parameters: the plan's numbers by path, and plans with those numbers set."""
+"""A design's parameters: the plan's numbers by path, and plans with those numbers set.
+
+A design tunes one entry of its scenario's `plans`: a plan, or a package of plans paid
+together. In a plan a path starts with a component's name (``commission.tiers[2].rate``)
+or a plan-level section (``target_incentive.amount``); in a package it starts with the
+name of the member plan it tunes (``cloud_overlay.cloud_overlay.tiers[1].rate``).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +19,23 @@ from pydantic import ValidationError
 from attain.schema.design import DesignParameter
 from attain.schema.plan import Plan
 
-__all__ = ["apply", "numeric_values", "snap"]
+__all__ = ["Entry", "apply", "numeric_values", "snap"]
+
+#: What a design tunes: a plan, or a package of plans paid together.
+Entry = Plan | tuple[Plan, ...]
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
 #: Plan-level sections a path may start with (anything else names a component).
 _PLAN_LEVEL = ("target_incentive", "total_cap", "credit", "draw")
 
 
-def numeric_values(plan: Plan) -> dict[str, float]:
+def numeric_values(entry: Entry) -> dict[str, float]:
     """Every number of the plan a parameter may tune, by path: the components' by
-    component name (``commission.tiers[2].rate``), then the plan-level sections'."""
-    data = plan.model_dump(mode="json")
+    component name (``commission.tiers[2].rate``), then the plan-level sections'; in a
+    package, each member's paths after its plan's name."""
+    if isinstance(entry, tuple):
+        return {f"{p.name}.{k}": v for p in entry for k, v in numeric_values(p).items()}
+    data = entry.model_dump(mode="json")
     out: dict[str, float] = {}
     for component in data["components"]:
         _leaves(component, component["name"], out)
@@ -69,12 +81,33 @@ def _locate(data: dict[str, Any], path: str) -> tuple[list[tuple[Any, Any]], str
     return chain, steps[-1]
 
 
-def apply(plan: Plan, parameters: Sequence[DesignParameter], values: Sequence[float]) -> Plan:
-    """``plan`` with each parameter's number set; a tier's `start` moves the previous
-    tier's `end` with it. Raises :class:`ValueError` when the plan's rules reject it."""
+def apply(entry: Entry, parameters: Sequence[DesignParameter], values: Sequence[float]) -> Entry:
+    """``entry`` with each parameter's number set; a tier's `start` moves the previous
+    tier's `end` with it. In a package only the members a path names change. Raises
+    :class:`ValueError` when the plan's rules reject it."""
+    paths = [p.path for p in parameters]
+    if not isinstance(entry, tuple):
+        return _apply(entry, paths, values)
+    members = []
+    for plan in entry:
+        head = f"{plan.name}."
+        mine = [
+            (p[len(head) :], v) for p, v in zip(paths, values, strict=True) if p.startswith(head)
+        ]
+        if not mine:
+            members.append(plan)
+            continue
+        try:
+            members.append(_apply(plan, [p for p, _ in mine], [v for _, v in mine]))
+        except ValueError as exc:
+            raise ValueError(f"{plan.name}: {exc}") from None
+    return tuple(members)
+
+
+def _apply(plan: Plan, paths: Sequence[str], values: Sequence[float]) -> Plan:
     data = plan.model_dump(mode="json")
-    for parameter, value in zip(parameters, values, strict=True):
-        chain, last = _locate(data, parameter.path)
+    for path, value in zip(paths, values, strict=True):
+        chain, last = _locate(data, path)
         node = chain[-1][0]
         node[last] = float(value)
         if last == "start" and len(chain) >= 2 and isinstance(chain[-2][1], int):

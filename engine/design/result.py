@@ -4,7 +4,8 @@
 sample and out of sample, with intervals; the current plan's for comparison),
 ``points.csv`` (every candidate: its values, figures and whether it met the
 constraints), ``front.csv`` when the design asks for it, the tuned plan as a loadable plan
-file (``<plan>.yaml``) and ``design.html``.
+file (``<plan>_<design>.yaml``; for a package, one per member plan the design changes) and
+``design.html``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from attain.design.parameters import Entry
 from attain.design.search import Point
 from attain.load import dump_rules
 from attain.notices import Notice, notices_json
@@ -24,6 +26,7 @@ from attain.output import write_csv, write_text
 from attain.result import ResultFiles, Summary
 from attain.schema.design import Design
 from attain.schema.plan import Plan
+from attain.simulate.setup import entry_name
 
 __all__ = ["DesignResult", "DesignSummary"]
 
@@ -37,7 +40,9 @@ class DesignSummary(Summary):
     scenario: str
     plan: str
     tuned_plan: str
-    """The tuned plan's name (its file is ``<tuned_plan>.yaml``)."""
+    """The tuned plan's name (a package's: its members' names joined with ``+``)."""
+    tuned_files: list[str]
+    """The tuned plan files written (for a package: the members the design changes)."""
     method: str
     """``bracket`` or ``evolution``."""
     conservative: bool
@@ -48,7 +53,9 @@ class DesignSummary(Summary):
     rejected: int
     """Candidates the plan's own rules reject."""
     parameters: list[dict[str, Any]]
-    """Per parameter: name, path, bounds, step, current and chosen value."""
+    """Per parameter: name, path, bounds, step, current value (the plan's own, even
+    outside the bounds; ``current_in_box`` says whether it lies within them) and chosen
+    value."""
     objective: dict[str, Any]
     constraints: list[dict[str, Any]]
     """Per constraint: its limits, the estimate in sample, the value held to the limits
@@ -69,8 +76,10 @@ class DesignResult(ResultFiles):
 
     spec: Design
     source: str
-    plan: Plan
-    plan_file: Path
+    plan: Entry
+    """The tuned plan, or package of plans."""
+    plan_files: tuple[Path, ...]
+    """The files of the plan (or the package's plans) as the scenario names them."""
     method: str
     chosen: Point
     current: Point
@@ -95,8 +104,9 @@ class DesignResult(ResultFiles):
             "name": s.name,
             "description": s.description,
             "scenario": s.scenario,
-            "plan": self.plan.name,
-            "tuned_plan": _tuned_name(self),
+            "plan": entry_name(self.plan),
+            "tuned_plan": entry_name(self._tuned_entry()),
+            "tuned_files": self._tuned_files(),
             "method": self.method,
             "conservative": s.conservative,
             "trials": s.trials,
@@ -111,6 +121,7 @@ class DesignResult(ResultFiles):
                     "max": p.max,
                     "step": p.step,
                     "current": cur,
+                    "current_in_box": bool(p.min <= cur <= p.max),
                     "chosen": val,
                 }
                 for p, val, cur in zip(
@@ -191,25 +202,67 @@ class DesignResult(ResultFiles):
         order = {p.values: i for i, p in enumerate(self.points)}
         return table.iloc[[order[p.values] for p in front]].reset_index(drop=True)
 
+    def _members(self) -> tuple[Plan, ...]:
+        return self.plan if isinstance(self.plan, tuple) else (self.plan,)
+
+    def _changed(self) -> list[int]:
+        """The members the design tunes (a plan: itself)."""
+        if not isinstance(self.plan, tuple):
+            return [0]
+        heads = {p.path.split(".", 1)[0] for p in self.spec.parameters}
+        return [i for i, m in enumerate(self.plan) if m.name in heads]
+
+    def _tuned_entry(self) -> Entry:
+        members = list(self._members())
+        for i in self._changed():
+            members[i] = members[i].model_copy(
+                update={"name": f"{members[i].name}_{self.spec.name}"}
+            )
+        return tuple(members) if isinstance(self.plan, tuple) else members[0]
+
+    def _tuned_files(self) -> list[str]:
+        members = self._members()
+        return [f"{members[i].name}_{self.spec.name}.yaml" for i in self._changed()]
+
+    def tuned_plans(self, out: str | Path) -> dict[str, str]:
+        """The tuned plan files to be saved in ``out``, by file name: the plan (for a
+        package, each member plan the design changes) named ``<plan>_<design>``, its
+        company path made relative to ``out``."""
+        members = self._members()
+        return {
+            name: self._plan_yaml(members[i], self.plan_files[i], out)
+            for name, i in zip(self._tuned_files(), self._changed(), strict=True)
+        }
+
     def plan_yaml(self, out: str | Path) -> str:
         """The tuned plan as a plan file to be saved in ``out`` (its company path made
-        relative to ``out``)."""
+        relative to ``out``); for a package, the first member the design changes."""
+        return next(iter(self.tuned_plans(out).values()))
+
+    def _plan_yaml(self, plan: Plan, plan_file: Path, out: str | Path) -> str:
         relative = None
-        if self.plan.company is not None:
-            company = (self.plan_file.parent / self.plan.company).resolve()
+        if plan.company is not None:
+            company = (plan_file.parent / plan.company).resolve()
             relative = Path(os.path.relpath(company, Path(out).resolve())).as_posix()
-        tuned = self.plan.model_copy(
+        values = self.values
+        if isinstance(self.plan, tuple):  # this member's parameters, by their names
+            values = {
+                p.label: v
+                for p, v in zip(self.spec.parameters, self.chosen.values, strict=True)
+                if p.path.startswith(f"{plan.name}.")
+            }
+        tuned = plan.model_copy(
             update={
-                "name": _tuned_name(self),
+                "name": f"{plan.name}_{self.spec.name}",
                 "company": relative,
-                "description": (self.plan.description + " " if self.plan.description else "")
+                "description": (plan.description + " " if plan.description else "")
                 + f"Tuned by the design `{self.spec.name}`: "
-                + ", ".join(f"{k} = {v:g}" for k, v in self.values.items())
+                + ", ".join(f"{k} = {v:g}" for k, v in values.items())
                 + ".",
             }
         )
         head = (
-            f"# {tuned.name}: `{self.plan.name}` with the values the design "
+            f"# {tuned.name}: `{plan.name}` with the values the design "
             f"`{self.spec.name}` chose\n# (attain design {Path(self.source).name}).\n"
         )
         return head + dump_rules(tuned)
@@ -221,8 +274,8 @@ class DesignResult(ResultFiles):
         paths = [
             write_text(out / self.summary_file, self.to_json()),
             write_csv(out / "points.csv", self.points_table()),
-            write_text(out / f"{_tuned_name(self)}.yaml", self.plan_yaml(out)),
         ]
+        paths += [write_text(out / name, text) for name, text in self.tuned_plans(out).items()]
         if self.spec.front:
             paths.append(write_csv(out / "front.csv", self.front_table()))
         if html:
@@ -233,10 +286,6 @@ class DesignResult(ResultFiles):
 
     def _labels(self) -> list[str]:
         return [p.label for p in self.spec.parameters]
-
-
-def _tuned_name(result: DesignResult) -> str:
-    return f"{result.plan.name}_{result.spec.name}"
 
 
 def _num(x: float) -> float | None:

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from attain.design.evaluate import Figures, Simulator, interval, statistic_value, violation
-from attain.design.parameters import snap
+from attain.design.parameters import Entry, snap
 from attain.schema.design import Design
-from attain.schema.plan import Plan
 
 __all__ = ["Evaluations", "Point", "bracket", "evolution"]
 
@@ -32,7 +31,7 @@ class Point:
     """One simulated candidate."""
 
     values: tuple[float, ...]
-    plan: Plan | None
+    plan: Entry | None  # a plan, or a package of plans
     rejected: str  # why the plan's rules reject it ('' when they don't)
     objective: float
     constraints: tuple[float, ...]  # the estimates
@@ -71,10 +70,10 @@ class Evaluations:
         new = list(dict.fromkeys(k for k in keys if k not in self.points))
         if new:
             plans = self.simulator.plans(np.asarray(new))
-            valid = [p for p in plans if isinstance(p, Plan)]
+            valid = [p for p in plans if not isinstance(p, str)]
             figures = iter(self.simulator.figures(valid)) if valid else iter(())
             for key, plan in zip(new, plans, strict=True):
-                if isinstance(plan, Plan):
+                if not isinstance(plan, str):
                     self.points[key] = self._point(key, plan, next(figures))
                 else:
                     self.points[key] = _rejected(key, plan, len(self.design.constraints))
@@ -82,7 +81,13 @@ class Evaluations:
                 self.progress(min(len(self.points), self.budget), self.budget)
         return [self.points[k] for k in keys]
 
-    def _point(self, key: tuple[float, ...], plan: Plan, figures: Figures) -> Point:
+    def evaluate_plan(self, values: Sequence[float], plan: Entry) -> Point:
+        """The point of ``plan`` itself, at ``values`` as they are (not snapped to the box,
+        not kept among the candidates): the current plan when it lies outside the box."""
+        (figures,) = self.simulator.figures([plan])
+        return self._point(tuple(float(v) for v in values), plan, figures)
+
+    def _point(self, key: tuple[float, ...], plan: Entry, figures: Figures) -> Point:
         d = self.design
         values = tuple(statistic_value(figures, c) for c in d.constraints)
         checked = values

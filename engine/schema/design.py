@@ -88,8 +88,9 @@ class DesignParameter(RuleModel):
     path: str = Field(pattern=_PATH)
     """Where the number is in the plan: a component's name, then its fields, e.g.
     `commission.tiers[2].rate` (the third tier's rate), `bonus.cap.multiple_of_ti`; or a
-    plan-level field, e.g. `target_incentive.amount`. A tier's `start` moves the previous
-    tier's `end` with it, so the tiers stay contiguous."""
+    plan-level field, e.g. `target_incentive.amount`. In a package of plans, the member
+    plan's name comes first: `cloud_overlay.cloud_overlay.tiers[1].rate`. A tier's `start`
+    moves the previous tier's `end` with it, so the tiers stay contiguous."""
     name: Identifier | None = None
     """A short name for tables and the report (default: the path)."""
     min: float
@@ -288,7 +289,9 @@ class Design(RuleModel):
     targets, performance model; relative to this file. Its variants and sensitivity
     settings are not used."""
     plan: str | None = None
-    """Which of the scenario's plans to tune, by its `name` (default: the first)."""
+    """Which of the scenario's plans to tune, by its `name` (default: the first); a
+    package of plans paid together by its plans' names joined with `+`
+    (`field_rep_marginal+cloud_overlay`), so its limits hold for what the package pays."""
     parameters: list[DesignParameter] = Field(min_length=1, max_length=12)
     """The plan's numbers to tune."""
     constraints: list[Constraint] = Field(default_factory=list, max_length=16)

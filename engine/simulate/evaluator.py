@@ -174,6 +174,7 @@ def plan_model(
     company=None,
     deals=None,
     unit_prices: dict[str, float] | None = None,
+    deals_cache: dict | None = None,
 ):
     """A :class:`PlanModel` for ``plan`` (a loaded ``Plan``) over ``people`` (org rows, in the
     order of ``targets`` float64[R, 12, K] currency).
@@ -182,7 +183,9 @@ def plan_model(
     SPIFF windows) and, from its actuals, the deal model (unit prices, deal sizes,
     cancellation rates: :func:`attain.incentive.deals.deal_model`, whose estimated prices
     ``unit_prices`` overrides per product); ``deals`` gives that model directly. Without them, deal features are approximated as
-    :func:`attain.incentive.vectorised.approximations` says."""
+    :func:`attain.incentive.vectorised.approximations` says. ``deals_cache`` (a dict kept
+    by the caller) keeps the deal model estimated from ``company`` for the next plan on the
+    same people, products and prices."""
     from attain.incentive import (
         Calendar,
         compile_plan,
@@ -208,7 +211,13 @@ def plan_model(
         n_periods = compiled.n_periods
         per_period = targets.reshape(r, n_periods, 12 // n_periods, k).sum(axis=2)
     if company is not None and deals is None and needs_deals(compiled):
-        deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
+        key = repr((tuple(products), sorted((unit_prices or {}).items())))
+        if deals_cache is not None and key in deals_cache:
+            deals = deals_cache[key]
+        else:
+            deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
+            if deals_cache is not None:
+                deals_cache[key] = deals
     pop = population(compiled, r, people, calendar=calendar, deals=deals)
     roll_up = None
     if plan.credit.roll_up is not None:

@@ -114,7 +114,10 @@ def _noise(rng, sd: float, shape: tuple[int, ...]) -> np.ndarray | None:
     if sd <= 0:
         return None
     sigma2 = np.log1p(sd**2)
-    return np.exp(np.sqrt(sigma2) * rng.standard_normal(shape) - sigma2 / 2)
+    z = rng.standard_normal(shape)  # in place, in the order of exp(s × z − s²/2): same bits
+    z *= np.sqrt(sigma2)
+    z -= sigma2 / 2
+    return np.exp(z, out=z)
 
 
 def base_profile(model: PerformanceModel, pop: Population) -> np.ndarray:

@@ -56,6 +56,9 @@ class Job:
     variants: tuple[Variant, ...]
     trials: int
     seed: int
+    #: Keep each component's total in the detail trials (``Raw.components``); without,
+    #: every trial takes the evaluator's faster total (a design needs reps' pay only).
+    lines: bool = True
 
     @property
     def n_months(self) -> int:
@@ -304,7 +307,10 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             # take the evaluator's faster total. Which path a trial takes depends only on
             # its index, never on the chunk it falls in.
             per_rep = np.empty((n, n_reps))
-            if n_detail:
+            if n_detail and not job.lines:
+                per_rep[:] = plan.total(sales)
+                detail_payout[v, p] = per_rep[:n_detail]
+            elif n_detail:
                 lines = np.asarray(plan(sales[:n_detail]), dtype=np.float64)  # [t, R, C]
                 per_rep[:n_detail] = lines.sum(axis=2)
                 components[p][v] = lines.sum(axis=1)

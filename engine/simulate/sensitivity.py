@@ -123,7 +123,8 @@ def tornado(
     moved copy of it are paid in one run (the runner draws each block once and shares
     its sales between plans); only a moved assumption needs draws of its own.
     """
-    base = replace(job, variants=(BASE,), trials=min(trials, job.trials))
+    # Mean costs only: every trial takes the evaluator's total, no component lines.
+    base = replace(job, variants=(BASE,), trials=min(trials, job.trials), lines=False)
     rows = []
     for p, model in enumerate(job.plans):
         one = replace(base, plans=(model,))

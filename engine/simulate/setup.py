@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ class Setup:
     plans: tuple[Entry, ...]  # a tuple of plans for a package
     population: Population
     models: tuple[PayoutModel, ...]
+    #: The deal model estimated from the company's actuals, once for every plan paid on
+    #: this setup (a design builds a model per candidate).
+    deals: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def model_for(self, plan: Entry) -> PayoutModel:
         """A payout model for ``plan`` (e.g. a perturbed copy) on this setup's people; for a
@@ -49,6 +53,7 @@ class Setup:
             c.rules.minor_unit,
             company=c,
             unit_prices=self.scenario.unit_prices,
+            deals_cache=self.deals,
         )
 
 
@@ -81,7 +86,7 @@ def load_setup(
     )
     setup = Setup(scenario, source, company, plans, population, ())
     models = tuple(setup.model_for(p) for p in plans)
-    return Setup(scenario, source, company, plans, population, models)
+    return Setup(scenario, source, company, plans, population, models, setup.deals)
 
 
 def load_scenario(path: str | Path) -> Scenario:
