@@ -241,8 +241,8 @@ Limits and strict reading (each a located error, exit 2):
   not a renamed copy), and every row has exactly one cell per column: a row cut
   short, a file cut off in its last row, and a row with a cell too many (an
   unquoted comma) are errors naming the row and both counts — missing cells
-  never take defaults, and no cell becomes an index. Lines end in `\n`, `\r\n`
-  or a lone `\r`; a line end inside quotes is part of its cell's text (and a
+  never take defaults, and no cell becomes an index. Lines end in `\\n`, `\\r\\n`
+  or a lone `\\r`; a line end inside quotes is part of its cell's text (and a
   control character, an error, in an id or text column).
 - **Numbers**: every number cell is finite and below 10^13 in size
   (10,000,000,000,000 of the currency: more than any company books in a year,
