@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -55,7 +55,7 @@ MAX_TABLE_BYTES = 2 * 1024**3
 _MAX_HEADER_BYTES = 1024 * 1024
 #: CSV tables are read, typed and checked in blocks of about this many bytes, so a
 #: large table never exists whole as text; ``ATTAIN_CSV_BLOCK_BYTES`` overrides it.
-CSV_BLOCK_BYTES = 32 * 1024**2
+CSV_BLOCK_BYTES = 8 * 1024**2
 
 _FILE_SUFFIXES = {
     ".csv": "csv",
@@ -124,10 +124,15 @@ class Company:
         return out
 
 
-def load_company(path: str | Path, progress: Progress | None = None) -> Company:
+def load_company(
+    path: str | Path, progress: Progress | None = None, tables: Collection[str] | None = None
+) -> Company:
     """Load a data folder (or its ``company.yaml``) and check every table.
 
-    ``progress(done, total)`` is called as each table is read, and once checked.
+    ``tables`` names the tables to read (the org table always is; by default every
+    table the manifest names): a payout needs the org, not the accounts or the
+    history, and reads its deals from their own file. ``progress(done, total)`` is
+    called as each table is read, and once checked.
     """
     path = Path(path)
     manifest = path / "company.yaml" if path.is_dir() else path
@@ -139,6 +144,11 @@ def load_company(path: str | Path, progress: Progress | None = None) -> Company:
     sources: dict[str, str] = {}
     problems: list[Problem] = []
     named = {table: name for table, name in rules.tables.model_dump().items() if name}
+    if tables is not None:
+        unknown = set(tables) - set(TABLES)
+        if unknown:
+            raise ValueError(f"unknown tables: {sorted(unknown)}")
+        named = {t: name for t, name in named.items() if t == "org" or t in tables}
     steps = Steps(progress, total=len(named) + 1)
     unreadable: list[Problem] = []
     for table in TABLES:  # in the order their problems are reported
@@ -318,12 +328,23 @@ def _typed_blocks(
         return None, capped(shape, source, total=n_shape)
     if not typed_blocks:
         return None
-    typed = (
-        typed_blocks[0] if len(typed_blocks) == 1 else pd.concat(typed_blocks, ignore_index=True)
-    )
-    del typed_blocks
+    typed = _concat_blocks(typed_blocks)
     typed.attrs.update(source=source, offset=2)
     return typed, capped(listed, source, total=total)
+
+
+def _concat_blocks(blocks: list[pd.DataFrame]) -> pd.DataFrame:
+    """The typed blocks as one frame, joined a column at a time, each column's pieces
+    let go as it is joined: the table is never held twice (``blocks`` is emptied)."""
+    if len(blocks) == 1:
+        return blocks.pop()
+    columns: dict[str, pd.Series] = {}
+    for name in list(blocks[0].columns):
+        parts = [block.pop(name) for block in blocks]
+        columns[name] = pd.concat(parts, ignore_index=True)
+        del parts
+    blocks.clear()
+    return pd.DataFrame(columns)
 
 
 def _parse_block(

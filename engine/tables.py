@@ -269,7 +269,7 @@ Limits and strict reading (each a located error, exit 2):
   (`ATTAIN_MAX_RULE_FILE_BYTES`), nested at most 64 levels deep (checked on
   the text before it is parsed); a path that is not a regular file (a device
   such as `/dev/zero`, a pipe) is refused. A CSV table is read in blocks of
-  whole records (32 MiB; `ATTAIN_CSV_BLOCK_BYTES` overrides it), each typed
+  whole records (8 MiB; `ATTAIN_CSV_BLOCK_BYTES` overrides it), each typed
   and checked on its own with its true row numbers, so the file never exists
   whole as text; the checked table (repeated ids stored once) is what stays
   in memory. Parquet and Excel tables are read whole.
