@@ -362,7 +362,7 @@ def _whole(path, columns=_COLUMNS):
 def _blocks(path, monkeypatch, size, columns=_COLUMNS):
     from pathlib import Path
 
-    from attain.data import _read_typed
+    from attain.tables_read import read_typed as _read_typed
 
     monkeypatch.setenv("ATTAIN_CSV_BLOCK_BYTES", str(size))
     return _read_typed(Path(path), columns)
@@ -517,7 +517,7 @@ def _csv_bytes(path):
 
 
 def _read_typed_path(path, columns):
-    from attain.data import _read_typed
+    from attain.tables_read import read_typed as _read_typed
 
     return _read_typed(path, columns)
 
