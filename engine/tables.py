@@ -272,7 +272,13 @@ Limits and strict reading (each a located error, exit 2):
   whole records (8 MiB; `ATTAIN_CSV_BLOCK_BYTES` overrides it), each typed
   and checked on its own with its true row numbers, so the file never exists
   whole as text; the checked table (repeated ids stored once) is what stays
-  in memory. Parquet and Excel tables are read whole.
+  in memory. A Parquet file is read 65,536 rows at a time (pyarrow's batches),
+  and so is the first sheet of an Excel workbook (openpyxl's read-only mode,
+  which holds the workbook's shared strings whole: the size limit is on the
+  compressed file). In Excel a date cell reads as `YYYY-MM-DD`, a whole
+  number without `.0`, a blank row is skipped (the rows after it keep their
+  numbers), and a filled cell right of the header's last column is an error
+  at its row.
 
 Output folders. Every command writes its files as one set: into a hidden
 staging folder beside `--out`, swapped into place only when every file is

@@ -81,10 +81,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if fmt == "csv":
             frame = _read_csv(path, source)
-        elif fmt == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:  # the same block readers as read_typed, the blocks joined
+            blocks = _parquet_blocks(path) if fmt == "parquet" else _excel_blocks(path, source)
+            frame = _joined(blocks, source)
     except pd.errors.EmptyDataError:
         raise DataError(
             [Problem(source, "file is empty; expected a header row", code="empty")]
@@ -111,46 +110,61 @@ def read_typed(
     path: Path, columns: tuple[Column, ...]
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read a table file and type it per ``columns``: the typed frame (None when a
-    column is missing) and its cell problems, rows counted as in the file.
+    column is missing, or a row has the wrong number of cells) and its problems, rows
+    counted as in the file.
 
-    A CSV file is cut into blocks of whole records (about :data:`CSV_BLOCK_BYTES`
-    each); each block is parsed by the same readers as a whole file and typed on its
-    own, with its first row's number, so only one block is ever held as text. A file
-    without a header or with an unclosed quote is read whole (:func:`read_table`).
+    The file is read in blocks, each typed on its own with its first row's number, so
+    only one block is ever held as text: a CSV file in blocks of whole records (about
+    :data:`CSV_BLOCK_BYTES` each, each parsed by the same readers as a whole file), a
+    Parquet file a batch of rows at a time, an Excel sheet a run of rows at a time. A
+    CSV file without a header or with an unclosed quote is read whole
+    (:func:`read_table`), to say where and why.
     """
     source = str(path)
-    if path.suffix.lower() == ".csv" and path.exists():
+    fmt = _FILE_SUFFIXES.get(path.suffix.lower())
+    if fmt is not None and path.exists():
         _check_size(path, source)
-        blocks = _typed_blocks(path, source, columns)
+        blocks: Iterator[_Block] | None = None
+        if fmt == "csv":
+            blocks = _csv_typed_blocks(path, source)
+        elif fmt == "parquet":
+            blocks = _guarded(_parquet_blocks(path), source)
+        else:
+            blocks = _guarded(_excel_blocks(path, source), source)
         if blocks is not None:
-            return blocks
+            typed = _type_blocks(blocks, source, columns, 1 if fmt == "parquet" else 2)
+            if typed is not None:
+                return typed
     frame = read_table(path)
-    typed, problems = check_columns(frame, columns, source, frame.attrs["offset"])
-    if typed is not None:
-        typed.attrs.update(source=source, offset=frame.attrs["offset"])
-    return typed, problems
+    typed_frame, problems = check_columns(frame, columns, source, frame.attrs["offset"])
+    if typed_frame is not None:
+        typed_frame.attrs.update(source=source, offset=frame.attrs["offset"])
+    return typed_frame, problems
 
 
-def _typed_blocks(
-    path: Path, source: str, columns: tuple[Column, ...]
+#: One block of a table file: its cells as text (or as the file typed them; None when
+#: a row has the wrong number of cells), its first row's number, its number of rows,
+#: and the rows of the wrong length (listed, counted).
+_Block = tuple[pd.DataFrame | None, int, int, list[Problem], int]
+
+
+class _Unreadable(Exception):
+    """A block reader could not go on: the file is read whole, to say why."""
+
+
+def _type_blocks(
+    blocks: Iterator[_Block], source: str, columns: tuple[Column, ...], offset: int
 ) -> tuple[pd.DataFrame | None, list[Problem]] | None:
-    """The CSV typed block by block, or None when the file must be read whole.
-
-    A block the fast reader refuses is read by the strict one (:func:`_strict_frame`),
-    so a row of the wrong length is located in whichever block it is, and the rows of
-    every block are counted: the file is never held whole to say where it goes wrong."""
-    header = _check_header(path, source)
-    if not header or not _quotes_closed(path):
-        return None
+    """Type and check each block on its own, keep the typed blocks, join them; the
+    cells' problems counted over all blocks. Rows of the wrong length (in any block)
+    are then the only problems reported. None: read the file whole."""
     typed_blocks: list[pd.DataFrame] = []
     listed: list[Problem] = []  # cell problems
-    shape: list[Problem] = []  # rows of the wrong length: then only these are reported
+    shape: list[Problem] = []  # rows of the wrong length
     total = n_shape = 0
-    row = 2  # the first record of a file with a header line
+    empty: pd.DataFrame | None = None
     try:
-        for block in _csv_blocks(path, block_bytes()):
-            frame, n_rows, found, n_found = _parse_block(block, source, row, len(header))
-            row += n_rows
+        for frame, first_row, _, found, n_found in blocks:
             if n_found:
                 n_shape += n_found
                 shape.extend(found[: max(0, MAX_PROBLEMS - len(shape))])
@@ -158,7 +172,7 @@ def _typed_blocks(
             if n_shape or frame is None:
                 continue  # the rows are counted, not typed: their cells may be misaligned
             frame.columns = [str(c).strip() for c in frame.columns]
-            typed, cells = check_columns(frame, columns, source, row - n_rows)
+            typed, cells = check_columns(frame, columns, source, first_row)
             if typed is None:
                 return None, cells  # a column is missing: the same in every block
             for problem in cells:
@@ -167,16 +181,180 @@ def _typed_blocks(
                 else:
                     total += 1
                     listed.append(problem)
-            typed_blocks.append(typed)
-    except (ValueError, OSError, ImportError, pd.errors.ParserError):
+            if len(typed):
+                typed_blocks.append(typed)
+            elif empty is None:
+                empty = typed  # a table without rows still has its columns
+    except _Unreadable:
         return None
     if n_shape:
         return None, capped(shape, source, total=n_shape)
     if not typed_blocks:
+        if empty is None:
+            return None
+        typed_blocks.append(empty)
+    joined = _concat_blocks(typed_blocks)
+    joined.attrs.update(source=source, offset=offset)
+    return joined, capped(listed, source, total=total)
+
+
+def _guarded(blocks: Iterator[_Block], source: str) -> Iterator[_Block]:
+    """``blocks``, with a reader's own error (a damaged file) a located one."""
+    try:
+        yield from blocks
+    except (DataError, _Unreadable):
+        raise
+    except Exception as exc:  # pyarrow/openpyxl raise many types for a damaged file
+        raise DataError(
+            [Problem(source, f"cannot read the file: {exc}", code="unreadable")]
+        ) from None
+
+
+def _csv_typed_blocks(path: Path, source: str) -> Iterator[_Block] | None:
+    """The CSV's blocks (:func:`_csv_blocks`) parsed, or None when the file must be read
+    whole. A block the fast reader refuses is read by the strict one
+    (:func:`_strict_frame`), so a row of the wrong length is located in whichever block
+    it is, and the rows of every block are counted: the file is never held whole to say
+    where it goes wrong."""
+    header = _check_header(path, source)
+    if not header or not _quotes_closed(path):
         return None
-    typed = _concat_blocks(typed_blocks)
-    typed.attrs.update(source=source, offset=2)
-    return typed, capped(listed, source, total=total)
+
+    def parsed() -> Iterator[_Block]:
+        row = 2  # the first record of a file with a header line
+        try:
+            for block in _csv_blocks(path, block_bytes()):
+                frame, n_rows, found, n_found = _parse_block(block, source, row, len(header))
+                yield frame, row, n_rows, found, n_found
+                row += n_rows
+        except (ValueError, OSError, ImportError, pd.errors.ParserError):
+            raise _Unreadable from None
+
+    return parsed()
+
+
+#: Rows of a Parquet file or an Excel sheet read at a time.
+ROWS_PER_BLOCK = 65_536
+
+
+def _parquet_blocks(path: Path) -> Iterator[_Block]:
+    """A Parquet file a batch of rows at a time (pyarrow reads one row group at a time),
+    typed as the file types them, as :func:`pandas.read_parquet` reads them."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    row = 1
+    n = 0
+    for batch in file.iter_batches(batch_size=ROWS_PER_BLOCK, use_pandas_metadata=True):
+        frame = batch.to_pandas()
+        n += 1
+        yield frame, row, len(frame), [], 0
+        row += len(frame)
+    if not n:  # no rows: its columns
+        yield file.schema_arrow.empty_table().to_pandas(), 1, 0, [], 0
+
+
+def _excel_blocks(path: Path, source: str) -> Iterator[_Block]:
+    """The first sheet of an Excel workbook, a run of rows at a time (openpyxl's
+    read-only mode streams the sheet), every cell as text as :func:`read_table` gives it
+    (:func:`_excel_text`). A blank row ends a block, so every block's rows are the
+    sheet's own numbers; a filled cell right of the header's last column is an error
+    at its row (it would belong to no column)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header: list[str] = []
+        row = 1
+        for first in rows:  # the first row with a filled cell
+            header = _trimmed([_excel_text(v) for v in first])
+            row += 1
+            if header:
+                break
+        if not header:
+            raise pd.errors.EmptyDataError
+        names = [n.strip() or f"Unnamed: {i}" for i, n in enumerate(header)]
+        _check_names(names, source)
+        width = len(names)
+        chunk: list[list[str]] = []
+        start = first_row = row
+        listed: list[Problem] = []
+        n_wide = 0
+        for values in rows:
+            cells = [_excel_text(v) for v in values]
+            if not any(cells):  # a blank row: the block so far, the next starts after it
+                if chunk:
+                    yield pd.DataFrame(chunk, columns=names, dtype=object), start, len(chunk), [], 0
+                chunk = []
+                row += 1
+                start = row
+                continue
+            beyond = [i for i, c in enumerate(cells[width:], start=width) if c.strip()]
+            if beyond:
+                n_wide += 1
+                if len(listed) < MAX_PROBLEMS:
+                    letter = get_column_letter(beyond[0] + 1)
+                    listed.append(
+                        Problem(
+                            source,
+                            f"a cell in column {letter}, right of the header's {width} columns",
+                            row=row,
+                            code="long-row",
+                            hint="give the column a name in the header row, or clear the cell",
+                        )
+                    )
+            chunk.append(cells[:width] + [""] * (width - len(cells)))
+            row += 1
+            if len(chunk) >= ROWS_PER_BLOCK:
+                yield pd.DataFrame(chunk, columns=names, dtype=object), start, len(chunk), [], 0
+                chunk, start = [], row
+        if chunk or start == first_row:
+            yield pd.DataFrame(chunk, columns=names, dtype=object), start, len(chunk), [], 0
+        if n_wide:
+            yield None, row, 0, listed, n_wide
+    finally:
+        book.close()
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    """``cells`` without their trailing empty ones."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def _excel_text(value: object) -> str:
+    """An Excel cell as text: empty for an empty cell, a whole number without ``.0``
+    (Excel stores every number as a float), a date as ``YYYY-MM-DD`` (with the time
+    when it has one), TRUE/FALSE as ``True``/``False``."""
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _joined(blocks: Iterator[_Block], source: str) -> pd.DataFrame:
+    """Blocks of text cells as one frame; rows of the wrong length raise."""
+    frames: list[pd.DataFrame] = []
+    for frame, _, _, found, n_found in blocks:
+        if n_found:
+            raise DataError(capped(found, source, total=n_found))
+        if frame is not None and (len(frame) or not frames):
+            frames.append(frame)
+    return _concat_blocks(frames)
 
 
 def _concat_blocks(blocks: list[pd.DataFrame]) -> pd.DataFrame:
@@ -483,6 +661,12 @@ def _check_header(path: Path, source: str) -> list[str]:
     except csv.Error:
         record = []
     names = [n.strip() for n in record]
+    _check_names(names, source)
+    return names
+
+
+def _check_names(names: list[str], source: str) -> None:
+    """A column named twice in the header is an error (not a renamed copy)."""
     seen: set[str] = set()
     problems = []
     for name in names:
@@ -500,4 +684,3 @@ def _check_header(path: Path, source: str) -> list[str]:
         seen.add(name)
     if problems:
         raise DataError(problems)
-    return names
