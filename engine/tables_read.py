@@ -240,7 +240,7 @@ ROWS_PER_BLOCK = 65_536
 def _parquet_blocks(path: Path) -> Iterator[_Block]:
     """A Parquet file a batch of rows at a time (pyarrow reads one row group at a time),
     typed as the file types them, as :func:`pandas.read_parquet` reads them."""
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     file = pq.ParquetFile(path)
     row = 1
