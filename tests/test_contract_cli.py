@@ -749,3 +749,37 @@ def test_a_quoted_lone_carriage_return_is_read_as_the_cells_text(world, tmp_path
     code, out, err = run(_reading(w, command))
     keeps_contract(code, out, err)
     assert code == 0, err
+
+
+def test_a_rep_missing_from_the_targets_is_a_warning_not_a_silent_zero(world, tmp_path):
+    w = fresh(world, tmp_path)
+    plan = (ROOT / "rules" / "plan_attainment_curve.yaml").read_text()
+    (w / "curve.yaml").write_text(plan.replace("company: ", "# company: "))
+    targets = w / "targets.csv"
+    targets.write_text(
+        "".join(line for line in targets.read_text().splitlines(True) if "R00002," not in line)
+    )
+    args = commands(w, w / "out")["payout"]
+    args[1] = w / "curve.yaml"
+    code, out, err = run(args)
+    assert code == 0, err
+    assert (
+        "warning: attainment_curve: 1 participant(s) have credited sales but no target in "
+        "fiscal year 2027, and are paid 0: R00002" in err
+    )
+    import json
+
+    codes = [n["code"] for n in json.loads((w / "out" / "summary.json").read_text())["warnings"]]
+    assert "sold-without-target" in codes
+    # on amounts (a commission plan) the rep is paid without a target: no warning
+    code, out, err = run(commands(w, w / "out2")["payout"])
+    assert code == 0 and "sold-without-target" not in err
+
+
+def test_payout_reads_the_org_alone_of_the_company(world, tmp_path):
+    """History and accounts pay no one: a payout neither reads nor holds them."""
+    w = fresh(world, tmp_path)
+    (w / "data" / "history.csv").write_text("not,a,history\n1,2\n")
+    code, out, err = run(commands(w, w / "out")["payout"])
+    assert code == 0, err
+    assert run(commands(w, w / "out")["validate"])[0] == 2  # validate still reads them all

@@ -579,3 +579,11 @@ def test_the_reader_agrees_with_the_csv_module(tmp_path_factory, text, size):
     assert cells == []
     got = typed[["a", "b", "c"]].to_numpy().tolist()
     assert got == [[c.strip() for c in r] for r in body]
+
+
+def test_load_company_reads_the_tables_asked_for(sample_dir):
+    company = attain.load_company(sample_dir, tables=("org",))
+    assert company.accounts is None and company.history is None and company.actuals is None
+    assert len(company.org) == 330
+    with pytest.raises(ValueError, match="unknown tables"):
+        attain.load_company(sample_dir, tables=("orgs",))
