@@ -783,3 +783,21 @@ def test_payout_reads_the_org_alone_of_the_company(world, tmp_path):
     code, out, err = run(commands(w, w / "out")["payout"])
     assert code == 0, err
     assert run(commands(w, w / "out")["validate"])[0] == 2  # validate still reads them all
+
+
+def test_a_full_disk_met_by_a_writer_naming_no_file_names_the_folder(tmp_path, monkeypatch):
+    """pandas' to_csv raises ENOSPC without a file name: the message named nothing."""
+    import errno
+
+    import attain.sample
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(attain.sample, "write_csv", full)
+    out = tmp_path / "company"
+    code, _, err = run(["sample", "--out", out, "--reps", 3])
+    assert code == 2, err
+    assert err.startswith(f"{out}: cannot use this folder for the output: No space left"), err
+    assert not out.exists()
+    no_strays(out)
