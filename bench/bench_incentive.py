@@ -7,6 +7,11 @@
    bonus) on 10^8 rep-trials in chunks, on one core and on both, against a plain
    per-rep-trial Python loop; peak memory for 10^7 and 10^8 trials shows it is flat.
 
+3. Payout memory: the peak RSS of ``attain payout`` (the whole command: reading the org,
+   targets and deals, computing, writing payouts and statements) on a synthetic company
+   (``attain sample``) with targets of last year's sales: 2,000 reps by default,
+   ``ATTAIN_BENCH_PAYOUT_REPS=20000`` for the full size.
+
 ``ATTAIN_BENCH_QUICK=1`` shrinks every size by 10-100x for a smoke run.
 """
 
@@ -319,9 +324,64 @@ def bench_vectorised() -> None:
         print(f"  peak memory allocated while evaluating {total:.0e} rep-trials: {peak:,.1f} MB")
 
 
+PAYOUT_REPS = int(os.environ.get("ATTAIN_BENCH_PAYOUT_REPS", "2000"))
+
+
+def _sample_targets(folder, out) -> int:
+    """targets.csv shaped as an allocation's (rep × month × product, with hierarchy and
+    challenge columns): last year's sales × 1.05, in thousands."""
+    org = pd.read_csv(folder / "org.csv", dtype=str)
+    history = pd.read_csv(folder / "history.csv", dtype={"month": str})
+    last = history[history["month"].str.startswith("2026")].copy()
+    last["period"] = "2027" + last["month"].str.slice(4)
+    t = last.merge(org[["rep_id", "region", "team", "role"]], on="rep_id")
+    t = t[t["role"] != "manager"]
+    t["target"] = (np.round(t["sales"] * 1.05 / 1000) * 1000).astype(np.int64)
+    t["challenge"] = (np.round(t["sales"] * 1.155 / 1000) * 1000).astype(np.int64)
+    columns = ["rep_id", "region", "team", "period", "product", "target", "challenge"]
+    t[columns].to_csv(out, index=False)
+    return len(t)
+
+
+def bench_payout_memory() -> None:
+    """Peak RSS of the `attain payout` command, in its own process (os.wait4's usage)."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from attain import write_sample
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "company"
+        write_sample(folder, n_reps=PAYOUT_REPS, seed=7)
+        n_targets = _sample_targets(folder, Path(tmp) / "targets.csv")
+        with open(folder / "actuals.csv", "rb") as handle:
+            n_deals = sum(1 for _ in handle) - 1
+        args = [sys.executable, "-c", "from attain.cli import entry; entry()", "payout",
+                str(root / "rules" / "plan_field_rep.yaml"), "--targets",
+                str(Path(tmp) / "targets.csv"), "--actuals", str(folder / "actuals.csv"),
+                "--data", str(folder), "--out", str(Path(tmp) / "payouts")]  # fmt: skip
+        start = time.perf_counter()
+        child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        err = child.stderr.read().decode() if child.stderr else ""
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"attain payout failed: {err[-2000:]}")
+    print(
+        f"payout memory: attain payout, {PAYOUT_REPS:,} reps ({n_targets:,} target rows, "
+        f"{n_deals:,} deal rows, statements written): peak RSS {usage.ru_maxrss / 1024:,.0f} MB, "
+        f"{seconds:.1f} s wall, {usage.ru_utime + usage.ru_stime:.1f} s CPU; load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+
+
 def main() -> None:
     bench_vectorised()  # first: forked workers then do not inherit the exact run's memory
     bench_exact()
+    bench_payout_memory()
 
 
 if __name__ == "__main__":

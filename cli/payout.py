@@ -99,7 +99,10 @@ def payout(
     elif out is None:
         raise click.UsageError("Missing option '--out'.")
     with progress_bar("reading tables") as progress:
-        company = load_company(folder, progress=progress) if folder is not None else None
+        # the org alone: the deals come from --actuals, and history or accounts pay no one
+        company = (
+            load_company(folder, progress=progress, tables=("org",)) if folder is not None else None
+        )
     loaded = [load_plan(p, company) for p in plans]
     if xlsx and len(loaded) > 1:
         raise click.UsageError("--xlsx takes one plan (the workbook is one plan's)")

@@ -133,7 +133,7 @@ def track(
         measures,
     )
     check_output_set(out, "tracking", inputs=inputs, force=force)  # before the work
-    company = load_company(data) if data is not None else None
+    company = load_company(data, tables=("org",)) if data is not None else None  # deals: --actuals
     result = track_progress(
         targets,
         actuals,

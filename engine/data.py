@@ -10,12 +10,8 @@ CSV or Excel file is row 2; Parquet files and DataFrames count records from
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import re
-import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -23,12 +19,24 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from attain.checks import check_columns, check_minor_units, check_references, is_dated
+from attain.checks import (
+    check_columns,
+    check_minor_units,
+    check_references,
+    is_dated,
+)
 from attain.errors import DataError, Problem
 from attain.load import load_rules
 from attain.progress import Progress, Steps
 from attain.schema import CompanyRules
-from attain.tables import DATED_ORG, TABLES, Column, table_columns
+from attain.tables import DATED_ORG, TABLES, table_columns
+from attain.tables_read import (
+    CSV_BLOCK_BYTES,
+    MAX_TABLE_BYTES,
+    read_checked_table,
+    read_table,
+    read_typed,
+)
 
 __all__ = [
     "CSV_BLOCK_BYTES",
@@ -41,23 +49,6 @@ __all__ = [
     "read_checked_table",
     "read_table",
 ]
-
-#: The largest table file read, in bytes (a table is read whole into memory); the
-#: environment variable ``ATTAIN_MAX_TABLE_BYTES`` overrides it.
-MAX_TABLE_BYTES = 2 * 1024**3
-#: A header line longer than this is not a header (e.g. a binary file named .csv).
-_MAX_HEADER_BYTES = 1024 * 1024
-#: CSV tables are read, typed and checked in blocks of about this many bytes, so a
-#: large table never exists whole as text; ``ATTAIN_CSV_BLOCK_BYTES`` overrides it.
-CSV_BLOCK_BYTES = 32 * 1024**2
-
-_FILE_SUFFIXES = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".xlsx": "excel",
-    ".xls": "excel",
-}
 
 
 @dataclass(frozen=True)
@@ -118,10 +109,15 @@ class Company:
         return out
 
 
-def load_company(path: str | Path, progress: Progress | None = None) -> Company:
+def load_company(
+    path: str | Path, progress: Progress | None = None, tables: Collection[str] | None = None
+) -> Company:
     """Load a data folder (or its ``company.yaml``) and check every table.
 
-    ``progress(done, total)`` is called as each table is read, and once checked.
+    ``tables`` names the tables to read (the org table always is; by default every
+    table the manifest names): a payout needs the org, not the accounts or the
+    history, and reads its deals from their own file. ``progress(done, total)`` is
+    called as each table is read, and once checked.
     """
     path = Path(path)
     manifest = path / "company.yaml" if path.is_dir() else path
@@ -133,6 +129,11 @@ def load_company(path: str | Path, progress: Progress | None = None) -> Company:
     sources: dict[str, str] = {}
     problems: list[Problem] = []
     named = {table: name for table, name in rules.tables.model_dump().items() if name}
+    if tables is not None:
+        unknown = set(tables) - set(TABLES)
+        if unknown:
+            raise ValueError(f"unknown tables: {sorted(unknown)}")
+        named = {t: name for t, name in named.items() if t == "org" or t in tables}
     steps = Steps(progress, total=len(named) + 1)
     unreadable: list[Problem] = []
     for table in TABLES:  # in the order their problems are reported
@@ -141,7 +142,7 @@ def load_company(path: str | Path, progress: Progress | None = None) -> Company:
         file = Path(os.path.normpath(root / named[table]))
         sources[table] = str(file)
         try:  # read and typed block by block: the table never exists whole as text
-            typed, found = _read_typed(file, table_columns(table, rules.hierarchy))
+            typed, found = read_typed(file, table_columns(table, rules.hierarchy))
             if table == "org" and typed is not None:
                 typed, found = _type_dated(typed, found)
         except DataError as exc:
@@ -170,22 +171,13 @@ def load_table(path: str | Path, table: str, company: Company) -> pd.DataFrame:
     """One of ``company``'s tables (``"actuals"``) from another file, checked as
     :func:`load_company` checks it: every cell, keys, references to the company's
     org and products. A CSV file is read and typed block by block."""
-    typed, problems = _read_typed(Path(path), table_columns(table, company.rules.hierarchy))
+    typed, problems = read_typed(Path(path), table_columns(table, company.rules.hierarchy))
     if problems or typed is None:
         raise DataError(problems)
     checked = {"org": company.org_dated if company.org_dated is not None else company.org}
     checked[table] = typed
     finished = _finish_company(company.rules, checked, [], {}, company.root)
     return cast(pd.DataFrame, getattr(finished, table))
-
-
-def read_checked_table(path: str | Path, columns: tuple[Column, ...]) -> pd.DataFrame:
-    """A table file typed and checked cell by cell per ``columns`` (block by block for
-    CSV); raises :class:`~attain.errors.DataError` with every located problem."""
-    typed, problems = _read_typed(Path(path), columns)
-    if problems or typed is None:
-        raise DataError(problems)
-    return typed
 
 
 def company_from_frames(rules: CompanyRules | Mapping, **frames: pd.DataFrame) -> Company:
@@ -199,312 +191,6 @@ def company_from_frames(rules: CompanyRules | Mapping, **frames: pd.DataFrame) -
     return _check_company(
         rules, {k: v for k, v in frames.items() if v is not None}, sources, None, offset=1
     )
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read one table file as it is (text cells for CSV and Excel); checks come later."""
-    path = Path(path)
-    fmt = _FILE_SUFFIXES.get(path.suffix.lower())
-    source = str(path)
-    if fmt is None:
-        hint = "use .csv, .parquet or .xlsx"
-        raise DataError(
-            [Problem(source, f"unknown file type `{path.suffix}`", hint=hint, code="file-type")]
-        )
-    if not path.exists():
-        raise DataError(
-            [Problem(source, "file not found (named in company.yaml)", code="missing-file")]
-        )
-    _check_size(path, source)
-    try:
-        if fmt == "csv":
-            frame = _read_csv(path, source)
-        elif fmt == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            [Problem(source, "file is empty; expected a header row", code="empty")]
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise DataError([_parser_problem(source, str(exc))]) from None
-    except DataError:
-        raise
-    except UnicodeDecodeError:
-        raise DataError(
-            [Problem(source, "not UTF-8 text", hint="save the file as UTF-8 CSV", code="encoding")]
-        ) from None
-    except Exception as exc:  # pyarrow/openpyxl raise many types for a corrupt file
-        raise DataError(
-            [Problem(source, f"cannot read the file: {exc}", code="unreadable")]
-        ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame.attrs["source"] = source
-    frame.attrs["offset"] = 1 if fmt == "parquet" else 2
-    return frame
-
-
-def _read_typed(
-    path: Path, columns: tuple[Column, ...]
-) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read a table file and type it per ``columns``: the typed frame (None when a
-    column is missing) and its cell problems, rows counted as in the file.
-
-    A CSV file is cut into blocks of whole records (about :data:`CSV_BLOCK_BYTES`
-    each); each block is parsed by the same reader as a whole file and typed on its
-    own, with its first row's number, so only one block is ever held as text. A file
-    the fast reader refuses is read whole, to say where and why (:func:`read_table`).
-    """
-    source = str(path)
-    if path.suffix.lower() == ".csv" and path.exists():
-        _check_size(path, source)
-        blocks = _typed_blocks(path, source, columns)
-        if blocks is not None:
-            return blocks
-    frame = read_table(path)
-    typed, problems = check_columns(frame, columns, source, frame.attrs["offset"])
-    if typed is not None:
-        typed.attrs.update(source=source, offset=frame.attrs["offset"])
-    return typed, problems
-
-
-def _typed_blocks(
-    path: Path, source: str, columns: tuple[Column, ...]
-) -> tuple[pd.DataFrame | None, list[Problem]] | None:
-    """The CSV typed block by block, or None when a block must be read the slow way."""
-    header = _check_header(path, source)
-    if not header or not _quotes_closed(path):
-        return None
-    typed_blocks: list[pd.DataFrame] = []
-    listed: list[Problem] = []
-    total = 0
-    row = 2  # the first record of a file with a header line
-    try:
-        for block in _csv_blocks(path, block_bytes()):
-            frame = pd.read_csv(
-                io.BytesIO(block), engine="pyarrow", dtype=str, keep_default_na=False,
-                encoding="utf-8",
-            )  # fmt: skip
-            frame.columns = [str(c).strip() for c in frame.columns]
-            typed, found = check_columns(frame, columns, source, row)
-            if typed is None:
-                return None, found  # a column is missing: the same in every block
-            for problem in found:
-                if problem.code == "more":
-                    total += problem.count
-                else:
-                    total += 1
-                    listed.append(problem)
-            typed_blocks.append(typed)
-            row += len(frame)
-    except (ValueError, OSError, ImportError, UnicodeDecodeError, pd.errors.ParserError):
-        return None
-    if not typed_blocks:
-        return None
-    typed = (
-        typed_blocks[0] if len(typed_blocks) == 1 else pd.concat(typed_blocks, ignore_index=True)
-    )
-    del typed_blocks
-    typed.attrs.update(source=source, offset=2)
-    from attain.checks import capped
-
-    return typed, capped(listed, source, total=total)
-
-
-def _csv_blocks(path: Path, size: int) -> Iterator[bytes]:
-    """The file as blocks of whole records, each starting with the header record.
-
-    A record ends at a newline outside quotes: quotes pair up (an escaped one is
-    doubled), so a newline ends a record when the quotes before it are even."""
-    with open(path, "rb") as handle:
-        data = b""
-        head: bytes | None = None
-        yielded = False
-        while True:
-            chunk = handle.read(size)
-            data += chunk
-            if head is None:
-                first = _first_record_end(data)
-                if first < 0:
-                    if chunk:
-                        continue
-                    yield data  # the header is the whole file
-                    return
-                head, data = data[: first + 1], data[first + 1 :]
-            if not chunk:
-                if data or not yielded:
-                    yield head + data
-                return
-            cut = _last_record_end(data)
-            if cut < 0:
-                continue
-            yield head + data[: cut + 1]
-            yielded = True
-            data = data[cut + 1 :]
-
-
-def _last_record_end(data: bytes) -> int:
-    """The position of the last newline of ``data`` outside quotes (-1: none)."""
-    quotes = data.count(b'"')
-    end = len(data)
-    while (pos := data.rfind(b"\n", 0, end)) >= 0:
-        quotes -= data.count(b'"', pos, end)
-        if quotes % 2 == 0:
-            return pos
-        end = pos
-    return -1
-
-
-def _first_record_end(data: bytes) -> int:
-    """The position of the first newline of ``data`` outside quotes (-1: none)."""
-    start = 0
-    quotes = 0
-    while (pos := data.find(b"\n", start)) >= 0:
-        quotes += data.count(b'"', start, pos)
-        if quotes % 2 == 0:
-            return pos
-        start = pos + 1
-    return -1
-
-
-def block_bytes() -> int:
-    """:data:`CSV_BLOCK_BYTES`, or ``ATTAIN_CSV_BLOCK_BYTES`` when it is set."""
-    return max(1, _env_limit("ATTAIN_CSV_BLOCK_BYTES", CSV_BLOCK_BYTES))
-
-
-def max_table_bytes() -> int:
-    """:data:`MAX_TABLE_BYTES`, or ``ATTAIN_MAX_TABLE_BYTES`` when it is set."""
-    return _env_limit("ATTAIN_MAX_TABLE_BYTES", MAX_TABLE_BYTES)
-
-
-def _env_limit(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip().replace("_", "")
-    return int(value) if value.isdigit() else default
-
-
-def _check_size(path: Path, source: str) -> None:
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise DataError(
-            [Problem(source, "is not a regular file (a device or pipe?)", code="not-a-file")]
-        )
-    limit = max_table_bytes()
-    if info.st_size > limit:
-        raise DataError(
-            [
-                Problem(
-                    source,
-                    f"file is too large ({info.st_size:,} bytes; the limit is {limit:,})",
-                    code="too-large",
-                    hint="set ATTAIN_MAX_TABLE_BYTES to raise the limit",
-                )
-            ]
-        )
-
-
-def _read_csv(path: Path, source: str) -> pd.DataFrame:
-    """Every cell as text. The pyarrow reader is over ten times faster; when it
-    refuses a file, pandas' own reader runs to say where and why.
-
-    The header must name each column once, and every row must have as many cells
-    as the header: a short row (or a file cut off in its last row) is an error,
-    never a row whose missing cells take defaults."""
-    header = _check_header(path, source)
-    text = {"dtype": str, "keep_default_na": False, "encoding": "utf-8"}
-    try:  # pyarrow refuses a row with too few or too many cells...
-        if _quotes_closed(path):  # ...but takes a file that ends inside a quoted cell
-            return pd.read_csv(path, engine="pyarrow", **text)
-    except (ValueError, OSError, ImportError):
-        pass
-    frame = pd.read_csv(path, skipinitialspace=True, **text)
-    _check_row_lengths(path, source, len(header))
-    return frame
-
-
-def _quotes_closed(path: Path) -> bool:
-    """Whether every quote is closed (quotes pair up: an escaped one is doubled)."""
-    count = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 24):
-            count += chunk.count(b'"')
-    return count % 2 == 0
-
-
-def _check_row_lengths(path: Path, source: str, n_columns: int) -> None:
-    """Every record has a cell per column (pandas would fill the missing ones with "")."""
-    from attain.checks import MAX_PROBLEMS, capped
-
-    problems: list[Problem] = []
-    total = 0
-    with open(path, encoding="utf-8", newline="") as handle:
-        records = (r for r in csv.reader(handle, skipinitialspace=True) if r)
-        next(records, None)
-        for i, record in enumerate(records):
-            if len(record) < n_columns:
-                total += 1
-                if len(problems) < MAX_PROBLEMS:
-                    problems.append(
-                        Problem(
-                            source,
-                            f"the row has {len(record)} cells; the header has {n_columns}",
-                            row=i + 2,
-                            code="short-row",
-                            hint="a row cut short, or a file cut off before its end",
-                        )
-                    )
-    if total:
-        raise DataError(capped(problems, source, total=total))
-
-
-def _check_header(path: Path, source: str) -> list[str]:
-    """The header's column names; a name given twice is an error (not a renamed copy)."""
-    with open(path, "rb") as handle:
-        line = handle.readline(_MAX_HEADER_BYTES)
-    text = line.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    names = [n.strip() for n in next(csv.reader([text]), [])]
-    seen: set[str] = set()
-    problems = []
-    for name in names:
-        if name in seen and name:
-            problems.append(
-                Problem(
-                    source,
-                    f"column `{name}` appears twice in the header",
-                    row=1,
-                    field=name,
-                    code="duplicate-column",
-                    hint="rename or remove one of them",
-                )
-            )
-        seen.add(name)
-    if problems:
-        raise DataError(problems)
-    return names
-
-
-def _parser_problem(source: str, message: str) -> Problem:
-    # pandas: "Error tokenizing data. C error: Expected 5 fields in line 17, saw 6"
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    if match:
-        expected, line, saw = match.groups()
-        return Problem(
-            source,
-            f"expected {expected} cells, found {saw}",
-            row=int(line),
-            code="ragged-row",
-            hint="a cell with a comma needs quotes",
-        )
-    match = re.search(r"EOF inside string starting at row (\d+)", message)
-    if match:
-        return Problem(
-            source,
-            "the file ends inside a quoted cell",
-            row=int(match.group(1)) + 1,
-            code="truncated",
-            hint="the file was cut off, or a quote is not closed",
-        )
-    return Problem(source, f"cannot parse the file: {message}", code="syntax")
 
 
 def _check_company(

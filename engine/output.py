@@ -215,7 +215,9 @@ def output_set(
         try:
             yield OutputSet(stage, shown)
         except OSError as exc:
-            if _inside(exc.filename, stage):
+            # a full disk met by a writer that does not name its file (pandas' to_csv)
+            storage = exc.filename is None and exc.errno in _STORAGE_ERRNOS
+            if storage or _inside(exc.filename, stage):
                 raise _output_error(shown, exc) from None
             raise
         try:
@@ -485,6 +487,10 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True
     return True
+
+
+#: Errors of the disk written to (full, over quota, read-only, file too large).
+_STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 
 def _output_error(shown: Path, exc: OSError) -> OutputError:

@@ -238,9 +238,12 @@ can be used by filters in rule files (e.g. a `segment` column).
 Limits and strict reading (each a located error, exit 2):
 
 - **Rows**: the header names each column once (`capacity` twice is an error,
-  not a renamed copy), and every row has a cell per column; a row cut short,
-  or a file cut off in its last row, is an error — its missing cells never
-  take defaults.
+  not a renamed copy), and every row has exactly one cell per column: a row cut
+  short, a file cut off in its last row, and a row with a cell too many (an
+  unquoted comma) are errors naming the row and both counts — missing cells
+  never take defaults, and no cell becomes an index. Lines end in `\\n`, `\\r\\n`
+  or a lone `\\r`; a line end inside quotes is part of its cell's text (and a
+  control character, an error, in an id or text column).
 - **Numbers**: every number cell is finite and below 10^13 in size
   (10,000,000,000,000 of the currency: more than any company books in a year,
   and every amount stays exact in cents). A deal `amount` has at most the
@@ -266,10 +269,16 @@ Limits and strict reading (each a located error, exit 2):
   (`ATTAIN_MAX_RULE_FILE_BYTES`), nested at most 64 levels deep (checked on
   the text before it is parsed); a path that is not a regular file (a device
   such as `/dev/zero`, a pipe) is refused. A CSV table is read in blocks of
-  whole records (32 MiB; `ATTAIN_CSV_BLOCK_BYTES` overrides it), each typed
+  whole records (8 MiB; `ATTAIN_CSV_BLOCK_BYTES` overrides it), each typed
   and checked on its own with its true row numbers, so the file never exists
   whole as text; the checked table (repeated ids stored once) is what stays
-  in memory. Parquet and Excel tables are read whole.
+  in memory. A Parquet file is read 65,536 rows at a time (pyarrow's batches),
+  and so is the first sheet of an Excel workbook (openpyxl's read-only mode,
+  which holds the workbook's shared strings whole: the size limit is on the
+  compressed file). In Excel a date cell reads as `YYYY-MM-DD`, a whole
+  number without `.0`, a blank row is skipped (the rows after it keep their
+  numbers), and a filled cell right of the header's last column is an error
+  at its row.
 
 Output folders. Every command writes its files as one set: into a hidden
 staging folder beside `--out`, swapped into place only when every file is

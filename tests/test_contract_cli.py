@@ -367,7 +367,7 @@ def test_a_deal_row_cut_short_is_a_located_error(world, tmp_path):
     actuals.write_text("\n".join(lines))
     code, _, err = run(commands(w, w / "out")["payout"])
     assert code == 2, err
-    assert f"actuals.csv: row {len(lines)}: the row has 5 cells; the header has 9" in err
+    assert f"actuals.csv: row {len(lines)}: the row has 5 cells where the header has 9" in err
 
 
 def test_a_duplicate_header_is_a_located_error(world, tmp_path):
@@ -658,3 +658,146 @@ def test_a_plan_finer_than_the_money_converts_exactly(world, tmp_path):
     assert len(cents) == len(finer)
     year = [f.groupby(["rep_id", "component"])["amount"].sum() for f in (cents, finer)]
     assert (abs(year[0] - year[1]) <= 0.005 + 1e-9).all()
+
+
+# --- rows of the wrong length and carriage returns, in every table the CLI reads -------
+
+#: Each table the command line reads, and the commands that read it.
+TABLE_READERS = {
+    "org": ["validate", "payout"],
+    "accounts": ["validate", "allocate"],
+    "history": ["validate", "allocate"],
+    "actuals": ["validate", "payout", "track"],
+    "targets": ["payout", "track"],
+}
+
+
+def _table_path(w: Path, table: str) -> Path:
+    return w / "targets.csv" if table == "targets" else w / "data" / f"{table}.csv"
+
+
+def _reading(w: Path, command: str) -> list[object]:
+    if command == "track":
+        data = w / "data"
+        return ["track", "--targets", w / "targets.csv", "--actuals", data / "actuals.csv",
+                "--as-of", "2027-12-31", "--data", data, "--out", w / "out", "--trials", 5]  # fmt: skip
+    return commands(w, w / "out")[command]
+
+
+def _edit_rows(path: Path, edit) -> int:
+    """Apply ``edit(cells)`` to some data rows; the header's number of cells."""
+    lines = path.read_text().splitlines()
+    n = len(lines[0].split(","))
+    for i in range(1, len(lines)):
+        cells = edit(i, lines[i].split(","))
+        if cells is not None:
+            lines[i] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    return n
+
+
+@pytest.mark.parametrize(
+    ("table", "command"), [(t, c) for t, cs in TABLE_READERS.items() for c in cs]
+)
+@pytest.mark.parametrize("where", ["one", "first", "every"])
+def test_a_row_with_too_many_cells_is_a_located_error(world, tmp_path, table, command, where):
+    """Before: with one cell too many on the first row (or every row), pandas took the
+    first cell as an index and checked every cell one column to the left."""
+    w = fresh(world, tmp_path)
+    rows = {"one": {3}, "first": {1}, "every": None}[where]
+    n = _edit_rows(
+        _table_path(w, table),
+        lambda i, cells: [*cells, "x"] if rows is None or i in rows else None,
+    )
+    code, out, err = run(_reading(w, command))
+    keeps_contract(code, out, err)
+    row = 4 if where == "one" else 2
+    assert code == 2, err
+    assert f"{table}.csv: row {row}: the row has {n + 1} cells where the header has {n}" in err
+    assert "[long-row]" in err and "column" not in err.splitlines()[0 if where != "every" else 1]
+    assert not (w / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "command"), [(t, c) for t, cs in TABLE_READERS.items() for c in cs]
+)
+def test_a_quoted_lone_carriage_return_is_read_as_the_cells_text(world, tmp_path, table, command):
+    """A quoted ``\\r`` is part of its cell: in an id it is a located control character
+    (not a row cut short), in a column attain does not read it is kept as text."""
+    w = fresh(world, tmp_path)
+    path = _table_path(w, table)
+    header = path.read_text().splitlines()[0].split(",")
+    id_column = header.index("rep_id") if "rep_id" in header else 0
+
+    def with_cr(i, cells):
+        if i == 2:
+            cells[id_column] = f'"{cells[id_column][:3]}\r{cells[id_column][3:]}"'
+        return cells
+
+    _edit_rows(path, with_cr)
+    data = path.read_bytes()
+    code, out, err = run(_reading(w, command))
+    keeps_contract(code, out, err)
+    assert code == 2, err
+    assert f"{table}.csv: row 3, column {header[id_column]}: holds a control" in err, err
+    assert "cells where the header" not in err
+    # a quoted \r in a column of its own is the cell's text, and the run goes through
+    lines = data.decode().replace("\r", "").split("\n")
+    lines[0] += ",note"
+    lines[1:] = [f'{line},"a\rb"' if line else line for line in lines[1:]]
+    path.write_bytes("\n".join(lines).encode())
+    code, out, err = run(_reading(w, command))
+    keeps_contract(code, out, err)
+    assert code == 0, err
+
+
+def test_a_rep_missing_from_the_targets_is_a_warning_not_a_silent_zero(world, tmp_path):
+    w = fresh(world, tmp_path)
+    plan = (ROOT / "rules" / "plan_attainment_curve.yaml").read_text()
+    (w / "curve.yaml").write_text(plan.replace("company: ", "# company: "))
+    targets = w / "targets.csv"
+    targets.write_text(
+        "".join(line for line in targets.read_text().splitlines(True) if "R00002," not in line)
+    )
+    args = commands(w, w / "out")["payout"]
+    args[1] = w / "curve.yaml"
+    code, out, err = run(args)
+    assert code == 0, err
+    assert (
+        "warning: attainment_curve: 1 participant(s) have credited sales but no target in "
+        "fiscal year 2027, and are paid 0: R00002" in err
+    )
+    import json
+
+    codes = [n["code"] for n in json.loads((w / "out" / "summary.json").read_text())["warnings"]]
+    assert "sold-without-target" in codes
+    # on amounts (a commission plan) the rep is paid without a target: no warning
+    code, out, err = run(commands(w, w / "out2")["payout"])
+    assert code == 0 and "sold-without-target" not in err
+
+
+def test_payout_reads_the_org_alone_of_the_company(world, tmp_path):
+    """History and accounts pay no one: a payout neither reads nor holds them."""
+    w = fresh(world, tmp_path)
+    (w / "data" / "history.csv").write_text("not,a,history\n1,2\n")
+    code, out, err = run(commands(w, w / "out")["payout"])
+    assert code == 0, err
+    assert run(commands(w, w / "out")["validate"])[0] == 2  # validate still reads them all
+
+
+def test_a_full_disk_met_by_a_writer_naming_no_file_names_the_folder(tmp_path, monkeypatch):
+    """pandas' to_csv raises ENOSPC without a file name: the message named nothing."""
+    import errno
+
+    import attain.sample
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(attain.sample, "write_csv", full)
+    out = tmp_path / "company"
+    code, _, err = run(["sample", "--out", out, "--reps", 3])
+    assert code == 2, err
+    assert err.startswith(f"{out}: cannot use this folder for the output: No space left"), err
+    assert not out.exists()
+    no_strays(out)

@@ -64,6 +64,10 @@ def previous(command: str, out: Path) -> list[str]:
     return args
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def kill_once(
     command: str, out: Path, signum: int, rng: random.Random, phase: str | None = None
 ) -> None:
@@ -75,6 +79,9 @@ def kill_once(
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        # A shell ignores SIGINT for the jobs it runs in the background (CI, `make test &`),
+        # and a child inherits that: it would never be interrupted, and pass by finishing.
+        preexec_fn=_default_sigint,
     )
     phase = phase or ("write" if rng.random() < 0.7 else "any")
     if phase == "write":  # a random point of the write phase

@@ -362,7 +362,7 @@ def _whole(path, columns=_COLUMNS):
 def _blocks(path, monkeypatch, size, columns=_COLUMNS):
     from pathlib import Path
 
-    from attain.data import _read_typed
+    from attain.tables_read import read_typed as _read_typed
 
     monkeypatch.setenv("ATTAIN_CSV_BLOCK_BYTES", str(size))
     return _read_typed(Path(path), columns)
@@ -460,3 +460,130 @@ def test_repeated_ids_share_one_string(sample_company):
     """Ids are stored once per distinct value (the memory of a large table)."""
     reps = sample_company.history["rep_id"].to_numpy()
     assert len({id(x) for x in reps}) == len(set(reps))
+
+
+# --- rows of the wrong length, line ends, against Python's csv module -------------------
+
+
+def test_a_row_with_too_many_cells_is_a_located_error(tmp_path):
+    (p,) = _csv(tmp_path, "a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n")
+    assert (p.row, p.code) == (3, "long-row")
+    assert p.message == "the row has 4 cells where the header has 3"
+
+
+@pytest.mark.parametrize("rows", ["all", "first"])
+def test_extra_cells_never_make_the_first_cell_an_index(tmp_path, rows):
+    """pandas takes the first cell as an index when the first row has one cell more
+    than the header: every cell then shifts one column left."""
+    body = ["1,2,3,x", "4,5,6,x"] if rows == "all" else ["1,2,3,x", "4,5,6"]
+    problems = _csv(tmp_path, "a,b,c\n" + "\n".join(body) + "\n")
+    expected = [2, 3] if rows == "all" else [2]
+    assert [(p.row, p.code) for p in problems] == [(r, "long-row") for r in expected]
+
+
+def test_rows_of_the_wrong_length_are_all_counted(tmp_path):
+    lines = ["a,b,c"] + [f"{i},x" if i % 2 else f"{i},x,y,z" for i in range(2731)]
+    problems = _csv(tmp_path, "\n".join(lines) + "\n")
+    assert [p.row for p in problems[:MAX_PROBLEMS]] == list(range(2, 2 + MAX_PROBLEMS))
+    assert problems[-1].code == "more" and problems[-1].count == 2731 - MAX_PROBLEMS
+
+
+def test_a_quoted_lone_carriage_return_is_the_cells_text(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b'a,b,c\n1,"x\ry",3\n4,"\r",6\n7,8,9\n')
+    frame = read_table(path)
+    assert frame["b"].tolist() == ["x\ry", "\r", "8"]
+    columns = tuple(Column(c, "text", c) for c in "abc")
+    typed, problems = _read_typed_path(path, columns)
+    assert [(p.row, p.field, p.code) for p in problems] == [
+        (2, "b", "control-character"),
+        (3, "b", "empty"),  # "\r" is blank once stripped
+    ]
+
+
+def test_a_file_with_lone_carriage_returns_as_line_ends(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b'a,b\r1,"x\ry"\r3,4\r')
+    assert read_table(path).to_dict("list") == {"a": ["1", "3"], "b": ["x\ry", "4"]}
+    path.write_bytes(b"a,b\r1,2\r3\r")
+    (p,) = _csv_bytes(path)
+    assert (p.row, p.code) == (3, "short-row")
+
+
+def _csv_bytes(path):
+    with pytest.raises(DataError) as info:
+        read_table(path)
+    return list(info.value.problems)
+
+
+def _read_typed_path(path, columns):
+    from attain.tables_read import read_typed as _read_typed
+
+    return _read_typed(path, columns)
+
+
+_RAW_CELL = st.text(alphabet=["x", "y", " ", "\r", "\n", ",", '"', "é"], max_size=4)
+
+
+@st.composite
+def _raw_csv(draw):
+    """CSV text of 3 columns, rows of 2 to 4 cells, quoted where a cell needs it (and at
+    random), with \\n or \\r\\n line ends, sometimes cut off at a random byte."""
+    rows = ["a,b,c"]
+    for _ in range(draw(st.integers(0, 6))):
+        cells = []
+        for _ in range(draw(st.sampled_from([3, 3, 3, 2, 4]))):
+            text = draw(_RAW_CELL)
+            needs = any(ch in text for ch in '\r\n,"') or text.startswith(" ")
+            quoted = '"' + text.replace('"', '""') + '"'
+            cells.append(quoted if needs or draw(st.booleans()) else text)
+        rows.append(",".join(cells))
+    text = draw(st.sampled_from(["\n", "\r\n"])).join(rows) + draw(st.sampled_from(["", "\n"]))
+    if draw(st.integers(0, 4)) == 0:
+        text = text[: draw(st.integers(len(rows[0]) + 1, max(len(rows[0]) + 1, len(text))))]
+    return text
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=_raw_csv(), size=st.integers(1, 64))
+def test_the_reader_agrees_with_the_csv_module(tmp_path_factory, text, size):
+    """Quotes, commas, CR and LF anywhere: the cells are those Python's csv module reads,
+    or the error lists exactly the rows whose number of cells is not the header's (or
+    the row a file cut inside a quoted cell ends in); read whole or in blocks alike."""
+    import csv
+    import io
+
+    path = tmp_path_factory.mktemp("raw") / "t.csv"
+    path.write_bytes(text.encode())
+    records = [r for r in csv.reader(io.StringIO(text, newline=""), skipinitialspace=True) if r]
+    body = records[1:]
+    closed = text.count('"') % 2 == 0
+    wrong = [i + 2 for i, r in enumerate(body) if len(r) != 3 and (closed or i < len(body) - 1)]
+    columns = tuple(Column(c, "text", c, required=False) for c in "abc")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("ATTAIN_CSV_BLOCK_BYTES", str(size))
+        try:
+            typed, problems = _read_typed_path(path, columns)
+        except DataError as exc:
+            typed, problems = None, list(exc.problems)
+    if not closed:
+        assert problems and problems[-1].code == "truncated"
+        assert problems[-1].row == len(body) + 1
+        problems = problems[:-1]
+    if wrong or not closed:
+        assert typed is None
+        assert [p.row for p in problems] == wrong
+        assert {p.code for p in problems} <= {"short-row", "long-row"}
+        return
+    cells = [p for p in problems if p.code != "control-character"]
+    assert cells == []
+    got = typed[["a", "b", "c"]].to_numpy().tolist()
+    assert got == [[c.strip() for c in r] for r in body]
+
+
+def test_load_company_reads_the_tables_asked_for(sample_dir):
+    company = attain.load_company(sample_dir, tables=("org",))
+    assert company.accounts is None and company.history is None and company.actuals is None
+    assert len(company.org) == 330
+    with pytest.raises(ValueError, match="unknown tables"):
+        attain.load_company(sample_dir, tables=("orgs",))

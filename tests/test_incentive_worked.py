@@ -709,6 +709,7 @@ def test_silent_zeros_are_warned():
     assert codes == [
         "roles-match-nobody",
         "pool-without-team-target",
+        "sold-without-target",  # R1 sold, has no target and is paid nothing
         "cancellation-exceeds-booking",
     ]
     codes = [n.code for n in run(plan([commission()]), [("2026-03-01", "R1", "a", 1000)]).notices]

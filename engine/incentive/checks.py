@@ -75,6 +75,7 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                     meta[key],
                 )
             )
+    out += _sold_without_target(compiled, book, windows, evaluation)
     if compiled.clawback is None or not compiled.clawback.only_paid:
         out += _over_cancelled(compiled, book)
     n_unknown = credit.clawback.get("unknown_booking", 0)
@@ -103,6 +104,32 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                 )
             )
     return out
+
+
+def _sold_without_target(compiled, book, windows, evaluation) -> list[Notice]:
+    """Participants with credited sales but no target all year, paid nothing: a rep
+    missing from the targets table (a plan on attainment pays them 0)."""
+    n = len(windows.participant)
+    if not n or not len(evaluation.total):
+        return []
+    no_target = windows.participant & ~windows.targets.reshape(n, -1).any(axis=1)
+    sold = windows.net.reshape(n, -1).any(axis=1)
+    unpaid = ~evaluation.total.reshape(n, -1).any(axis=1)
+    hit = np.flatnonzero(no_target & sold & unpaid)
+    if not len(hit):
+        return []
+    ids = [str(x) for x in book.rep_ids[hit[:5]]]
+    more = f", and {len(hit) - 5} more" if len(hit) > 5 else ""
+    return [
+        Notice(
+            "sold-without-target",
+            f"{len(hit)} participant(s) have credited sales but no target in fiscal year "
+            f"{book.calendar.fiscal_year}, and are paid 0: {', '.join(ids)}{more} "
+            "(missing from the targets table?)",
+            compiled.name,
+            len(hit),
+        )
+    ]
 
 
 def _over_cancelled(compiled, book) -> list[Notice]:

@@ -22,12 +22,12 @@ from attain.checks import (  # the same checks as company data
     check_splits,
     unknown_references,
 )
-from attain.data import Company, company_from_frames, load_table, read_table
+from attain.data import Company, company_from_frames, load_table, read_checked_table
 from attain.errors import DataError, Problem
 from attain.incentive.calendar import Calendar
 from attain.tables import TABLES, Column
 
-__all__ = ["TARGET_COLUMNS", "Book", "Deals", "read_book"]
+__all__ = ["TARGET_COLUMNS", "Book", "Deals", "read_book", "read_deals", "read_targets"]
 
 TARGET_COLUMNS = (
     Column("rep_id", "id", "The rep.", file_name=True),
@@ -82,20 +82,24 @@ def read_book(
     fiscal_year: int | None,
     period: str,
     minor_unit: int,
+    *,
+    checked: bool = False,
 ) -> Book:
-    """Read and check targets and actuals against the company (if any)."""
-    frame = _table(targets)
-    typed, problems = check_columns(frame, TARGET_COLUMNS, *_place(frame, "<targets>"))
-    if problems:
-        raise DataError(problems)
-    typed.attrs.update(zip(("source", "offset"), _place(frame, "<targets>"), strict=True))
+    """Read and check targets and actuals against the company (if any). A file is read,
+    typed and checked block by block (:func:`attain.data.read_checked_table`).
+
+    ``checked``: ``targets`` and ``actuals`` are frames :func:`read_targets` and
+    :func:`read_deals` returned for this company (their checks are not run twice)."""
+    typed = targets if checked and isinstance(targets, pd.DataFrame) else read_targets(targets)
     unit_name, why = _unit_origin(company, minor_unit)
     if problems := check_minor_units(typed, "target", minor_unit, unit_name, why):
         raise DataError(problems)  # a target between two cents would be rounded
     year = fiscal_year or (company.rules.fiscal_year if company else _year_of(typed))
     start = company.rules.fiscal_year_start if company else 1
     calendar = Calendar(year, start, period)
-    deals_frame = _actuals(actuals, company, typed)
+    deals_frame = (
+        actuals if checked and isinstance(actuals, pd.DataFrame) else read_deals(actuals, company)
+    )
     # With a company, amounts were checked at its minor unit when it was loaded; a finer
     # unit holds them exactly, a coarser one (the plan's) must not round them.
     coarser = company is None or minor_unit < company.rules.minor_unit
@@ -127,10 +131,17 @@ def _unit_origin(company: Company | None, minor_unit: int) -> tuple[str, str]:
     )
 
 
-def _table(source: pd.DataFrame | str | Path) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        return source
-    return read_table(source)
+def read_targets(targets: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """A targets table typed and checked cell by cell (:data:`TARGET_COLUMNS`; other
+    columns kept as text); a file is read block by block."""
+    if not isinstance(targets, pd.DataFrame):
+        return read_checked_table(targets, TARGET_COLUMNS)
+    place = _place(targets, "<targets>")
+    typed, problems = check_columns(targets, TARGET_COLUMNS, *place)
+    if problems or typed is None:
+        raise DataError(problems)
+    typed.attrs.update(source=place[0], offset=place[1])
+    return typed
 
 
 def _place(frame: pd.DataFrame, default: str) -> tuple[str, int]:
@@ -146,30 +157,38 @@ def _year_of(targets: pd.DataFrame) -> int:
     return int(years.min())
 
 
-def _actuals(actuals, company: Company | None, targets: pd.DataFrame) -> pd.DataFrame:
+def read_deals(actuals: pd.DataFrame | str | Path | None, company: Company | None) -> pd.DataFrame:
+    """A deals table typed and checked as the company's ``actuals`` are: every cell, and
+    with a company its references, keys and splits (the company's own deals when
+    ``actuals`` is None). A file is read block by block."""
     if actuals is None:
         if company is None or company.actuals is None:
             return _check_actuals(pd.DataFrame({c.name: [] for c in TABLES["actuals"]}))
         return company.actuals
     if company is not None and not isinstance(actuals, pd.DataFrame):
-        return load_table(actuals, "actuals", company)  # read and checked block by block
-    frame = _table(actuals)
+        return load_table(actuals, "actuals", company)
     if company is not None:
-        return company_from_frames(company.rules, org=company.org, actuals=frame).actuals
-    return _check_actuals(frame)
+        return company_from_frames(company.rules, org=company.org, actuals=actuals).actuals
+    if not isinstance(actuals, pd.DataFrame):
+        typed = read_checked_table(actuals, TABLES["actuals"])
+        return _check_actuals(typed, typed=True)
+    return _check_actuals(actuals)
 
 
-def _check_actuals(frame: pd.DataFrame) -> pd.DataFrame:
-    """Without a company: the cell checks and split checks of attain.data."""
+def _check_actuals(frame: pd.DataFrame, typed: bool = False) -> pd.DataFrame:
+    """Without a company: the cell checks (unless ``typed``: done) and split checks of
+    attain.data."""
     source, offset = _place(frame, "<actuals>")
-    typed, problems = check_columns(frame, TABLES["actuals"], source, offset)
+    if not typed:
+        checked, problems = check_columns(frame, TABLES["actuals"], source, offset)
+        if problems or checked is None:
+            raise DataError(problems)
+        frame = checked
+        frame.attrs.update(source=source, offset=offset)
+    problems = check_splits(frame) if len(frame) else []
     if problems:
         raise DataError(problems)
-    typed.attrs.update(source=source, offset=offset)
-    problems = check_splits(typed) if len(typed) else []
-    if problems:
-        raise DataError(problems)
-    return typed
+    return frame
 
 
 def _people(company: Company | None, targets: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:

@@ -185,7 +185,7 @@ class Ledger:
         closed_before = self._closed_run(period)
         if closed_before is not None:
             return self._rerun(closed_before, period, hashes, data_hash)
-        loaded_company = load_company(folder) if folder is not None else None
+        loaded_company = load_company(folder, tables=("org",)) if folder is not None else None
         loaded = [load_plan(p, loaded_company) for p in plan_files]
         names = [p.name for p in loaded]
         if len(set(names)) != len(names):

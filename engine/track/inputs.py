@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attain.data import Company, read_table
+from attain.data import Company
 from attain.errors import DataError, InputError, Problem
 from attain.incentive.calendar import Calendar
-from attain.incentive.inputs import Book, read_book
+from attain.incentive.inputs import Book, read_book, read_deals, read_targets
 
 __all__ = ["Ledger", "Moves", "credited", "parse_as_of", "read_ledger"]
 
@@ -100,13 +100,12 @@ def parse_as_of(value: str | dt.date) -> dt.date:
         ) from None
 
 
-def _frame(source: pd.DataFrame | str | Path, name: str) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        if "source" not in source.attrs:
-            source = source.copy()
-            source.attrs.update(source=f"<{name}>", offset=1)
-        return source
-    return read_table(source)
+def _frame(source: pd.DataFrame | str | Path, name: str) -> pd.DataFrame | str | Path:
+    """A DataFrame named ``<name>`` for messages (unless it names itself); a path as it is."""
+    if isinstance(source, pd.DataFrame) and "source" not in source.attrs:
+        source = source.copy()
+        source.attrs.update(source=f"<{name}>", offset=1)
+    return source
 
 
 def read_ledger(
@@ -118,15 +117,13 @@ def read_ledger(
 ) -> Ledger:
     """Read and check targets and actuals for tracking at ``as_of``."""
     day = parse_as_of(as_of)
-    target_frame = _frame(targets, "targets")
-    if actuals is None:
-        if company is None or company.actuals is None:
-            raise InputError(
-                [Problem("--actuals", "no actuals: give a deals table", code="missing-file")]
-            )
-        actual_frame = company.actuals
-    else:
-        actual_frame = _frame(actuals, "actuals")
+    # typed and checked once, as a payout run reads them (a file block by block)
+    target_frame = read_targets(_frame(targets, "targets"))
+    if actuals is None and (company is None or company.actuals is None):
+        raise InputError(
+            [Problem("--actuals", "no actuals: give a deals table", code="missing-file")]
+        )
+    actual_frame = read_deals(None if actuals is None else _frame(actuals, "actuals"), company)
     if minor_unit is None:
         minor_unit = company.rules.minor_unit if company is not None else 2
     if company is not None:
@@ -149,7 +146,7 @@ def read_ledger(
                 )
             ]
         )
-    book = read_book(target_frame, actual_frame, company, year, "month", minor_unit)
+    book = read_book(target_frame, actual_frame, company, year, "month", minor_unit, checked=True)
     deals = book.deals
     _check_after(actual_frame, deals.day, deals.order, day)
     typed_targets = target_frame
