@@ -24,7 +24,7 @@ from attain.notices import Notice
 from attain.schema.base import did_you_mean
 from attain.tables import Column
 from attain.track.forecast import Unit
-from attain.track.inputs import Ledger, _frame
+from attain.track.inputs import Ledger, read_frame
 
 __all__ = ["ACTIVITY_COLUMNS", "TARGET_COLUMNS", "ActivityTracking", "track_activities"]
 
@@ -90,7 +90,7 @@ def track_activities(
     last = np.datetime64(dt.date(end.year + (end.month == 12), end.month % 12 + 1, 1), "D") - 1
     today = np.datetime64(ledger.as_of, "D")
 
-    t_frame = _frame(targets, "activity_targets")
+    t_frame = read_frame(targets, "activity_targets")
     t_where = _place(t_frame, "<activity_targets>")
     typed, problems = check_columns(t_frame, TARGET_COLUMNS, *t_where)
     if problems:
@@ -125,7 +125,7 @@ def track_activities(
     current = (lo <= today) & (today <= hi)
     np.add.at(week_target, (who[current], act[current]), counts[current])
 
-    a_frame = _frame(activities, "activities")
+    a_frame = read_frame(activities, "activities")
     a_where = _place(a_frame, "<activities>")
     logged, problems = check_columns(a_frame, ACTIVITY_COLUMNS, *a_where)
     if problems:

@@ -28,7 +28,7 @@ from attain.notices import Notice
 from attain.schema.base import did_you_mean
 from attain.tables import Column
 from attain.track.forecast import Unit
-from attain.track.inputs import Ledger, _frame
+from attain.track.inputs import Ledger, read_frame
 
 __all__ = ["BUDGET_COLUMNS", "EXPENSE_COLUMNS", "ExpenseTracking", "track_expenses"]
 
@@ -126,7 +126,7 @@ def _at(source, offset, rows, field, message, code) -> list[Problem]:
 def read_expenses(source: pd.DataFrame | str | Path, ledger: Ledger) -> tuple[pd.DataFrame, int]:
     """The expenses table, checked (cells, minor units, no date after the as-of date);
     returns the typed rows of the fiscal year to the date and the number before the year."""
-    frame = _frame(source, "expenses")
+    frame = read_frame(source, "expenses")
     where = _place(frame, "<expenses>")
     typed, problems = check_columns(frame, EXPENSE_COLUMNS, *where)
     if problems:
@@ -158,7 +158,7 @@ def read_expenses(source: pd.DataFrame | str | Path, ledger: Ledger) -> tuple[pd
 
 def read_budget(source: pd.DataFrame | str | Path, ledger: Ledger, names) -> dict[str, np.ndarray]:
     """An allocation's expense_budget.csv: per level, unit × 12 months of budget (minor)."""
-    frame = _frame(source, "expense_budget")
+    frame = read_frame(source, "expense_budget")
     where = _place(frame, "<expense_budget>")
     typed, problems = check_columns(frame, BUDGET_COLUMNS, *where)
     if problems:

@@ -108,6 +108,20 @@ def _frame(source: pd.DataFrame | str | Path, name: str) -> pd.DataFrame | str |
     return source
 
 
+def read_frame(source: pd.DataFrame | str | Path, name: str) -> pd.DataFrame:
+    """A table of a tracking run's own (expenses, activities, their budgets and targets)
+    as a DataFrame: a file by :func:`attain.data.read_table`, a DataFrame named
+    ``<name>`` for messages unless it names itself."""
+    if not isinstance(source, pd.DataFrame):
+        from attain.data import read_table
+
+        return read_table(source)
+    if "source" not in source.attrs:
+        source = source.copy()
+        source.attrs.update(source=f"<{name}>", offset=1)
+    return source
+
+
 def read_ledger(
     targets: pd.DataFrame | str | Path,
     actuals: pd.DataFrame | str | Path | None,
