@@ -401,6 +401,8 @@ def neighbourhood_search(
         loose = loose[np.lexsort((loose, share[loose]))][:LNS_UNITS]
         attempt(np.flatnonzero(np.isin(s.unit, loose)))
     # 2. Groups of entangled reps, seeded where the LP and the assignment disagree most.
+    tried = np.full(s.n_reps, -1)  # the solve count when a seed's group was last tried
+    changed = np.zeros(s.n_reps, dtype=np.int64)  # ... when a rep last gained or lost a unit
     while cost > target and not out:
         current = s.rep[pick]
         affinity = np.zeros((s.n_reps, s.n_reps))
@@ -414,9 +416,15 @@ def neighbourhood_search(
             if cost <= target or out:
                 break
             group = _group(affinity, int(seed), size)
+            if tried[seed] >= changed[group].max():
+                continue  # tried already, and none of its reps has changed since
             inside = np.zeros(s.n_reps, dtype=bool)
             inside[group] = True
-            attempt(np.flatnonzero(inside[s.rep] & inside[current[s.unit]]))
+            tried[seed] = solves + 1
+            if attempt(np.flatnonzero(inside[s.rep] & inside[current[s.unit]])):
+                now = s.rep[pick]
+                moved = np.unique(np.r_[current[current != now], now[current != now]])
+                changed[moved] = solves
             current = s.rep[pick]
         if improved == before:
             break
