@@ -312,9 +312,10 @@ def _slices(starts: np.ndarray, items: np.ndarray) -> np.ndarray:
 
 #: Units a neighbourhood frees (about): each sub-MIP is this size whatever the instance.
 LNS_UNITS = 400
-#: Gap each sub-MIP stops at, relative to the whole problem's objective (the fixed units'
-#: cost is the sub-MIP's offset, so HiGHS measures its gap against the full cost).
-LNS_GAP = 1e-5
+#: Gaps the sub-MIPs stop at, relative to the whole problem's objective (the fixed units'
+#: cost is the sub-MIP's offset, so HiGHS measures its gap against the full cost): the
+#: first until a pass over every seed improves nothing, then the next, and so on.
+LNS_GAPS = (3e-5, 1e-5, 3e-6)
 #: Most seconds one neighbourhood's sub-MIP may take.
 LNS_STEP_SECONDS = 4.0
 
@@ -344,15 +345,16 @@ def neighbourhood_search(
 ) -> tuple[np.ndarray, SearchLog]:
     """Large-neighbourhood search from the feasible assignment ``pick``: free some units,
     fix every other unit at its rep, solve that small MIP (warm-started with ``pick``) to
-    optimality, keep it when it is cheaper. Returns the pairs (never costlier than
+    a small gap, keep it when it is cheaper. Returns the pairs (never costlier than
     ``pick``, every row kept) and a :class:`SearchLog`.
 
     Neighbourhoods, in order: the units whose pair the LP does not give a whole share (or
     that the LP puts elsewhere), free to take any of their pairs; then, per seed rep (the
     reps where the LP and the assignment disagree most first), a group of the reps most
     entangled with it (units of one that are candidates of another), their units free to
-    move among the group's reps. A pass over every seed without an improvement ends the
-    search; so do ``deadline`` and a cost at or below ``target``. Ties keep the current
+    move among the group's reps. Sub-MIPs stop at the first of :data:`LNS_GAPS`; a pass
+    over every seed without an improvement moves to the next gap, and after the last
+    ends the search; so do ``deadline`` and a cost at or below ``target``. Ties keep the current
     assignment, so the search is deterministic when no sub-MIP is stopped by time.
     """
     from attain.solvers import SolveOptions, Status, solve
@@ -363,6 +365,7 @@ def neighbourhood_search(
     cost = problem.objective(x)
     solves = improved = 0
     timed = out = False
+    sub_gap = LNS_GAPS[0]
     per_rep = max(1.0, s.n_units / max(s.n_reps, 1))
     size = int(min(s.n_reps, max(2, round(LNS_UNITS / per_rep))))
 
@@ -374,7 +377,7 @@ def neighbourhood_search(
             return False
         limit = LNS_STEP_SECONDS if left is None else min(LNS_STEP_SECONDS, left)
         sub, sub_cols = _fixed_around(problem, cols, x)
-        options = SolveOptions(time_limit=limit, mip_gap=LNS_GAP, verbose=verbose, hint=x[sub_cols])
+        options = SolveOptions(time_limit=limit, mip_gap=sub_gap, verbose=verbose, hint=x[sub_cols])
         result = solve(sub, solver, options)
         solves += 1
         if result.status is not Status.OPTIMAL:
@@ -403,6 +406,7 @@ def neighbourhood_search(
     # 2. Groups of entangled reps, seeded where the LP and the assignment disagree most.
     tried = np.full(s.n_reps, -1)  # the solve count when a seed's group was last tried
     changed = np.zeros(s.n_reps, dtype=np.int64)  # ... when a rep last gained or lost a unit
+    gaps = list(LNS_GAPS[1:])
     while cost > target and not out:
         current = s.rep[pick]
         affinity = np.zeros((s.n_reps, s.n_reps))
@@ -427,7 +431,10 @@ def neighbourhood_search(
                 changed[moved] = solves
             current = s.rep[pick]
         if improved == before:
-            break
+            if not gaps:
+                break
+            sub_gap = gaps.pop(0)  # a finer gap: every group is worth trying again
+            tried[:] = -1
     return pick, SearchLog(solves, improved, timed)
 
 

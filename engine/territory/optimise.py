@@ -252,6 +252,7 @@ def _incumbent(model: TerritoryModel, problem: LinearProblem, solver: str, time_
             lns_objective=best,
             lns_solves=log.solves,
             lns_improved=log.improved,
+            lns_stopped_by_time=log.stopped_by_time,
             lns_seconds=round(time.perf_counter() - lns_began, 3),
         )
     result = SolverResult(Status.FEASIBLE, solver, x, best)
