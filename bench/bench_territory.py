@@ -8,7 +8,8 @@ as candidates, minimise km + 20 × units moved, stop at a 0.01% gap or 60 s.
 The default backend (attain.territory.DEFAULT_TERRITORY_SOLVER) is chosen
 from these figures. On the large case HiGHS takes the large-instance path
 (attain.territory.heuristic: LP relaxation, LP-guided rounding and local
-search, Lagrangian bound, then the MIP warm-started with what time is left):
+search, large-neighbourhood search by small MIPs around the incumbent,
+Lagrangian bound, then the MIP warm-started when enough time is left):
 the gap printed is the proven one, incumbent against bound. Then contiguity on
 grids (HiGHS, cut generation: separator cuts found on the rounded LP first, then
 on each MIP answer): time and cuts to connected territories at a 0.1% gap. The
@@ -108,7 +109,7 @@ def run(company, solver: str) -> dict:
         "bound": info.get("bound", float("nan")),
         "phases": ", ".join(
             f"{k.removesuffix('_seconds')} {info[k]:.1f} s"
-            for k in ("lp_seconds", "heuristic_seconds", "mip_seconds")
+            for k in ("lp_seconds", "heuristic_seconds", "lns_seconds", "mip_seconds")
             if k in info
         ),
         "variables": a.model_size["variables"],

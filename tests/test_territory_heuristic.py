@@ -132,3 +132,71 @@ def test_structure_refuses_what_is_not_an_assignment_problem():
     model, problem = _problem(rules(balance=soft), company)
     assert problem.n_cols > model.pairs.n
     assert heuristic.structure(problem, model.pairs.unit, model.pairs.rep) is None
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_neighbourhood_search_never_worsens_nor_breaks_a_row(case):
+    """From the local search's assignment, the neighbourhood search (small neighbourhoods,
+    so that several are tried) returns one pair per unit, keeps every row, costs no more,
+    and gives the same pairs on a second run."""
+    company, r = case
+    try:
+        model, problem = _problem(r, company)
+    except InfeasibleError:
+        return
+    s = heuristic.structure(problem, model.pairs.unit, model.pairs.rep)
+    if s is None:
+        return
+    lp = solve(replace(problem, integrality=None), "highs", SolveOptions(lp_method="simplex"))
+    if lp.x is None:
+        return
+    pick, feasible = heuristic.local_search(problem, s, heuristic.rounded(s, lp.x))
+    if not feasible:
+        return
+    mp = pytest.MonkeyPatch()
+    mp.setattr(heuristic, "LNS_UNITS", 3)
+    try:
+        out, log = heuristic.neighbourhood_search(problem, s, pick, lp.x, "highs")
+        again, _ = heuristic.neighbourhood_search(problem, s, pick, lp.x, "highs")
+    finally:
+        mp.undo()
+    assert np.array_equal(out, again)
+    assert np.array_equal(np.bincount(s.unit[out], minlength=s.n_units), np.ones(s.n_units))
+    before, after = np.zeros(problem.n_cols), np.zeros(problem.n_cols)
+    before[pick], after[out] = 1.0, 1.0
+    assert problem.violation(after) <= 1e-9
+    assert problem.objective(after) <= problem.objective(before) + 1e-9
+    assert log.improved <= log.solves and not log.stopped_by_time
+    best = solve(problem, "highs", SolveOptions(mip_gap=0.0))
+    assert problem.objective(after) >= best.objective - 1e-6 * max(1.0, abs(best.objective))
+
+
+def test_neighbourhood_search_over_every_unit_reaches_the_optimum():
+    """A neighbourhood as large as the problem (every unit free) is the MIP itself: from
+    the current assignment the search returns an optimal one."""
+    from tests.test_territory_model import rules, tiny
+
+    company = tiny(
+        [0.0, 1.0],
+        [("R1", 0.6, 1.0), ("R1", 0.55, 1.0), ("R2", 0.45, 2.0), ("R2", 0.4, 2.0)],
+    )
+    r = rules(
+        balance=[{"measure": "workload", "min": 2, "max": 4, "relative": False}],
+        objective={"weights": {"distance": 1.0, "disruption": 0.0}},
+        mip_gap=0.0,
+    )
+    model, problem = _problem(r, company)
+    s = heuristic.structure(problem, model.pairs.unit, model.pairs.rep)
+    assert s is not None
+    owner = np.array([0, 0, 1, 1])  # R1, R1, R2, R2: loads 2 and 4, in the band
+    start = np.array([np.flatnonzero((s.unit == u) & (s.rep == owner[u]))[0] for u in range(4)])
+    x_lp = np.zeros(problem.n_cols)
+    x_lp[start] = 1.0
+    out, log = heuristic.neighbourhood_search(problem, s, start, x_lp, "highs")
+    x = np.zeros(problem.n_cols)
+    x[out] = 1.0
+    best = solve(problem, "highs", SolveOptions(mip_gap=0.0))
+    assert log.improved >= 1
+    assert problem.objective(x) == pytest.approx(best.objective, abs=1e-9)
+    assert problem.violation(x) <= 1e-9

@@ -12,7 +12,12 @@ integral (at most about two fractional units per binding band row). So:
    that shares no rep with a better one (a maximal independent set by rank, computed
    with ``np.minimum.at``), company-wide rows (disruption limit, holds) kept by a
    cumulative check in rank order;
-3. **a Lagrangian bound** from the LP duals, worked out again on the problem's own
+3. **large-neighbourhood search** (:func:`neighbourhood_search`): a few hundred units
+   freed, every other unit fixed at its rep, that small MIP solved (warm-started with
+   the assignment) and kept when cheaper; neighbourhoods are the units the LP leaves
+   undecided, then groups of entangled reps, seeded where the LP and the assignment
+   disagree most, pass after pass until one improves nothing;
+4. **a Lagrangian bound** from the LP duals, worked out again on the problem's own
    numbers: with every row but the assignment rows priced at its dual ``y``, the bound
    ``Σ_u min_p (c_p − yᵀA_p) + Σ_i y_i b_i`` holds for *any* ``y`` of the right signs, so
    the LP solver's tolerances cannot make it claim too much.
@@ -32,7 +37,15 @@ import numpy as np
 
 from attain.solvers import LinearProblem, SparseMatrix
 
-__all__ = ["Structure", "lagrangian_bound", "local_search", "rounded", "structure"]
+__all__ = [
+    "SearchLog",
+    "Structure",
+    "lagrangian_bound",
+    "local_search",
+    "neighbourhood_search",
+    "rounded",
+    "structure",
+]
 
 #: Reassignments per (rep, rep) direction that chain moves pair up.
 CHAIN_WIDTH = 4
@@ -295,3 +308,180 @@ def _slices(starts: np.ndarray, items: np.ndarray) -> np.ndarray:
     degree = starts[items + 1] - starts[items]
     first = np.repeat(np.cumsum(degree) - degree, degree)
     return np.arange(int(degree.sum())) - first + np.repeat(starts[items], degree)
+
+
+#: Units a neighbourhood frees (about): each sub-MIP is this size whatever the instance.
+LNS_UNITS = 400
+#: Gaps the sub-MIPs stop at, relative to the whole problem's objective (the fixed units'
+#: cost is the sub-MIP's offset, so HiGHS measures its gap against the full cost): the
+#: first until a pass over every seed improves nothing, then the next, and so on.
+LNS_GAPS = (3e-5, 1e-5, 3e-6)
+#: Most seconds one neighbourhood's sub-MIP may take.
+LNS_STEP_SECONDS = 4.0
+
+
+@dataclass(frozen=True)
+class SearchLog:
+    """How a :func:`neighbourhood_search` went."""
+
+    solves: int
+    """Sub-MIPs solved."""
+    improved: int
+    """Of those, how many gave a cheaper assignment (each accepted)."""
+    stopped_by_time: bool
+    """A sub-MIP hit its time limit, or the search its deadline (the result depends on
+    the machine's speed)."""
+
+
+def neighbourhood_search(
+    problem: LinearProblem,
+    s: Structure,
+    pick: np.ndarray,
+    x_lp: np.ndarray,
+    solver: str,
+    deadline: float | None = None,
+    target: float = 0.0,
+    verbose: bool = False,
+) -> tuple[np.ndarray, SearchLog]:
+    """Large-neighbourhood search from the feasible assignment ``pick``: free some units,
+    fix every other unit at its rep, solve that small MIP (warm-started with ``pick``) to
+    a small gap, keep it when it is cheaper. Returns the pairs (never costlier than
+    ``pick``, every row kept) and a :class:`SearchLog`.
+
+    Neighbourhoods, in order: the units whose pair the LP does not give a whole share (or
+    that the LP puts elsewhere), free to take any of their pairs; then, per seed rep (the
+    reps where the LP and the assignment disagree most first), a group of the reps most
+    entangled with it (units of one that are candidates of another), their units free to
+    move among the group's reps. Sub-MIPs stop at the first of :data:`LNS_GAPS`; a pass
+    over every seed without an improvement moves to the next gap, and after the last
+    ends the search; so do ``deadline`` and a cost at or below ``target``. Ties keep the current
+    assignment, so the search is deterministic when no sub-MIP is stopped by time.
+    """
+    from attain.solvers import SolveOptions, Status, solve
+
+    pick = pick.copy()
+    x = np.zeros(problem.n_cols)
+    x[pick] = 1.0
+    cost = problem.objective(x)
+    solves = improved = 0
+    timed = out = False
+    sub_gap = LNS_GAPS[0]
+    per_rep = max(1.0, s.n_units / max(s.n_reps, 1))
+    size = int(min(s.n_reps, max(2, round(LNS_UNITS / per_rep))))
+
+    def attempt(cols: np.ndarray) -> bool:
+        nonlocal x, cost, solves, improved, timed, out, pick
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left <= 0.05:
+            timed = out = True
+            return False
+        limit = LNS_STEP_SECONDS if left is None else min(LNS_STEP_SECONDS, left)
+        sub, sub_cols = _fixed_around(problem, cols, x)
+        options = SolveOptions(time_limit=limit, mip_gap=sub_gap, verbose=verbose, hint=x[sub_cols])
+        result = solve(sub, solver, options)
+        solves += 1
+        if result.status is not Status.OPTIMAL:
+            timed = timed or result.status is Status.FEASIBLE
+        if not result.status.has_solution or result.x is None:
+            return False
+        trial = x.copy()
+        trial[sub_cols] = np.round(result.x)
+        new = problem.objective(trial)
+        eps = 1e-9 * max(1.0, abs(cost))
+        if new >= cost - eps or problem.violation(trial) > 1e-9:
+            return False
+        if np.any(np.bincount(s.unit, weights=trial, minlength=s.n_units) != 1.0):
+            return False
+        x, cost = trial, new
+        pick = np.flatnonzero(trial > 0.5)
+        improved += 1
+        return True
+
+    # 1. The units the LP leaves undecided or places elsewhere.
+    share = x_lp[pick]
+    loose = np.flatnonzero(share < 1.0 - 1e-6)
+    if len(loose):
+        loose = loose[np.lexsort((loose, share[loose]))][:LNS_UNITS]
+        attempt(np.flatnonzero(np.isin(s.unit, loose)))
+    # 2. Groups of entangled reps, seeded where the LP and the assignment disagree most.
+    tried = np.full(s.n_reps, -1)  # the solve count when a seed's group was last tried
+    changed = np.zeros(s.n_reps, dtype=np.int64)  # ... when a rep last gained or lost a unit
+    gaps = list(LNS_GAPS[1:])
+    while cost > target and not out:
+        current = s.rep[pick]
+        affinity = np.zeros((s.n_reps, s.n_reps))
+        np.add.at(affinity, (current[s.unit], s.rep), 1.0)
+        np.fill_diagonal(affinity, 0.0)
+        affinity += affinity.T
+        disagree = np.bincount(s.rep, weights=np.abs(x_lp - x), minlength=s.n_reps)
+        seeds = np.lexsort((np.arange(s.n_reps), -disagree))
+        before = improved
+        for seed in seeds:
+            if cost <= target or out:
+                break
+            group = _group(affinity, int(seed), size)
+            if tried[seed] >= changed[group].max():
+                continue  # tried already, and none of its reps has changed since
+            inside = np.zeros(s.n_reps, dtype=bool)
+            inside[group] = True
+            tried[seed] = solves + 1
+            if attempt(np.flatnonzero(inside[s.rep] & inside[current[s.unit]])):
+                now = s.rep[pick]
+                moved = np.unique(np.r_[current[current != now], now[current != now]])
+                changed[moved] = solves
+            current = s.rep[pick]
+        if improved == before:
+            if not gaps:
+                break
+            sub_gap = gaps.pop(0)  # a finer gap: every group is worth trying again
+            tried[:] = -1
+    return pick, SearchLog(solves, improved, timed)
+
+
+def _group(affinity: np.ndarray, seed: int, size: int) -> np.ndarray:
+    """``seed`` and the reps most entangled with the group so far, one at a time (ties:
+    lower index), ``size`` reps at most."""
+    group = [seed]
+    link = affinity[seed].copy()
+    link[seed] = -1.0
+    for _ in range(size - 1):
+        nxt = int(np.argmax(link))
+        if link[nxt] <= 0.0:
+            break
+        group.append(nxt)
+        link += affinity[nxt]
+        link[group] = -1.0
+    return np.sort(np.asarray(group))
+
+
+def _fixed_around(problem: LinearProblem, cols: np.ndarray, x: np.ndarray):
+    """The MIP over columns ``cols`` with every other column fixed at its value in ``x``
+    (their cost is its offset): (problem, its columns in the full problem)."""
+    cols = np.unique(cols)
+    keep = np.zeros(problem.n_cols, dtype=bool)
+    keep[cols] = True
+    fixed = np.where(keep, 0.0, x)
+    act = problem.A.matvec(fixed)
+    A = problem.A
+    row = A.row_of_entry()
+    on = keep[A.indices]
+    rows = np.unique(row[on])
+    local_row = np.full(problem.n_rows, -1, dtype=np.int64)
+    local_row[rows] = np.arange(len(rows))
+    local_col = np.full(problem.n_cols, -1, dtype=np.int64)
+    local_col[cols] = np.arange(len(cols))
+    sub_a = SparseMatrix.from_coo(
+        local_row[row[on]], local_col[A.indices[on]], A.data[on], (len(rows), len(cols))
+    )
+    fixed_cost = float(problem.c @ fixed)
+    sub = LinearProblem(
+        c=problem.c[cols],
+        A=sub_a,
+        row_lower=problem.row_lower[rows] - act[rows],
+        row_upper=problem.row_upper[rows] - act[rows],
+        col_lower=problem.col_lower[cols],
+        col_upper=problem.col_upper[cols],
+        integrality=np.ones(len(cols), dtype=np.int8),
+        offset=problem.offset + fixed_cost,
+    )
+    return sub, cols

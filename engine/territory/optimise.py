@@ -67,6 +67,9 @@ MAX_CUT_ROUNDS = 100
 HEURISTIC_MIN_PAIRS = 20_000
 #: Share of the time left after the LP that the local search may take.
 HEURISTIC_SHARE = 0.8
+#: The neighbourhood search (:func:`attain.territory.heuristic.neighbourhood_search`) runs
+#: until this share of the time limit has passed.
+LNS_SHARE = 0.92
 #: The MIP runs after the local search only with this share of the time limit left.
 MIP_SHARE = 0.25
 #: Share of the time limit the LP rounds of contiguity cuts may take, and their most rounds.
@@ -235,6 +238,23 @@ def _incumbent(model: TerritoryModel, problem: LinearProblem, solver: str, time_
         "lp_seconds": round(lp_seconds, 3),
         "heuristic_seconds": round(time.perf_counter() - began - lp_seconds, 3),
     }
+    if best < np.inf and _gap(best, bound) > gap:
+        lns_began = time.perf_counter()
+        deadline = None if time_limit is None else began + LNS_SHARE * time_limit
+        target = bound + gap * abs(bound)
+        pick, log = heuristic.neighbourhood_search(
+            problem, s, pick, lp.x, solver, deadline, target, model.verbose
+        )
+        x = np.zeros(problem.n_cols)
+        x[pick] = 1.0
+        best = problem.objective(x)
+        info.update(
+            lns_objective=best,
+            lns_solves=log.solves,
+            lns_improved=log.improved,
+            lns_stopped_by_time=log.stopped_by_time,
+            lns_seconds=round(time.perf_counter() - lns_began, 3),
+        )
     result = SolverResult(Status.FEASIBLE, solver, x, best)
     left = None if time_limit is None else time_limit - (time.perf_counter() - began)
     worth = left is None or left >= MIP_SHARE * time_limit
