@@ -164,8 +164,13 @@ def test_several_plans_per_person_in_one_run(tmp_path):
     assert "## Plan `field_rep_marginal`" in statement
     assert "## Plan `cloud_overlay`" in statement
     assert "Payable in all plans this year" in statement
-    statements = pd.read_csv(both / "statements.csv", dtype=str)
+    # statements.csv is each plan's explanation record, as in its own run, plan first.
+    statements = pd.read_csv(both / "statements.csv", dtype=str, keep_default_na=False)
     assert set(statements["plan"]) == {"field_rep_marginal", "cloud_overlay"}
+    for name in ("field_rep_marginal", "cloud_overlay"):
+        own = pd.read_csv(tmp_path / name / "statements.csv", dtype=str, keep_default_na=False)
+        mine = statements[statements["plan"] == name].drop(columns="plan")
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), own)
 
 
 def test_the_same_plan_twice_is_a_usage_error(tmp_path, capsys):

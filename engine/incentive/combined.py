@@ -174,19 +174,18 @@ class CombinedPayouts(Payouts):
         progress: Progress | None = None,
         xlsx: bool = False,
     ) -> list[Path]:
-        """payouts.csv and statements.csv with a ``plan`` column, one statement per person
+        """payouts.csv and statements.csv (the explanation record) with a ``plan`` column,
+        one statement per person
         covering all their plans (``html``: also as a printable page), and summary.json (per
         plan and in all); ``xlsx`` is taken for the one-plan signature's sake: the workbook
         is written for one plan at a time."""
         out = Path(out)
         written = [write_csv(out / "payouts.csv", self._payouts_text())]
         if statements:
+            # statements.csv is the explanation record, as for one plan: every line's
+            # parts, with the plan first (they add up to payouts.csv's amounts exactly).
+            written.append(write_csv(out / "statements.csv", self.explanation()))
             tables = [r.statement_lines() for r in self.results]
-            joined = pd.concat(
-                [_with_plan(t, r.compiled.name) for t, r in zip(tables, self.results, strict=True)],
-                ignore_index=True,
-            )
-            written.append(write_csv(out / "statements.csv", joined))
             for name, frames in (
                 (
                     "credited_deals.csv",
