@@ -1107,18 +1107,7 @@ def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> np.nda
     if lines.empty:
         return np.zeros(0, dtype=np.int64)
     t = _T["lines"]
-    cols = [
-        "plan",
-        "rep_id",
-        "component",
-        "kind",
-        "for_period",
-        "amount",
-        "earned_to_date",
-        "paid_before",
-        "cause",
-    ]
-    frame = lines[cols].assign(run_id=run_id, period=period, state="calculated")
+    frame = lines[list(CLOSE_COLUMNS)].assign(run_id=run_id, period=period, state="calculated")
     for c in ("amount", "earned_to_date", "paid_before"):
         frame[c] = frame[c].astype(np.int64)
     for c in ("plan", "rep_id", "component", "kind", "for_period", "cause"):

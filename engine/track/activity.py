@@ -25,6 +25,7 @@ from attain.schema.base import did_you_mean
 from attain.tables import Column
 from attain.track.forecast import Unit
 from attain.track.inputs import Ledger, read_frame
+from attain.track.inputs import table_place as _place
 
 __all__ = ["ACTIVITY_COLUMNS", "TARGET_COLUMNS", "ActivityTracking", "track_activities"]
 
@@ -49,10 +50,6 @@ class ActivityTracking:
     frame: pd.DataFrame
     summary: dict[str, Any]
     notices: list[Notice]
-
-
-def _place(frame: pd.DataFrame, default: str) -> tuple[str, int]:
-    return frame.attrs.get("source", default), frame.attrs.get("offset", 1)
 
 
 def _weeks(labels: pd.Series, source: str, offset: int) -> tuple[np.ndarray, list[Problem]]:

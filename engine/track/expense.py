@@ -29,6 +29,7 @@ from attain.schema.base import did_you_mean
 from attain.tables import Column
 from attain.track.forecast import Unit
 from attain.track.inputs import Ledger, read_frame
+from attain.track.inputs import table_place as _place
 
 __all__ = ["BUDGET_COLUMNS", "EXPENSE_COLUMNS", "ExpenseTracking", "track_expenses"]
 
@@ -53,10 +54,6 @@ class ExpenseTracking:
     frame: pd.DataFrame
     summary: dict[str, Any]
     notices: list[Notice]
-
-
-def _place(frame: pd.DataFrame, default: str) -> tuple[str, int]:
-    return frame.attrs.get("source", default), frame.attrs.get("offset", 1)
 
 
 def _units(ledger: Ledger, levels: dict[str, Unit], labels: dict[str, np.ndarray]):

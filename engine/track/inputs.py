@@ -108,6 +108,11 @@ def _frame(source: pd.DataFrame | str | Path, name: str) -> pd.DataFrame | str |
     return source
 
 
+def table_place(frame: pd.DataFrame, default: str) -> tuple[str, int]:
+    """Where a table's rows are, for messages: its source and the row number of its first."""
+    return frame.attrs.get("source", default), frame.attrs.get("offset", 1)
+
+
 def read_frame(source: pd.DataFrame | str | Path, name: str) -> pd.DataFrame:
     """A table of a tracking run's own (expenses, activities, their budgets and targets)
     as a DataFrame: a file by :func:`attain.data.read_table`, a DataFrame named
