@@ -141,6 +141,11 @@ def load_company(
             continue
         file = Path(os.path.normpath(root / named[table]))
         sources[table] = str(file)
+        if not file.exists():  # the reader's message does not know who named the file
+            message = "file not found (named in company.yaml)"
+            unreadable.append(Problem(str(file), message, code="missing-file"))
+            steps.advance()
+            continue
         try:  # read and typed block by block: the table never exists whole as text
             typed, found = read_typed(file, table_columns(table, rules.hierarchy))
             if table == "org" and typed is not None:

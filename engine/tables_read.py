@@ -74,9 +74,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             [Problem(source, f"unknown file type `{path.suffix}`", hint=hint, code="file-type")]
         )
     if not path.exists():
-        raise DataError(
-            [Problem(source, "file not found (named in company.yaml)", code="missing-file")]
-        )
+        raise DataError([Problem(source, "file not found", code="missing-file")])
     _check_size(path, source)
     try:
         if fmt == "csv":
