@@ -266,3 +266,49 @@ def test_unit_by_unit_distances_measure_compactness(tmp_path):
     assert a.assignment.set_index("unit_id").loc["U5", "rep_id"] == "R1"
     assert a.units_moved == 1
     assert a.goals["distance_km"] == pytest.approx(5.0)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_fractional_cuts_are_broken_by_the_point_and_kept_by_every_territory(
+    tmp_path_factory, seed
+):
+    """On the 3 × 4 grid, a random fractional point (each unit's shares a Dirichlet draw):
+    every cut :meth:`fractional_cuts` adds is broken by the point by more than the
+    tolerance, and kept by every assignment whose territories are all connected
+    (all 2¹² of them for two reps; one component per rep)."""
+    from itertools import product
+
+    from attain.territory.align import compile_territory
+    from attain.territory.model import FRACTIONAL_TOL
+
+    rng, n_reps = np.random.default_rng(seed), 2
+    units = [(f"R{1 + i % n_reps}", 0.1 * i, 1.0) for i in range(12)]
+    company = tiny([0.1 * i for i in range(n_reps)], units)
+    company = _with_files(company, tmp_path_factory.mktemp("frac"), adj=_grid_adjacency())
+    r = TerritoryRules.model_validate(rules(contiguity=True, units={"adjacency": "adj.csv"}))
+    model, _, _ = compile_territory(r, company)
+    pairs = model.pairs
+    before = len(model.blocks)
+    x = np.zeros(pairs.n)
+    for u in range(12):
+        mine = np.flatnonzero(pairs.unit == u)
+        x[mine] = rng.dirichlet(np.full(len(mine), 0.4))
+    n_cut = model.fractional_cuts(x)
+    assert n_cut == sum(b.n_rows for b in model.blocks[before:])
+    if not n_cut:
+        return
+    a = model.assemble()
+    rows = np.concatenate([a.rows_of(i) for i in range(before, len(model.blocks))])
+    A = a.problem.A
+    lhs = A.matvec(np.r_[x, np.zeros(A.shape[1] - pairs.n)])[rows]
+    assert (lhs > a.problem.row_upper[rows] + FRACTIONAL_TOL).all()
+    starts, nbr = model.adjacency
+    for owner in product(range(n_reps), repeat=12):
+        owner = np.asarray(owner)
+        label = components(starts, nbr, owner)
+        if len(np.unique(label)) != len(np.unique(owner)):
+            continue  # some territory is split
+        xi = (pairs.rep == owner[pairs.unit]).astype(float)
+        xi = np.r_[xi, np.zeros(A.shape[1] - pairs.n)]
+        assert (A.matvec(xi)[rows] <= a.problem.row_upper[rows] + 1e-9).all()

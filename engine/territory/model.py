@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from attain.model import Assembled, Block
 from attain.model import Model as CoreModel
@@ -44,6 +46,13 @@ __all__ = ["Band", "TerritoryModel", "build_model", "resolution"]
 _MAX_STEPS = 2**30
 #: Most decimals a measure's resolution is looked for at (finer: 10**-_MAX_DECIMALS).
 _MAX_DECIMALS = 9
+#: A fractional point must break a contiguity cut by more than this for the cut to be added.
+FRACTIONAL_TOL = 0.05
+#: Most units tried against each rep's largest share in one separation round.
+FRACTIONAL_TRIES = 40
+#: Max-flow capacities are integers: shares scaled by this, "unbounded" as _FLOW_BIG.
+_FLOW_SCALE = 10**6
+_FLOW_BIG = 10**9
 
 
 @dataclass(frozen=True)
@@ -212,6 +221,109 @@ class TerritoryModel(CoreModel):
             self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
             self.n_cuts += n_cut
         return n_cut
+
+    def fractional_cuts(self, x: np.ndarray, tol: float = FRACTIONAL_TOL) -> int:
+        """Add the separator cuts a fractional point ``x`` (an LP relaxation's) breaks.
+
+        For each rep r, v is its unit of largest share, and each unit u with
+        ``x[u, r] + x[v, r] − 1 > tol`` is tried against it: the minimum-weight set S of
+        units separating u from v, each unit w weighing ``x[w, r]``, is a minimum vertex
+        cut (a max-flow on the split graph, w_in → w_out of capacity ``x[w, r]``). When
+        ``x[u, r] + x[v, r] − 1 > Σ_S x[w, r] + tol`` the cut
+        ``x[u, r] + x[v, r] − 1 ≤ Σ_{w ∈ S} x[w, r]`` is added (valid for every connected
+        territory). Every rep's split graph is one component of a single graph, so one
+        max-flow (a source to each rep's u, each rep's v to a sink) tries one u of every
+        rep at once; at most ``FRACTIONAL_TRIES`` rounds of them. Returns the cuts added.
+        """
+        if self.adjacency is None:
+            return 0
+        starts, nbr = self.adjacency
+        pairs, n_reps, n = self.pairs, self.reps.n, self.units.n
+        share = np.zeros((n_reps, n))
+        share[pairs.rep, pairs.unit] = x[: pairs.n]
+        has = np.zeros((n_reps, n), dtype=bool)
+        has[pairs.rep, pairs.unit] = True
+        v = np.argmax(share, axis=1)  # ties to the lowest unit
+        top = share[np.arange(n_reps), v]
+        need = share + top[:, None] - 1.0
+        need[np.arange(n_reps), v] = -np.inf
+        tries = np.argsort(-need, axis=1, kind="stable")[:, :FRACTIONAL_TRIES]
+        live = np.take_along_axis(need, tries, axis=1) > tol
+        graph = _split_graph(starts, nbr, share, has)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        reps_of: list[int] = []
+        key = pairs.unit * n_reps + pairs.rep
+        for k in range(tries.shape[1]):
+            reps = np.flatnonzero(live[:, k])
+            if not len(reps):
+                break
+            flow, side = _vertex_cuts(graph, n, reps, tries[reps, k], v[reps])
+            cut = need[reps, tries[reps, k]] > flow + tol
+            for r, u in zip(reps[cut], tries[reps[cut], k], strict=True):
+                sep = np.flatnonzero(side[r, :, 0] & ~side[r, :, 1] & has[r])
+                ends = _pair_index(key, np.array([u, v[r]]) * n_reps + r)
+                rows.append(np.full(len(sep) + 2, len(reps_of)))
+                cols.append(np.concatenate([ends, _pair_index(key, sep * n_reps + r)]))
+                reps_of.append(int(r))
+        n_cut = len(reps_of)
+        if n_cut:
+            vals = [np.r_[1.0, 1.0, -np.ones(len(c) - 2)] for c in cols]
+            block = self.add_block(
+                "contiguity",
+                np.concatenate(rows),
+                np.concatenate(cols),
+                np.concatenate(vals),
+                np.full(n_cut, -np.inf),
+                np.ones(n_cut),
+            )
+            self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
+            self.n_cuts += n_cut
+        return n_cut
+
+
+def _split_graph(starts, nbr, share: np.ndarray, has: np.ndarray):
+    """Every rep's units as a vertex-split graph, one component per rep: node
+    ``2·(r·n + w)`` is w's way in, ``+1`` its way out; in → out carries ``share`` (scaled
+    to integers), out → neighbour's in is unbounded; units that are not r's candidates
+    are left out. Returns (tails, heads, capacities) before the per-try edges."""
+    n_reps, n = share.shape
+    src = np.repeat(np.arange(n), np.diff(starts))
+    r_all = np.repeat(np.arange(n_reps), len(src))
+    a, b = np.tile(src, n_reps), np.tile(nbr, n_reps)
+    edge = has[r_all, a] & has[r_all, b]
+    r_e, a, b = r_all[edge], a[edge], b[edge]
+    r_v, w = np.nonzero(has)
+    cap = np.round(share[r_v, w] * _FLOW_SCALE).astype(np.int64)
+    tails = np.concatenate([2 * (r_v * n + w), 2 * (r_e * n + a) + 1])
+    heads = np.concatenate([2 * (r_v * n + w) + 1, 2 * (r_e * n + b)])
+    caps = np.concatenate([cap, np.full(len(a), _FLOW_BIG)])
+    return tails, heads, caps, n_reps
+
+
+def _vertex_cuts(graph, n: int, reps: np.ndarray, u: np.ndarray, v: np.ndarray):
+    """Per rep in ``reps``: the weight of a minimum u–v vertex cut, and which nodes the
+    source reaches in the residual graph (``side[r, w, 0]``: unit w's way in; ``[r, w, 1]``:
+    its way out), so the cut is the units reached in but not out."""
+    tails, heads, caps, n_reps = graph
+    n_nodes = 2 * n_reps * n
+    source, sink = n_nodes, n_nodes + 1
+    u_node, v_node = 2 * (reps * n + u), 2 * (reps * n + v)
+    # u and v are not cut: their in → out edges become unbounded (an extra parallel edge).
+    tails = np.concatenate([tails, u_node, v_node, np.full(len(reps), source), v_node])
+    heads = np.concatenate([heads, u_node + 1, v_node + 1, u_node + 1, np.full(len(reps), sink)])
+    caps = np.concatenate([caps, np.full(4 * len(reps), _FLOW_BIG)])
+    capacity = csr_matrix((caps.astype(np.int32), (tails, heads)), shape=(n_nodes + 2, n_nodes + 2))
+    result = maximum_flow(capacity, source, sink)
+    flow = result.flow
+    per_rep = np.asarray(flow[source, u_node + 1].todense()).ravel() / _FLOW_SCALE
+    residual = (capacity - flow).tocsr()
+    residual.data = (residual.data > 0).astype(np.int8)
+    residual.eliminate_zeros()
+    reached = np.zeros(n_nodes + 2, dtype=bool)
+    reached[breadth_first_order(residual, source, directed=True, return_predecessors=False)] = True
+    side = reached[:n_nodes].reshape(n_reps, n, 2)
+    return per_rep, side
 
 
 def resolution(values: np.ndarray) -> float:
