@@ -173,8 +173,8 @@ def dated_windows(compiled, book, credit, w, ytd: bool) -> dict:
     ``share`` (:func:`window_share`, the kinds of :data:`PRORATED_KINDS`) and, for a
     component limited to fewer roles than the plan, its own ``net``, ``gross`` and
     ``targets`` windows and ``credit``: bookings on days in those roles only (rows of
-    other days kept with no credit, so row indices stay the run's), targets by the share
-    of the month's days in those roles. Participants are narrowed in place to those who
+    other days kept with no credit, so row indices stay the run's), each month's target
+    × its days in those roles ÷ its days in the plan's (as given in a month without any). Participants are narrowed in place to those who
     hold a participant role on some day of the year."""
     from dataclasses import replace
 
@@ -190,10 +190,8 @@ def dated_windows(compiled, book, credit, w, ytd: bool) -> dict:
     out: dict = {}
     for c in compiled.components:
         roles = role_set(plan_roles, c.roles)
-        same = roles == plan_roles or (
-            plan_roles is not None and roles is not None and set(roles) == set(plan_roles)
-        )
-        held = plan_days if same else days_in_role(dated, ids, cal, roles)
+        held = plan_days if roles == plan_roles else days_in_role(dated, ids, cal, roles)
+        same = np.array_equal(held, plan_days)
         entry: dict = {"days": held, "role_ok": held.sum(axis=1) > 0}
         if c.type in PRORATED_KINDS:
             entry["share"] = window_share(held, cal, active, ytd, compiled.proration)
@@ -207,8 +205,10 @@ def dated_windows(compiled, book, credit, w, ytd: bool) -> dict:
                 m = np.zeros_like(credit.net_months)
                 np.add.at(m, (credit.person, credit.month, credit.product), rows[key])
                 months[key] = m
-            whole = np.where(plan_days > 0, plan_days, 1)[:, :, None]
-            targets = round_div(credit.targets * held[:, :, None], whole)
+            none = plan_days == 0  # no day in the plan's roles: the targets as given
+            whole = np.where(none, 1, plan_days)[:, :, None]
+            part = np.where(none, 1, held)[:, :, None]
+            targets = round_div(credit.targets * part, whole)
             entry["credit"] = replace(
                 credit,
                 **rows,
