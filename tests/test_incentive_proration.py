@@ -216,3 +216,50 @@ def test_the_vectorised_evaluator_pays_what_the_exact_path_pays(period):
     )
     simulated = evaluate(compiled, sales[:, None, :], targets, pop=pop)[:, 0]
     np.testing.assert_allclose(simulated, exact, atol=0.01 * 12 * 4, rtol=0)
+
+
+def test_the_documented_dated_org_example():
+    """docs/plans.md, *A dated org: days in role*: the table there, line by line."""
+    import io
+    from decimal import Decimal
+    from pathlib import Path
+
+    import yaml
+
+    from attain.data import company_from_frames
+    from attain.incentive import load_plan, payouts
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "plans.md").read_text("utf-8")
+    block = text.split("<!-- worked-example: dated-org -->", 1)[1]
+    plan_text = block.split("```yaml\n", 1)[1].split("```", 1)[0]
+    org_text = block.split("```org\n", 1)[1].split("```", 1)[0]
+    csv_text = block.split("```csv\n", 1)[1].split("```", 1)[0]
+    table = block.split("| rep | period | component | amount |", 1)[1].split("\n\n", 1)[0]
+    expected = {}
+    for row in table.strip().splitlines()[1:]:
+        rep, period, component, value = (c.strip() for c in row.strip("|").split("|"))
+        expected[(rep, period, component)] = Decimal(value.replace(",", ""))
+    org = pd.read_csv(io.StringIO(org_text), dtype=str).fillna("")
+    org = org.assign(name=org["rep_id"], team="T1", tenure_months=12, capacity=0)
+    org["target_incentive"] = 12000
+    company = company_from_frames(COMPANY, org=org)
+    deals = pd.read_csv(io.StringIO(csv_text), dtype=str).assign(product="a")
+    targets = pd.DataFrame(
+        [(r, q, "a", 30000) for r in ("ANA", "BEN", "CAI") for q in ("2027-Q1", "2027-Q2")],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    result = payouts(load_plan(yaml.safe_load(plan_text), company), targets, deals, company)
+    lines = result.lines
+    got = {
+        (r, str(p), str(c)): Decimal(int(m)) / 100
+        for r, p, c, m in zip(
+            lines.rep_id, lines.period, lines.component, lines.amount_minor, strict=True
+        )
+        if m != 0
+    }
+    assert got == expected
+    assert result.summary.n_deal_rows_excluded["outside_days_in_role"] == 2
+    parts = result.explanation(internal=True)
+    ben = parts[(parts["rep_id"] == "BEN") & (parts["period"] == "2027-Q2")]
+    row = ben[ben["part"] == "days not in role"].iloc[0]
+    assert (row["rate"], row["amount"]) == ("-50.5376%", "-758.06")
