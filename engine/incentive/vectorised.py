@@ -158,6 +158,7 @@ def population(
     participant = participants(compiled, people)
     prorate: dict = {}
     role_ok: dict = {}
+    restrict: dict = {}
     if dated is not None:
         calendar = calendar or Calendar(compiled.fiscal_year or 2027, 1, compiled.period)
         participant, prorate, role_ok, restrict = _dated(compiled, people, dated, calendar)
