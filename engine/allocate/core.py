@@ -128,7 +128,9 @@ def _fail(model: AllocationModel, result, solver: str, options: SolveOptions) ->
     )
 
 
-def _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds):
+def _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds, **held):
+    """The labelled allocation; ``held`` (a re-plan): ``expenses`` and ``activities``,
+    the past months of the previous budgets and weeks of activity targets kept."""
     binding = analyse(model, solution)
     pairs = rep_rules(model, solution, binding)
     unit = rounded["unit"]
@@ -153,13 +155,16 @@ def _result(inputs, model, solution, rounded, solver, method, build_seconds, rou
     )
     frame = binding_frame(model, solution, binding)
     allocation = replace(allocation, binding=frame, problem=solution.problem)
-    return _with_budgets(allocation, inputs, rounded)
+    return _with_budgets(allocation, inputs, rounded, **held)
 
 
-def _with_budgets(allocation: Allocation, inputs, rounded) -> Allocation:
-    """The rules' expense budgets and activity targets on the rounded targets, if any."""
-    spend = expense_budgets(inputs, rounded)
-    acts = activity_targets(inputs, rounded)
+def _with_budgets(
+    allocation: Allocation, inputs, rounded, expenses=None, activities=None
+) -> Allocation:
+    """The rules' expense budgets and activity targets on the rounded targets, if any
+    (``expenses``, ``activities``: a re-plan's held past)."""
+    spend = expense_budgets(inputs, rounded, expenses)
+    acts = activity_targets(inputs, rounded, activities)
     if spend is None and acts is None:
         return allocation
     notices = list(allocation.notices)
