@@ -52,6 +52,8 @@ def allocate(
     previous: pd.DataFrame | str | Path | None = None,
     actuals: pd.DataFrame | str | Path | None = None,
     solve_progress: SolveProgress | None = None,
+    previous_expenses: pd.DataFrame | str | Path | None = None,
+    previous_activities: pd.DataFrame | str | Path | None = None,
 ) -> Allocation:
     """Allocate the company target by the rules; raise InfeasibleError naming conflicts.
 
@@ -65,7 +67,10 @@ def allocate(
     ``replan_from`` (``YYYY-MM``) re-plans the year from that month on the ``previous``
     targets (an allocation's targets table), months before it kept exactly; ``actuals``
     (a deals table) show each month's sales in the explanation
-    (:func:`attain.allocate.replan.replan`, a :class:`~attain.allocate.replan.Replanned`).
+    (:func:`attain.allocate.replan.replan`, a :class:`~attain.allocate.replan.Replanned`);
+    ``previous_expenses`` / ``previous_activities`` (the previous ``expense_budget.csv`` /
+    ``activity_targets.csv``; by default the files beside a ``previous`` targets file)
+    keep the past months' budgets and the past weeks' activity targets.
     """
     if replan_from is not None or previous is not None:
         from attain.allocate.replan import replan
@@ -73,6 +78,7 @@ def allocate(
         return replan(
             rules, data, replan_from, previous, actuals,
             solver=solver, time_limit=time_limit, verbose=verbose,
+            previous_expenses=previous_expenses, previous_activities=previous_activities,
         )  # fmt: skip
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     company = data if isinstance(data, Company) else load_company(data)
