@@ -196,7 +196,7 @@ def activity_targets(
     unit = float(rounded["unit"])
     month_revenue = rounded["month"][:, pick, :].sum(axis=1).astype(np.float64) * unit  # R × 12
     revenue = month_revenue @ weeks.month_share  # R × W
-    if inputs.company.org_dated is not None:  # a month's target on the days in the org
+    if getattr(inputs.company, "org_dated", None) is not None:  # on the days in the org
         revenue = _days_in_org(inputs, weeks, month_revenue, revenue)
     steps = spec.funnel
     A = len(steps)
