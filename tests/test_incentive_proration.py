@@ -263,3 +263,70 @@ def test_the_documented_dated_org_example():
     ben = parts[(parts["rep_id"] == "BEN") & (parts["period"] == "2027-Q2")]
     row = ben[ben["part"] == "days not in role"].iloc[0]
     assert (row["rate"], row["amount"]) == ("-50.5376%", "-758.06")
+
+
+def test_a_transfer_moves_a_rep_between_team_pools_on_its_date():
+    from attain.data import company_from_frames
+    from attain.incentive import compile_plan, evaluate, load_plan, payouts, population
+
+    rows = [  # R1 moves from T1 to T2 on 1 July
+        ("R1", "T1", "", "2027-06-30"),
+        ("R1", "T2", "2027-07-01", ""),
+        ("R2", "T1", "", ""),
+        ("R3", "T2", "", ""),
+    ]
+    org = pd.DataFrame(
+        [
+            {
+                "rep_id": r,
+                "name": r,
+                "team": t,
+                "role": "rep",
+                "tenure_months": 12,
+                "capacity": 0,
+                "target_incentive": 12000,
+                "start_date": s,
+                "end_date": e,
+            }
+            for r, t, s, e in rows
+        ]
+    )
+    company = company_from_frames(COMPANY, org=org)
+    spec = {
+        "kind": "plan",
+        "name": "pools",
+        "period": "quarter",
+        "measure": "period",
+        "components": [
+            {"type": "team_pool", "name": "pool", "level": "team", "fixed": 900, "split": "equal"}
+        ],
+    }
+    plan = load_plan(spec, company)
+    targets = pd.DataFrame(
+        [(r, f"2027-Q{q}", "a", 1000) for r in ("R1", "R2", "R3") for q in (1, 2, 3, 4)],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    deals = pd.DataFrame(
+        [
+            (f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000)
+            for r in ("R1", "R2", "R3")
+            for q in (1, 2, 3, 4)
+        ],
+        columns=["deal_id", "date", "rep_id", "product", "amount"],
+    )
+    result = payouts(plan, targets, deals, company)
+    pay = result.lines.pivot_table(
+        index="rep_id", columns="period", values="amount_minor", aggfunc="sum", observed=True
+    )
+    # H1: T1 is R1 and R2 (450 each), T2 is R3 alone; H2: T1 is R2 alone, T2 is R1 and R3
+    assert pay.loc["R1"].tolist() == [45_000, 45_000, 45_000, 45_000]
+    assert pay.loc["R2"].tolist() == [45_000, 45_000, 90_000, 90_000]
+    assert pay.loc["R3"].tolist() == [90_000, 90_000, 45_000, 45_000]
+    # the vectorised evaluator, fed the same credit, pays the same
+    book, credit = result._context["book"], result._context["credit"]
+    sales = credit.net_months.sum(axis=2).reshape(3, 4, 3).sum(axis=2) / 100
+    target = book.targets[..., 0].reshape(3, 4, 3).sum(axis=2) / 100
+    compiled = compile_plan(plan, company.products, 2)
+    pop = population(compiled, 3, company.org, calendar=book.calendar, dated=company.org_dated)
+    lines = evaluate(compiled, sales[:, None, :], target, pop=pop, detail=True)
+    np.testing.assert_allclose(lines["pool"][:, 0, :] * 100, pay.to_numpy(), atol=1)

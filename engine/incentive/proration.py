@@ -32,6 +32,7 @@ __all__ = [
     "prorate",
     "role_set",
     "slot_shares",
+    "unit_by_slot",
     "window_share",
 ]
 
@@ -231,3 +232,44 @@ def draw_share(compiled, book, credit) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     held = days_in_role(book.dated, book.rep_ids, book.calendar, compiled.participant_roles)
     return window_share(held, book.calendar, credit.active, ytd=False)
+
+
+def unit_by_slot(
+    org_dated: pd.DataFrame,
+    people: pd.DataFrame,
+    calendar: Calendar,
+    level: str,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each person's unit at ``level`` on the last day of each slot (the row in force
+    then; before a joiner's first row, their first; after a leaver's last, their last):
+    ``(codes int[R, S], names)``; None when nobody's unit changes during the year (then
+    the people's own column is the unit, as without dates)."""
+    if level not in org_dated.columns or level not in people.columns or not len(org_dated):
+        return None
+    ids = people["rep_id"].to_numpy()
+    who = pd.Index(pd.unique(np.asarray(ids))).get_indexer(org_dated["rep_id"])
+    keep = np.flatnonzero(who >= 0)
+    start = org_dated["start_date"].to_numpy(dtype="datetime64[D]")[keep]
+    s = np.where(np.isnat(start), -_FAR, start.astype(np.int64))
+    who = who[keep].astype(np.int64)
+    span = 4 * _FAR
+    key = who * span + (s + 2 * _FAR)
+    order = np.argsort(key, kind="stable")
+    key, rows = key[order], keep[order]
+    _, hi = _month_bounds(calendar)
+    R, S = len(ids), calendar.n_slots
+    person = np.repeat(np.arange(R, dtype=np.int64), S)
+    day = np.tile(hi.astype(np.int64), R)
+    at = np.searchsorted(key, person * span + (day + 2 * _FAR), side="right") - 1
+    first = np.searchsorted(key, person * span, side="left")  # each person's first row
+    last = len(key) - 1
+    found = (first <= last) & (key[np.minimum(first, last)] // span == person)
+    at = np.minimum(np.maximum(at, first), last)  # before the first row: the first
+    values = org_dated[level].astype(str).to_numpy()
+    own = people[level].astype(str).to_numpy()
+    text = np.where(found, values[rows[at]], np.repeat(own, S))
+    text = text.reshape(R, S)
+    if (text == own[:, None]).all():
+        return None
+    names, codes = np.unique(text, return_inverse=True)
+    return codes.reshape(R, S).astype(np.int64), names

@@ -90,6 +90,9 @@ class Population:
     (``days held ÷ days``) the person holds a role it pays, for the fixed-amount kinds
     (:data:`attain.incentive.proration.PRORATED_KINDS`); ``"<draw>"`` the draw's."""
     role_ok: dict = field(default_factory=dict)  # a dated org: name → bool[R] some day held
+    unit_slots: dict = field(default_factory=dict)  # a dated org: level → int[R, S] teams
+    """A dated org whose people change team: team pool level → each person's unit on each
+    slot's last day (:func:`attain.incentive.proration.unit_by_slot`)."""
     restrict: dict = field(default_factory=dict)
     """A dated org: component name → float64[R, S] days in its roles ÷ days in the plan's
     (components limited to fewer roles than the plan): the share of a period's sales and
@@ -159,15 +162,23 @@ def population(
     prorate: dict = {}
     role_ok: dict = {}
     restrict: dict = {}
+    unit_slots: dict = {}
     if dated is not None:
         calendar = calendar or Calendar(compiled.fiscal_year or 2027, 1, compiled.period)
         participant, prorate, role_ok, restrict = _dated(compiled, people, dated, calendar)
+        from attain.incentive.proration import unit_by_slot
+
+        for level in units:
+            moved = unit_by_slot(dated, people, calendar, level)
+            if moved is not None:
+                unit_slots[level] = moved[0]
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participant,
         prorate=prorate,
         role_ok=role_ok,
         restrict=restrict,
+        unit_slots=unit_slots,
         unit=units,
         is_member=~np.isin(roles, compiled.credit.manager_roles),
         roles=roles,
