@@ -159,6 +159,8 @@ def test_a_leaver_a_joiner_and_a_promotion_are_paid_for_their_days_in_role():
     _, _, result = dated_run()
     # credit after R2's end_date and before R4's start_date is not credited
     assert result.summary.n_deal_rows_excluded["outside_days_in_role"] == 6 + 2
+    (notice,) = [n for n in result.notices if n.code == "credit-outside-days-in-role"]
+    assert notice.count == 8
     commission = by_rep(result, "c")
     assert commission["R1"] == 12 * 90_000  # 10% of 9,000.00 a month
     assert commission["R2"] == 6 * 100_000  # six months

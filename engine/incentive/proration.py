@@ -273,3 +273,22 @@ def unit_by_slot(
         return None
     names, codes = np.unique(text, return_inverse=True)
     return codes.reshape(R, S).astype(np.int64), names
+
+
+def dated_notices(credit, book) -> list:
+    """A warning when bookings dated outside their person's days in a participant role
+    were not credited (after a leaver's ``end_date``, before a joiner's ``start_date``)."""
+    from attain.notices import Notice
+
+    n = int(credit.n_excluded.get("outside_days_in_role", 0))
+    if not n:
+        return []
+    return [
+        Notice(
+            "credit-outside-days-in-role",
+            f"{n:,} booking row(s) dated on days their rep is not in the org in a "
+            "participant role (after an end_date, before a start_date) are not credited",
+            source=book.deals.source,
+            count=n,
+        )
+    ]

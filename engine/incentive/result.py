@@ -199,6 +199,10 @@ class Payouts(ResultFiles):
         from attain.notices import notices_json
 
         notices = tuple(payout_notices(compiled, book, credit, windows, ev))
+        if book.dated is not None:  # a dated org: bookings outside the days in role
+            from attain.incentive.proration import dated_notices
+
+            notices += tuple(dated_notices(credit, book))
         summary = _summary(compiled, book, credit, totals, lines, currency)
         summary["warnings"] = notices_json(notices)
         summary = PayoutsSummary.from_dict(summary)
