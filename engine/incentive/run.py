@@ -143,13 +143,9 @@ def build_windows(
         w.proration.update(dated_windows(compiled, book, credit, w, ytd))
         if (share := draw_share(compiled, book, credit)) is not None:
             w.proration["<draw>"] = share
-    ctx = DealContext(compiled, book, credit, w, ytd)
     for c in compiled.components:
-        own = w.proration.get(c.name, {}).get("credit")
-        if own is not None:  # bookings on days in the component's roles only
-            ctx = DealContext(compiled, book, own, w, ytd)
-        else:
-            ctx = DealContext(compiled, book, credit, w, ytd)
+        own = w.proration.get(c.name, {}).get("credit")  # bookings on days in its roles
+        ctx = DealContext(compiled, book, credit if own is None else own, w, ytd)
         amounts = kind_of(c).deal_level(c, ctx)
         if amounts is not None:
             w.precomputed[c.name] = amounts

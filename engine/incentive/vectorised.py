@@ -94,9 +94,9 @@ class Population:
     """A dated org whose people change team: team pool level → each person's unit on each
     slot's last day (:func:`attain.incentive.proration.unit_by_slot`)."""
     restrict: dict = field(default_factory=dict)
-    """A dated org: component name → float64[R, S] days in its roles ÷ days in the plan's
-    (components limited to fewer roles than the plan): the share of a period's sales and
-    targets it measures."""
+    """A dated org: component name → (days in its roles, days in the plan's) int[R, S],
+    for components limited to fewer roles than the plan: a period's sales and targets
+    count by the ratio of the two (:func:`approximations`)."""
 
 
 def population(
@@ -301,6 +301,12 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
         out.append(
             "holdback released on payment: there are no payment dates; held parts are paid "
             "at the year's end"
+        )
+    if pop is not None and pop.restrict:
+        out.append(
+            "a dated org: a component limited to fewer roles than the plan counts a period's "
+            "sales and targets by the share of its days in those roles (the exact path counts "
+            "the deals dated on those days)"
         )
     for c in compiled.components:
         out += kind_of(c).approximations(c, deals, calendar)
