@@ -178,6 +178,25 @@ def test_a_leaver_a_joiner_and_a_promotion_are_paid_for_their_days_in_role():
     assert set(draw["period"].astype(str)) <= {f"2027-0{m}" for m in range(1, 7)}
 
 
+def test_open_headcount_is_not_paid():
+    from attain.data import company_from_frames
+    from attain.incentive import load_plan, payouts
+
+    base = dated_company()
+    org = base.org_dated.astype(str).replace({"NaT": "", "nan": ""})
+    hire = org.iloc[[0]].assign(rep_id="OPEN-1", start_date="2027-07-01", end_date="")
+    org = pd.concat([org.assign(open_headcount="false"), hire.assign(open_headcount="true")])
+    company = company_from_frames(COMPANY, org=org)
+    plan = load_plan(dated_plan(), company)
+    targets = pd.DataFrame(
+        [("OPEN-1", "2027-09", "a", 10000)], columns=["rep_id", "period", "product", "target"]
+    )
+    deals = pd.DataFrame(columns=["deal_id", "date", "rep_id", "product", "amount"])
+    result = payouts(plan, targets, deals, company)
+    assert "OPEN-1" not in set(result.lines["rep_id"])  # no draw for a placeholder
+    assert (result.lines["component"] == "draw").any()  # the others' draws
+
+
 def test_statement_parts_show_the_share_and_add_up_to_every_line():
     _, _, result = dated_run("quarter")
     parts = result.explanation(internal=True)

@@ -175,8 +175,10 @@ def dated_windows(compiled, book, credit, w, ytd: bool) -> dict:
     component limited to fewer roles than the plan, its own ``net``, ``gross`` and
     ``targets`` windows and ``credit``: bookings on days in those roles only (rows of
     other days kept with no credit, so row indices stay the run's), each month's target
-    × its days in those roles ÷ its days in the plan's (as given in a month without any). Participants are narrowed in place to those who
-    hold a participant role on some day of the year."""
+    × its days in those roles ÷ its days in the plan's (as given in a month without any).
+    Participants are narrowed in place to those who hold a participant role on some day
+    of the year, open headcount left out (a placeholder is not a person: a payout run pays
+    people; the simulator pays the planned hire)."""
     from dataclasses import replace
 
     from attain.incentive.kinds.base import to_windows
@@ -188,6 +190,9 @@ def dated_windows(compiled, book, credit, w, ytd: bool) -> dict:
     from attain.incentive.run import participants
 
     w.participant[:] = participants(compiled, book.people, held=plan_days.sum(axis=1) > 0)
+    if "open_headcount" in book.people.columns:  # a placeholder for a hire is paid nothing
+        placeholder = book.people["open_headcount"].fillna(False).astype(bool).to_numpy()
+        w.participant[placeholder] = False
     out: dict = {}
     for c in compiled.components:
         roles = role_set(plan_roles, c.roles)
