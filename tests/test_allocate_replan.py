@@ -353,6 +353,9 @@ def test_a_replan_holds_past_months_of_expense_budgets_and_weeks_of_activity_tar
     data = company(dates={leaver: (None, "2027-08-15")})
     result = replan(budget_rules(leavers="team"), data, "2027-07", previous_budgets / "targets.csv")
     assert "replan-past-not-held" not in {n.code for n in result.notices}
+    assert result.summary["expenses"]["held"]["months"] == 6
+    # the weeks from Monday 28 December 2026 to Monday 28 June 2027 (which straddles July)
+    assert result.summary["activities"]["held_weeks"] == 27
     result.write(tmp_path, xlsx=False)
     old = pd.read_csv(previous_budgets / "expense_budget.csv", dtype=str)
     new = pd.read_csv(tmp_path / "expense_budget.csv", dtype=str)

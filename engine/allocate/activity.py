@@ -231,6 +231,8 @@ def activity_targets(
         "totals": {s.name: int(year[:, k].sum()) for k, s in enumerate(steps)},
         "revenue_target": float(month_revenue.sum()),
     }
+    if held is not None:  # what the re-plan kept: the weeks before it
+        summary["held_weeks"] = F
     return ActivityTargets(frame, summary, notices)
 
 

@@ -182,6 +182,8 @@ def expense_budgets(
     frame = _frame(inputs, rounded, levels, targets, budgets, months, capped, scale)
     notices = _notices(inputs, levels, targets, budgets)
     summary = _summary(spend, levels, targets, budgets, capped, scale)
+    if held is not None:  # what the re-plan kept: the months before it, company-wide
+        summary["held"] = {"months": held.first, "budget": int(past["company"][0]) / scale}
     summary["decimals"] = company.rules.minor_unit
     return ExpenseBudgets(frame, summary, notices)
 
