@@ -849,8 +849,11 @@ def _round(inputs: Inputs, plan: _Plan, totals: np.ndarray, shares: np.ndarray, 
     exact = np.where(fixed, 0.0, month * stretch)
     open_sum = exact.sum(axis=(1, 2))
     rest = np.where(open_sum > 0, np.maximum(ch_rep - past.sum(axis=(1, 2)), 0), 0)
-    exact = exact.ravel()
-    challenge = past + apportion(exact, np.repeat(np.arange(R), P * K), rest).reshape(R, P, K)
+    # Over the open cells only: a rep's spare units never reach a past cell's challenge.
+    cells = np.flatnonzero(~fixed.ravel())
+    spread = np.zeros(R * P * K, dtype=np.int64)
+    spread[cells] = apportion(exact.ravel()[cells], cells // (P * K), rest)
+    challenge = past + spread.reshape(R, P, K)
     rep_units = month.sum(axis=(1, 2))
     levels = {}
     for level in inputs.levels[:-1]:
