@@ -316,7 +316,12 @@ def markdown_reference() -> str:
         key = ", ".join(f"`{k}`" for k in KEYS[table])
         dated = (
             " With `start_date` or `end_date` (a dated org): `rep_id`, `start_date`; a "
-            "person's rows may not overlap, nor leave a gap between them."
+            "person's rows may not overlap, nor leave a gap between them. The dates are "
+            "honoured everywhere: the allocation and the re-plan (docs/allocation.md; weekly "
+            "activity targets only on days in the org), payouts (credit only on days in a "
+            "participant role, components limited to `roles:` by date, fixed amounts and "
+            "the draw by days in role: docs/plans.md, *A dated org*) and the simulator (a "
+            "rep sells and is paid only while in the org: docs/simulate.md)."
             if table == "org"
             else ""
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from attain.allocate import allocate
@@ -282,7 +282,11 @@ def changes(draw):
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes())
+@example((8, 11, {}, [{"rep_id": "R004", "months": ["2027-11"], "share": 1.0, "reason": "r",
+                       "to": "team"}], 43))  # fmt: skip
 def test_a_replan_keeps_the_past_and_adds_up_to_the_company_total(case):
+    # The example: a past month's challenge took one of the rep's spare units (6,800 →
+    # 6,900) when their open months' challenge could not hold them all.
     n_reps, month, dates, relief, seed = case
     first = allocate(rules(), company(n_reps, seed))
     data = company(n_reps, seed, dates=dates or None)
@@ -315,3 +319,112 @@ def test_a_leaver_s_growth_floor_no_longer_binds():
     result = replan(spec, data, "2027-07", first.targets)
     assert table(result).loc["R004"].loc[PERIODS[8:]].sum() == 0
     assert "replan-rules-loosened" in [n.code for n in result.notices]
+
+
+# --- expense budgets and activity targets: the past is held ------------------------------
+
+
+def budget_rules(**replan) -> dict:
+    spec = rules(**replan)
+    spec["expenses"] = {"rate": 0.06, "levels": ["team", "rep"], "max_rate": {"rep": 0.09}}
+    spec["activities"] = {
+        "funnel": [
+            {"name": "visits", "to": "opportunities", "rate": 0.3},
+            {"name": "opportunities", "to": "deals", "rate": 0.25},
+            {"name": "deals", "to": "revenue"},
+        ],
+        "average_deal": 2_000,
+    }
+    return spec
+
+
+@pytest.fixture(scope="module")
+def previous_budgets(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prev_budgets")
+    allocate(budget_rules(), company()).write(out, xlsx=False)
+    return out
+
+
+def _cents(frame: pd.DataFrame) -> pd.Series:
+    key = ["level", "unit", "period"]
+    return (frame.set_index(key)["expense_budget"].astype(float) * 100).round().astype(np.int64)
+
+
+def test_a_replan_holds_past_months_of_expense_budgets_and_weeks_of_activity_targets(
+    previous_budgets, tmp_path
+):
+    leaver = "R002"
+    data = company(dates={leaver: (None, "2027-08-15")})
+    result = replan(budget_rules(leavers="team"), data, "2027-07", previous_budgets / "targets.csv")
+    assert "replan-past-not-held" not in {n.code for n in result.notices}
+    assert result.summary["expenses"]["held"]["months"] == 6
+    # the weeks from Monday 28 December 2026 to Monday 28 June 2027 (which straddles July)
+    assert result.summary["activities"]["held_weeks"] == 27
+    result.write(tmp_path, xlsx=False)
+    old = pd.read_csv(previous_budgets / "expense_budget.csv", dtype=str)
+    new = pd.read_csv(tmp_path / "expense_budget.csv", dtype=str)
+    past = old["period"].isin(PERIODS[:6])
+    # past months: the same rows, to the cent, at every level
+    merged = old[past].merge(new, on=["level", "unit", "period"], suffixes=("_old", "_new"))
+    assert len(merged) == past.sum()
+    assert (merged["expense_budget_old"] == merged["expense_budget_new"]).all()
+    # every level still adds up to the company's budget (6% of the company target)
+    cents = _cents(new)
+    year = cents.xs("year", level="period")
+    for level in ("team", "rep"):
+        assert year.loc[level].sum() == year.loc["company"].sum()
+    months = cents.drop("year", level="period")
+    by_unit = months.groupby(level=["level", "unit"]).sum()
+    assert (by_unit == year.reindex(by_unit.index)).all()  # months add up to the year
+    # a leaver has no budget after their last month, and the rest moved to the others
+    rep_months = months.loc["rep"].loc[leaver]
+    assert rep_months.loc[PERIODS[8:]].sum() == 0
+    # activity targets: every week that starts before July as it was, the rest re-split
+    acts_old = pd.read_csv(previous_budgets / "activity_targets.csv", dtype=str)
+    acts_new = pd.read_csv(tmp_path / "activity_targets.csv", dtype=str)
+    held = acts_old["week_start"] < "2027-07-01"
+    key = ["rep_id", "week", "activity"]
+    a = acts_old[held].set_index(key)["target"]
+    b = acts_new.set_index(key)["target"].reindex(a.index)
+    assert (a == b).all()
+    totals = result.summary["activities"]["totals"]
+    counts = acts_new.astype({"target": int}).groupby("activity")["target"].sum()
+    assert {k: int(v) for k, v in counts.items()} == totals
+
+
+def test_without_the_previous_budget_files_the_past_is_split_again_with_a_warning(
+    previous_budgets, tmp_path
+):
+    frame = pd.read_csv(previous_budgets / "targets.csv")
+    result = replan(budget_rules(), company(), "2027-07", frame)
+    warned = [n for n in result.notices if n.code == "replan-past-not-held"]
+    assert len(warned) == 2  # both files: a frame has no folder beside it
+    given = replan(
+        budget_rules(),
+        company(),
+        "2027-07",
+        frame,
+        previous_expenses=previous_budgets / "expense_budget.csv",
+        previous_activities=previous_budgets / "activity_targets.csv",
+    )
+    assert "replan-past-not-held" not in {n.code for n in given.notices}
+
+
+def test_activity_targets_fall_only_on_a_leaver_s_and_a_joiner_s_days_in_the_org(tmp_path):
+    data = company(dates={"R002": (None, "2027-08-15"), "R005": ("2027-03-10", None)})
+    result = allocate(budget_rules(), data)
+    acts = result.activity_targets.astype({"rep_id": str, "week_start": str, "activity": str})
+    leaver = acts[acts["rep_id"] == "R002"]
+    after = leaver["week_start"] > "2027-08-15"
+    assert leaver.loc[after, "target"].sum() == 0 and leaver.loc[after, "revenue_target"].sum() == 0
+    joiner = acts[acts["rep_id"] == "R005"]
+    before = joiner["week_start"] < "2027-03-03"  # weeks ending before 10 March
+    assert joiner.loc[before, "revenue_target"].sum() == 0
+    # August's target is all on its first 15 days: the weeks hold January to August
+    targets = result.targets[result.targets["rep_id"] == "R002"]
+    held = targets[targets["period"] <= "2027-08"]["target"].sum()
+    weekly = leaver[leaver["activity"] == "deals"]["revenue_target"].sum()
+    assert weekly == pytest.approx(held, abs=1)
+    aug = leaver[(leaver["activity"] == "deals") & (leaver["week_start"] == "2027-08-09")]
+    aug_target = targets[targets["period"] == "2027-08"]["target"].sum()
+    assert aug["revenue_target"].iloc[0] == pytest.approx(aug_target * 7 / 15, abs=0.01)

@@ -15,6 +15,16 @@ weeks of the fiscal year hold only their days inside the year (``days`` says how
 Targets are whole activities: each rep × activity's year total is its exact total
 rounded half up, split over the weeks by largest remainders (ties to the earlier week),
 so a rep's weeks add up exactly to the year, and a team's to its reps'.
+
+With a dated org a rep's month target falls only on their days in the org that month:
+each such day carries the month's target ÷ the days in the org (a leaver's last month,
+a joiner's first), so no week after a leaver's ``end_date`` or before a joiner's
+``start_date`` has a target (a target left in a month without a day in the org gives no
+activities). A re-plan (:func:`attain.allocate.replan`) holds the past:
+with :class:`HeldActivities` (the previous run's ``activity_targets.csv``,
+:func:`held_activities`) every week that starts before the re-plan month keeps its
+previous row, and each rep × activity's remaining weeks share the rounded total of their
+exact targets from the re-planned months; the year is the held weeks plus the rest.
 """
 
 from __future__ import annotations
@@ -28,10 +38,17 @@ import pandas as pd
 
 from attain.allocate.inputs import Inputs, _where_mask
 from attain.allocate.rounding import apportion
+from attain.errors import DataError, Problem
 from attain.notices import Notice
 from attain.schema.activity import Activities
 
-__all__ = ["ActivityTargets", "activity_targets", "fiscal_weeks"]
+__all__ = [
+    "ActivityTargets",
+    "HeldActivities",
+    "activity_targets",
+    "fiscal_weeks",
+    "held_activities",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,21 @@ class Weeks:
     """Days of each week inside the fiscal year (7 but for the first and last)."""
     month_share: np.ndarray
     """12 × W: the share of each month's days that falls in each week."""
+    day_month: np.ndarray | None = None
+    """Each day of the year's month (0..11), int[days]."""
+    day_week: np.ndarray | None = None
+    """Each day of the year's week, int[days]."""
+    first_day: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class HeldActivities:
+    """A re-plan's past weeks: the previous run's rows of every week before ``first``."""
+
+    first: int  # the first week not held (weeks before it start before the re-plan month)
+    counts: np.ndarray  # int64[R, first, A]: whole activities
+    exact: np.ndarray  # float64[R, first, A]
+    revenue: np.ndarray  # float64[R, first]: the week's revenue target
 
 
 def fiscal_weeks(first_day: dt.date, n_months: int = 12) -> Weeks:
@@ -86,12 +118,75 @@ def fiscal_weeks(first_day: dt.date, n_months: int = 12) -> Weeks:
     counts = np.zeros((n_months, W))
     np.add.at(counts, (month, week), 1.0)
     month_days = np.diff(bounds).astype(np.float64)
-    return Weeks(labels, starts, np.bincount(week, minlength=W), counts / month_days[:, None])
+    return Weeks(
+        labels,
+        starts,
+        np.bincount(week, minlength=W),
+        counts / month_days[:, None],
+        month,
+        week,
+        first_day,
+    )
 
 
-def activity_targets(inputs: Inputs, rounded: dict[str, Any]) -> ActivityTargets | None:
+def held_activities(
+    inputs: Inputs, previous: pd.DataFrame, first_month: int, source: str
+) -> HeldActivities:
+    """The past weeks of a previous run's activity targets (``activity_targets.csv``, read
+    as text) for a re-plan from month ``first_month``: every week that starts before that
+    month's first day, checked against these rules' reps and funnel (located problems)."""
+    spec = inputs.rules.activities
+    assert spec is not None
+    weeks = fiscal_weeks(dt.date.fromisoformat(f"{inputs.periods[0]}-01"))
+    start = f"{inputs.periods[first_month]}-01"
+    first = int(sum(s < start for s in weeks.starts))
+    missing = [c for c in ("rep_id", "week", "activity", "target") if c not in previous]
+    if missing:
+        raise DataError([Problem(source, f"missing column `{missing[0]}`", code="missing-column")])
+    rows = previous[previous["week"].astype(str).isin(weeks.labels[:first])]
+    offset = int(previous.attrs.get("offset", 2))
+    rep = pd.Index(inputs.reps["rep_id"].astype(str)).get_indexer(rows["rep_id"].astype(str))
+    names = [s.name for s in spec.funnel]
+    act = pd.Index(names).get_indexer(rows["activity"].astype(str))
+    week = pd.Index(weeks.labels[:first]).get_indexer(rows["week"].astype(str))
+    count = pd.to_numeric(rows["target"], errors="coerce").to_numpy(dtype=float)
+    problems = []
+    for i in np.flatnonzero(rep < 0)[:25]:
+        message = f"rep {rows['rep_id'].iloc[i]!r} has past activity targets but is not a rep now"
+        problems.append(Problem(source, message, row=int(rows.index[i]) + offset, field="rep_id"))
+    for i in np.flatnonzero(act < 0)[:25]:
+        message = f"activity {rows['activity'].iloc[i]!r} is not a step of the funnel"
+        hint = "the funnel's steps: " + ", ".join(names)
+        problems.append(
+            Problem(source, message, row=int(rows.index[i]) + offset, field="activity", hint=hint)
+        )
+    bad = np.isnan(count) | (count != np.rint(count)) | (count < 0)
+    for i in np.flatnonzero(bad)[:25]:
+        message = f"not a whole count of activities: {rows['target'].iloc[i]!r}"
+        problems.append(Problem(source, message, row=int(rows.index[i]) + offset, field="target"))
+    if problems:
+        raise DataError(problems)
+    R, A = inputs.n_reps, len(names)
+    counts = np.zeros((R, first, A), dtype=np.int64)
+    exact = np.zeros((R, first, A))
+    revenue = np.zeros((R, first))
+    counts[rep, week, act] = count.astype(np.int64)
+    for column, out in (("exact", exact), ("revenue_target", None)):
+        if column not in rows:
+            continue
+        values = pd.to_numeric(rows[column], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        if out is None:
+            revenue[rep, week] = values
+        else:
+            out[rep, week, act] = values
+    return HeldActivities(first, counts, exact, revenue)
+
+
+def activity_targets(
+    inputs: Inputs, rounded: dict[str, Any], held: HeldActivities | None = None
+) -> ActivityTargets | None:
     """The rules' weekly activity targets on the rounded month targets (``None`` without
-    an ``activities`` section)."""
+    an ``activities`` section); ``held``: a re-plan's past weeks, kept."""
     spec = inputs.rules.activities
     if spec is None:
         return None
@@ -101,6 +196,8 @@ def activity_targets(inputs: Inputs, rounded: dict[str, Any]) -> ActivityTargets
     unit = float(rounded["unit"])
     month_revenue = rounded["month"][:, pick, :].sum(axis=1).astype(np.float64) * unit  # R × 12
     revenue = month_revenue @ weeks.month_share  # R × W
+    if getattr(inputs.company, "org_dated", None) is not None:  # on the days in the org
+        revenue = _days_in_org(inputs, weeks, month_revenue, revenue)
     steps = spec.funnel
     A = len(steps)
     rates, deal = _rates(inputs, spec)  # R × (A - 1), R
@@ -110,10 +207,17 @@ def activity_targets(inputs: Inputs, rounded: dict[str, Any]) -> ActivityTargets
         per_revenue[:, k] = per_revenue[:, k + 1] / rates[:, k]
     exact = revenue[:, :, None] * per_revenue[:, None, :]  # R × W × A
     R, W = revenue.shape
-    year = np.floor(exact.sum(axis=1) + 0.5 + 1e-9).astype(np.int64)  # R × A
-    by_week = exact.transpose(0, 2, 1).ravel()  # rep → activity → week
-    counts = apportion(by_week, np.repeat(np.arange(R * A), W), year.ravel())
-    counts = counts.reshape(R, A, W).transpose(0, 2, 1)  # R × W × A
+    F = 0 if held is None else held.first  # weeks held
+    rest = exact[:, F:, :]
+    year = np.floor(rest.sum(axis=1) + 0.5 + 1e-9).astype(np.int64)  # R × A
+    by_week = rest.transpose(0, 2, 1).ravel()  # rep → activity → week
+    counts = apportion(by_week, np.repeat(np.arange(R * A), W - F), year.ravel())
+    counts = counts.reshape(R, A, W - F).transpose(0, 2, 1)  # R × W × A
+    if held is not None:  # a re-plan: the past weeks as they were
+        counts = np.concatenate([held.counts, counts], axis=1)
+        exact = np.concatenate([held.exact, rest], axis=1)
+        revenue = np.concatenate([held.revenue, revenue[:, F:]], axis=1)
+        year = counts.sum(axis=1)
     frame = _frame(inputs, weeks, steps, spec, exact, counts, revenue, rates, deal)
     notices = _notices(inputs, month_revenue, year, products)
     summary = {
@@ -127,7 +231,43 @@ def activity_targets(inputs: Inputs, rounded: dict[str, Any]) -> ActivityTargets
         "totals": {s.name: int(year[:, k].sum()) for k, s in enumerate(steps)},
         "revenue_target": float(month_revenue.sum()),
     }
+    if held is not None:  # what the re-plan kept: the weeks before it
+        summary["held_weeks"] = F
     return ActivityTargets(frame, summary, notices)
+
+
+def _days_in_org(inputs: Inputs, weeks: Weeks, month_revenue, revenue) -> np.ndarray:
+    """Weekly revenue targets of reps in the org for part of the year (a dated org): each
+    month's target over their days in the org that month only, none in a month without
+    such a day (other reps unchanged)."""
+    from attain.incentive.calendar import Calendar
+    from attain.incentive.proration import days_in_role, held_on
+
+    dated = inputs.company.org_dated
+    assert dated is not None and weeks.day_month is not None and weeks.day_week is not None
+    assert weeks.first_day is not None
+    first = weeks.first_day
+    calendar = Calendar(first.year, first.month)
+    ids = inputs.reps["rep_id"].astype(str).to_numpy()
+    days = days_in_role(dated, ids, calendar)  # R × 12
+    month_days = np.bincount(weeks.day_month, minlength=12)
+    partial = np.flatnonzero((days < month_days[None, :]).any(axis=1))
+    if not len(partial):
+        return revenue
+    n_days = len(weeks.day_month)
+    day0 = (first - dt.date(1970, 1, 1)).days
+    on = held_on(
+        dated, ids, np.repeat(partial, n_days), np.tile(day0 + np.arange(n_days), len(partial))
+    ).reshape(len(partial), n_days)
+    held = days[partial][:, weeks.day_month]  # days in the org in each day's month
+    share = on / np.maximum(held, 1)  # a month without a day in the org: no activities
+    per_day = month_revenue[partial][:, weeks.day_month] * share  # P × days
+    out = revenue.copy()
+    sums = np.zeros((len(partial), revenue.shape[1]))
+    rows = np.repeat(np.arange(len(partial)), n_days)
+    np.add.at(sums, (rows, np.tile(weeks.day_week, len(partial))), per_day.ravel())
+    out[partial] = sums
+    return out
 
 
 def _rates(inputs: Inputs, spec: Activities) -> tuple[np.ndarray, np.ndarray]:

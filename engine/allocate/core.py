@@ -52,6 +52,8 @@ def allocate(
     previous: pd.DataFrame | str | Path | None = None,
     actuals: pd.DataFrame | str | Path | None = None,
     solve_progress: SolveProgress | None = None,
+    previous_expenses: pd.DataFrame | str | Path | None = None,
+    previous_activities: pd.DataFrame | str | Path | None = None,
 ) -> Allocation:
     """Allocate the company target by the rules; raise InfeasibleError naming conflicts.
 
@@ -65,7 +67,10 @@ def allocate(
     ``replan_from`` (``YYYY-MM``) re-plans the year from that month on the ``previous``
     targets (an allocation's targets table), months before it kept exactly; ``actuals``
     (a deals table) show each month's sales in the explanation
-    (:func:`attain.allocate.replan.replan`, a :class:`~attain.allocate.replan.Replanned`).
+    (:func:`attain.allocate.replan.replan`, a :class:`~attain.allocate.replan.Replanned`);
+    ``previous_expenses`` / ``previous_activities`` (the previous ``expense_budget.csv`` /
+    ``activity_targets.csv``; by default the files beside a ``previous`` targets file)
+    keep the past months' budgets and the past weeks' activity targets.
     """
     if replan_from is not None or previous is not None:
         from attain.allocate.replan import replan
@@ -73,6 +78,7 @@ def allocate(
         return replan(
             rules, data, replan_from, previous, actuals,
             solver=solver, time_limit=time_limit, verbose=verbose,
+            previous_expenses=previous_expenses, previous_activities=previous_activities,
         )  # fmt: skip
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     company = data if isinstance(data, Company) else load_company(data)
@@ -128,7 +134,9 @@ def _fail(model: AllocationModel, result, solver: str, options: SolveOptions) ->
     )
 
 
-def _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds):
+def _result(inputs, model, solution, rounded, solver, method, build_seconds, round_seconds, **held):
+    """The labelled allocation; ``held`` (a re-plan): ``expenses`` and ``activities``,
+    the past months of the previous budgets and weeks of activity targets kept."""
     binding = analyse(model, solution)
     pairs = rep_rules(model, solution, binding)
     unit = rounded["unit"]
@@ -153,13 +161,16 @@ def _result(inputs, model, solution, rounded, solver, method, build_seconds, rou
     )
     frame = binding_frame(model, solution, binding)
     allocation = replace(allocation, binding=frame, problem=solution.problem)
-    return _with_budgets(allocation, inputs, rounded)
+    return _with_budgets(allocation, inputs, rounded, **held)
 
 
-def _with_budgets(allocation: Allocation, inputs, rounded) -> Allocation:
-    """The rules' expense budgets and activity targets on the rounded targets, if any."""
-    spend = expense_budgets(inputs, rounded)
-    acts = activity_targets(inputs, rounded)
+def _with_budgets(
+    allocation: Allocation, inputs, rounded, expenses=None, activities=None
+) -> Allocation:
+    """The rules' expense budgets and activity targets on the rounded targets, if any
+    (``expenses``, ``activities``: a re-plan's held past)."""
+    spend = expense_budgets(inputs, rounded, expenses)
+    acts = activity_targets(inputs, rounded, activities)
     if spend is None and acts is None:
         return allocation
     notices = list(allocation.notices)

@@ -13,6 +13,16 @@ own monthly target phasing (largest remainders again) and the months of every un
 are its children's sums: months add up to the year at every level, and every level's
 months add up to the company's.
 
+A re-plan (:func:`attain.allocate.replan`) holds the past: with :class:`HeldBudgets`
+(the previous run's ``expense_budget.csv``, :func:`held_budgets`) each lowest-level
+unit's months before the re-plan month keep their previous budgets, and what remains of
+the company's budget (the year's budget less every unit's past months) is split again by
+the same rules over the remaining months: top-down by the units' targets of the
+remaining months (or the declared ``weights``), each unit at most its ``max_rate`` × its
+year target less its past months, then over its remaining months by its phasing there.
+Every unit's year is its past plus its share of what remains, so every level still adds
+up to the company's budget, and the past months are the previous file's to the cent.
+
 Budgets carry no over-assignment: a team's target is buffered above its region's share,
 its budget is not, so with target shares a team's rate (budget ÷ target) is the region's
 divided by the buffers' ratio.
@@ -29,11 +39,11 @@ import pandas as pd
 
 from attain.allocate.inputs import Inputs, _located
 from attain.allocate.rounding import apportion
-from attain.errors import InfeasibleError, RuleFileError
+from attain.errors import DataError, InfeasibleError, Problem, RuleFileError
 from attain.notices import Notice
 from attain.schema.expense import ExpenseBudget
 
-__all__ = ["ExpenseBudgets", "expense_budgets", "YEAR"]
+__all__ = ["ExpenseBudgets", "HeldBudgets", "YEAR", "expense_budgets", "held_budgets"]
 
 #: The ``period`` of a unit's yearly row in expense_budget.csv.
 YEAR = "year"
@@ -54,17 +64,71 @@ class ExpenseBudgets:
     notices: list[Notice]
 
 
-def expense_budgets(inputs: Inputs, rounded: dict[str, Any]) -> ExpenseBudgets | None:
-    """The rules' expense budgets on the rounded targets, or ``None`` without ``expenses``."""
+@dataclass(frozen=True)
+class HeldBudgets:
+    """A re-plan's past: the lowest budget level's months before ``first``, held."""
+
+    first: int  # the re-plan month's index: the months before it are held
+    level: str  # the lowest budget level (its units' months are read)
+    months: np.ndarray  # int64[units, first]: each unit's past budgets, minor units
+
+
+def budget_levels(inputs: Inputs) -> list[str]:
+    """The levels the rules split the budget over, top-down (below the company)."""
+    spend = inputs.rules.expenses
+    assert spend is not None
+    levels = spend.levels or [lv for lv in inputs.levels if lv not in ("company", "rep")]
+    return levels or ["rep"]
+
+
+def held_budgets(inputs: Inputs, previous: pd.DataFrame, first: int, source: str) -> HeldBudgets:
+    """The past months of a previous run's expense budgets (``expense_budget.csv``, read
+    as text) for a re-plan from month ``first``: its lowest level's rows, checked against
+    these rules' units and the currency's minor unit (located problems)."""
+    level = budget_levels(inputs)[-1]
+    names = pd.Index([str(u) for u in inputs.unit_names[level]])
+    scale = 10**inputs.company.rules.minor_unit
+    missing = [c for c in ("level", "unit", "period", "expense_budget") if c not in previous]
+    if missing:
+        raise DataError([Problem(source, f"missing column `{missing[0]}`", code="missing-column")])
+    past = list(inputs.periods[:first])
+    rows = previous[
+        (previous["level"].astype(str) == level) & previous["period"].astype(str).isin(past)
+    ]
+    offset = int(previous.attrs.get("offset", 2))
+    unit = names.get_indexer(rows["unit"].astype(str))
+    value = pd.to_numeric(rows["expense_budget"], errors="coerce").to_numpy(dtype=float) * scale
+    minor = np.rint(value)
+    problems = []
+    for i in np.flatnonzero(unit < 0)[:25]:
+        message = f"{level} {rows['unit'].iloc[i]!r} has a past budget but is not a {level} now"
+        problems.append(Problem(source, message, row=int(rows.index[i]) + offset, field="unit"))
+    bad = np.isnan(value) | (np.abs(value - minor) > 1e-6)
+    for i in np.flatnonzero(bad)[:25]:
+        message = f"not an amount of whole minor units: {rows['expense_budget'].iloc[i]!r}"
+        problems.append(
+            Problem(source, message, row=int(rows.index[i]) + offset, field="expense_budget")
+        )
+    if problems:
+        raise DataError(problems)
+    months = np.zeros((len(names), first), dtype=np.int64)
+    month = pd.Index(past).get_indexer(rows["period"].astype(str))
+    np.add.at(months, (unit, month), minor.astype(np.int64))
+    return HeldBudgets(first, level, months)
+
+
+def expense_budgets(
+    inputs: Inputs, rounded: dict[str, Any], held: HeldBudgets | None = None
+) -> ExpenseBudgets | None:
+    """The rules' expense budgets on the rounded targets, or ``None`` without ``expenses``;
+    ``held``: a re-plan's past months, kept (the module docstring)."""
     spend = inputs.rules.expenses
     if spend is None:
         return None
     company = inputs.company
     scale = 10**company.rules.minor_unit
     unit_minor = int(round(rounded["unit"] * scale))
-    levels = spend.levels or [lv for lv in inputs.levels if lv not in ("company", "rep")]
-    if not levels:
-        levels = ["rep"]
+    levels = budget_levels(inputs)
     targets = {lv: _unit_targets(inputs, rounded, lv) * unit_minor for lv in ("company", *levels)}
     budget = np.array([_company_budget(spend, int(targets["company"][0]), scale, inputs.source)])
     chain = ["company", *levels]
@@ -73,6 +137,23 @@ def expense_budgets(inputs: Inputs, rounded: dict[str, Any]) -> ExpenseBudgets |
         for up, lv in zip(chain, chain[1:], strict=False)
     }
     own = {lv: _caps(spend, lv, targets[lv]) for lv in chain}
+    past: dict[str, np.ndarray] = {}
+    weigh = targets
+    if held is not None:  # a re-plan: the past months are held, what remains is split
+        past = _past(inputs, chain, held)
+        weigh = _remaining_targets(inputs, rounded, chain, targets, held.first)
+        year_budget = budget
+        budget = budget - past["company"]
+        if budget[0] < 0:
+            raise InfeasibleError(
+                "the expense budget's past months are more than the year's budget",
+                [
+                    f"`expenses`: the year's budget is {year_budget[0] / scale:,.2f}, the "
+                    f"months before the re-plan already hold {past['company'][0] / scale:,.2f}"
+                ],
+            )
+        own_all = own
+        own = {lv: np.maximum(own_all[lv] - past[lv], 0.0) for lv in chain}
     # A unit can hold no more than its own cap nor than its children can: bottom up.
     room = dict(own)
     for up, lv in reversed(list(zip(chain, chain[1:], strict=False))):
@@ -89,17 +170,51 @@ def expense_budgets(inputs: Inputs, rounded: dict[str, Any]) -> ExpenseBudgets |
     budgets = {"company": budget}
     capped = {"company": np.zeros(1, dtype=bool)}
     for up, level in zip(chain, chain[1:], strict=False):
-        weight = _weights(inputs, spend, level, targets[level])
+        weight = _weights(inputs, spend, level, weigh[level])
         values, at_cap = _capped_shares(budgets[up], parents[level], weight, room[level])
         _check_placed(inputs, spend, up, level, values, parents[level], budgets[up], scale)
         budgets[level] = apportion(values, parents[level], budgets[up], np.where(at_cap, -1.0, 0.0))
         capped[level] = (budgets[level] >= np.floor(own[level])) & (targets[level] > 0)
-    months = _months(inputs, rounded, levels, budgets, unit_minor)
+    months = _months(inputs, rounded, levels, budgets, unit_minor, held)
+    if held is not None:  # each unit's year: its past months and its share of the rest
+        budgets = {lv: budgets[lv] + past[lv] for lv in chain}
+        capped = {lv: (budgets[lv] >= np.floor(own_all[lv])) & (targets[lv] > 0) for lv in chain}
     frame = _frame(inputs, rounded, levels, targets, budgets, months, capped, scale)
     notices = _notices(inputs, levels, targets, budgets)
     summary = _summary(spend, levels, targets, budgets, capped, scale)
+    if held is not None:  # what the re-plan kept: the months before it, company-wide
+        summary["held"] = {"months": held.first, "budget": int(past["company"][0]) / scale}
     summary["decimals"] = company.rules.minor_unit
     return ExpenseBudgets(frame, summary, notices)
+
+
+def _past(inputs: Inputs, chain: list[str], held: HeldBudgets) -> dict[str, np.ndarray]:
+    """Each level's units' past budgets (minor units): the lowest level's held months,
+    summed up the chain."""
+    lowest = chain[-1]
+    year = held.months.sum(axis=1)
+    out = {lowest: year}
+    for level in chain[:-1]:
+        parents = _parent_of(inputs, lowest, level, len(inputs.unit_names[lowest]))
+        out[level] = np.bincount(parents, weights=year, minlength=len(inputs.unit_names[level]))
+        out[level] = np.rint(out[level]).astype(np.int64)
+    return out
+
+
+def _remaining_targets(inputs, rounded, chain, targets, first: int) -> dict[str, np.ndarray]:
+    """Each unit's target of the months from ``first``: its year target × its reps' share
+    of their year in those months (the weights a re-plan splits what remains by)."""
+    rep_months = rounded["month"].sum(axis=1).astype(np.float64)  # R × 12
+    out = {}
+    for level in chain:
+        n = len(targets[level])
+        whole = np.bincount(inputs.codes[level], weights=rep_months.sum(axis=1), minlength=n)
+        rest = np.bincount(
+            inputs.codes[level], weights=rep_months[:, first:].sum(axis=1), minlength=n
+        )
+        share = np.where(whole > 0, rest / np.where(whole > 0, whole, 1.0), 0.0)
+        out[level] = targets[level] * share
+    return out
 
 
 def _unit_targets(inputs: Inputs, rounded: dict[str, Any], level: str) -> np.ndarray:
@@ -230,24 +345,31 @@ def _shortfall(inputs, spend, chain, budget, own, room, scale) -> str:
     )
 
 
-def _months(inputs, rounded, levels, budgets, unit_minor) -> dict[str, np.ndarray]:
+def _months(inputs, rounded, levels, budgets, unit_minor, held=None) -> dict[str, np.ndarray]:
     """Per level: unit × month budgets (minor units); the lowest level by its own phasing,
-    the levels above as sums."""
+    the levels above as sums. ``held``: the past months are the held ones, and
+    ``budgets`` (what remains) goes over the months from the re-plan month."""
     rep_months = rounded["month"].sum(axis=1).astype(np.float64)  # R × 12, rounding units
     lowest = levels[-1]
     codes = inputs.codes[lowest]
     n = len(inputs.unit_names[lowest])
     phase = np.zeros((n, 12))
     np.add.at(phase, codes, rep_months)
+    even = np.full(12, 1.0 / 12)
+    if held is not None:
+        phase[:, : held.first] = 0.0
+        even = np.where(np.arange(12) >= held.first, 1.0 / (12 - held.first), 0.0)
     sums = phase.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shares = np.where(sums > 0, phase / np.where(sums > 0, sums, 1.0), 1.0 / 12)
+        shares = np.where(sums > 0, phase / np.where(sums > 0, sums, 1.0), even[None, :])
     exact = shares * budgets[lowest][:, None]
     out = {
         lowest: apportion(exact.ravel(), np.repeat(np.arange(n), 12), budgets[lowest]).reshape(
             n, 12
         )
     }
+    if held is not None:
+        out[lowest][:, : held.first] += held.months
     for level in ["company", *levels[:-1]][::-1]:
         parents = _parent_of(inputs, lowest, level, n)
         m = len(inputs.unit_names[level])

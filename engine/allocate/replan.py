@@ -130,11 +130,20 @@ def replan(
     solver: str | None = None,
     time_limit: float | None = None,
     verbose: bool = False,
+    previous_expenses: pd.DataFrame | str | Path | None = None,
+    previous_activities: pd.DataFrame | str | Path | None = None,
 ) -> Replanned:
     """Re-plan the year from ``replan_from`` (``YYYY-MM``): months before it keep the
     ``previous`` targets exactly; the rest is allocated again by the rules (see the module
     docstring). ``actuals`` (a deals table; the company's when ``None``) give each changed
     month's sales so far in :attr:`Replanned.changes`.
+
+    With the rules' ``expenses`` or ``activities``, the previous run's
+    ``expense_budget.csv`` and ``activity_targets.csv`` (``previous_expenses``,
+    ``previous_activities``; by default the files beside a ``previous`` targets file) hold
+    the past months' budgets and the past weeks' activity targets; the rest is split
+    again (:mod:`attain.allocate.expense`, :mod:`attain.allocate.activity`). Without
+    them the whole year is split again, with a warning.
     """
     missing = []
     if replan_from is None:
@@ -177,12 +186,22 @@ def replan(
     t1 = time.perf_counter()
     rounded = _round(inputs, plan, totals, shares, unit)
     round_seconds = time.perf_counter() - t1
+    held, unheld = _held_budgets(inputs, previous, previous_expenses, previous_activities, first)
     result = _result(
-        inputs, model, solution, rounded, solver, "staged", build_seconds, round_seconds
+        inputs, model, solution, rounded, solver, "staged", build_seconds, round_seconds, **held
     )
     targets = _with_previous_labels(result.targets, frame, inputs, first)
     changes = _changes(inputs, plan, rounded, unit, first, company, actuals)
     notices = list(result.notices)
+    for name in unheld:
+        notices.append(
+            Notice(
+                "replan-past-not-held",
+                f"no previous {name} beside the previous targets: its past months are split "
+                "again with the rest of the year",
+                source="--targets",
+            )
+        )
     if plan.n_relaxed:
         notices.append(
             Notice(
@@ -222,6 +241,38 @@ def replan(
     base = {f.name: getattr(result, f.name) for f in fields(Allocation)}
     base.update(targets=targets, summary=ReplannedSummary.from_dict(summary), notices=notices)
     return Replanned(**base, changes=changes)
+
+
+def _held_budgets(inputs: Inputs, previous, expenses, activities, first: int):
+    """The past of the previous budgets and activity targets (``held`` for
+    :func:`attain.allocate.core._result`) and the files a re-plan could not find."""
+    from attain.allocate.activity import held_activities
+    from attain.allocate.expense import held_budgets
+
+    beside = Path(previous).parent if isinstance(previous, str | Path) else None
+    held: dict[str, Any] = {}
+    unheld = []
+    for key, given, name, rules, read in (
+        ("expenses", expenses, "expense_budget.csv", inputs.rules.expenses, held_budgets),
+        (
+            "activities",
+            activities,
+            "activity_targets.csv",
+            inputs.rules.activities,
+            held_activities,
+        ),
+    ):
+        if rules is None:
+            continue
+        if given is None and beside is not None and (beside / name).exists():
+            given = beside / name
+        if given is None:
+            unheld.append(name)
+            continue
+        source = str(given) if isinstance(given, str | Path) else f"<{name}>"
+        frame = given if isinstance(given, pd.DataFrame) else read_table(given)
+        held[key] = read(inputs, frame.astype(str), first, source)
+    return held, unheld
 
 
 def _month_index(inputs: Inputs, month: str) -> int:
@@ -798,8 +849,11 @@ def _round(inputs: Inputs, plan: _Plan, totals: np.ndarray, shares: np.ndarray, 
     exact = np.where(fixed, 0.0, month * stretch)
     open_sum = exact.sum(axis=(1, 2))
     rest = np.where(open_sum > 0, np.maximum(ch_rep - past.sum(axis=(1, 2)), 0), 0)
-    exact = exact.ravel()
-    challenge = past + apportion(exact, np.repeat(np.arange(R), P * K), rest).reshape(R, P, K)
+    # Over the open cells only: a rep's spare units never reach a past cell's challenge.
+    cells = np.flatnonzero(~fixed.ravel())
+    spread = np.zeros(R * P * K, dtype=np.int64)
+    spread[cells] = apportion(exact.ravel()[cells], cells // (P * K), rest)
+    challenge = past + spread.reshape(R, P, K)
     rep_units = month.sum(axis=(1, 2))
     levels = {}
     for level in inputs.levels[:-1]:

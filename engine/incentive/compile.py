@@ -129,6 +129,7 @@ class CompiledPlan:
     version: str = ""  # the plan's `version:`, or sha256 of its content (plan_version)
     clawback: CompiledClawback | None = None
     holdback: CompiledHoldback | None = None
+    proration: str = "days"  # days, none: fixed amounts by days in role (a dated org)
 
     @property
     def line_names(self) -> tuple[str, ...]:
@@ -221,6 +222,7 @@ def compile_plan(
         version=plan_version(plan),
         clawback=compile_clawback(plan.clawback),
         holdback=compile_holdback(plan.holdback),
+        proration=plan.proration,
     )
 
 
@@ -230,5 +232,6 @@ def plan_version(plan) -> str:
         return plan.version
     import hashlib
 
-    content = plan.model_dump_json(exclude={"version"}).encode()
+    default = {"proration"} if plan.proration == "days" else set()  # as before the field
+    content = plan.model_dump_json(exclude={"version", *default}).encode()
     return "sha256:" + hashlib.sha256(content).hexdigest()[:12]

@@ -14,6 +14,11 @@ the team's; a manager without targets of their own gets the unit's targets.
 
 A plan's ``clawback`` policy (:mod:`~attain.incentive.clawback`) then changes how much
 each cancellation takes back, before the roll-up.
+
+With a dated org (``Book.dated``) a booking counts only when it is dated on a day its
+person is in the org in one of the plan's participant roles (so nothing is credited
+after a leaver's ``end_date`` or before a joiner's ``start_date``:
+``n_excluded["outside_days_in_role"]``); a cancellation still follows its booking.
 """
 
 from __future__ import annotations
@@ -89,6 +94,13 @@ def credit_deals(compiled: CompiledPlan, book: Book) -> Credit:
         "outside_effective_dates": int((in_year & ~in_dates).sum()),
         "other_products_or_customers": int((in_year & in_dates & ~keep).sum()),
     }
+    if book.dated is not None:  # a dated org: bookings on days in a participant role only
+        from attain.incentive.proration import held_on
+
+        held = held_on(book.dated, book.rep_ids, d.person, d.day, compiled.participant_roles)
+        held |= d.cancellation  # a cancellation follows its booking (the clawback decides)
+        excluded["outside_days_in_role"] = int((keep & ~held).sum())
+        keep &= held
     idx = np.flatnonzero(keep)
     credit = _split_credit(d, idx)
     boost = d.new_customer[idx] & (compiled.credit.new_customer_multiplier != MICRO)

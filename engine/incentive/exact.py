@@ -60,6 +60,10 @@ class Windows:
     measures: dict = field(default_factory=dict)
     """Measure name → (value, denominator, rows) per [R, W], int64 millionths, from the
     measures table (KPI components)."""
+    proration: dict = field(default_factory=dict)
+    """A dated org: component name → its days in role, role test, share of each window
+    and own measures (:func:`attain.incentive.proration.dated_windows`); ``"<draw>"`` →
+    the draw's share of each period. Empty without dates."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,15 @@ def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     quotients, details = [], {}
     for c in compiled.components:
         num, den, info = _component(c, w, ti_num, ti_den)
+        cap_ti = ti_num, ti_den
+        share = w.proration.get(c.name, {}).get("share")
+        if share is not None:  # fixed amounts for the share of the window held (dated org)
+            num, den = np.asarray(num).astype(object) * share[0], den * share[1]
+            info["proration"], info["prorated"] = share, (num, den)
+            cap_ti = ti_num * share[0], ti_den * share[1]
         num, den, info["factor"] = _modify(compiled, c, w, num, den)
         info["modified"] = (num, den)
-        num, den, info["capped"] = _cap(c.cap, num, den, ti_num, ti_den)
+        num, den, info["capped"] = _cap(c.cap, num, den, *cap_ti)
         info["line"] = (num, den)
         quotients.append((num, den))
         details[c.name] = info
@@ -107,13 +117,15 @@ def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _component(c: CompiledComponent, w: Windows, ti_num, ti_den: int):
     """One component's exact amount, its kind's, then its gate and roles."""
-    S = _measure(w.gross if c.select_on == "gross" else w.net, c.mask)
-    A = _measure(w.gross if c.paid_on == "gross" else w.net, c.mask)
-    T = _measure(w.targets, c.mask)
+    own = w.proration.get(c.name, {})  # a dated org: the days in the component's roles
+    net, gross, targets = (own.get(k, getattr(w, k)) for k in ("net", "gross", "targets"))
+    S = _measure(gross if c.select_on == "gross" else net, c.mask)
+    A = _measure(gross if c.paid_on == "gross" else net, c.mask)
+    T = _measure(targets, c.mask)
     info = {"select": S, "paid": A, "target": T, "ti": ti_num, "ti_den": ti_den}
     gate_ok = np.ones(S.shape, dtype=bool)
     if c.gate is not None:
-        Sg, Tg = _measure(w.net, c.gate.mask), _measure(w.targets, c.gate.mask)
+        Sg, Tg = _measure(net, c.gate.mask), _measure(targets, c.gate.mask)
         gate_ok = (Tg > 0) & (
             Sg.astype(object) * MICRO >= c.gate.min_attainment * Tg.astype(object)
         )
@@ -137,7 +149,7 @@ def _component(c: CompiledComponent, w: Windows, ti_num, ti_den: int):
     if c.gate is not None and not c.gate.accelerator_only:
         num = np.where(gate_ok, num, 0)
     if c.roles is not None:
-        role_ok = w.people["role"].isin(c.roles).to_numpy()
+        role_ok = own.get("role_ok", w.people["role"].isin(c.roles).to_numpy())
         num = np.where(role_ok[:, None], num, 0)
         info["role_ok"] = role_ok
     info["kind"] = (np.asarray(num), den)
@@ -236,7 +248,7 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     total = np.diff(paid_to_date, axis=-1, prepend=0)
     carried = total - paid_lines.sum(axis=0)
     balance_carried = cumulative - paid_to_date
-    settlement = settle_exact(compiled.draw, total, w.active)
+    settlement = settle_exact(compiled.draw, total, w.active, w.proration.get("<draw>"))
     draw, recovery, balance = settlement.draw, settlement.recovery, settlement.balance
     total = total + draw + recovery
     zero = np.zeros_like(total)

@@ -3,7 +3,8 @@
 For each line (person × period × component) the exact evaluator's record gives the
 kind's parts (tier slices, the curve segment, the step reached, units × amount, the
 share of a pool: :meth:`~attain.incentive.kinds.base.Kind.parts`), then the steps every
-component shares: the modifier factor, the cap, the rounding to the minor unit and, when
+component shares: with a dated org the share of days in role (``days not in role``:
+the fixed amount × (share − 1)), the modifier factor, the cap, the rounding to the minor unit and, when
 measuring the year to date, what was paid before. Each part's amount is shown rounded
 to the minor unit, and a ``rounding`` part takes the difference, so the parts of a line
 add up to its amount exactly. Adjustment lines (rounding, total cap, carried forward,
@@ -309,6 +310,17 @@ def _component_parts(c, info, pos, r, w, earned) -> list:
     mn, md = _q(*info["modified"], shape)
     ln, ld = _q(*info["line"], shape)
     kn, kd, mn, md, ln, ld = (a[r, w] for a in (kn, kd, mn, md, ln, ld))
+    prorated = np.zeros(len(pos), dtype=np.int64)
+    if "prorated" in info:  # a dated org: fixed amounts for the share of days in role
+        pn, pd_ = (a[r, w] for a in _q(*info["prorated"], shape))
+        fn, fd = (a[r, w] for a in _q(*info["proration"], shape))
+        prorated = round_div(pn * kd - kn * pd_, pd_ * kd)
+        sel = (prorated != 0) | ((fn != fd) & (kn != 0))
+        if sel.any():
+            row = _row("days not in role", prorated[sel], measure="days in role")
+            row.update(base_q=(kn[sel], kd[sel]), rate_q=((fn - fd)[sel], fd[sel]))
+            out.append((pos[sel], 450, row))
+        kn, kd = pn, pd_
     modifier = round_div(mn * kd - kn * md, md * kd)
     cap = round_div(ln * md - mn * ld, ld * md)
     if (modifier != 0).any():
@@ -319,7 +331,7 @@ def _component_parts(c, info, pos, r, w, earned) -> list:
     if (cap != 0).any():
         sel = cap != 0
         out.append((pos[sel], 600, _row("cap", cap[sel])))
-    rest = earned - shown - modifier - cap
+    rest = earned - shown - prorated - modifier - cap
     sel = rest != 0
     if sel.any():
         out.append((pos[sel], 800, _row("rounding to the minor unit", rest[sel])))

@@ -32,6 +32,7 @@ class Window:
         self.months = np.ones(1)  # [P] slots in force in each window (KPI targets)
         self.credit_factor = np.ones(1)  # [K] credit kept of the net sales (clawback share)
         self.n_slots = 12
+        self.prorate: dict[str, np.ndarray] = {}  # a dated org: name → share [R, 1, P]
         self._measures: dict[bytes, tuple] = {}
         self._attainments: dict[bytes, np.ndarray] = {}
 

@@ -69,6 +69,7 @@ class Book:
     people: pd.DataFrame  # rep_id, role, hierarchy and other org columns; row i = person i
     targets: np.ndarray  # int64[R, S, K] per slot (fiscal month), minor units
     deals: Deals
+    dated: pd.DataFrame | None = None  # a dated org's every row (Company.org_dated), or None
 
     @property
     def rep_ids(self) -> np.ndarray:
@@ -117,6 +118,7 @@ def read_book(
         people=people,
         targets=_target_array(typed, calendar, people, products, scale),
         deals=_deals(deals_frame, calendar, people, products, scale),
+        dated=company.org_dated if company is not None else None,
     )
 
 

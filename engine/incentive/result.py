@@ -174,7 +174,9 @@ class Payouts(ResultFiles):
         roles = book.people["role"].astype(str).to_numpy()[people]
         for i, c in enumerate(compiled.components):
             if c.roles is not None:  # a component for some roles is not on the others' lines
-                keep[i] &= np.isin(roles, c.roles)[:, None]
+                held = windows.proration.get(c.name, {}).get("role_ok")  # a dated org
+                has = np.isin(roles, c.roles) if held is None else held[people]
+                keep[i] &= has[:, None]
         li, ri, pi = np.nonzero(keep)
         order = np.lexsort((li, pi, ri))  # rep, then period, then statement order
         li, ri, pi = li[order], ri[order], pi[order]
@@ -197,6 +199,10 @@ class Payouts(ResultFiles):
         from attain.notices import notices_json
 
         notices = tuple(payout_notices(compiled, book, credit, windows, ev))
+        if book.dated is not None:  # a dated org: bookings outside the days in role
+            from attain.incentive.proration import dated_notices
+
+            notices += tuple(dated_notices(credit, book))
         summary = _summary(compiled, book, credit, totals, lines, currency)
         summary["warnings"] = notices_json(notices)
         summary = PayoutsSummary.from_dict(summary)

@@ -24,10 +24,16 @@ from attain.incentive.rational import MICRO, round_div
 __all__ = ["build_windows", "measures_needed", "participants", "target_incentive"]
 
 
-def participants(compiled: CompiledPlan, people: pd.DataFrame) -> np.ndarray:
-    """Who the plan pays: role and org-column filters."""
+def participants(
+    compiled: CompiledPlan, people: pd.DataFrame, held: np.ndarray | None = None
+) -> np.ndarray:
+    """Who the plan pays: role and org-column filters; ``held`` bool[R] (a dated org):
+    who holds a participant role (or, without roles, is in the org) on some day of the
+    year, in place of the role test."""
     keep = np.ones(len(people), dtype=bool)
-    if compiled.participant_roles is not None:
+    if held is not None:
+        keep &= held
+    elif compiled.participant_roles is not None:
         keep &= people["role"].isin(compiled.participant_roles).to_numpy()
     for column, values in compiled.participant_where:
         if column not in people.columns:
@@ -131,8 +137,15 @@ def build_windows(
     hb = compiled.holdback
     if hb is not None and hb.release == "payment":
         w.records["<holdback>"] = {"schedule": payment_schedule(compiled, book, credit, active)}
-    ctx = DealContext(compiled, book, credit, w, ytd)
+    if book.dated is not None:  # a dated org: days in role (attain.incentive.proration)
+        from attain.incentive.proration import dated_windows, draw_share
+
+        w.proration.update(dated_windows(compiled, book, credit, w, ytd))
+        if (share := draw_share(compiled, book, credit)) is not None:
+            w.proration["<draw>"] = share
     for c in compiled.components:
+        own = w.proration.get(c.name, {}).get("credit")  # bookings on days in its roles
+        ctx = DealContext(compiled, book, credit if own is None else own, w, ytd)
         amounts = kind_of(c).deal_level(c, ctx)
         if amounts is not None:
             w.precomputed[c.name] = amounts

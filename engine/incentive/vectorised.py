@@ -85,6 +85,18 @@ class Population:
     roll_unit: np.ndarray | None = None  # int[R] ``credit.roll_up`` unit codes (None: off)
     measures: dict | None = None  # measure → (value, denominator) float64[R, P] per period
     measure_targets: dict = field(default_factory=dict)  # KPI name → float64[R] millionths
+    prorate: dict = field(default_factory=dict)  # a dated org: name → float64[R, S] shares
+    """A dated org (``population(dated=)``): component name → the share of each slot
+    (``days held ÷ days``) the person holds a role it pays, for the fixed-amount kinds
+    (:data:`attain.incentive.proration.PRORATED_KINDS`); ``"<draw>"`` the draw's."""
+    role_ok: dict = field(default_factory=dict)  # a dated org: name → bool[R] some day held
+    unit_slots: dict = field(default_factory=dict)  # a dated org: level → int[R, S] teams
+    """A dated org whose people change team: team pool level → each person's unit on each
+    slot's last day (:func:`attain.incentive.proration.unit_by_slot`)."""
+    restrict: dict = field(default_factory=dict)
+    """A dated org: component name → (days in its roles, days in the plan's) int[R, S],
+    for components limited to fewer roles than the plan: a period's sales and targets
+    count by the ratio of the two (:func:`approximations`)."""
 
 
 def population(
@@ -96,13 +108,17 @@ def population(
     calendar: Calendar | None = None,
     deals: DealModel | None = None,
     measures: dict | None = None,
+    dated: pd.DataFrame | None = None,
 ) -> Population:
     """Rep-level data from an org table (optional): roles, teams, modifier columns, TI;
     the plan year's ``calendar`` (default: the plan's ``fiscal_year`` from January) and
     the ``deals`` model (:func:`~attain.incentive.deals.deal_model`) for deal features.
     ``measures`` gives KPI components their measures: name → ``(value, denominator)``
     float64 ``[reps, periods]`` per pay period (a count's denominator is ignored); without
-    it a KPI is taken at its target (:func:`approximations`)."""
+    it a KPI is taken at its target (:func:`approximations`). ``dated`` (a dated org's
+    rows, ``Company.org_dated``, for the same people) pays as the exact path does: fixed
+    amounts and the draw for the share of days in role, role-limited components and
+    participants by date."""
     from attain.incentive.exact import modifier_factors
     from attain.incentive.kinds.kpi import CompiledKpi, kpi_targets
     from attain.incentive.run import participants, target_incentive
@@ -142,9 +158,27 @@ def population(
         measures = {
             k: tuple(np.asarray(a, dtype=np.float64) for a in v) for k, v in measures.items()
         }
+    participant = participants(compiled, people)
+    prorate: dict = {}
+    role_ok: dict = {}
+    restrict: dict = {}
+    unit_slots: dict = {}
+    if dated is not None:
+        calendar = calendar or Calendar(compiled.fiscal_year or 2027, 1, compiled.period)
+        participant, prorate, role_ok, restrict = _dated(compiled, people, dated, calendar)
+        from attain.incentive.proration import unit_by_slot
+
+        for level in units:
+            moved = unit_by_slot(dated, people, calendar, level)
+            if moved is not None:
+                unit_slots[level] = moved[0]
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
-        participant=participants(compiled, people),
+        participant=participant,
+        prorate=prorate,
+        role_ok=role_ok,
+        restrict=restrict,
+        unit_slots=unit_slots,
         unit=units,
         is_member=~np.isin(roles, compiled.credit.manager_roles),
         roles=roles,
@@ -155,6 +189,76 @@ def population(
         measures=measures,
         measure_targets=measure_targets,
     )
+
+
+def _dated(compiled: CompiledPlan, people: pd.DataFrame, dated: pd.DataFrame, calendar):
+    """Participants, slot shares and role tests from a dated org (as the exact path's
+    :func:`attain.incentive.proration.dated_windows`)."""
+    from attain.incentive.proration import PRORATED_KINDS, days_in_role, role_set, slot_shares
+    from attain.incentive.run import participants
+
+    ids = people["rep_id"].to_numpy()
+    plan_days = days_in_role(dated, ids, calendar, compiled.participant_roles)
+    participant = participants(compiled, people, held=plan_days.sum(axis=1) > 0)
+    prorate, role_ok, restrict = {}, {}, {}
+    for c in compiled.components:
+        roles = role_set(compiled.participant_roles, c.roles)
+        held = days_in_role(dated, ids, calendar, roles)
+        role_ok[c.name] = held.sum(axis=1) > 0
+        if not np.array_equal(held, plan_days):
+            restrict[c.name] = (held, plan_days)
+        if c.type in PRORATED_KINDS:
+            share = slot_shares(held, calendar)
+            prorate[c.name] = share if compiled.proration == "days" else (share > 0) * 1.0
+    if compiled.draw is not None and compiled.proration == "days":
+        prorate["<draw>"] = slot_shares(plan_days, calendar)
+    return participant, prorate, role_ok, restrict
+
+
+def _restricted(c, w: _Window, pop: Population, sales4, targets3, ytd: bool) -> _Window:
+    """The window ``c`` measures when it pays fewer roles than the plan (a dated org):
+    each period's sales and targets × its days in those roles ÷ its days in the plan's."""
+    held, whole = pop.restrict[c.name]
+    n_p = sales4.shape[2]
+    k = held.shape[1] // n_p
+    h = held.reshape(len(held), n_p, k).sum(axis=2)
+    d = whole.reshape(len(whole), n_p, k).sum(axis=2)
+    ratio = np.where(d > 0, h / np.where(d > 0, d, 1), 1.0)  # as given without a day
+    sales_c = sales4 * ratio[:, None, :, None]
+    tgt_c = targets3 * ratio[:, :, None]
+    net = _accumulate(np.add, sales_c, axis=2) if ytd else sales_c
+    tgt = _accumulate(np.add, tgt_c, axis=1) if ytd else tgt_c
+    out = _Window(net, tgt, w.ti_w, pop, w.periods, w.scale)
+    out.sales, out.ytd, out.started, out.months, out.n_slots = (
+        sales_c,
+        w.ytd,
+        w.started,
+        w.months,
+        w.n_slots,
+    )
+    out.credit_factor, out.prorate = w.credit_factor, w.prorate
+    return out
+
+
+def _window_shares(
+    share: np.ndarray, compiled: CompiledPlan, n_periods: int, active, ytd: bool, mean: bool
+) -> np.ndarray:
+    """Slot shares [R, S] → each window's mean share over its slots in force [R, P] (the
+    year as one window when ``n_periods`` is 1); ``mean`` False with ``proration: none``:
+    1 where any slot is held."""
+    on = (
+        np.ones(share.shape[1])
+        if active is None
+        else np.repeat(active, share.shape[1] // len(active))
+    )
+    k = share.shape[1] // n_periods
+    num = (share * on[None, :]).reshape(len(share), n_periods, k).sum(axis=2)
+    den = on.reshape(n_periods, k).sum(axis=1)
+    if ytd:
+        num, den = np.cumsum(num, axis=1), np.cumsum(den)
+    if not mean:
+        return (num > 0) * 1.0
+    return np.where(den[None, :] > 0, num / np.where(den > 0, den, 1)[None, :], 1.0)
 
 
 def approximations(compiled: CompiledPlan, pop: Population | None = None) -> list[str]:
@@ -197,6 +301,12 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
         out.append(
             "holdback released on payment: there are no payment dates; held parts are paid "
             "at the year's end"
+        )
+    if pop is not None and pop.restrict:
+        out.append(
+            "a dated org: a component limited to fewer roles than the plan counts a period's "
+            "sales and targets by the share of its days in those roles (the exact path counts "
+            "the deals dated on those days)"
         )
     for c in compiled.components:
         out += kind_of(c).approximations(c, deals, calendar)
@@ -323,9 +433,19 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     w.months, w.n_slots = months, compiled.n_slots
+    if pop.prorate:  # a dated org: each window's share of days in role
+        n_p, mean = sales4.shape[2], compiled.proration == "days"
+        on = None if active is None or not per_period else np.asarray(active, dtype=float)
+        w.prorate = {
+            name: _window_shares(share, compiled, n_p, on, ytd, mean)[:, None, :]
+            for name, share in pop.prorate.items()
+        }
     if credit_factor is not None:
         w.credit_factor = credit_factor
-    lines = (_line(c, w) for c in compiled.components)
+    lines = (
+        _line(c, _restricted(c, w, pop, sales4, targets3, ytd) if c.name in pop.restrict else w)
+        for c in compiled.components
+    )
     if compiled.draw is None and compiled.holdback is None and detail is not True:
         # No draw to settle period by period and no per-period lines wanted: the year at once.
         if detail == "year":
@@ -426,7 +546,12 @@ def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail:
         paid = cumulative
     total = _changes(paid)
     carried = total - lines.sum(axis=0)
-    draw, recovery = settle_vectorised(compiled.draw, total, compiled.scale, active)
+    draw_share = None
+    if "<draw>" in pop.prorate:  # each period's share of days in role
+        draw_share = _window_shares(
+            pop.prorate["<draw>"], compiled, total.shape[-1], None, False, True
+        )
+    draw, recovery = settle_vectorised(compiled.draw, total, compiled.scale, active, draw_share)
     total = total + draw + recovery
     extra = []
     if compiled.holdback is not None:

@@ -22,11 +22,15 @@ def line(c: CompiledComponent, w: Window) -> np.ndarray:
     value = _component(c, w)
     if w.started is not None:
         value *= w.started
+    share = w.prorate.get(c.name)  # a dated org: fixed amounts for the days in role
+    if share is not None:
+        value *= share
     factor = w.pop.factors.get(c.name)
     if factor is not None:
         value *= factor[:, None, None]
     if c.cap is not None:
-        np.minimum(value, cap_value(c.cap, w.ti_w, w.scale), out=value)
+        ti_w = w.ti_w if share is None else w.ti_w * share
+        np.minimum(value, cap_value(c.cap, ti_w, w.scale), out=value)
     return value
 
 
@@ -38,6 +42,7 @@ def _component(c: CompiledComponent, w: Window) -> np.ndarray:
     value = kind_of(c).vectorised(c, w, accel_fail)
     if gate_ok is not None and not c.gate.accelerator_only:
         value = np.where(gate_ok, value, 0.0)
-    if c.roles is not None:
-        value = np.where(np.isin(w.pop.roles, c.roles)[:, None, None], value, 0.0)
+    if c.roles is not None:  # a dated org: whoever holds the role on some day
+        has = w.pop.role_ok.get(c.name, np.isin(w.pop.roles, c.roles))
+        value = np.where(has[:, None, None], value, 0.0)
     return value

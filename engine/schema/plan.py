@@ -836,6 +836,13 @@ class Plan(RuleModel):
     year's end, some periods later, or as the deals are paid)."""
     rounding: Rounding = Field(default_factory=Rounding)
     """Minor unit, rounding mode, and where rounding applies."""
+    proration: Literal["days", "none"] = "days"
+    """With a dated org (rows with `start_date` / `end_date`): `days` (default) pays the
+    fixed amounts of each window (the target incentive of curves, KPIs, steps and
+    penalties, their fixed amounts, caps in TI, the draw) for the share of the window's
+    days the person holds a role the component pays; `none` pays them whole in any window
+    the person holds such a role on some day. Either way credit counts only the deals
+    dated on days in such a role. Without dates every person holds their role all year."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:

@@ -218,7 +218,8 @@ def plan_model(
             deals = deal_model(company.actuals, people["rep_id"], tuple(products), unit_prices)
             if deals_cache is not None:
                 deals_cache[key] = deals
-    pop = population(compiled, r, people, calendar=calendar, deals=deals)
+    dated = company.org_dated if company is not None else None  # pay for days in role
+    pop = population(compiled, r, people, calendar=calendar, deals=deals, dated=dated)
     roll_up = None
     if plan.credit.roll_up is not None:
         roll_up = RollUp.build(people, plan.credit.roll_up, plan.credit.manager_roles)

@@ -3,6 +3,14 @@
 A :class:`Population` is everything the performance model reads, indexed
 rep × fiscal month × product. It is built once per run from the company and the
 targets; nothing here draws random numbers.
+
+With a dated org (``Company.org_dated``) a rep sells only while in the org: ``active``
+is the share of each fiscal month's days they are in it; a target given for a month
+wholly outside is moved onto their months in the org (in proportion to those months'
+targets, evenly without any: the year's total is kept; an allocation on the dated org
+gives none there, so nothing moves), and the company's seasonality is weighted by
+``active`` per rep, so months outside have no sales (and no pay: the plan model reads
+the same dates, :func:`attain.incentive.population`).
 """
 
 from __future__ import annotations
@@ -31,10 +39,11 @@ class Population:
     team: np.ndarray  # [R] int code, -1 without a team level
     products: tuple[str, ...]
     targets: np.ndarray  # [R, 12, K] float64, currency
-    season: np.ndarray  # [12] company seasonality by fiscal month (sums to 1)
+    season: np.ndarray  # [12] company seasonality by fiscal month (sums to 1); [R, 12] dated
     mix: np.ndarray  # [R, K] product mix of the rep's last 12 months (rows sum to 1)
     record: np.ndarray  # [R] the rep's run-rate ÷ target relative to the median rep
     residuals: np.ndarray  # [R, H] month-to-month factors around the rep's level (mean 1)
+    active: np.ndarray | None = None  # [R, 12] share of each month's days in the org (dated)
 
     @property
     def n_reps(self) -> int:
@@ -63,12 +72,23 @@ def build_population(
     products: tuple[str, ...],
     history: pd.DataFrame | None = None,
     fiscal_start: int = 1,
+    dated: pd.DataFrame | None = None,
+    fiscal_year: int | None = None,
 ) -> Population:
-    """Arrays for ``people`` (row i = rep i) with ``targets`` float64[R, 12, K] in currency."""
+    """Arrays for ``people`` (row i = rep i) with ``targets`` float64[R, 12, K] in currency;
+    ``dated`` a dated org's rows (``Company.org_dated``) for ``fiscal_year``: reps sell
+    only while in the org (the module's docstring)."""
     targets = np.asarray(targets, dtype=np.float64)
     rep_ids = people["rep_id"].astype(str).to_numpy()
     months = _history_matrix(history, rep_ids, products) if history is not None else None
     season = _season(months, fiscal_start)
+    active = None
+    if dated is not None:
+        active = _active(dated, rep_ids, fiscal_year or 2027, fiscal_start)
+        targets = _rephased(targets, active)
+        weighted = season[None, :] * active
+        total = weighted.sum(axis=1, keepdims=True)
+        season = np.where(total > 0, weighted / np.where(total > 0, total, 1), 0.0)
     return Population(
         rep_ids=rep_ids,
         roles=_column(people, "role", "rep"),
@@ -80,7 +100,34 @@ def build_population(
         mix=_mix(months, targets),
         record=_record(months, targets),
         residuals=_residuals(months, fiscal_start),
+        active=active,
     )
+
+
+def _active(dated: pd.DataFrame, rep_ids: np.ndarray, year: int, fiscal_start: int):
+    """The share of each fiscal month's days each rep is in the org, float64[R, 12]."""
+    from attain.incentive.calendar import Calendar
+    from attain.incentive.proration import days_in_role, slot_shares
+
+    calendar = Calendar(year, fiscal_start)
+    return slot_shares(days_in_role(dated, rep_ids, calendar), calendar)
+
+
+def _rephased(targets: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Targets of months wholly outside the org moved onto the rep's months in it, in
+    proportion to their targets (evenly without any), per product; a rep never in the
+    org in the year keeps none. Unchanged when no target falls outside."""
+    outside = (active <= 0)[:, :, None]
+    moved = np.where(outside, targets, 0.0).sum(axis=1, keepdims=True)  # [R, 1, K]
+    if not (moved > 0).any():
+        return targets
+    kept = np.where(outside, 0.0, targets)
+    inside = kept.sum(axis=1, keepdims=True)
+    n_in = (~outside).sum(axis=1, keepdims=True)
+    weight = np.where(
+        inside > 0, kept / np.where(inside > 0, inside, 1), ~outside / np.maximum(n_in, 1)
+    )
+    return kept + moved * weight
 
 
 def _column(people: pd.DataFrame, name: str, default: str) -> np.ndarray:

@@ -82,7 +82,13 @@ def load_setup(
     _distinct_names(plans, source)
     targets = read_targets(scenario, base, company)
     population = build_population(
-        company.org, targets, company.products, company.history, company.rules.fiscal_year_start
+        company.org,
+        targets,
+        company.products,
+        company.history,
+        company.rules.fiscal_year_start,
+        dated=company.org_dated,
+        fiscal_year=company.rules.fiscal_year,
     )
     setup = Setup(scenario, source, company, plans, population, ())
     models = tuple(setup.model_for(p) for p in plans)

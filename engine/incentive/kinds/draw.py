@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attain.incentive.rational import MICRO, micro, to_minor
+from attain.incentive.rational import MICRO, micro, round_div, to_minor
 
 __all__ = [
     "RULES",
@@ -98,28 +98,41 @@ def rule_text(draw: CompiledDraw, line: str) -> str:
     return RULES[line]
 
 
-def settle_exact(draw: CompiledDraw | None, total: np.ndarray, active: np.ndarray) -> Settlement:
-    """The draw's lines and outstanding balance per person × period (int64)."""
+def settle_exact(
+    draw: CompiledDraw | None, total: np.ndarray, active: np.ndarray, share=None
+) -> Settlement:
+    """The draw's lines and outstanding balance per person × period (int64); ``share``
+    ``(num, den)`` per person × period: the draw is paid for that share of each period
+    (days in role, rounded half up to the minor unit)."""
     zero = np.zeros_like(total)
     if draw is None:
         return Settlement(zero, zero.copy(), zero.copy(), zero.copy())
-    line, settled, back, balance = _settle(draw, total, active, 1, exact=True)
+    amount = None
+    if share is not None:
+        amount = round_div(draw.amount * share[0], share[1])
+    line, settled, back, balance = _settle(draw, total, active, 1, exact=True, amount=amount)
     return Settlement(line, settled - back, settled, balance)
 
 
-def settle_vectorised(draw: CompiledDraw | None, total, scale: int, active=None):
-    """The draw and draw_recovery lines in float64 over reps × trials × periods."""
+def settle_vectorised(draw: CompiledDraw | None, total, scale: int, active=None, share=None):
+    """The draw and draw_recovery lines in float64 over reps × trials × periods; ``share``
+    float64[R, P]: the share of each period the draw is paid for (days in role)."""
     if draw is None:
         return np.zeros_like(total), np.zeros_like(total)
     if active is None:
         active = np.ones(total.shape[-1], dtype=bool)
-    line, settled, back, _ = _settle(draw, total, active, scale, exact=False)
+    amount = None
+    if share is not None:
+        amount = (draw.amount / scale) * np.asarray(share, dtype=np.float64)[:, None, :]
+    line, settled, back, _ = _settle(draw, total, active, scale, exact=False, amount=amount)
     return line, settled - back
 
 
-def _settle(draw: CompiledDraw, total, active, scale: int, exact: bool):
+def _settle(draw: CompiledDraw, total, active, scale: int, exact: bool, amount=None):
     """Period by period (a dozen or so steps, each over every person and trial); exact:
-    int64 minor units, else float64 currency units (minor units / ``scale``)."""
+    int64 minor units, else float64 currency units (minor units / ``scale``); ``amount``
+    the draw per person × period when it is prorated (shaped like ``total``)."""
+    per = amount
     n = total.shape[-1]
     line = np.zeros_like(total)
     settled = np.zeros_like(total)
@@ -128,11 +141,12 @@ def _settle(draw: CompiledDraw, total, active, scale: int, exact: bool):
     zero = 0 if exact else 0.0
     shortfalls = np.zeros_like(total)
     recovered = np.zeros(total.shape[:-1], dtype=total.dtype)
-    amount = draw.amount if exact else draw.amount / scale
+    whole = draw.amount if exact else draw.amount / scale
     cap = None
     if draw.max_amount is not None:
         cap = draw.max_amount if exact else draw.max_amount / scale
     for p in range(n):
+        amount = whole if per is None else per[..., p]
         if active[p]:
             e = total[..., p]
             earned = e if draw.absorbs_clawback else np.maximum(e, zero)

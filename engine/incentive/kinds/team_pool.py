@@ -1,5 +1,9 @@
 """Team pool: funded per team (per member, fixed, or a share of the team's sales) when the
-team reaches its threshold, split among the eligible members to the minor unit."""
+team reaches its threshold, split among the eligible members to the minor unit.
+
+With a dated org a person is in the team of the row in force on each window's last day
+(a transfer in July: the old team's pools to June, the new team's after), in both
+evaluators."""
 
 from __future__ import annotations
 
@@ -80,9 +84,35 @@ class PoolKind(KindBase):
             credit = ctx.credit
             rows = np.flatnonzero(credit.own & c.mask[credit.product])
             own = ctx.to_windows(ctx.monthly(rows, credit.net[rows]))
-        out, size = _team_pool(
-            c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode, own
-        )
+        moved = None
+        if ctx.book.dated is not None:  # a dated org: the team of the window's last day
+            from attain.incentive.proration import unit_by_slot
+
+            moved = unit_by_slot(ctx.book.dated, people, ctx.book.calendar, c.level)
+        if moved is None:
+            out, size = _team_pool(
+                c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode, own
+            )
+        else:
+            k = ctx.book.calendar.months_per_period
+            ends = moved[0][:, k - 1 :: k]  # each window's last slot
+            pieces = [
+                _team_pool(
+                    c,
+                    S[:, [j]],
+                    T[:, [j]],
+                    ends[:, j],
+                    is_member,
+                    w.participant,
+                    roles,
+                    w.periods[[j]],
+                    ctx.mode,
+                    own[:, [j]],
+                )  # fmt: skip
+                for j in range(S.shape[1])
+            ]
+            out = np.concatenate([p[0] for p in pieces], axis=1)
+            size = np.concatenate([p[1] for p in pieces], axis=1)
         w.records[c.name] = {"pool": size}
         return out, 1
 
@@ -105,7 +135,19 @@ class PoolKind(KindBase):
 
     def vectorised(self, c: CompiledPool, w: Window, accel_fail) -> np.ndarray:
         S, T = w.measure(c.mask)
-        return _pool(c, S, T, w.pop, w.periods, w.scale)
+        moved = w.pop.unit_slots.get(c.level)
+        if moved is None:
+            return _pool(c, S, T, w.pop, w.periods, w.scale)
+        n_p = S.shape[-1]  # a dated org: the team of each window's last day
+        ends = moved[:, (np.arange(1, n_p + 1) * moved.shape[1]) // n_p - 1]
+        periods = np.broadcast_to(w.periods, (n_p,))
+        return np.concatenate(
+            [
+                _pool(c, S[..., [p]], T[..., [p]], w.pop, periods[[p]], w.scale, ends[:, p])
+                for p in range(n_p)
+            ],
+            axis=-1,
+        )
 
     def rule(self, c: CompiledPool, unit: int) -> str:
         return f"{c.label}: team pool ({c.split} split) when the team reaches {pct(c.threshold)}"
@@ -182,9 +224,9 @@ def _split_shares(cfg, pool, unit, who, roles, out) -> np.ndarray:
     return out
 
 
-def _pool(c: CompiledPool, S, T, pop, periods, scale):
+def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None):
     cfg = c
-    unit = pop.unit[cfg.level]
+    unit = pop.unit[cfg.level] if unit is None else unit
     n_units = int(unit.max()) + 1
     member = pop.is_member
     team_s = np.zeros((n_units, *S.shape[1:]))
