@@ -578,18 +578,32 @@ def test_broken_earning_codes_are_located(tmp_path, capsys):
 
 
 def _downgrade_to_v1(url: str) -> None:
-    """Make a version 1 ledger of this one: drop the tables version 2 added."""
+    """Make a version 1 ledger of this one: drop the tables versions 2 and 3 added."""
     from attain.ledger import store
 
     engine = sa.create_engine(ledger_url(url))
     with engine.begin() as conn:
-        for table in reversed(store._V2):
+        for table in [*reversed(store._V3), *reversed(store._V2)]:
             table.drop(conn)
         conn.exec_driver_sql("UPDATE schema_version SET version = 1")
     engine.dispose()
 
 
-def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
+def _downgrade_to_v2(url: str) -> None:
+    """Make a version 2 ledger of this one: no deal index, deals indexed as version 2
+    indexed them."""
+    from attain.ledger import store
+
+    engine = sa.create_engine(ledger_url(url))
+    with engine.begin() as conn:
+        for table in reversed(store._V3):
+            table.drop(conn)
+        conn.exec_driver_sql("CREATE INDEX deals_current ON deals (to_run, deal_id)")
+        conn.exec_driver_sql("UPDATE schema_version SET version = 2")
+    engine.dispose()
+
+
+def test_a_v1_ledger_is_migrated_and_keeps_its_lines(url, company):
     from attain.ledger import store
 
     folder, plan, targets, actuals = company
@@ -597,16 +611,16 @@ def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
     with ledger._tx() as conn:  # a new ledger built only to version 1 has only its tables
         assert store.migrate(conn, url, to=1) == (0, 1)
         names = set(sa.inspect(conn).get_table_names())
-    assert "lines" in names and not names & {t.name for t in store._V2}
-    with pytest.raises(LedgerError, match="schema version 1; this attain uses 2"):
+    assert "lines" in names and not names & {t.name for t in [*store._V2, *store._V3]}
+    with pytest.raises(LedgerError, match="schema version 1; this attain uses 3"):
         ledger.runs()
-    assert ledger.init() == (1, 2)
+    assert ledger.init() == (1, 3)
     ledger.close([plan], targets, actuals, "2027-01")
     _downgrade_to_v1(url)  # January closed by a version 1 attain
     before = ledger_lines = Ledger(url)
     with pytest.raises(LedgerError, match="migrate it: attain ledger init"):
         before.lines()
-    assert ledger_lines.init() == (1, 2)
+    assert ledger_lines.init() == (1, 3)
     january = ledger_lines.lines("2027-01")
     assert len(january) == len(REPS)
     assert ledger_lines.explain(int(january["id"].iloc[0]))["parts"].empty
