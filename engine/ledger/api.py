@@ -1138,7 +1138,10 @@ def _named_deals(lines: pd.DataFrame, deal_changes, results, labels) -> pd.DataF
     for r in results:
         if r.compiled.name in wanted:
             book = r._context["book"]
-            plans.append((r.compiled.name, r.compiled, book, credit_deals(r.compiled, book)))
+            credit = r._context.get("credit")  # the credit the payouts used
+            if credit is None:
+                credit = credit_deals(r.compiled, book)
+            plans.append((r.compiled.name, r.compiled, book, credit))
     calendar = results[0]._context["book"].calendar
     touched = touches(deal_changes, plans, calendar)
     ytd = {r.compiled.name: r.compiled.measure == "ytd" for r in results}
