@@ -1109,20 +1109,31 @@ def _write_deal_index(conn, run_id: int, keys, ids, hashes, unchanged: bool) -> 
 
 
 def _insert_deals(conn, rows: pd.DataFrame, run_id: int) -> np.ndarray:
-    """Insert the new deal versions in bulk; returns their ids, row for row (ids grow in
-    insertion order; one range when no other run wrote between, which a close's hold on
-    its period ensures)."""
+    """Insert the new deal versions in bulk; returns their ids, row for row."""
     d = _T["deals"]
     if rows.empty:
         return np.zeros(0, dtype=np.int64)
-    before = conn.execute(sa.select(sa.func.max(d.c.id))).scalar() or 0
-    store.insert_frame(conn, d, rows[_DEAL_COLUMNS].assign(from_run=run_id))
+    frame = rows[_DEAL_COLUMNS].assign(from_run=run_id)
+    return _insert_with_ids(conn, d, frame, d.c.from_run == run_id)
+
+
+def _insert_with_ids(conn, table: sa.Table, frame: pd.DataFrame, mine) -> np.ndarray:
+    """Insert ``frame`` into ``table`` in bulk; returns the new rows' ids, row for row.
+
+    Ids grow in insertion order on both backends; they are one range after the largest
+    id before (no other transaction writes these tables while a close holds its period),
+    and are read back in id order (the rows ``mine`` selects) if not.
+    """
+    before = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+    store.insert_frame(conn, table, frame)
     low, high, n = conn.execute(
-        sa.select(sa.func.min(d.c.id), sa.func.max(d.c.id), sa.func.count()).where(d.c.id > before)
+        sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id), sa.func.count()).where(
+            table.c.id > before
+        )
     ).one()
-    if n == len(rows) and high - low + 1 == n:
+    if n == len(frame) and high - low + 1 == n:
         return np.arange(low, high + 1, dtype=np.int64)
-    query = sa.select(d.c.id).where(d.c.from_run == run_id).order_by(d.c.id)
+    query = sa.select(table.c.id).where(mine).order_by(table.c.id)
     return np.array(conn.execute(query).scalars().all(), dtype=np.int64)
 
 
@@ -1226,13 +1237,7 @@ def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> np.nda
         frame[c] = frame[c].astype(np.int64)
     for c in ("plan", "rep_id", "component", "kind", "for_period", "cause"):
         frame[c] = frame[c].astype(str)
-    store.insert_frame(conn, t, frame)
-    ids = np.array(
-        conn.execute(sa.select(t.c.id).where(t.c.run_id == run_id).order_by(t.c.id))
-        .scalars()
-        .all(),
-        dtype=np.int64,
-    )
+    ids = _insert_with_ids(conn, t, frame, t.c.run_id == run_id)
     if "manual_id" in lines.columns:
         manual = lines["manual_id"].notna().to_numpy()
         m = _T["manual_adjustments"]
