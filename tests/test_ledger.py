@@ -1008,3 +1008,28 @@ def test_a_new_deal_whose_key_hash_is_a_gone_deals_is_told_apart(url, company, m
     assert "D01a" not in now.index and now.loc["NEW", "rep_id"] == was[2]
     assert ledger.run(3)["n_deals_changed"] == 2
     assert_deal_index_is_current(ledger, run=3)
+
+
+def test_a_close_is_one_bulk_transaction_and_others_keep_full_sync(tmp_path, company, monkeypatch):
+    """SQLite: a close's transaction runs with a large page cache and synchronous NORMAL
+    (atomic either way in WAL mode); the connection goes back to FULL afterwards, so
+    approvals and payments are durable at once."""
+    from attain.ledger import api
+
+    folder, plan, targets, actuals = company
+    ledger = Ledger(tmp_path / "pay.db")
+    ledger.init()
+    seen = {}
+    insert = api._insert_lines
+
+    def spy(conn, *args, **kw):
+        for name in ("synchronous", "cache_size", "journal_mode"):
+            seen[name] = conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        return insert(conn, *args, **kw)
+
+    monkeypatch.setattr(api, "_insert_lines", spy)
+    ledger.close([plan], targets, actuals, "2027-01")
+    assert seen == {"synchronous": 1, "cache_size": -262144, "journal_mode": "wal"}
+    with ledger._tx() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
