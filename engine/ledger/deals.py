@@ -167,7 +167,9 @@ def content_hash(columns: list[np.ndarray]) -> np.ndarray:
     return h.view(np.int64)
 
 
-def key_hash(deal_id_hash: np.ndarray, cancellation: np.ndarray, rep_hash: np.ndarray):
+def key_hash(
+    deal_id_hash: np.ndarray, cancellation: np.ndarray, rep_hash: np.ndarray
+) -> np.ndarray:
     """A deal row's key (``deal_id, type, rep_id``) as one 64-bit integer, from the hashes
     of its texts (:func:`_text_hash`) and whether it is a cancellation."""
     return content_hash([deal_id_hash, np.asarray(cancellation, dtype=np.int64), rep_hash])
@@ -192,7 +194,8 @@ def key_scheme() -> str:
     """How :func:`key_hash` makes keys, with the key of a probe row: a ledger's
     ``deal_index`` written another way (another pandas' text hashing) is not used, but
     rebuilt from its ``deals``."""
-    probe = key_hash(_text_hash(np.array(["D-1 é"], dtype=object)), [True], _text_hash(["R"]))
+    text = _text_hash(np.array(["D-1 é", "R"], dtype=object))
+    probe = key_hash(text[:1], np.array([True]), text[1:])
     return f"siphash24-splitmix64:{int(probe[0]) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 

@@ -542,8 +542,8 @@ def _values(column: pd.Series) -> list[Any]:
 def _copy_frame(conn: Connection, sql: str, frame: pd.DataFrame) -> None:
     """``COPY … FROM STDIN (FORMAT csv)`` of ``frame``: pyarrow writes the CSV (text always
     quoted, so an empty text is ``""`` and a missing one the unquoted empty field, NULL)."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
