@@ -40,13 +40,13 @@ Since version 2:
 Since version 3:
 
 - ``deal_index``: the deal versions valid now, as one row — three arrays of 64-bit
-  integers (each version's key hash, ascending; its ``deals.id``; its content hash) —
+  integers (each version's key hash; its ``deals.id``; its content hash) —
   written by the close that last recorded deals (``run_id``), so the next close compares
   its deal rows with the ledger's in one read instead of a row per deal. It is derived
   from ``deals`` (rebuilt from it when missing or stale) and holds nothing else;
 - ``deals`` loses its index on ``(to_run, deal_id)``: nothing looks a deal up by it (the
-  current versions come from ``deal_index``), and keeping it up to date was most of the
-  cost of recording a year's deals at its first close.
+  current versions come from ``deal_index``), and each deal row recorded paid for it
+  (a text key per row, in the deals' order, which is random in a real actuals file).
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ deal_index = sa.Table(
     sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
     sa.Column("scheme", sa.String(64), nullable=False),  # how the key hashes were made
     sa.Column("n_deals", sa.Integer, nullable=False),
-    sa.Column("keys", sa.LargeBinary, nullable=False),  # int64 little-endian, ascending
+    sa.Column("keys", sa.LargeBinary, nullable=False),  # int64 little-endian, a key hash each
     sa.Column("ids", sa.LargeBinary, nullable=False),  # the versions' deals.id
     sa.Column("hashes", sa.LargeBinary, nullable=False),  # the versions' content hashes
 )
