@@ -498,7 +498,8 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
     problems = capped(problems, source, total=n_bad)
     cancels = actuals["type"].to_numpy() == "cancellation"
     booked = pd.Index(actuals["deal_id"][~cancels])
-    orphan = cancels & ~actuals["deal_id"].isin(booked).to_numpy()
+    orphan = cancels.copy()  # the cancellations (few) looked up, not every row
+    orphan[cancels] = ~actuals["deal_id"][cancels].isin(booked).to_numpy()
     orphans = []
     for i in np.flatnonzero(orphan)[:MAX_PROBLEMS]:
         orphans.append(

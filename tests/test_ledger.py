@@ -342,6 +342,7 @@ def test_paid_plus_adjustments_equal_the_recomputed_year(tmp_path_factory, chang
         )
         adjusted = st.lines[st.lines["kind"] == "adjustment"]
         assert (adjusted["deals"] != "").all(), adjusted[["rep_id", "for_period", "cause"]]
+        assert_deal_index_is_current(ledger)
     # No line recorded twice: one regular line per rep, component and period.
     regular = ledger.lines().query("kind == 'regular'")
     assert not regular.duplicated(["plan", "rep_id", "component", "period"]).any()
@@ -578,18 +579,32 @@ def test_broken_earning_codes_are_located(tmp_path, capsys):
 
 
 def _downgrade_to_v1(url: str) -> None:
-    """Make a version 1 ledger of this one: drop the tables version 2 added."""
+    """Make a version 1 ledger of this one: drop the tables versions 2 and 3 added."""
     from attain.ledger import store
 
     engine = sa.create_engine(ledger_url(url))
     with engine.begin() as conn:
-        for table in reversed(store._V2):
+        for table in [*reversed(store._V3), *reversed(store._V2)]:
             table.drop(conn)
         conn.exec_driver_sql("UPDATE schema_version SET version = 1")
     engine.dispose()
 
 
-def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
+def _downgrade_to_v2(url: str) -> None:
+    """Make a version 2 ledger of this one: no deal index, deals indexed as version 2
+    indexed them."""
+    from attain.ledger import store
+
+    engine = sa.create_engine(ledger_url(url))
+    with engine.begin() as conn:
+        for table in reversed(store._V3):
+            table.drop(conn)
+        conn.exec_driver_sql("CREATE INDEX deals_current ON deals (to_run, deal_id)")
+        conn.exec_driver_sql("UPDATE schema_version SET version = 2")
+    engine.dispose()
+
+
+def test_a_v1_ledger_is_migrated_and_keeps_its_lines(url, company):
     from attain.ledger import store
 
     folder, plan, targets, actuals = company
@@ -597,16 +612,16 @@ def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
     with ledger._tx() as conn:  # a new ledger built only to version 1 has only its tables
         assert store.migrate(conn, url, to=1) == (0, 1)
         names = set(sa.inspect(conn).get_table_names())
-    assert "lines" in names and not names & {t.name for t in store._V2}
-    with pytest.raises(LedgerError, match="schema version 1; this attain uses 2"):
+    assert "lines" in names and not names & {t.name for t in [*store._V2, *store._V3]}
+    with pytest.raises(LedgerError, match="schema version 1; this attain uses 3"):
         ledger.runs()
-    assert ledger.init() == (1, 2)
+    assert ledger.init() == (1, 3)
     ledger.close([plan], targets, actuals, "2027-01")
     _downgrade_to_v1(url)  # January closed by a version 1 attain
     before = ledger_lines = Ledger(url)
     with pytest.raises(LedgerError, match="migrate it: attain ledger init"):
         before.lines()
-    assert ledger_lines.init() == (1, 2)
+    assert ledger_lines.init() == (1, 3)
     january = ledger_lines.lines("2027-01")
     assert len(january) == len(REPS)
     assert ledger_lines.explain(int(january["id"].iloc[0]))["parts"].empty
@@ -627,6 +642,72 @@ def test_a_v1_ledger_is_migrated_to_v2_and_keeps_its_lines(url, company):
     result = ledger_lines.close([plan], targets, v3, "2027-03")
     adj = result.lines[result.lines["kind"] == "adjustment"]
     assert adj["cause"].str.startswith("deals: LATE resized (30000.00 → 31000.00)").all()
+
+
+def test_a_v2_ledger_is_migrated_to_v3_and_names_deals_as_before(url, company):
+    """A ledger whose January was closed by a version 2 attain (deals indexed on
+    ``(to_run, deal_id)``, no deal index) migrates in place: the index on deals goes,
+    February's close reads the current versions from ``deals`` and names the late deal,
+    and writes the deal index the next close reads."""
+    from attain.ledger import store
+
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    ledger.close([plan], targets, actuals, "2027-01")
+    _downgrade_to_v2(url)
+    old = Ledger(url)
+    with pytest.raises(LedgerError, match="schema version 2; this attain uses 3"):
+        old.lines()
+    assert old.init() == (2, 3)
+    with old._tx() as conn:
+        inspector = sa.inspect(conn)
+        assert "deal_index" in inspector.get_table_names()
+        assert [i["name"] for i in inspector.get_indexes("deals")] == []
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.deal_index)).scalar() == 0
+    january = old.lines("2027-01")
+    late = write_deals(folder, [*base_deals(), ("LATE", "2027-01-20", "R1", "a", 30000)], "v2.csv")
+    result = old.close([plan], targets, late, "2027-02")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert list(adj["rep_id"]) == ["R1"]
+    assert adj["cause"].iloc[0].startswith("deals: LATE added (booked 30000.00 on 2027-01-20)")
+    assert len(old.deals(1)) == len(base_deals()) and len(old.deals(2)) == len(base_deals()) + 1
+    assert_deal_index_is_current(old, run=2)
+    assert old.lines("2027-01").equals(january)  # the closed period as it was
+    old.dispose()
+
+
+def assert_deal_index_is_current(ledger: Ledger, run: int | None = None) -> None:
+    """``deal_index`` lists exactly the deal versions valid now — ids, content hashes and
+    the hashes of their keys — and is the last close's (``run``, if given)."""
+    from attain.ledger import store
+    from attain.ledger.deals import key_hashes
+
+    d = store.deals
+    with ledger._tx() as conn:
+        index = conn.execute(sa.select(store.deal_index)).one()
+        current = pd.DataFrame(
+            conn.execute(
+                sa.select(d.c.id, d.c.deal_id, d.c.type, d.c.rep_id, d.c.hash).where(
+                    d.c.to_run.is_(None)
+                )
+            ).fetchall(),
+            columns=["id", "deal_id", "type", "rep_id", "hash"],
+        )
+        last = conn.execute(sa.select(sa.func.max(store.run_deals.c.run_id))).scalar()
+    assert index.run_id == (last if run is None else run) and index.n_deals == len(current)
+    ids = np.frombuffer(index.ids, dtype="<i8")
+    stored = pd.DataFrame(
+        {
+            "key": np.frombuffer(index.keys, dtype="<i8"),
+            "hash": np.frombuffer(index.hashes, dtype="<i8"),
+        },
+        index=ids,
+    ).sort_index()
+    current = current.set_index("id").sort_index()
+    assert stored.index.tolist() == current.index.tolist()
+    assert stored["hash"].tolist() == current["hash"].astype(np.int64).tolist()
+    assert stored["key"].tolist() == key_hashes(current).tolist()
 
 
 def _deal_rows(deals: list[tuple]) -> list[tuple]:
@@ -864,3 +945,91 @@ def test_bulk_inserts_keep_every_value(url):
     assert got["n"].tolist() == frame["n"].tolist()
     assert got["text"].tolist() == text
     assert got["maybe"].tolist() == frame["maybe"].tolist()
+
+
+def test_colliding_key_hashes_fall_back_to_the_keys_text(url, company, monkeypatch):
+    """Key hashes that collide among a close's own rows (forced here: every deal id
+    hashes alike) are matched on the keys' text; no deal index is kept until a close's
+    hashes are distinct again, which then reads the current versions from ``deals``."""
+    from attain.ledger import deals as ledger_deals
+
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    rows = _deal_rows(base_deals())
+    real = ledger_deals._text_hash
+    monkeypatch.setattr(ledger_deals, "_text_hash", lambda v: np.zeros(len(v), dtype=np.int64))
+    ledger.close([plan], targets, write_deals(folder, rows, "v1.csv"), "2027-01")
+    late = [*rows, ("LATE", "2027-01-20", "R2", "a", 40000)]
+    result = ledger.close([plan], targets, write_deals(folder, late, "v2.csv"), "2027-02")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert list(adj["rep_id"]) == ["R2"]
+    assert adj["cause"].iloc[0].startswith("deals: LATE added (booked 40000.00 on 2027-01-20)")
+    assert ledger.run(2)["n_deals_changed"] == 1
+    with ledger._tx() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM deal_index")).scalar() == 0
+    monkeypatch.setattr(ledger_deals, "_text_hash", real)
+    resized = [(*d[:4], 45000) if d[0] == "LATE" else d for d in late]
+    result = ledger.close([plan], targets, write_deals(folder, resized, "v3.csv"), "2027-03")
+    adj = result.lines[result.lines["kind"] == "adjustment"]
+    assert adj["cause"].str.startswith("deals: LATE resized (40000.00 → 45000.00)").all()
+    assert ledger.run(3)["n_deals_changed"] == 1
+    assert_deal_index_is_current(ledger, run=3)
+
+
+def test_a_new_deal_whose_key_hash_is_a_gone_deals_is_told_apart(url, company, monkeypatch):
+    """A new deal row whose key hashes like that of a row that went (forced here) is
+    matched to it by hash, and the old row's key tells them apart: one removed, one
+    added, both named; the deal versions are as if the hashes differed."""
+    from attain.ledger import deals as ledger_deals
+
+    folder, plan, targets, actuals = company
+    real = ledger_deals._text_hash
+
+    def alike(values):
+        values = np.asarray(values, dtype=object)
+        return real(np.where(values == "NEW", "D01a", values).astype(object))
+
+    monkeypatch.setattr(ledger_deals, "_text_hash", alike)
+    ledger = Ledger(url)
+    ledger.init()
+    rows = _deal_rows(base_deals())
+    ledger.close([plan], targets, write_deals(folder, rows, "v1.csv"), "2027-01")
+    ledger.close([plan], targets, write_deals(folder, rows, "v2.csv"), "2027-02")
+    was = next(d for d in rows if d[0] == "D01a")
+    swapped = [("NEW", *d[1:4], d[4] + 7000) if d[0] == "D01a" else d for d in rows]
+    ledger.close([plan], targets, write_deals(folder, swapped, "v3.csv"), "2027-03")
+    named = set()
+    for row in ledger.lines("2027-03").query("kind == 'adjustment'").itertuples():
+        deals_of = ledger.explain(int(row.id))["deals"]
+        named |= set(zip(deals_of["deal_id"], deals_of["change"], strict=True))
+    assert named == {("D01a", "removed"), ("NEW", "added")}
+    now = ledger.deals(3).set_index("deal_id")
+    assert "D01a" not in now.index and now.loc["NEW", "rep_id"] == was[2]
+    assert ledger.run(3)["n_deals_changed"] == 2
+    assert_deal_index_is_current(ledger, run=3)
+
+
+def test_a_close_is_one_bulk_transaction_and_others_keep_full_sync(tmp_path, company, monkeypatch):
+    """SQLite: a close's transaction runs with a large page cache and synchronous NORMAL
+    (atomic either way in WAL mode); the connection goes back to FULL afterwards, so
+    approvals and payments are durable at once."""
+    from attain.ledger import api
+
+    folder, plan, targets, actuals = company
+    ledger = Ledger(tmp_path / "pay.db")
+    ledger.init()
+    seen = {}
+    insert = api._insert_lines
+
+    def spy(conn, *args, **kw):
+        for name in ("synchronous", "cache_size", "journal_mode"):
+            seen[name] = conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        return insert(conn, *args, **kw)
+
+    monkeypatch.setattr(api, "_insert_lines", spy)
+    ledger.close([plan], targets, actuals, "2027-01")
+    assert seen == {"synchronous": 1, "cache_size": -262144, "journal_mode": "wal"}
+    with ledger._tx() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000

@@ -56,10 +56,11 @@ _ADJUSTMENT_PARTS = {
 }
 
 
-def _q(a, den, shape):
-    return np.broadcast_to(np.asarray(a, dtype=object), shape), np.broadcast_to(
-        np.asarray(den, dtype=object), shape
-    )
+def _q_at(a, den, shape, r, w):
+    """A rational (numerator, denominator; each a scalar or an array of ``shape``) at the
+    cells ``r, w``, as exact Python integers (taken before converting: a year's cells are
+    many more than a record's lines)."""
+    return tuple(np.broadcast_to(np.asarray(x), shape)[r, w].astype(object) for x in (a, den))
 
 
 def explanation(payouts) -> pd.DataFrame:
@@ -284,36 +285,34 @@ def _component_parts(c, info, pos, r, w, earned) -> list:
         keep &= info["gate_ok"]
     if "role_ok" in info:
         keep &= info["role_ok"][:, None]
+    keep = keep[r, w]  # the record's lines only: the year's cells are many more
     out, shown = [], np.zeros(len(pos), dtype=object)
     for k, part in enumerate(kind.parts(c, x)):
-        num, den = _q(*part.amount, shape)
-        num = np.where(keep, num, 0)[r, w]
-        den = den[r, w]
+        num, den = _q_at(*part.amount, shape, r, w)
+        num = np.where(keep, num, 0)
         amount = round_div(num, den)
         cols = {"measure": part.measure}
         has_base = np.zeros(len(pos), dtype=bool)
         if part.base is not None:
-            bn, bd = _q(*part.base, shape)
-            bn = np.where(keep, bn, 0)[r, w]
+            bn, bd = _q_at(*part.base, shape, r, w)
+            bn = np.where(keep, bn, 0)
             has_base = bn != 0
-            cols["base_q"] = (bn, bd[r, w])
+            cols["base_q"] = (bn, bd)
         if part.rate is not None:
-            rn, rd = _q(*part.rate, shape)
-            cols["rate_q"] = (rn[r, w], rd[r, w])
+            cols["rate_q"] = _q_at(*part.rate, shape, r, w)
         cols["lo"] = _edge(part.lo, shape, r, w)
         cols["hi"] = _edge(part.hi, shape, r, w)
         cols["band"], cols["style"] = part.band, part.rate_style
         sel = (num != 0) | has_base
         shown = shown + np.where(sel, amount, 0)
         out.append((pos[sel], 10 + k, _row(part.name, amount[sel], **_take(cols, sel))))
-    kn, kd = _q(*info["kind"], shape)
-    mn, md = _q(*info["modified"], shape)
-    ln, ld = _q(*info["line"], shape)
-    kn, kd, mn, md, ln, ld = (a[r, w] for a in (kn, kd, mn, md, ln, ld))
+    kn, kd = _q_at(*info["kind"], shape, r, w)
+    mn, md = _q_at(*info["modified"], shape, r, w)
+    ln, ld = _q_at(*info["line"], shape, r, w)
     prorated = np.zeros(len(pos), dtype=np.int64)
     if "prorated" in info:  # a dated org: fixed amounts for the share of days in role
-        pn, pd_ = (a[r, w] for a in _q(*info["prorated"], shape))
-        fn, fd = (a[r, w] for a in _q(*info["proration"], shape))
+        pn, pd_ = _q_at(*info["prorated"], shape, r, w)
+        fn, fd = _q_at(*info["proration"], shape, r, w)
         prorated = round_div(pn * kd - kn * pd_, pd_ * kd)
         sel = (prorated != 0) | ((fn != fd) & (kn != 0))
         if sel.any():

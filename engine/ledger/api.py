@@ -28,8 +28,19 @@ import attain
 from attain.errors import RuleFileError
 from attain.ledger import store
 from attain.ledger.close import KEY, reconcile
-from attain.ledger.deals import cause_text, changes, deal_ids, deal_rows, name_deals, touches
-from attain.ledger.parts import PART_FIELDS, close_parts, manual_parts
+from attain.ledger.deals import (
+    DealRows,
+    cause_text,
+    changes,
+    deal_ids,
+    deal_rows,
+    exact_keys,
+    key_hashes,
+    key_scheme,
+    name_deals,
+    touches,
+)
+from attain.ledger.parts import PART_FIELDS, close_parts, manual_parts, period_rows
 from attain.ledger.statements import LedgerStatements, status
 from attain.ledger.store import LedgerError, tables
 from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
@@ -132,12 +143,13 @@ class Ledger:
         """Close the connections this object holds."""
         self._engine.dispose()
 
-    def _tx(self):
-        return store.connect(self._engine, self.shown)
+    def _tx(self, bulk: bool = False):
+        return store.connect(self._engine, self.shown, bulk)
 
-    def _open(self):
-        """A transaction on an initialised ledger of this schema version."""
-        return _Checked(self)
+    def _open(self, bulk: bool = False):
+        """A transaction on an initialised ledger of this schema version (``bulk``: one
+        that writes many rows, a close)."""
+        return _Checked(self, bulk)
 
     # --- schema --------------------------------------------------------------------
 
@@ -193,10 +205,12 @@ class Ledger:
                 [attain.Problem("<plans>", "two plans have the same name; plan names must differ")]
             )
         results = [payouts(p, targets, actuals, loaded_company) for p in loaded]
-        incoming = deal_rows(deal_ids(actuals), results[0]._context["book"])
+        book = results[0]._context["book"]
+        incoming = deal_rows(book, None if book.deals.ids is not None else deal_ids(actuals))
         t_compute = time.perf_counter() - t0
         labels, fiscal_year = _calendar(results, plan_files, period)
-        computed = pd.concat([_computed(r) for r in results], ignore_index=True)
+        upto = labels[: labels.index(period) + 1]
+        computed = pd.concat([_computed(r, upto) for r in results], ignore_index=True)
         plan_hash = {n: hashes[str(f)] for n, f in zip(names, plan_files, strict=True)}
         texts = {
             hashes[str(f)]: (n, f.read_text(encoding="utf-8"))
@@ -205,7 +219,7 @@ class Ledger:
         currency = results[0].currency
         unit = results[0].compiled.minor_unit
         opts = dict(options or {})
-        with self._open() as conn:
+        with self._open(bulk=True) as conn:
             done = _closed(conn, period)
             if done is not None:  # closed by another run while this one computed
                 raise LedgerError(
@@ -805,8 +819,8 @@ PAYROLL_COLUMNS = (
 
 
 class _Checked:
-    def __init__(self, ledger: Ledger):
-        self.ledger = ledger
+    def __init__(self, ledger: Ledger, bulk: bool = False):
+        self.ledger, self.bulk = ledger, bulk
 
     def __enter__(self):
         url = self.ledger.url
@@ -818,7 +832,7 @@ class _Checked:
                 "no ledger here (the file does not exist)",
                 hint=f"create it: attain ledger init --ledger {self.ledger.shown}",
             )
-        self._cm = self.ledger._tx()
+        self._cm = self.ledger._tx(self.bulk)
         conn = self._cm.__enter__()
         try:
             store.check_version(conn, self.ledger.shown)
@@ -904,8 +918,10 @@ def _calendar(results, plan_files, period: str) -> tuple[list[str], int]:
     return labels, calendar.fiscal_year
 
 
-def _computed(result) -> pd.DataFrame:
-    lines = result.lines
+def _computed(result, periods: list[str]) -> pd.DataFrame:
+    """The result's lines of ``periods`` (the close's and those before it), as
+    :func:`~attain.ledger.close.reconcile` reads them."""
+    lines = result.lines.iloc[period_rows(result.lines, set(periods))]
     return pd.DataFrame(
         {
             "plan": result.compiled.name,
@@ -979,7 +995,7 @@ _DEAL_COLUMNS += ["minor_unit", "hash"]
 _LINE_DEAL_COLUMNS = ["line_id", "deal_id", "type", "rep_id", "change", "detail"]
 
 
-def _record_deals(conn, incoming: pd.DataFrame | None, run_id: int, previous: int | None, lines):
+def _record_deals(conn, incoming: DealRows | None, run_id: int, previous: int | None, lines):
     """Record the close's deal rows as versions; return what changed since the previous
     close, described for the adjustment ``lines`` to name (``None`` when that close did
     not record its deals, the rows are unknown, or no adjustment line needs them)."""
@@ -990,15 +1006,7 @@ def _record_deals(conn, incoming: pd.DataFrame | None, run_id: int, previous: in
         conn.execute(sa.select(rd.c.run_id).where(rd.c.run_id == previous)).scalar() is not None
     )
     describe = recorded and bool((lines["kind"] == "adjustment").any())
-    current = store.read_frame(
-        conn,
-        sa.select(d.c.id, d.c.deal_id, d.c.type, d.c.rep_id, d.c.hash).where(d.c.to_run.is_(None)),
-    )
-    if current.empty:
-        current = pd.DataFrame({c: pd.Series(dtype=object) for c in ["id", "deal_id", "type"]})
-        current["rep_id"] = pd.Series(dtype=object)
-        current["hash"] = pd.Series(dtype=np.int64)
-    current["hash"] = current["hash"].astype(np.int64)
+    current, new_key, hashed = _current_deals(conn, incoming)
 
     def fetch(ids: list[int]) -> pd.DataFrame:
         parts = [store.read_frame(conn, sa.select(d).where(d.c.id.in_(p))) for p in _chunks(ids)]
@@ -1006,13 +1014,127 @@ def _record_deals(conn, incoming: pd.DataFrame | None, run_id: int, previous: in
             return pd.DataFrame(columns=[c.name for c in d.columns])
         return pd.concat(parts, ignore_index=True)
 
-    new_rows, ended, deal_changes = changes(incoming, current, fetch, describe)
+    rows, ended, deal_changes = changes(incoming, new_key, current, fetch, describe)
     for part in _chunks([int(i) for i in ended]):
         conn.execute(d.update().where(d.c.id.in_(part)).values(to_run=run_id))
-    store.insert_frame(conn, d, new_rows[_DEAL_COLUMNS].assign(from_run=run_id))
+    new_ids = _insert_deals(conn, incoming.frame(rows), run_id)
+    if hashed:
+        kept = ~np.isin(current["id"].to_numpy(np.int64), ended)
+        _write_deal_index(
+            conn,
+            run_id,
+            np.concatenate([current["key"].to_numpy(np.int64)[kept], incoming.key[rows]]),
+            np.concatenate([current["id"].to_numpy(np.int64)[kept], new_ids]),
+            np.concatenate([current["hash"].to_numpy(np.int64)[kept], incoming.hash[rows]]),
+            unchanged=not len(rows) and not len(ended),
+        )
+    else:  # keys matched on their text: no index of hashes; the next close reads deals
+        conn.execute(_T["deal_index"].delete())
     n_changed = deal_changes if isinstance(deal_changes, int) else len(deal_changes)
     conn.execute(rd.insert().values(run_id=run_id, n_deals=len(incoming), n_changed=int(n_changed)))
     return deal_changes if describe and not isinstance(deal_changes, int) else None
+
+
+def _current_deals(conn, incoming: DealRows) -> tuple[pd.DataFrame, np.ndarray, bool]:
+    """The deal versions valid now (``id, key, hash``), the incoming rows' keys made the
+    same way, and whether those are key hashes (else the keys' text factorized).
+
+    From ``deal_index`` when it is up to date (written by the last run that recorded
+    deals, with this attain's key hashes); else from ``deals`` (a ledger migrated from
+    version 2), and on the keys' text when key hashes collide (never seen).
+    """
+    unique = pd.Index(incoming.key).is_unique
+    index = _deal_index(conn) if unique else None
+    if index is not None:
+        return index, incoming.key, True
+    d = _T["deals"]
+    current = store.read_frame(
+        conn,
+        sa.select(d.c.id, d.c.deal_id, d.c.type, d.c.rep_id, d.c.hash).where(d.c.to_run.is_(None)),
+    )
+    if current.empty:
+        return _no_deals(), incoming.key, unique
+    current["id"] = current["id"].astype(np.int64)
+    current["hash"] = current["hash"].astype(np.int64)
+    if unique:
+        current["key"] = key_hashes(current)
+        if pd.Index(current["key"]).is_unique:
+            return current, incoming.key, True
+    new_key, current["key"] = exact_keys(incoming, current)
+    return current, new_key, False
+
+
+def _no_deals() -> pd.DataFrame:
+    return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in ("id", "key", "hash")})
+
+
+def _deal_index(conn) -> pd.DataFrame | None:
+    """``deal_index`` as ``id, key, hash`` if it lists the versions valid now; ``None``
+    when missing or stale (then they are read from ``deals``)."""
+    di, rd = _T["deal_index"], _T["run_deals"]
+    last = conn.execute(sa.select(sa.func.max(rd.c.run_id))).scalar()
+    row = conn.execute(sa.select(di)).first()
+    if row is None:
+        return _no_deals() if last is None else None
+    if row.run_id != last or row.scheme != key_scheme():
+        return None
+    out = pd.DataFrame(
+        {
+            "id": np.frombuffer(row.ids, dtype="<i8").astype(np.int64),
+            "key": np.frombuffer(row.keys, dtype="<i8").astype(np.int64),
+            "hash": np.frombuffer(row.hashes, dtype="<i8").astype(np.int64),
+        }
+    )
+    return out if len(out) == row.n_deals else None
+
+
+def _write_deal_index(conn, run_id: int, keys, ids, hashes, unchanged: bool) -> None:
+    """Replace ``deal_index`` by the versions valid after run ``run_id`` (or, when it
+    changed none, mark the index as that run's)."""
+    di = _T["deal_index"]
+    if unchanged and conn.execute(sa.select(sa.func.count()).select_from(di)).scalar() == 1:
+        conn.execute(di.update().values(run_id=run_id))
+        return
+    conn.execute(di.delete())
+    conn.execute(
+        di.insert().values(
+            run_id=run_id,
+            scheme=key_scheme(),
+            n_deals=len(keys),
+            keys=np.asarray(keys, dtype="<i8").tobytes(),
+            ids=np.asarray(ids, dtype="<i8").tobytes(),
+            hashes=np.asarray(hashes, dtype="<i8").tobytes(),
+        )
+    )
+
+
+def _insert_deals(conn, rows: pd.DataFrame, run_id: int) -> np.ndarray:
+    """Insert the new deal versions in bulk; returns their ids, row for row."""
+    d = _T["deals"]
+    if rows.empty:
+        return np.zeros(0, dtype=np.int64)
+    frame = rows[_DEAL_COLUMNS].assign(from_run=run_id)
+    return _insert_with_ids(conn, d, frame, d.c.from_run == run_id)
+
+
+def _insert_with_ids(conn, table: sa.Table, frame: pd.DataFrame, mine) -> np.ndarray:
+    """Insert ``frame`` into ``table`` in bulk; returns the new rows' ids, row for row.
+
+    Ids grow in insertion order on both backends; they are one range after the largest
+    id before (no other transaction writes these tables while a close holds its period),
+    and are read back in id order (the rows ``mine`` selects) if not.
+    """
+    before = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+    store.insert_frame(conn, table, frame)
+    low, high, n = conn.execute(
+        sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id), sa.func.count()).where(
+            table.c.id > before
+        )
+    ).one()
+    if n == len(frame) and high - low + 1 == n:
+        return np.arange(low, high + 1, dtype=np.int64)
+    query = sa.select(table.c.id).where(mine).order_by(table.c.id)
+    return np.array(conn.execute(query).scalars().all(), dtype=np.int64)
 
 
 def _named_deals(lines: pd.DataFrame, deal_changes, results, labels) -> pd.DataFrame:
@@ -1027,7 +1149,10 @@ def _named_deals(lines: pd.DataFrame, deal_changes, results, labels) -> pd.DataF
     for r in results:
         if r.compiled.name in wanted:
             book = r._context["book"]
-            plans.append((r.compiled.name, r.compiled, book, credit_deals(r.compiled, book)))
+            credit = r._context.get("credit")  # the credit the payouts used
+            if credit is None:
+                credit = credit_deals(r.compiled, book)
+            plans.append((r.compiled.name, r.compiled, book, credit))
     calendar = results[0]._context["book"].calendar
     touched = touches(deal_changes, plans, calendar)
     ytd = {r.compiled.name: r.compiled.measure == "ytd" for r in results}
@@ -1112,13 +1237,7 @@ def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> np.nda
         frame[c] = frame[c].astype(np.int64)
     for c in ("plan", "rep_id", "component", "kind", "for_period", "cause"):
         frame[c] = frame[c].astype(str)
-    store.insert_frame(conn, t, frame)
-    ids = np.array(
-        conn.execute(sa.select(t.c.id).where(t.c.run_id == run_id).order_by(t.c.id))
-        .scalars()
-        .all(),
-        dtype=np.int64,
-    )
+    ids = _insert_with_ids(conn, t, frame, t.c.run_id == run_id)
     if "manual_id" in lines.columns:
         manual = lines["manual_id"].notna().to_numpy()
         m = _T["manual_adjustments"]

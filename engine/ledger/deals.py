@@ -5,7 +5,9 @@ A close records its deal rows (key ``deal_id, type, rep_id``) as versions: a row
 new or whose content changed gets a version valid from this run; the version it replaces,
 or a row that is gone, ends at this run. The content hash covers every field a payout
 reads (date, product, amount, split, quantity, new customer), so an unchanged deal writes
-nothing.
+nothing. The versions valid now are matched on a 64-bit hash of the key
+(:func:`key_hash`), read in one row from the ledger's ``deal_index``; a close whose own
+rows' key hashes collide (never seen) matches on the key's text instead.
 
 Each change is classified — ``added`` (a late deal), ``cancelled`` (a new cancellation
 row), ``resized`` (the amount), ``re-credited`` (the split, or the row moved to another
@@ -20,11 +22,24 @@ in ``Q`` or before).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["KEY", "changes", "deal_ids", "deal_rows", "name_deals", "touches"]
+__all__ = [
+    "KEY",
+    "DealRows",
+    "changes",
+    "deal_ids",
+    "deal_rows",
+    "exact_keys",
+    "key_hashes",
+    "key_scheme",
+    "name_deals",
+    "touches",
+]
 
 #: A deal row's key.
 KEY = ["deal_id", "type", "rep_id"]
@@ -58,38 +73,82 @@ def deal_ids(path) -> pd.Series | None:
     return frame["deal_id"] if "deal_id" in frame.columns else None
 
 
-def deal_rows(ids: pd.Series | None, book) -> pd.DataFrame | None:
-    """The close's deal rows, from the actuals' deal ids (:func:`deal_ids`) and the book
-    the payouts read (typed, row for row): ``deal_id, type, rep_id, date, product,
-    amount, split, minor_unit, hash`` and ``row`` (the row in the book). ``None`` when
-    the two do not align row for row (then no deal is named)."""
+@dataclass(frozen=True)
+class DealRows:
+    """The close's deal rows, row for row with the book the payouts read: each row's key
+    hash (:func:`key_hash` of ``deal_id, type, rep_id``) and content hash (every field a
+    payout reads) as whole columns; the text of the rows to record is made only for them
+    (:meth:`frame`), so an unchanged deal costs a few array operations."""
+
+    key: np.ndarray  # int64 per row
+    hash: np.ndarray  # int64 per row
+    deal_id: np.ndarray  # object per row (shared str objects)
+    book: Any
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    @property
+    def minor_unit(self) -> int:
+        return int(self.book.minor_unit)
+
+    def frame(self, rows: np.ndarray) -> pd.DataFrame:
+        """Rows ``rows`` as the ledger's ``deals`` has them: ``deal_id, type, rep_id, date,
+        product, amount, split, minor_unit, hash`` and ``row`` (the row in the book)."""
+        d, rows = self.book.deals, np.asarray(rows, dtype=np.int64)
+        rep_ids = np.asarray(self.book.rep_ids).astype(str).astype(object)
+        products = np.asarray(self.book.products, dtype=object)
+        person, product = d.person[rows], d.product[rows]
+        days, at = np.unique(d.day[rows], return_inverse=True)
+        date = (_EPOCH + days.astype("timedelta64[D]")).astype(str).astype(object)[at]
+        return pd.DataFrame(
+            {
+                "deal_id": self.deal_id[rows],
+                "type": np.where(d.cancellation[rows], "cancellation", "booking").astype(object),
+                "rep_id": np.where(person >= 0, rep_ids[np.maximum(person, 0)], ""),
+                "date": date,
+                "product": (
+                    np.where(product >= 0, products[np.maximum(product, 0)], "")
+                    if len(products)
+                    else np.full(len(rows), "", dtype=object)
+                ),
+                "amount": np.asarray(d.amount, dtype=np.int64)[rows],
+                "split": np.asarray(d.split, dtype=np.int64)[rows],
+                "minor_unit": self.minor_unit,
+                "hash": self.hash[rows],
+                "row": rows,
+            }
+        )
+
+
+def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
+    """The close's deal rows from the book the payouts read (typed, row for row), with
+    each row's deal id from the book (or, for a book without them, ``ids``: the actuals'
+    deal ids row for row, :func:`deal_ids`). ``None`` when the ids are unknown or do not
+    align with the book's rows (then no deal is named)."""
     d = book.deals
     n = len(d.amount)
-    if ids is None or len(ids) != n:
+    if d.ids is not None:
+        deal_id = np.asarray(d.ids, dtype=object)[np.asarray(d.deal) // 2]
+    elif ids is not None and len(ids) == n:
+        deal_id = ids.astype(str).str.strip().to_numpy(dtype=object)
+    else:
         return None
     rep_ids = np.asarray(book.rep_ids).astype(str)
     products = np.asarray(book.products, dtype=object)
-    rep = np.where(d.person >= 0, rep_ids[np.maximum(d.person, 0)], "")
-    product = np.where(
-        d.product >= 0, products[np.maximum(d.product, 0)] if len(products) else "", ""
-    )
-    date = (_EPOCH + d.day.astype("timedelta64[D]")).astype(str)
-    product_hash = _label_hash(product)
+    # The content hash: date, product (a hash of its name), amount, split, quantity, new
+    # customer — the same values for the same row on every machine and version.
+    labels = np.append(products.astype(str), "")  # code -1: no product
+    product_hash = _label_hash(labels)[np.where(d.product >= 0, d.product, len(labels) - 1)]
     quantity = np.asarray(d.quantity, dtype=np.float64).view(np.int64)
     content = [d.day, product_hash, d.amount, d.split, quantity, d.new_customer]
-    return pd.DataFrame(
-        {
-            "deal_id": ids.astype(str).str.strip().to_numpy(),
-            "type": np.where(d.cancellation, "cancellation", "booking"),
-            "rep_id": rep,
-            "date": date,
-            "product": product.astype(str),
-            "amount": np.asarray(d.amount, dtype=np.int64),
-            "split": np.asarray(d.split, dtype=np.int64),
-            "minor_unit": int(book.minor_unit),
-            "hash": content_hash(content),
-            "row": np.arange(n),
-        }
+    names = np.append(rep_ids, "").astype(object)  # person -1: no rep
+    rep_hash = _text_hash(names)[np.where(d.person >= 0, d.person, len(names) - 1)]
+    return DealRows(
+        key=key_hash(_text_hash(deal_id), d.cancellation, rep_hash),
+        hash=content_hash(content),
+        deal_id=deal_id,
+        book=book,
     )
 
 
@@ -108,6 +167,38 @@ def content_hash(columns: list[np.ndarray]) -> np.ndarray:
     return h.view(np.int64)
 
 
+def key_hash(
+    deal_id_hash: np.ndarray, cancellation: np.ndarray, rep_hash: np.ndarray
+) -> np.ndarray:
+    """A deal row's key (``deal_id, type, rep_id``) as one 64-bit integer, from the hashes
+    of its texts (:func:`_text_hash`) and whether it is a cancellation."""
+    return content_hash([deal_id_hash, np.asarray(cancellation, dtype=np.int64), rep_hash])
+
+
+def key_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """:func:`key_hash` of the rows of a frame with :data:`KEY` as text columns."""
+    return key_hash(
+        _text_hash(frame["deal_id"].to_numpy(dtype=object)),
+        (frame["type"] == "cancellation").to_numpy(),
+        _text_hash(frame["rep_id"].to_numpy(dtype=object)),
+    )
+
+
+def _text_hash(values: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each text (SipHash-2-4 of its UTF-8 bytes under pandas' fixed
+    key), int64; :func:`key_scheme` says whether it is the one a ledger's index used."""
+    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False).view(np.int64)
+
+
+def key_scheme() -> str:
+    """How :func:`key_hash` makes keys, with the key of a probe row: a ledger's
+    ``deal_index`` written another way (another pandas' text hashing) is not used, but
+    rebuilt from its ``deals``."""
+    text = _text_hash(np.array(["D-1 é", "R"], dtype=object))
+    probe = key_hash(text[:1], np.array([True]), text[1:])
+    return f"siphash24-splitmix64:{int(probe[0]) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 def _label_hash(labels: np.ndarray) -> np.ndarray:
     codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
     value = np.array(
@@ -117,68 +208,92 @@ def _label_hash(labels: np.ndarray) -> np.ndarray:
     return value.view(np.int64)[codes] if len(uniques) else np.zeros(len(labels), np.int64)
 
 
-def _keys(incoming: pd.DataFrame, current: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One int64 per row of each frame for its :data:`KEY`, comparable across the two
-    (the key columns factorized together)."""
+def exact_keys(incoming: DealRows, current: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 per row of the incoming rows and of ``current`` (:data:`KEY` as text)
+    for their key, comparable across the two and never colliding (the key columns
+    factorized together): for when the key hashes of the incoming rows collide."""
+    d = incoming.book.deals
+    rep_ids = np.append(np.asarray(incoming.book.rep_ids).astype(str), "").astype(object)
+    mine = {
+        "deal_id": incoming.deal_id,
+        "type": np.asarray(d.cancellation, dtype=np.int64),
+        "rep_id": rep_ids[np.where(d.person >= 0, d.person, len(rep_ids) - 1)],
+    }
     n = len(incoming)
-    codes = []
-    for c in KEY:
-        both = pd.concat([incoming[c].astype(object), current[c].astype(object)], ignore_index=True)
-        if c == "type":  # booking or cancellation
-            codes.append(((both == "cancellation").to_numpy(np.int64), 2))
-            continue
-        code, uniques = pd.factorize(both.to_numpy(dtype=object))
-        codes.append((code.astype(np.int64), len(uniques) + 1))
     key = np.zeros(n + len(current), dtype=np.int64)
-    for code, size in codes:
-        key = key * size + code
+    for c in KEY:
+        if c == "type":  # booking or cancellation
+            theirs = (current["type"] == "cancellation").to_numpy(np.int64)
+            key = key * 2 + np.concatenate([mine["type"], theirs])
+            continue
+        both = np.concatenate([mine[c], current[c].to_numpy(dtype=object)])
+        code, uniques = pd.factorize(both)
+        key = key * (len(uniques) + 1) + code.astype(np.int64)
     return key[:n], key[n:]
 
 
 def changes(
-    incoming: pd.DataFrame, current: pd.DataFrame, fetch, describe: bool = True
-) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | int]:
+    incoming: DealRows,
+    new_key: np.ndarray,
+    current: pd.DataFrame,
+    fetch,
+    describe: bool = True,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | int]:
     """Compare the close's deal rows with the ledger's current versions.
 
-    ``current``: ``id`` + :data:`KEY` + ``hash`` of the versions valid now; ``fetch(ids)``
-    returns the full rows of the versions with those ids (the ones that changed or went).
-    Returns (the incoming rows to record as new versions, the ids of the versions that
-    end, the changes: :data:`KEY`, ``change``, ``detail``, ``row`` (in the book; -1 for
-    a row that went) and the old side's ``old_rep``, ``old_date``, ``old_product``,
-    empty for added rows). Unchanged rows cost a few array operations, no per-row work.
-    Without ``describe`` (no adjustment line to name them), the changes are only
-    counted: the third item is their number.
+    ``new_key``: each incoming row's key (:attr:`DealRows.key`, or :func:`exact_keys`);
+    ``current``: ``id``, ``key`` (made the same way) and ``hash`` of the versions valid
+    now; ``fetch(ids)`` returns the full rows of the versions with those ids (the ones
+    that changed or went). Returns (the incoming rows to record as new versions, as rows
+    of the book; the ids of the versions that end; the changes: :data:`KEY`, ``change``,
+    ``detail``, ``row`` (in the book; -1 for a row that went) and the old side's
+    ``old_rep``, ``old_date``, ``old_product``, empty for added rows). Unchanged rows
+    cost a few array operations, no per-row work. Without ``describe`` (no adjustment
+    line to name them), the changes are only counted: the third item is their number.
+
+    Two keys of one hash (never seen, but possible): a new row taken for the changed
+    version of a row that went records the same versions either way; when the changes
+    are described, the fetched old row's key tells them apart.
     """
-    new_key, old_key = _keys(incoming, current)
-    at = pd.Index(old_key).get_indexer(new_key)  # each incoming row's current version
+    at = pd.Index(current["key"].to_numpy(np.int64)).get_indexer(new_key)
     matched = at >= 0
-    new_hash = incoming["hash"].to_numpy(np.int64)
+    new_hash = incoming.hash
     old_hash = current["hash"].to_numpy(np.int64)
     changed = matched.copy()
     if len(old_hash):
         changed &= new_hash != old_hash[np.maximum(at, 0)]
-    added = ~matched
+    old_ids = current["id"].to_numpy(np.int64)
     kept = np.zeros(len(current), dtype=bool)
     kept[at[matched]] = True
     gone = np.flatnonzero(~kept)
-    old_ids = current["id"].to_numpy()
-    new_rows = incoming[added | changed]
+    rows = np.flatnonzero(~matched | changed)
     ended_ids = np.concatenate([old_ids[at[changed]], old_ids[gone]]).astype(np.int64)
     if not describe:
-        return new_rows, ended_ids, len(new_rows) + len(gone)
-    if not len(new_rows) and not len(gone):
-        return new_rows, ended_ids, _empty_changes()
+        return rows, ended_ids, len(rows) + len(gone)
+    if not len(rows) and not len(gone):
+        return rows, ended_ids, _empty_changes()
     cols = [*KEY, "row", "date", "product", "amount", "split"]
-    fresh = incoming.loc[added | changed, cols].reset_index(drop=True)
-    version = np.full(len(incoming), -1, dtype=np.int64)
-    version[changed] = old_ids[at[changed]]
-    fresh["id"] = version[added | changed]
-    fresh["_merge"] = np.where(changed[added | changed], "both", "left_only")
-    went = current.iloc[gone][[*KEY, "id"]].reset_index(drop=True)
+    fresh = incoming.frame(rows)[cols]
+    version = np.where(changed, old_ids[np.maximum(at, 0)], -1)[rows]
+    old = fetch([int(i) for i in ended_ids]).set_index("id")
+    if len(old) and (version >= 0).any():  # a changed row's old version has its key
+        mine = version >= 0
+        theirs = old.reindex(version[mine])
+        same = np.ones(int(mine.sum()), dtype=bool)
+        for c in KEY:
+            same &= theirs[c].astype(str).to_numpy() == fresh.loc[mine, c].astype(str).to_numpy()
+        if not same.all():  # two keys of one hash: a row added and a row gone
+            apart = np.flatnonzero(mine)[~same]
+            gone_ids = version[apart]
+            version[apart] = -1
+            gone = np.concatenate([gone, np.flatnonzero(np.isin(old_ids, gone_ids))])
+    fresh["id"] = version
+    fresh["_merge"] = np.where(version >= 0, "both", "left_only")
+    went = old.reindex(old_ids[gone])[KEY].reset_index(drop=True)
+    went["id"] = old_ids[gone]
     went["_merge"] = "right_only"
     went["row"] = -1
     moved = pd.concat([fresh, went], ignore_index=True)
-    old = fetch([int(i) for i in ended_ids]).set_index("id")
     has_old = moved["id"].to_numpy() >= 0
     take = moved["id"].to_numpy()
     for col in ("date", "product", "amount", "split", "minor_unit"):
@@ -208,7 +323,7 @@ def changes(
     date_new = _text(moved["date"])
     product_old = _text(moved["old_product"])
     product_new = _text(moved["product"])
-    unit = int(incoming["minor_unit"].iloc[0]) if len(incoming) else 2
+    unit = incoming.minor_unit
     same = ~is_added & ~is_removed
     change = np.select(
         [
@@ -267,7 +382,7 @@ def changes(
         }
     )
     out = out.sort_values(KEY, kind="stable").reset_index(drop=True)
-    return new_rows, ended_ids, out
+    return rows, ended_ids, out
 
 
 def _empty_changes() -> pd.DataFrame:

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-__all__ = ["PART_FIELDS", "close_parts", "manual_parts"]
+__all__ = ["PART_FIELDS", "close_parts", "manual_parts", "period_rows"]
 
 #: The record's columns → the ledger's ``line_parts`` columns.
 PART_FIELDS = {
@@ -46,8 +46,9 @@ def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
             continue
         wanted = mine[["pos", "rep_id", "component", "for_period", "kind", "paid_before"]]
         wanted = wanted.rename(columns={"for_period": "period"})
-        head = result.lines[_LINE_KEY].astype(str)
-        head["at"] = np.arange(len(head))
+        candidates = period_rows(result.lines, set(wanted["period"].astype(str)))
+        head = result.lines[_LINE_KEY].iloc[candidates].astype(str)
+        head["at"] = candidates
         need = head.merge(wanted[_LINE_KEY].drop_duplicates(), on=_LINE_KEY)
         rows = np.sort(need["at"].to_numpy())
         if len(rows):
@@ -71,6 +72,16 @@ def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["pos", "order"], kind="stable").drop(columns="order")
     return out.reset_index(drop=True)[COLUMNS]
+
+
+def period_rows(lines: pd.DataFrame, periods: set[str]) -> np.ndarray:
+    """The rows of a result's lines in ``periods`` (by the period's code, not its text:
+    the lines of a year are many more than those of the periods a close explains)."""
+    period = lines["period"]
+    if isinstance(period.dtype, pd.CategoricalDtype):
+        wanted = np.isin(np.asarray(period.cat.categories, dtype=object), list(periods))
+        return np.flatnonzero(wanted[period.cat.codes.to_numpy()])
+    return np.flatnonzero(period.astype(str).isin(periods).to_numpy())
 
 
 def manual_parts(manual: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,17 @@ Since version 2:
 - ``line_parts``: each line's explanation, the parts that add up to its amount (the
   record ``statements.csv`` is made of), so a line can be explained from the ledger
   alone.
+
+Since version 3:
+
+- ``deal_index``: the deal versions valid now, as one row — three arrays of 64-bit
+  integers (each version's key hash; its ``deals.id``; its content hash) —
+  written by the close that last recorded deals (``run_id``), so the next close compares
+  its deal rows with the ledger's in one read instead of a row per deal. It is derived
+  from ``deals`` (rebuilt from it when missing or stale) and holds nothing else;
+- ``deals`` loses its index on ``(to_run, deal_id)``: nothing looks a deal up by it (the
+  current versions come from ``deal_index``), and each deal row recorded paid for it
+  (a text key per row, in the deals' order, which is random in a real actuals file).
 """
 
 from __future__ import annotations
@@ -199,7 +210,8 @@ deals = sa.Table(
     sa.Column("from_run", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
     sa.Column("to_run", sa.Integer, sa.ForeignKey("runs.id"), nullable=True),
 )
-sa.Index("deals_current", deals.c.to_run, deals.c.deal_id)
+# Version 2 also indexed deals on (to_run, deal_id); version 3 drops that index, so a new
+# ledger no longer builds it (see _deal_index_v3).
 
 run_deals = sa.Table(
     "run_deals",
@@ -242,6 +254,21 @@ line_parts = sa.Table(
 
 _V2 = [deals, run_deals, line_deals, line_parts]
 
+# --- version 3: the current deal versions as one row; no index on deals -----------------
+
+deal_index = sa.Table(
+    "deal_index",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("scheme", sa.String(64), nullable=False),  # how the key hashes were made
+    sa.Column("n_deals", sa.Integer, nullable=False),
+    sa.Column("keys", sa.LargeBinary, nullable=False),  # int64 little-endian, a key hash each
+    sa.Column("ids", sa.LargeBinary, nullable=False),  # the versions' deals.id
+    sa.Column("hashes", sa.LargeBinary, nullable=False),  # the versions' content hashes
+)
+
+_V3 = [deal_index]
+
 tables = {t.name: t for t in metadata.sorted_tables}
 
 
@@ -253,9 +280,18 @@ def _deals_and_parts_v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=_V2)
 
 
+def _deal_index_v3(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP INDEX IF EXISTS deals_current")
+    metadata.create_all(conn, tables=_V3)
+
+
 #: The migrations, in order: ``MIGRATIONS[i]`` takes a ledger from version ``i`` to
 #: ``i + 1``. Add a step at the end; never edit one that has shipped.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _deals_and_parts_v2]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _create_v1,
+    _deals_and_parts_v2,
+    _deal_index_v3,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -350,12 +386,22 @@ def create(url: URL, shown: str | None = None) -> Engine:
     return sa.create_engine(url, connect_args={"connect_timeout": 10})
 
 
+#: SQLite settings of a bulk transaction (a close), and the connection's usual ones: a
+#: page cache of up to 256 MiB (the default 2 MiB spills a large transaction's pages to
+#: the WAL and reads them back), and ``synchronous = NORMAL`` — in WAL mode the commit is
+#: still atomic and a crash of the process loses nothing; only a power cut right after
+#: it could undo the close, leaving the ledger as it was before (consistent; re-run it).
+_BULK = {"cache_size": "-262144", "synchronous": "NORMAL"}
+_USUAL = {"cache_size": "-2000", "synchronous": "FULL"}
+
+
 @contextmanager
-def connect(engine: Engine, shown: str) -> Iterator[Connection]:
+def connect(engine: Engine, shown: str, bulk: bool = False) -> Iterator[Connection]:
     """One transaction on the ledger: committed on success, rolled back on any error.
 
     Failing to connect (a wrong host, database or password) is bad input (exit 2, the URL
     shown without its password); losing the connection mid-run is a :class:`StorageError`.
+    ``bulk``: a transaction that writes many rows (SQLite: :data:`_BULK`, for it alone).
     """
     check_sqlite_file(engine.url, shown)  # it may have changed since the engine was made
     try:
@@ -363,7 +409,10 @@ def connect(engine: Engine, shown: str) -> Iterator[Connection]:
     except sa.exc.DatabaseError as exc:  # OperationalError, or "file is not a database"
         reason = _reason(exc)
         raise LedgerError(shown, f"cannot open the ledger: {reason}") from None
+    pragmas = bulk and engine.url.get_backend_name() == "sqlite"
     try:
+        if pragmas:
+            _pragmas(conn, _BULK)
         with conn.begin():
             yield conn
     except sa.exc.OperationalError as exc:
@@ -385,7 +434,18 @@ def connect(engine: Engine, shown: str) -> Iterator[Connection]:
     except sa.exc.PendingRollbackError:
         raise StorageError(f"{shown}: lost the connection to the ledger") from None
     finally:
-        conn.close()
+        try:
+            if pragmas and not conn.invalidated:
+                _pragmas(conn, _USUAL)
+        finally:
+            conn.close()
+
+
+def _pragmas(conn: Connection, values: dict[str, str]) -> None:
+    """Set SQLite pragmas outside any transaction (the driver connection autocommits)."""
+    raw = conn.connection.driver_connection
+    for name, value in values.items():
+        raw.execute(f"PRAGMA {name} = {value}")  # type: ignore[union-attr]
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:
@@ -430,10 +490,11 @@ def migrate(conn: Connection, shown: str, to: int = SCHEMA_VERSION) -> tuple[int
 def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
     """Append ``frame``'s rows to ``table`` (columns named as the table's) in bulk.
 
-    PostgreSQL: one ``COPY … FROM STDIN`` of the frame as CSV (written by pandas, in C);
-    SQLite: ``executemany`` of plain tuples in batches of 200,000. Integer columns must
-    be integers (a column with missing values is object dtype with ``None``); ``None``
-    is NULL.
+    PostgreSQL: one ``COPY … FROM STDIN`` of the frame as CSV (written by pyarrow, in C);
+    SQLite: ``executemany`` of multi-row ``INSERT … VALUES (…), (…), …`` statements, a
+    few hundred rows each (one statement per row costs twice as much), from plain Python
+    values. Integer columns must be integers (a column with missing values is object
+    dtype with ``None``); ``None`` (or a missing text value) is NULL.
     """
     if frame.empty:
         return
@@ -441,21 +502,76 @@ def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in cols)
     if conn.dialect.name == "postgresql":
-        sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with cursor.copy(sql) as copy:
-                for start in range(0, len(frame), 500_000):
-                    part = frame.iloc[start : start + 500_000]
-                    copy.write(part.to_csv(index=False, header=False, na_rep="\\N"))
-        finally:
-            cursor.close()
+        _copy_frame(conn, f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT csv)", frame)
         return
-    columns = [frame[c].tolist() for c in cols]  # Python scalars, not numpy ones
-    rows = list(zip(*columns, strict=True))
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(cols))})"
-    for start in range(0, len(rows), 200_000):
-        conn.exec_driver_sql(sql, rows[start : start + 200_000])
+    width = len(cols)
+    per = max(1, min(_SQLITE_ROWS, _SQLITE_VARIABLES // width))
+    row = "(" + ", ".join("?" * width) + ")"
+    head = f"INSERT INTO {quote(table.name)} ({names}) VALUES "
+    for start in range(0, len(frame), _BATCH):
+        part = frame.iloc[start : start + _BATCH]
+        n = len(part)
+        flat: list[Any] = [None] * (n * width)
+        for j, c in enumerate(cols):
+            flat[j::width] = _values(part[c])
+        whole, step = n // per, per * width
+        if whole:
+            statements = [tuple(flat[i * step : (i + 1) * step]) for i in range(whole)]
+            conn.exec_driver_sql(head + ", ".join([row] * per), statements)
+        if n > whole * per:
+            rest = tuple(flat[whole * step :])
+            conn.exec_driver_sql(head + ", ".join([row] * (n - whole * per)), rest)
+
+
+#: Rows a batch of :func:`insert_frame` holds as Python values at once.
+_BATCH = 100_000
+#: Rows per SQLite ``INSERT`` statement, and the bound values it may take (SQLite allows
+#: 32,766; a few thousand is where the gain stops).
+_SQLITE_ROWS, _SQLITE_VARIABLES = 300, 4000
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """A column as plain Python values (numpy scalars are not bound by sqlite3); a missing
+    text value (NaN in a text column) is ``None``."""
+    values = column.tolist()
+    if column.dtype.kind not in "iub" and column.hasnans:
+        values = [None if v is not None and v != v else v for v in values]
+    return values
+
+
+def _copy_frame(conn: Connection, sql: str, frame: pd.DataFrame) -> None:
+    """``COPY … FROM STDIN (FORMAT csv)`` of ``frame``: pyarrow writes the CSV (text always
+    quoted, so an empty text is ``""`` and a missing one the unquoted empty field, NULL)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with _driver_errors(conn, sql), cursor.copy(sql) as copy:
+            for start in range(0, len(frame), 500_000):
+                part = pa.Table.from_pandas(
+                    frame.iloc[start : start + 500_000], preserve_index=False
+                )
+                sink = pa.BufferOutputStream()
+                pa_csv.write_csv(part, sink, options)
+                copy.write(memoryview(sink.getvalue()))
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """The driver's own errors (from its cursor, used directly for bulk work) as
+    SQLAlchemy's, which :func:`connect` maps to located messages and exit codes."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, dbapi.Error, connection_invalidated=lost, dialect=conn.dialect
+        ) from exc
 
 
 def check_version(conn: Connection, shown: str) -> None:
