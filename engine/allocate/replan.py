@@ -169,7 +169,7 @@ def replan(
     _hold(model, plan, unit)
     build_seconds = time.perf_counter() - t0
 
-    solution = solve_lexicographic(model, solver, options)
+    solution = solve_lexicographic(model, solver, options, faces=True)
     if not isinstance(solution, Solution):
         _fail(model, solution, solver, options)
     R, P = inputs.n_reps, inputs.n_products

@@ -246,13 +246,16 @@ def solve_lexicographic(
     assembled: Assembled | None = None,
     substitute: bool = True,
     defer: bool = True,
+    faces: bool = False,
 ) -> Solution | SolverResult:
     """Solve level by level. Returns the failing result when the first level has no solution.
 
     ``substitute``: eliminate the tie-break rows (:class:`Substitution`); ``False`` solves
     the model's own rows (the tests prove both reach the same optimum). ``defer``: leave
     an objective term's rows out of the levels before it counts (:func:`deferred_rows`);
-    ``False`` solves every level with every row.
+    ``False`` solves every level with every row. ``faces``: hold each level by its
+    optimal face as well as its row (:func:`attain.model.optimal_face`), for the re-plan's
+    ``stay`` level, which interior point stalls on under rows alone.
     """
     assembled = assembled or assemble(model)
     subs, base = substitutions(model, assembled) if substitute else ([], assembled.problem)
@@ -277,7 +280,7 @@ def solve_lexicographic(
         last["problem"] = with_holds(_free(base, free[len(holds)]), c, holds, offset)
         return solve(last["problem"], solver, options)
 
-    outcomes, failed = lexicographic(levels, run)
+    outcomes, failed = lexicographic(levels, run, faces=base if faces else None)
     if failed is not None:
         if not outcomes:
             return failed
