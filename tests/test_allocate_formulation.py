@@ -76,7 +76,9 @@ def test_a_term_s_rows_wait_for_its_level():
         if name.startswith("soft:"):
             assert blocks == {"minimax", "l1", "last_year", "mix_tie"}, name
     assert {model.blocks[i].name for i in np.unique(a.row_block[free["minimax"]])} == {
-        "l1", "last_year", "mix_tie"
+        "l1",
+        "last_year",
+        "mix_tie",
     }
     assert len(free[names[-1]]) == 0
     every = solve_lexicographic(model, "highs", SolveOptions(), a, defer=False)

@@ -13,7 +13,6 @@ from attain.allocate.toy import toy_company
 from attain.allocate.toy import toy_rules as rules
 from attain.model import (
     Block,
-    Hold,
     Level,
     Model,
     binding,
