@@ -141,3 +141,29 @@ def test_random_instances_reach_the_same_optimum(seed, n, objective):
         assert fast.status == plain.status
         return
     _same_levels(plain, fast)
+
+
+def test_a_level_takes_the_lp_method_named_for_it(monkeypatch):
+    """``methods`` sets one level's LP method (the re-plan's ``stay`` is solved by dual
+    simplex); an lp_method the caller set stands."""
+    import importlib
+
+    module = importlib.import_module("attain.allocate.solve")
+    rules = load_rules(rich_rules(), kind="allocation")
+    model = build_model(prepare(rules, company()), {"minimax", "l1", "last_year"})
+    seen: list[str | None] = []
+    real = module.solve
+
+    def spy(problem, solver, options):
+        seen.append(options.lp_method)
+        return real(problem, solver, options)
+
+    monkeypatch.setattr(module, "solve", spy)
+    names = [name for name, _ in level_vectors(model, assemble(model))]
+    solve_lexicographic(model, "highs", SolveOptions(), methods={"minimax": "simplex"})
+    assert seen == ["simplex" if n == "minimax" else None for n in names]
+    seen.clear()
+    solve_lexicographic(
+        model, "highs", SolveOptions(lp_method="ipm"), methods={"minimax": "simplex"}
+    )
+    assert seen == ["ipm"] * len(names)

@@ -247,6 +247,7 @@ def solve_lexicographic(
     substitute: bool = True,
     defer: bool = True,
     faces: bool = False,
+    methods: dict[str, str] | None = None,
 ) -> Solution | SolverResult:
     """Solve level by level. Returns the failing result when the first level has no solution.
 
@@ -255,7 +256,8 @@ def solve_lexicographic(
     an objective term's rows out of the levels before it counts (:func:`deferred_rows`);
     ``False`` solves every level with every row. ``faces``: hold each level by its
     optimal face as well as its row (:func:`attain.model.optimal_face`), for the re-plan's
-    ``stay`` level, which interior point stalls on under rows alone.
+    ``stay`` level, which interior point stalls on under rows alone. ``methods``: an LP
+    method (``SolveOptions.lp_method``) for the levels named, where it is not set already.
     """
     assembled = assembled or assemble(model)
     subs, base = substitutions(model, assembled) if substitute else ([], assembled.problem)
@@ -277,8 +279,13 @@ def solve_lexicographic(
 
     def run(c: np.ndarray, offset: float, holds) -> SolverResult:
         # Each level holds the ones before it: the number of holds is the level's index.
-        last["problem"] = with_holds(_free(base, free[len(holds)]), c, holds, offset)
-        return solve(last["problem"], solver, options)
+        k = len(holds)
+        last["problem"] = with_holds(_free(base, free[k]), c, holds, offset)
+        method = (methods or {}).get(levels[k].name)
+        level_options = options
+        if method is not None and options.lp_method is None:
+            level_options = replace(options, lp_method=method)
+        return solve(last["problem"], solver, level_options)
 
     outcomes, failed = lexicographic(levels, run, faces=base if faces else None)
     if failed is not None:
