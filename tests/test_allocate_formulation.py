@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 
 from attain.allocate.build import build_model
 from attain.allocate.inputs import prepare
-from attain.allocate.solve import Solution, assemble, solve_lexicographic, substitutions
+from attain.allocate.solve import (
+    Solution,
+    assemble,
+    deferred_rows,
+    level_vectors,
+    solve_lexicographic,
+    substitutions,
+)
 from attain.allocate.toy import toy_company
 from attain.load import load_rules
 from attain.solvers import SolveOptions
@@ -52,6 +59,32 @@ def test_substitutions_apply_to_the_rich_rules():
         assert (np.diff(problem.A.indptr)[rows] == 0).all()
         assert np.isinf(problem.row_lower[rows]).all()
         assert np.isinf(problem.row_upper[rows]).all()
+
+
+def test_a_term_s_rows_wait_for_its_level():
+    """minimax's rows join at the minimax level, l1's at the l1 level, the tie-break's at
+    the last; the soft levels solve without any, and every level reaches the optimum of
+    the model as built."""
+    rules = load_rules(rich_rules(), kind="allocation")
+    inputs = prepare(rules, company())
+    model = build_model(inputs, {"minimax", "l1", "last_year"})
+    a = assemble(model)
+    names = [name for name, _ in level_vectors(model, a)]
+    free = dict(zip(names, deferred_rows(model, a), strict=True))
+    for name, rows in free.items():
+        blocks = {model.blocks[i].name for i in np.unique(a.row_block[rows])}
+        if name.startswith("soft:"):
+            assert blocks == {"minimax", "l1", "last_year", "mix_tie"}, name
+    assert {model.blocks[i].name for i in np.unique(a.row_block[free["minimax"]])} == {
+        "l1",
+        "last_year",
+        "mix_tie",
+    }
+    assert len(free[names[-1]]) == 0
+    every = solve_lexicographic(model, "highs", SolveOptions(), a, defer=False)
+    deferred = solve_lexicographic(model, "highs", SolveOptions(), a)
+    _same_levels(every, deferred)
+    np.testing.assert_allclose(deferred.primary_duals, every.primary_duals, atol=1e-6)
 
 
 def test_every_level_reaches_the_same_optimum_on_the_rich_rules():
@@ -108,3 +141,29 @@ def test_random_instances_reach_the_same_optimum(seed, n, objective):
         assert fast.status == plain.status
         return
     _same_levels(plain, fast)
+
+
+def test_a_level_takes_the_lp_method_named_for_it(monkeypatch):
+    """``methods`` sets one level's LP method (the re-plan's ``stay`` is solved by dual
+    simplex); an lp_method the caller set stands."""
+    import importlib
+
+    module = importlib.import_module("attain.allocate.solve")
+    rules = load_rules(rich_rules(), kind="allocation")
+    model = build_model(prepare(rules, company()), {"minimax", "l1", "last_year"})
+    seen: list[str | None] = []
+    real = module.solve
+
+    def spy(problem, solver, options):
+        seen.append(options.lp_method)
+        return real(problem, solver, options)
+
+    monkeypatch.setattr(module, "solve", spy)
+    names = [name for name, _ in level_vectors(model, assemble(model))]
+    solve_lexicographic(model, "highs", SolveOptions(), methods={"minimax": "simplex"})
+    assert seen == ["simplex" if n == "minimax" else None for n in names]
+    seen.clear()
+    solve_lexicographic(
+        model, "highs", SolveOptions(lp_method="ipm"), methods={"minimax": "simplex"}
+    )
+    assert seen == ["ipm"] * len(names)

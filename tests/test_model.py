@@ -22,10 +22,11 @@ from attain.model import (
     feasibility,
     find_conflicts,
     lexicographic,
+    optimal_face,
     relax,
     with_holds,
 )
-from attain.solvers import SolveOptions, solve
+from attain.solvers import LinearProblem, SolveOptions, SolverResult, SparseMatrix, Status, solve
 
 
 def two_columns() -> Model:
@@ -68,6 +69,53 @@ def test_lexicographic_holds_each_level_in_the_solver_scale():
     x = outcomes[-1].result.x
     assert x.tolist() == pytest.approx([1.5e6, 0.5e6])
     assert outcomes[0].value == pytest.approx(0.5e6 * 1e6)
+
+
+def _x_plus_y() -> LinearProblem:
+    """x + y = 2 (row 0), x + 2y <= 10 (row 1, slack at the optimum), 0 <= x, 0 <= y <= 1.5."""
+    A = SparseMatrix.from_coo(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]),
+                              np.array([1.0, 1.0, 1.0, 2.0]), (2, 2))  # fmt: skip
+    return LinearProblem(
+        c=np.zeros(2), A=A, row_lower=np.array([2.0, -np.inf]), row_upper=np.array([2.0, 10.0]),
+        col_lower=np.zeros(2), col_upper=np.array([np.inf, 1.5]),
+    )  # fmt: skip
+
+
+def test_optimal_face_fixes_what_the_duals_price():
+    p = _x_plus_y()
+    r = solve(with_holds(p, np.array([1.0, 0.0]), ()))  # min x: y at its bound 1.5
+    face = optimal_face(p, r)
+    assert face.cols.tolist() == [1] and face.col_value.tolist() == [1.5]
+    assert face.rows.tolist() == []  # the equality row is fixed already; row 1 is slack
+    # Without duals (a MIP, a backend without them) there is no face.
+    assert optimal_face(p, SolverResult(Status.OPTIMAL, "x", r.x)) is None
+    # Only a bound the point sits on counts (whatever the sign convention of the duals): an
+    # interior point with the same prices puts nothing on the face.
+    inside = SolverResult(Status.OPTIMAL, "x", np.array([0.6, 1.4]), None, r.row_duals,
+                          r.col_duals)  # fmt: skip
+    assert optimal_face(p, inside).size == 0
+    flipped = SolverResult(Status.OPTIMAL, "x", r.x, None, -r.row_duals, -r.col_duals)
+    assert optimal_face(p, flipped).cols.tolist() == [1]
+
+
+def test_a_face_holds_a_level_exactly_and_a_retry_drops_it():
+    """min x, then max x: the row hold alone lets x rise by its tolerance; the face (y fixed
+    at 1.5) keeps x at the first level's optimum exactly."""
+    p = _x_plus_y()
+    levels = [Level("x", np.array([1.0, 0.0])), Level("most_x", np.array([-1.0, 0.0]))]
+
+    def run(cn, off, holds):
+        return solve(with_holds(p, cn, holds, off))
+
+    plain, _ = lexicographic(levels, run)
+    faced, _ = lexicographic(levels, run, faces=p)
+    assert plain[-1].result.x[0] > 0.5 + 1e-8  # the hold's 1e-7 of room, used
+    assert faced[-1].result.x[0] == pytest.approx(0.5, abs=1e-12)
+    assert faced[0].hold.face.size == 1
+    assert faced[0].hold.loosened(100).face is None
+    held = with_holds(p, levels[1].c, (faced[0].hold,))
+    assert held.col_lower[1] == held.col_upper[1] == 1.5
+    assert p.col_lower[1] == 0.0  # the problem itself is left as it was
 
 
 def brute_conflicts(rules_: list[str], conflicts: list[set[str]]):

@@ -253,3 +253,38 @@ def test_highs_takes_a_warm_start():
     assert solve(p, "highs", SolveOptions(hint=partial)).status is Status.OPTIMAL
     with pytest.raises(ValueError, match="hint has shape"):
         solve(p, "highs", SolveOptions(hint=np.zeros(3)))
+
+
+def test_highs_keeps_its_deadline_where_its_own_limit_is_not_checked():
+    """The backend's deadline interrupts a MIP search (HiGHS's own ``time_limit`` is far
+    off here): a deadline already past stops the run at the first check, and the status
+    reads as the time limit it is."""
+    import time
+
+    import highspy
+
+    from attain.solvers.highs import _highs_lp, _keep_deadline
+
+    rng = np.random.default_rng(0)
+    n, m = 60, 30
+    A = rng.integers(1, 100, size=(m, n)).astype(float)
+    p = lp(
+        -rng.integers(1, 100, size=n).astype(float),
+        list(A),
+        [-INF] * m,
+        list(A.sum(axis=1) / 2),
+        col_upper=np.ones(n),
+        integrality=np.ones(n),
+    )
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", 3600.0)
+    h.passModel(_highs_lp(highspy, p))
+    stopped = _keep_deadline(h, 1.0, time.perf_counter() - 10.0)
+    h.run()
+    assert h.getModelStatus().name == "kInterrupt" and stopped == [True]
+    assert _keep_deadline(highspy.Highs(), None, 0.0) == []  # no limit, no callback
+    # Through the backend: a run the deadline stops is a time limit, checked as ever.
+    result = solve(p, "highs", SolveOptions(time_limit=1e-3))
+    assert result.status in (Status.FEASIBLE, Status.NO_SOLUTION)
+    assert result.message == "kTimeLimit"

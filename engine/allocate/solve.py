@@ -10,7 +10,7 @@ machinery serves infeasibility diagnosis (:mod:`attain.allocate.diagnose`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -24,6 +24,7 @@ __all__ = [
     "Solution",
     "Substitution",
     "assemble",
+    "level_terms",
     "level_vectors",
     "solve_lexicographic",
     "substitutions",
@@ -189,6 +190,51 @@ def level_vectors(model: AllocationModel, assembled: Assembled) -> list[tuple[st
     return levels
 
 
+def level_terms(model: AllocationModel) -> list[set[str]]:
+    """Per level of :func:`level_vectors`: the objective terms in play (its own and every
+    earlier level's; tie-breaks at the last)."""
+    objective = model.inputs.rules.objective
+    n_soft = len({b.priority for b in model.blocks if b.soft and b.priority is not None})
+    out: list[set[str]] = [set() for _ in range(n_soft)]
+    seen: set[str] = set()
+    for k, level in enumerate(objective):
+        seen |= {level} if isinstance(level, str) else set(level)
+        if k == len(objective) - 1:
+            seen |= {name for name in model.terms if name not in seen}
+        out.append(set(seen))
+    return out
+
+
+def deferred_rows(model: AllocationModel, assembled: Assembled) -> list[np.ndarray]:
+    """Per level: the solver rows left free at that level (an objective term's own rows
+    before the first level the term is in).
+
+    A term's rows (``minimax``'s ``|T − f| <= z·f``, a deviation term's
+    ``T − up + down = ref``) hold for any value of the other columns — their own columns
+    follow, unbounded — so before the term counts they bind nothing: the level's optimum
+    and every other row's dual are as with them, and the solver has fewer rows (at 10,000
+    reps the soft levels lose 4 rows per rep; a re-plan's levels before ``stay`` lose
+    its row per rep × product).
+    """
+    on_term = np.array(
+        [b.role == "objective" and b.name in model.terms for b in model.blocks], dtype=bool
+    )
+    names = np.array([b.name for b in model.blocks], dtype=object)
+    out = []
+    for terms in level_terms(model):
+        blocks = on_term & ~np.isin(names, sorted(terms))
+        out.append(np.flatnonzero(blocks[assembled.row_block]))
+    return out
+
+
+def _free(problem: LinearProblem, rows: np.ndarray) -> LinearProblem:
+    if not len(rows):
+        return problem
+    lower, upper = problem.row_lower.copy(), problem.row_upper.copy()
+    lower[rows], upper[rows] = -INF, INF
+    return replace(problem, row_lower=lower, row_upper=upper)
+
+
 def level_name(level) -> str:
     return level if isinstance(level, str) else "+".join(f"{w:g}*{t}" for t, w in level.items())
 
@@ -199,16 +245,25 @@ def solve_lexicographic(
     options: SolveOptions,
     assembled: Assembled | None = None,
     substitute: bool = True,
+    defer: bool = True,
+    faces: bool = False,
+    methods: dict[str, str] | None = None,
 ) -> Solution | SolverResult:
     """Solve level by level. Returns the failing result when the first level has no solution.
 
     ``substitute``: eliminate the tie-break rows (:class:`Substitution`); ``False`` solves
-    the model's own rows (the tests prove both reach the same optimum).
+    the model's own rows (the tests prove both reach the same optimum). ``defer``: leave
+    an objective term's rows out of the levels before it counts (:func:`deferred_rows`);
+    ``False`` solves every level with every row. ``faces``: hold each level by its
+    optimal face as well as its row (:func:`attain.model.optimal_face`), for the re-plan's
+    ``stay`` level, which interior point stalls on under rows alone. ``methods``: an LP
+    method (``SolveOptions.lp_method``) for the levels named, where it is not set already.
     """
     assembled = assembled or assemble(model)
     subs, base = substitutions(model, assembled) if substitute else ([], assembled.problem)
     start = time.perf_counter()
     vectors = level_vectors(model, assembled)
+    free = deferred_rows(model, assembled) if defer else [np.zeros(0, np.int64)] * len(vectors)
     levels = []
     for name, vec in vectors:
         # The level's objective over the solver's columns, normalised (by the core) to a
@@ -223,10 +278,16 @@ def solve_lexicographic(
     last: dict[str, LinearProblem] = {}
 
     def run(c: np.ndarray, offset: float, holds) -> SolverResult:
-        last["problem"] = with_holds(base, c, holds, offset)
-        return solve(last["problem"], solver, options)
+        # Each level holds the ones before it: the number of holds is the level's index.
+        k = len(holds)
+        last["problem"] = with_holds(_free(base, free[k]), c, holds, offset)
+        method = (methods or {}).get(levels[k].name)
+        level_options = options
+        if method is not None and options.lp_method is None:
+            level_options = replace(options, lp_method=method)
+        return solve(last["problem"], solver, level_options)
 
-    outcomes, failed = lexicographic(levels, run)
+    outcomes, failed = lexicographic(levels, run, faces=base if faces else None)
     if failed is not None:
         if not outcomes:
             return failed

@@ -28,23 +28,28 @@ from attain.model.conflicts import (
 )
 from attain.model.export import FORMATS, export_model, mps_text
 from attain.model.levels import (
+    FACE_TOL,
     HOLD_TOL,
     RETRY_HOLD_TOL,
+    Face,
     Hold,
     Level,
     LevelOutcome,
     lexicographic,
+    optimal_face,
     with_holds,
 )
 
 __all__ = [
     "BIND_TOL",
+    "FACE_TOL",
     "FORMATS",
     "HOLD_TOL",
     "RETRY_HOLD_TOL",
     "Assembled",
     "Binding",
     "Block",
+    "Face",
     "Hold",
     "Level",
     "LevelOutcome",
@@ -58,6 +63,7 @@ __all__ = [
     "find_conflicts",
     "lexicographic",
     "mps_text",
+    "optimal_face",
     "relax",
     "with_holds",
 ]

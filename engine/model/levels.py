@@ -10,6 +10,14 @@ the allocation benchmark's lesson, see docs/allocation.md "Performance"). When a
 finds a later level infeasible at that tolerance (it can: its own feasibility tolerance
 is about as wide), the level is solved again with the holds loosened to ``retry_tol``.
 
+Given the problem the levels are over, a level is also held by its *optimal face*
+(:func:`optimal_face`): every column with a reduced cost fixed at its bound and every
+row with a dual at its bound — by complementary slackness exactly the level's optimal
+solutions. The later levels then solve over a face with equalities rather than a thin
+slab under the hold row (which interior point can stall on: a re-plan's ``stay`` level
+did), and presolve takes the fixed columns out. When a later level is infeasible the
+retry holds the rows alone, loosened.
+
 The engine supplies ``solve(c, offset, holds) -> SolverResult``; what a solve is (one
 call, or rounds of cuts) is the engine's business.
 """
@@ -24,12 +32,15 @@ import numpy as np
 from attain.solvers import LinearProblem, SolverResult, SparseMatrix
 
 __all__ = [
+    "FACE_TOL",
     "HOLD_TOL",
     "RETRY_HOLD_TOL",
+    "Face",
     "Hold",
     "Level",
     "LevelOutcome",
     "lexicographic",
+    "optimal_face",
     "with_holds",
 ]
 
@@ -39,6 +50,24 @@ INF = np.inf
 HOLD_TOL = 1e-7
 #: ... and to this when the solver finds the next level infeasible at HOLD_TOL.
 RETRY_HOLD_TOL = 1e-5
+#: A reduced cost or dual (normalised level units) above this puts its column or row on the
+#: face; a point within this (relative) of a bound is at it.
+FACE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Face:
+    """A level's optimal face as bounds: ``cols`` fixed at ``col_value``, ``rows`` (of the
+    problem without holds) held at ``row_value``."""
+
+    cols: np.ndarray
+    col_value: np.ndarray
+    rows: np.ndarray
+    row_value: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.cols) + len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -60,13 +89,16 @@ class Hold:
     c: np.ndarray
     value: float
     slack: float = 0.0
+    face: Face | None = None
+    """The level's optimal face, held too (:func:`optimal_face`)."""
 
     @property
     def bound(self) -> float:
         return self.value + self.slack
 
     def loosened(self, factor: float) -> Hold:
-        return replace(self, slack=self.slack * factor)
+        """The row alone, its slack × ``factor`` (the face goes: a retry asks for room)."""
+        return replace(self, slack=self.slack * factor, face=None)
 
 
 @dataclass(frozen=True)
@@ -82,7 +114,17 @@ class LevelOutcome:
 def with_holds(
     problem: LinearProblem, c: np.ndarray, holds: Sequence[Hold], offset: float = 0.0
 ) -> LinearProblem:
-    """``problem`` with objective ``c`` (+ ``offset``) and one ``≤`` row per hold, appended."""
+    """``problem`` with objective ``c`` (+ ``offset``) and one ``≤`` row per hold, appended;
+    each hold's face (if any) fixes its columns and rows in the bounds."""
+    row_lower, row_upper = problem.row_lower, problem.row_upper
+    col_lower, col_upper = problem.col_lower, problem.col_upper
+    faces = [h.face for h in holds if h.face is not None and h.face.size]
+    if faces:
+        row_lower, row_upper = row_lower.copy(), row_upper.copy()
+        col_lower, col_upper = col_lower.copy(), col_upper.copy()
+        for face in faces:
+            col_lower[face.cols] = col_upper[face.cols] = face.col_value
+            row_lower[face.rows] = row_upper[face.rows] = face.row_value
     A = problem.A
     if holds:
         nz = [np.flatnonzero(h.c) for h in holds]
@@ -96,10 +138,10 @@ def with_holds(
     return LinearProblem(
         c=np.asarray(c, dtype=np.float64),
         A=A,
-        row_lower=np.concatenate([problem.row_lower, np.full(len(holds), -INF)]),
-        row_upper=np.concatenate([problem.row_upper, [h.bound for h in holds]]),
-        col_lower=problem.col_lower,
-        col_upper=problem.col_upper,
+        row_lower=np.concatenate([row_lower, np.full(len(holds), -INF)]),
+        row_upper=np.concatenate([row_upper, [h.bound for h in holds]]),
+        col_lower=col_lower,
+        col_upper=col_upper,
         integrality=problem.integrality,
         offset=offset,
         row_names=(*problem.row_names, *(f"hold:{h.name}" for h in holds))
@@ -109,6 +151,43 @@ def with_holds(
     )
 
 
+def optimal_face(
+    problem: LinearProblem, result: SolverResult, tol: float = FACE_TOL
+) -> Face | None:
+    """The optimal face of ``problem``'s level from an optimal basic ``result``: columns
+    with a reduced cost at a bound, rows with a dual at a bound (``problem``'s rows only:
+    holds appended after them are left as they are). None without both kinds of duals.
+
+    Complementary slackness makes it exact: a feasible point is optimal for the level if
+    and only if it sits on every such bound. A bound counts only where the point is on it
+    (within ``tol``, relative), so a backend's sign convention cannot put a column on the
+    wrong side; an interior point (no crossover) gives a smaller face, never a wrong one.
+    """
+    if result.x is None or result.col_duals is None or result.row_duals is None:
+        return None
+    x = np.asarray(result.x, dtype=np.float64)
+    if x.shape != (problem.n_cols,):
+        return None
+    rc = np.asarray(result.col_duals, dtype=np.float64)
+    y = np.asarray(result.row_duals, dtype=np.float64)[: problem.n_rows]
+    activity = problem.A.matvec(x)
+
+    def on(value, lower, upper, price):
+        """Per entry: the bound it is held at (NaN: none)."""
+        with np.errstate(invalid="ignore"):
+            near_lo = np.abs(value - lower) <= tol * (1 + np.abs(lower))
+            near_hi = np.abs(value - upper) <= tol * (1 + np.abs(upper))
+        free = lower < upper
+        lo = free & np.isfinite(lower) & near_lo & (np.abs(price) > tol)
+        hi = free & np.isfinite(upper) & near_hi & (np.abs(price) > tol) & ~lo
+        return np.where(lo, lower, np.where(hi, upper, np.nan))
+
+    col = on(x, problem.col_lower, problem.col_upper, rc)
+    row = on(activity, problem.row_lower, problem.row_upper, y)
+    cols, rows = np.flatnonzero(np.isfinite(col)), np.flatnonzero(np.isfinite(row))
+    return Face(cols, col[cols], rows, row[rows])
+
+
 def lexicographic(
     levels: Sequence[Level],
     solve: Callable[[np.ndarray, float, tuple[Hold, ...]], SolverResult],
@@ -116,9 +195,13 @@ def lexicographic(
     rel_tol: float = HOLD_TOL,
     abs_tol: float = HOLD_TOL,
     retry_tol: float | None = RETRY_HOLD_TOL,
+    faces: LinearProblem | None = None,
 ) -> tuple[list[LevelOutcome], SolverResult | None]:
     """Solve ``levels`` in order, each held once solved. Returns the outcomes and, when a
-    level found no solution, that level's result (the outcomes before it stand)."""
+    level found no solution, that level's result (the outcomes before it stand).
+
+    ``faces``: the problem the levels are over (without holds); given, each level is held
+    by its :func:`optimal_face` as well as its row (module docstring)."""
     held = list(holds)
     out: list[LevelOutcome] = []
     for level in levels:
@@ -132,7 +215,8 @@ def lexicographic(
         if not result.status.has_solution:
             return out, result
         value_n = float(cn @ result.x) + off
-        hold = Hold(level.name, cn, value_n - off, abs_tol + rel_tol * abs(value_n))
+        face = optimal_face(faces, result) if faces is not None else None
+        hold = Hold(level.name, cn, value_n - off, abs_tol + rel_tol * abs(value_n), face)
         held.append(hold)
         out.append(LevelOutcome(level.name, result, value_n * norm, norm, hold))
     return out, None
