@@ -191,7 +191,8 @@ class TerritoryModel(CoreModel):
         frame = pd.DataFrame({"rep": owner[linked], "label": label[linked]})
         sizes = frame.groupby(["rep", "label"], sort=True).size().reset_index(name="size")
         split = sizes[sizes.groupby("rep")["size"].transform("size") > 1]
-        rows, cols, vals, reps_of, n_cut = [], [], [], [], 0
+        cols: list[np.ndarray] = []
+        reps_of: list[int] = []
         for rep, group in split.groupby("rep", sort=True):
             group = group.sort_values(["size", "label"], ascending=[False, True], kind="stable")
             v = int(group["label"].iloc[0])  # labels are each component's smallest unit
@@ -204,17 +205,20 @@ class TerritoryModel(CoreModel):
                 ends = _pair_index(key, np.r_[piece, u] * n_reps + rep)
                 other = _pair_index(key, np.array([v]) * n_reps + rep)
                 for end, border in zip(ends, [sep] * len(piece) + [main], strict=True):
-                    rows.append(np.full(len(border) + 2, n_cut))
                     cols.append(np.concatenate([[end], other, border]))
-                    vals.append(np.concatenate([[1.0, 1.0], -np.ones(len(border))]))
                     reps_of.append(int(rep))
-                    n_cut += 1
+        return self._add_cuts(cols, reps_of)
+
+    def _add_cuts(self, cols: list[np.ndarray], reps_of: list[int]) -> int:
+        """Append separator cuts ``x[a] + x[b] − Σ border ≤ 1``, one per entry of ``cols``
+        (the pairs a and b first, then the border's), each about rep ``reps_of[i]``."""
+        n_cut = len(cols)
         if n_cut:
             block = self.add_block(
                 "contiguity",
-                np.concatenate(rows),
+                np.repeat(np.arange(n_cut), [len(c) for c in cols]),
                 np.concatenate(cols),
-                np.concatenate(vals),
+                np.concatenate([np.r_[1.0, 1.0, -np.ones(len(c) - 2)] for c in cols]),
                 np.full(n_cut, -np.inf),
                 np.ones(n_cut),
             )
@@ -250,7 +254,6 @@ class TerritoryModel(CoreModel):
         tries = np.argsort(-need, axis=1, kind="stable")[:, :FRACTIONAL_TRIES]
         live = np.take_along_axis(need, tries, axis=1) > tol
         graph = _split_graph(starts, nbr, share, has)
-        rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         reps_of: list[int] = []
         key = pairs.unit * n_reps + pairs.rep
@@ -263,23 +266,9 @@ class TerritoryModel(CoreModel):
             for r, u in zip(reps[cut], tries[reps[cut], k], strict=True):
                 sep = np.flatnonzero(side[r, :, 0] & ~side[r, :, 1] & has[r])
                 ends = _pair_index(key, np.array([u, v[r]]) * n_reps + r)
-                rows.append(np.full(len(sep) + 2, len(reps_of)))
                 cols.append(np.concatenate([ends, _pair_index(key, sep * n_reps + r)]))
                 reps_of.append(int(r))
-        n_cut = len(reps_of)
-        if n_cut:
-            vals = [np.r_[1.0, 1.0, -np.ones(len(c) - 2)] for c in cols]
-            block = self.add_block(
-                "contiguity",
-                np.concatenate(rows),
-                np.concatenate(cols),
-                np.concatenate(vals),
-                np.full(n_cut, -np.inf),
-                np.ones(n_cut),
-            )
-            self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
-            self.n_cuts += n_cut
-        return n_cut
+        return self._add_cuts(cols, reps_of)
 
 
 def _split_graph(starts, nbr, share: np.ndarray, has: np.ndarray):
