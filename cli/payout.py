@@ -32,7 +32,8 @@ from attain.output import check_output_set
     "--measures",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Measures table for KPI components (rep_id, date, measure, value, denominator).",
+    help="Measures table for KPI components (rep_id, date, measure, value, denominator); "
+    "default: the one company.yaml names (`tables: measures:`).",
 )
 @click.option(
     "--out",

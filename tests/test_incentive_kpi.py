@@ -243,7 +243,7 @@ def test_the_example_plan_runs_through_the_cli(tmp_path):
     code = main(
         [
             "payout",
-            str(ROOT / "rules" / "kpi_mbo.yaml"),
+            str(ROOT / "rules" / "plan_kpi_mbo.yaml"),
             "--targets",
             str(ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"),
             "--actuals",

@@ -229,7 +229,7 @@ def test_a_holdback_is_accrued_when_earned_and_kpis_read_the_measures(tmp_path):
     a, b = held.summary["payouts"][0], plain.summary["payouts"][0]
     assert a["earned_to_date"] == b["earned_to_date"]
     assert a["forecast_p50"] == pytest.approx(b["forecast_p50"], rel=1e-9)
-    kpi = ROOT / "rules" / "kpi_mbo.yaml"
+    kpi = ROOT / "rules" / "plan_kpi_mbo.yaml"
     measures = ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"
     rows = pd.read_csv(measures, dtype=str)
     early = tmp_path / "measures.csv"
