@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from attain.checks import check_columns, missing_denominators, unknown_reference
 from attain.errors import DataError, Problem
 from attain.incentive.calendar import Calendar
 from attain.tables import TABLES
+
+if TYPE_CHECKING:
+    from attain.data import Company
 
 __all__ = ["MEASURE_COLUMNS", "Measures", "company_measures", "read_measures"]
 
@@ -64,17 +68,17 @@ class Measures:
         return self.value[i], self.denominator[i], self.rows[i]
 
 
-def company_measures(company: object) -> pd.DataFrame | Path | None:
+def company_measures(company: Company | None) -> pd.DataFrame | Path | None:
     """The measures table a company names (``tables: measures:`` in company.yaml): its
     checked frame when it was loaded, else the file (read only when a plan needs it)."""
-    frame = getattr(company, "measures", None)
-    if frame is not None:
-        return frame
-    rules, root = getattr(company, "rules", None), getattr(company, "root", None)
-    name = rules.tables.measures if rules is not None else None
-    if name is None or root is None:
+    if company is None:
         return None
-    return Path(root) / name
+    if company.measures is not None:
+        return company.measures
+    name = company.rules.tables.measures
+    if name is None or company.root is None:
+        return None
+    return Path(company.root) / name
 
 
 def _frame(source: pd.DataFrame | str | Path) -> pd.DataFrame:
