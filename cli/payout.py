@@ -86,7 +86,10 @@ def payout(
     if (ledger is None) != (close is None):
         raise click.UsageError("--ledger and --close go together")
     if close is not None and measures is not None:
-        raise click.UsageError("--close does not read --measures: close plans without KPIs")
+        raise click.UsageError(
+            "--close reads the company's measures table (`tables: measures:` in company.yaml, "
+            "recorded with the run's inputs), not --measures"
+        )
     folder = data or plan_company_dir(plans[0])
     inputs = (*plans, targets, actuals, folder, *([measures] if measures else []))
     if out is not None:  # refuse the folder before any work (and before a close)
