@@ -129,7 +129,10 @@ def write_sample(
             ("actuals.csv", company.actuals),
             ("measures.csv", company.measures),
         ):
-            files.append(write_csv(stage.path / name, frame))
+            # counts as whole numbers (1, not 1.0); every figure has at most 2 decimals
+            # and is below 10^13, so 15 significant digits write it exactly
+            fmt = "%.15g" if name == "measures.csv" else None
+            files.append(write_csv(stage.path / name, frame, float_format=fmt))
             steps.advance()
     return stage.final(files)
 

@@ -274,6 +274,8 @@ def test_a_close_reads_and_records_the_company_measures_table(tmp_path, sample_d
     assert main(close) == 0
     assert main(close) == 0  # the same inputs: nothing to do
     table = folder / "measures.csv"
-    table.write_text(table.read_text().replace(",1.0,\n", ",2.0,\n", 1))
+    text = table.read_text()
+    table.write_text(text.replace("new_a_accounts,1,\n", "new_a_accounts,2,\n", 1))
+    assert table.read_text() != text
     assert main(close) == 2
     assert main([*close, "--measures", str(table)]) == 2  # a usage error
