@@ -13,15 +13,28 @@
    ``ATTAIN_BENCH_PAYOUT_REPS=20000`` for the full size.
 
 ``ATTAIN_BENCH_QUICK=1`` shrinks every size by 10-100x for a smoke run.
+
+``ATTAIN_BENCH_AGAINST=REV`` (a branch, tag or commit; default: none) times the exact
+payouts (1.) on this tree and on REV instead, in the same run and on the same data: REV
+is checked out in a temporary ``git worktree`` (removed afterwards), the data drawn once
+and written to Parquet, and each run is a fresh process importing one tree's ``engine/``
+as ``attain``, interleaved (this tree, REV, this tree, REV, ...; best of
+``ATTAIN_BENCH_REPEAT``, default 2), with wall and CPU seconds, the load average, and a
+check that both trees pay the same lines and amounts.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,44 +54,64 @@ def _peak_mb() -> float:
 def _plan(period: str = "month", measure: str = "ytd"):
     from attain.schema.plan import Plan
 
+    return Plan.model_validate(_plan_spec(period, measure))
+
+
+def _plan_spec(period: str = "month", measure: str = "ytd") -> dict:
+    """The bench plan as its rule-file mapping (any tree's attain can load it)."""
     tiers = [
         {"start": s, "rate": float(r), **({"end": e} if e is not None else {})} for s, e, r in TIERS
     ]
-    return Plan.model_validate(
-        {
-            "kind": "plan",
-            "name": "bench",
-            "period": period,
-            "measure": measure,
-            "negative_balance": "claw_back",
-            "target_incentive": {"amount": 20_000},
-            "components": [
-                {"type": "commission", "name": "commission", "tiers": tiers},
-                {
-                    "type": "attainment_curve",
-                    "name": "bonus",
-                    "points": [
-                        {"attainment": 0.5, "payout": 0.3},
-                        {"attainment": 1.0, "payout": 1.0},
-                        {"attainment": 1.5, "payout": 2.0},
-                    ],
-                },
-                {
-                    "type": "step_bonus",
-                    "name": "kicker",
-                    "steps": [
-                        {"attainment": 1.1, "amount": 500},
-                        {"attainment": 1.25, "amount": 1500},
-                    ],
-                },
-            ],
-        }
-    )
+    return {
+        "kind": "plan",
+        "name": "bench",
+        "period": period,
+        "measure": measure,
+        "negative_balance": "claw_back",
+        "target_incentive": {"amount": 20_000},
+        "components": [
+            {"type": "commission", "name": "commission", "tiers": tiers},
+            {
+                "type": "attainment_curve",
+                "name": "bonus",
+                "points": [
+                    {"attainment": 0.5, "payout": 0.3},
+                    {"attainment": 1.0, "payout": 1.0},
+                    {"attainment": 1.5, "payout": 2.0},
+                ],
+            },
+            {
+                "type": "step_bonus",
+                "name": "kicker",
+                "steps": [
+                    {"attainment": 1.1, "amount": 500},
+                    {"attainment": 1.25, "amount": 1500},
+                ],
+            },
+        ],
+    }
+
+
+_RULES = {
+    "kind": "company",
+    "name": "Bench",
+    "currency": "EUR",
+    "fiscal_year": 2027,
+    "hierarchy": ["region", "team"],
+    "products": list(PRODUCTS),
+    "tables": {"org": "org.csv"},
+}
 
 
 def _company(rng):
     from attain.data import company_from_frames
 
+    org, reps, targets = _frames(rng)
+    return company_from_frames(_RULES, org=org), reps, targets
+
+
+def _frames(rng) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """The org and the targets, as plain frames."""
     reps = np.char.add("R", np.char.zfill(np.arange(N_REPS).astype(str), 6))
     org = pd.DataFrame(
         {
@@ -92,16 +125,6 @@ def _company(rng):
             "target_incentive": 20_000.0,
         }
     )
-    rules = {
-        "kind": "company",
-        "name": "Bench",
-        "currency": "EUR",
-        "fiscal_year": 2027,
-        "hierarchy": ["region", "team"],
-        "products": list(PRODUCTS),
-        "tables": {"org": "org.csv"},
-    }
-    company = company_from_frames(rules, org=org)
     targets = pd.DataFrame(
         {
             "rep_id": np.repeat(reps, len(PRODUCTS)),
@@ -110,7 +133,7 @@ def _company(rng):
             "target": np.round(rng.uniform(100_000, 500_000, N_REPS * len(PRODUCTS)), 2),
         }
     )
-    return company, reps, targets
+    return org, reps, targets
 
 
 def _deals(rng, reps) -> pd.DataFrame:
@@ -190,9 +213,6 @@ def bench_exact() -> None:
         f" ({n_lines:,} lines, {n_lines / seconds / 1e6:.2f} M lines/s), "
         f"peak memory {_peak_mb():,.0f} MB (+{_peak_mb() - before:,.0f} MB)"
     )
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result.write(Path(tmp) / "lines", statements=False, xlsx=False)
@@ -215,6 +235,125 @@ def bench_exact() -> None:
         f"{base_rate / 1e6:.2f} M lines/s; exact path (all 3 components, with checks) is "
         f"{n_lines / seconds / base_rate:.1f}x faster per line"
     )
+
+
+AGAINST = os.environ.get("ATTAIN_BENCH_AGAINST") or None
+REPEAT = int(os.environ.get("ATTAIN_BENCH_REPEAT", "2"))
+
+
+def _time_exact(data: Path) -> dict:
+    """One timed exact run on the data in ``data`` (a fresh process: the ``attain`` it
+    imports is the tree its PYTHONPATH names). Reading the Parquet files is not timed;
+    the payouts call and its payouts table are, as in :func:`bench_exact`."""
+    import attain
+    from attain.data import company_from_frames
+    from attain.incentive import payouts
+
+    org = pd.read_parquet(data / "org.parquet")
+    targets = pd.read_parquet(data / "targets.parquet")
+    deals = pd.read_parquet(data / "deals.parquet")
+    company = company_from_frames(_RULES, org=org)
+    load = os.getloadavg()[0]
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = payouts(_plan_spec(), targets, deals, company)
+    table = result.payouts_table()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "attain": str(Path(attain.__file__).resolve().parent),
+        "wall": wall,
+        "cpu": cpu,
+        "load": load,
+        "peak_mb": _peak_mb(),
+        "n_lines": len(table),
+        "payable_minor": int(result.totals["payable_minor"].sum()),
+    }
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+
+
+def bench_against(rev: str, repeat: int = REPEAT) -> None:
+    """The exact payouts on this tree and on ``rev``, interleaved on the same data."""
+    root = Path(__file__).resolve().parent.parent
+    sha = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if sha.returncode:
+        print(f"exact against {rev}: not a commit here")
+        return
+    commit = sha.stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="attain-bench-") as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        rng = np.random.default_rng(7)
+        org, reps, targets = _frames(rng)
+        deals = _deals(rng, reps)
+        n_deals = len(deals)
+        for name, frame in (("org", org), ("targets", targets), ("deals", deals)):
+            frame.to_parquet(data / f"{name}.parquet", index=False)
+        del org, targets, deals  # the parent holds nothing while the runs are timed
+        tree = Path(tmp) / "tree"
+        added = _git(root, "worktree", "add", "--detach", str(tree), commit)
+        if added.returncode:
+            print(f"exact against {rev}: git worktree add failed: {added.stderr.strip()}")
+            return
+        try:
+            runs = _interleaved({"this tree": root, rev: tree}, Path(tmp), data, repeat)
+        finally:
+            _git(root, "worktree", "remove", "--force", str(tree))
+            _git(root, "worktree", "prune")
+    if isinstance(runs, str):
+        print(f"exact against {rev}: {runs}")
+        return
+    print(
+        f"exact payouts, {N_REPS:,} reps x 12 months from {n_deals:,} deal rows, this tree "
+        f"against {rev} ({commit[:10]}), interleaved, best of {repeat}:"
+    )
+    best = {label: min(r, key=lambda x: x["wall"]) for label, r in runs.items()}
+    for label, r in runs.items():
+        walls = ", ".join(f"{x['wall']:.1f}" for x in r)
+        cpus = ", ".join(f"{x['cpu']:.1f}" for x in r)
+        loads = ", ".join(f"{x['load']:.1f}" for x in r)
+        print(
+            f"  {label:<10}: best {best[label]['wall']:.1f} s wall, {best[label]['cpu']:.1f} s "
+            f"CPU (runs: wall {walls}; CPU {cpus}; load {loads}); peak RSS "
+            f"{max(x['peak_mb'] for x in r):,.0f} MB"
+        )
+    here, there = best["this tree"], best[rev]
+    figures = {(x["n_lines"], x["payable_minor"]) for r in runs.values() for x in r}
+    print(
+        f"  ratio {rev} / this tree: wall {there['wall'] / here['wall']:.2f}x, CPU "
+        f"{there['cpu'] / here['cpu']:.2f}x ({'same' if len(figures) == 1 else 'DIFFERENT'} "
+        f"lines and amounts: {here['n_lines']:,} lines)"
+    )
+
+
+def _interleaved(
+    trees: dict[str, Path], tmp: Path, data: Path, repeat: int
+) -> dict[str, list[dict]] | str:
+    """Each tree's runs, A B A B ...: each a fresh process with ``attain`` on its path
+    (a link to the tree's engine/, ahead of the installed one)."""
+    envs = {}
+    for i, (label, tree) in enumerate(trees.items()):
+        path = tmp / f"path{i}"
+        path.mkdir()
+        (path / "attain").symlink_to(tree / "engine")
+        envs[label] = {**os.environ, "PYTHONPATH": str(path)}
+    runs: dict[str, list[dict]] = {label: [] for label in trees}
+    for _ in range(repeat):
+        for label, env in envs.items():
+            done = subprocess.run(
+                [sys.executable, __file__, "--time-exact", str(data)],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            if done.returncode:
+                return f"the run on {label} failed: {done.stderr.strip()[-1500:]}"
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            if Path(run["attain"]) != (trees[label] / "engine").resolve():
+                return f"{label} imported attain from {run['attain']}"
+            runs[label].append(run)
+    return runs
 
 
 def _population(compiled, n_reps):
@@ -345,11 +484,6 @@ def _sample_targets(folder, out) -> int:
 
 def bench_payout_memory() -> None:
     """Peak RSS of the `attain payout` command, in its own process (os.wait4's usage)."""
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
     from attain import write_sample
 
     root = Path(__file__).resolve().parent.parent
@@ -379,10 +513,16 @@ def bench_payout_memory() -> None:
 
 
 def main() -> None:
+    if AGAINST is not None:  # the exact path on both trees, nothing else
+        bench_against(AGAINST)
+        return
     bench_vectorised()  # first: forked workers then do not inherit the exact run's memory
     bench_exact()
     bench_payout_memory()
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--time-exact"]:
+        print(json.dumps(_time_exact(Path(sys.argv[2]))))
+    else:
+        main()

@@ -32,7 +32,8 @@ from attain.output import check_output_set
     "--measures",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Measures table for KPI components (rep_id, date, measure, value, denominator).",
+    help="Measures table for KPI components (rep_id, date, measure, value, denominator); "
+    "default: the one company.yaml names (`tables: measures:`).",
 )
 @click.option(
     "--out",
@@ -85,7 +86,10 @@ def payout(
     if (ledger is None) != (close is None):
         raise click.UsageError("--ledger and --close go together")
     if close is not None and measures is not None:
-        raise click.UsageError("--close does not read --measures: close plans without KPIs")
+        raise click.UsageError(
+            "--close reads the company's measures table (`tables: measures:` in company.yaml, "
+            "recorded with the run's inputs), not --measures"
+        )
     folder = data or plan_company_dir(plans[0])
     inputs = (*plans, targets, actuals, folder, *([measures] if measures else []))
     if out is not None:  # refuse the folder before any work (and before a close)

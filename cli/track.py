@@ -38,7 +38,8 @@ from attain.track import track as track_progress
     "--measures",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Measures table of the plans' KPI components (rep_id, date, measure, value, denominator).",
+    help="Measures table for KPI components (rep_id, date, measure, value, denominator); "
+    "default: the one company.yaml names (`tables: measures:`).",
 )
 @click.option(
     "--data",

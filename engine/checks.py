@@ -9,6 +9,8 @@ file of millions of rows gives a readable report with the true total.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,7 @@ __all__ = [
     "dated_rows",
     "is_dated",
     "check_minor_units",
+    "missing_denominators",
     "check_references",
     "check_splits",
     "duplicate_keys",
@@ -305,7 +308,9 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
     org = tables["org"]
     for table, frame in tables.items():
         dated = table == "org" and is_dated(org)
-        problems += duplicate_keys(frame, ("rep_id", "start_date") if dated else KEYS[table])
+        key = ("rep_id", "start_date") if dated else KEYS[table]
+        if key:  # a table without a key (measures: rows add up) has no duplicates
+            problems += duplicate_keys(frame, key)
     if is_dated(org):
         problems += dated_rows(org)
     problems += _hierarchy_nests(org, rules.hierarchy)
@@ -327,6 +332,8 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
                 )
     if "actuals" in tables:
         problems += check_splits(tables["actuals"])
+    if "measures" in tables:
+        problems += missing_denominators(tables["measures"])
     return problems
 
 
@@ -468,6 +475,35 @@ def _hierarchy_nests(org: pd.DataFrame, levels: list[str]) -> list[Problem]:
                 )
             )
     return capped(problems, _place(org)[0], total=total)
+
+
+def missing_denominators(
+    measures: pd.DataFrame, ratios: Collection[str] | None = None
+) -> list[Problem]:
+    """One problem per row of a ratio measure without its denominator: the measures
+    ``ratios`` names (a plan's KPI components read them as ratios), or, without it, every
+    measure that has a denominator on some row (the table says it is a ratio)."""
+    den = measures["denominator"].isna().to_numpy()
+    if not den.any():
+        return []
+    names = measures["measure"]
+    if ratios is None:
+        ratios = pd.unique(names[~den])
+    bad = np.flatnonzero(den & names.isin(list(ratios)).to_numpy())
+    source, _ = _place(measures)
+    problems = [
+        _row_problem(
+            measures,
+            int(i),
+            "denominator",
+            f"measure `{names.iloc[i]}` is a ratio: this row needs its denominator",
+            "missing-denominator",
+            "give the ratio's denominator (invoiced, sales) on every row of the measure; "
+            "a count has none on any row",
+        )
+        for i in bad[:MAX_PROBLEMS]
+    ]
+    return capped(problems, source, total=len(bad))
 
 
 def check_splits(actuals: pd.DataFrame) -> list[Problem]:

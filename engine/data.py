@@ -65,6 +65,8 @@ class Company:
     potential: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     actuals: pd.DataFrame | None = None
+    measures: pd.DataFrame | None = None
+    """The measures table KPI components read (``tables: measures:``), when loaded."""
     root: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     org_dated: pd.DataFrame | None = None
@@ -106,6 +108,9 @@ class Company:
             out["history_sales"] = float(self.history["sales"].sum())
         if self.actuals is not None:
             out["n_deal_rows"] = len(self.actuals)
+        if self.measures is not None:
+            out["n_measure_rows"] = len(self.measures)
+            out["measures"] = sorted(map(str, pd.unique(self.measures["measure"])))
         return out
 
 
@@ -271,6 +276,7 @@ def _finish_company(
         potential=potential,
         history=checked.get("history"),
         actuals=checked.get("actuals"),
+        measures=checked.get("measures"),
         root=root,
         sources=sources,
     )

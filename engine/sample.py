@@ -3,8 +3,10 @@
 The company has regions of teams of reps (one manager per team), four
 products with their own trends (or one to six: the first N of the catalogue),
 24 months of sales history with a year-end peak, about 20 accounts per rep,
-some new hires still ramping, a lognormal spread of productivity, and a year
-of deals for payouts (some split between two reps, some cancelled later).
+some new hires still ramping, a lognormal spread of productivity, a year
+of deals for payouts (some split between two reps, some cancelled later), and a
+year of the non-revenue measures the KPI plan reads (``rules/plan_kpi_mbo.yaml``:
+new A-tier accounts won, the sales expense rate, the collection rate).
 Everything is drawn with numpy over whole arrays, so 50,000 reps take seconds.
 """
 
@@ -60,6 +62,7 @@ class SampleCompany:
     accounts: pd.DataFrame
     history: pd.DataFrame
     actuals: pd.DataFrame
+    measures: pd.DataFrame
 
 
 def make_sample(
@@ -73,7 +76,7 @@ def make_sample(
     It sells the first ``n_products`` (1 to 6) of :data:`PRODUCTS`. ``progress(done,
     total)`` is called as each table is drawn.
     """
-    return _make_sample(n_reps, seed, n_products, Steps(progress, total=4))
+    return _make_sample(n_reps, seed, n_products, Steps(progress, total=5))
 
 
 def _make_sample(n_reps: int, seed: int, n_products: int, steps: Steps) -> SampleCompany:
@@ -93,7 +96,12 @@ def _make_sample(n_reps: int, seed: int, n_products: int, steps: Steps) -> Sampl
     steps.advance()
     actuals = _actuals(rng, org, base, mix)
     steps.advance()
-    return SampleCompany(_manifest(PRODUCTS[:n_products]), org, accounts, history, actuals)
+    # drawn last: the other tables are the same for a seed with or without it
+    measures = _measures(rng, org, actuals)
+    steps.advance()
+    return SampleCompany(
+        _manifest(PRODUCTS[:n_products]), org, accounts, history, actuals, measures
+    )
 
 
 def write_sample(
@@ -109,7 +117,7 @@ def write_sample(
 
     ``progress(done, total)`` is called as each table is drawn and each file written.
     """
-    steps = Steps(progress, total=9)  # 4 tables drawn, 5 files written
+    steps = Steps(progress, total=11)  # 5 tables drawn, 6 files written
     company = _make_sample(n_reps, seed, n_products, steps)
     with output_set(out, kind="company", force=force) as stage:
         files = [write_text(stage.path / "company.yaml", company.manifest)]
@@ -119,8 +127,12 @@ def write_sample(
             ("accounts.csv", company.accounts),
             ("history.csv", company.history),
             ("actuals.csv", company.actuals),
+            ("measures.csv", company.measures),
         ):
-            files.append(write_csv(stage.path / name, frame))
+            # counts as whole numbers (1, not 1.0); every figure has at most 2 decimals
+            # and is below 10^13, so 15 significant digits write it exactly
+            fmt = "%.15g" if name == "measures.csv" else None
+            files.append(write_csv(stage.path / name, frame, float_format=fmt))
             steps.advance()
     return stage.final(files)
 
@@ -151,6 +163,7 @@ STARTER_FILES = (
     "scenarios/sample/accounts.csv",
     "scenarios/sample/history.csv",
     "scenarios/sample/actuals.csv",
+    "scenarios/sample/measures.csv",
     "rules/allocation_fy27.yaml",
     "rules/plan_field_rep.yaml",
     "rules/plan_attainment_curve.yaml",
@@ -164,7 +177,8 @@ Edit these files to describe your own company and rules; each is commented.
 
 - `scenarios/sample/`: the company folder: `company.yaml` (its manifest: currency,
   fiscal year, products, which file holds which table) and its tables (`org.csv`,
-  `accounts.csv`, `history.csv`, `actuals.csv`). Replace the tables with your own.
+  `accounts.csv`, `history.csv`, `actuals.csv`, `measures.csv`). Replace the tables with
+  your own.
 - `rules/allocation_fy27.yaml`: how the year's target is split over regions, teams,
   reps, months and products.
 - `rules/plan_field_rep.yaml`, `rules/plan_attainment_curve.yaml`: two commission plans.
@@ -491,6 +505,68 @@ def _cancel_some(rng: np.random.Generator, bookings: pd.DataFrame) -> pd.DataFra
     return cancels
 
 
+#: Measures of the KPI plan (rules/plan_kpi_mbo.yaml): new A-tier accounts won a year
+#: (its target is 6), the sales expense rate (its target 10% of sales, lower is better)
+#: and the collection rate (collected / invoiced; it pays from 90%).
+_NEW_ACCOUNTS_A_YEAR = 6.0
+_EXPENSE_RATE = 0.10
+_COLLECTION = (40.0, 2.5)  # beta(a, b): a mean of 94%, most months between 88% and 99%
+
+
+def _measures(rng: np.random.Generator, org: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
+    """A year of non-revenue measures per seller: each A-tier account won on its own day
+    (value 1), and each month's sales expense (over the month's booked sales) and cash
+    collected (over the month's invoices, the booked sales), dated the month's last day.
+    A month without sales has no ratio rows."""
+    sellers = np.flatnonzero(org["role"].to_numpy() != "manager")
+    ids = org["rep_id"].to_numpy()
+    # accounts won: a seller's own rate (some open more doors), Poisson over the year
+    rate = _NEW_ACCOUNTS_A_YEAR * rng.lognormal(-0.06, 0.35, len(sellers))
+    won = rng.poisson(rate)
+    who = np.repeat(sellers, won)
+    day = np.datetime64(f"{_FISCAL_YEAR}-01-01") + rng.integers(0, 365, len(who))
+    accounts = pd.DataFrame(
+        {
+            "rep_id": ids[who],
+            "date": np.datetime_as_string(day, unit="D").astype(object),
+            "measure": "new_a_accounts",
+            "value": 1.0,
+            "denominator": np.nan,
+        }
+    )
+    # the month's booked sales (each rep's split share) are the ratios' denominators
+    booked = actuals[actuals["type"] == "booking"]
+    person = pd.Index(ids).get_indexer(booked["rep_id"])
+    month = booked["date"].astype(str).str.slice(5, 7).astype(int).to_numpy() - 1
+    sales = np.zeros((len(ids), 12))
+    np.add.at(sales, (person, month), booked["amount"].to_numpy() * booked["split"].to_numpy())
+    sales = np.round(sales[sellers], 2)
+    # expense rate: each seller's own level around 10%, and month-to-month noise
+    level = _EXPENSE_RATE * rng.lognormal(-0.02, 0.2, len(sellers))
+    expense = np.round(sales * level[:, None] * rng.lognormal(-0.01, 0.15, sales.shape), 2)
+    collected = np.round(sales * rng.beta(*_COLLECTION, sales.shape), 2)
+    r, m = np.nonzero(sales > 0)
+    ends = [
+        (pd.Timestamp(_FISCAL_YEAR, k + 1, 1) + pd.offsets.MonthEnd(0)).strftime("%Y-%m-%d")
+        for k in range(12)
+    ]
+    month_end = np.array(ends, dtype=object)[m]
+    ratios = [
+        pd.DataFrame(
+            {
+                "rep_id": ids[sellers[r]],
+                "date": month_end,
+                "measure": name,
+                "value": value[r, m],
+                "denominator": sales[r, m],
+            }
+        )
+        for name, value in (("sales_expense_rate", expense), ("collection_rate", collected))
+    ]
+    frame = pd.concat([accounts, *ratios], ignore_index=True)
+    return frame.sort_values(["date", "rep_id", "measure"], kind="stable").reset_index(drop=True)
+
+
 def _manifest(products: tuple[str, ...]) -> str:
     return f"""\
 # The sample company's manifest: what the company is and which file holds which table.
@@ -510,6 +586,9 @@ tables:
   accounts: accounts.csv
   history: history.csv
   actuals: actuals.csv
+  # Non-revenue measures for KPI components (rules/plan_kpi_mbo.yaml): counts, and
+  # ratios as numerator (value) and denominator.
+  measures: measures.csv
 # Potential is not given: it is derived from the accounts (revenue x growth),
 # split over products by each rep's last 12 months of history.
 # Tiers: the accounts making the top 70% of potential value are A, the next 20% B.

@@ -188,12 +188,28 @@ ACTUALS = (
     ),
 )
 
+MEASURES = (
+    Column("rep_id", "id", "The person.", references="org.rep_id"),
+    Column("date", "date", "The day the value belongs to, `YYYY-MM-DD`."),
+    Column("measure", "id", "The measure's name, as KPI components name it (`new_a_accounts`)."),
+    Column("value", "number", "A count (accounts won), or a ratio's numerator (collected)."),
+    Column(
+        "denominator",
+        "number",
+        "A ratio's denominator (invoiced); empty for counts. A measure with a denominator "
+        "on one row is a ratio: every row of it needs one.",
+        required=False,
+        min=0,
+    ),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "org": ORG,
     "accounts": ACCOUNTS,
     "potential": POTENTIAL,
     "history": HISTORY,
     "actuals": ACTUALS,
+    "measures": MEASURES,
 }
 
 #: The key columns that must be unique in each table.
@@ -203,6 +219,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "potential": ("rep_id", "product"),
     "history": ("rep_id", "product", "month"),
     "actuals": ("deal_id", "type", "rep_id"),
+    "measures": (),  # several rows of a person, day and measure add up
 }
 
 
@@ -309,26 +326,37 @@ This page is generated from `engine/tables.py` (`make docs`).
 """
 
 
+#: What docs/data.md says below a table's key.
+_TABLE_NOTES = {
+    "org": " With `start_date` or `end_date` (a dated org): `rep_id`, `start_date`; a "
+    "person's rows may not overlap, nor leave a gap between them. The dates are "
+    "honoured everywhere: the allocation and the re-plan (docs/allocation.md; weekly "
+    "activity targets only on days in the org), payouts (credit only on days in a "
+    "participant role, components limited to `roles:` by date, fixed amounts and "
+    "the draw by days in role: docs/plans.md, *A dated org*) and the simulator (a "
+    "rep sells and is paid only while in the org: docs/simulate.md).",
+    "measures": "No unique key: several rows of a person, day and measure add up. The "
+    "non-revenue measures KPI components read (docs/plans.md, *KPI*): one row per recorded "
+    "value. A window's count is the sum of its values; its ratio is the sum of the values "
+    "over the sum of the denominators (an exact year-to-date ratio, not an average of "
+    "monthly ratios). Rows dated outside the plan year, and rows of measures a plan does "
+    "not read, are left out and counted in a warning; `attain track` leaves out the rows "
+    "dated after `--as-of` the same way. `attain payout` and `attain track` read this "
+    "table when company.yaml names it (`tables: measures: measures.csv`); `--measures "
+    "FILE` overrides it.",
+}
+
+
 def markdown_reference() -> str:
     """docs/data.md: the intro and one table of columns per input table."""
     parts = [_INTRO]
     for table, columns in TABLES.items():
         key = ", ".join(f"`{k}`" for k in KEYS[table])
-        dated = (
-            " With `start_date` or `end_date` (a dated org): `rep_id`, `start_date`; a "
-            "person's rows may not overlap, nor leave a gap between them. The dates are "
-            "honoured everywhere: the allocation and the re-plan (docs/allocation.md; weekly "
-            "activity targets only on days in the org), payouts (credit only on days in a "
-            "participant role, components limited to `roles:` by date, fixed amounts and "
-            "the draw by days in role: docs/plans.md, *A dated org*) and the simulator (a "
-            "rep sells and is paid only while in the org: docs/simulate.md)."
-            if table == "org"
-            else ""
-        )
+        note = _TABLE_NOTES.get(table, "")
         parts += [
             f"## {table}",
             "",
-            f"Unique key: {key}.{dated}",
+            f"Unique key: {key}.{note}" if key else note.strip(),
             "",
             "| column | type | required | checks | meaning |",
             "| --- | --- | --- | --- | --- |",

@@ -32,7 +32,7 @@ _RULE_SUFFIXES = (".yaml", ".yml", ".json")
 #: Kinds whose names (products, units) are checked against the data they name.
 _DATA_AWARE_LOADERS = {
     "design": "attain.design.api:check_design",
-    "plan": "attain.incentive.api:load_plan",
+    "plan": "attain.incentive.api:check_plan",
     "scenario": "attain.simulate.setup:load_scenario",
 }
 #: Kinds that take their company from outside (``--data``): what checks them against it.

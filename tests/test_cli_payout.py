@@ -257,3 +257,25 @@ def test_payouts_workbook_has_lines_reps_components_and_parts_formatted(tmp_path
     assert abs(sum(shares) - 1) < 1e-9
     plan = dict(book["plan"].iter_rows(min_row=2, values_only=True))
     assert plan["version"].startswith("sha256:") and plan["currency"] == "EUR"
+
+
+def test_a_close_reads_and_records_the_company_measures_table(tmp_path, sample_dir):
+    """A KPI plan closes on the company's measures table, which the run records with its
+    other inputs: the same close again is a no-op, after the table changed an error."""
+    import shutil
+
+    folder = tmp_path / "company"
+    shutil.copytree(sample_dir, folder)
+    ledger = str(tmp_path / "ledger.db")
+    assert main(["ledger", "init", "--ledger", ledger]) == 0
+    close = ["payout", str(ROOT / "rules" / "plan_kpi_mbo.yaml"), "--targets", str(TARGETS),
+             "--actuals", str(folder / "actuals.csv"), "--data", str(folder),
+             "--ledger", ledger, "--close", "2027-Q1"]  # fmt: skip
+    assert main(close) == 0
+    assert main(close) == 0  # the same inputs: nothing to do
+    table = folder / "measures.csv"
+    text = table.read_text()
+    table.write_text(text.replace("new_a_accounts,1,\n", "new_a_accounts,2,\n", 1))
+    assert table.read_text() != text
+    assert main(close) == 2
+    assert main([*close, "--measures", str(table)]) == 2  # a usage error

@@ -243,7 +243,7 @@ def test_the_example_plan_runs_through_the_cli(tmp_path):
     code = main(
         [
             "payout",
-            str(ROOT / "rules" / "kpi_mbo.yaml"),
+            str(ROOT / "rules" / "plan_kpi_mbo.yaml"),
             "--targets",
             str(ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"),
             "--actuals",
@@ -263,6 +263,74 @@ def test_the_example_plan_runs_through_the_cli(tmp_path):
     amounts = lines.set_index(key)["amount"].map(lambda v: int(D(v) * 100))
     assert (sums.reindex(amounts.index).to_numpy() == amounts.to_numpy()).all()
     assert (amounts != 0).any()
+
+
+def _kpi_payout(tmp_path, name: str, *extra: str) -> int:
+    from attain.cli.main import main
+
+    return main(
+        [
+            "payout",
+            str(ROOT / "rules" / "plan_kpi_mbo.yaml"),
+            "--targets",
+            str(ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"),
+            "--actuals",
+            str(ROOT / "scenarios" / "sample" / "actuals.csv"),
+            *extra,
+            "--out",
+            str(tmp_path / name),
+        ]
+    )
+
+
+def test_the_example_plan_reads_the_company_measures_table(tmp_path):
+    """The sample company names its measures table: the shipped KPI plan runs without
+    --measures, on the same figures as with the table given; --measures overrides it."""
+    sample = ROOT / "scenarios" / "sample" / "measures.csv"
+    fixture = ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"
+    assert _kpi_payout(tmp_path, "company") == 0
+    assert _kpi_payout(tmp_path, "given", "--measures", str(sample)) == 0
+    assert _kpi_payout(tmp_path, "other", "--measures", str(fixture)) == 0
+    company, given, other = (
+        (tmp_path / n / "payouts.csv").read_bytes() for n in ("company", "given", "other")
+    )
+    assert company == given
+    assert company != other
+    kpi = pd.read_csv(io.BytesIO(company), dtype={"amount": str})
+    assert {"new_accounts", "expense_rate", "collection"} <= set(kpi["component"])
+    assert (kpi.groupby("component")["amount"].apply(lambda a: (a != "0.00").any())).all()
+
+
+def test_a_company_without_a_measures_table_says_where_to_name_one(tmp_path, sample_dir):
+    import shutil
+
+    folder = tmp_path / "company"
+    shutil.copytree(sample_dir, folder)
+    manifest = folder / "company.yaml"
+    manifest.write_text(manifest.read_text().replace("  measures: measures.csv\n", ""))
+    plan = ROOT / "rules" / "plan_kpi_mbo.yaml"
+    with pytest.raises(DataError) as e:
+        payouts(plan, ROOT / "tests" / "fixtures" / "incentive" / "targets.csv", None, folder)
+    (p,) = e.value.problems
+    assert p.code == "missing-measures" and "tables: measures:" in p.hint
+    r = payouts(
+        plan,
+        ROOT / "tests" / "fixtures" / "incentive" / "targets.csv",
+        None,
+        folder,
+        measures=sample_dir / "measures.csv",
+    )
+    assert r.totals["payable_minor"].sum() > 0
+
+
+def test_measures_until_leaves_later_rows_out_and_counts_them():
+    until = pd.Timestamp("2027-04-30").date()
+    cut = payouts(PLAN, TARGETS, DEALS, measures=MEASURES, measures_until=until)
+    early = MEASURES[MEASURES["date"] <= "2027-04-30"]
+    same = payouts(PLAN, TARGETS, DEALS, measures=early)
+    assert cut.totals["payable_minor"].tolist() == same.totals["payable_minor"].tolist()
+    (note,) = [n for n in cut.notices if "after 2027-04-30" in n.message]
+    assert note.code == "measure-rows-left-out" and note.count == len(MEASURES) - len(early)
 
 
 # --- exact == vectorised ------------------------------------------------------------

@@ -124,3 +124,49 @@ def test_products_out_of_range_are_refused():
     for n in (0, 7):
         with pytest.raises(ValueError, match="1 to 6 products"):
             make_sample(5, seed=1, n_products=n)
+
+
+def test_measures_are_the_kpi_plans_and_plausible(sample_company):
+    """measures.csv holds what rules/plan_kpi_mbo.yaml reads: accounts won (counts, about
+    six a seller a year), and each month's expense and collection ratios over the month's
+    booked sales."""
+    import yaml
+
+    from attain.sample import bundled
+
+    plan = yaml.safe_load(bundled("rules/plan_kpi_mbo.yaml").read_text())
+    read = {c["measure"]: c.get("aggregate", "sum") for c in plan["components"]}
+    m = sample_company.measures
+    assert set(m["measure"]) == set(read)
+    assert m["date"].dt.year.eq(2027).all()
+    sellers = set(sample_company.org.loc[sample_company.org["role"] != "manager", "rep_id"])
+    assert set(m["rep_id"]) <= sellers
+    for name, how in read.items():
+        rows = m[m["measure"] == name]
+        if how == "sum":
+            assert rows["denominator"].isna().all() and (rows["value"] == 1).all()
+            per_seller = rows.groupby("rep_id").size().reindex(list(sellers), fill_value=0)
+            assert 5 <= per_seller.mean() <= 7
+        else:
+            assert (rows["denominator"] > 0).all() and (rows["value"] >= 0).all()
+    ratio = m.groupby("measure")[["value", "denominator"]].sum()
+    ratio = ratio["value"] / ratio["denominator"]
+    assert 0.08 < ratio["sales_expense_rate"] < 0.12
+    assert 0.90 < ratio["collection_rate"] < 0.97
+    collected = m[m["measure"] == "collection_rate"]
+    assert (collected["value"] <= collected["denominator"]).all()
+    # the ratios' denominators are the month's booked sales (each rep's share)
+    deals = sample_company.actuals
+    booked = deals[deals["type"] == "booking"]
+    march = booked[booked["date"].dt.month == 3]
+    sales = (march["amount"] * march["split"]).groupby(march["rep_id"]).sum().round(2)
+    rows = collected[collected["date"] == "2027-03-31"].set_index("rep_id")["denominator"]
+    assert np.allclose(rows.sort_index(), sales.reindex(rows.index).sort_index())
+
+
+def test_the_manifest_names_the_measures_table(tmp_path):
+    attain.write_sample(tmp_path, n_reps=40, seed=3)
+    assert "  measures: measures.csv\n" in (tmp_path / "company.yaml").read_text()
+    company = attain.load_company(tmp_path)
+    assert company.measures is not None and len(company.measures) > 0
+    assert company.summary()["n_measure_rows"] == len(company.measures)

@@ -10,6 +10,7 @@ import pytest
 
 import attain
 from attain.cli.main import main
+from attain.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scenarios" / "sample"
@@ -249,7 +250,7 @@ def test_a_holdback_is_accrued_when_earned_and_kpis_read_the_measures(tmp_path):
     a, b = held.summary["payouts"][0], plain.summary["payouts"][0]
     assert a["earned_to_date"] == b["earned_to_date"]
     assert a["forecast_p50"] == pytest.approx(b["forecast_p50"], rel=1e-9)
-    kpi = ROOT / "rules" / "kpi_mbo.yaml"
+    kpi = ROOT / "rules" / "plan_kpi_mbo.yaml"
     measures = ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"
     rows = pd.read_csv(measures, dtype=str)
     early = tmp_path / "measures.csv"
@@ -260,3 +261,38 @@ def test_a_holdback_is_accrued_when_earned_and_kpis_read_the_measures(tmp_path):
     exact = attain.payouts(kpi, TARGETS, path, SAMPLE, measures=early)
     due = exact.totals[exact.totals["period"].isin(["2027-Q1", "2027-Q2"])]
     assert t.summary["payouts"][0]["earned_to_date"] == f"{due['payable_minor'].sum() / 100:.2f}"
+
+
+def test_kpis_read_the_company_measures_up_to_the_date(tmp_path):
+    """The company's measures table is the year's: tracked at a date, its later rows are
+    left out of the accrual (counted in a warning), where a later deal is an error."""
+    kpi = ROOT / "rules" / "plan_kpi_mbo.yaml"
+    deals = pd.read_csv(SAMPLE / "actuals.csv", dtype=str)
+    path = tmp_path / "actuals.csv"
+    deals[deals["date"] <= "2027-05-20"].to_csv(path, index=False)
+    rows = pd.read_csv(SAMPLE / "measures.csv", dtype=str)
+    early = tmp_path / "measures.csv"
+    rows[rows["date"] <= "2027-05-20"].to_csv(early, index=False)
+    year = attain.track(TARGETS, path, "2027-05-20", plans=[kpi], company=SAMPLE, trials=5)
+    cut = attain.track(
+        TARGETS, path, "2027-05-20", plans=[kpi], company=SAMPLE, trials=5, measures=early
+    )
+    a, b = year.summary["payouts"][0], cut.summary["payouts"][0]
+    assert a["earned_to_date"] == b["earned_to_date"] and float(a["earned_to_date"]) > 0
+    [note] = [n for n in year.notices if n.code == "measure-rows-left-out"]
+    assert note.count == int((rows["date"] > "2027-05-20").sum())
+    assert "after 2027-05-20" in note.message
+    assert not [n for n in cut.notices if n.code == "measure-rows-left-out"]
+    # the same through the command, without --measures: the company's table
+    code = main(
+        ["track", "--targets", str(TARGETS), "--actuals", str(path), "--as-of", "2027-05-20",
+         "--data", str(SAMPLE), "--plan", str(kpi), "--out", str(tmp_path / "o"),
+         "--trials", "5"]
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["payouts"][0]["earned_to_date"] == a["earned_to_date"]
+    late = tmp_path / "late.csv"
+    deals[deals["date"] <= "2027-06-30"].to_csv(late, index=False)
+    with pytest.raises(DataError, match="after --as-of"):
+        attain.track(TARGETS, late, "2027-05-20", plans=[kpi], company=SAMPLE, trials=5)

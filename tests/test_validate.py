@@ -114,3 +114,88 @@ def test_a_scenarios_unit_prices_name_its_companys_products(tmp_path, sample_dir
     assert attain.validate_paths([good]).ok
     [problem] = attain.validate_paths([bad]).problems
     assert problem.path == "unit_prices.clowd" and "unknown product `clowd`" in problem.message
+
+
+def _company_with_measures(tmp_path: Path, sample_dir: Path, rows: str) -> Path:
+    """The sample company with a measures table of its own: the sample's first rows and
+    ``rows`` after them (CSV lines)."""
+    import shutil
+
+    folder = tmp_path / "company"
+    shutil.copytree(sample_dir, folder)
+    head = (sample_dir / "measures.csv").read_text().splitlines()[:4]
+    (folder / "measures.csv").write_text("\n".join(head) + "\n" + rows)
+    return folder
+
+
+def test_the_measures_table_s_cells_are_checked_each_at_its_place(tmp_path, sample_dir):
+    from attain.cli.main import main
+
+    rows = (
+        "NOBODY,2027-03-31,new_a_accounts,1,\n"  # row 5: an unknown person
+        "R00001,2027-02-30,new_a_accounts,1,\n"  # row 6: no such day
+        "R00001,2027-03-31,collection_rate,lots,1000\n"  # row 7: not a number
+        "R00002,2027-03-31,collection_rate,950,\n"  # row 8: a ratio without denominator
+    )
+    folder = _company_with_measures(tmp_path, sample_dir, rows)
+    source = str(folder / "measures.csv")
+    report = attain.validate_paths([folder])
+    found = {(p.source, p.row, p.field, p.code) for p in report.problems}
+    assert (source, 6, "date", "date") in found
+    assert (source, 7, "value", "number") in found
+    # the references and the ratios are checked once every cell is typed
+    rows = rows.replace("2027-02-30", "2027-02-28").replace("lots", "990")
+    folder = _company_with_measures(tmp_path / "2", sample_dir, rows)
+    source = str(folder / "measures.csv")
+    report = attain.validate_paths([folder])
+    found = {(p.source, p.row, p.field, p.code) for p in report.problems}
+    assert found == {
+        (source, 5, "rep_id", "unknown-reference"),
+        (source, 8, "denominator", "missing-denominator"),
+    }
+    assert main(["validate", str(folder)]) == 2
+
+
+def test_a_kpi_plan_is_checked_against_its_company_s_measures_table(tmp_path, sample_dir):
+    """A measure the plan reads as a ratio needs a denominator on each row, although the
+    table alone is valid (no denominator on any row: a count); a measure it reads must
+    have rows."""
+    folder = _company_with_measures(tmp_path, sample_dir, "")
+    table = folder / "measures.csv"
+    header = "rep_id,date,measure,value,denominator\n"
+    table.write_text(
+        header + "R00001,2027-01-31,new_a_accounts,1,\n"
+        "R00001,2027-01-31,sales_expense_rate,900,\n"
+        "R00001,2027-01-31,collection_rate,950,1000\n"
+    )
+    assert attain.validate_paths([folder]).ok
+    plan = tmp_path / "plan_kpi.yaml"
+    plan.write_text(
+        (ROOT / "rules" / "plan_kpi_mbo.yaml")
+        .read_text()
+        .replace("company: ../scenarios/sample", f"company: {folder}")
+    )
+    [problem] = attain.validate_paths([plan]).problems
+    assert (problem.source, problem.row, problem.field, problem.code) == (
+        str(table),
+        3,
+        "denominator",
+        "missing-denominator",
+    )
+    assert "`sales_expense_rate` is a ratio" in problem.message
+    table.write_text(header + "R00001,2027-01-31,sales_expense_rate,900,9000\n")
+    problems = attain.validate_paths([plan]).problems
+    assert [(p.code, p.message) for p in problems] == [
+        ("unknown-measure", f"no row of measure `{m}`, which a KPI component reads")
+        for m in ("collection_rate", "new_a_accounts")
+    ]
+
+
+def test_the_shipped_kpi_plan_validates_against_the_sample_measures(sample_dir):
+    report = attain.validate_paths([sample_dir, ROOT / "rules" / "plan_kpi_mbo.yaml"])
+    assert report.ok, report.problems
+    assert report.summaries[str(sample_dir)]["measures"] == [
+        "collection_rate",
+        "new_a_accounts",
+        "sales_expense_rate",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -15,14 +16,14 @@ from attain.incentive.compile import compile_plan
 from attain.incentive.credit import credit_deals
 from attain.incentive.exact import evaluate_exact
 from attain.incentive.inputs import read_book
-from attain.incentive.measures import read_measures
+from attain.incentive.measures import company_measures, read_measures
 from attain.incentive.result import Payouts
 from attain.incentive.run import build_windows, measures_needed
 from attain.load import load_rules
 from attain.progress import Progress, Steps
 from attain.schema.plan import Plan, known_products
 
-__all__ = ["load_plan", "payouts", "payouts_of_plans", "plan_company_dir"]
+__all__ = ["check_plan", "load_plan", "payouts", "payouts_of_plans", "plan_company_dir"]
 
 
 #: The stages :func:`payouts` reports: tables read, credited, windows, evaluated, lines.
@@ -69,6 +70,32 @@ def load_plan(
         return cast(Plan, load_rules(source, kind="plan"))
 
 
+def check_plan(path: str | Path) -> Plan:
+    """Load a plan file as :func:`load_plan` does, and check its KPI components against the
+    measures table its company names (``tables: measures:``), as a payout would: every
+    measure read is in the table, every row of a ratio has its denominator (``attain
+    validate``). A company without a measures table is not an error: the table may come
+    with ``--measures`` at run time."""
+    plan = load_plan(path)
+    folder = plan_company_dir(path)
+    if folder is None or not (folder / "company.yaml").exists():
+        return plan
+    rules = load_rules(folder / "company.yaml", kind="company")
+    if getattr(rules.tables, "measures", None) is None:
+        return plan
+    unit = plan.rounding.minor_unit if plan.rounding.minor_unit is not None else rules.minor_unit
+    needed, where = measures_needed(compile_plan(plan, tuple(rules.products), unit))
+    if not needed:
+        return plan
+    from attain.incentive.calendar import Calendar
+
+    company = load_company(folder, tables=("org", "measures"))
+    year = plan.fiscal_year or rules.fiscal_year
+    calendar = Calendar(year, rules.fiscal_year_start, plan.period)
+    read_measures(company_measures(company), needed, company.org, calendar, where, plan=str(path))
+    return plan
+
+
 def payouts(
     plan: Plan | str | Path | Mapping[str, Any] | Sequence[Plan | str | Path | Mapping[str, Any]],
     targets: pd.DataFrame | str | Path,
@@ -76,6 +103,7 @@ def payouts(
     company: Company | str | Path | None = None,
     *,
     measures: pd.DataFrame | str | Path | None = None,
+    measures_until: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Payouts:
     """Every participant's payout per period, exact to the minor unit, with statements.
@@ -86,13 +114,21 @@ def payouts(
     columns come from the targets table. A list of plans pays each on its own, side by
     side (:func:`payouts_of_plans`): the result is a :class:`Payouts` either way.
     ``measures`` is the measures table KPI components read (``rep_id, date, measure, value,
-    denominator``: :mod:`attain.incentive.measures`).
+    denominator``: :mod:`attain.incentive.measures`); by default the company's (``tables:
+    measures:`` in company.yaml). ``measures_until`` leaves out its rows dated after that
+    day (counted in a notice): tracking at a date reads the year's table.
     ``progress(done, total)`` is called as each stage of each plan finishes (tables read,
     deals credited, windows built, evaluated, lines labelled).
     """
     if not isinstance(plan, Plan | str | Path | Mapping):
         return payouts_of_plans(
-            list(plan), targets, actuals, company, measures=measures, progress=progress
+            list(plan),
+            targets,
+            actuals,
+            company,
+            measures=measures,
+            measures_until=measures_until,
+            progress=progress,
         )
     steps = Steps(progress, _STAGES)
     if isinstance(company, str | Path):
@@ -113,8 +149,16 @@ def payouts(
     steps.advance()
     compiled = compile_plan(plan, products or book.products, unit)
     needed, where = measures_needed(compiled)
+    if measures is None:  # the company's table, read only when a component needs it
+        measures = company_measures(company)
     table = read_measures(
-        measures, needed, book.people, book.calendar, where, plan=f"plan {plan.name}"
+        measures,
+        needed,
+        book.people,
+        book.calendar,
+        where,
+        plan=f"plan {plan.name}",
+        until=measures_until,
     )
     credit = credit_deals(compiled, book)
     steps.advance()
@@ -135,6 +179,7 @@ def payouts_of_plans(
     company: Company | str | Path | None = None,
     *,
     measures: pd.DataFrame | str | Path | None = None,
+    measures_until: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Payouts:
     """Several plans per person (a rep plan plus a product overlay) on the same targets
@@ -162,6 +207,7 @@ def payouts_of_plans(
             actuals,
             company,
             measures=measures,
+            measures_until=measures_until,
             progress=_offset(progress, i * _STAGES, total),
         )
         for i, p in enumerate(plans)

@@ -71,6 +71,7 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
     for key, what in (
         ("n_outside", "are dated outside the plan year"),
         ("n_unread", "are of measures no component of this plan reads"),
+        ("n_after", f"are dated after {meta.get('until')} (the date tracked)"),
     ):
         if meta.get(key):
             out.append(

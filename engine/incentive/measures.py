@@ -11,7 +11,9 @@
   measure a component reads as a ratio, empty for counts.
 
 Rows of measures the plan does not read (another plan's) are left out and counted in a
-warning; a measure a component reads that has no row at all is an error.
+warning; a measure a component reads that has no row at all is an error. Tracking at a
+date (``until``) leaves out the rows dated after it the same way: the table is the
+company's record of the year (``tables: measures:`` in company.yaml), read at any date.
 
 Values are read to millionths. A window's count is the sum of its values; its ratio is
 the sum of the values over the sum of the denominators (exact year-to-date ratios, not
@@ -21,32 +23,27 @@ bad cell, a ratio row without a denominator.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from attain.checks import check_columns, unknown_references
+from attain.checks import check_columns, missing_denominators, unknown_references
 from attain.errors import DataError, Problem
 from attain.incentive.calendar import Calendar
-from attain.tables import Column
+from attain.tables import TABLES
 
-__all__ = ["MEASURE_COLUMNS", "Measures", "read_measures"]
+if TYPE_CHECKING:
+    from attain.data import Company
 
-MEASURE_COLUMNS = (
-    Column("rep_id", "id", "The person."),
-    Column("date", "date", "The day the value belongs to, `YYYY-MM-DD`."),
-    Column("measure", "id", "The measure's name, as KPI components name it."),
-    Column("value", "number", "A count, or a ratio's numerator."),
-    Column(
-        "denominator",
-        "number",
-        "A ratio's denominator; empty for counts.",
-        required=False,
-        min=0,
-    ),
-)
+__all__ = ["MEASURE_COLUMNS", "Measures", "company_measures", "read_measures"]
+
+#: The measures table's columns (docs/data.md#measures): a company's table, or a file of
+#: its own (``--measures``), is checked against the same list.
+MEASURE_COLUMNS = TABLES["measures"]
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,27 @@ class Measures:
     n_outside: int = 0  # rows dated outside the plan year (not counted)
     n_unread: int = 0  # rows of measures no component of the plan reads (not counted)
     source: str = "<measures>"
+    n_after: int = 0  # rows dated after ``until`` (tracking at a date: not counted)
+    until: dt.date | None = None
 
     def of(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if name not in self.names:
             return None
         i = self.names.index(name)
         return self.value[i], self.denominator[i], self.rows[i]
+
+
+def company_measures(company: Company | None) -> pd.DataFrame | Path | None:
+    """The measures table a company names (``tables: measures:`` in company.yaml): its
+    checked frame when it was loaded, else the file (read only when a plan needs it)."""
+    if company is None:
+        return None
+    if company.measures is not None:
+        return company.measures
+    name = company.rules.tables.measures
+    if name is None or company.root is None:
+        return None
+    return Path(company.root) / name
 
 
 def _frame(source: pd.DataFrame | str | Path) -> pd.DataFrame:
@@ -84,11 +96,13 @@ def read_measures(
     calendar: Calendar,
     where: dict[str, str] | None = None,
     plan: str = "<plan>",
+    until: dt.date | None = None,
 ) -> Measures | None:
     """Read and check the measures table for the measures ``needed`` (name → ``sum`` or
     ``ratio``, from the plan's KPI components; ``where`` gives each the plan path that names
     it, for a located error when the table is missing or lacks it). None when no component
-    needs measures."""
+    needs measures. ``until``: rows dated after it are left out (and counted), as tracking
+    at a date reads the year's table."""
     where = where or {}
     if not needed:
         return None
@@ -101,8 +115,9 @@ def read_measures(
                     f"component reads measure `{name}`, but no measures table was given",
                     path=path,
                     code="missing-measures",
-                    hint="give the measures table (rep_id, date, measure, value, denominator): "
-                    "`--measures measures.csv`, or measures= in Python",
+                    hint="name the measures table (rep_id, date, measure, value, denominator) "
+                    "in company.yaml (`tables: measures: measures.csv`), or give "
+                    "`--measures measures.csv` (measures= in Python)",
                 )
             ]
         )
@@ -123,19 +138,7 @@ def read_measures(
         "every person in the measures table must be in the org (or have targets)",
     )
     names = tuple(sorted(needed))
-    ratio = typed["measure"].map(needed).eq("ratio").to_numpy()
-    no_den = ratio & typed["denominator"].isna().to_numpy()
-    for i in np.flatnonzero(no_den)[:25]:
-        problems.append(
-            Problem(
-                src,
-                f"measure `{typed['measure'].iloc[i]}` is read as a ratio: this row needs "
-                "its denominator",
-                row=int(i) + offset,
-                field="denominator",
-                code="missing-denominator",
-            )
-        )
+    problems += missing_denominators(typed, [n for n in names if needed[n] == "ratio"])
     if problems:
         raise DataError(problems)
     present = set(pd.unique(typed["measure"]))
@@ -153,9 +156,11 @@ def read_measures(
                 for n in missing
             ]
         )
-    slot = calendar.month_index(typed["date"].to_numpy(dtype="datetime64[D]"))
+    day = typed["date"].to_numpy(dtype="datetime64[D]")
+    slot = calendar.month_index(day)
     read = typed["measure"].isin(names).to_numpy()
-    inside = (slot >= 0) & read
+    after = day > np.datetime64(until, "D") if until is not None else np.zeros(len(day), dtype=bool)
+    inside = (slot >= 0) & read & ~after
     person = pd.Index(people["rep_id"]).get_indexer(typed["rep_id"])[inside]
     m = pd.Index(names).get_indexer(typed["measure"])[inside]
     s = slot[inside]
@@ -170,4 +175,5 @@ def read_measures(
     np.add.at(den, (m, person, s), d)
     np.add.at(rows, (m, person, s), 1)
     n_outside = int(((slot < 0) & read).sum())
-    return Measures(names, value, den, rows, n_outside, int((~read).sum()), src)
+    n_after = int(((slot >= 0) & read & after).sum())
+    return Measures(names, value, den, rows, n_outside, int((~read).sum()), src, n_after, until)

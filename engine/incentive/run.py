@@ -127,6 +127,8 @@ def build_windows(
         w.records["<measures>"] = {
             "n_outside": measures.n_outside,
             "n_unread": measures.n_unread,
+            "n_after": measures.n_after,
+            "until": measures.until,
             "source": measures.source,
         }
         for name in measures.names:

@@ -31,6 +31,10 @@ class CompanyTables(RuleModel):
     """Past sales per rep × product × month."""
     actuals: str | None = None
     """Deals booked in the plan year, for payouts."""
+    measures: str | None = None
+    """Non-revenue measures per person and day (`rep_id, date, measure, value, denominator`),
+    for KPI components: `attain payout` and `attain track` read it unless given
+    `--measures FILE` (see docs/data.md#measures)."""
 
 
 @register_kind

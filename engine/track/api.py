@@ -56,7 +56,11 @@ def track(
     count) adds the activities logged against ``activity_targets`` (an allocation's
     activity_targets.csv; by default the one beside ``targets``).
 
-    ``measures`` is the measures table of the plans' KPI components (to date).
+    ``measures`` is the measures table of the plans' KPI components (by default the
+    company's, ``tables: measures:``); its rows dated after ``as_of`` are left out of the
+    accrual and counted in a notice (``measure-rows-left-out``). A deal after ``as_of`` is
+    an error: the deals are the run's own input, cut to the date, where the measures table
+    is the company's record of the year, read at any date.
 
     A plan's payout is what it earns: a holdback's parts held back count as earned when
     they are earned (finance accrues them), not when they are paid.
@@ -332,8 +336,15 @@ class _PayoutForecast:
         from attain.incentive import payouts
 
         ledger = self.ledger
+        # the measures to the date tracked: the table is the year's (the company's), and
+        # its later rows are left out (counted in a notice), not an error as a later deal is
         result = payouts(
-            self.plan, ledger.targets_frame, ledger.actuals_frame, company, measures=measures
+            self.plan,
+            ledger.targets_frame,
+            ledger.actuals_frame,
+            company,
+            measures=measures,
+            measures_until=ledger.as_of,
         )
         totals = result.totals
         labels = ledger.calendar.__class__(
