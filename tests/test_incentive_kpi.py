@@ -444,3 +444,39 @@ def test_generated_kpi_runs_parts_add_up_to_every_line(data):
             rows.append((rep, f"2027-{month:02d}-11", c["measure"], value, den))
     frame = pd.DataFrame(rows, columns=["rep_id", "date", "measure", "value", "denominator"])
     _check_parts(payouts(spec, TARGETS, DEALS, measures=frame))
+
+
+def test_a_leavers_measures_after_the_end_date_are_left_out_and_counted():
+    from attain.data import company_from_frames
+
+    org = pd.DataFrame(
+        {
+            "rep_id": ["R1", "R2"],
+            "name": ["R1", "R2"],
+            "team": "T1",
+            "role": "rep",
+            "tenure_months": 12,
+            "capacity": 0,
+            "target_incentive": 20000,
+            "start_date": "",
+            "end_date": ["2027-03-31", ""],  # R1 leaves at the end of March
+        }
+    )
+    rules = {
+        "kind": "company",
+        "name": "Tiny",
+        "currency": "EUR",
+        "fiscal_year": 2027,
+        "hierarchy": ["team"],
+        "products": ["core"],
+        "tables": {"org": "org.csv"},
+    }
+    company = company_from_frames(rules, org=org)
+    cut = payouts(PLAN, TARGETS, DEALS, company, measures=MEASURES)
+    kept = MEASURES[~((MEASURES["rep_id"] == "R1") & (MEASURES["date"] > "2027-03-31"))]
+    same = payouts(PLAN, TARGETS, DEALS, company, measures=kept)
+    assert cut.totals["payable_minor"].tolist() == same.totals["payable_minor"].tolist()
+    (note,) = [n for n in cut.notices if "not in the org" in n.message]
+    assert note.code == "measure-rows-left-out" and note.count == len(MEASURES) - len(kept) == 3
+    whole = payouts(PLAN, TARGETS, DEALS, measures=MEASURES)  # no dates: every row counts
+    assert whole.totals["payable_minor"].sum() != cut.totals["payable_minor"].sum()

@@ -159,6 +159,8 @@ def payouts(
         where,
         plan=f"plan {plan.name}",
         until=measures_until,
+        dated=book.dated,
+        roles=compiled.participant_roles,
     )
     credit = credit_deals(compiled, book)
     steps.advance()

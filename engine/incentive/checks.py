@@ -72,6 +72,11 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
         ("n_outside", "are dated outside the plan year"),
         ("n_unread", "are of measures no component of this plan reads"),
         ("n_after", f"are dated after {meta.get('until')} (the date tracked)"),
+        (
+            "n_not_in_role",
+            "are dated on days their person is not in the org in a participant role "
+            "(after an end_date, before a start_date)",
+        ),
     ):
         if meta.get(key):
             out.append(

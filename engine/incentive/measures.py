@@ -24,6 +24,7 @@ bad cell, a ratio row without a denominator.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +61,7 @@ class Measures:
     source: str = "<measures>"
     n_after: int = 0  # rows dated after ``until`` (tracking at a date: not counted)
     until: dt.date | None = None
+    n_not_in_role: int = 0  # rows on days their person holds no participant role (dated org)
 
     def of(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if name not in self.names:
@@ -97,12 +99,17 @@ def read_measures(
     where: dict[str, str] | None = None,
     plan: str = "<plan>",
     until: dt.date | None = None,
+    dated: pd.DataFrame | None = None,
+    roles: Sequence[str] | None = None,
 ) -> Measures | None:
     """Read and check the measures table for the measures ``needed`` (name → ``sum`` or
     ``ratio``, from the plan's KPI components; ``where`` gives each the plan path that names
     it, for a located error when the table is missing or lacks it). None when no component
     needs measures. ``until``: rows dated after it are left out (and counted), as tracking
-    at a date reads the year's table."""
+    at a date reads the year's table. ``dated`` (a dated org's rows) and ``roles`` (the
+    plan's participant roles): rows dated on a day their person is not in the org in one of
+    the roles (after a leaver's ``end_date``, before a joiner's ``start_date``) are left out
+    and counted, as such bookings are not credited."""
     where = where or {}
     if not needed:
         return None
@@ -161,6 +168,14 @@ def read_measures(
     read = typed["measure"].isin(names).to_numpy()
     after = day > np.datetime64(until, "D") if until is not None else np.zeros(len(day), dtype=bool)
     inside = (slot >= 0) & read & ~after
+    n_not_held = 0
+    if dated is not None:
+        from attain.incentive.proration import held_on
+
+        who = pd.Index(people["rep_id"]).get_indexer(typed["rep_id"])
+        held = held_on(dated, people["rep_id"].to_numpy(), who, day.astype(np.int64), roles)
+        n_not_held = int((inside & ~held).sum())
+        inside &= held
     person = pd.Index(people["rep_id"]).get_indexer(typed["rep_id"])[inside]
     m = pd.Index(names).get_indexer(typed["measure"])[inside]
     s = slot[inside]
@@ -176,4 +191,6 @@ def read_measures(
     np.add.at(rows, (m, person, s), 1)
     n_outside = int(((slot < 0) & read).sum())
     n_after = int(((slot >= 0) & read & after).sum())
-    return Measures(names, value, den, rows, n_outside, int((~read).sum()), src, n_after, until)
+    return Measures(
+        names, value, den, rows, n_outside, int((~read).sum()), src, n_after, until, n_not_held
+    )

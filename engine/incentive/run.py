@@ -128,6 +128,7 @@ def build_windows(
             "n_outside": measures.n_outside,
             "n_unread": measures.n_unread,
             "n_after": measures.n_after,
+            "n_not_in_role": measures.n_not_in_role,
             "until": measures.until,
             "source": measures.source,
         }
