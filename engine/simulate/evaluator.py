@@ -205,7 +205,7 @@ def plan_model(
     if compiled.n_slots != 12:  # semi-monthly, two-week: read months, spread by days
         n_periods = 12
         year_calendar = calendar or Calendar(plan.fiscal_year or 2027, 1, plan.period)
-        spread = _month_spread(year_calendar)
+        spread = year_calendar.month_spread()
         per_period = np.moveaxis(np.tensordot(targets, spread, axes=([1], [0])), -1, 1)
     else:
         n_periods = compiled.n_periods
@@ -240,21 +240,6 @@ def plan_model(
         pooled_targets=None if measured is None else per_period[..., measured].sum(axis=-1),
         spread=spread,
     )
-
-
-def _month_spread(calendar) -> np.ndarray:
-    """float64[12, P]: the share of each fiscal month's days in each sub-monthly period."""
-    from attain.incentive import Calendar
-
-    months = Calendar(calendar.fiscal_year, calendar.start_month, "month")
-    lo = np.array([months.month_start(m) for m in range(13)], dtype="datetime64[D]")
-    slots = np.array(
-        [calendar.month_start(s) for s in range(calendar.n_slots + 1)], dtype="datetime64[D]"
-    )
-    start = np.maximum(lo[:-1, None], slots[None, :-1])
-    end = np.minimum(lo[1:, None], slots[None, 1:])
-    days = np.maximum((end - start).astype(np.int64), 0)
-    return days / np.diff(lo).astype(np.int64)[:, None]
 
 
 def _measured(compiled) -> np.ndarray | None:
