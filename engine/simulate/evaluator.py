@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["FunctionModel", "PayoutModel", "PlanModel", "plan_model"]
+__all__ = ["FunctionModel", "PayoutModel", "PlanModel", "model_notices", "plan_model"]
 
 
 @runtime_checkable
@@ -240,6 +240,31 @@ def plan_model(
         pooled_targets=None if measured is None else per_period[..., measured].sum(axis=-1),
         spread=spread,
     )
+
+
+def model_notices(models) -> list:
+    """Warnings about what the models pay otherwise than the exact payouts would, one per
+    plan (a package's member plans included), in the models' order: a holdback released
+    on payment has no payment dates in a simulation, so its held parts count as the
+    year's cost and are paid with the plan's last period in force."""
+    from attain.notices import Notice
+
+    out = []
+    for model in models:
+        for member in getattr(model, "members", (model,)):
+            compiled = getattr(member, "compiled", None)
+            hb = getattr(compiled, "holdback", None)
+            if hb is not None and hb.release == "payment":
+                out.append(
+                    Notice(
+                        "holdback-paid-at-year-end",
+                        f"holdback released on payment: a simulation has no payment dates, "
+                        f"so the held {hb.share / 10_000:g}% counts as the year's cost, paid "
+                        "at the year's end",
+                        member.name,
+                    )
+                )
+    return out
 
 
 def _measured(compiled) -> np.ndarray | None:
