@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from attain.cli.options import force_option
+from attain.cli.options import echo_notices, force_option
 from attain.cli.progress import progress_bar
 from attain.output import check_output_set
 from attain.simulate import SimulationResult
@@ -158,5 +158,6 @@ def simulate(
         scenario, out, trials=trials, seed=seed, force=force, cluster=cluster
     )
     print_summary(result)
+    echo_notices(result.notices)
     for path in paths:
         click.echo(f"wrote {path}")

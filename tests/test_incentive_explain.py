@@ -98,8 +98,10 @@ def deals(rows) -> pd.DataFrame:
     out = []
     for i, (date, rep, product, amount, *rest) in enumerate(rows):
         kind, deal = (rest + ["booking", None])[:2] if rest else ("booking", None)
+        paid = {"paid_date": rest[2]} if len(rest) > 2 else {}  # release on payment
         out.append(
             {
+                **paid,
                 "deal_id": deal or f"D{i}",
                 "date": date,
                 "rep_id": rep,
@@ -377,8 +379,17 @@ def runs(draw):
         spec["draw"]["clawback"] = draw(st.sampled_from(["absorb", "owe"]))
     if "draw" not in spec and draw(st.booleans()):
         spec["holdback"] = {"share": draw(st.sampled_from([0.3, 0.5, 1.0]))}
-        if draw(st.booleans()):
+        release = draw(st.sampled_from(["year_end", "later", "payment"]))
+        if release == "later":
             spec["holdback"].update(release="later", after_periods=draw(st.integers(1, 3)))
+        elif release == "payment":
+            spec["holdback"]["release"] = "payment"
+        if draw(st.booleans()):
+            names = [c["name"] for c in comps]
+            spec["holdback"]["components"] = draw(
+                st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+            )
+    paid = spec.get("holdback", {}).get("release") == "payment"
     if draw(st.booleans()):
         clawback = {"only_paid": draw(st.booleans())}
         if draw(st.booleans()):
@@ -396,13 +407,16 @@ def runs(draw):
         rep = draw(st.sampled_from(["R1", "R2", "R3", "M1"]))
         month = draw(st.integers(1, 12))
         amount = draw(st.integers(1, 40_000)) * 7.31
-        rows.append(
-            (f"2027-{month:02d}-05", rep, draw(st.sampled_from("ab")), amount, "booking", f"D{k}")
-        )
+        row = (f"2027-{month:02d}-05", rep, draw(st.sampled_from("ab")), amount, "booking", f"D{k}")
+        if paid:  # paid some months later (or before the booking), or not yet
+            when = draw(st.one_of(st.none(), st.integers(1, 12)))
+            row += ("" if when is None else f"2027-{when:02d}-10",)
+        rows.append(row)
         if draw(st.integers(0, 4)) == 0:
             later = min(12, month + draw(st.integers(0, 3)))
             cut = round(amount * draw(st.sampled_from([0.25, 0.5, 1.0])), 2)
-            rows.append((f"2027-{later:02d}-20", rep, rows[-1][2], cut, "cancellation", f"D{k}"))
+            back = (f"2027-{later:02d}-20", rep, rows[-1][2], cut, "cancellation", f"D{k}")
+            rows.append(back + (("",) if paid else ()))
     targets = [(r, "2027", "a", draw(st.integers(0, 200_000))) for r in ("R1", "R2", "R3", "M1")]
     return spec, rows, targets
 
@@ -412,3 +426,27 @@ def runs(draw):
 def test_generated_plans_parts_add_up_to_every_line(case):
     spec, rows, targets = case
     _check_parts(run(spec, rows, targets))
+
+
+def test_a_termination_clawback_cancels_the_deals_held_part_on_payment():
+    """R2 leaves on 30 June: the clawback of a booking made in May is a cancellation of
+    that deal (a row after the actuals' own), so it cancels the deal's part still held,
+    not the part of an older, unpaid deal (due last)."""
+    spec = {
+        "period": "month",
+        "negative_balance": "claw_back",
+        "components": [{"type": "commission", "name": "c", "tiers": [{"start": 0, "rate": 0.1}]}],
+        "holdback": {"share": 0.5, "release": "payment"},
+        "clawback": {"share": 1.0, "on_termination": {"within_days": 60}},
+    }
+    rows = [
+        ("2027-03-10", "R2", "a", 10_000, "booking", "D1", ""),
+        ("2027-05-20", "R2", "a", 4_000, "booking", "D2", "2027-09-01"),
+    ]
+    r = run(spec, rows)
+    lines = r.lines.set_index(["rep_id", "period", "component"])["amount_minor"]
+    assert lines[("R2", "2027-06", "c")] == -40_000
+    assert lines[("R2", "2027-06", "held_back")] == 20_000  # D2's own part, never paid
+    assert lines.get(("R2", "2027-09", "held_released"), 0) == 0  # nothing of D2 left
+    assert r.summary.held_back_outstanding == "500.00"  # D1's part, untouched
+    _check_parts(r)

@@ -142,6 +142,15 @@ def plans(draw, monotone=False, **fixed):
                 "max_amount": draw(st.integers(0, 3000)),
                 "max_share": draw(st.sampled_from([0.25, 0.5, 1.0])),
             }
+    elif not monotone and draw(st.integers(0, 2)) == 0:  # instalments, of some components
+        spec["holdback"] = {"share": draw(st.integers(1, 8)) / 8}
+        if draw(st.booleans()):
+            spec["holdback"].update(release="later", after_periods=draw(st.integers(1, 3)))
+        if draw(st.booleans()):
+            names = [c["name"] for c in comps]
+            spec["holdback"]["components"] = draw(
+                st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+            )
     if draw(st.booleans()):
         spec["total_cap"] = {"multiple_of_ti": draw(st.integers(1, 12)) / 4}
     spec.update(fixed)
@@ -217,10 +226,11 @@ def test_exact_and_vectorised_agree_within_one_minor_unit_per_line(data):
         assert diff.max() <= tolerance + 1e-6, (name, diff.max())
     total_float = sum(v[:, 0] for v in fl.values()) * compiled.scale
     bound = np.full(n_p, 2.0 * (n + 2))
-    if plan.negative_balance == "carry_forward":
+    if plan.negative_balance == "carry_forward" or plan.holdback is not None:
         # A carried balance is the sum of the lines so far, each within its own tolerance
-        # (the float path does not round a line): the differences add up period by period.
-        bound = np.cumsum(bound)
+        # (the float path does not round a line): the differences add up period by period;
+        # so do held parts (each rounded once more on the exact path) when released.
+        bound = np.cumsum(bound + (plan.holdback is not None))
     assert (np.abs(total_float - ev.total) <= bound + 1e-6).all()
     yearly = evaluate(compiled, sales[:, None], targets, ti=np.full(5, ti))
     assert np.allclose(yearly[:, 0] * compiled.scale, ev.total.sum(axis=1), atol=2 * n_p * (n + 2))
@@ -441,10 +451,11 @@ def test_exact_and_vectorised_agree_with_effective_dates(data):
         assert diff.max() <= tolerance + 1e-6, (name, diff.max())
     total_float = sum(v[:, 0] for v in fl.values()) * compiled.scale
     bound = np.full(n_p, 2.0 * (n + 2))
-    if plan.negative_balance == "carry_forward":
+    if plan.negative_balance == "carry_forward" or plan.holdback is not None:
         # A carried balance is the sum of the lines so far, each within its own tolerance
-        # (the float path does not round a line): the differences add up period by period.
-        bound = np.cumsum(bound)
+        # (the float path does not round a line): the differences add up period by period;
+        # so do held parts (each rounded once more on the exact path) when released.
+        bound = np.cumsum(bound + (plan.holdback is not None))
     assert (np.abs(total_float - ev.total) <= bound + 1e-6).all()
 
 

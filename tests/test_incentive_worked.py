@@ -718,6 +718,22 @@ def test_silent_zeros_are_warned():
     assert [n.code for n in run(p, []).notices] == ["roles-match-nobody"]
 
 
+def test_the_pool_warning_is_the_kinds_notice():
+    """The team pool's own ``notices`` hook raises its warning (the run lists it), and a
+    team with a positive target for the pool's products silences it."""
+    from attain.incentive.kinds import kind_of
+
+    pool = {"type": "team_pool", "name": "pool", "per_member": 100}
+    r = run(plan([commission(), pool]), [_book("2027-01-10", "R1", 100, "D1")])
+    c = r.compiled.components[1]
+    (notice,) = kind_of(c).notices(c, r._context["windows"])
+    assert notice.code == "pool-without-team-target" and notice.source == "pool"
+    assert "pool-without-team-target" in [n.code for n in r.notices]
+    r = run(plan([commission(), pool]), [_book("2027-01-10", "R1", 100, "D1")], [year_target()])
+    c = r.compiled.components[1]
+    assert kind_of(c).notices(c, r._context["windows"]) == []
+
+
 def test_attainment_reads_at_the_precision_it_is_selected_at():
     """99.95% of target against a 100% curve point reads 99.9% (truncated), never 100.0%;
     against a 99.95% step it reads 99.95% and the step pays."""

@@ -220,6 +220,30 @@ def test_a_year_closed_month_by_month_equals_the_one_shot_year(url, company):
     assert ledger.runs()["period"].tolist() == MONTHS
 
 
+@pytest.mark.parametrize("release", ["later", "year_end"])
+def test_a_holdback_of_some_components_closes_as_the_one_shot_year(tmp_path, release):
+    """The ledger keeps no holdback state of its own: closing month by month with the
+    commission (not the SPIFF) half held back records the one-shot year's lines."""
+    plan = write_company(tmp_path)
+    actuals = write_deals(
+        tmp_path, base_deals() + [("D2" + "0a", "2027-06-15", REPS[0], "a", -9000)]
+    )
+    held = {"share": 0.5, "components": ["commission"], "release": release}
+    if release == "later":
+        held["after_periods"] = 2
+    plan.write_text(plan.read_text() + f"holdback: {held}\n")
+    ledger = Ledger(tmp_path / "ledger.db")
+    ledger.init()
+    close_all(ledger, plan, tmp_path / "targets.csv", actuals)
+    lines = ledger.lines()
+    expected = one_shot(plan, tmp_path / "targets.csv", actuals)
+    expected = expected[expected["amount_minor"] != 0]
+    assert {"held_back", "held_released"} <= set(expected["component"])
+    got = lines.groupby(["rep_id", "period", "component"])["amount"].sum()
+    want = expected.groupby(["rep_id", "period", "component"], observed=True)["amount_minor"].sum()
+    assert got.to_dict() == {k: int(v) for k, v in want.items()}
+
+
 def test_rerunning_a_close_is_a_noop_and_changed_inputs_are_refused(url, company):
     folder, plan, targets, actuals = company
     ledger = Ledger(url)

@@ -124,3 +124,44 @@ performance: {{distribution: normal, mean: {MEAN}, sd: 0.0}}
     assert expected.sum() > 0
     if tweak is _with_spiffs:
         assert exact.lines.loc[exact.lines["component"] == "cloud_spiff", "amount_minor"].sum() > 0
+
+
+def test_a_holdback_released_on_payment_costs_what_the_year_earns(
+    targets, sample_company, tmp_path
+):
+    """A simulation has no payment dates: a holdback released on payment is paid at the
+    year's end, so the plan costs what it earns (as without the holdback), and the
+    summary's warnings say so, naming the plan."""
+    from attain.simulate.api import simulate_models
+
+    plan = _without_spiffs(load_plan(ROOT / "rules" / "plan_field_rep.yaml", sample_company))
+    data = plan.model_dump(mode="json")
+    data.update(name="field_rep_held", holdback={"share": 0.5, "release": "payment"})
+    held = Plan.model_validate(data)
+    targets.to_csv(tmp_path / "targets.csv", index=False)
+    scenario = parse_rules(
+        f"""
+kind: scenario
+name: held
+company: {sample_company.root}
+plans: [{ROOT / "rules" / "plan_field_rep.yaml"}]
+targets: {{file: {tmp_path / "targets.csv"}}}
+performance: {{distribution: normal, mean: 1.0, sd: 0.2}}
+""",
+        source="held.yaml",
+    )
+    setup = load_setup(scenario)
+    models = (setup.model_for(plan), setup.model_for(held))
+    result = simulate_models(setup.population, models, scenario, trials=40, seed=5)
+    assert [n.code for n in result.notices] == ["holdback-paid-at-year-end"]
+    (warning,) = result.summary["warnings"]
+    assert warning["source"] == "field_rep_held" and "paid at the year's end" in warning["message"]
+    assert '"holdback-paid-at-year-end"' in result.summary.to_json()
+    paid, paid_held = (result.figure(p.name)["total_payout"] for p in (plan, held))
+    assert paid_held["mean"] == pytest.approx(paid["mean"], rel=1e-9)
+    assert paid_held["p95"] == pytest.approx(paid["p95"], rel=1e-9)
+    components = result.figure("field_rep_held")["components"]
+    assert components["held_back"] == pytest.approx(-components["held_released"], rel=1e-9)
+    assert components["held_back"] < 0
+    without = simulate_models(setup.population, models[:1], scenario, trials=4, seed=5)
+    assert without.summary["warnings"] == [] and without.notices == ()

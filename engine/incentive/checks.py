@@ -18,7 +18,6 @@ __all__ = ["payout_notices"]
 
 def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
     out: list[Notice] = []
-    roles = book.people["role"].astype(str)
     n_rows = len(book.deals.month)
     if n_rows and len(credit.net) == 0 and credit.n_excluded.get("outside_year", 0) == n_rows:
         out.append(
@@ -54,18 +53,6 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                     c.name,
                 )
             )
-        if c.type == "team_pool":
-            target = windows.targets[..., c.mask].sum(axis=(1, 2))
-            members = ~roles.isin(compiled.credit.manager_roles).to_numpy()
-            if not (target[members] > 0).any():
-                out.append(
-                    Notice(
-                        "pool-without-team-target",
-                        "no team has a positive target for the pool's products; the pool is "
-                        "never funded",
-                        c.name,
-                    )
-                )
         out += kind_of(c).notices(c, windows)
     meta = windows.records.get("<measures>", {})
     for key, what in (

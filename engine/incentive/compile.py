@@ -221,7 +221,7 @@ def compile_plan(
         draw=compile_draw(plan.draw, unit),
         version=plan_version(plan),
         clawback=compile_clawback(plan.clawback),
-        holdback=compile_holdback(plan.holdback),
+        holdback=compile_holdback(plan.holdback, [c.name for c in plan.components]),
         proration=plan.proration,
     )
 
@@ -232,6 +232,11 @@ def plan_version(plan) -> str:
         return plan.version
     import hashlib
 
-    default = {"proration"} if plan.proration == "days" else set()  # as before the field
-    content = plan.model_dump_json(exclude={"version", *default}).encode()
+    # fields added later, at their defaults, leave the version of a plan as it was before
+    exclude: dict = {"version": True}
+    if plan.proration == "days":
+        exclude["proration"] = True
+    if plan.holdback is not None and plan.holdback.components is None:
+        exclude["holdback"] = {"components"}
+    content = plan.model_dump_json(exclude=exclude).encode()
     return "sha256:" + hashlib.sha256(content).hexdigest()[:12]

@@ -28,7 +28,7 @@ from attain.incentive.compile import (
     CompiledComponent,
     CompiledPlan,
 )
-from attain.incentive.holdback import settle_holdback
+from attain.incentive.holdback import held_base, settle_holdback
 from attain.incentive.kinds import ExactInputs, kind_of
 from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
@@ -79,6 +79,7 @@ class Evaluation:
     details: dict  # component name → dict of input arrays [R, W] for statements
     draw_settled: np.ndarray | None = None  # [R, P]: the advance settled in draw_recovery
     held_balance: np.ndarray | None = None  # [R, P]: held back after the period, not yet paid
+    held_own: np.ndarray | None = None  # [R, P]: of held_back, own deals' parcels cancelled
 
 
 def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
@@ -254,12 +255,14 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
     zero = np.zeros_like(total)
     extra = []
     schedule = w.records.get("<holdback>", {}).get("schedule")
-    held = settle_holdback(compiled.holdback, total, w.active, compiled.rounding_mode, schedule)
-    held_balance = None
+    hb = compiled.holdback
+    base = None if hb is None else held_base(hb, total, paid_lines)
+    held = settle_holdback(hb, total, w.active, compiled.rounding_mode, schedule, base)
+    held_balance = held_own = None
     if held is not None:
         total = total + held.held + held.released
         extra = [held.held[None], held.released[None]]
-        held_balance = held.balance
+        held_balance, held_own = held.balance, held.own_cancelled
     payable = np.concatenate([paid_lines, carried[None], draw[None], recovery[None], *extra])
     earned_all = np.concatenate([earned, zero[None], draw[None], recovery[None], *extra])
     keep = w.participant[None, :, None]
@@ -273,4 +276,5 @@ def _true_up(compiled: CompiledPlan, w: Windows, earned: np.ndarray, details: di
         details=details,
         draw_settled=np.where(keep[0], settlement.settled, 0),
         held_balance=None if held_balance is None else np.where(keep[0], held_balance, 0),
+        held_own=None if held_own is None else np.where(keep[0], held_own, 0),
     )

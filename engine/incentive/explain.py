@@ -106,11 +106,17 @@ def explanation(payouts) -> pd.DataFrame:
                 pieces.append((pos[rest != 0], 1, _row(text, rest[rest != 0])))
             continue
         if name == "held_back":  # a hold is negative; a clawback's cancelled hold positive
-            cancel = amounts[pos] > 0
-            if cancel.any():
+            cancel = pos[amounts[pos] > 0]
+            own = np.zeros(len(cancel), dtype=np.int64)
+            if ev.held_own is not None:  # release on payment: the cancelled deals' own parts
+                own = ev.held_own[ri[cancel], wi[cancel]]
+                text2 = "the cancelled deal's part still held, cancelled (not taken from pay)"
+                pieces.append((cancel[own != 0], 0, _row(text2, own[own != 0])))
+            rest = amounts[cancel] - own
+            if (rest != 0).any():
                 text2 = "a clawback's share still held, cancelled (not taken from pay)"
-                pieces.append((pos[cancel], 0, _row(text2, amounts[pos][cancel])))
-            pos = pos[~cancel]
+                pieces.append((cancel[rest != 0], 1, _row(text2, rest[rest != 0])))
+            pos = pos[amounts[pos] <= 0]
         pieces.append((pos, 0, _row(text, amounts[pos])))
     return _table(pieces, lines, unit)
 

@@ -156,9 +156,10 @@ def build_windows(
 
 
 def payment_schedule(compiled: CompiledPlan, book: Book, credit: Credit, active: np.ndarray):
-    """A holdback released on payment: rows ``(person, period, due, weight)`` sorted by
-    period, one per person × period of credit × pay period of payment, weighted by the
-    credit of the bookings paid then (``due`` = the number of periods: not paid this year)."""
+    """A holdback released on payment: the bookings (person × period of credit × pay
+    period of payment × deal, weighted by credit; ``due`` = the number of periods: not
+    paid this year) and the cancellations (person × period × deal, weighted by the credit
+    taken back) its held parts belong to; with ``components``, of their products only."""
     assert compiled.holdback is not None
     column = compiled.holdback.column
     deals = book.deals
@@ -198,23 +199,43 @@ def payment_schedule(compiled: CompiledPlan, book: Book, credit: Credit, active:
     paid = parsed.to_numpy(dtype="datetime64[D]")
     cal = book.calendar
     n = cal.n_periods
-    rows = np.flatnonzero((credit.net > 0) & ~deals.cancellation[credit.order])
-    src = credit.order[rows]
     of_slot = cal.period_of_month()
+    from attain.incentive.holdback import PaymentSchedule, next_in_force
+
+    counts = np.ones(len(credit.net), dtype=bool)
+    if compiled.holdback.components is not None:  # the held components' products only
+        held = [compiled.components[i].mask for i in compiled.holdback.components]
+        counts = np.logical_or.reduce(held)[credit.product]
+    # a cancellation row, or a termination's clawback (a row after the actuals' own)
+    cancelled = np.ones(len(credit.order), dtype=bool)
+    inside = credit.order < len(deals.cancellation)
+    cancelled[inside] = deals.cancellation[credit.order[inside]]
+    rows = np.flatnonzero((credit.net > 0) & ~cancelled & counts)
+    src = credit.order[rows]
     period = of_slot[credit.month[rows]]
     when = paid[src]
     slot = cal.month_index(when)
     before = when < np.datetime64(cal.month_start(0), "D")  # paid before the year: at once
     due = np.where(slot >= 0, of_slot[np.maximum(slot, 0)], n)
     due = np.where(before, period, np.maximum(due, period))
-    from attain.incentive.holdback import next_in_force
-
     due = next_in_force(due, active)
-    key = (credit.person[rows] * (n + 1) + period) * (n + 1) + due
-    uniq, inverse = np.unique(key, return_inverse=True)
-    weight = np.zeros(len(uniq), dtype=np.int64)
-    np.add.at(weight, inverse, credit.net[rows])
-    person, rest = np.divmod(uniq, (n + 1) * (n + 1))
-    p, d = np.divmod(rest, n + 1)
-    order = np.argsort(p, kind="stable")
-    return person[order], p[order], d[order], weight[order]
+    period, person, due, deal, weight = _grouped(
+        (period, credit.person[rows], due, credit.deal[rows]), credit.net[rows]
+    )
+    back = np.flatnonzero((credit.net < 0) & cancelled & counts)
+    c_period, c_person, c_deal, c_weight = _grouped(
+        (of_slot[credit.month[back]], credit.person[back], credit.deal[back]), -credit.net[back]
+    )
+    return PaymentSchedule(person, period, due, deal, weight, c_person, c_period, c_deal, c_weight)
+
+
+def _grouped(keys: tuple[np.ndarray, ...], weight: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct rows of ``keys`` (sorted by the first key, then the next …) and the
+    sum of ``weight`` over each."""
+    if not len(weight):
+        return (*(np.zeros(0, dtype=np.int64) for _ in keys), np.zeros(0, dtype=np.int64))
+    table = np.stack([np.asarray(k, dtype=np.int64) for k in keys], axis=1)
+    uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+    total = np.zeros(len(uniq), dtype=np.int64)
+    np.add.at(total, inverse.reshape(-1), weight)
+    return (*(uniq[:, j] for j in range(len(keys))), total)

@@ -38,6 +38,17 @@ _ADJUSTMENT_RULES = {
 }
 
 
+def _held_rule(compiled) -> str:
+    """The held_back line's rule, naming the held components when not all are."""
+    held = compiled.holdback.components
+    if held is None:
+        return _ADJUSTMENT_RULES["held_back"]
+    names = ", ".join(compiled.components[i].name for i in held)
+    return _ADJUSTMENT_RULES["held_back"].replace(
+        "the period's payable", f"the period's payable of {names}"
+    )
+
+
 def statement_lines(payouts) -> pd.DataFrame:
     """The statements table: one row per payout line, with its rule, inputs and
     arithmetic, the arithmetic rendered from the explanation record."""
@@ -69,6 +80,8 @@ def statement_lines(payouts) -> pd.DataFrame:
         else:
             draw_line = comp in ("draw", "draw_recovery") and compiled.draw is not None
             rule = draw_rule(compiled.draw, comp) if draw_line else _ADJUSTMENT_RULES[comp]
+            if comp == "held_back":
+                rule = _held_rule(compiled)
             inputs = ""
         rows.append((rep, period, comp, rule, inputs, math[i]))
     table = pd.DataFrame(

@@ -55,7 +55,7 @@ from attain.incentive.floats import M as _M
 from attain.incentive.floats import Window as _Window
 from attain.incentive.floats import accumulate as _accumulate
 from attain.incentive.floats import cap_value as _cap
-from attain.incentive.holdback import settle_holdback
+from attain.incentive.holdback import held_base, settle_holdback
 from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import settle_vectorised
 from attain.incentive.vectorised_components import line as _line
@@ -309,8 +309,8 @@ def approximations(compiled: CompiledPlan, pop: Population | None = None) -> lis
         )
     if compiled.holdback is not None and compiled.holdback.release == "payment":
         out.append(
-            "holdback released on payment: there are no payment dates; held parts are paid "
-            "at the year's end"
+            "holdback released on payment: there are no payment dates; held parts count as "
+            "the year's cost, paid with the plan's last period in force"
         )
     if pop is not None and pop.restrict:
         out.append(
@@ -566,7 +566,8 @@ def _true_up(compiled: CompiledPlan, earned, pop: Population, ytd: bool, detail:
     extra = []
     if compiled.holdback is not None:
         in_force = np.ones(total.shape[-1], dtype=bool) if active is None else active
-        held = settle_holdback(compiled.holdback, total, in_force, None)
+        base = held_base(compiled.holdback, total, lines)
+        held = settle_holdback(compiled.holdback, total, in_force, None, base=base)
         assert held is not None
         total = total + held.held + held.released
         extra = [held.held, held.released]

@@ -750,6 +750,10 @@ class Holdback(RuleModel):
     reported as the held balance."""
     after_periods: int | None = Field(default=None, ge=1, le=26)
     """With `release: later`: how many pay periods after it is earned a held part is paid."""
+    components: list[Identifier] | None = Field(default=None, min_length=1)
+    """The components whose payable is held back (default: all, with the adjustments). A
+    period holds back `share` of these components' lines, never more than the period pays
+    (nor, for a clawback, more than it takes back); the other components are paid in full."""
     column: Identifier = "paid_date"
     """With `release: payment`: the actuals column holding each booking's payment date
     (`YYYY-MM-DD`; empty: not paid yet). A period whose payable comes from no booking of
@@ -857,6 +861,15 @@ class Plan(RuleModel):
                         f"modifier `{m.name}` names unknown component `{c}`",
                         "modifiers", k, "components", j,
                     )  # fmt: skip
+        held = (self.holdback.components or []) if self.holdback is not None else []
+        for j, c in enumerate(held):
+            if c not in names:
+                raise invalid(
+                    f"holdback names unknown component `{c}` (components: {', '.join(names)})",
+                    "holdback", "components", j,
+                )  # fmt: skip
+            if c in held[:j]:
+                raise invalid(f"component `{c}` is named twice", "holdback", "components", j)
         if self.target_incentive is None and self._needs_ti():
             raise ValueError(
                 "`target_incentive` is needed: a component, cap or step is in target incentive"

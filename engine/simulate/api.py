@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from attain.errors import Problem, RuleFileError
+from attain.notices import notices_json
 from attain.schema.scenario import MAX_TRIALS, Scenario
-from attain.simulate.evaluator import PayoutModel
+from attain.simulate.evaluator import PayoutModel, model_notices
 from attain.simulate.population import Population
 from attain.simulate.result import SimulationResult, SimulationSummary, summarise, trials_frame
 from attain.simulate.runner import Job, run
@@ -106,8 +107,11 @@ def simulate_models(
             model_for = setup.model_for if setup is not None else None
             rows = tornado(job, plans, model_for, sens.trials, sens.step, workers, client)
         t2 = time.perf_counter()
+    notices = model_notices(job.plans)
     return SimulationResult(
-        summary=SimulationSummary.from_dict({**summary, "sensitivity": rows}),
+        summary=SimulationSummary.from_dict(
+            {**summary, "sensitivity": rows, "warnings": notices_json(notices)}
+        ),
         trials=trials_frame(job, raw),
         sensitivity=pd.DataFrame(rows),
         timings={
@@ -115,6 +119,7 @@ def simulate_models(
             "sensitivity_seconds": t2 - t1,
             "rep_trials_per_second": job.trials * population.n_reps / max(t1 - t0, 1e-9),
         },
+        notices=tuple(notices),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["FunctionModel", "PayoutModel", "PlanModel", "plan_model"]
+__all__ = ["FunctionModel", "PayoutModel", "PlanModel", "model_notices", "plan_model"]
 
 
 @runtime_checkable
@@ -205,7 +205,7 @@ def plan_model(
     if compiled.n_slots != 12:  # semi-monthly, two-week: read months, spread by days
         n_periods = 12
         year_calendar = calendar or Calendar(plan.fiscal_year or 2027, 1, plan.period)
-        spread = _month_spread(year_calendar)
+        spread = year_calendar.month_spread()
         per_period = np.moveaxis(np.tensordot(targets, spread, axes=([1], [0])), -1, 1)
     else:
         n_periods = compiled.n_periods
@@ -242,19 +242,29 @@ def plan_model(
     )
 
 
-def _month_spread(calendar) -> np.ndarray:
-    """float64[12, P]: the share of each fiscal month's days in each sub-monthly period."""
-    from attain.incentive import Calendar
+def model_notices(models) -> list:
+    """Warnings about what the models pay otherwise than the exact payouts would, one per
+    plan (a package's member plans included), in the models' order: a holdback released
+    on payment has no payment dates in a simulation, so its held parts count as the
+    year's cost and are paid with the plan's last period in force."""
+    from attain.notices import Notice
 
-    months = Calendar(calendar.fiscal_year, calendar.start_month, "month")
-    lo = np.array([months.month_start(m) for m in range(13)], dtype="datetime64[D]")
-    slots = np.array(
-        [calendar.month_start(s) for s in range(calendar.n_slots + 1)], dtype="datetime64[D]"
-    )
-    start = np.maximum(lo[:-1, None], slots[None, :-1])
-    end = np.minimum(lo[1:, None], slots[None, 1:])
-    days = np.maximum((end - start).astype(np.int64), 0)
-    return days / np.diff(lo).astype(np.int64)[:, None]
+    out = []
+    for model in models:
+        for member in getattr(model, "members", (model,)):
+            compiled = getattr(member, "compiled", None)
+            hb = getattr(compiled, "holdback", None)
+            if hb is not None and hb.release == "payment":
+                out.append(
+                    Notice(
+                        "holdback-paid-at-year-end",
+                        f"holdback released on payment: a simulation has no payment dates, "
+                        f"so the held {hb.share / 10_000:g}% counts as the year's cost, paid "
+                        "at the year's end",
+                        member.name,
+                    )
+                )
+    return out
 
 
 def _measured(compiled) -> np.ndarray | None:

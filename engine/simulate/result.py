@@ -46,6 +46,9 @@ class SimulationSummary(Summary):
     comparisons: dict[str, dict[str, Any]]
     variant_effects: dict[str, dict[str, Any]]
     sensitivity: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """:class:`attain.notices.Notice` warnings: what the simulation pays otherwise than
+    the exact payouts would (a holdback released on payment, paid at the year's end)."""
     company: str | None = None
     currency: str | None = None
     fiscal_year: int | None = None
@@ -67,6 +70,8 @@ class SimulationResult(ResultFiles):
     trials: pd.DataFrame
     sensitivity: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    notices: tuple = ()
+    """:class:`attain.notices.Notice` warnings, as ``summary.json`` lists them."""
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:

@@ -120,8 +120,26 @@ class PoolKind(KindBase):
                 )
             out = np.concatenate([p[0] for p in pieces], axis=1)
             size = np.concatenate([p[1] for p in pieces], axis=1)
-        w.records[c.name] = {"pool": size}
+        w.records[c.name] = {"pool": size, "members": is_member}
         return out, 1
+
+    def notices(self, c: CompiledPool, windows) -> list:
+        from attain.notices import Notice
+
+        # the team's target is its members' (a rolled-up manager's is the team's again)
+        members = windows.records.get(c.name, {}).get("members")
+        target = windows.targets[..., c.mask].sum(axis=(1, 2))
+        if members is not None:
+            target = target[members]
+        if (target > 0).any():
+            return []
+        return [
+            Notice(
+                "pool-without-team-target",
+                "no team has a positive target for the pool's products; the pool is never funded",
+                c.name,
+            )
+        ]
 
     def exact(self, c: CompiledPool, x: ExactInputs):
         return x.deal_level
