@@ -256,7 +256,8 @@ def _table_rows(
     for lo in range(first, last, _CHUNK):
         block = data.iloc[lo : min(last, lo + _CHUNK)]
         cells = [_column_cells(block.iloc[:, j], s) for j, s in enumerate(style)]
-        rows = zip(*cells) if cells else [()] * len(block)  # a table without columns has rows
+        # A table without columns still has its rows.
+        rows = zip(*cells, strict=True) if cells else [()] * len(block)
         yield "".join(
             f'<row r="{i}">{"".join(row)}</row>' for i, row in enumerate(rows, start=lo - first + 2)
         )
