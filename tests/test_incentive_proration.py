@@ -351,3 +351,177 @@ def test_a_transfer_moves_a_rep_between_team_pools_on_its_date():
     pop = population(compiled, 3, company.org, calendar=book.calendar, dated=company.org_dated)
     lines = evaluate(compiled, sales[:, None, :], target, pop=pop, detail=True)
     np.testing.assert_allclose(lines["pool"][:, 0, :] * 100, pay.to_numpy(), atol=1)
+
+
+def _team_org(rows):
+    from attain.data import company_from_frames
+
+    org = pd.DataFrame(
+        [
+            {
+                "rep_id": r,
+                "name": r,
+                "team": t,
+                "role": role,
+                "tenure_months": 12,
+                "capacity": 0,
+                "target_incentive": 12000,
+                "start_date": s,
+                "end_date": e,
+            }
+            for r, t, role, s, e in rows
+        ]
+    )
+    return company_from_frames(COMPANY, org=org)
+
+
+ROLL_UP_ROWS = [  # rep_id, team, role, start_date, end_date
+    ("M1", "T1", "manager", "", ""),
+    ("M2", "T2", "manager", "", "2027-10-31"),  # leaves at the end of October
+    ("A", "T1", "rep", "", "2027-06-30"),  # moves from T1 to T2 on 1 July
+    ("A", "T2", "rep", "2027-07-01", ""),
+    ("B", "T2", "rep", "", ""),
+]
+
+
+def _roll_up_run():
+    from attain.incentive import load_plan, payouts
+
+    company = _team_org(ROLL_UP_ROWS)
+    spec = {
+        "kind": "plan",
+        "name": "overlay",
+        "period": "month",
+        "measure": "period",
+        "credit": {"roll_up": "team"},
+        "components": [
+            {"type": "commission", "name": "c", "tiers": [{"start": 0, "rate": 0.01}]},
+        ],
+    }
+    plan = load_plan(spec, company)
+    targets = pd.DataFrame(
+        [(r, f"2027-{m:02d}", "a", 1000) for r in ("A", "B") for m in range(1, 13)],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    deals = pd.DataFrame(
+        [
+            (f"D{r}{m}", f"2027-{m:02d}-15", r, "a", amount)
+            for r, amount in (("A", 1000), ("B", 100))
+            for m in range(1, 13)
+        ],
+        columns=["deal_id", "date", "rep_id", "product", "amount"],
+    )
+    return payouts(plan, targets, deals, company)
+
+
+def test_the_roll_up_follows_a_transfer_and_ends_with_a_managers_leaving():
+    result = _roll_up_run()
+    lines = result.lines[result.lines["component"] == "c"]
+    pay = lines.pivot_table(
+        index="rep_id", columns="period", values="amount_minor", aggfunc="sum", observed=True
+    ).fillna(0)
+    m1 = pay.loc["M1"].to_dict()
+    m2 = pay.loc["M2"].to_dict()
+    # M1 manages A until June only: 1% of 1,000.00 a month, then nothing
+    assert [m1.get(f"2027-{m:02d}", 0) for m in range(1, 13)] == [1000] * 6 + [0] * 6
+    # M2 manages B all the time it is there, and A from July; nothing after October
+    assert [m2.get(f"2027-{m:02d}", 0) for m in range(1, 13)] == [100] * 6 + [1100] * 4 + [0] * 2
+    # the members are paid on their own deals only
+    assert pay.loc["A"].sum() == 12 * 1000 and pay.loc["B"].sum() == 12 * 100
+
+
+def test_a_target_less_manager_gets_the_targets_of_the_team_they_manage_slot_by_slot():
+    result = _roll_up_run()
+    targets = result._context["credit"].targets[..., 0]  # int64[R, S] minor units
+    ids = list(result._context["book"].people["rep_id"])
+    m1, m2 = targets[ids.index("M1")], targets[ids.index("M2")]
+    assert m1.tolist() == [100_000] * 6 + [0] * 6  # A's targets while A is in T1
+    assert m2.tolist() == [100_000] * 6 + [200_000] * 6  # B's, and A's from July
+
+
+def test_a_role_held_earlier_in_the_year_matches_its_participants():
+    from attain.incentive import load_plan, payouts
+
+    company = _team_org(
+        [
+            ("A", "T1", "senior", "", "2027-03-31"),  # a senior until March, then a manager
+            ("A", "T1", "manager", "2027-04-01", ""),
+            ("B", "T1", "manager", "", ""),
+        ]
+    )
+    spec = {
+        "kind": "plan",
+        "name": "seniors",
+        "period": "month",
+        "participants": {"roles": ["senior"]},
+        "components": [{"type": "commission", "name": "c", "tiers": [{"start": 0, "rate": 0.1}]}],
+    }
+    targets = pd.DataFrame(
+        [("A", "2027-01", "a", 1000)], columns=["rep_id", "period", "product", "target"]
+    )
+    deals = pd.DataFrame(
+        [("D1", "2027-02-10", "A", "a", 500)],
+        columns=["deal_id", "date", "rep_id", "product", "amount"],
+    )
+    result = payouts(load_plan(spec, company), targets, deals, company)
+    assert "roles-match-nobody" not in [n.code for n in result.notices]
+    assert result.lines["amount_minor"].sum() == 5_000
+    # a component limited to a role no participant holds on any day still gets the warning
+    spec["components"][0]["roles"] = ["manager"]
+    result = payouts(load_plan(spec, company), targets, deals, company)
+    assert "roles-match-nobody" in [n.code for n in result.notices]
+
+
+def test_a_team_pool_splits_by_the_role_each_member_holds_at_the_windows_end():
+    from attain.incentive import compile_plan, evaluate, load_plan, payouts, population
+
+    company = _team_org(
+        [
+            ("R1", "T1", "rep", "", "2027-06-30"),  # promoted on 1 July
+            ("R1", "T1", "manager", "2027-07-01", ""),
+            ("R2", "T1", "rep", "", ""),
+            ("R3", "T1", "rep", "", ""),
+        ]
+    )
+    spec = {
+        "kind": "plan",
+        "name": "pools",
+        "period": "quarter",
+        "measure": "period",
+        "components": [
+            {
+                "type": "team_pool",
+                "name": "pool",
+                "level": "team",
+                "fixed": 900,
+                "split": "shares",
+                "shares": {"rep": 0.6, "manager": 0.4},
+            }
+        ],
+    }
+    plan = load_plan(spec, company)
+    ids = ["R1", "R2", "R3"]
+    targets = pd.DataFrame(
+        [(r, f"2027-Q{q}", "a", 1000) for r in ids for q in (1, 2, 3, 4)],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    deals = pd.DataFrame(
+        [(f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000) for r in ids for q in (1, 2, 3, 4)],
+        columns=["deal_id", "date", "rep_id", "product", "amount"],
+    )
+    result = payouts(plan, targets, deals, company)
+    pay = result.lines.pivot_table(
+        index="rep_id", columns="period", values="amount_minor", aggfunc="sum", observed=True
+    ).fillna(0)
+    # Q1–Q2: three reps share the whole pool; Q3–Q4: the manager's 40%, the reps' 60%
+    assert pay.loc["R1"].tolist() == [30_000, 30_000, 36_000, 36_000]
+    assert pay.loc["R2"].tolist() == [30_000, 30_000, 27_000, 27_000]
+    book, credit = result._context["book"], result._context["credit"]
+    order = list(book.people["rep_id"])
+    sales = credit.net_months.sum(axis=2).reshape(3, 4, 3).sum(axis=2) / 100
+    tgt = book.targets[..., 0].reshape(3, 4, 3).sum(axis=2) / 100
+    compiled = compile_plan(plan, company.products, 2)
+    pop = population(compiled, 3, book.people, calendar=book.calendar, dated=company.org_dated)
+    simulated = evaluate(compiled, sales[:, None, :], tgt, pop=pop)[:, 0]
+    exact = pay.sum(axis=1).reindex(order).to_numpy() / 100
+    np.testing.assert_allclose(simulated, exact, atol=0.01)

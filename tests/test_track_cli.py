@@ -149,6 +149,26 @@ def test_a_leaver_is_expected_only_to_the_end_date(sample_company, first_quarter
     assert any(n.code == "dated-org" for n in result.notices)
 
 
+def test_a_leavers_payout_forecast_is_the_exact_payout_of_their_days(sample_company, first_quarter):
+    """A leaver whose year is over: the forecast pays what the exact path pays (days in
+    role, against the targets as given), not a whole year's bonus."""
+    org = sample_company.org.astype(str).assign(start_date="", end_date="")
+    org.loc[org["rep_id"] == "R00001", "end_date"] = "2027-02-14"
+    company = attain.company_from_frames(sample_company.rules, org=org)
+    targets = pd.read_csv(TARGETS)
+    targets = targets[~((targets["rep_id"] == "R00001") & (targets["period"] > "2027-02"))]
+    plan = ROOT / "rules" / "plan_attainment_curve.yaml"
+    result = attain.track(
+        targets, first_quarter, "2027-03-31", company=company, trials=50, plans=[plan]
+    )
+    row = result.table.set_index("unit").loc["R00001"]
+    exact = attain.payouts(plan, targets, first_quarter, company)
+    paid = exact.lines.loc[exact.lines["rep_id"] == "R00001", "amount_minor"].sum() / 100
+    assert paid > 0
+    assert row["payout_p10"] == pytest.approx(paid, abs=0.01)
+    assert row["payout_p90"] == pytest.approx(paid, abs=0.01)
+
+
 def test_a_mover_s_target_and_deals_count_for_the_team_of_their_date(sample_company, tmp_path):
     """R00001 moves from East-01 to East-02 on 1 March: January and February (targets and
     deals) stay with East-01; March on, and the forecast, go to East-02."""

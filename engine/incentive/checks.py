@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from attain.incentive.kinds import kind_of
+from attain.incentive.proration import role_set
 from attain.incentive.text import money
 from attain.notices import YEAR_END_BALANCE_NOTICE, Notice
 
@@ -29,18 +30,23 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                 n_rows,
             )
         )
-    if compiled.participant_roles is not None and not roles.isin(compiled.participant_roles).any():
+    # A dated org: every role a person holds during the year counts, not only the latest.
+    held = _held_roles(book)
+    if compiled.participant_roles is not None and not held.isin(compiled.participant_roles).any():
         out.append(
             Notice(
                 "roles-match-nobody",
                 f"participants.roles {list(compiled.participant_roles)} match nobody in the org "
-                f"(roles: {', '.join(sorted(set(roles)))})",
+                f"(roles: {', '.join(sorted(set(held)))})",
                 compiled.name,
             )
         )
-    paid = roles[windows.participant]
+    paid = _held_roles(book, book.people["rep_id"][windows.participant])
     for c in compiled.components:
-        if c.roles is not None and not paid.isin(c.roles).any():
+        if (
+            c.roles is not None
+            and not paid.isin(role_set(compiled.participant_roles, c.roles)).any()
+        ):
             out.append(
                 Notice(
                     "roles-match-nobody",
@@ -104,6 +110,17 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                 )
             )
     return out
+
+
+def _held_roles(book, who=None):
+    """The roles held during the year (of the people ``who``, by rep_id; everyone's when
+    None): a dated org's every row, or each person's one role."""
+    rows = book.people if book.dated is None else book.dated
+    if who is not None:
+        rows = rows[rows["rep_id"].isin(who)]
+    elif book.dated is not None:
+        rows = rows[rows["rep_id"].isin(book.people["rep_id"])]
+    return rows["role"].astype(str)
 
 
 def _sold_without_target(compiled, book, windows, evaluation) -> list[Notice]:

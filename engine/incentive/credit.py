@@ -218,6 +218,8 @@ def _roll_up(credit_rules, book: Book, rows: dict, targets: np.ndarray):
         raise DataError(
             [Problem("<org>", f"credit.roll_up names org level `{level}`, which is not a column")]
         )
+    if book.dated is not None:
+        return _roll_up_dated(credit_rules.manager_roles, book, rows, targets, level)
     unit = pd.factorize(people[level].astype(str))[0]
     is_manager = people["role"].isin(credit_rules.manager_roles).to_numpy()
     managers = np.flatnonzero(is_manager)
@@ -242,4 +244,57 @@ def _roll_up(credit_rules, book: Book, rows: dict, targets: np.ndarray):
     targets = targets.copy()
     empty = is_manager & (targets.reshape(len(targets), -1).sum(axis=1) == 0)
     targets[empty] = unit_targets[unit[empty]]
+    return merged, targets
+
+
+def _roll_up_dated(manager_roles, book: Book, rows: dict, targets: np.ndarray, level: str):
+    """The roll-up on a dated org: a deal row goes to the managers of the unit its person is
+    in on the deal's day who hold a manager role that day, so a transfer sends a member's
+    later deals to the new team's manager and a manager's leaving ends the copies; a
+    target-less manager gets, slot by slot, the targets of the unit they are in then."""
+    from attain.incentive.proration import row_in_force, unit_by_slot
+
+    dated, people = book.dated, book.people
+    assert dated is not None
+    ids = people["rep_id"].to_numpy()
+    names = pd.Index(
+        pd.unique(np.concatenate([people[level].astype(str), dated[level].astype(str)]))
+    )
+    row_unit = names.get_indexer(dated[level].astype(str))
+    row_manager = dated["role"].astype(str).isin(manager_roles).to_numpy()
+    is_manager = people["role"].astype(str).isin(manager_roles).to_numpy()
+    at = row_in_force(dated, ids, rows["person"], rows["day"])
+    # a row on a day outside its person's rows (a cancellation after leaving): the latest row
+    latest = names.get_indexer(people[level].astype(str))
+    unit = np.where(at >= 0, row_unit[at], latest[rows["person"]])
+    members = np.flatnonzero(~np.where(at >= 0, row_manager[at], is_manager[rows["person"]]))
+    who = pd.Index(ids).get_indexer(dated["rep_id"])
+    lead = np.flatnonzero(row_manager & (who >= 0))
+    lead = lead[np.argsort(row_unit[lead], kind="stable")]
+    first = np.searchsorted(row_unit[lead], unit[members])
+    count = np.searchsorted(row_unit[lead], unit[members], side="right") - first
+    src = np.repeat(members, count)
+    row = lead[np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())]
+    start = dated["start_date"].to_numpy(dtype="datetime64[D]")[row]
+    end = dated["end_date"].to_numpy(dtype="datetime64[D]")[row]
+    day = rows["day"][src].astype("datetime64[D]")
+    on = (np.isnat(start) | (start <= day)) & (np.isnat(end) | (day <= end))
+    src, manager = src[on], who[row[on]]
+    order = np.lexsort((src, manager))  # by manager, then the deal rows' own order
+    src, manager = src[order], manager[order]
+    copy = {k: v[src] for k, v in rows.items()}
+    copy["person"] = manager.astype(rows["person"].dtype)
+    copy["own"] = np.zeros(len(src), dtype=bool)
+    merged = {k: np.concatenate([rows[k], copy[k]]) for k in rows}
+    moved = unit_by_slot(dated, people, book.calendar, level)
+    if moved is None:
+        codes = np.repeat(pd.factorize(people[level].astype(str))[0][:, None], targets.shape[1], 1)
+    else:
+        codes = moved[0]
+    slots = np.arange(targets.shape[1])[None, :]
+    unit_targets = np.zeros((int(codes.max()) + 1, *targets.shape[1:]), dtype=np.int64)
+    np.add.at(unit_targets, (codes[~is_manager], slots), targets[~is_manager])
+    targets = targets.copy()
+    empty = is_manager & (targets.reshape(len(targets), -1).sum(axis=1) == 0)
+    targets[empty] = unit_targets[codes[empty], slots]
     return merged, targets

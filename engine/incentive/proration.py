@@ -31,6 +31,7 @@ __all__ = [
     "held_on",
     "prorate",
     "role_set",
+    "row_in_force",
     "slot_shares",
     "unit_by_slot",
     "window_share",
@@ -105,9 +106,21 @@ def held_on(
     roles: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Whether person ``person[i]`` (an index into ``rep_ids``) is in the org (in one of
-    ``roles``, if given) on ``day[i]`` (days since 1970-01-01), bool per row. A person's
-    dated rows do not overlap (:mod:`attain.checks`), so the row in force is the last to
-    start on or before the day."""
+    ``roles``, if given) on ``day[i]`` (days since 1970-01-01), bool per row."""
+    return row_in_force(org_dated, rep_ids, person, day, roles) >= 0
+
+
+def row_in_force(
+    org_dated: pd.DataFrame,
+    rep_ids: Sequence[str] | np.ndarray,
+    person: np.ndarray,
+    day: np.ndarray,
+    roles: Sequence[str] | None = None,
+) -> np.ndarray:
+    """The position in ``org_dated`` of person ``person[i]``'s row in force on ``day[i]``
+    (in one of ``roles``, if given), or -1 when none is. A person's dated rows do not
+    overlap (:mod:`attain.checks`), so the row in force is the last to start on or before
+    the day, if it has not ended."""
     keep = np.ones(len(org_dated), dtype=bool)
     if roles is not None:
         keep &= org_dated["role"].astype(str).isin(list(roles)).to_numpy()
@@ -117,19 +130,21 @@ def held_on(
     end = org_dated["end_date"].to_numpy(dtype="datetime64[D]")
     s = np.where(np.isnat(start), -_FAR, start.astype(np.int64))[keep]
     e = np.where(np.isnat(end), _FAR, end.astype(np.int64))[keep]
+    pos = np.flatnonzero(keep)
     who = who[keep].astype(np.int64)
     span = 4 * _FAR
     key = who * span + (s + 2 * _FAR)
     order = np.argsort(key, kind="stable")
-    key, e, who = key[order], e[order], who[order]
+    key, e, who, pos = key[order], e[order], who[order], pos[order]
     person = np.asarray(person, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
+    if not len(key):
+        return np.full(len(person), -1, dtype=np.int64)
     at = np.searchsorted(key, person * span + (day + 2 * _FAR), side="right") - 1
     ok = at >= 0
     at = np.maximum(at, 0)
-    if not len(key):
-        return np.zeros(len(person), dtype=bool)
-    return ok & (who[at] == person) & (e[at] >= day) & (person >= 0)
+    ok &= (who[at] == person) & (e[at] >= day) & (person >= 0)
+    return np.where(ok, pos[at], -1)
 
 
 def _slot_days(calendar: Calendar) -> np.ndarray:

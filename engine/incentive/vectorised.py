@@ -93,6 +93,10 @@ class Population:
     unit_slots: dict = field(default_factory=dict)  # a dated org: level → int[R, S] teams
     """A dated org whose people change team: team pool level → each person's unit on each
     slot's last day (:func:`attain.incentive.proration.unit_by_slot`)."""
+    manager_roles: tuple = ("manager",)  # the plan's ``credit.manager_roles``
+    role_slots: np.ndarray | None = None  # a dated org: str[R, S] role on each slot's last day
+    """A dated org whose people change role: each person's role on each slot's last day
+    (team pools split and count members by it); None when nobody's role changes."""
     restrict: dict = field(default_factory=dict)
     """A dated org: component name → (days in its roles, days in the plan's) int[R, S],
     for components limited to fewer roles than the plan: a period's sales and targets
@@ -163,6 +167,7 @@ def population(
     role_ok: dict = {}
     restrict: dict = {}
     unit_slots: dict = {}
+    role_slots = None
     if dated is not None:
         calendar = calendar or Calendar(compiled.fiscal_year or 2027, 1, compiled.period)
         participant, prorate, role_ok, restrict = _dated(compiled, people, dated, calendar)
@@ -172,6 +177,9 @@ def population(
             moved = unit_by_slot(dated, people, calendar, level)
             if moved is not None:
                 unit_slots[level] = moved[0]
+        if units:  # team pools: the role each person holds at each slot's end
+            moved = unit_by_slot(dated, people, calendar, "role")
+            role_slots = None if moved is None else moved[1][moved[0]]
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participant,
@@ -179,6 +187,8 @@ def population(
         role_ok=role_ok,
         restrict=restrict,
         unit_slots=unit_slots,
+        role_slots=role_slots,
+        manager_roles=tuple(compiled.credit.manager_roles),
         unit=units,
         is_member=~np.isin(roles, compiled.credit.manager_roles),
         roles=roles,

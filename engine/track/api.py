@@ -291,11 +291,15 @@ class _PayoutForecast:
             target[:, :, self.pick] * (1.0 - weight)[None, :, None] * factor[:, None, None]
         )
         n = len(ledger.people)
-        self.targets = self._by_period(target[:, :, self.pick][:, None])[:, 0]
+        # The plan measures attainment against the targets as given (as the exact path
+        # does), not the tracked ones a leaver's or joiner's days in the org scale.
+        given = ledger.book.targets[ledger.tracked].astype(float) / ledger.scale
+        self.targets = self._by_period(given[:, :, self.pick][:, None])[:, 0]
         people = ledger.org.copy()
         if "role" not in people.columns:
             people["role"] = "rep"
-        self.pop = population(self.compiled, n, people, calendar=per)
+        # a dated org: the forecast pays as the exact path does (days in role, dated roles)
+        self.pop = population(self.compiled, n, people, calendar=per, dated=ledger.book.dated)
         self.draws = np.empty((n, trials), dtype=np.float64)
 
     def add(self, first: int, share: np.ndarray) -> None:

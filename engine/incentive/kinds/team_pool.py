@@ -84,33 +84,40 @@ class PoolKind(KindBase):
             credit = ctx.credit
             rows = np.flatnonzero(credit.own & c.mask[credit.product])
             own = ctx.to_windows(ctx.monthly(rows, credit.net[rows]))
-        moved = None
-        if ctx.book.dated is not None:  # a dated org: the team of the window's last day
+        unit_ends = role_ends = None
+        if ctx.book.dated is not None:  # a dated org: team and role on each window's last day
             from attain.incentive.proration import unit_by_slot
 
+            k = ctx.book.calendar.months_per_period
             moved = unit_by_slot(ctx.book.dated, people, ctx.book.calendar, c.level)
-        if moved is None:
+            if moved is not None:
+                unit_ends = moved[0][:, k - 1 :: k]
+            moved = unit_by_slot(ctx.book.dated, people, ctx.book.calendar, "role")
+            if moved is not None:
+                role_ends = moved[1][moved[0][:, k - 1 :: k]]
+        if unit_ends is None and role_ends is None:
             out, size = _team_pool(
                 c, S, T, unit, is_member, w.participant, roles, w.periods, ctx.mode, own
             )
         else:
-            k = ctx.book.calendar.months_per_period
-            ends = moved[0][:, k - 1 :: k]  # each window's last slot
-            pieces = [
-                _team_pool(
-                    c,
-                    S[:, [j]],
-                    T[:, [j]],
-                    ends[:, j],
-                    is_member,
-                    w.participant,
-                    roles,
-                    w.periods[[j]],
-                    ctx.mode,
-                    own[:, [j]],
-                )  # fmt: skip
-                for j in range(S.shape[1])
-            ]
+            managers = ctx.compiled.credit.manager_roles
+            pieces = []
+            for j in range(S.shape[1]):
+                roles_j = roles if role_ends is None else role_ends[:, j]
+                pieces.append(
+                    _team_pool(
+                        c,
+                        S[:, [j]],
+                        T[:, [j]],
+                        unit if unit_ends is None else unit_ends[:, j],
+                        ~np.isin(roles_j, managers),
+                        w.participant,
+                        roles_j,
+                        w.periods[[j]],
+                        ctx.mode,
+                        own[:, [j]],
+                    )
+                )
             out = np.concatenate([p[0] for p in pieces], axis=1)
             size = np.concatenate([p[1] for p in pieces], axis=1)
         w.records[c.name] = {"pool": size}
@@ -135,19 +142,23 @@ class PoolKind(KindBase):
 
     def vectorised(self, c: CompiledPool, w: Window, accel_fail) -> np.ndarray:
         S, T = w.measure(c.mask)
-        moved = w.pop.unit_slots.get(c.level)
-        if moved is None:
+        moved, role_slots = w.pop.unit_slots.get(c.level), w.pop.role_slots
+        if moved is None and role_slots is None:
             return _pool(c, S, T, w.pop, w.periods, w.scale)
-        n_p = S.shape[-1]  # a dated org: the team of each window's last day
-        ends = moved[:, (np.arange(1, n_p + 1) * moved.shape[1]) // n_p - 1]
+        n_p = S.shape[-1]  # a dated org: team and role on each window's last day
+        slots = moved if moved is not None else role_slots
+        assert slots is not None
+        n_slots = slots.shape[1]
+        ends = (np.arange(1, n_p + 1) * n_slots) // n_p - 1
         periods = np.broadcast_to(w.periods, (n_p,))
-        return np.concatenate(
-            [
-                _pool(c, S[..., [p]], T[..., [p]], w.pop, periods[[p]], w.scale, ends[:, p])
-                for p in range(n_p)
-            ],
-            axis=-1,
-        )
+        pieces = []
+        for p in range(n_p):
+            unit = None if moved is None else moved[:, ends[p]]
+            roles = None if role_slots is None else role_slots[:, ends[p]]
+            pieces.append(
+                _pool(c, S[..., [p]], T[..., [p]], w.pop, periods[[p]], w.scale, unit, roles)
+            )
+        return np.concatenate(pieces, axis=-1)
 
     def rule(self, c: CompiledPool, unit: int) -> str:
         return f"{c.label}: team pool ({c.split} split) when the team reaches {pct(c.threshold)}"
@@ -224,11 +235,14 @@ def _split_shares(cfg, pool, unit, who, roles, out) -> np.ndarray:
     return out
 
 
-def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None):
+def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None, roles=None):
+    """``unit`` and ``roles`` (a dated org: each person's on the window's last day) in
+    place of the population's."""
     cfg = c
     unit = pop.unit[cfg.level] if unit is None else unit
     n_units = int(unit.max()) + 1
-    member = pop.is_member
+    roles = pop.roles if roles is None else roles
+    member = ~np.isin(roles, pop.manager_roles) if roles is not pop.roles else pop.is_member
     team_s = np.zeros((n_units, *S.shape[1:]))
     team_t = np.zeros((n_units, 1, S.shape[2]))
     np.add.at(team_s, unit[member], S[member])
@@ -245,14 +259,14 @@ def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None):
     eligible = pop.participant[:, None, None] & (cfg.min_attainment * T <= S * M)
     if cfg.min_attainment > 0:
         eligible &= T > 0
-    weight = _pool_weight(cfg, S, unit, eligible, pop, n_units)
+    weight = _pool_weight(cfg, S, unit, eligible, pop, n_units, roles)
     wsum = np.zeros_like(team_s)
     np.add.at(wsum, unit, weight)
     share = weight / np.where(wsum[unit] > 0, wsum[unit], 1.0)
     return pool[unit] * share
 
 
-def _pool_weight(cfg: CompiledPool, S, unit, eligible, pop, n_units):
+def _pool_weight(cfg: CompiledPool, S, unit, eligible, pop, n_units, roles):
     if cfg.split == "equal":
         return eligible.astype(float)
     if cfg.split == "pro_rata":  # own sales: not a manager's rolled-up team credit
@@ -263,7 +277,7 @@ def _pool_weight(cfg: CompiledPool, S, unit, eligible, pop, n_units):
         return np.where(tot[unit] > 0, w, eligible.astype(float))
     shares = cfg.shares_map
     names = sorted(shares)
-    code = pd.Index(names).get_indexer(pop.roles)
+    code = pd.Index(names).get_indexer(roles)
     elig = eligible & (code >= 0)[:, None, None]
     pair = unit * len(names) + np.maximum(code, 0)
     n_pairs = n_units * len(names)
