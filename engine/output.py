@@ -66,6 +66,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import numpy as np
 import pandas as pd
 
 from attain.errors import OutputError, Problem
@@ -124,9 +125,58 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame, float_format: str | None = None) -> Path:
+    fast = _plain_csv(frame)
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n", float_format=float_format)
+        if fast is not None:
+            tmp.write_bytes(fast)
+        else:
+            frame.to_csv(tmp, index=False, lineterminator="\n", float_format=float_format)
     return Path(path)
+
+
+#: What makes the csv module quote a field (``QUOTE_MINIMAL``, ``,`` and ``\n``).
+_NEEDS_QUOTES = '[,"\r\n]'
+
+
+def _plain_csv(frame: pd.DataFrame) -> bytes | None:
+    """``frame.to_csv(index=False, lineterminator="\\n")``'s bytes, joined by Arrow, for a
+    table of integer and text columns with no empty cell and nothing to quote (a
+    targets table: 600,000 rows at 10,000 reps, ~0.7 s through pandas, ~0.1 s here).
+    None for any other table: pandas writes it."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    names = [str(c) for c in frame.columns]
+    if not len(frame) or len(names) < 2 or not frame.columns.is_unique:
+        return None
+    if any(re.search(_NEEDS_QUOTES, n) or not n for n in names):
+        return None
+    columns = []
+    for j in range(len(names)):
+        values = frame.iloc[:, j]
+        dtype = values.dtype
+        try:
+            if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+                column = pa.array(values.to_numpy()).cast(pa.large_string())
+            elif pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+                column = pa.array(values, type=pa.large_string(), from_pandas=True)
+            else:
+                return None
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None  # an object column holding other things than text
+        if column.null_count or pc.min(pc.binary_length(column)).as_py() == 0:
+            return None
+        if pc.any(pc.match_substring_regex(column, _NEEDS_QUOTES)).as_py():
+            return None
+        columns.append(column)
+    text = pa.large_string()
+    body = pc.binary_join_element_wise(*columns, pa.scalar(",", text))
+    lines = pc.binary_join_element_wise(body, pa.scalar("", text), pa.scalar("\n", text))
+    # A string array without nulls is its values back to back: the file's body.
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    header = (",".join(names) + "\n").encode("utf-8")
+    return header + memoryview(lines.buffers()[2])[start:end].tobytes()
 
 
 # --- safe file names -------------------------------------------------------------------

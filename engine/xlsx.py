@@ -254,11 +254,33 @@ def _table_rows(
 ) -> Iterator[str]:
     yield '<row r="1">' + "".join(cell(c, header) for c in columns) + "</row>"
     for lo in range(first, last, _CHUNK):
-        records = data.iloc[lo : min(last, lo + _CHUNK)].astype(object).to_numpy().tolist()
+        block = data.iloc[lo : min(last, lo + _CHUNK)]
+        cells = [_column_cells(block.iloc[:, j], s) for j, s in enumerate(style)]
+        # A table without columns still has its rows.
+        rows = zip(*cells, strict=True) if cells else [()] * len(block)
         yield "".join(
-            f'<row r="{i}">{"".join(cell(v, s) for v, s in zip(row, style, strict=True))}</row>'
-            for i, row in enumerate(records, start=lo - first + 2)
+            f'<row r="{i}">{"".join(row)}</row>' for i, row in enumerate(rows, start=lo - first + 2)
         )
+
+
+def _column_cells(values: pd.Series, style: int) -> list[str]:
+    """The ``<c>`` elements of one column, as :func:`cell` writes them: a column of plain
+    floats, integers or booleans is formatted from one template (no per-cell type
+    dispatch), any other column cell by cell."""
+    s = f' s="{style}"' if style else ""
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind == "f":
+        arr = values.to_numpy()
+        empty = f"<c{s}/>"
+        return [
+            f"<c{s}><v>{v!r}</v></c>" if ok else empty
+            for v, ok in zip(arr.tolist(), np.isfinite(arr).tolist(), strict=True)
+        ]
+    if kind in ("i", "u"):
+        return [f"<c{s}><v>{v}</v></c>" for v in values.to_numpy().tolist()]
+    if kind == "b":
+        return [f'<c{s} t="b"><v>{int(v)}</v></c>' for v in values.to_numpy().tolist()]
+    return [cell(v, style) for v in values.astype(object).tolist()]
 
 
 def _width(name: str, values: pd.Series, kind: str, styles: Styles) -> float:

@@ -167,3 +167,43 @@ def test_a_level_takes_the_lp_method_named_for_it(monkeypatch):
         model, "highs", SolveOptions(lp_method="ipm"), methods={"minimax": "simplex"}
     )
     assert seen == ["ipm"] * len(names)
+
+
+@pytest.mark.parametrize("cap", [1, 1e9])
+def test_two_soft_levels_in_one_solve_reach_their_own_optima(cap):
+    """A second soft rule (priority 2) after ``wish``: where ``wish`` can be met (a loose
+    ``cap``) the two soft levels are one solve; where it cannot (a cap of 1), one solve
+    each after the joint try. Every level reaches the optimum it reaches solved alone."""
+    import importlib
+
+    rules = rich_rules()
+    rules["rules"][-1]["max"] = cap
+    rules["rules"].append(
+        {"name": "wish_2", "type": "bounds", "where": {"rep_id": "R003"}, "max": 120,
+         "soft": True, "priority": 2}
+    )  # fmt: skip
+    rules = load_rules(rules, kind="allocation")
+    inputs = prepare(rules, company())
+    model = build_model(inputs, {"minimax", "l1", "last_year"})
+    a = assemble(model)
+    module = importlib.import_module("attain.allocate.solve")
+    calls = []
+    real = module.solve
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    module.solve = counted
+    try:
+        alone = solve_lexicographic(model, "highs", SolveOptions(), a, merge_soft=False)
+        n_alone = len(calls)
+        joint = solve_lexicographic(model, "highs", SolveOptions(), a)
+    finally:
+        module.solve = real
+    assert [lv.name for lv in alone.levels][:2] == ["soft:1", "soft:2"]
+    _same_levels(alone, joint)
+    met = alone.levels[0].value < 1e-9
+    assert met == (cap > 1e6)  # the loose cap is met; 1 is not
+    assert len(calls) - n_alone == n_alone - (1 if met else -1)
+    np.testing.assert_allclose(joint.primary_duals, alone.primary_duals, atol=1e-6)

@@ -118,6 +118,35 @@ def test_a_face_holds_a_level_exactly_and_a_retry_drops_it():
     assert p.col_lower[1] == 0.0  # the problem itself is left as it was
 
 
+@pytest.mark.parametrize("cap", [1.5, 0.5])
+def test_a_level_with_a_floor_is_solved_with_the_next_where_it_reaches_it(cap):
+    """Slack s ≥ 0 on x ≥ 1 (``x + s ≥ 1``, x ≤ cap), then min y over x + y = 2: with
+    cap 1.5 the slack can be zero, and one joint solve gives both levels' optima; with
+    cap 0.5 it cannot (s = 0.5), and the levels are solved one by one. Either way the
+    levels' values are those of solving them one by one."""
+    A = SparseMatrix.from_coo(np.array([0, 0, 1, 1]), np.array([0, 2, 0, 1]),
+                              np.array([1.0, 1.0, 1.0, 1.0]), (2, 3))  # fmt: skip
+    p = LinearProblem(
+        c=np.zeros(3), A=A, row_lower=np.array([1.0, 2.0]), row_upper=np.array([np.inf, 2.0]),
+        col_lower=np.zeros(3), col_upper=np.array([cap, np.inf, np.inf]),
+    )  # fmt: skip
+    calls: list[int] = []
+
+    def run(cn, off, holds):
+        calls.append(len(holds))
+        return solve(with_holds(p, cn, holds, off))
+
+    slack, least_y = Level("soft:1", np.array([0.0, 0.0, 1.0])), Level("y", np.array([0, 1.0, 0]))
+    alone, _ = lexicographic([slack, least_y], run)
+    calls.clear()
+    joint, _ = lexicographic([Level("soft:1", slack.c, floor=0.0), least_y], run)
+    assert [o.value for o in joint] == pytest.approx([o.value for o in alone], abs=1e-9)
+    assert [o.value for o in alone] == pytest.approx([0.0, 0.5] if cap > 1 else [0.5, 1.5])
+    # One solve where the floor is reached; where it is not, the joint try and both levels.
+    assert calls == ([0] if cap > 1 else [0, 0, 1])
+    assert [o.name for o in joint] == ["soft:1", "y"] and len(joint[1].hold.c) == 3
+
+
 def brute_conflicts(rules_: list[str], conflicts: list[set[str]]):
     """is_feasible for a world whose minimal conflicts are ``conflicts``."""
 

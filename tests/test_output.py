@@ -29,6 +29,30 @@ def test_csv_has_unix_newlines(tmp_path):
     assert (tmp_path / "x.csv").read_bytes() == b"a\n1\n2\n"
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"rep_id": ["R1", "R2"], "target": [26000, -3]}),
+        pd.DataFrame({"a": pd.array(["é ü 東京", " y "], dtype="string"), "b": [0, 2**62]}),
+        pd.DataFrame({"a": ["p", "q", "x", "y"], "b": [0, 0, 1, 2]}).iloc[2:],
+        # Each of these is left to pandas: a comma, a quote, an empty or missing cell,
+        # something not text in a text column, a float, a boolean, a category.
+        pd.DataFrame({"a": ["x,1", "y"], "b": [1, 2]}),
+        pd.DataFrame({"a": ['x"', "y"], "b": [1, 2]}),
+        pd.DataFrame({"a": ["", "y"], "b": [1, 2]}),
+        pd.DataFrame({"a": [None, "y"], "b": [1, 2]}),
+        pd.DataFrame({"a": ["x", 3], "b": [1, 2]}),
+        pd.DataFrame({"a": ["x", "y"], "b": [1.5, 2.0]}),
+        pd.DataFrame({"a": ["x", "y"], "b": [True, False]}),
+        pd.DataFrame({"a": pd.Categorical(["x", "y"]), "b": [1, 2]}),
+    ],
+)
+def test_csv_is_the_bytes_pandas_writes(tmp_path, frame):
+    """Integer and plain-text tables are joined by Arrow; the file is pandas' to the byte."""
+    path = write_csv(tmp_path / "t.csv", frame)
+    assert path.read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode()
+
+
 def test_written_files_are_not_private(tmp_path):
     import os
     import stat

@@ -263,7 +263,7 @@ def test_highs_keeps_its_deadline_where_its_own_limit_is_not_checked():
 
     import highspy
 
-    from attain.solvers.highs import _highs_lp, _keep_deadline
+    from attain.solvers.highs import _keep_deadline, _pass_model
 
     rng = np.random.default_rng(0)
     n, m = 60, 30
@@ -279,7 +279,7 @@ def test_highs_keeps_its_deadline_where_its_own_limit_is_not_checked():
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", 3600.0)
-    h.passModel(_highs_lp(highspy, p))
+    _pass_model(h, highspy, p)
     stopped = _keep_deadline(h, 1.0, time.perf_counter() - 10.0)
     h.run()
     assert h.getModelStatus().name == "kInterrupt" and stopped == [True]

@@ -219,13 +219,16 @@ def _rep_levers(pairs: pd.DataFrame, names: np.ndarray, R: int, column: str = "w
     if not len(pairs):
         return binding_rules, lever, worth
     p = pairs.assign(name=names[pairs["block"].to_numpy()])
-    joined = (
-        p.drop_duplicates(["rep", "name"])
-        .sort_values(["rep", "name"])
-        .groupby("rep")["name"]
-        .agg(";".join)
-    )
-    binding_rules[joined.index.to_numpy()] = joined.to_numpy()
+    # Each rep's names, sorted, joined: one slice per rep of the sorted pairs (a groupby
+    # ``agg`` builds a Series per rep: 0.2 s at 10,000 reps).
+    ordered = p.drop_duplicates(["rep", "name"]).sort_values(["rep", "name"])
+    reps = ordered["rep"].to_numpy()
+    rule_names = ordered["name"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, reps[1:] != reps[:-1]])
+    ends = np.r_[starts[1:], len(reps)]
+    binding_rules[reps[starts]] = [
+        ";".join(rule_names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
     best = p.sort_values(["rep", column, "name"], kind="stable").drop_duplicates("rep")
     best = best[best[column] < 0]
     lever[best["rep"].to_numpy()] = best["name"].to_numpy()

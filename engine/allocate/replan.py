@@ -932,9 +932,13 @@ def _changes(inputs, plan: _Plan, rounded, unit, first, company, actuals) -> pd.
     team = inputs.codes[team_level]
     names = inputs.unit_names[team_level]
     in_team = np.isin(team, list(plan.make_up) + list(plan.takeover))
-    team_words = np.array([f"team {n} makes up a leaver's or relieved target" for n in names])
+    # Object arrays: as fixed-width text, the general reason (every cause, joined) widens
+    # every cell of an R × 12 array to its length (2.4 s at 10,000 reps with 100 reliefs).
+    team_words = np.array(
+        [f"team {n} makes up a leaver's or relieved target" for n in names], dtype=object
+    )
     general = "re-balanced: " + ("; ".join(plan.causes) if plan.causes else "the rules re-solved")
-    fill = np.where(in_team, team_words[team], general)[:, None]
+    fill = np.where(in_team, team_words[team], np.array(general, dtype=object))[:, None]
     reason = np.where((reason == "") & moved, np.broadcast_to(fill, reason.shape), reason)
     actual = _actuals(inputs, company, actuals, unit)
     keep = (moved | (reason != ""))[:, months]

@@ -239,6 +239,23 @@ def level_name(level) -> str:
     return level if isinstance(level, str) else "+".join(f"{w:g}*{t}" for t, w in level.items())
 
 
+def _with_floors(levels: list[Level], problem: LinearProblem) -> list[Level]:
+    """Each soft level followed by another soft level, with its floor (the least its slacks
+    can cost: zero): the two are tried in one solve (:class:`attain.model.Level`). Only
+    soft levels: they have the same rows (no objective term counts yet) and LP method,
+    so the joint solve is the one the first level would be."""
+    out = list(levels)
+    for k in range(len(levels) - 1):
+        a, b = levels[k], levels[k + 1]
+        if not (a.name.startswith("soft:") and b.name.startswith("soft:")):
+            continue
+        on = np.flatnonzero(a.c)
+        bound = np.where(a.c[on] > 0, problem.col_lower[on], problem.col_upper[on])
+        if np.isfinite(bound).all():
+            out[k] = replace(a, floor=float(a.c[on] @ bound) + a.offset)
+    return out
+
+
 def solve_lexicographic(
     model: AllocationModel,
     solver: str,
@@ -248,6 +265,7 @@ def solve_lexicographic(
     defer: bool = True,
     faces: bool = False,
     methods: dict[str, str] | None = None,
+    merge_soft: bool = True,
 ) -> Solution | SolverResult:
     """Solve level by level. Returns the failing result when the first level has no solution.
 
@@ -258,6 +276,8 @@ def solve_lexicographic(
     optimal face as well as its row (:func:`attain.model.optimal_face`), for the re-plan's
     ``stay`` level, which interior point stalls on under rows alone. ``methods``: an LP
     method (``SolveOptions.lp_method``) for the levels named, where it is not set already.
+    ``merge_soft``: solve two soft levels in a row together where the first's rules can all
+    be met (:func:`_with_floors`); ``False`` solves each alone.
     """
     assembled = assembled or assemble(model)
     subs, base = substitutions(model, assembled) if substitute else ([], assembled.problem)
@@ -275,6 +295,7 @@ def solve_lexicographic(
             offset += extra
         norm = float(np.max(np.abs(vec), initial=0.0)) or 1.0
         levels.append(Level(name, c, offset, norm))
+    levels = _with_floors(levels, base) if merge_soft else levels
     last: dict[str, LinearProblem] = {}
 
     def run(c: np.ndarray, offset: float, holds) -> SolverResult:
@@ -314,7 +335,9 @@ def solve_lexicographic(
         if duals is not None:
             duals = duals[: assembled.problem.n_rows] * outcome.norm
         r = outcome.result
-        results.append(LevelResult(name, value, r.status, r.seconds, duals, r.mip_gap))
+        shared = k > 0 and r is outcomes[k - 1].result  # one joint solve: counted once
+        seconds = 0.0 if shared else r.seconds
+        results.append(LevelResult(name, value, r.status, seconds, duals, r.mip_gap))
         if primary is None and not name.startswith("soft:"):
             primary = duals
     status = (

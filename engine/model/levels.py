@@ -18,6 +18,12 @@ slab under the hold row (which interior point can stall on: a re-plan's ``stay``
 did), and presolve takes the fixed columns out. When a later level is infeasible the
 retry holds the rows alone, loosened.
 
+A level with a *floor* (a value its objective cannot go below: 0 for a sum of slacks)
+is first solved together with the next level, their normalised objectives summed;
+where that solve reaches the floor it is both levels' optimum, exactly (a point at the
+floor doing better on the next level would do better on the sum), and one solve is
+saved. Otherwise the level is solved alone and the joint solve was one too many.
+
 The engine supplies ``solve(c, offset, holds) -> SolverResult``; what a solve is (one
 call, or rounds of cuts) is the engine's business.
 """
@@ -79,6 +85,11 @@ class Level:
     offset: float = 0.0
     norm: float | None = None
     """Divide by this before solving (default: the largest coefficient)."""
+    floor: float | None = None
+    """A value the objective cannot go below (in its own units, offset included), such as
+    0 for a sum of slacks. Given, the level is solved together with the next one: where
+    that joint solve reaches the floor, it is this level's optimum and the next level's
+    too (:func:`lexicographic`)."""
 
 
 @dataclass(frozen=True)
@@ -204,11 +215,15 @@ def lexicographic(
     by its :func:`optimal_face` as well as its row (module docstring)."""
     held = list(holds)
     out: list[LevelOutcome] = []
-    for level in levels:
-        c = np.asarray(level.c, dtype=np.float64)
-        norm = level.norm or float(np.max(np.abs(c), initial=0.0)) or 1.0
-        cn, off = c / norm, level.offset / norm
-        result = solve(cn, off, tuple(held))
+    joint: SolverResult | None = None  # a joint solve's result, for the level after
+    for k, level in enumerate(levels):
+        cn, off, norm = _normalised(level)
+        result, joint = joint, None
+        if result is None and level.floor is not None and k + 1 < len(levels):
+            joint = _joint(level, levels[k + 1], solve, tuple(held), abs_tol)
+            result = joint
+        if result is None:
+            result = solve(cn, off, tuple(held))
         if not result.status.has_solution and held and retry_tol is not None:
             factor = retry_tol / abs_tol if abs_tol else 1.0
             result = solve(cn, off, tuple(h.loosened(factor) for h in held))
@@ -220,3 +235,34 @@ def lexicographic(
         held.append(hold)
         out.append(LevelOutcome(level.name, result, value_n * norm, norm, hold))
     return out, None
+
+
+def _normalised(level: Level) -> tuple[np.ndarray, float, float]:
+    """The level's objective and offset divided by its norm, and the norm."""
+    c = np.asarray(level.c, dtype=np.float64)
+    norm = level.norm or float(np.max(np.abs(c), initial=0.0)) or 1.0
+    return c / norm, level.offset / norm, norm
+
+
+def _joint(
+    level: Level,
+    after: Level,
+    solve: Callable[[np.ndarray, float, tuple[Hold, ...]], SolverResult],
+    held: tuple[Hold, ...],
+    abs_tol: float,
+) -> SolverResult | None:
+    """``level`` and ``after`` in one solve (their normalised objectives summed), or None
+    when that solve leaves ``level`` above its floor (or found no solution).
+
+    Exact: a point at ``level``'s floor is optimal for ``level``; and no point at that
+    floor does better on ``after`` (it would do better on the sum too). Within
+    ``abs_tol`` of the floor counts as at it: the hold allows as much. A soft rule met
+    (its slack zero) saves a solve; one that is not costs one more."""
+    cn, off, norm = _normalised(level)
+    cn2, off2, _ = _normalised(after)
+    result = solve(cn + cn2, off + off2, held)
+    if not result.status.has_solution or level.floor is None:
+        return None
+    if float(cn @ result.x) + off > level.floor / norm + abs_tol:
+        return None
+    return result

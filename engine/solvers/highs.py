@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from attain.errors import SolverError
 from attain.solvers.base import has_module, register
 from attain.solvers.problem import LinearProblem, SolveOptions, SolverResult, Status
 
@@ -61,7 +62,7 @@ class HighsBackend:
             # thousands of iterations where interior point + crossover takes a few dozen
             # (bench/bench_allocate.py). Crossover still returns a basis and its duals.
             h.setOptionValue("solver", "ipm")
-        h.passModel(_highs_lp(highspy, problem))
+        _pass_model(h, highspy, problem)
         started = _set_start(h, problem, options.hint)
         if problem.is_mip:
             _report_progress(h)
@@ -157,28 +158,34 @@ def _set_start(h, problem: LinearProblem, hint: np.ndarray | None) -> bool | Non
     return status.name == "kOk"
 
 
-def _highs_lp(highspy, problem: LinearProblem):
-    lp = highspy.HighsLp()
-    lp.num_col_ = problem.n_cols
-    lp.num_row_ = problem.n_rows
-    lp.col_cost_ = np.asarray(problem.c, dtype=np.float64)
-    lp.col_lower_ = np.asarray(problem.col_lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(problem.col_upper, dtype=np.float64)
-    lp.row_lower_ = np.asarray(problem.row_lower, dtype=np.float64)
-    lp.row_upper_ = np.asarray(problem.row_upper, dtype=np.float64)
-    lp.offset_ = float(problem.offset)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = problem.n_cols
-    lp.a_matrix_.num_row_ = problem.n_rows
-    lp.a_matrix_.start_ = problem.A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = problem.A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = problem.A.data.astype(np.float64)
+def _pass_model(h, highspy, problem: LinearProblem) -> None:
+    """Hand ``problem`` to ``h`` as arrays (``passModel``'s pointer form). Filling a
+    ``HighsLp`` field by field converts every array to a C++ vector element by element:
+    ~0.15 s a solve at 10,000 reps, against ~0.03 s here, for the same model."""
+    f64, i32 = np.float64, np.int32
+    kinds = np.zeros(problem.n_cols, dtype=i32)  # HighsVarType: 0 continuous, 1 integer
     if problem.is_mip:
-        kinds = highspy.HighsVarType
-        lp.integrality_ = [
-            kinds.kInteger if flag else kinds.kContinuous for flag in problem.integrality
-        ]
-    return lp
+        kinds[np.asarray(problem.integrality).astype(bool)] = int(highspy.HighsVarType.kInteger)
+    A = problem.A
+    status = h.passModel(
+        int(problem.n_cols),
+        int(problem.n_rows),
+        len(A.data),
+        int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize),
+        float(problem.offset),
+        np.ascontiguousarray(problem.c, dtype=f64),
+        np.ascontiguousarray(problem.col_lower, dtype=f64),
+        np.ascontiguousarray(problem.col_upper, dtype=f64),
+        np.ascontiguousarray(problem.row_lower, dtype=f64),
+        np.ascontiguousarray(problem.row_upper, dtype=f64),
+        np.ascontiguousarray(A.indptr[:-1], dtype=i32),  # each row's start; the end is nnz
+        np.ascontiguousarray(A.indices, dtype=i32),
+        np.ascontiguousarray(A.data, dtype=f64),
+        kinds,
+    )
+    if status.name == "kError":
+        raise SolverError("solver `highs` refused the model (passModel)")
 
 
 register(HighsBackend())
