@@ -45,6 +45,8 @@ __all__ = [
 KEY = ["deal_id", "type", "rep_id"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
+#: A deal row's type by whether it is a cancellation (0, 1).
+_TYPES = np.array(["booking", "cancellation"], dtype=object)
 
 
 def deal_ids(path) -> pd.Series | None:
@@ -101,13 +103,16 @@ class DealRows:
         person, product = d.person[rows], d.product[rows]
         days, at = np.unique(d.day[rows], return_inverse=True)
         date = (_EPOCH + days.astype("timedelta64[D]")).astype(str).astype(object)[at]
+        # Text columns kept as the Python strings they are (object): a million rows of
+        # them converted to Arrow strings, then back to Python values to insert, cost
+        # seconds for nothing.
         return pd.DataFrame(
             {
-                "deal_id": self.deal_id[rows],
-                "type": np.where(d.cancellation[rows], "cancellation", "booking").astype(object),
-                "rep_id": np.where(person >= 0, rep_ids[np.maximum(person, 0)], ""),
-                "date": date,
-                "product": (
+                "deal_id": _objects(self.deal_id[rows]),
+                "type": _objects(_TYPES[d.cancellation[rows].astype(np.int64)]),
+                "rep_id": _objects(np.where(person >= 0, rep_ids[np.maximum(person, 0)], "")),
+                "date": _objects(date),
+                "product": _objects(
                     np.where(product >= 0, products[np.maximum(product, 0)], "")
                     if len(products)
                     else np.full(len(rows), "", dtype=object)
@@ -150,6 +155,11 @@ def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
         deal_id=deal_id,
         book=book,
     )
+
+
+def _objects(values: np.ndarray) -> pd.Series:
+    """Python strings as an object column, as they are (a frame infers Arrow strings)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
 
 
 def content_hash(columns: list[np.ndarray]) -> np.ndarray:
