@@ -231,11 +231,34 @@ def _parse_cells(
         ok = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
         report.add(~ok & ~empty, raw, "not a month (YYYY-MM)", "month")
         return _shared(text.fillna(""))
-    try:  # a clean column converts in one pass; only a bad one needs the cell-by-cell path
-        numbers = text.astype("float64")
-    except (ValueError, TypeError):
-        numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce")
+    numbers = _plain_numbers(text)
+    if numbers is None:
+        try:  # a clean column converts in one pass; only a bad one needs the cell-by-cell path
+            numbers = text.astype("float64")
+        except (ValueError, TypeError):
+            numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce")
     return _numbers(raw, numbers.astype("float64"), empty, column, report)
+
+
+#: A plain decimal number (digits, one point, an exponent): Python's ``float`` and
+#: pyarrow's cast read such text to the same (correctly rounded) double.
+_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _plain_numbers(text: pd.Series) -> pd.Series | None:
+    """The cells as float64 when the column is held in Arrow and every cell is a plain
+    decimal number (pyarrow's cast, in C); None otherwise (Python's ``float`` reads it,
+    with what else it accepts, and the bad cells are found)."""
+    arrow = _arrow_text(text)
+    if arrow is None or arrow.null_count:
+        return None
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    if not pc.all(pc.match_substring_regex(arrow, _PLAIN_NUMBER)).as_py():
+        return None
+    values = pc.cast(arrow, pa.float64()).to_numpy()
+    return pd.Series(values, index=text.index, name=text.name, dtype="float64")
 
 
 def _objects(text: pd.Series) -> pd.Series:

@@ -625,3 +625,16 @@ def test_deal_keys_and_splits_checked_from_shared_codes():
     problems = check_splits(actuals)
     assert [(p.code, p.row) for p in problems] == [("split", 6), ("unknown-reference", 5)]
     assert check_splits(actuals, pd.factorize(actuals["deal_id"])[0]) == problems
+
+
+def test_plain_numbers_read_by_arrow_as_python_reads_them():
+    from attain.checks import _plain_numbers
+
+    cells = ["12000", "-0", "+1.5", ".5", "1.", "1e5", "2.675", "9007199254740993", "1e400"]
+    got = _plain_numbers(pd.Series(cells, dtype="string"))
+    assert got is not None
+    assert got.tolist() == [float(c) for c in cells]
+    assert np.signbit(got.to_numpy()).tolist() == [np.signbit(float(c)) for c in cells]
+    # Anything else is left to Python's float (underscores, spaces, words), cell by cell.
+    for other in (["1_000"], ["12k"], ["nan"], [""], ["1", None]):
+        assert _plain_numbers(pd.Series(other, dtype="string")) is None
