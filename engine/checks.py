@@ -173,6 +173,8 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
     if len(raw) >= _DISTINCT_FROM and not (
         column.type in ("number", "int") and _is_number_dtype(raw)
     ):
+        if _mostly_distinct(raw):  # deal ids, amounts: factorizing them is all waste
+            return _parse_cells(raw, column, report, share=False)
         codes, uniques = pd.factorize(raw, use_na_sentinel=False)
         if 2 * len(uniques) <= len(raw):
             distinct = pd.Series(uniques, name=raw.name)
@@ -186,6 +188,20 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
         # Mostly distinct cells (deal ids): the text is not factorized again to share it.
         return _parse_cells(raw, column, report, share=False)
     return _parse_cells(raw, column, report)
+
+
+#: Cells of a column's head whose distinct values say whether the column repeats.
+_SAMPLE = 4096
+
+
+def _mostly_distinct(raw: pd.Series) -> bool:
+    """Whether a long column's head has (almost) no repeated value: then the column is
+    read cell by cell, not factorized to check its distinct values. A guess from the
+    head only: either way the values and problems are the same, only the cost differs."""
+    if len(raw) < 2 * _SAMPLE:
+        return False
+    head = raw.iloc[:_SAMPLE]
+    return len(pd.unique(head)) > _SAMPLE * 0.99
 
 
 def _parse_cells(
