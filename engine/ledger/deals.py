@@ -134,9 +134,13 @@ def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
     d = book.deals
     n = len(d.amount)
     if d.ids is not None:
-        deal_id = np.asarray(d.ids, dtype=object)[np.asarray(d.deal) // 2]
+        code = np.asarray(d.deal) // 2
+        unique = np.asarray(d.ids, dtype=object)
+        deal_id = unique[code]
+        id_hash = _text_hash(unique)[code]  # each distinct id hashed once
     elif ids is not None and len(ids) == n:
         deal_id = ids.astype(str).str.strip().to_numpy(dtype=object)
+        id_hash = _text_hash(deal_id)
     else:
         return None
     rep_ids = np.asarray(book.rep_ids).astype(str)
@@ -150,7 +154,7 @@ def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
     names = np.append(rep_ids, "").astype(object)  # person -1: no rep
     rep_hash = _text_hash(names)[np.where(d.person >= 0, d.person, len(names) - 1)]
     return DealRows(
-        key=key_hash(_text_hash(deal_id), d.cancellation, rep_hash),
+        key=key_hash(id_hash, d.cancellation, rep_hash),
         hash=content_hash(content),
         deal_id=deal_id,
         book=book,
