@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from attain.errors import Problem
 from attain.schema import CompanyRules
@@ -268,9 +270,6 @@ def _plain_numbers(text: pd.Series) -> pd.Series | None:
     arrow = _arrow_text(text)
     if arrow is None or arrow.null_count:
         return None
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
-
     if not pc.all(pc.match_substring_regex(arrow, _PLAIN_NUMBER)).as_py():
         return None
     values = pc.cast(arrow, pa.float64()).to_numpy()
@@ -287,8 +286,6 @@ def _arrow_text(text: pd.Series):
     :meth:`~pandas.Series.astype` ``"string"`` gives with pyarrow installed); else None."""
     dtype = text.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        import pyarrow as pa  # type: ignore[import-untyped]
-
         return pa.chunked_array(pa.array(text.array))
     return None
 
@@ -299,8 +296,6 @@ def _contains(text: pd.Series, pattern: str, re2_pattern: str) -> np.ndarray:
     arrow = _arrow_text(text)
     if arrow is None:
         return text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
-
     found = pc.match_substring_regex(arrow, re2_pattern).fill_null(False)
     return np.asarray(found.to_numpy(), dtype=bool)
 
@@ -312,8 +307,6 @@ def _utf8_bytes(text: pd.Series) -> np.ndarray:
     if arrow is None:
         encoded = text.fillna("").str.encode("utf-8", errors="surrogatepass")
         return np.asarray(encoded.str.len().to_numpy(), dtype=np.int64)
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
-
     return np.asarray(pc.binary_length(arrow).fill_null(0).to_numpy(), dtype=np.int64)
 
 

@@ -118,6 +118,7 @@ class Part:
 class Kind(Protocol):
     type: str
     schema: type
+    cellwise_parts: bool
 
     def compile(self, c: Any, products: tuple[str, ...], unit: int) -> CompiledComponent: ...
 
