@@ -9,10 +9,12 @@ file of millions of rows gives a readable report with the true total.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from attain.errors import Problem
 from attain.schema import CompanyRules
@@ -38,6 +40,11 @@ MAX_PROBLEMS = 25
 #: and the invisible format characters that can disguise a name (bidi overrides,
 #: zero-width spaces, line separators, the byte-order mark).
 _CONTROL = r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+#: :data:`_CONTROL` in RE2's syntax (pyarrow's regular expressions): the same code points,
+#: matched in C over a column pandas holds in Arrow, not one Python call per cell.
+_CONTROL_RE2 = (
+    r"[\x00-\x1f\x{7f}-\x{9f}\x{200b}-\x{200f}\x{2028}-\x{202e}\x{2060}-\x{2064}\x{feff}]"
+)
 #: What an id that names a file (``file_name``) may not be or hold.
 _PATH_CHARS = r"[/\\]"
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -169,6 +176,8 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
     if len(raw) >= _DISTINCT_FROM and not (
         column.type in ("number", "int") and _is_number_dtype(raw)
     ):
+        if _mostly_distinct(raw):  # deal ids, amounts: factorizing them is all waste
+            return _parse_cells(raw, column, report, share=False)
         codes, uniques = pd.factorize(raw, use_na_sentinel=False)
         if 2 * len(uniques) <= len(raw):
             distinct = pd.Series(uniques, name=raw.name)
@@ -179,11 +188,30 @@ def _parse_column(raw: pd.Series, column: Column, report: _CellReport) -> pd.Ser
                 shared = values.to_numpy(dtype=object)[codes]
                 return pd.Series(shared, index=raw.index, name=raw.name, dtype=object)
             return pd.Series(values.to_numpy()[codes], index=raw.index, name=raw.name)
+        # Mostly distinct cells (deal ids): the text is not factorized again to share it.
+        return _parse_cells(raw, column, report, share=False)
     return _parse_cells(raw, column, report)
 
 
-def _parse_cells(raw: pd.Series, column: Column, report: _CellReport) -> pd.Series:
-    """:func:`_parse_column` cell by cell."""
+#: Cells of a column's head whose distinct values say whether the column repeats.
+_SAMPLE = 4096
+
+
+def _mostly_distinct(raw: pd.Series) -> bool:
+    """Whether a long column's head has (almost) no repeated value: then the column is
+    read cell by cell, not factorized to check its distinct values. A guess from the
+    head only: either way the values and problems are the same, only the cost differs."""
+    if len(raw) < 2 * _SAMPLE:
+        return False
+    head = raw.iloc[:_SAMPLE]
+    return len(pd.unique(head)) > _SAMPLE * 0.99
+
+
+def _parse_cells(
+    raw: pd.Series, column: Column, report: _CellReport, share: bool = True
+) -> pd.Series:
+    """:func:`_parse_column` cell by cell (``share``: text values shared, :func:`_shared`,
+    if they repeat enough)."""
     # A number column the reader already typed skips the (slow) text path.
     typed = column.type in ("number", "int") and _is_number_dtype(raw)
     text = None if typed else raw.astype("string").str.strip()
@@ -199,16 +227,16 @@ def _parse_cells(raw: pd.Series, column: Column, report: _CellReport) -> pd.Seri
         values = raw.astype("float64").where(~filled, column.default)
         return _numbers(raw, values, empty, column, report)
     if column.type in ("id", "text", "choice"):
-        control = text.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
+        control = _contains(text, _CONTROL, _CONTROL_RE2)
         report.add(control, raw, "holds a control or invisible character", "control-character")
     if column.file_name:
         _check_file_name(text, raw, column, report)
     if column.type in ("id", "text"):
-        return _shared(text.fillna(""))
+        return _shared(text.fillna("")) if share else _objects(text.fillna(""))
     if column.type == "choice":
         bad = ~text.isin(column.choices).to_numpy()
         report.add(bad, raw, f"must be one of {', '.join(column.choices)}", "choice")
-        return _shared(text)
+        return _shared(text) if share else _objects(text)
     if column.type == "bool":
         lowered = text.str.lower().fillna("")
         bad = ~(lowered.isin(_TRUE) | lowered.isin(_FALSE)).to_numpy()
@@ -222,11 +250,65 @@ def _parse_cells(raw: pd.Series, column: Column, report: _CellReport) -> pd.Seri
         ok = text.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
         report.add(~ok & ~empty, raw, "not a month (YYYY-MM)", "month")
         return _shared(text.fillna(""))
-    try:  # a clean column converts in one pass; only a bad one needs the cell-by-cell path
-        numbers = text.astype("float64")
-    except (ValueError, TypeError):
-        numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce")
+    numbers = _plain_numbers(text)
+    if numbers is None:
+        try:  # a clean column converts in one pass; only a bad one needs the cell-by-cell path
+            numbers = text.astype("float64")
+        except (ValueError, TypeError):
+            numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce")
     return _numbers(raw, numbers.astype("float64"), empty, column, report)
+
+
+#: A plain decimal number (digits, one point, an exponent): Python's ``float`` and
+#: pyarrow's cast read such text to the same (correctly rounded) double.
+_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _plain_numbers(text: pd.Series) -> pd.Series | None:
+    """The cells as float64 when the column is held in Arrow and every cell is a plain
+    decimal number (pyarrow's cast, in C); None otherwise (Python's ``float`` reads it,
+    with what else it accepts, and the bad cells are found)."""
+    arrow = _arrow_text(text)
+    if arrow is None or arrow.null_count:
+        return None
+    if not pc.all(pc.match_substring_regex(arrow, _PLAIN_NUMBER)).as_py():
+        return None
+    values = pc.cast(arrow, pa.float64()).to_numpy()
+    return pd.Series(values, index=text.index, name=text.name, dtype="float64")
+
+
+def _objects(text: pd.Series) -> pd.Series:
+    """Text cells as Python strings, each its own object (cells that rarely repeat)."""
+    return pd.Series(text.to_numpy(dtype=object), index=text.index, name=text.name, dtype=object)
+
+
+def _arrow_text(text: pd.Series):
+    """The Arrow array of a text column pandas holds in Arrow (``string[pyarrow]``, what
+    :meth:`~pandas.Series.astype` ``"string"`` gives with pyarrow installed); else None."""
+    dtype = text.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return pa.chunked_array(pa.array(text.array))
+    return None
+
+
+def _contains(text: pd.Series, pattern: str, re2_pattern: str) -> np.ndarray:
+    """bool[n]: the cells holding a match of ``pattern`` (``re2_pattern``: the same in
+    RE2's syntax, matched by pyarrow on an Arrow column); a missing cell matches nothing."""
+    arrow = _arrow_text(text)
+    if arrow is None:
+        return text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    found = pc.match_substring_regex(arrow, re2_pattern).fill_null(False)
+    return np.asarray(found.to_numpy(), dtype=bool)
+
+
+def _utf8_bytes(text: pd.Series) -> np.ndarray:
+    """int[n]: each cell's length in UTF-8 bytes (0 for a missing cell); an Arrow column
+    holds UTF-8 already, its lengths are read, not encoded again."""
+    arrow = _arrow_text(text)
+    if arrow is None:
+        encoded = text.fillna("").str.encode("utf-8", errors="surrogatepass")
+        return np.asarray(encoded.str.len().to_numpy(), dtype=np.int64)
+    return np.asarray(pc.binary_length(arrow).fill_null(0).to_numpy(), dtype=np.int64)
 
 
 def _shared(text: pd.Series) -> pd.Series:
@@ -244,10 +326,10 @@ def _shared(text: pd.Series) -> pd.Series:
 def _check_file_name(text: pd.Series, raw: pd.Series, column: Column, report: _CellReport) -> None:
     """An id that becomes a file name: no path separator, not ``.``/``..``, bounded."""
     hint = "ids name files (statements/<rep_id>.md): use letters, digits, - and _"
-    path = text.str.contains(_PATH_CHARS, regex=True).fillna(False).to_numpy(dtype=bool)
+    path = _contains(text, _PATH_CHARS, _PATH_CHARS)
     path |= text.isin([".", ".."]).to_numpy()
     report.add(path, raw, "an id may not hold / or \\ or be . or ..", "unsafe-id", hint=hint)
-    size = text.fillna("").str.encode("utf-8", errors="surrogatepass").str.len().to_numpy()
+    size = _utf8_bytes(text)
     report.add(
         size > ID_MAX_BYTES,
         raw,
@@ -306,11 +388,18 @@ def _numbers(
 def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
     org = tables["org"]
+    # The deals' ids factorized once, for their keys and their splits (millions of rows).
+    deal_codes = (
+        pd.factorize(tables["actuals"]["deal_id"], use_na_sentinel=False)[0]
+        if "actuals" in tables
+        else None
+    )
     for table, frame in tables.items():
         dated = table == "org" and is_dated(org)
         key = ("rep_id", "start_date") if dated else KEYS[table]
+        known = {"deal_id": deal_codes} if table == "actuals" and deal_codes is not None else {}
         if key:  # a table without a key (measures: rows add up) has no duplicates
-            problems += duplicate_keys(frame, key)
+            problems += duplicate_keys(frame, key, known)
     if is_dated(org):
         problems += dated_rows(org)
     problems += _hierarchy_nests(org, rules.hierarchy)
@@ -331,7 +420,7 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
                     f"products in company.yaml: {', '.join(rules.products)}",
                 )
     if "actuals" in tables:
-        problems += check_splits(tables["actuals"])
+        problems += check_splits(tables["actuals"], deal_codes)
     if "measures" in tables:
         problems += missing_denominators(tables["measures"])
     return problems
@@ -410,9 +499,12 @@ def _row_problem(
     )
 
 
-def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
-    """One problem per repeated key, naming the row it first appeared on."""
-    dup = frame.duplicated(list(key), keep=False).to_numpy()
+def duplicate_keys(
+    frame: pd.DataFrame, key: tuple[str, ...], codes: Mapping[str, np.ndarray] | None = None
+) -> list[Problem]:
+    """One problem per repeated key, naming the row it first appeared on (``codes``: key
+    columns already factorized, as :func:`pandas.factorize` codes them)."""
+    dup = _repeated(frame, key, codes or {})
     if not dup.any():
         return []
     first = frame.groupby(list(key), sort=False).cumcount().to_numpy()
@@ -430,6 +522,23 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> list[Problem]:
         if len(problems) >= MAX_PROBLEMS:
             break
     return capped(problems, _place(frame)[0], total=int((dup & (first > 0)).sum()))
+
+
+def _repeated(
+    frame: pd.DataFrame, key: tuple[str, ...], codes: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """bool[n]: the rows whose key another row has too (``DataFrame.duplicated`` with
+    ``keep=False``: missing values equal), from the key columns' integer codes."""
+    group = np.zeros(len(frame), dtype=np.int64)
+    for column in key:
+        code = codes.get(column)
+        if code is None:
+            code = pd.factorize(frame[column], use_na_sentinel=False)[0]
+        # One code per distinct combination so far, times the column's codes: kept small
+        # (factorized again) so the product never overflows.
+        group = group * (int(code.max(initial=-1)) + 1) + code
+        group = pd.factorize(group)[0]
+    return np.bincount(group, minlength=1)[group] > 1 if len(group) else np.zeros(0, dtype=bool)
 
 
 def unknown_references(
@@ -506,10 +615,14 @@ def missing_denominators(
     return capped(problems, source, total=len(bad))
 
 
-def check_splits(actuals: pd.DataFrame) -> list[Problem]:
-    """The credit splits of each deal add up to 1; every cancellation cancels a booking."""
+def check_splits(actuals: pd.DataFrame, deal_codes: np.ndarray | None = None) -> list[Problem]:
+    """The credit splits of each deal add up to 1; every cancellation cancels a booking
+    (``deal_codes``: the deal ids factorized, if they already are)."""
     problems = []
-    group = pd.factorize(actuals["deal_id"])[0] * 2 + (actuals["type"].to_numpy() == "cancellation")
+    if deal_codes is None:
+        deal_codes = pd.factorize(actuals["deal_id"], use_na_sentinel=False)[0]
+    cancels = actuals["type"].to_numpy() == "cancellation"
+    group = deal_codes * 2 + cancels
     totals = np.bincount(group, weights=actuals["split"].to_numpy())[group]
     bad = np.abs(totals - 1.0) > 1e-9
     n_bad = len(np.unique(group[bad]))
@@ -532,10 +645,10 @@ def check_splits(actuals: pd.DataFrame) -> list[Problem]:
             break
     source = _place(actuals)[0]
     problems = capped(problems, source, total=n_bad)
-    cancels = actuals["type"].to_numpy() == "cancellation"
-    booked = pd.Index(actuals["deal_id"][~cancels])
-    orphan = cancels.copy()  # the cancellations (few) looked up, not every row
-    orphan[cancels] = ~actuals["deal_id"][cancels].isin(booked).to_numpy()
+    booked = np.zeros(int(deal_codes.max(initial=-1)) + 1, dtype=bool)
+    booked[deal_codes[~cancels]] = True
+    orphan = cancels.copy()
+    orphan[cancels] = ~booked[deal_codes[cancels]]
     orphans = []
     for i in np.flatnonzero(orphan)[:MAX_PROBLEMS]:
         orphans.append(

@@ -366,7 +366,7 @@ def _concat_blocks(blocks: list[pd.DataFrame]) -> pd.DataFrame:
         columns[name] = pd.concat(parts, ignore_index=True)
         del parts
     blocks.clear()
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # the joined columns are its own: no copy
 
 
 def _parse_block(

@@ -587,3 +587,54 @@ def test_load_company_reads_the_tables_asked_for(sample_dir):
     assert len(company.org) == 330
     with pytest.raises(ValueError, match="unknown tables"):
         attain.load_company(sample_dir, tables=("orgs",))
+
+
+def test_the_arrow_control_character_pattern_matches_the_same_code_points():
+    # Text held in Arrow is checked by pyarrow's RE2 pattern, other text by Python's: the
+    # two must flag exactly the same characters, every code point of Unicode.
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from attain.checks import _CONTROL, _CONTROL_RE2
+
+    cells = ["a" + chr(c) + "b" for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    arrow = pc.match_substring_regex(pa.array(cells), _CONTROL_RE2).to_pylist()
+    python = re.compile(_CONTROL)
+    assert arrow == [python.search(c) is not None for c in cells]
+
+
+def test_deal_keys_and_splits_checked_from_shared_codes():
+    from attain.checks import check_splits, duplicate_keys
+
+    actuals = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D1", "D2", "D1", "D3", "D4"],
+            "type": ["booking", "booking", "booking", "cancellation", "cancellation", "booking"],
+            "rep_id": ["R1", "R2", "R1", "R1", "R1", "R1"],
+            "split": [0.5, 0.5, 1.0, 1.0, 1.0, 0.25],
+        }
+    )
+    assert duplicate_keys(actuals, ("deal_id", "type", "rep_id")) == []
+    twice = pd.concat([actuals, actuals.iloc[[1]]], ignore_index=True)
+    (dup,) = duplicate_keys(twice, ("deal_id", "type", "rep_id"))
+    assert dup.row == 7 and "first on row 2" in dup.message
+    codes = pd.factorize(twice["deal_id"])[0]
+    assert duplicate_keys(twice, ("deal_id", "type", "rep_id"), {"deal_id": codes}) == [dup]
+    problems = check_splits(actuals)
+    assert [(p.code, p.row) for p in problems] == [("split", 6), ("unknown-reference", 5)]
+    assert check_splits(actuals, pd.factorize(actuals["deal_id"])[0]) == problems
+
+
+def test_plain_numbers_read_by_arrow_as_python_reads_them():
+    from attain.checks import _plain_numbers
+
+    cells = ["12000", "-0", "+1.5", ".5", "1.", "1e5", "2.675", "9007199254740993", "1e400"]
+    got = _plain_numbers(pd.Series(cells, dtype="string"))
+    assert got is not None
+    assert got.tolist() == [float(c) for c in cells]
+    assert np.signbit(got.to_numpy()).tolist() == [np.signbit(float(c)) for c in cells]
+    # Anything else is left to Python's float (underscores, spaces, words), cell by cell.
+    for other in (["1_000"], ["12k"], ["nan"], [""], ["1", None]):
+        assert _plain_numbers(pd.Series(other, dtype="string")) is None

@@ -64,6 +64,26 @@ def test_every_example_plan_s_parts_add_up_to_its_lines(plan, sample):
     assert (text == parts["amount_minor"].to_numpy()).all()
 
 
+@pytest.mark.parametrize("plan", sorted((ROOT / "rules").glob("plan_*.yaml")), ids=lambda p: p.name)
+def test_the_parts_of_some_lines_are_those_of_the_year_s_cells(plan, sample, monkeypatch):
+    # Kinds whose parts work cell by cell compute the explained lines' cells only (a close
+    # explains its period's lines): the same parts as taken from the year's cells.
+    import dataclasses
+
+    from attain.incentive.explain import explanation
+    from attain.incentive.kinds.commission import CommissionKind
+    from attain.incentive.kinds.curve import CurveKind
+    from attain.incentive.kinds.steps import StepsKind
+
+    result = payouts(load_plan(plan, sample), TARGETS, ACTUALS, sample)
+    some = result.lines.iloc[np.arange(0, len(result.lines), 7)].reset_index(drop=True)
+    few = explanation(dataclasses.replace(result, lines=some))
+    for kind in (CommissionKind, CurveKind, StepsKind):
+        assert kind.cellwise_parts
+        monkeypatch.setattr(kind, "cellwise_parts", False)
+    pd.testing.assert_frame_equal(few, explanation(dataclasses.replace(result, lines=some)))
+
+
 # --- the issue's statement errors, read from the record --------------------------------
 
 COMPANY = {

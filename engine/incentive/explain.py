@@ -293,21 +293,26 @@ def _component_parts(c, info, pos, r, w, earned) -> list:
         keep &= info["role_ok"][:, None]
     keep = keep[r, w]  # the record's lines only: the year's cells are many more
     out, shown = [], np.zeros(len(pos), dtype=object)
+    # The parts at the record's cells: a kind that works cell by cell gets those cells
+    # only (one column of them), so a close's period costs its lines, not the year's.
+    at = (shape, r, w)
+    if kind.cellwise_parts and len(pos) < int(np.prod(shape)):
+        x, at = _cells(x, shape, r, w), ((len(pos), 1), np.arange(len(pos)), np.zeros_like(w))
     for k, part in enumerate(kind.parts(c, x)):
-        num, den = _q_at(*part.amount, shape, r, w)
+        num, den = _q_at(*part.amount, *at)
         num = np.where(keep, num, 0)
         amount = round_div(num, den)
         cols = {"measure": part.measure}
         has_base = np.zeros(len(pos), dtype=bool)
         if part.base is not None:
-            bn, bd = _q_at(*part.base, shape, r, w)
+            bn, bd = _q_at(*part.base, *at)
             bn = np.where(keep, bn, 0)
             has_base = bn != 0
             cols["base_q"] = (bn, bd)
         if part.rate is not None:
-            cols["rate_q"] = _q_at(*part.rate, shape, r, w)
-        cols["lo"] = _edge(part.lo, shape, r, w)
-        cols["hi"] = _edge(part.hi, shape, r, w)
+            cols["rate_q"] = _q_at(*part.rate, *at)
+        cols["lo"] = _edge(part.lo, *at)
+        cols["hi"] = _edge(part.hi, *at)
         cols["band"], cols["style"] = part.band, part.rate_style
         sel = (num != 0) | has_base
         shown = shown + np.where(sel, amount, 0)
@@ -347,6 +352,26 @@ def _component_parts(c, info, pos, r, w, earned) -> list:
         reason = "nothing earned"
         out.append((pos[empty], 5, _row(reason, np.zeros(int(empty.sum())))))
     return out
+
+
+def _cells(x, shape: tuple, r: np.ndarray, w: np.ndarray):
+    """``x`` (:class:`~attain.incentive.kinds.base.ExactInputs`) at the cells ``r, w``
+    only, as one column (``[n, 1]``) of them."""
+    import dataclasses
+
+    def at(a):
+        return None if a is None else np.broadcast_to(np.asarray(a), shape)[r, w][:, None]
+
+    deal_level = None if x.deal_level is None else tuple(at(a) for a in x.deal_level)
+    return dataclasses.replace(
+        x,
+        S=at(x.S),
+        A=at(x.A),
+        T=at(x.T),
+        ti_num=at(x.ti_num),
+        accel_fail=at(x.accel_fail),
+        deal_level=deal_level,
+    )
 
 
 def _edge(value, shape, r, w):

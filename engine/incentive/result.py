@@ -177,9 +177,9 @@ class Payouts(ResultFiles):
                 held = windows.proration.get(c.name, {}).get("role_ok")  # a dated org
                 has = np.isin(roles, c.roles) if held is None else held[people]
                 keep[i] &= has[:, None]
-        li, ri, pi = np.nonzero(keep)
-        order = np.lexsort((li, pi, ri))  # rep, then period, then statement order
-        li, ri, pi = li[order], ri[order], pi[order]
+        # Rep, then period, then statement order: the cells of ``keep`` read as [rep,
+        # period, line] come out in that order (no sort).
+        ri, pi, li = np.nonzero(keep.transpose(1, 2, 0))
         rep_ids = book.rep_ids[people]
         scale = compiled.scale
         amount = payable[li, ri, pi]

@@ -45,6 +45,8 @@ __all__ = [
 KEY = ["deal_id", "type", "rep_id"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
+#: A deal row's type by whether it is a cancellation (0, 1).
+_TYPES = np.array(["booking", "cancellation"], dtype=object)
 
 
 def deal_ids(path) -> pd.Series | None:
@@ -101,13 +103,16 @@ class DealRows:
         person, product = d.person[rows], d.product[rows]
         days, at = np.unique(d.day[rows], return_inverse=True)
         date = (_EPOCH + days.astype("timedelta64[D]")).astype(str).astype(object)[at]
+        # Text columns kept as the Python strings they are (object): a million rows of
+        # them converted to Arrow strings, then back to Python values to insert, cost
+        # seconds for nothing.
         return pd.DataFrame(
             {
-                "deal_id": self.deal_id[rows],
-                "type": np.where(d.cancellation[rows], "cancellation", "booking").astype(object),
-                "rep_id": np.where(person >= 0, rep_ids[np.maximum(person, 0)], ""),
-                "date": date,
-                "product": (
+                "deal_id": _objects(self.deal_id[rows]),
+                "type": _objects(_TYPES[d.cancellation[rows].astype(np.int64)]),
+                "rep_id": _objects(np.where(person >= 0, rep_ids[np.maximum(person, 0)], "")),
+                "date": _objects(date),
+                "product": _objects(
                     np.where(product >= 0, products[np.maximum(product, 0)], "")
                     if len(products)
                     else np.full(len(rows), "", dtype=object)
@@ -129,9 +134,13 @@ def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
     d = book.deals
     n = len(d.amount)
     if d.ids is not None:
-        deal_id = np.asarray(d.ids, dtype=object)[np.asarray(d.deal) // 2]
+        code = np.asarray(d.deal) // 2
+        unique = np.asarray(d.ids, dtype=object)
+        deal_id = unique[code]
+        id_hash = _text_hash(unique)[code]  # each distinct id hashed once
     elif ids is not None and len(ids) == n:
         deal_id = ids.astype(str).str.strip().to_numpy(dtype=object)
+        id_hash = _text_hash(deal_id)
     else:
         return None
     rep_ids = np.asarray(book.rep_ids).astype(str)
@@ -145,11 +154,16 @@ def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
     names = np.append(rep_ids, "").astype(object)  # person -1: no rep
     rep_hash = _text_hash(names)[np.where(d.person >= 0, d.person, len(names) - 1)]
     return DealRows(
-        key=key_hash(_text_hash(deal_id), d.cancellation, rep_hash),
+        key=key_hash(id_hash, d.cancellation, rep_hash),
         hash=content_hash(content),
         deal_id=deal_id,
         book=book,
     )
+
+
+def _objects(values: np.ndarray) -> pd.Series:
+    """Python strings as an object column, as they are (a frame infers Arrow strings)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
 
 
 def content_hash(columns: list[np.ndarray]) -> np.ndarray:

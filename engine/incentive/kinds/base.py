@@ -118,6 +118,7 @@ class Part:
 class Kind(Protocol):
     type: str
     schema: type
+    cellwise_parts: bool
 
     def compile(self, c: Any, products: tuple[str, ...], unit: int) -> CompiledComponent: ...
 
@@ -142,6 +143,10 @@ class KindBase:
 
     type: str = ""
     schema: type = object
+    #: Whether ``parts`` works cell by cell on :class:`ExactInputs` (``S, A, T, ti_num,
+    #: accel_fail, deal_level``, nothing across people or windows): then an explanation
+    #: of a few lines (a close's period) computes their cells only, not the year's.
+    cellwise_parts: bool = False
 
     def deal_level(self, c: Any, ctx: DealContext) -> tuple | None:
         """Amounts computed from the deal rows before the windows' evaluation, or None."""

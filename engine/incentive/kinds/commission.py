@@ -114,6 +114,7 @@ def tiers(
 class CommissionKind(KindBase):
     type = "commission"
     schema = Commission
+    cellwise_parts = True
 
     # -- compile ------------------------------------------------------------------------
     def compile(self, c: Commission, products: tuple[str, ...], unit: int) -> CompiledCommission:

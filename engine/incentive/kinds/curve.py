@@ -38,6 +38,7 @@ def _obj(a) -> np.ndarray:
 class CurveKind(KindBase):
     type = "attainment_curve"
     schema = AttainmentCurve
+    cellwise_parts = True
 
     def compile(self, c: AttainmentCurve, products: tuple[str, ...], unit: int) -> CompiledCurve:
         return CompiledCurve(

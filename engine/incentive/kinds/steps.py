@@ -33,6 +33,7 @@ class CompiledSteps(CompiledComponent):
 class StepsKind(KindBase):
     type = "step_bonus"
     schema = StepBonus
+    cellwise_parts = True
 
     def compile(self, c: StepBonus, products: tuple[str, ...], unit: int) -> CompiledSteps:
         return CompiledSteps(
