@@ -164,6 +164,8 @@ def _plain_csv(frame: pd.DataFrame) -> bytes | None:
                 return None
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return None  # an object column holding other things than text
+        if isinstance(column, pa.ChunkedArray):  # a column pandas holds in Arrow already
+            column = column.combine_chunks()
         if column.null_count or pc.min(pc.binary_length(column)).as_py() == 0:
             return None
         if pc.any(pc.match_substring_regex(column, _NEEDS_QUOTES)).as_py():
@@ -172,6 +174,8 @@ def _plain_csv(frame: pd.DataFrame) -> bytes | None:
     text = pa.large_string()
     body = pc.binary_join_element_wise(*columns, pa.scalar(",", text))
     lines = pc.binary_join_element_wise(body, pa.scalar("", text), pa.scalar("\n", text))
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
     # A string array without nulls is its values back to back: the file's body.
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]

@@ -35,6 +35,16 @@ def test_csv_has_unix_newlines(tmp_path):
         pd.DataFrame({"rep_id": ["R1", "R2"], "target": [26000, -3]}),
         pd.DataFrame({"a": pd.array(["é ü 東京", " y "], dtype="string"), "b": [0, 2**62]}),
         pd.DataFrame({"a": ["p", "q", "x", "y"], "b": [0, 0, 1, 2]}).iloc[2:],
+        # text pandas holds in Arrow in several chunks (a concatenation): joined the same
+        pd.DataFrame(
+            {
+                "a": pd.concat(
+                    [pd.Series(["x"], dtype="string[pyarrow]"), pd.Series(["y"], dtype="str")],
+                    ignore_index=True,
+                ),
+                "b": [1, 2],
+            }
+        ),
         # Each of these is left to pandas: a comma, a quote, an empty or missing cell,
         # something not text in a text column, a float, a boolean, a category.
         pd.DataFrame({"a": ["x,1", "y"], "b": [1, 2]}),
