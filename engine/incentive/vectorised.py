@@ -42,7 +42,7 @@ component's formula per window is in :mod:`~attain.incentive.vectorised_componen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -405,8 +405,8 @@ def _rep_slice(compiled: CompiledPlan, pop: Population, sales4, n_trials: int) -
 
 
 def _rows(pop: Population, rows: slice, n_reps: int) -> Population:
-    """``pop`` for the reps ``rows`` (every per-rep array cut; the calendar and the deal
-    model's per-product figures kept)."""
+    """``pop`` for the reps ``rows``: every array with a first axis of reps cut (in dicts
+    and tuples too); the calendar and the deal model's per-product figures kept."""
 
     def cut(value):
         if isinstance(value, np.ndarray):
@@ -420,22 +420,12 @@ def _rows(pop: Population, rows: slice, n_reps: int) -> Population:
     deals = pop.deals
     if deals is not None:
         deals = replace(deals, deal_size=deals.deal_size[rows])
-    return replace(
-        pop,
-        ti=pop.ti[rows],
-        participant=pop.participant[rows],
-        unit=cut(pop.unit),
-        is_member=pop.is_member[rows],
-        roles=pop.roles[rows],
-        factors=cut(pop.factors),
-        deals=deals,
-        measures=cut(pop.measures),
-        measure_targets=cut(pop.measure_targets),
-        prorate=cut(pop.prorate),
-        role_ok=cut(pop.role_ok),
-        unit_slots=cut(pop.unit_slots),
-        restrict=cut(pop.restrict),
-    )
+    per_rep = {f.name: cut(getattr(pop, f.name)) for f in fields(pop) if f.name not in _SHARED}
+    return replace(pop, deals=deals, **per_rep)
+
+
+#: Population fields that are not per rep (the deal model's per-rep part is cut apart).
+_SHARED = ("calendar", "deals")
 
 
 def _as4(sales: np.ndarray, n_products: int) -> np.ndarray:
