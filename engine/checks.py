@@ -232,8 +232,8 @@ def _has_control(text: pd.Series) -> np.ndarray:
     """bool per cell: holds a character of :data:`_CONTROL` (an empty cell: False). The
     column goes to pyarrow's regex kernel at once (as Arrow text: no copy when it is
     already), not to Python's ``re`` cell by cell (10x faster on a large table)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     try:
         cells = pa.array(text.array)  # an Arrow-backed column: its own buffers

@@ -189,7 +189,9 @@ def noisy_profile(
     makes it once for every variant, moved assumption and plan reading that profile."""
     if draws.month_noise is None and draws.mix_noise is None:
         return None
-    n_trials = len(draws.month_noise if draws.month_noise is not None else draws.mix_noise)
+    noise = draws.month_noise if draws.month_noise is not None else draws.mix_noise
+    assert noise is not None
+    n_trials = len(noise)
     shaped = np.broadcast_to(profile[None], (n_trials, *profile.shape)).copy()
     if draws.month_noise is not None:
         shaped *= draws.month_noise[:, :, :, None]

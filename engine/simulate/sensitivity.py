@@ -148,10 +148,10 @@ def tornado(
         costs = iter(_means(raw.payout[0]))
         moved_costs = iter(_means(raw.moved))
         centre = next(costs)
-        for name, pair in assumptions:
-            if pair[0] is None and pair[1] is None:
+        for name, models in assumptions:
+            if models[0] is None and models[1] is None:
                 continue
-            cost_low, cost_high = (None if m is None else next(moved_costs) for m in pair)
+            cost_low, cost_high = (None if m is None else next(moved_costs) for m in models)
             rows.append(_row(model.name, "assumption", name, step, centre, cost_low, cost_high))
         for label, pair in moved:
             if pair[0] is None and pair[1] is None:
