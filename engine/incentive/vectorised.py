@@ -42,7 +42,7 @@ component's formula per window is in :mod:`~attain.incentive.vectorised_componen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -373,15 +373,69 @@ def evaluate(
     if pop is None:
         pop = population(compiled, n_reps, people, ti)
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
-    if detail or step >= n_trials:
+    rows = None if detail else _rep_slice(compiled, pop, sales4, min(step, n_trials))
+    if detail or (step >= n_trials and rows is None):
         return _run(compiled, sales4, targets3, pop, per_period, detail)
     # Laid out like ``sales`` (trials-first when given a transposed view), as every
     # temporary is, so elementwise passes run over contiguous memory.
     out = np.empty_like(sales4[:, :, 0, 0])
+    rows = rows or n_reps
+    pops = [
+        (r0, pop if rows >= n_reps else _rows(pop, slice(r0, r0 + rows), n_reps))
+        for r0 in range(0, n_reps, rows)
+    ]
     for t0 in range(0, n_trials, step):  # chunks keep memory flat in the number of trials
-        part = sales4[:, t0 : t0 + step]
-        out[:, t0 : t0 + step] = _run(compiled, part, targets3, pop, per_period, detail=False)
+        for r0, part_pop in pops:  # reps paid independently: slices that stay in cache
+            r = slice(r0, r0 + rows)
+            part = sales4[r, t0 : t0 + step]
+            out[r, t0 : t0 + step] = _run(
+                compiled, part, targets3[r], part_pop, per_period, detail=False
+            )
     return out
+
+
+#: Cells (reps × trials × periods × products) a slice of reps of the total path holds at
+#: most: a chunk of many reps runs slice by slice when each rep is paid on their own (no
+#: team pool, no roll-up), so the evaluator's temporaries stay in the CPU's cache (2 MB of
+#: L2 per core here; measured on a 55,000-rep company: 2^16-2^17 cells fastest, one slice
+#: of 2.6M cells 1.3x slower). Each rep's figures are the same whatever the slice.
+REP_SLICE_CELLS = 1 << 17
+
+
+def _rep_slice(compiled: CompiledPlan, pop: Population, sales4, n_trials: int) -> int | None:
+    """Reps per slice for ``n_trials`` trials of ``sales4``; None: one slice."""
+    n_reps, _, n_periods, n_products = sales4.shape
+    per_rep = max(1, n_trials * n_periods * n_products)
+    rows = max(1, REP_SLICE_CELLS // per_rep)
+    if rows * 2 > n_reps:
+        return None
+    if pop.roll_unit is not None or any(kind_of(c).levels(c) for c in compiled.components):
+        return None  # team pools and roll-ups read other reps' sales
+    return rows
+
+
+def _rows(pop: Population, rows: slice, n_reps: int) -> Population:
+    """``pop`` for the reps ``rows``: every array with a first axis of reps cut (in dicts
+    and tuples too); the calendar and the deal model's per-product figures kept."""
+
+    def cut(value):
+        if isinstance(value, np.ndarray):
+            return value[rows] if value.ndim and value.shape[0] == n_reps else value
+        if isinstance(value, tuple):
+            return tuple(cut(v) for v in value)
+        if isinstance(value, dict):
+            return {k: cut(v) for k, v in value.items()}
+        return value
+
+    deals = pop.deals
+    if deals is not None:
+        deals = replace(deals, deal_size=deals.deal_size[rows])
+    per_rep = {f.name: cut(getattr(pop, f.name)) for f in fields(pop) if f.name not in _SHARED}
+    return replace(pop, deals=deals, **per_rep)
+
+
+#: Population fields that are not per rep (the deal model's per-rep part is cut apart).
+_SHARED = ("calendar", "deals")
 
 
 def _as4(sales: np.ndarray, n_products: int) -> np.ndarray:

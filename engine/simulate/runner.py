@@ -24,7 +24,9 @@ from attain.simulate.performance import (
     Draws,
     base_profile,
     coarsen,
+    draw_attainment,
     draw_block,
+    noisy_profile,
     pool_products,
     sales_from,
 )
@@ -59,6 +61,12 @@ class Job:
     #: Keep each component's total in the detail trials (``Raw.components``); without,
     #: every trial takes the evaluator's faster total (a design needs reps' pay only).
     lines: bool = True
+    #: Moved performance models (the tornado's assumptions), each paid by the first plan
+    #: under the base variant on the same draws (``Raw.moved``): the own draw and shocks
+    #: replayed from the block's stream under the moved model, the month and mix noise the
+    #: base draws' (what a run of its own draws too, except after a beta distribution,
+    #: whose draws take a varying count of numbers: there the noise is the base run's).
+    moves: tuple[PerformanceModel, ...] = ()
 
     @property
     def n_months(self) -> int:
@@ -83,6 +91,7 @@ class Raw:
     at_target: np.ndarray  # [V, T] share of reps with a target at or above 100%
     detail_payout: np.ndarray  # [V, P, D, R]
     detail_attainment: np.ndarray  # [V, D, R]
+    moved: np.ndarray  # [M, T] total payout of the first plan under each moved model
 
 
 def run(
@@ -139,7 +148,7 @@ class _Profile:
     """A variant's sales at 100% attainment, prepared once per run."""
 
     full: np.ndarray  # [R, 12, K]
-    totals: np.ndarray  # [R]: the year's sales
+    totals: np.ndarray  # [R]: the year's sales (``full.sum(axis=(1, 2))``)
     coarse: dict[tuple, np.ndarray]  # _sales_key(plan) → [R, n_months, K] or [R, n_months]
 
 
@@ -181,6 +190,7 @@ def _allocate(job: Job) -> Raw:
         at_target=np.zeros((v, t)),
         detail_payout=np.zeros((v, p, d, r)),
         detail_attainment=np.zeros((v, d, r)),
+        moved=np.zeros((len(job.moves), t)),
     )
 
 
@@ -215,6 +225,17 @@ def _draw(job: Job, first: int, last: int) -> Draws:
     return Draws(cat("attainment"), cat("month_noise"), cat("mix_noise"))
 
 
+def _moved(job: Job, model: PerformanceModel, draws: Draws, first: int, last: int) -> Draws:
+    """``draws`` with the attainment of ``model``: each block's stream replayed for it."""
+    parts = []
+    for start in range(first, last, job.block):
+        n = min(job.block, last - start)
+        rng = block_generator(job.seed, start // job.block)
+        parts.append(draw_attainment(model, job.population, rng, n))
+    attainment = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return Draws(attainment, draws.month_noise, draws.mix_noise)
+
+
 @dataclass(frozen=True)
 class Piece:
     """The figures of trials [first, last): what one chunk (or a run of chunks) returns.
@@ -230,6 +251,7 @@ class Piece:
     at_target: np.ndarray  # [V, n]
     detail_payout: np.ndarray  # [V, P, d, R]
     detail_attainment: np.ndarray  # [V, d, R]
+    moved: np.ndarray  # [M, n]
 
 
 def merge(pieces: Sequence[Piece]) -> Piece:
@@ -252,6 +274,7 @@ def merge(pieces: Sequence[Piece]) -> Piece:
         at_target=cat("at_target", 1),
         detail_payout=cat("detail_payout", 2),
         detail_attainment=cat("detail_attainment", 1),
+        moved=cat("moved", 1),
     )
 
 
@@ -261,6 +284,7 @@ def _store(job: Job, raw: Raw, piece: Piece) -> int:
     raw.payout[:, :, rows] = piece.payout
     raw.revenue[:, rows] = piece.revenue
     raw.at_target[:, rows] = piece.at_target
+    raw.moved[:, rows] = piece.moved
     n_detail = piece.detail_attainment.shape[1]
     if n_detail:
         detail = slice(piece.first, piece.first + n_detail)
@@ -285,6 +309,16 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
     at_target = np.zeros((n_var, n))
     detail_payout = np.zeros((n_var, n_plans, n_detail, n_reps))
     detail_attainment = np.zeros((n_var, n_detail, n_reps))
+    # The noisy profile (the sales of an attainment of 1) depends on the draws and the
+    # profile only: made once per chunk for every variant, moved model and plan reading it.
+    shapes: dict[int, np.ndarray | None] = {}
+
+    def shaped(profile: _Profile) -> np.ndarray | None:
+        key = id(profile.full)  # variants without ramps share the base profile's array
+        if key not in shapes:
+            shapes[key] = noisy_profile(draws, profile.full, profile.totals)
+        return shapes[key]
+
     for v, variant in enumerate(job.variants):
         attainment = variant_attainment(variant, draws.attainment)
         profile = profiles[v]
@@ -301,6 +335,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
                     plan.n_months,
                     profile.coarse[key],
                     _pooled(plan),
+                    shaped(profile),
                 )
             sales = by_key[key]
             # Detail trials are paid line by line and keep each rep's payout; the others
@@ -320,6 +355,32 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             payout[v, p] = per_rep.sum(axis=1)
         if n_detail:
             detail_attainment[v] = attainment[:n_detail]
+    moved = np.zeros((len(job.moves), n))
+    for m, model in enumerate(job.moves):
+        these = _moved(job, model, draws, first, last)
+        attainment = variant_attainment(job.variants[0], these.attainment)
+        plan, profile = job.plans[0], profiles[0]
+        key = _sales_key(plan)
+        sales = sales_from(
+            these,
+            attainment,
+            profile.full,
+            plan.n_months,
+            profile.coarse[key],
+            _pooled(plan),
+            shaped(profile),
+        )
+        per_rep = np.empty((n, n_reps))  # laid out as the plans' own: the same sums
+        per_rep[:] = plan.total(sales)
+        moved[m] = per_rep.sum(axis=1)
     return Piece(
-        first, last, payout, components, revenue, at_target, detail_payout, detail_attainment
+        first,
+        last,
+        payout,
+        components,
+        revenue,
+        at_target,
+        detail_payout,
+        detail_attainment,
+        moved,
     )

@@ -7,6 +7,14 @@ numbers of one component (all tier rates, all curve payouts, the cap...), scaled
 together so the plan stays valid; a move the plan's rules reject is left out. In a
 package (plans paid together) each of its plans' parameters is moved in turn, the
 others kept, and labelled with that plan's name (``cloud_overlay.cloud_bonus.rates``).
+
+A moved assumption (the performance model's mean, sd, shocks or history bias) is paid
+in the same run as the plan (:attr:`attain.simulate.runner.Job.moves`): each block's
+attainment is drawn again from the block's own stream under the moved model, and the
+month and mix noise are the base run's. Those are the numbers a run of its own would
+draw, except under a ``beta`` distribution (its draws take a varying count of numbers):
+there the moved assumption keeps the base run's noise, where a run of its own would
+have drawn other noise after the moved beta draws.
 """
 
 from __future__ import annotations
@@ -121,7 +129,9 @@ def tornado(
 
     A plan's moved parameters all read the same draws and sales, so the plan and every
     moved copy of it are paid in one run (the runner draws each block once and shares
-    its sales between plans); only a moved assumption needs draws of its own.
+    its sales between plans). The moved assumptions ride along in the same run
+    (``Job.moves``): each replays the attainment draws of the block under its model and
+    keeps the base run's month and mix noise, so one run per plan makes its whole tornado.
     """
     # Mean costs only: every trial takes the evaluator's total, no component lines.
     base = replace(job, variants=(BASE,), trials=min(trials, job.trials), lines=False)
@@ -132,15 +142,16 @@ def tornado(
         if plans is not None and model_for is not None:
             moved = list(_parameter_models(plans[p], step, model_for))
         together = [model, *(m for _, pair in moved for m in pair if m is not None)]
-        costs = iter(_mean_costs(replace(one, plans=tuple(together)), workers, client))
+        assumptions = [(name, _assumption_models(one.model, name, step)) for name in _ASSUMPTIONS]
+        moves = tuple(m for _, pair in assumptions for m in pair if m is not None)
+        raw = run(replace(one, plans=tuple(together), moves=moves), workers=workers, client=client)
+        costs = iter(_means(raw.payout[0]))
+        moved_costs = iter(_means(raw.moved))
         centre = next(costs)
-        for name in _ASSUMPTIONS:
-            low, high = _assumption_jobs(one, name, step)
-            if low is None and high is None:
+        for name, models in assumptions:
+            if models[0] is None and models[1] is None:
                 continue
-            cost_low, cost_high = (
-                None if j is None else _mean_costs(j, workers, client)[0] for j in (low, high)
-            )
+            cost_low, cost_high = (None if m is None else next(moved_costs) for m in models)
             rows.append(_row(model.name, "assumption", name, step, centre, cost_low, cost_high))
         for label, pair in moved:
             if pair[0] is None and pair[1] is None:
@@ -152,12 +163,11 @@ def tornado(
     )
 
 
-def _assumption_jobs(job: Job, name: str, step: float):
-    out = []
-    for factor in (1 - step, 1 + step):
-        model = _scaled_model(job.model, name, factor)
-        out.append(None if model is None else replace(job, model=model))
-    return out
+def _assumption_models(
+    model: PerformanceModel, name: str, step: float
+) -> list[PerformanceModel | None]:
+    """The performance model with ``name`` moved down and up (None: not movable)."""
+    return [_scaled_model(model, name, factor) for factor in (1 - step, 1 + step)]
 
 
 def _parameter_models(entry, step: float, model_for):
@@ -184,9 +194,8 @@ def _moved_models(plan: Plan, paths, step: float, model_for) -> list[PayoutModel
     return out
 
 
-def _mean_costs(job: Job, workers: int | None, client: Any | None) -> list[float]:
-    """Mean total cost of each of the job's plans (base variant)."""
-    payout = run(job, workers=workers, client=client).payout[0]
+def _means(payout: np.ndarray) -> list[float]:
+    """Mean total cost of each row (a plan's or a moved model's trials)."""
     return [float(np.mean(row)) for row in payout]
 
 

@@ -93,7 +93,15 @@ class SpiffKind(KindBase):
         cover, _ = period_coverage(
             w.pop.calendar, _date(c.start_day), _date(c.end_day), sales.shape[2]
         )
-        units = sales @ per_unit
+        picked = np.flatnonzero(per_unit)
+        if len(picked) == 1 and sales.shape[-1] > 1:
+            # One product: its column × its rate is the product the matmul sums with zeros
+            # (+ 0.0: the matmul's sum of -0.0 is +0.0), 2x faster than the matmul.
+            k = picked[0]
+            units = sales[..., k] * per_unit[k]
+            units += 0.0
+        else:
+            units = sales @ per_unit
         units *= cover
         return w.cumulate(units * (c.per_unit / w.scale))
 

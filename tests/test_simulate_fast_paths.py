@@ -1,0 +1,131 @@
+"""The simulator's fast paths give the bits of the plain ones.
+
+Slices of reps in the evaluator's total path, the noisy profile shared by variants and
+plans, two products per complex add in year-to-date sums, coarsen by one add per month,
+a one-product SPIFF without the matmul, and the tornado's moved assumptions paid in the
+plan's own run: each is checked against the computation it replaces, to the byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import attain.incentive.vectorised as vectorised
+from attain.incentive.floats import accumulate
+from attain.simulate.performance import coarsen, noisy_profile, sales_from
+from attain.simulate.runner import Job, _draw, _profiles, _sales_key, run
+from attain.simulate.sensitivity import _assumption_models, _means
+from attain.simulate.setup import load_setup
+from attain.simulate.variants import BASE
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANS = (
+    "plan_field_rep.yaml",  # YTD monthly, four products, a cloud SPIFF on the deal model
+    "plan_attainment_curve.yaml",  # quarterly, a gate on analytics, a cap, kickers
+    "plan_draw.yaml",
+    "plan_cloud_overlay.yaml",
+    "plan_team_bonus.yaml",  # team pools: never sliced
+)
+NOISE = (
+    "performance: {distribution: lognormal, sd: 0.2, month_sd: 0.1, mix_sd: 0.1, "
+    "shocks: {company: 0.05, region: 0.03, team: 0.02}, bias_from_history: 0.5}\n"
+)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, sample_company):
+    folder = tmp_path_factory.mktemp("fast")
+    history = sample_company.history
+    last = history[history["month"].isin(sorted(history["month"].unique())[-12:])].copy()
+    last["period"] = last["month"].str.replace("2026", "2027")
+    last["target"] = (last["sales"] * 1.05).round(2)
+    last[["rep_id", "period", "product", "target"]].to_csv(folder / "t.csv", index=False)
+    plans = ", ".join(str(ROOT / "rules" / p) for p in PLANS)
+    path = folder / "s.yaml"
+    path.write_text(
+        f"kind: scenario\nname: s\ncompany: {sample_company.root}\nplans: [{plans}]\n"
+        f"targets: {{file: t.csv}}\ntrials: 40\n{NOISE}"
+        "sensitivity: {trials: 10}\n"
+    )
+    return load_setup(path)
+
+
+def _sales(setup, n_trials: int = 8):
+    job = Job(setup.population, setup.scenario.performance, setup.models, (BASE,), n_trials, 7)
+    profile = _profiles(job)[0]
+    draws = _draw(job, 0, n_trials)
+    shaped = noisy_profile(draws, profile.full, profile.totals)
+    out = []
+    for model in setup.models:
+        key = _sales_key(model)
+        args = (draws, draws.attainment, profile.full, model.n_months, profile.coarse[key])
+        shared = sales_from(*args, model.pooled, shaped)
+        own = sales_from(*args, model.pooled)  # the noisy profile made for this plan alone
+        assert shared.tobytes() == own.tobytes()
+        out.append((model, shared))
+    return out
+
+
+def test_slices_of_reps_pay_the_same_bits(setup, monkeypatch):
+    pairs = _sales(setup)
+    whole = [m.total(s) for m, s in pairs]
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 97)  # slices of a few reps, uneven
+    for (model, sales), expected in zip(pairs, whole, strict=True):
+        sliced = model.total(sales)
+        assert sliced.tobytes() == expected.tobytes(), model.name
+        assert np.abs(expected).sum() > 0, model.name
+
+
+def test_the_rep_slice_leaves_team_pools_whole(setup, monkeypatch):
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 97)
+    for model in setup.models:
+        compiled, pop = model.compiled, model.evaluator_population
+        sales4 = np.zeros((pop.ti.shape[0], 1, model.n_months, len(compiled.products)))
+        rows = vectorised._rep_slice(compiled, pop, sales4, 1)
+        pooled = any(c.type == "team_pool" for c in compiled.components)
+        assert (rows is None) == pooled, model.name
+
+
+@pytest.mark.parametrize("n_products", [1, 2, 3, 4, 6])
+def test_year_to_date_sums_take_the_bits_of_numpy_s(n_products):
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((3, 50, 12, n_products)) * 1e3
+    base[0, :4] = -0.0
+    for x in (base, np.swapaxes(base, 0, 1), base[:, :, :4]):
+        got = accumulate(np.add, x, axis=2)
+        want = np.add.accumulate(x, axis=2)
+        assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
+
+
+@pytest.mark.parametrize("n_months", [4, 1])
+def test_coarsen_takes_the_bits_of_a_sum(n_months):
+    rng = np.random.default_rng(5)
+    sales = rng.standard_normal((2, 30, 12, 4)) * 1e4
+    sales[0, :3] = -0.0
+    want = sales.reshape(2, 30, n_months, 12 // n_months, 4).sum(axis=3)
+    got = coarsen(sales, n_months)
+    assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
+
+
+def test_moved_assumptions_cost_what_runs_of_their_own_do(setup):
+    """For a lognormal model a moved assumption's replayed draws are its own run's."""
+    job = Job(
+        setup.population,
+        setup.scenario.performance,
+        setup.models[:1],
+        (BASE,),
+        trials=6,
+        seed=11,
+        lines=False,
+    )
+    names = ("mean", "sd", "shocks.region", "bias_from_history")
+    moves = tuple(m for n in names for m in _assumption_models(job.model, n, 0.1) if m)
+    together = run(replace(job, moves=moves), workers=1)
+    assert together.payout.tobytes() == run(job, workers=1).payout.tobytes()
+    own = [_means(run(replace(job, model=m), workers=1).payout[0])[0] for m in moves]
+    assert _means(together.moved) == own
+    assert len(set(own)) == len(own)  # every move moves the cost
