@@ -525,3 +525,54 @@ def test_a_team_pool_splits_by_the_role_each_member_holds_at_the_windows_end():
     simulated = evaluate(compiled, sales[:, None, :], tgt, pop=pop)[:, 0]
     exact = pay.sum(axis=1).reindex(order).to_numpy() / 100
     np.testing.assert_allclose(simulated, exact, atol=0.01)
+
+
+def test_a_pro_rata_pool_weighs_own_credit_by_the_roll_up_unit_of_each_window():
+    """The simulator takes a manager's own credit as the exact path does on a dated org:
+    the rolled-up credit less the members of the unit they manage in that window."""
+    from attain.incentive import compile_plan, evaluate, load_plan, payouts, population
+
+    company = _team_org(ROLL_UP_ROWS)
+    spec = {
+        "kind": "plan",
+        "name": "pools",
+        "period": "quarter",
+        "measure": "period",
+        "credit": {"roll_up": "team"},
+        "components": [
+            {
+                "type": "team_pool",
+                "name": "pool",
+                "level": "team",
+                "fixed": 900,
+                "split": "pro_rata",
+            }
+        ],
+    }
+    plan = load_plan(spec, company)
+    ids = ["A", "B"]
+    targets = pd.DataFrame(
+        [(r, f"2027-Q{q}", "a", 1000) for r in ids for q in (1, 2, 3, 4)],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    deals = pd.DataFrame(
+        [(f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000) for r in ids for q in (1, 2, 3, 4)],
+        columns=["deal_id", "date", "rep_id", "product", "amount"],
+    )
+    result = payouts(plan, targets, deals, company)
+    book, credit = result._context["book"], result._context["credit"]
+    people = list(book.people["rep_id"])
+    n = len(people)
+    exact = (
+        result.lines.groupby("rep_id", observed=True)["amount_minor"]
+        .sum()
+        .reindex(people)
+        .fillna(0)
+    ).to_numpy() / 100
+    assert exact[people.index("M1")] == 0  # no sales of their own: no pro-rata share
+    sales = credit.net_months.sum(axis=2).reshape(n, 4, 3).sum(axis=2) / 100
+    tgt = credit.targets[..., 0].reshape(n, 4, 3).sum(axis=2) / 100
+    compiled = compile_plan(plan, company.products, 2)
+    pop = population(compiled, n, book.people, calendar=book.calendar, dated=company.org_dated)
+    simulated = evaluate(compiled, sales[:, None, :], tgt, pop=pop)[:, 0]
+    np.testing.assert_allclose(simulated, exact, atol=0.01)

@@ -94,6 +94,9 @@ class Population:
     """A dated org whose people change team: team pool level → each person's unit on each
     slot's last day (:func:`attain.incentive.proration.unit_by_slot`)."""
     manager_roles: tuple = ("manager",)  # the plan's ``credit.manager_roles``
+    roll_slots: np.ndarray | None = None  # a dated org: int[R, S] ``credit.roll_up`` units
+    """A dated org whose people change ``credit.roll_up`` unit: each person's unit on each
+    slot's last day (a pro-rata pool takes a manager's own credit by it)."""
     role_slots: np.ndarray | None = None  # a dated org: str[R, S] role on each slot's last day
     """A dated org whose people change role: each person's role on each slot's last day
     (team pools split and count members by it); None when nobody's role changes."""
@@ -167,7 +170,7 @@ def population(
     role_ok: dict = {}
     restrict: dict = {}
     unit_slots: dict = {}
-    role_slots = None
+    role_slots = roll_slots = None
     if dated is not None:
         calendar = calendar or Calendar(compiled.fiscal_year or 2027, 1, compiled.period)
         participant, prorate, role_ok, restrict = _dated(compiled, people, dated, calendar)
@@ -180,6 +183,9 @@ def population(
         if units:  # team pools: the role each person holds at each slot's end
             moved = unit_by_slot(dated, people, calendar, "role")
             role_slots = None if moved is None else moved[1][moved[0]]
+            if roll_unit is not None:
+                moved = unit_by_slot(dated, people, calendar, compiled.credit.roll_up)
+                roll_slots = None if moved is None else moved[0]
     return Population(
         ti=np.broadcast_to(ti_values, (n_reps,)).astype(float),
         participant=participant,
@@ -189,6 +195,7 @@ def population(
         unit_slots=unit_slots,
         role_slots=role_slots,
         manager_roles=tuple(compiled.credit.manager_roles),
+        roll_slots=roll_slots,
         unit=units,
         is_member=~np.isin(roles, compiled.credit.manager_roles),
         roles=roles,

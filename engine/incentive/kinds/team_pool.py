@@ -160,21 +160,23 @@ class PoolKind(KindBase):
 
     def vectorised(self, c: CompiledPool, w: Window, accel_fail) -> np.ndarray:
         S, T = w.measure(c.mask)
-        moved, role_slots = w.pop.unit_slots.get(c.level), w.pop.role_slots
-        if moved is None and role_slots is None:
-            return _pool(c, S, T, w.pop, w.periods, w.scale)
-        n_p = S.shape[-1]  # a dated org: team and role on each window's last day
-        slots = moved if moved is not None else role_slots
-        assert slots is not None
-        n_slots = slots.shape[1]
-        ends = (np.arange(1, n_p + 1) * n_slots) // n_p - 1
+        pop = w.pop
+        moved, role_slots, roll_slots = pop.unit_slots.get(c.level), pop.role_slots, pop.roll_slots
+        given = [a for a in (moved, role_slots, roll_slots) if a is not None]
+        if not given:
+            return _pool(c, S, T, pop, w.periods, w.scale)
+        # a dated org: team, role and roll-up unit on each window's last day
+        n_p = S.shape[-1]
+        ends = (np.arange(1, n_p + 1) * given[0].shape[1]) // n_p - 1
         periods = np.broadcast_to(w.periods, (n_p,))
         pieces = []
         for p in range(n_p):
-            unit = None if moved is None else moved[:, ends[p]]
-            roles = None if role_slots is None else role_slots[:, ends[p]]
+            at = ends[p]
+            unit = None if moved is None else moved[:, at]
+            roles = None if role_slots is None else role_slots[:, at]
+            roll = None if roll_slots is None else roll_slots[:, at]
             pieces.append(
-                _pool(c, S[..., [p]], T[..., [p]], w.pop, periods[[p]], w.scale, unit, roles)
+                _pool(c, S[..., [p]], T[..., [p]], pop, periods[[p]], w.scale, unit, roles, roll)
             )
         return np.concatenate(pieces, axis=-1)
 
@@ -253,9 +255,9 @@ def _split_shares(cfg, pool, unit, who, roles, out) -> np.ndarray:
     return out
 
 
-def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None, roles=None):
-    """``unit`` and ``roles`` (a dated org: each person's on the window's last day) in
-    place of the population's."""
+def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None, roles=None, roll=None):
+    """``unit``, ``roles`` and ``roll`` (the ``credit.roll_up`` units) in place of the
+    population's: a dated org's, each person's on the window's last day."""
     cfg = c
     unit = pop.unit[cfg.level] if unit is None else unit
     n_units = int(unit.max()) + 1
@@ -277,18 +279,19 @@ def _pool(c: CompiledPool, S, T, pop, periods, scale, unit=None, roles=None):
     eligible = pop.participant[:, None, None] & (cfg.min_attainment * T <= S * M)
     if cfg.min_attainment > 0:
         eligible &= T > 0
-    weight = _pool_weight(cfg, S, unit, eligible, pop, n_units, roles)
+    roll = pop.roll_unit if roll is None else roll
+    weight = _pool_weight(cfg, S, unit, eligible, pop, n_units, roles, member, roll)
     wsum = np.zeros_like(team_s)
     np.add.at(wsum, unit, weight)
     share = weight / np.where(wsum[unit] > 0, wsum[unit], 1.0)
     return pool[unit] * share
 
 
-def _pool_weight(cfg: CompiledPool, S, unit, eligible, pop, n_units, roles):
+def _pool_weight(cfg: CompiledPool, S, unit, eligible, pop, n_units, roles, member, roll):
     if cfg.split == "equal":
         return eligible.astype(float)
     if cfg.split == "pro_rata":  # own sales: not a manager's rolled-up team credit
-        own = own_credit(S, pop.roll_unit, pop.is_member)
+        own = own_credit(S, roll, member)
         w = np.where(eligible, np.maximum(own, 0.0), 0.0)
         tot = np.zeros((n_units, *S.shape[1:]))
         np.add.at(tot, unit, w)
