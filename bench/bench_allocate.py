@@ -56,11 +56,10 @@ def scaled_rules(company) -> dict:
 def run_case(data: str, solver: str) -> dict:
     """One end-to-end run (called in a child process)."""
     from attain.allocate import allocate
-    from attain.allocate.core import TABLES_READ
-    from attain.data import load_company
+    from attain.data import PLANNING_TABLES, load_company
 
     start = time.perf_counter()
-    company = load_company(data, tables=TABLES_READ)  # as `attain allocate` reads it
+    company = load_company(data, tables=PLANNING_TABLES)  # as `attain allocate` reads it
     load_seconds = time.perf_counter() - start
     rules = scaled_rules(company)
     result = allocate(rules, company, solver=solver)

@@ -41,6 +41,7 @@ from attain.tables_read import (
 __all__ = [
     "CSV_BLOCK_BYTES",
     "MAX_TABLE_BYTES",
+    "PLANNING_TABLES",
     "Company",
     "company_from_frames",
     "derive_potential",
@@ -112,6 +113,13 @@ class Company:
             out["n_measure_rows"] = len(self.measures)
             out["measures"] = sorted(map(str, pd.unique(self.measures["measure"])))
         return out
+
+
+#: The company tables planning reads (an allocation, a territory alignment): the deals
+#: and the measures are for payouts, tracking and re-plans, which read their own, so a
+#: plan neither reads nor checks them (at 10,000 sample reps the company reads in 1.3 s
+#: instead of 2.2 s).
+PLANNING_TABLES = ("org", "accounts", "potential", "history")
 
 
 def load_company(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attain.data import Company, load_company
+from attain.data import PLANNING_TABLES, Company, load_company
 from attain.errors import DataError, InfeasibleError, Problem
 from attain.load import load_rules
 from attain.model import binding, binding_frame
@@ -57,7 +57,7 @@ def align(
     source = str(rules) if isinstance(rules, str | Path) else "<rules>"
     if not isinstance(rules, TerritoryRules):
         rules = load_rules(rules, kind="territory")
-    company = data if isinstance(data, Company) else load_company(data)
+    company = data if isinstance(data, Company) else load_company(data, tables=PLANNING_TABLES)
     solver = solver or DEFAULT_TERRITORY_SOLVER
     time_limit = time_limit if time_limit is not None else rules.time_limit
     start = time.perf_counter()
