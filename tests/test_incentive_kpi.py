@@ -238,25 +238,11 @@ def test_the_simulator_takes_a_kpi_at_target_and_says_so():
 
 
 def test_the_example_plan_runs_through_the_cli(tmp_path):
-    from attain.cli.main import main
-
-    code = main(
-        [
-            "payout",
-            str(ROOT / "rules" / "plan_kpi_mbo.yaml"),
-            "--targets",
-            str(ROOT / "tests" / "fixtures" / "incentive" / "targets.csv"),
-            "--actuals",
-            str(ROOT / "scenarios" / "sample" / "actuals.csv"),
-            "--measures",
-            str(ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"),
-            "--out",
-            str(tmp_path),
-        ]
-    )
+    measures = ROOT / "tests" / "fixtures" / "incentive" / "measures.csv"
+    code = _kpi_payout(tmp_path, "o", "--measures", str(measures))
     assert code == 0
-    parts = pd.read_csv(tmp_path / "statements.csv", dtype=str)
-    lines = pd.read_csv(tmp_path / "payouts.csv", dtype=str)
+    parts = pd.read_csv(tmp_path / "o" / "statements.csv", dtype=str)
+    lines = pd.read_csv(tmp_path / "o" / "payouts.csv", dtype=str)
     key = ["rep_id", "period", "component"]
     minor = parts.assign(m=parts["amount"].map(lambda v: int(D(v) * 100)))
     sums = minor.groupby(key)["m"].sum()

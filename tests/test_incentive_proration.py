@@ -73,7 +73,7 @@ COMPANY = {
 }
 
 
-def dated_company():
+def _team_org(rows):
     from attain.data import company_from_frames
 
     org = pd.DataFrame(
@@ -81,7 +81,7 @@ def dated_company():
             {
                 "rep_id": r,
                 "name": r,
-                "team": "T1",
+                "team": t,
                 "role": role,
                 "tenure_months": 12,
                 "capacity": 0,
@@ -89,10 +89,41 @@ def dated_company():
                 "start_date": s,
                 "end_date": e,
             }
-            for r, role, s, e in ROWS
+            for r, t, role, s, e in rows
         ]
     )
     return company_from_frames(COMPANY, org=org)
+
+
+def _quarterly(ids):
+    """Targets of 1,000 a quarter and one 1,000 deal in each quarter's middle month."""
+    targets = pd.DataFrame(
+        [(r, f"2027-Q{q}", "a", 1000) for r in ids for q in (1, 2, 3, 4)],
+        columns=["rep_id", "period", "product", "target"],
+    )
+    deals = pd.DataFrame(
+        [(f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000) for r in ids for q in (1, 2, 3, 4)],
+        columns=["deal_id", "date", "rep_id", "product", "amount"],
+    )
+    return targets, deals
+
+
+def _simulated(result, plan, company, **options):
+    """The vectorised evaluator on a quarterly plan, fed the exact run's credit and
+    targets (people in the run's order)."""
+    from attain.incentive import compile_plan, evaluate, population
+
+    book, credit = result._context["book"], result._context["credit"]
+    n = len(book.people)
+    sales = credit.net_months.sum(axis=2).reshape(n, 4, 3).sum(axis=2) / 100
+    targets = credit.targets[..., 0].reshape(n, 4, 3).sum(axis=2) / 100
+    compiled = compile_plan(plan, company.products, 2)
+    pop = population(compiled, n, book.people, calendar=book.calendar, dated=company.org_dated)
+    return evaluate(compiled, sales[:, None, :], targets, pop=pop, **options)
+
+
+def dated_company():
+    return _team_org([(r, "T1", role, s, e) for r, role, s, e in ROWS])
 
 
 def dated_plan(period="month", proration="days"):
@@ -287,8 +318,7 @@ def test_the_documented_dated_org_example():
 
 
 def test_a_transfer_moves_a_rep_between_team_pools_on_its_date():
-    from attain.data import company_from_frames
-    from attain.incentive import compile_plan, evaluate, load_plan, payouts, population
+    from attain.incentive import load_plan, payouts
 
     rows = [  # R1 moves from T1 to T2 on 1 July
         ("R1", "T1", "", "2027-06-30"),
@@ -296,23 +326,7 @@ def test_a_transfer_moves_a_rep_between_team_pools_on_its_date():
         ("R2", "T1", "", ""),
         ("R3", "T2", "", ""),
     ]
-    org = pd.DataFrame(
-        [
-            {
-                "rep_id": r,
-                "name": r,
-                "team": t,
-                "role": "rep",
-                "tenure_months": 12,
-                "capacity": 0,
-                "target_incentive": 12000,
-                "start_date": s,
-                "end_date": e,
-            }
-            for r, t, s, e in rows
-        ]
-    )
-    company = company_from_frames(COMPANY, org=org)
+    company = _team_org([(r, t, "rep", s, e) for r, t, s, e in rows])
     spec = {
         "kind": "plan",
         "name": "pools",
@@ -323,18 +337,7 @@ def test_a_transfer_moves_a_rep_between_team_pools_on_its_date():
         ],
     }
     plan = load_plan(spec, company)
-    targets = pd.DataFrame(
-        [(r, f"2027-Q{q}", "a", 1000) for r in ("R1", "R2", "R3") for q in (1, 2, 3, 4)],
-        columns=["rep_id", "period", "product", "target"],
-    )
-    deals = pd.DataFrame(
-        [
-            (f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000)
-            for r in ("R1", "R2", "R3")
-            for q in (1, 2, 3, 4)
-        ],
-        columns=["deal_id", "date", "rep_id", "product", "amount"],
-    )
+    targets, deals = _quarterly(["R1", "R2", "R3"])
     result = payouts(plan, targets, deals, company)
     pay = result.lines.pivot_table(
         index="rep_id", columns="period", values="amount_minor", aggfunc="sum", observed=True
@@ -344,35 +347,8 @@ def test_a_transfer_moves_a_rep_between_team_pools_on_its_date():
     assert pay.loc["R2"].tolist() == [45_000, 45_000, 90_000, 90_000]
     assert pay.loc["R3"].tolist() == [90_000, 90_000, 45_000, 45_000]
     # the vectorised evaluator, fed the same credit, pays the same
-    book, credit = result._context["book"], result._context["credit"]
-    sales = credit.net_months.sum(axis=2).reshape(3, 4, 3).sum(axis=2) / 100
-    target = book.targets[..., 0].reshape(3, 4, 3).sum(axis=2) / 100
-    compiled = compile_plan(plan, company.products, 2)
-    pop = population(compiled, 3, company.org, calendar=book.calendar, dated=company.org_dated)
-    lines = evaluate(compiled, sales[:, None, :], target, pop=pop, detail=True)
+    lines = _simulated(result, plan, company, detail=True)
     np.testing.assert_allclose(lines["pool"][:, 0, :] * 100, pay.to_numpy(), atol=1)
-
-
-def _team_org(rows):
-    from attain.data import company_from_frames
-
-    org = pd.DataFrame(
-        [
-            {
-                "rep_id": r,
-                "name": r,
-                "team": t,
-                "role": role,
-                "tenure_months": 12,
-                "capacity": 0,
-                "target_incentive": 12000,
-                "start_date": s,
-                "end_date": e,
-            }
-            for r, t, role, s, e in rows
-        ]
-    )
-    return company_from_frames(COMPANY, org=org)
 
 
 ROLL_UP_ROWS = [  # rep_id, team, role, start_date, end_date
@@ -473,7 +449,7 @@ def test_a_role_held_earlier_in_the_year_matches_its_participants():
 
 
 def test_a_team_pool_splits_by_the_role_each_member_holds_at_the_windows_end():
-    from attain.incentive import compile_plan, evaluate, load_plan, payouts, population
+    from attain.incentive import load_plan, payouts
 
     company = _team_org(
         [
@@ -500,15 +476,7 @@ def test_a_team_pool_splits_by_the_role_each_member_holds_at_the_windows_end():
         ],
     }
     plan = load_plan(spec, company)
-    ids = ["R1", "R2", "R3"]
-    targets = pd.DataFrame(
-        [(r, f"2027-Q{q}", "a", 1000) for r in ids for q in (1, 2, 3, 4)],
-        columns=["rep_id", "period", "product", "target"],
-    )
-    deals = pd.DataFrame(
-        [(f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000) for r in ids for q in (1, 2, 3, 4)],
-        columns=["deal_id", "date", "rep_id", "product", "amount"],
-    )
+    targets, deals = _quarterly(["R1", "R2", "R3"])
     result = payouts(plan, targets, deals, company)
     pay = result.lines.pivot_table(
         index="rep_id", columns="period", values="amount_minor", aggfunc="sum", observed=True
@@ -516,13 +484,8 @@ def test_a_team_pool_splits_by_the_role_each_member_holds_at_the_windows_end():
     # Q1–Q2: three reps share the whole pool; Q3–Q4: the manager's 40%, the reps' 60%
     assert pay.loc["R1"].tolist() == [30_000, 30_000, 36_000, 36_000]
     assert pay.loc["R2"].tolist() == [30_000, 30_000, 27_000, 27_000]
-    book, credit = result._context["book"], result._context["credit"]
-    order = list(book.people["rep_id"])
-    sales = credit.net_months.sum(axis=2).reshape(3, 4, 3).sum(axis=2) / 100
-    tgt = book.targets[..., 0].reshape(3, 4, 3).sum(axis=2) / 100
-    compiled = compile_plan(plan, company.products, 2)
-    pop = population(compiled, 3, book.people, calendar=book.calendar, dated=company.org_dated)
-    simulated = evaluate(compiled, sales[:, None, :], tgt, pop=pop)[:, 0]
+    order = list(result._context["book"].people["rep_id"])
+    simulated = _simulated(result, plan, company)[:, 0]
     exact = pay.sum(axis=1).reindex(order).to_numpy() / 100
     np.testing.assert_allclose(simulated, exact, atol=0.01)
 
@@ -530,7 +493,7 @@ def test_a_team_pool_splits_by_the_role_each_member_holds_at_the_windows_end():
 def test_a_pro_rata_pool_weighs_own_credit_by_the_roll_up_unit_of_each_window():
     """The simulator takes a manager's own credit as the exact path does on a dated org:
     the rolled-up credit less the members of the unit they manage in that window."""
-    from attain.incentive import compile_plan, evaluate, load_plan, payouts, population
+    from attain.incentive import load_plan, payouts
 
     company = _team_org(ROLL_UP_ROWS)
     spec = {
@@ -550,29 +513,16 @@ def test_a_pro_rata_pool_weighs_own_credit_by_the_roll_up_unit_of_each_window():
         ],
     }
     plan = load_plan(spec, company)
-    ids = ["A", "B"]
-    targets = pd.DataFrame(
-        [(r, f"2027-Q{q}", "a", 1000) for r in ids for q in (1, 2, 3, 4)],
-        columns=["rep_id", "period", "product", "target"],
-    )
-    deals = pd.DataFrame(
-        [(f"D{r}{q}", f"2027-{3 * q - 1:02d}-10", r, "a", 1000) for r in ids for q in (1, 2, 3, 4)],
-        columns=["deal_id", "date", "rep_id", "product", "amount"],
-    )
+    targets, deals = _quarterly(["A", "B"])
     result = payouts(plan, targets, deals, company)
-    book, credit = result._context["book"], result._context["credit"]
-    people = list(book.people["rep_id"])
-    n = len(people)
+    people = list(result._context["book"].people["rep_id"])
     exact = (
         result.lines.groupby("rep_id", observed=True)["amount_minor"]
         .sum()
         .reindex(people)
         .fillna(0)
-    ).to_numpy() / 100
+        .to_numpy()
+        / 100
+    )
     assert exact[people.index("M1")] == 0  # no sales of their own: no pro-rata share
-    sales = credit.net_months.sum(axis=2).reshape(n, 4, 3).sum(axis=2) / 100
-    tgt = credit.targets[..., 0].reshape(n, 4, 3).sum(axis=2) / 100
-    compiled = compile_plan(plan, company.products, 2)
-    pop = population(compiled, n, book.people, calendar=book.calendar, dated=company.org_dated)
-    simulated = evaluate(compiled, sales[:, None, :], tgt, pop=pop)[:, 0]
-    np.testing.assert_allclose(simulated, exact, atol=0.01)
+    np.testing.assert_allclose(_simulated(result, plan, company)[:, 0], exact, atol=0.01)
