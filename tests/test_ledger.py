@@ -115,6 +115,11 @@ def base_deals() -> list[tuple]:
     return out
 
 
+def dated_through(deals: list[tuple], month: str) -> int:
+    """How many of ``deals`` are dated in ``month`` (YYYY-MM) or before."""
+    return sum(d[1][:7] <= month for d in deals)
+
+
 # --- backends ---------------------------------------------------------------------------
 
 
@@ -658,7 +663,8 @@ def test_a_v1_ledger_is_migrated_and_keeps_its_lines(url, company):
     )
     with pytest.raises(LedgerError, match="did not record its deals"):
         ledger_lines.deals(1)
-    assert len(ledger_lines.deals(2)) == len(base_deals()) + 1
+    # A close records the deal rows of the periods it pays, not those dated later.
+    assert len(ledger_lines.deals(2)) == dated_through(base_deals(), "2027-02") + 1
     # From here on the deals are known.
     resized = [(*d[:4], d[4] + 1000) if d[0] == "LATE" else d for d in [*base_deals()]]
     resized.append(("LATE", "2027-01-20", "R1", "a", 31000))
@@ -695,7 +701,8 @@ def test_a_v2_ledger_is_migrated_to_v3_and_names_deals_as_before(url, company):
     adj = result.lines[result.lines["kind"] == "adjustment"]
     assert list(adj["rep_id"]) == ["R1"]
     assert adj["cause"].iloc[0].startswith("deals: LATE added (booked 30000.00 on 2027-01-20)")
-    assert len(old.deals(1)) == len(base_deals()) and len(old.deals(2)) == len(base_deals()) + 1
+    assert len(old.deals(1)) == dated_through(base_deals(), "2027-01")
+    assert len(old.deals(2)) == dated_through(base_deals(), "2027-02") + 1
     assert_deal_index_is_current(old, run=2)
     assert old.lines("2027-01").equals(january)  # the closed period as it was
     old.dispose()
@@ -778,6 +785,28 @@ def test_adjustment_causes_name_the_deals_that_changed(url, company):
     assert old.loc[("D10a", "booking"), "amount"] + 500000 == new.loc[("D10a", "booking"), "amount"]
     assert ("D12a", "booking") in old.index and ("D12a", "booking") not in new.index
     assert ledger.run(4)["n_deals_changed"] == 4
+
+
+def test_a_close_records_the_deals_of_the_periods_it_pays(url, company):
+    """A year of deals closed month by month: each close records the rows dated in its
+    period or before (a later row is a later close's fact), and a row entering with its
+    own period is not a change; a late row of a closed period still is, and is named."""
+    folder, plan, targets, actuals = company
+    ledger = Ledger(url)
+    ledger.init()
+    close_all(ledger, plan, targets, actuals, MONTHS[:2])
+    assert set(ledger.deals(1)["date"].str[:7]) == {"2027-01"}
+    assert len(ledger.deals(2)) == dated_through(base_deals(), "2027-02")
+    assert ledger.run(1)["n_deals"] == dated_through(base_deals(), "2027-01")
+    assert ledger.run(2)["n_deals_changed"] == 0
+    late = write_deals(folder, [*base_deals(), ("LATE", "2027-02-20", "R2", "a", 40000)], "v2.csv")
+    result = ledger.close([plan], targets, late, "2027-03")
+    assert ledger.run(3)["n_deals_changed"] == 1
+    assert len(ledger.deals(3)) == dated_through(base_deals(), "2027-03") + 1
+    (line,) = ledger.lines("2027-03").query("kind == 'adjustment'").itertuples()
+    assert line.rep_id == "R2" and line.for_period == "2027-02"
+    assert list(ledger.explain(int(line.id))["deals"]["deal_id"]) == ["LATE"]
+    assert result.lines["cause"].str.startswith("deals: LATE added").any()
 
 
 def test_a_re_credited_deal_is_named_for_both_reps(url, company):

@@ -10,8 +10,10 @@ file, row and column.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,36 +92,102 @@ def read_book(
     typed and checked block by block (:func:`attain.data.read_checked_table`).
 
     ``checked``: ``targets`` and ``actuals`` are frames :func:`read_targets` and
-    :func:`read_deals` returned for this company (their checks are not run twice)."""
-    typed = targets if checked and isinstance(targets, pd.DataFrame) else read_targets(targets)
-    unit_name, why = _unit_origin(company, minor_unit)
-    if problems := check_minor_units(typed, "target", minor_unit, unit_name, why):
-        raise DataError(problems)  # a target between two cents would be rounded
-    year = fiscal_year or (company.rules.fiscal_year if company else _year_of(typed))
-    start = company.rules.fiscal_year_start if company else 1
-    calendar = Calendar(year, start, period)
-    deals_frame = (
-        actuals if checked and isinstance(actuals, pd.DataFrame) else read_deals(actuals, company)
-    )
-    # With a company, amounts were checked at its minor unit when it was loaded; a finer
-    # unit holds them exactly, a coarser one (the plan's) must not round them.
-    coarser = company is None or minor_unit < company.rules.minor_unit
-    if coarser and (
-        problems := check_minor_units(deals_frame, "amount", minor_unit, unit_name, why)
-    ):
-        raise DataError(problems)
-    people = _people(company, typed, deals_frame)
-    products = tuple(company.rules.products) if company else _products(typed, deals_frame)
+    :func:`read_deals` returned for this company (their checks are not run twice).
+
+    With a company, the two files are read and indexed side by side: most of the work
+    (pyarrow's parser and compute kernels, numpy) runs without the GIL, so the second
+    core takes the deals while the first takes the targets. Every problem of the targets
+    is raised before one of the deals, whichever finishes first."""
+    unit = _Unit(minor_unit, *_unit_origin(company, minor_unit))
     scale = 10**minor_unit
+    if company is None:  # people, products and the year come from both tables
+        typed = _typed_targets(targets, checked, unit)
+        deals_frame = _typed_deals(actuals, None, checked, unit)
+        calendar = Calendar(fiscal_year or _year_of(typed), 1, period)
+        people = _people(typed, deals_frame)
+        products = _products(typed, deals_frame)
+        return Book(
+            calendar=calendar,
+            products=products,
+            minor_unit=minor_unit,
+            people=people,
+            targets=_target_array(typed, calendar, people, products, scale),
+            deals=_deals(deals_frame, calendar, people, products, scale),
+        )
+    rules = company.rules
+    calendar = Calendar(fiscal_year or rules.fiscal_year, rules.fiscal_year_start, period)
+    people = company.org.reset_index(drop=True)
+    products = tuple(rules.products)
+
+    def target_side() -> np.ndarray:
+        typed = _typed_targets(targets, checked, unit)
+        _check_people(typed, people)
+        return _target_array(typed, calendar, people, products, scale)
+
+    def deal_side() -> Deals:
+        frame = _typed_deals(actuals, company, checked, unit)
+        return _deals(frame, calendar, people, products, scale)
+
+    both_files = not isinstance(targets, pd.DataFrame) and isinstance(actuals, str | Path)
+    target_array, deals = _side_by_side(target_side, deal_side, both_files)
     return Book(
         calendar=calendar,
         products=products,
         minor_unit=minor_unit,
         people=people,
-        targets=_target_array(typed, calendar, people, products, scale),
-        deals=_deals(deals_frame, calendar, people, products, scale),
-        dated=company.org_dated if company is not None else None,
+        targets=target_array,
+        deals=deals,
+        dated=company.org_dated,
     )
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """The minor unit money is computed in, and how a problem names it."""
+
+    digits: int
+    name: str
+    why: str
+
+
+def _typed_targets(targets: pd.DataFrame | str | Path, checked: bool, unit: _Unit) -> pd.DataFrame:
+    """The targets table typed and checked; a target between two minor units is refused
+    (it would be rounded)."""
+    typed = targets if checked and isinstance(targets, pd.DataFrame) else read_targets(targets)
+    if problems := check_minor_units(typed, "target", unit.digits, unit.name, unit.why):
+        raise DataError(problems)
+    return typed
+
+
+def _typed_deals(
+    actuals: pd.DataFrame | str | Path | None, company: Company | None, checked: bool, unit: _Unit
+) -> pd.DataFrame:
+    """The deals table typed and checked (against the company's org, if any)."""
+    frame = (
+        actuals if checked and isinstance(actuals, pd.DataFrame) else read_deals(actuals, company)
+    )
+    # With a company, amounts were checked at its minor unit when it was loaded; a finer
+    # unit holds them exactly, a coarser one (the plan's) must not round them.
+    coarser = company is None or unit.digits < company.rules.minor_unit
+    if coarser and (
+        problems := check_minor_units(frame, "amount", unit.digits, unit.name, unit.why)
+    ):
+        raise DataError(problems)
+    return frame
+
+
+def _side_by_side(first, second, parallel: bool) -> tuple[Any, Any]:
+    """``first()`` and ``second()``, on two threads when ``parallel``; an error of
+    ``first`` is raised before one of ``second``, as when they run in turn."""
+    if not parallel:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        try:
+            a = first()
+        finally:
+            wait([later])
+        return a, later.result()
 
 
 def _unit_origin(company: Company | None, minor_unit: int) -> tuple[str, str]:
@@ -193,20 +261,22 @@ def _check_actuals(frame: pd.DataFrame, typed: bool = False) -> pd.DataFrame:
     return frame
 
 
-def _people(company: Company | None, targets: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
-    if company is not None:
-        people = company.org.reset_index(drop=True)
-        problems = unknown_references(
-            targets,
-            "rep_id",
-            pd.Index(people["rep_id"]),
-            "unknown rep",
-            "every rep with a target must be in the org table",
-        )
-        if problems:
-            raise DataError(problems)
-        return people
-    # No org table: people are those with targets or deals; org columns come from targets.
+def _check_people(targets: pd.DataFrame, people: pd.DataFrame) -> None:
+    """Every rep with a target is in the org."""
+    problems = unknown_references(
+        targets,
+        "rep_id",
+        pd.Index(people["rep_id"]),
+        "unknown rep",
+        "every rep with a target must be in the org table",
+    )
+    if problems:
+        raise DataError(problems)
+
+
+def _people(targets: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """Without an org table: people are those with targets or deals; org columns come
+    from the targets."""
     extra = [c for c in targets.columns if c not in ("period", "product", "target", "challenge")]
     people = targets[extra].drop_duplicates("rep_id", keep="first")
     more = pd.DataFrame({"rep_id": sorted(set(deals["rep_id"]) - set(people["rep_id"]))})

@@ -205,10 +205,12 @@ class Ledger:
                 [attain.Problem("<plans>", "two plans have the same name; plan names must differ")]
             )
         results = [payouts(p, targets, actuals, loaded_company) for p in loaded]
-        book = results[0]._context["book"]
-        incoming = deal_rows(book, None if book.deals.ids is not None else deal_ids(actuals))
-        t_compute = time.perf_counter() - t0
         labels, fiscal_year = _calendar(results, plan_files, period)
+        book = results[0]._context["book"]
+        since, before = _period_days(book.calendar, labels.index(period))
+        ids = None if book.deals.ids is not None else deal_ids(actuals)
+        incoming = deal_rows(book, ids, before=before)
+        t_compute = time.perf_counter() - t0
         upto = labels[: labels.index(period) + 1]
         computed = pd.concat([_computed(r, upto) for r in results], ignore_index=True)
         plan_hash = {n: hashes[str(f)] for n, f in zip(names, plan_files, strict=True)}
@@ -266,7 +268,7 @@ class Ledger:
             lines = reconcile(computed, recorded, labels, period)
             marks["reconcile"] = time.perf_counter()
             previous = _previous_run(conn, labels, period)
-            deal_changes = _record_deals(conn, incoming, run_id, previous, lines)
+            deal_changes = _record_deals(conn, incoming, run_id, previous, lines, since)
             named = _named_deals(lines, deal_changes, results, labels)
             lines["cause"] = _causes(conn, lines, previous, plan_hash, data_hash, named)
             marks["deals"] = time.perf_counter()
@@ -918,6 +920,18 @@ def _calendar(results, plan_files, period: str) -> tuple[list[str], int]:
     return labels, calendar.fiscal_year
 
 
+def _period_days(calendar, at: int) -> tuple[int, int]:
+    """The first day of pay period ``at`` and the day after it, as days since 1970-01-01:
+    the deal rows a close of that period records are those dated before its end."""
+    per = calendar.months_per_period
+    first, after = calendar.month_start(at * per), calendar.month_start((at + 1) * per)
+    return _day(first), _day(after)
+
+
+def _day(date: dt.date) -> int:
+    return int(np.datetime64(date, "D").astype(np.int64))
+
+
 def _computed(result, periods: list[str]) -> pd.DataFrame:
     """The result's lines of ``periods`` (the close's and those before it), as
     :func:`~attain.ledger.close.reconcile` reads them."""
@@ -995,10 +1009,13 @@ _DEAL_COLUMNS += ["minor_unit", "hash"]
 _LINE_DEAL_COLUMNS = ["line_id", "deal_id", "type", "rep_id", "change", "detail"]
 
 
-def _record_deals(conn, incoming: DealRows | None, run_id: int, previous: int | None, lines):
+def _record_deals(
+    conn, incoming: DealRows | None, run_id: int, previous: int | None, lines, since: int
+):
     """Record the close's deal rows as versions; return what changed since the previous
     close, described for the adjustment ``lines`` to name (``None`` when that close did
-    not record its deals, the rows are unknown, or no adjustment line needs them)."""
+    not record its deals, the rows are unknown, or no adjustment line needs them). A new
+    row dated on day ``since`` or later is of the closed period: recorded, not a change."""
     if incoming is None:
         return None
     d, rd = _T["deals"], _T["run_deals"]
@@ -1014,7 +1031,7 @@ def _record_deals(conn, incoming: DealRows | None, run_id: int, previous: int | 
             return pd.DataFrame(columns=[c.name for c in d.columns])
         return pd.concat(parts, ignore_index=True)
 
-    rows, ended, deal_changes = changes(incoming, new_key, current, fetch, describe)
+    rows, ended, deal_changes = changes(incoming, new_key, current, fetch, describe, since)
     for part in _chunks([int(i) for i in ended]):
         conn.execute(d.update().where(d.c.id.in_(part)).values(to_run=run_id))
     new_ids = _insert_deals(conn, incoming.frame(rows), run_id)

@@ -86,6 +86,12 @@ class DealRows:
     hash: np.ndarray  # int64 per row
     deal_id: np.ndarray  # object per row (shared str objects)
     book: Any
+    at: np.ndarray  # int64 per row: its row in the book
+
+    @property
+    def day(self) -> np.ndarray:
+        """Each row's date, as days since 1970-01-01."""
+        return np.asarray(self.book.deals.day)[self.at]
 
     def __len__(self) -> int:
         return len(self.key)
@@ -97,7 +103,8 @@ class DealRows:
     def frame(self, rows: np.ndarray) -> pd.DataFrame:
         """Rows ``rows`` as the ledger's ``deals`` has them: ``deal_id, type, rep_id, date,
         product, amount, split, minor_unit, hash`` and ``row`` (the row in the book)."""
-        d, rows = self.book.deals, np.asarray(rows, dtype=np.int64)
+        mine = np.asarray(rows, dtype=np.int64)
+        d, rows = self.book.deals, self.at[mine]
         rep_ids = np.asarray(self.book.rep_ids).astype(str).astype(object)
         products = np.asarray(self.book.products, dtype=object)
         person, product = d.person[rows], d.product[rows]
@@ -108,7 +115,7 @@ class DealRows:
         # seconds for nothing.
         return pd.DataFrame(
             {
-                "deal_id": _objects(self.deal_id[rows]),
+                "deal_id": _objects(self.deal_id[mine]),
                 "type": _objects(_TYPES[d.cancellation[rows].astype(np.int64)]),
                 "rep_id": _objects(np.where(person >= 0, rep_ids[np.maximum(person, 0)], "")),
                 "date": _objects(date),
@@ -120,26 +127,33 @@ class DealRows:
                 "amount": np.asarray(d.amount, dtype=np.int64)[rows],
                 "split": np.asarray(d.split, dtype=np.int64)[rows],
                 "minor_unit": self.minor_unit,
-                "hash": self.hash[rows],
+                "hash": self.hash[mine],
                 "row": rows,
             }
         )
 
 
-def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
+def deal_rows(book, ids: pd.Series | None = None, before: int | None = None) -> DealRows | None:
     """The close's deal rows from the book the payouts read (typed, row for row), with
     each row's deal id from the book (or, for a book without them, ``ids``: the actuals'
     deal ids row for row, :func:`deal_ids`). ``None`` when the ids are unknown or do not
-    align with the book's rows (then no deal is named)."""
+    align with the book's rows (then no deal is named).
+
+    ``before`` (days since 1970-01-01): only the rows dated before that day — a close
+    records the rows of the periods it pays; a row dated later is a fact of a later
+    close, recorded by it."""
     d = book.deals
     n = len(d.amount)
+    at = np.arange(n, dtype=np.int64)
+    if before is not None:
+        at = np.flatnonzero(np.asarray(d.day) < before).astype(np.int64)
     if d.ids is not None:
-        code = np.asarray(d.deal) // 2
+        code = np.asarray(d.deal)[at] // 2
         unique = np.asarray(d.ids, dtype=object)
         deal_id = unique[code]
         id_hash = _text_hash(unique)[code]  # each distinct id hashed once
     elif ids is not None and len(ids) == n:
-        deal_id = ids.astype(str).str.strip().to_numpy(dtype=object)
+        deal_id = ids.astype(str).str.strip().to_numpy(dtype=object)[at]
         id_hash = _text_hash(deal_id)
     else:
         return None
@@ -148,16 +162,20 @@ def deal_rows(book, ids: pd.Series | None = None) -> DealRows | None:
     # The content hash: date, product (a hash of its name), amount, split, quantity, new
     # customer — the same values for the same row on every machine and version.
     labels = np.append(products.astype(str), "")  # code -1: no product
-    product_hash = _label_hash(labels)[np.where(d.product >= 0, d.product, len(labels) - 1)]
-    quantity = np.asarray(d.quantity, dtype=np.float64).view(np.int64)
-    content = [d.day, product_hash, d.amount, d.split, quantity, d.new_customer]
+    product = np.asarray(d.product)[at]
+    product_hash = _label_hash(labels)[np.where(product >= 0, product, len(labels) - 1)]
+    quantity = np.asarray(d.quantity, dtype=np.float64)[at].view(np.int64)
+    day, amount, split = (np.asarray(c)[at] for c in (d.day, d.amount, d.split))
+    content = [day, product_hash, amount, split, quantity, np.asarray(d.new_customer)[at]]
     names = np.append(rep_ids, "").astype(object)  # person -1: no rep
-    rep_hash = _text_hash(names)[np.where(d.person >= 0, d.person, len(names) - 1)]
+    person = np.asarray(d.person)[at]
+    rep_hash = _text_hash(names)[np.where(person >= 0, person, len(names) - 1)]
     return DealRows(
-        key=key_hash(id_hash, d.cancellation, rep_hash),
+        key=key_hash(id_hash, np.asarray(d.cancellation)[at], rep_hash),
         hash=content_hash(content),
         deal_id=deal_id,
         book=book,
+        at=at,
     )
 
 
@@ -226,12 +244,13 @@ def exact_keys(incoming: DealRows, current: pd.DataFrame) -> tuple[np.ndarray, n
     """One int64 per row of the incoming rows and of ``current`` (:data:`KEY` as text)
     for their key, comparable across the two and never colliding (the key columns
     factorized together): for when the key hashes of the incoming rows collide."""
-    d = incoming.book.deals
+    d, at = incoming.book.deals, incoming.at
     rep_ids = np.append(np.asarray(incoming.book.rep_ids).astype(str), "").astype(object)
+    person = np.asarray(d.person)[at]
     mine = {
         "deal_id": incoming.deal_id,
-        "type": np.asarray(d.cancellation, dtype=np.int64),
-        "rep_id": rep_ids[np.where(d.person >= 0, d.person, len(rep_ids) - 1)],
+        "type": np.asarray(d.cancellation, dtype=np.int64)[at],
+        "rep_id": rep_ids[np.where(person >= 0, person, len(rep_ids) - 1)],
     }
     n = len(incoming)
     key = np.zeros(n + len(current), dtype=np.int64)
@@ -252,18 +271,22 @@ def changes(
     current: pd.DataFrame,
     fetch,
     describe: bool = True,
+    since: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | int]:
     """Compare the close's deal rows with the ledger's current versions.
 
     ``new_key``: each incoming row's key (:attr:`DealRows.key`, or :func:`exact_keys`);
     ``current``: ``id``, ``key`` (made the same way) and ``hash`` of the versions valid
     now; ``fetch(ids)`` returns the full rows of the versions with those ids (the ones
-    that changed or went). Returns (the incoming rows to record as new versions, as rows
-    of the book; the ids of the versions that end; the changes: :data:`KEY`, ``change``,
+    that changed or went). Returns (the incoming rows to record as new versions, as
+    positions in ``incoming``; the ids of the versions that end; the changes: :data:`KEY`, ``change``,
     ``detail``, ``row`` (in the book; -1 for a row that went) and the old side's
     ``old_rep``, ``old_date``, ``old_product``, empty for added rows). Unchanged rows
     cost a few array operations, no per-row work. Without ``describe`` (no adjustment
     line to name them), the changes are only counted: the third item is their number.
+
+    ``since`` (days since 1970-01-01): a new row dated that day or later is of the period
+    being closed, which no earlier close recorded — recorded, but not a change.
 
     Two keys of one hash (never seen, but possible): a new row taken for the changed
     version of a row that went records the same versions either way; when the changes
@@ -282,13 +305,14 @@ def changes(
     gone = np.flatnonzero(~kept)
     rows = np.flatnonzero(~matched | changed)
     ended_ids = np.concatenate([old_ids[at[changed]], old_ids[gone]]).astype(np.int64)
+    late = rows if since is None else rows[matched[rows] | (incoming.day[rows] < since)]
     if not describe:
-        return rows, ended_ids, len(rows) + len(gone)
-    if not len(rows) and not len(gone):
+        return rows, ended_ids, len(late) + len(gone)
+    if not len(late) and not len(gone):
         return rows, ended_ids, _empty_changes()
     cols = [*KEY, "row", "date", "product", "amount", "split"]
-    fresh = incoming.frame(rows)[cols]
-    version = np.where(changed, old_ids[np.maximum(at, 0)], -1)[rows]
+    fresh = incoming.frame(late)[cols]
+    version = np.where(changed, old_ids[np.maximum(at, 0)], -1)[late]
     old = fetch([int(i) for i in ended_ids]).set_index("id")
     if len(old) and (version >= 0).any():  # a changed row's old version has its key
         mine = version >= 0
