@@ -5,7 +5,8 @@ in teams of 10, monthly targets for 4 products, about 24 deal rows per rep over 
 and a three-component monthly plan measured on the year to date (marginal commission,
 attainment curve, step bonus). Figures, end to end through ``Ledger.close``:
 
-1. close January into an empty ledger (every deal row recorded as the run's);
+1. close January into an empty ledger (January's deal rows recorded as the run's: a
+   close records the rows dated in the periods it pays);
 2. close February with 0.1% of the deals changed (late, cancelled, resized): adjustment
    lines for January naming their deals, February's lines and their parts;
 3. the ledger's size after each close, and a year's size from it (the first month plus

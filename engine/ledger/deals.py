@@ -148,10 +148,10 @@ def deal_rows(book, ids: pd.Series | None = None, before: int | None = None) -> 
     if before is not None:
         at = np.flatnonzero(np.asarray(d.day) < before).astype(np.int64)
     if d.ids is not None:
-        code = np.asarray(d.deal)[at] // 2
-        unique = np.asarray(d.ids, dtype=object)
+        used, code = np.unique(np.asarray(d.deal)[at] // 2, return_inverse=True)
+        unique = np.asarray(d.ids, dtype=object)[used]
         deal_id = unique[code]
-        id_hash = _text_hash(unique)[code]  # each distinct id hashed once
+        id_hash = _text_hash(unique)[code]  # each distinct id of these rows hashed once
     elif ids is not None and len(ids) == n:
         deal_id = ids.astype(str).str.strip().to_numpy(dtype=object)[at]
         id_hash = _text_hash(deal_id)
