@@ -90,27 +90,27 @@ def floor_cuts(model, x: np.ndarray, tol: float = FLOOR_TOL) -> int:
     return model._add_floor_cuts(cols, reps_of)
 
 
-def _below(total: list[float], add: list[float], floor: list[float]) -> bool:
-    """Whether ``total + add`` is below the floor of some band."""
-    return any(t + a < f for t, a, f in zip(total, add, floor, strict=True))
-
-
 def _grow(u, near, values, by_unit, floor, tol) -> np.ndarray | None:
     """The border of the first set C grown from ``u`` whose floor cut ``values`` breaks,
-    or None (``near[w]``: w's neighbours among the rep's candidates)."""
-    total = list(by_unit[u])
-    if not _below(total, [0.0] * len(total), floor):
+    or None (``near[w]``: w's neighbours among the rep's candidates; ``by_unit[w]``: w's
+    measure of each band). ``room[k]``: how much more band k's measure C may take and stay
+    below the floor."""
+    room = [f - m for f, m in zip(floor, by_unit[u], strict=True)]
+    if max(room) <= 0:
         return None  # u alone can meet the floor
     inside = {u}
     border = set(near[u])
     while True:
         if values[u] - sum(values[w] for w in border) > tol:
             return np.array(sorted(border), dtype=np.int64)
-        fits = [w for w in border if _below(total, by_unit[w], floor)]
-        if not fits:
+        best, pick = -1.0, -1
+        for w in border:
+            if values[w] > best or (values[w] == best and w < pick):
+                if any(m < r for m, r in zip(by_unit[w], room, strict=True)):
+                    best, pick = values[w], w
+        if pick < 0:
             return None
-        w = max(fits, key=lambda v: (values[v], -v))
-        inside.add(w)
-        total = [t + a for t, a in zip(total, by_unit[w], strict=True)]
-        border.discard(w)
-        border.update(v for v in near[w] if v not in inside)
+        inside.add(pick)
+        room = [r - m for r, m in zip(room, by_unit[pick], strict=True)]
+        border.discard(pick)
+        border.update(v for v in near[pick] if v not in inside)
