@@ -310,6 +310,11 @@ def test_highs_cutoff_proves_nothing_lies_below_it():
     assert above.extra["bound"] <= z + 1e-6
     at = solve(p, "highs", SolveOptions(mip_gap=0.0, cutoff=z))
     assert at.status is Status.NO_SOLUTION and at.extra["cutoff_proven"] is True
+    # Without primal heuristics (the search's work is the bound) the answers are the same.
+    bare = SolveOptions(mip_gap=0.0, heuristics=False)
+    assert solve(p, "highs", dataclasses.replace(bare, cutoff=z)).extra["cutoff_proven"]
+    found = solve(p, "highs", dataclasses.replace(bare, cutoff=z + 0.5))
+    assert found.status is Status.OPTIMAL and found.objective == pytest.approx(z)
     # A deadline already past proves nothing.
     late = solve(p, "highs", SolveOptions(mip_gap=0.0, cutoff=z, time_limit=1e-6))
     assert not late.extra.get("cutoff_proven")
@@ -341,3 +346,4 @@ def test_highs_calls_back_on_each_improving_solution_and_stops_when_told():
     assert stopped.objective <= first[0]
     at_once = solve(p, "highs", SolveOptions(mip_gap=0.0, stop_bound=lambda: -np.inf))
     assert at_once.message == "kInterrupt"
+    assert at_once.extra["bound"] <= full.objective + 1e-9  # its bound, solution or not

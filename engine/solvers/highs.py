@@ -31,6 +31,13 @@ _STATUS = {  # HighsModelStatus name -> Status (a solution is still checked sepa
     "kObjectiveTarget": Status.NO_SOLUTION,
     "kModelEmpty": Status.OPTIMAL,
 }
+_NO_HEURISTICS = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 _FEASIBLE_POINT = 2
 _IPM_ROWS = 2000  # HighsInfo.primal_solution_status: 2 = kSolutionStatusFeasible
 
@@ -71,6 +78,9 @@ class HighsBackend:
             _watch_search(h, options)
         if options.cutoff is not None:
             h.setOptionValue("objective_bound", float(options.cutoff))
+        if problem.is_mip and not options.heuristics:
+            for name, value in _NO_HEURISTICS.items():
+                h.setOptionValue(name, value)
         h.run()
         name = h.getModelStatus().name
         if name == "kInterrupt" and stopped:
@@ -87,17 +97,19 @@ class HighsBackend:
             status = Status.FEASIBLE
         if status is Status.OPTIMAL and not has_point and problem.n_cols:
             status = Status.ERROR
+        extra: dict = {} if started is None else {"warm_start": started}
+        if problem.is_mip:
+            # The best bound, also of a search stopped without a solution; under a cutoff,
+            # nodes were pruned at the cutoff: no more than it is proven.
+            bound = float(info.mip_dual_bound)
+            extra["bound"] = bound if options.cutoff is None else min(bound, options.cutoff)
         if not status.has_solution:
-            return SolverResult(status, self.name, message=name)
+            return SolverResult(status, self.name, message=name, extra=extra)
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
         duals = None if problem.is_mip else np.asarray(sol.row_dual, dtype=np.float64)
         rc = None if problem.is_mip else np.asarray(sol.col_dual, dtype=np.float64)
         gap = float(info.mip_gap) if problem.is_mip else None
-        extra: dict = {} if started is None else {"warm_start": started}
-        if problem.is_mip:
-            bound = float(info.mip_dual_bound)
-            extra["bound"] = bound if options.cutoff is None else min(bound, options.cutoff)
         return SolverResult(status, self.name, x, None, duals, rc, gap, message=name, extra=extra)
 
 

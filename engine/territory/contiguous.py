@@ -103,6 +103,7 @@ def solve_connected(model, c, offset, holds, solver, time_limit, incumbent, rech
             mip_gap=model.mip_gap,
             verbose=model.verbose,
             cutoff=cutoff,
+            heuristics=False,  # the work is the bound: a better assignment is found anyway
             on_solution=on_solution,
             stop_bound=lambda: best.mark,
         )

@@ -105,9 +105,9 @@ def _grow(u, near, values, by_unit, floor, tol) -> np.ndarray | None:
             return np.array(sorted(border), dtype=np.int64)
         best, pick = -1.0, -1
         for w in border:
-            if values[w] > best or (values[w] == best and w < pick):
-                if any(m < r for m, r in zip(by_unit[w], room, strict=True)):
-                    best, pick = values[w], w
+            better = values[w] > best or (values[w] == best and w < pick)
+            if better and any(m < r for m, r in zip(by_unit[w], room, strict=True)):
+                best, pick = values[w], w
         if pick < 0:
             return None
         inside.add(pick)
