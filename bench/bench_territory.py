@@ -11,8 +11,9 @@ from these figures. On the large case HiGHS takes the large-instance path
 search, large-neighbourhood search by small MIPs around the incumbent,
 Lagrangian bound, then the MIP warm-started when enough time is left):
 the gap printed is the proven one, incumbent against bound. Then contiguity on
-grids (HiGHS, cut generation: separator cuts found on the rounded LP first, then
-on each MIP answer): time and cuts to connected territories at a 0.1% gap. The
+grids (HiGHS, cut generation: separator and floor cuts found on the LP first, then
+on each rough MIP answer, then the gap proven under a cutoff): time and cuts to
+connected territories at a 0.1% gap. The
 load average is printed: the machine is shared.
 
     python bench/run.py territory

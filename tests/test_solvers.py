@@ -288,3 +288,62 @@ def test_highs_keeps_its_deadline_where_its_own_limit_is_not_checked():
     result = solve(p, "highs", SolveOptions(time_limit=1e-3))
     assert result.status in (Status.FEASIBLE, Status.NO_SOLUTION)
     assert result.message == "kTimeLimit"
+
+
+def _knapsack(n: int = 40, seed: int = 3) -> LinearProblem:
+    rng = np.random.default_rng(seed)
+    w = rng.integers(10, 60, n).astype(float)
+    v = w + rng.integers(-5, 5, n)
+    return lp(-v, [w], [-INF], [w.sum() / 2 + 0.5], col_upper=np.ones(n), integrality=np.ones(n))
+
+
+def test_highs_cutoff_proves_nothing_lies_below_it():
+    """A knapsack of optimum z*: with a cutoff just above z* HiGHS returns z*; with one at
+    z* nothing lies below it, and the search says so (``cutoff_proven``), whatever point
+    at or above the cutoff it met on the way."""
+    p = _knapsack()
+    best = solve(p, "highs", SolveOptions(mip_gap=0.0))
+    assert best.status is Status.OPTIMAL
+    z = best.objective
+    above = solve(p, "highs", SolveOptions(mip_gap=0.0, cutoff=z + 0.5))
+    assert above.status is Status.OPTIMAL and above.objective == pytest.approx(z)
+    assert above.extra["bound"] <= z + 1e-6
+    at = solve(p, "highs", SolveOptions(mip_gap=0.0, cutoff=z))
+    assert at.status is Status.NO_SOLUTION and at.extra["cutoff_proven"] is True
+    # Without primal heuristics (the search's work is the bound) the answers are the same.
+    bare = SolveOptions(mip_gap=0.0, heuristics=False)
+    assert solve(p, "highs", dataclasses.replace(bare, cutoff=z)).extra["cutoff_proven"]
+    found = solve(p, "highs", dataclasses.replace(bare, cutoff=z + 0.5))
+    assert found.status is Status.OPTIMAL and found.objective == pytest.approx(z)
+    # A deadline already past proves nothing.
+    late = solve(p, "highs", SolveOptions(mip_gap=0.0, cutoff=z, time_limit=1e-6))
+    assert not late.extra.get("cutoff_proven")
+
+
+def test_highs_calls_back_on_each_improving_solution_and_stops_when_told():
+    """``on_solution`` sees every improving solution (each feasible, objectives falling);
+    returning True at the first stops the search at its next check (interrupted, with the
+    best it has by then); ``stop_bound`` at −∞ stops it at the first check."""
+    p = _knapsack(60)
+    seen: list[float] = []
+
+    def record(x, objective, bound):
+        assert p.violation(x) < 1e-9 and p.objective(x) == pytest.approx(objective)
+        assert bound <= objective + 1e-9
+        seen.append(objective)
+        return False
+
+    full = solve(p, "highs", SolveOptions(mip_gap=0.0, on_solution=record))
+    assert seen and seen == sorted(seen, reverse=True)
+    assert full.objective == pytest.approx(seen[-1])
+    first: list[float] = []
+    stopped = solve(
+        p,
+        "highs",
+        SolveOptions(mip_gap=0.0, on_solution=lambda x, o, b: first.append(o) or True),
+    )
+    assert stopped.status is Status.FEASIBLE and stopped.message == "kInterrupt"
+    assert stopped.objective <= first[0]
+    at_once = solve(p, "highs", SolveOptions(mip_gap=0.0, stop_bound=lambda: -np.inf))
+    assert at_once.message == "kInterrupt"
+    assert at_once.extra["bound"] <= full.objective + 1e-9  # its bound, solution or not

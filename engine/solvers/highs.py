@@ -31,6 +31,13 @@ _STATUS = {  # HighsModelStatus name -> Status (a solution is still checked sepa
     "kObjectiveTarget": Status.NO_SOLUTION,
     "kModelEmpty": Status.OPTIMAL,
 }
+_NO_HEURISTICS = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 _FEASIBLE_POINT = 2
 _IPM_ROWS = 2000  # HighsInfo.primal_solution_status: 2 = kSolutionStatusFeasible
 
@@ -38,7 +45,7 @@ _IPM_ROWS = 2000  # HighsInfo.primal_solution_status: 2 = kSolutionStatusFeasibl
 class HighsBackend:
     name = "highs"
     module = "highspy"
-    features = frozenset({"lp", "mip", "duals"})
+    features = frozenset({"lp", "mip", "duals", "callbacks"})
 
     def is_available(self) -> bool:
         return has_module("highspy")
@@ -67,6 +74,13 @@ class HighsBackend:
         if problem.is_mip:
             _report_progress(h)
         stopped = _keep_deadline(h, options.time_limit, started_at)
+        if problem.is_mip:
+            _watch_search(h, options)
+        if options.cutoff is not None:
+            h.setOptionValue("objective_bound", float(options.cutoff))
+        if problem.is_mip and not options.heuristics:
+            for name, value in _NO_HEURISTICS.items():
+                h.setOptionValue(name, value)
         h.run()
         name = h.getModelStatus().name
         if name == "kInterrupt" and stopped:
@@ -74,18 +88,28 @@ class HighsBackend:
         status = _STATUS.get(name, Status.ERROR)
         info = h.getInfo()
         has_point = info.primal_solution_status == _FEASIBLE_POINT
+        if options.cutoff is not None and _beyond_cutoff(name, info, has_point, options.cutoff):
+            # The search ended, every node pruned at the cutoff: nothing lies below it.
+            return SolverResult(
+                Status.NO_SOLUTION, self.name, message=name, extra={"cutoff_proven": True}
+            )
         if status is Status.NO_SOLUTION and has_point:
             status = Status.FEASIBLE
         if status is Status.OPTIMAL and not has_point and problem.n_cols:
             status = Status.ERROR
+        extra: dict = {} if started is None else {"warm_start": started}
+        if problem.is_mip:
+            # The best bound, also of a search stopped without a solution; under a cutoff,
+            # nodes were pruned at the cutoff: no more than it is proven.
+            bound = float(info.mip_dual_bound)
+            extra["bound"] = bound if options.cutoff is None else min(bound, options.cutoff)
         if not status.has_solution:
-            return SolverResult(status, self.name, message=name)
+            return SolverResult(status, self.name, message=name, extra=extra)
         sol = h.getSolution()
         x = np.asarray(sol.col_value, dtype=np.float64)
         duals = None if problem.is_mip else np.asarray(sol.row_dual, dtype=np.float64)
         rc = None if problem.is_mip else np.asarray(sol.col_dual, dtype=np.float64)
         gap = float(info.mip_gap) if problem.is_mip else None
-        extra = {} if started is None else {"warm_start": started}
         return SolverResult(status, self.name, x, None, duals, rc, gap, message=name, extra=extra)
 
 
@@ -110,6 +134,39 @@ def _report_progress(h) -> None:
             )
         )
 
+    h.cbMipInterrupt += on_interrupt
+
+
+def _beyond_cutoff(name: str, info, has_point: bool, cutoff: float) -> bool:
+    """Whether a search given a cutoff ended without a solution below it (HiGHS may still
+    hand back a point at or above the cutoff that it met on the way)."""
+    if name not in ("kOptimal", "kInfeasible", "kObjectiveBound"):
+        return False  # stopped early (a limit, an interrupt): nothing proven
+    below = has_point and info.objective_function_value < cutoff
+    return not below
+
+
+def _watch_search(h, options) -> None:
+    """``options.on_solution`` on each improving solution, ``options.stop_bound`` against
+    the best bound at each check; either one stops the search (HiGHS honours a stop asked
+    for from its interrupt callback only)."""
+    if options.on_solution is None and options.stop_bound is None:
+        return
+    stop: list[bool] = []
+
+    def on_improving(event) -> None:
+        out = event.data_out
+        x = np.asarray(out.mip_solution, dtype=np.float64).copy()
+        objective, bound = float(out.objective_function_value), float(out.mip_dual_bound)
+        if options.on_solution is not None and options.on_solution(x, objective, bound):
+            stop.append(True)
+
+    def on_interrupt(event) -> None:
+        bound = float(event.data_out.mip_dual_bound)
+        if stop or (options.stop_bound is not None and bound >= options.stop_bound()):
+            event.data_in.user_interrupt = True
+
+    h.cbMipImprovingSolution += on_improving
     h.cbMipInterrupt += on_interrupt
 
 

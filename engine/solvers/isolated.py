@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from dataclasses import replace
 
 from attain.errors import SolverError
 from attain.solvers.problem import LinearProblem, SolveOptions, SolverResult
@@ -18,6 +19,9 @@ __all__ = ["solve_in_child"]
 
 
 def solve_in_child(solver: str, problem: LinearProblem, options: SolveOptions) -> SolverResult:
+    """The callbacks (``on_solution``, ``stop_bound``) stay behind: the search runs to its
+    own end."""
+    options = replace(options, on_solution=None, stop_bound=None)
     payload = pickle.dumps((solver, problem, options), protocol=pickle.HIGHEST_PROTOCOL)
     proc = subprocess.run(
         [sys.executable, "-m", "attain.solvers.isolated"],

@@ -11,6 +11,7 @@ Infeasible is a *status*, not an exception.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -174,6 +175,21 @@ class SolveOptions:
     hint: np.ndarray | None = None
     """A warm start: one value per column, NaN for "no value". CP-SAT takes it as a solution
     hint; HiGHS as a MIP start (``setSolution``), used when it is feasible or can be completed."""
+    cutoff: float | None = None
+    """Seek only solutions whose objective is below it (HiGHS's ``objective_bound``: nodes
+    whose bound reaches it are pruned). A search that ends without one has proven there is
+    none: the result is :attr:`Status.NO_SOLUTION` with ``extra["cutoff_proven"]`` True."""
+    on_solution: Callable[[np.ndarray, float, float], bool] | None = None
+    """Called with each improving solution of a MIP search (every column), its objective
+    and the search's best bound then; True stops the search, which returns its best
+    solution (HiGHS only)."""
+    heuristics: bool = True
+    """False: the MIP search runs no primal heuristics (HiGHS: RINS, RENS, feasibility
+    jump, root reduced cost; effort 0). For a search under a cutoff whose work is the
+    bound: on territory contiguity it proves the gap in a third of the time."""
+    stop_bound: Callable[[], float] | None = None
+    """The search stops, ``feasible``, once its best bound reaches ``stop_bound()`` (asked
+    at every check, so the target may move while it runs; HiGHS only)."""
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,23 @@ class TerritoryModel(CoreModel):
             self.n_cuts += n_cut
         return n_cut
 
+    def _add_floor_cuts(self, cols: list[np.ndarray], reps_of: list[int]) -> int:
+        """Append floor cuts ``x[u] − Σ border ≤ 0`` (:mod:`attain.territory.floor`), one per
+        entry of ``cols`` (the pair u first, then the border's), about rep ``reps_of[i]``."""
+        n_cut = len(cols)
+        if n_cut:
+            block = self.add_block(
+                "contiguity",
+                np.repeat(np.arange(n_cut), [len(c) for c in cols]),
+                np.concatenate(cols),
+                np.concatenate([np.r_[1.0, -np.ones(len(c) - 1)] for c in cols]),
+                np.full(n_cut, -np.inf),
+                np.zeros(n_cut),
+            )
+            self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
+            self.n_cuts += n_cut
+        return n_cut
+
     def fractional_cuts(self, x: np.ndarray, tol: float = FRACTIONAL_TOL) -> int:
         """Add the separator cuts a fractional point ``x`` (an LP relaxation's) breaks.
 

@@ -22,8 +22,11 @@ priced into the first objective instead.
 * ``grid``: ``points`` values of ε evenly spaced between the two ends.
 
 **Contiguity** is enforced by cut generation. Separator cuts are first found on the LP
-relaxation (:func:`_lp_cut_rounds`: the rounded LP's split territories, and minimum
-vertex cuts the fractional point breaks); then each solve
+relaxation (:func:`_lp_cut_rounds`: the rounded LP's split territories, minimum vertex
+cuts the fractional point breaks, and floor cuts, :mod:`attain.territory.floor`); then
+rough solves (``ROUGH_GAP``) find cuts until one answer is connected, and, with a backend
+that takes a cutoff and calls back on each solution (HiGHS), the rules' gap is proven
+from it under a cutoff (:mod:`attain.territory.contiguous`). Otherwise each solve
 is followed by a connectivity check of every territory (label propagation over the
 adjacency graph); a disconnected one gets separator cuts
 (:meth:`attain.territory.model.TerritoryModel.contiguity_cuts`) and the problem is solved again,
@@ -57,6 +60,7 @@ from attain.solvers import (
     solve,
 )
 from attain.territory import heuristic
+from attain.territory.floor import floor_cuts
 from attain.territory.model import TerritoryModel
 
 __all__ = ["Infeasible", "Run", "lexicographic", "sweep", "weighted"]
@@ -76,6 +80,10 @@ MIP_SHARE = 0.25
 #: Share of the time limit the LP rounds of contiguity cuts may take, and their most rounds.
 LP_CUT_SHARE = 0.25
 MAX_LP_CUT_ROUNDS = 40
+#: The LP rounds stop once the bound rises by less than LP_STALL (relative) in
+#: LP_STALL_ROUNDS rounds: the cuts found after that hardly move it.
+LP_STALL = 1e-5
+LP_STALL_ROUNDS = 3
 #: Gap of the cut-finding rounds of a contiguity solve (the last round uses the rules' gap).
 ROUGH_GAP = 0.02
 
@@ -147,8 +155,11 @@ def _solve(model: TerritoryModel, c, offset, holds, solver, time_limit, hint) ->
         full[integer] = np.round(full[integer])
         _recheck(model, full, solver)
         if model.contiguity_cuts(full):
+            floor_cuts(model, full)
             continue
         if rough and gap > model.mip_gap:
+            if _watches(solver):  # connected: proven to the rules' gap under a cutoff
+                return _connected(model, c, offset, holds, solver, time_limit, full, seconds)
             rough, hint = False, full[: model.pairs.n]  # connected: now to the rules' gap
             continue
         x = full[: model.pairs.n]
@@ -161,6 +172,32 @@ def _solve(model: TerritoryModel, c, offset, holds, solver, time_limit, hint) ->
         f"contiguity: territories still disconnected after {MAX_CUT_ROUNDS} rounds of cuts "
         f"({model.n_cuts} cuts); loosen the other rules or drop `contiguity`"
     )
+
+
+def _connected(model, c, offset, holds, solver, time_limit, full, seconds) -> Run:
+    """The rules' gap from the connected answer ``full`` of a rough round
+    (:func:`attain.territory.contiguous.solve_connected`)."""
+    from attain.territory.contiguous import solve_connected
+
+    left = None if time_limit is None else max(time_limit - seconds, 1.0)
+    result, full, problem, more = solve_connected(
+        model, c, offset, holds, solver, left, full, lambda x: _recheck(model, x, solver)
+    )
+    goals = model.goal_values(model.assemble(), full)
+    gap = float(result.mip_gap or 0.0)
+    return Run(full[: model.pairs.n], result.status, gap, solver, seconds + more, goals, full,
+               problem)  # fmt: skip
+
+
+def _watches(solver: str) -> bool:
+    """Whether the backend takes a cutoff and calls back on each solution in this process
+    (:mod:`attain.territory.contiguous`)."""
+    from attain.solvers.base import must_isolate
+
+    backend = BACKENDS.get(solver)
+    if backend is None or "callbacks" not in backend.features:
+        return False
+    return not must_isolate(getattr(backend, "module", ""))
 
 
 def _lp_cut_rounds(model: TerritoryModel, c, offset, holds, solver, time_limit) -> float:
@@ -178,15 +215,19 @@ def _lp_cut_rounds(model: TerritoryModel, c, offset, holds, solver, time_limit) 
     if backend is None or "lp" not in backend.features:
         return 0.0
     began = time.perf_counter()
+    bounds: list[float] = []
     for _ in range(MAX_LP_CUT_ROUNDS):
         if time_limit is not None and time.perf_counter() - began > LP_CUT_SHARE * time_limit:
             break
+        if len(bounds) > LP_STALL_ROUNDS and _stalled(bounds):
+            break
         a = model.assemble()
         problem = with_holds(a.problem, c, holds, offset)
-        options = SolveOptions(time_limit=time_limit, verbose=model.verbose)
+        options = SolveOptions(time_limit=time_limit, lp_method="simplex", verbose=model.verbose)
         lp = solve(replace(problem, integrality=None), solver, options)
         if lp.status is not Status.OPTIMAL or lp.x is None:
             break  # the MIP rounds say why
+        bounds.append(lp.objective)
         pairs = model.pairs
         share = lp.x[: pairs.n]
         order = np.lexsort((np.arange(pairs.n), -share, pairs.unit))
@@ -194,9 +235,17 @@ def _lp_cut_rounds(model: TerritoryModel, c, offset, holds, solver, time_limit) 
         x = np.zeros(problem.n_cols)
         x[order[first]] = 1.0
         rounded = model.contiguity_cuts(x)
-        if not model.fractional_cuts(lp.x) and not rounded:
+        fractional = model.fractional_cuts(lp.x)
+        if not floor_cuts(model, lp.x) and not fractional and not rounded:
             break
     return time.perf_counter() - began
+
+
+def _stalled(bounds: list[float]) -> bool:
+    """Whether the LP bound rose by less than ``LP_STALL`` (relative) over the last
+    ``LP_STALL_ROUNDS`` rounds."""
+    last, before = bounds[-1], bounds[-1 - LP_STALL_ROUNDS]
+    return last - before <= LP_STALL * max(abs(last), 1.0)
 
 
 def _incumbent(model: TerritoryModel, problem: LinearProblem, solver: str, time_limit, gap: float):

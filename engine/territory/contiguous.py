@@ -1,0 +1,140 @@
+"""Connected territories proven within the rules' gap: MIP solves watched, cut and cut off.
+
+Each solve is of the model with the contiguity cuts found so far: a relaxation of the true
+problem (every connected assignment is in it), so its bound is a bound on the true optimum.
+While it runs, every improving solution it finds is checked: a connected one is an
+incumbent of the true problem; a split one is kept (its cuts are added after the solve)
+and repaired (:func:`attain.territory.repair.repair`) into a connected incumbent. Then:
+
+* the search stops as soon as its bound reaches the best connected incumbent C minus the
+  rules' gap (proven), or it finds a split solution below that mark (this relaxation
+  cannot prove C: its cuts are needed first);
+* the next solve starts with the cuts of every split solution seen, and the cutoff
+  C − gap · |C|: only solutions below it are sought, so one that ends without one has proven
+  C within the gap.
+
+The gap reported is C against the best bound proven, both on the true problem.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from attain.errors import SolverError
+from attain.model import with_holds
+from attain.solvers import SolveOptions, Status, solve
+from attain.territory.floor import floor_cuts
+from attain.territory.model import components
+
+__all__ = ["solve_connected"]
+
+#: Rounds of cuts before giving up (each round is one solve).
+MAX_ROUNDS = 100
+
+
+def is_connected(model, x: np.ndarray) -> bool:
+    """Whether every territory of the 0/1 point ``x`` is connected (units without
+    neighbours aside)."""
+    starts, nbr = model.adjacency
+    pairs = model.pairs
+    chosen = np.flatnonzero(x[: pairs.n] > 0.5)
+    owner = np.full(model.units.n, -1, dtype=np.int64)
+    owner[pairs.unit[chosen]] = pairs.rep[chosen]
+    label = components(starts, nbr, owner)
+    linked = np.diff(starts) > 0
+    pieces = np.unique(np.c_[owner[linked], label[linked]], axis=0)
+    return len(pieces) == len(np.unique(owner[linked]))
+
+
+class _Best:
+    """The best connected incumbent of the true problem so far."""
+
+    def __init__(self, gap: float) -> None:
+        self.x: np.ndarray | None = None
+        self.objective = np.inf
+        self.gap = gap
+
+    def offer(self, x: np.ndarray, objective: float) -> None:
+        if objective < self.objective:
+            self.x, self.objective = x.copy(), float(objective)
+
+    @property
+    def mark(self) -> float:
+        """The bound that proves the incumbent within the gap (−inf: none yet)."""
+        if self.x is None:
+            return -np.inf
+        return self.objective - self.gap * abs(self.objective)
+
+
+def solve_connected(model, c, offset, holds, solver, time_limit, incumbent, recheck):
+    """Connected territories within ``model.mip_gap`` (module docstring), from
+    ``incumbent``, a connected assignment over every column (a rough solve's).
+
+    Returns ``(result, full, problem, seconds)``: the solver result of the last solve (its
+    status and gap those of the incumbent on the true problem), the incumbent over every
+    column, the problem last solved and the seconds taken. ``recheck(full)`` checks an
+    incumbent on the true numbers.
+    """
+    began = time.perf_counter()
+    best, seen = _Best(model.mip_gap), []
+    a = model.assemble()
+    problem = with_holds(a.problem, c, holds, offset)
+    best.offer(incumbent, problem.objective(incumbent))
+    result, proven_bound = None, -np.inf
+    for _ in range(MAX_ROUNDS):
+        a = model.assemble()
+        problem = with_holds(a.problem, c, holds, offset)
+        integer = np.asarray(problem.integrality).astype(bool)
+
+        def on_solution(x, objective, bound, problem=problem, integer=integer):
+            x[integer] = np.round(x[integer])
+            if is_connected(model, x):
+                best.offer(x, problem.objective(x))
+                return False
+            seen.append(x)
+            return True  # below the cutoff: this relaxation cannot prove C, its cuts can
+
+        cutoff = best.mark
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - began), 1.0)
+        options = SolveOptions(
+            time_limit=left,
+            mip_gap=model.mip_gap,
+            verbose=model.verbose,
+            cutoff=cutoff,
+            heuristics=False,  # the work is the bound: a better assignment is found anyway
+            on_solution=on_solution,
+            stop_bound=lambda: best.mark,
+        )
+        result = solve(problem, solver, options)
+        bound = result.extra.get("bound", -np.inf)
+        if result.extra.get("cutoff_proven"):
+            bound = cutoff
+        elif result.status.has_solution and result.x is not None:
+            full = result.x.copy()
+            full[integer] = np.round(full[integer])
+            if is_connected(model, full):
+                best.offer(full, problem.objective(full))
+            else:
+                seen.append(full)
+        proven_bound = max(proven_bound, bound)  # every round's model holds the true one
+        if proven_bound >= best.mark - 1e-12 * max(1.0, abs(best.objective)):
+            break
+        unique = {x.tobytes(): x for x in seen}.values()
+        added = sum(model.contiguity_cuts(x) + floor_cuts(model, x) for x in unique)
+        seen.clear()
+        out_of_time = time_limit is not None and time.perf_counter() - began >= time_limit
+        if not added or out_of_time:
+            break
+    else:
+        raise SolverError(
+            f"contiguity: no proof after {MAX_ROUNDS} rounds of cuts ({model.n_cuts} cuts); "
+            "loosen the other rules or drop `contiguity`"
+        )
+    recheck(best.x)
+    proven = max(best.objective - proven_bound, 0.0) / max(abs(best.objective), 1e-9)
+    status = Status.OPTIMAL if proven <= model.mip_gap + 1e-12 else Status.FEASIBLE
+    seconds = time.perf_counter() - began
+    out = type(result)(status, result.solver, best.x, best.objective, mip_gap=proven)
+    return out, best.x, problem, seconds
