@@ -74,7 +74,13 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
     trials = min(n_trials, max(1, FUSED_BLOCK // n_periods))
     rows = max(1, FUSED_BLOCK // (trials * n_periods))
     positive_ti = bool((pop.ti > 0).all())
-    plans = [(c, _prepare(c, compiled.scale, positive_ti)) for c in compiled.components]
+    # TI × the months' share finite and above zero everywhere: a curve's cap at a multiple
+    # of it can come before the multiply by it (:func:`_line`)
+    ti_scales = positive_ti and bool(np.isfinite(pop.ti).all() and (month_share > 0).all())
+    plans = [
+        (c, _prepare(c, compiled.scale, positive_ti, ti_scales and c.name not in pop.factors))
+        for c in compiled.components
+    ]
     masks = {c.mask.tobytes(): c.mask for c in compiled.components}
     # The year end written straight into ``out`` (one window, everyone paid): the same
     # operations as :func:`~attain.incentive.vectorised._year_end`.
@@ -128,9 +134,9 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
                 out[r, t] = sub[..., 0]
 
 
-def _prepare(c, scale: int, positive_ti: bool):
+def _prepare(c, scale: int, positive_ti: bool, ti_scales: bool):
     """What a component's kernel reads, computed once (as the general path computes it),
-    and whether its cap is nowhere zero."""
+    whether its cap is nowhere zero and the multiple of TI a curve is capped at first."""
     from attain.incentive.kinds.curve import curve_segments
 
     cap = c.cap
@@ -139,10 +145,13 @@ def _prepare(c, scale: int, positive_ti: bool):
     )
     if c.type == "commission":
         per = 1 / scale
-        return ([s * per for s in c.starts], c.values / M), nonzero_cap
+        return ([s * per for s in c.starts], c.values / M), nonzero_cap, None
     if c.type == "attainment_curve":
-        return curve_segments(c), nonzero_cap
-    return None, nonzero_cap
+        first = None
+        if ti_scales and cap is not None and cap.amount is None and cap.multiple > 0:
+            first = cap.multiple / M
+        return curve_segments(c), nonzero_cap, first
+    return None, nonzero_cap, None
 
 
 def _line(c, prepared, S, att, ti_w, pop, r: slice, scale: int, buffers) -> None:
@@ -152,13 +161,19 @@ def _line(c, prepared, S, att, ti_w, pop, r: slice, scale: int, buffers) -> None
     from attain.incentive.kinds.curve import _curve
     from attain.incentive.kinds.steps import steps_into
 
-    args, nonzero_cap = prepared
+    args, nonzero_cap, cap_first = prepared
     dst, part, step, hit = buffers
     if c.type == "commission":
         starts, rates = args
         _marginal(S, starts, rates, out=dst, part=part)
     elif c.type == "attainment_curve":
         _curve(c, att, out=dst, part=part, hit=hit, segments=args)
+        if cap_first is not None:
+            # min(f × ti, m × ti) is min(f, m) × ti bit for bit when ti is finite and above
+            # zero (rounding keeps the order): a clip at a number, not at an array of caps
+            clip(dst, -np.inf, cap_first, out=dst)
+            dst *= ti_w
+            return
         dst *= ti_w
     else:
         steps_into(c, att, ti_w, scale, out=dst, hit=hit, step=step)
