@@ -19,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from attain.incentive.floats import M, accumulate, attainment, cap_value, clip, measure_sum
+from attain.incentive.kinds.commission import _marginal
+from attain.incentive.kinds.curve import _curve, curve_segments
+from attain.incentive.kinds.steps import steps_into
 
 __all__ = ["FUSED_BLOCK", "fused_total", "fusable"]
 
@@ -87,13 +90,15 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
     direct = n_periods == 1 and bool(pop.participant.all())
     carry = compiled.negative_balance == "carry_forward"
     buffers: dict = {}
+    # Per rep, for every slice at once (each slice takes its rows: the same numbers).
+    tgt = accumulate(np.add, targets3, axis=1) if ytd else targets3
+    all_targets = {k: measure_sum(tgt, m)[:, None, :] for k, m in masks.items()}
+    has_target = {k: bool((v > 0).all()) for k, v in all_targets.items()}
+    all_ti_w = pop.ti[:, None, None] * month_share[None, None, :]
     for r0 in range(0, n_reps, rows):
         r = slice(r0, min(r0 + rows, n_reps))
-        t3 = targets3[r]
-        tgt = accumulate(np.add, t3, axis=1) if ytd else t3
-        targets = {k: measure_sum(tgt, m)[:, None, :] for k, m in masks.items()}
-        has_target = {k: bool((v > 0).all()) for k, v in targets.items()}
-        ti_w = pop.ti[r, None, None] * month_share[None, None, :]
+        targets = {k: v[r] for k, v in all_targets.items()}
+        ti_w = all_ti_w[r]
         for t0 in range(0, n_trials, trials):
             t = slice(t0, t0 + trials)
             s4 = sales4[r, t]
@@ -112,7 +117,7 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
                     np.copyto(buf, v)
             att = {}
             for (k, v), buf in zip(S.items(), atts, strict=True):
-                if has_target[k]:  # the usual case: one division, no mask
+                if has_target[k]:  # every rep has a target: one division, no mask
                     att[k] = np.divide(v, targets[k], out=buf)
                 else:
                     att[k] = attainment(v, targets[k])
@@ -137,8 +142,6 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
 def _prepare(c, scale: int, positive_ti: bool, ti_scales: bool):
     """What a component's kernel reads, computed once (as the general path computes it),
     whether its cap is nowhere zero and the multiple of TI a curve is capped at first."""
-    from attain.incentive.kinds.curve import curve_segments
-
     cap = c.cap
     nonzero_cap = cap is not None and (
         cap.amount != 0 if cap.amount is not None else cap.multiple > 0 and positive_ti
@@ -157,10 +160,6 @@ def _prepare(c, scale: int, positive_ti: bool, ti_scales: bool):
 def _line(c, prepared, S, att, ti_w, pop, r: slice, scale: int, buffers) -> None:
     """One component's earnings of the slice into ``dst``, as
     :func:`~attain.incentive.vectorised_components.line` computes them."""
-    from attain.incentive.kinds.commission import _marginal
-    from attain.incentive.kinds.curve import _curve
-    from attain.incentive.kinds.steps import steps_into
-
     args, nonzero_cap, cap_first = prepared
     dst, part, step, hit = buffers
     if c.type == "commission":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,7 +156,7 @@ def _curve(c: CompiledCurve, att, out=None, part=None, hit=None, segments=None):
         f *= np.greater_equal(att, a0, out=hit)
     # no target (NaN for every trial of the rep): nothing. A NaN makes the sum NaN (so
     # does inf - inf: then the mask finds no NaN), one pass instead of two.
-    if np.isnan(np.add.reduce(att[:, :1], axis=None)):
+    if math.isnan(np.add.reduce(att[:, :1], axis=None)):
         f[np.isnan(att)] = 0.0
     return f
 

@@ -95,9 +95,8 @@ class StepsKind(KindBase):
 def steps_into(c: CompiledSteps, att, ti_w, scale: int, out=None, hit=None, step=None):
     """The highest step reached pays, in float: ``out``, ``hit`` (bool) and ``step``
     are optional buffers of the result's shape."""
-    shape = np.broadcast_shapes(att.shape, ti_w.shape)
     if out is None:
-        out = np.empty_like(att, shape=shape)
+        out = np.empty_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
         hit, step = np.empty_like(out, dtype=bool), np.empty_like(out)
     previous = 0.0
     for k, (a, v, in_ti) in enumerate(zip(c.starts, c.values, c.in_ti, strict=True)):
