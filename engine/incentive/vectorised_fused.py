@@ -74,8 +74,13 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
     ytd = compiled.measure == "ytd" and per_period and n_periods > 1
     months, periods = _windows(compiled, n_periods, per_period)
     month_share = months / compiled.n_slots
-    trials = min(n_trials, max(1, FUSED_BLOCK // n_periods))
-    rows = max(1, FUSED_BLOCK // (trials * n_periods))
+    if sales4.strides[1] > sales4.strides[0] and n_reps * n_periods <= FUSED_BLOCK:
+        # Trials-first sales (the simulator's): slices of whole trials, contiguous, which
+        # every pass reads as one run of memory (measured 1.1x faster than slices of reps)
+        rows, trials = n_reps, min(n_trials, max(1, FUSED_BLOCK // (n_reps * n_periods)))
+    else:
+        trials = min(n_trials, max(1, FUSED_BLOCK // n_periods))
+        rows = max(1, FUSED_BLOCK // (trials * n_periods))
     positive_ti = bool((pop.ti > 0).all())
     # TI × the months' share finite and above zero everywhere: a curve's cap at a multiple
     # of it can come before the multiply by it (:func:`_line`)
@@ -112,8 +117,10 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
             sub, value, part, step, *own, hit = buffers[like.shape]
             atts, own = own[: len(masks)], own[len(masks) :]
             for (k, v), buf in zip(S.items(), own, strict=True):
-                if v.base is not None:  # a view of the sales (one trial's reps apart):
-                    S[k] = buf  # a contiguous copy, read faster by every pass after
+                if not (v.flags.f_contiguous or v.flags.c_contiguous):
+                    # a view of the sales with gaps (one trial's reps apart): a contiguous
+                    # copy, read faster by every pass after
+                    S[k] = buf
                     np.copyto(buf, v)
             att = {}
             for (k, v), buf in zip(S.items(), atts, strict=True):
