@@ -12,7 +12,7 @@ Figures (see the issue's goals on a 2-core machine):
 - one core against a base commit (``ATTAIN_BENCH_BASE``, default ``HEAD~1``), in the same
   run: its ``engine/`` is taken with ``git archive`` and imported in fresh processes that
   alternate with this tree's, end to end and the payout evaluator alone (the same sales
-  paid by the plan's model), with a same-figures check; goal: evaluator >= 2x.
+  paid by the plan's model, CPU seconds), with a same-figures check; goal: evaluator >= 2x.
 
 Each figure is the best and the range of a few runs, with the load average and the CPU
 seconds per wall second (how many cores the run actually got: other work on the
@@ -133,8 +133,8 @@ def _cluster_versus_threads(rep_trials: int) -> str:
 
 
 def _one_core(trials: int) -> tuple[float, float, float]:
-    """One worker: seconds end to end (draws included), seconds of the payout evaluator
-    alone on the same number of chunks of sales, and the mean payout."""
+    """One worker: seconds end to end (draws included), CPU seconds of the payout evaluator
+    alone on the same number of chunks of sales (the best of 3), and the mean payout."""
     from attain.simulate.performance import sales_from
     from attain.simulate.runner import Job, _chunks, _draw, _profiles, _sales_key
     from attain.simulate.variants import BASE
@@ -155,10 +155,13 @@ def _one_core(trials: int) -> tuple[float, float, float]:
         model.pooled,
     )
     model.total(sales)
-    start = time.perf_counter()
-    for first, last in chunks:
-        model.total(sales[: last - first])
-    return wall, time.perf_counter() - start, mean
+    best = float("inf")
+    for _ in range(3):  # CPU seconds, the best of 3: other work on the machine counts less
+        start = time.process_time()
+        for first, last in chunks:
+            model.total(sales[: last - first])
+        best = min(best, time.process_time() - start)
+    return wall, best, mean
 
 
 def _against_base(trials: int, repeats: int = 3) -> list[str]:
@@ -204,7 +207,7 @@ def _against_base(trials: int, repeats: int = 3) -> list[str]:
     for label, (wall, evaluator) in best.items():
         lines.append(
             f"    {label:<10}: end to end {n / wall / 1e6:6.1f} M/s, evaluator alone "
-            f"{n / evaluator / 1e6:6.1f} M/s"
+            f"{n / evaluator / 1e6:6.1f} M/s (CPU time)"
         )
     (now_wall, now_eval), (then_wall, then_eval) = best["this tree"], best[base]
     same = {r[2] for v in runs.values() for r in v}

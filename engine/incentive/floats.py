@@ -7,6 +7,7 @@ components usually measure the same products).
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,9 +16,24 @@ if TYPE_CHECKING:
     from attain.incentive.kinds.base import CompiledCap
     from attain.incentive.vectorised import Population
 
-__all__ = ["M", "Window", "accumulate", "attain_ok", "attainment", "cap_value", "measure_sum"]
+__all__ = [
+    "M",
+    "Window",
+    "accumulate",
+    "attain_ok",
+    "attainment",
+    "cap_value",
+    "clip",
+    "measure_sum",
+]
 
 M = 1e6  # millionths
+
+#: The ufunc np.clip(x, low, high) runs, without its wrapper (which costs as much as a pass
+#: over a slice that fits in the cache).
+clip: np.ufunc = importlib.import_module(
+    "numpy._core.umath" if hasattr(np, "_core") else "numpy.core.umath"
+).clip
 
 
 class Window:

@@ -59,6 +59,7 @@ from attain.incentive.holdback import held_base, settle_holdback
 from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import settle_vectorised
 from attain.incentive.vectorised_components import line as _line
+from attain.incentive.vectorised_fused import fusable, fused_total
 
 __all__ = [
     "Population",
@@ -379,6 +380,16 @@ def evaluate(
     targets3 = _targets3(np.asarray(targets, dtype=np.float64), sales4)
     if pop is None:
         pop = population(compiled, n_reps, people, ti)
+    if not detail and fusable(compiled, pop, sales4):  # every component slice by slice
+        out = np.empty_like(sales4[:, :, 0, 0])
+
+        def year_end(sub, ytd, r):
+            paid = _year_end(compiled, sub, ytd)
+            keep = pop.participant[r]
+            return paid if keep.all() else np.where(keep[:, None], paid, 0.0)
+
+        fused_total(compiled, sales4, targets3, pop, per_period, out, year_end)
+        return out
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
     rows = None if detail else _rep_slice(compiled, pop, sales4, min(step, n_trials))
     if detail or (step >= n_trials and rows is None):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from attain.incentive.floats import M, Window
+from attain.incentive.floats import clip as _clip
 from attain.incentive.kinds.base import (
     CompiledComponent,
     DealContext,
@@ -551,25 +552,47 @@ def _cumulative_scope(c: CompiledCommission, w: Window, S) -> np.ndarray:
     return np.where(S < 0, S * rates[0], value)
 
 
-def _marginal(X, starts, rates) -> np.ndarray:
+def _marginal(X, starts, rates, out=None, part=None) -> np.ndarray:
     """Each slice at its own rate, in place: a few passes over the chunk per tier.
-    Cancellations beyond bookings (X < 0) pay back at the first rate."""
-    shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
-    V, part = np.empty_like(X, shape=shape), np.empty_like(X, shape=shape)
-    first_at_zero = np.ndim(starts[0]) == 0 and starts[0] == 0
+    Cancellations beyond bookings (X < 0) pay back at the first rate. ``out`` and ``part``
+    (optional, X's shape) are the result and a scratch buffer."""
+    if out is None:
+        shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
+        out = np.empty_like(X, shape=shape)
+    V = out
+    if part is None:
+        part = np.empty_like(V)
+    scalar = np.ndim(starts[0]) == 0
+    first_at_zero = scalar and starts[0] == 0
     for i, r in enumerate(rates):
-        out = V if i == 0 else part
-        np.subtract(X, starts[i], out=out)
+        dst = V if i == 0 else part
         low = None if i == 0 and first_at_zero else 0.0  # the first slice also takes X < 0
         high = starts[i + 1] - starts[i] if i + 1 < len(rates) else None
-        if low is not None or high is not None:
-            np.clip(out, low, high, out=out)
-        np.multiply(out, r, out=out)
+        # X - 0.0 is X, bit for bit (-0.0 and NaN too): no pass
+        src = X if i == 0 and first_at_zero else np.subtract(X, starts[i], out=dst)
+        # np.clip's kernel (2-3x faster here than np.maximum's and np.minimum's) gives
+        # their bits wherever no -0.0 meets a zero bound: X - s is never -0.0 for s != 0.
+        if low is not None and high is not None:
+            _clip(src, low, high, out=dst)
+        elif high is not None:
+            if scalar and high != 0:
+                _clip(src, -np.inf, high, out=dst)
+            else:
+                np.minimum(src, high, out=dst)
+        elif low is not None:
+            if scalar and starts[i] != 0:
+                _clip(src, 0.0, np.inf, out=dst)
+            else:
+                np.maximum(src, low, out=dst)
+        elif src is not dst:
+            np.copyto(dst, src)
+        np.multiply(dst, r, out=dst)
         if i:
             V += part
     if not first_at_zero:
         np.minimum(X, 0.0, out=part)
-        V += rates[0] * part
+        np.multiply(part, rates[0], out=part)
+        V += part
     return V
 
 

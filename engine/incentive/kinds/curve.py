@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from attain.incentive.floats import M, Window
+from attain.incentive.floats import clip as _clip
 from attain.incentive.kinds.base import (
     CompiledComponent,
     ExactInputs,
@@ -116,22 +118,45 @@ def _exact(c: CompiledCurve, x: ExactInputs):
     return x.ti_num * c.weight * f_num, x.ti_den * MICRO * MICRO * da, j, on & (x.ti_num != 0)
 
 
-def _curve(c: CompiledCurve, att):
-    """p0 + the sum of each segment's slope × the part of the segment reached (in place)."""
+def curve_segments(c: CompiledCurve) -> tuple:
+    """What :func:`_curve` reads: the first point, p0 × weight and, per sloped segment,
+    its start, width and slope × weight."""
     a, p = c.starts / M, c.values / M
     weight = c.weight / M
-    f = np.full_like(att, p[0] * weight)
-    part = np.empty_like(att)
+    segments = []
     for i in range(len(a) - 1):
         slope = (p[i + 1] - p[i]) / (a[i + 1] - a[i]) * weight
-        if slope == 0:
-            continue
-        np.subtract(att, a[i], out=part)
-        np.clip(part, 0.0, a[i + 1] - a[i], out=part)
+        if slope != 0:
+            segments.append((a[i], a[i + 1] - a[i], slope))
+    return a[0], p[0] * weight, segments
+
+
+def _curve(c: CompiledCurve, att, out=None, part=None, hit=None, segments=None):
+    """p0 + the sum of each segment's slope × the part of the segment reached (in place);
+    ``out``, ``part`` and ``hit`` (bool) are optional buffers of att's shape, ``segments``
+    :func:`curve_segments` (computed once by a caller that calls often)."""
+    a0, base, sloped = curve_segments(c) if segments is None else segments
+    f = np.empty_like(att) if out is None else out
+    if part is None:
+        part = np.empty_like(att)
+    for i, (start, width, slope) in enumerate(sloped):
+        np.subtract(att, start, out=part)
+        _clip(part, 0.0, width, out=part)
         np.multiply(part, slope, out=part)
-        f += part
-    f *= att >= a[0]  # below the threshold: nothing (a multiply: much faster than where)
-    if np.isnan(att[:, :1]).any():  # no target (NaN for every trial of the rep): nothing
+        if i:
+            f += part
+        else:  # p0 + the first part: one pass (an add is the same both ways round)
+            np.add(part, base, out=f)
+    if not sloped:
+        f.fill(base)
+    # below the threshold: nothing (a multiply: much faster than where)
+    if hit is None:
+        f *= att >= a0
+    else:
+        f *= np.greater_equal(att, a0, out=hit)
+    # no target (NaN for every trial of the rep): nothing. A NaN makes the sum NaN (so
+    # does inf - inf: then the mask finds no NaN), one pass instead of two.
+    if math.isnan(np.add.reduce(att[:, :1], axis=None)):
         f[np.isnan(att)] = 0.0
     return f
 

@@ -83,23 +83,35 @@ class StepsKind(KindBase):
         return out
 
     def vectorised(self, c: CompiledSteps, w: Window, accel_fail) -> np.ndarray:
-        att, ti_w, scale = w.attainment(c.mask), w.ti_w, w.scale
-        value = np.zeros_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
-        hit, step = np.empty_like(value, dtype=bool), np.empty_like(value)
-        previous = 0.0
-        for a, v, in_ti in zip(c.starts, c.values, c.in_ti, strict=True):  # the highest wins
-            amount = ti_w * (v / M) if in_ti else v / scale
-            np.greater_equal(att, a / M, out=hit)
-            np.multiply(hit, amount - previous, out=step)  # faster than a masked add (where=)
-            value += step
-            previous = amount
-        return value
+        return steps_into(c, w.attainment(c.mask), w.ti_w, w.scale)
 
     def rule(self, c: CompiledSteps, unit: int) -> str:
         return f"{c.label}: step bonus, the highest step reached pays"
 
     def inputs(self, c, info: dict, r: int, w: int, unit: int, earned) -> str:
         return measured(info, r, w, unit, ti=True, thresholds=c.starts)
+
+
+def steps_into(c: CompiledSteps, att, ti_w, scale: int, out=None, hit=None, step=None):
+    """The highest step reached pays, in float: ``out``, ``hit`` (bool) and ``step``
+    are optional buffers of the result's shape."""
+    if out is None:
+        out = np.empty_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
+        hit, step = np.empty_like(out, dtype=bool), np.empty_like(out)
+    previous = 0.0
+    for k, (a, v, in_ti) in enumerate(zip(c.starts, c.values, c.in_ti, strict=True)):
+        amount = ti_w * (v / M) if in_ti else v / scale
+        np.greater_equal(att, a / M, out=hit)  # the highest step reached wins
+        if k == 0 and not in_ti and amount >= 0 and out.shape == att.shape:
+            # 0.0 + hit × amount is hit × amount bit for bit when it cannot be -0.0
+            np.multiply(hit, amount, out=out)
+        else:
+            if k == 0:
+                out.fill(0.0)
+            np.multiply(hit, amount - previous, out=step)  # faster than a masked add (where=)
+            out += step
+        previous = amount
+    return out
 
 
 def _exact(c: CompiledSteps, x: ExactInputs):
