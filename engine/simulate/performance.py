@@ -30,7 +30,9 @@ __all__ = [
     "draw_attainment",
     "draw_block",
     "noisy_profile",
+    "noisy_sales",
     "pool_products",
+    "reps_inner",
     "sales_from",
 ]
 
@@ -176,7 +178,14 @@ def sales_from(
         return attainment.reshape(*attainment.shape, *(1,) * (coarse.ndim - 1)) * coarse[None]
     if shaped is None:
         shaped = noisy_profile(draws, profile)
-    return pool_products(coarsen(shaped * attainment[:, :, None, None], n_months), pooled)
+    assert shaped is not None  # there is noise
+    return pool_products(coarsen(noisy_sales(shaped, attainment), n_months), pooled)
+
+
+def noisy_sales(shaped: np.ndarray, attainment: np.ndarray) -> np.ndarray:
+    """Sales by month float64[t, R, 12, K]: the noisy profile ``shaped`` × ``attainment``
+    [t, R], laid out as ``shaped`` (reps innermost, as :func:`noisy_profile` makes it)."""
+    return np.multiply(shaped, attainment[:, :, None, None], out=np.empty_like(shaped))
 
 
 def noisy_profile(
@@ -202,25 +211,47 @@ def noisy_profile(
     if totals is None:
         totals = profile.sum(axis=(1, 2))
     want = totals[None, :, None, None]
-    shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)
-    return shaped
+    # Written reps innermost: every later pass (× attainment, months into periods, the
+    # plans' year-to-date sums and product sums) then runs over contiguous reps.
+    out = reps_inner(shaped.shape)
+    np.multiply(shaped, np.where(total > 0, want / np.where(total > 0, total, 1), 0.0), out=out)
+    return out
+
+
+def reps_inner(shape: tuple[int, ...]) -> np.ndarray:
+    """An empty float64 array of ``shape`` [t, R, ...] laid out with reps innermost, then
+    trials, then the other axes last to first (memory [K, M, t, R] for [t, R, M, K])."""
+    n = len(shape)
+    memory = (*shape[2:][::-1], shape[0], shape[1])
+    return np.empty(memory).transpose(n - 2, n - 1, *range(n - 3, -1, -1))
 
 
 def pool_products(sales: np.ndarray, pooled: np.ndarray | None) -> np.ndarray:
     """[..., K] summed over the ``pooled`` products (as the evaluator measures them), or
     unchanged without a mask."""
-    return sales if pooled is None else sales[..., pooled].sum(axis=-1)
+    if pooled is None:
+        return sales
+    picked = np.flatnonzero(pooled)
+    if 0 < len(picked) < 8:
+        # Fewer than 8 numbers: numpy's sum adds them one by one from 0.0, in any layout;
+        # so do these adds, over contiguous memory when the sales are reps-innermost.
+        out = sales[..., picked[0]] + 0.0
+        for k in picked[1:]:
+            out += sales[..., k]
+        return out
+    # 8 or more are summed pairwise along a contiguous axis: products innermost, as made.
+    return np.ascontiguousarray(sales)[..., pooled].sum(axis=-1)
 
 
 def coarsen(sales: np.ndarray, n_months: int) -> np.ndarray:
     """[..., 12, K] summed into ``n_months`` equal buckets (12, 4 or 1)."""
     if n_months == 12:
         return sales
-    t, r, _, k = sales.shape
-    months = sales.reshape(t, r, n_months, 12 // n_months, k)
+    step = 12 // n_months
     # One add per month of the bucket, from 0.0 as numpy's sum adds them (the same bits,
-    # signed zeros too): 5x faster than a reduction over the short middle axis.
-    out = months[:, :, :, 0] + 0.0
-    for m in range(1, 12 // n_months):
-        out += months[:, :, :, m]
+    # signed zeros too): 5x faster than a reduction over the short middle axis. Strided
+    # views of the months, not a reshape, so the sales' layout is kept (never copied).
+    out = sales[:, :, 0::step] + 0.0
+    for m in range(1, step):
+        out += sales[:, :, m::step]
     return out

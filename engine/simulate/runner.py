@@ -27,6 +27,7 @@ from attain.simulate.performance import (
     draw_attainment,
     draw_block,
     noisy_profile,
+    noisy_sales,
     pool_products,
     sales_from,
 )
@@ -295,6 +296,15 @@ def _store(job: Job, raw: Raw, piece: Piece) -> int:
     return piece.last - piece.first
 
 
+def _laid_out(plan: PayoutModel, sales: np.ndarray) -> np.ndarray:
+    """``sales`` for ``plan``: as they are for a model that pays the same in any memory
+    layout (``any_layout``), else in C order (trials, reps, months, products), as a
+    model written elsewhere may sum them."""
+    if getattr(plan, "any_layout", False):
+        return sales
+    return np.ascontiguousarray(sales)
+
+
 def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Piece:
     """The figures of trials [first, last) (whole blocks): a pure function of its inputs."""
     draws = _draw(job, first, last)
@@ -325,19 +335,25 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
         revenue[v] = (attainment * profile.totals[None, :]).sum(axis=1)
         at_target[v] = ((attainment >= 1.0) & has_target).sum(axis=1) / n_target
         by_key: dict[tuple, np.ndarray] = {}  # plans reading the same sales share them
+        monthly = None  # the noisy sales by month: every plan's sales are summed from them
         for p, plan in enumerate(job.plans):
             key = _sales_key(plan)
             if key not in by_key:
-                by_key[key] = sales_from(
-                    draws,
-                    attainment,
-                    profile.full,
-                    plan.n_months,
-                    profile.coarse[key],
-                    _pooled(plan),
-                    shaped(profile),
-                )
-            sales = by_key[key]
+                noisy = shaped(profile)
+                if noisy is None:  # rank one: from the coarse profile
+                    by_key[key] = sales_from(
+                        draws,
+                        attainment,
+                        profile.full,
+                        plan.n_months,
+                        profile.coarse[key],
+                        _pooled(plan),
+                    )
+                else:
+                    if monthly is None:
+                        monthly = noisy_sales(noisy, attainment)
+                    by_key[key] = pool_products(coarsen(monthly, plan.n_months), _pooled(plan))
+            sales = _laid_out(plan, by_key[key])
             # Detail trials are paid line by line and keep each rep's payout; the others
             # take the evaluator's faster total. Which path a trial takes depends only on
             # its index, never on the chunk it falls in.
@@ -370,6 +386,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             _pooled(plan),
             shaped(profile),
         )
+        sales = _laid_out(plan, sales)
         per_rep = np.empty((n, n_reps))  # laid out as the plans' own: the same sums
         per_rep[:] = plan.total(sales)
         moved[m] = per_rep.sum(axis=1)
