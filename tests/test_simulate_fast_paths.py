@@ -182,3 +182,37 @@ def test_pooled_products_take_the_bits_of_a_sum_in_any_layout(n_products):
         assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
         moved = coarsen(x, 4)
         assert moved.tobytes() == coarsen(sales, 4).tobytes()
+
+
+def _noisy_profile_c_ordered(draws, profile):
+    """The noisy profile as it was made in C order (the reference for the bits)."""
+    noise = draws.month_noise if draws.month_noise is not None else draws.mix_noise
+    shaped = np.broadcast_to(profile[None], (len(noise), *profile.shape)).copy()
+    if draws.month_noise is not None:
+        shaped *= draws.month_noise[:, :, :, None]
+    if draws.mix_noise is not None:
+        shaped *= draws.mix_noise[:, :, None, :]
+    total = shaped.sum(axis=(2, 3), keepdims=True)
+    want = profile.sum(axis=(1, 2))[None, :, None, None]
+    shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)
+    return shaped
+
+
+@pytest.mark.parametrize("n_products", [1, 3, 4, 11])
+@pytest.mark.parametrize("noise", ["month", "mix", "both"])
+def test_the_reps_innermost_noisy_profile_takes_the_bits_of_the_c_ordered_one(n_products, noise):
+    from attain.simulate.performance import Draws, year_sum
+
+    rng = np.random.default_rng(n_products)
+    profile = rng.lognormal(8, 1, (300, 12, n_products))
+    profile[:5] = 0.0  # reps without a target
+    profile[5:9, :, 0] = 0.0
+    months = rng.lognormal(0, 0.1, (6, 300, 12)) if noise != "mix" else None
+    mix = rng.lognormal(0, 0.1, (6, 300, n_products)) if noise != "month" else None
+    draws = Draws(rng.random((6, 300)), months, mix)
+    got = noisy_profile(draws, profile)
+    want = _noisy_profile_c_ordered(draws, profile)
+    assert got.strides[1] == got.itemsize  # reps innermost
+    assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
+    cells = rng.standard_normal((4, 50, 12, n_products)) * 1e6  # signs mixed: order shows
+    assert year_sum(cells).tobytes() == cells.sum(axis=(2, 3)).tobytes()

@@ -29,6 +29,7 @@ from attain.simulate.performance import (
     noisy_profile,
     noisy_sales,
     pool_products,
+    reps_first,
     sales_from,
 )
 from attain.simulate.population import Population
@@ -151,6 +152,7 @@ class _Profile:
     full: np.ndarray  # [R, 12, K]
     totals: np.ndarray  # [R]: the year's sales (``full.sum(axis=(1, 2))``)
     coarse: dict[tuple, np.ndarray]  # _sales_key(plan) → [R, n_months, K] or [R, n_months]
+    by_rep: np.ndarray | None = None  # ``full`` laid out reps-innermost (noisy models)
 
 
 def _pooled(plan: PayoutModel) -> np.ndarray | None:
@@ -165,14 +167,18 @@ def _sales_key(plan: PayoutModel) -> tuple:
 
 def _profiles(job: Job) -> list[_Profile]:
     base = base_profile(job.model, job.population)
-    out = []
+    out: list[_Profile] = []
     for variant in job.variants:
         full = variant_profile(variant, base, job.population.products)
         coarse = {
             _sales_key(p): pool_products(coarsen(full[None], p.n_months)[0], _pooled(p))
             for p in job.plans
         }
-        out.append(_Profile(full, full.sum(axis=(1, 2)), coarse))
+        by_rep = None
+        if job.model.month_sd > 0 or job.model.mix_sd > 0:  # noisy: one copy per profile
+            same = [p.by_rep for p in out if p.full is full]
+            by_rep = same[0] if same else reps_first(full)
+        out.append(_Profile(full, full.sum(axis=(1, 2)), coarse, by_rep))
     return out
 
 
@@ -326,7 +332,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
     def shaped(profile: _Profile) -> np.ndarray | None:
         key = id(profile.full)  # variants without ramps share the base profile's array
         if key not in shapes:
-            shapes[key] = noisy_profile(draws, profile.full, profile.totals)
+            shapes[key] = noisy_profile(draws, profile.full, profile.totals, profile.by_rep)
         return shapes[key]
 
     for v, variant in enumerate(job.variants):
