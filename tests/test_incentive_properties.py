@@ -207,6 +207,35 @@ def n_periods_of(plan):
     return {"month": 12, "quarter": 4, "semi_monthly": 24, "two_week": 26}[plan.period]
 
 
+def test_an_attainment_tier_starting_at_target_pays_a_rep_exactly_at_target():
+    """A rep whose sales equal the target reach a tier starting at 100% in both evaluators
+    (a target of 123: 123 ÷ 10⁶ × 10⁶ is an ulp above 123 in floating point)."""
+    plan = Plan.model_validate(
+        {
+            "kind": "plan",
+            "name": "p",
+            "period": "quarter",
+            "target_incentive": {"amount": 0},
+            "components": [
+                {
+                    "type": "commission",
+                    "name": "c",
+                    "method": "retroactive",
+                    "basis": "attainment",
+                    "tiers": [{"start": 0, "end": 1.0, "rate": 0}, {"start": 1.0, "rate": 0.5}],
+                }
+            ],
+        }
+    )
+    compiled = compile_plan(plan, PRODUCTS)
+    sales = np.full((1, 4, 2), 61.5)  # 123 a quarter
+    targets = np.full((1, 4, 2), 61.5)
+    ev = exact_run(compiled, sales, targets, 0)
+    fl = evaluate(compiled, sales[:, None], targets, ti=np.zeros(1), detail=True)
+    assert ev.payable[0][0, 0] == 6150  # half of 123.00, in cents
+    assert fl["c"][0, 0, 0] * compiled.scale == pytest.approx(6150)
+
+
 @SETTINGS
 @given(st.data())
 def test_exact_and_vectorised_agree_within_one_minor_unit_per_line(data):

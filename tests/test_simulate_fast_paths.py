@@ -129,3 +129,90 @@ def test_moved_assumptions_cost_what_runs_of_their_own_do(setup):
     own = [_means(run(replace(job, model=m), workers=1).payout[0])[0] for m in moves]
     assert _means(together.moved) == own
     assert len(set(own)) == len(own)  # every move moves the cost
+
+
+def test_noisy_sales_are_laid_out_reps_innermost(setup):
+    for model, sales in _sales(setup):
+        if sales.shape[1] > 1:
+            assert sales.strides[1] == sales.itemsize, model.name  # reps innermost
+
+
+@pytest.mark.parametrize("cells", [None, 97])
+def test_reps_innermost_sales_pay_the_bits_of_c_ordered_ones(setup, monkeypatch, cells):
+    """Every plan (the draw's, the overlay's and the team pools' too, which the evaluator
+    copies into the trials-first layout) pays the same bits whatever the sales' layout,
+    in the total path and line by line, whole or in slices of reps."""
+    if cells is not None:
+        monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", cells)
+    for model, sales in _sales(setup):
+        plain = np.ascontiguousarray(sales)
+        assert not sales.flags.c_contiguous
+        for _ in range(2):  # the second call reads the targets the first one kept
+            assert model.total(sales).tobytes() == model.total(plain).tobytes(), model.name
+        assert model(sales).tobytes() == model(plain).tobytes(), model.name
+
+
+def test_the_compare_plans_pay_on_reps_innermost_sales_without_a_copy(setup):
+    fast = {}
+    for model, sales in _sales(setup):
+        sales4 = np.swapaxes(sales, 0, 1)
+        if sales4.ndim == 3:
+            sales4 = sales4[..., None]
+        fast[model.name] = vectorised._any_layout(model.compiled, False, sales4)
+        kinds = {c.type for c in model.compiled.components}
+        if "team_pool" in kinds or model.compiled.draw is not None:
+            assert not fast[model.name], model.name  # paid on a trials-first copy
+    assert fast["field_rep_marginal"] and fast["attainment_curve"]
+
+
+@pytest.mark.parametrize("n_products", [4, 9])
+def test_pooled_products_take_the_bits_of_a_sum_in_any_layout(n_products):
+    from attain.simulate.performance import pool_products, reps_inner
+
+    rng = np.random.default_rng(9)
+    sales = rng.standard_normal((3, 40, 12, n_products)) * 1e4
+    sales[0, :3] = -0.0
+    pooled = np.ones(n_products, dtype=bool)
+    pooled[1] = False
+    want = sales[..., pooled].sum(axis=-1)
+    inner = reps_inner(sales.shape)
+    inner[...] = sales
+    for x in (sales, inner):
+        got = pool_products(x, pooled)
+        assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
+        moved = coarsen(x, 4)
+        assert moved.tobytes() == coarsen(sales, 4).tobytes()
+
+
+def _noisy_profile_c_ordered(draws, profile):
+    """The noisy profile as it was made in C order (the reference for the bits)."""
+    noise = draws.month_noise if draws.month_noise is not None else draws.mix_noise
+    shaped = np.broadcast_to(profile[None], (len(noise), *profile.shape)).copy()
+    if draws.month_noise is not None:
+        shaped *= draws.month_noise[:, :, :, None]
+    if draws.mix_noise is not None:
+        shaped *= draws.mix_noise[:, :, None, :]
+    total = shaped.sum(axis=(2, 3), keepdims=True)
+    want = profile.sum(axis=(1, 2))[None, :, None, None]
+    shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)
+    return shaped
+
+
+@pytest.mark.parametrize("n_products", [1, 3, 4, 11])
+@pytest.mark.parametrize("noise", ["month", "mix", "both"])
+def test_the_reps_innermost_noisy_profile_takes_the_bits_of_the_c_ordered_one(n_products, noise):
+    from attain.simulate.performance import Draws, year_sum
+
+    rng = np.random.default_rng(n_products)
+    profile = rng.lognormal(8, 1, (300, 12, n_products))
+    profile[:5] = 0.0  # reps without a target
+    profile[5:9, :, 0] = 0.0
+    months = rng.lognormal(0, 0.1, (6, 300, 12)) if noise != "mix" else None
+    mix = rng.lognormal(0, 0.1, (6, 300, n_products)) if noise != "month" else None
+    draws = Draws(rng.random((6, 300)), months, mix)
+    got = noisy_profile(draws, profile)
+    want = _noisy_profile_c_ordered(draws, profile)
+    assert got.strides[1] == got.itemsize  # reps innermost
+    assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
+    cells = rng.standard_normal((4, 50, 12, n_products)) * 1e6  # signs mixed: order shows
+    assert year_sum(cells).tobytes() == cells.sum(axis=(2, 3)).tobytes()

@@ -130,3 +130,27 @@ def test_a_dated_simulation_is_deterministic(tmp_path, sample_company):
     path, _, _ = _dated_scenario(tmp_path, sample_company, trials=6)
     first = attain.simulate(path).to_json()
     assert attain.simulate(path).to_json() == first
+
+
+def test_a_simulation_reads_only_the_tables_it_needs(sample_scenario, sample_company):
+    """The org, the history and the deals; the accounts (and the potential made of them)
+    only when the targets are allocated; never the measures."""
+    from attain.simulate.setup import _with_company, load_scenario, load_setup
+
+    assert sample_company.accounts is not None and sample_company.measures is not None
+    path = sample_scenario(f"[{ROOT / 'rules' / 'plan_field_rep.yaml'}]")
+    company = load_setup(path).company
+    assert company.history is not None and company.actuals is not None
+    assert company.accounts is None and company.potential is None and company.measures is None
+    text = path.read_text().replace(
+        "targets: {file: t.csv}",
+        f"targets: {{allocation: {ROOT / 'rules' / 'allocation_fy27.yaml'}}}",
+    )
+    path.write_text(text)
+    scenario = load_scenario(path)  # what `attain validate` checks: every table
+    assert scenario.targets.allocation is not None
+    company = load_setup(path, targets=path.parent / "t.csv").company  # a file instead
+    assert company.accounts is None
+    _, company = _with_company(path, path.parent, simulation=True)  # allocated targets
+    assert company.accounts is not None and company.potential is not None
+    assert company.measures is None

@@ -22,6 +22,7 @@ SPIFF windows: which share of each pay period's days a date range covers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,12 +99,23 @@ def deal_model(
     return DealModel(unit_price=price, deal_size=size, cancellation_rate=cancel)
 
 
+@functools.lru_cache(maxsize=256)
 def period_coverage(
     calendar: Calendar, start: dt.date | None, end: dt.date | None, n_periods: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """For the range ``start..end`` (inclusive, open where None) and ``n_periods`` equal
     pay periods of the fiscal year: (share of each period's days in the range float[P],
-    number of the period's slots (months) that overlap the range int[P])."""
+    number of the period's slots (months) that overlap the range int[P]). Kept for the
+    next call (the vectorised evaluator asks once per slice of reps): read-only arrays."""
+    share, months = _period_coverage(calendar, start, end, n_periods)
+    share.flags.writeable = False
+    months.flags.writeable = False
+    return share, months
+
+
+def _period_coverage(
+    calendar: Calendar, start: dt.date | None, end: dt.date | None, n_periods: int
+) -> tuple[np.ndarray, np.ndarray]:
     n_slots = calendar.n_slots
     bounds = [calendar.month_start(m) for m in range(n_slots + 1)]
     lo = dt.date.min if start is None else start

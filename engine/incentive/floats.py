@@ -8,6 +8,7 @@ components usually measure the same products).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,6 +50,8 @@ class Window:
         self.credit_factor = np.ones(1)  # [K] credit kept of the net sales (clawback share)
         self.n_slots = 12
         self.prorate: dict[str, np.ndarray] = {}  # a dated org: name → share [R, 1, P]
+        #: mask → the targets' sum [R, P] when made once for many windows (else measured)
+        self.target_sum: Callable[[np.ndarray], np.ndarray] | None = None
         self._measures: dict[bytes, tuple] = {}
         self._attainments: dict[bytes, np.ndarray] = {}
 
@@ -56,9 +59,10 @@ class Window:
         """Credit S [R, t, P] and target T [R, 1, P] of the products in ``mask``."""
         key = mask.tobytes()
         if key not in self._measures:
+            sums = self.target_sum
             self._measures[key] = (
                 measure_sum(self.net, mask),
-                measure_sum(self.tgt, mask)[:, None, :],
+                (measure_sum(self.tgt, mask) if sums is None else sums(mask))[:, None, :],
             )
         return self._measures[key]
 

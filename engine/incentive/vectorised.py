@@ -42,6 +42,7 @@ component's formula per window is in :mod:`~attain.incentive.vectorised_componen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -55,6 +56,7 @@ from attain.incentive.floats import M as _M
 from attain.incentive.floats import Window as _Window
 from attain.incentive.floats import accumulate as _accumulate
 from attain.incentive.floats import cap_value as _cap
+from attain.incentive.floats import measure_sum as _measure_sum
 from attain.incentive.holdback import held_base, settle_holdback
 from attain.incentive.kinds import kind_of
 from attain.incentive.kinds.draw import settle_vectorised
@@ -369,8 +371,11 @@ def evaluate(
     pop: Population | None = None,
     detail: bool | str = False,
     chunk: int = 100_000,
+    cache: dict | None = None,
 ):
-    """Payouts per rep × trial (see the module docstring for shapes)."""
+    """Payouts per rep × trial (see the module docstring for shapes). ``cache``: a dict
+    the caller keeps with ``targets`` (the same array every call) for what this function
+    makes of them once (their year-to-date sums by layout)."""
     if detail not in (False, True, "year"):
         raise ValueError(f"detail must be False, True or 'year' (got {detail!r})")
     sales = np.asarray(sales, dtype=np.float64)
@@ -390,6 +395,8 @@ def evaluate(
 
         fused_total(compiled, sales4, targets3, pop, per_period, out, year_end)
         return out
+    if _reps_inner(sales4) and not _any_layout(compiled, detail, sales4):
+        sales4 = _trials_first(sales4)
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
     rows = None if detail else _rep_slice(compiled, pop, sales4, min(step, n_trials))
     if detail or (step >= n_trials and rows is None):
@@ -402,14 +409,88 @@ def evaluate(
         (r0, pop if rows >= n_reps else _rows(pop, slice(r0, r0 + rows), n_reps))
         for r0 in range(0, n_reps, rows)
     ]
+    key = (_reps_inner(sales4), per_period, sales4.shape[2])
+    fixed = None if cache is None else cache.get(key)
+    if fixed is None:
+        fixed = _Targets(compiled, targets3, sales4, per_period)
+        if cache is not None:
+            cache[key] = fixed
     for t0 in range(0, n_trials, step):  # chunks keep memory flat in the number of trials
         for r0, part_pop in pops:  # reps paid independently: slices that stay in cache
             r = slice(r0, r0 + rows)
             part = sales4[r, t0 : t0 + step]
             out[r, t0 : t0 + step] = _run(
-                compiled, part, targets3[r], part_pop, per_period, detail=False
+                compiled, part, targets3[r], part_pop, per_period, False, fixed.rows(r)
             )
     return out
+
+
+class _Targets:
+    """A plan's windows' targets, made once per call for all its slices of reps and
+    trials: the year-to-date sums and each measured set of products' sum, the numbers
+    each slice would make for itself (elementwise sums, cut by rows after), laid out
+    reps-innermost with reps-innermost sales, so every pass with them is aligned."""
+
+    def __init__(self, compiled: CompiledPlan, targets3, sales4, per_period: bool):
+        self.ytd = compiled.measure == "ytd" and per_period and sales4.shape[2] > 1
+        if _reps_inner(sales4):
+            laid = np.empty(targets3.shape[::-1]).transpose(2, 1, 0)
+            laid[...] = targets3
+            targets3 = laid
+        self.tgt = _accumulate(np.add, targets3, axis=1) if self.ytd else targets3
+        self._sums: dict[bytes, np.ndarray] = {}
+
+    def sum(self, mask: np.ndarray) -> np.ndarray:
+        key = mask.tobytes()
+        if key not in self._sums:
+            self._sums[key] = _measure_sum(self.tgt, mask)
+        return self._sums[key]
+
+    def rows(self, rows: slice) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+        """(targets per window [r, P, K], mask → their sum [r, P]) of the reps ``rows``."""
+        return self.tgt[rows], lambda mask: self.sum(mask)[rows]
+
+
+def _reps_inner(sales4: np.ndarray) -> bool:
+    """Whether ``sales4`` [R, t, P, K] is laid out reps-innermost (as the simulator makes
+    its noisy sales: every pass over periods and products then runs over contiguous reps)."""
+    return sales4.shape[0] > 1 and sales4.strides[0] == sales4.itemsize
+
+
+def _trials_first(sales4: np.ndarray) -> np.ndarray:
+    """``sales4`` copied into the trials-first layout (memory [t, R, P, K], products
+    innermost), the one every reduction below was written and measured on."""
+    return np.ascontiguousarray(np.swapaxes(sales4, 0, 1)).swapaxes(0, 1)
+
+
+#: Kinds whose vectorised formula is elementwise over reps × trials × windows (no sum
+#: over many periods or products, no matmul): the same bits in any memory layout.
+_ELEMENTWISE_KINDS = frozenset({"attainment_curve", "step_bonus", "penalty"})
+
+
+def _any_layout(compiled: CompiledPlan, detail: bool | str, sales4: np.ndarray) -> bool:
+    """Whether the plan's payout is the same to the bit whatever the layout of ``sales4``:
+    only elementwise passes and sums of fewer than 8 numbers (numpy sums 8 or more
+    contiguous numbers pairwise, others one by one: the order, so the bits, would follow
+    the layout). Otherwise :func:`evaluate` pays a trials-first copy."""
+    if detail is True or compiled.draw is not None or compiled.holdback is not None:
+        return False
+    n_periods, n_products = sales4.shape[2], sales4.shape[3]
+    if n_products >= 8 or (detail and compiled.measure != "ytd" and n_periods >= 8):
+        return False  # measure_sum's sum over 8+ products; the year lines' over 8+ periods
+    if len(compiled.components) + 2 >= 8:  # the lines' sum (the components, rounding, cap)
+        return False
+    for c in compiled.components:
+        if c.type == "commission":
+            gross = "gross" in (c.select_on, c.paid_on)  # net @ factor: a matmul
+            if c.scope == "deal" or gross:
+                return False
+        elif c.type == "spiff":
+            if n_products == 1 or int(np.count_nonzero(c.mask)) != 1:  # else: a matmul
+                return False
+        elif c.type not in _ELEMENTWISE_KINDS:
+            return False
+    return True
 
 
 #: Cells (reps × trials × periods × products) a slice of reps of the total path holds at
@@ -495,12 +576,15 @@ def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
     return months, periods
 
 
-def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool):
+def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool, fixed=None):
+    """``fixed``: (targets per window, their sum by mask) made once for these reps by
+    :class:`_Targets` (else made here from ``targets3``)."""
     ytd = compiled.measure == "ytd" and per_period and sales4.shape[2] > 1
     months, periods = _windows(compiled, sales4.shape[2], per_period)
     active = None
     dated = compiled.effective_from is not None or compiled.effective_to is not None
     if dated and pop.calendar is not None:  # without the plan year: ignored (approximations)
+        fixed = None  # targets for the months in force: made here
         sales4, targets3, months, periods, active = _effective(
             compiled, sales4, targets3, pop, per_period, ytd
         )
@@ -510,9 +594,15 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
             credit_factor = np.array([credit_factor[compiled.credit.mask].mean()])
         sales4 = sales4 * credit_factor
     net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
-    tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
-    ti_w = pop.ti[:, None, None] * (months / compiled.n_slots)[None, None, :]
+    if fixed is not None:
+        tgt = fixed[0]
+    else:
+        tgt = _accumulate(np.add, targets3, axis=1) if ytd else targets3
+    share = (months / compiled.n_slots)[None, None, :]
+    ti_w = np.multiply(pop.ti[:, None, None], share, out=_windows_like(sales4, len(months)))
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
+    if fixed is not None:
+        w.target_sum = fixed[1]
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     w.months, w.n_slots = months, compiled.n_slots
     if pop.prorate:  # a dated org: each window's share of days in role
@@ -537,6 +627,14 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
     if detail == "year":
         return {name: value.sum(axis=-1) for name, value in out.items()}
     return out
+
+
+def _windows_like(sales4: np.ndarray, n_windows: int) -> np.ndarray:
+    """An empty [R, 1, n_windows] array laid out as ``sales4``'s reps (innermost or not)."""
+    n_reps = sales4.shape[0]
+    if _reps_inner(sales4):
+        return np.empty((n_windows, 1, n_reps)).transpose(2, 1, 0)
+    return np.empty((n_reps, 1, n_windows))
 
 
 def _effective(compiled, sales4, targets3, pop: Population, per_period: bool, ytd: bool):

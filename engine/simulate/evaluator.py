@@ -9,8 +9,8 @@ any function with the same contract (tests use a plain linear commission).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -119,6 +119,10 @@ class PlanModel:
     carried forward, draw, draw recovery), so they add up to the total payout.
     """
 
+    #: Takes sales in any memory layout (the runner's reps-innermost noisy sales) and pays
+    #: the same to the bit: the evaluator copies them where its sums would follow the layout.
+    any_layout: ClassVar[bool] = True
+
     name: str
     components: tuple[str, ...]
     n_months: int
@@ -131,10 +135,14 @@ class PlanModel:
     pooled: np.ndarray | None = None  # bool[K]: credited products every component measures
     pooled_targets: np.ndarray | None = None  # float64[R, n_months]: the measured targets
     spread: np.ndarray | None = None  # float64[12, P]: months → sub-monthly pay periods
+    #: What the evaluator makes of the targets once (their year-to-date sums) per layout.
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def _evaluate(self, sales: np.ndarray, detail: bool | str):
         from attain.incentive import evaluate
 
+        if self.roll_up is not None and not sales.flags.c_contiguous:
+            sales = np.ascontiguousarray(sales)  # the unit sums in the layout they were made on
         if self.spread is not None:  # monthly sales spread over the month's days
             sales = np.moveaxis(np.tensordot(sales, self.spread, axes=([2], [0])), -1, 2)
 
@@ -154,11 +162,16 @@ class PlanModel:
             pop=self.evaluator_population,
             detail=detail,
             chunk=sales.size,  # the runner already sized the chunk
+            cache=self.cache.setdefault(sales.ndim, {}),  # the pooled targets or the full
         )
 
     def __call__(self, sales: np.ndarray) -> np.ndarray:
         lines = self._evaluate(sales, detail="year")  # each line's year: no per-period arrays
-        return np.stack([lines[name].T for name in self.components], axis=2)
+        first = lines[self.components[0]]
+        out = np.empty((*first.T.shape, len(self.components)))  # C order, whatever the sales'
+        for i, name in enumerate(self.components):
+            out[..., i] = lines[name].T
+        return out
 
     def total(self, sales: np.ndarray) -> np.ndarray:
         return self._evaluate(sales, detail=False).T

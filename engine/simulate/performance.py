@@ -30,8 +30,12 @@ __all__ = [
     "draw_attainment",
     "draw_block",
     "noisy_profile",
+    "noisy_sales",
     "pool_products",
+    "reps_first",
+    "reps_inner",
     "sales_from",
+    "year_sum",
 ]
 
 
@@ -176,51 +180,132 @@ def sales_from(
         return attainment.reshape(*attainment.shape, *(1,) * (coarse.ndim - 1)) * coarse[None]
     if shaped is None:
         shaped = noisy_profile(draws, profile)
-    return pool_products(coarsen(shaped * attainment[:, :, None, None], n_months), pooled)
+    assert shaped is not None  # there is noise
+    return pool_products(coarsen(noisy_sales(shaped, attainment), n_months), pooled)
+
+
+def noisy_sales(shaped: np.ndarray, attainment: np.ndarray) -> np.ndarray:
+    """Sales by month float64[t, R, 12, K]: the noisy profile ``shaped`` × ``attainment``
+    [t, R], laid out as ``shaped`` (reps innermost, as :func:`noisy_profile` makes it)."""
+    return np.multiply(shaped, attainment[:, :, None, None], out=np.empty_like(shaped))
 
 
 def noisy_profile(
-    draws: Draws, profile: np.ndarray, totals: np.ndarray | None = None
+    draws: Draws,
+    profile: np.ndarray,
+    totals: np.ndarray | None = None,
+    by_rep: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """The draws' month and mix noise on ``profile`` [R, 12, K], each rep's year scaled
     back to their total: the sales of an attainment of 1, float64[t, R, 12, K] (None
     without noise: sales are then rank one). ``totals`` is ``profile.sum(axis=(1, 2))``
-    when the caller has it. It depends on the draws and the profile only, so one block
+    when the caller has it, ``by_rep`` the profile laid out reps-innermost
+    (:func:`reps_first`). It depends on the draws and the profile only, so one block
     makes it once for every variant, moved assumption and plan reading that profile."""
     if draws.month_noise is None and draws.mix_noise is None:
         return None
     noise = draws.month_noise if draws.month_noise is not None else draws.mix_noise
     assert noise is not None
     n_trials = len(noise)
-    shaped = np.broadcast_to(profile[None], (n_trials, *profile.shape)).copy()
-    if draws.month_noise is not None:
-        shaped *= draws.month_noise[:, :, :, None]
-    if draws.mix_noise is not None:
-        shaped *= draws.mix_noise[:, :, None, :]
+    n_reps, n_months, n_products = profile.shape
+    # Made reps innermost (memory [K, M, t, R]): every pass here and later (× attainment,
+    # months into periods, the plans' year-to-date and product sums) runs over contiguous
+    # reps. Each number is the profile's × its month noise × its mix noise, as before.
+    shaped = reps_inner((n_trials, n_reps, n_months, n_products))
+    by_rep = (reps_first(profile) if by_rep is None else by_rep)[None]
+    months = draws.month_noise
+    mix = draws.mix_noise
+    if months is not None:
+        months = np.ascontiguousarray(months.transpose(2, 0, 1)).transpose(1, 2, 0)
+        np.multiply(by_rep, months[:, :, :, None], out=shaped)
+        if mix is not None:
+            shaped *= np.ascontiguousarray(mix.transpose(2, 0, 1)).transpose(1, 2, 0)[:, :, None]
+    else:
+        assert mix is not None
+        mix = np.ascontiguousarray(mix.transpose(2, 0, 1)).transpose(1, 2, 0)
+        np.multiply(by_rep, mix[:, :, None, :], out=shaped)
     # Noise moves sales between months and products; the year's total stays the rep's.
-    total = shaped.sum(axis=(2, 3), keepdims=True)
+    total = year_sum(shaped)
     if totals is None:
         totals = profile.sum(axis=(1, 2))
-    want = totals[None, :, None, None]
-    shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)
+    want = totals[None, :]
+    shaped *= np.where(total > 0, want / np.where(total > 0, total, 1), 0.0)[:, :, None, None]
     return shaped
+
+
+def year_sum(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=(2, 3))`` of ``x`` [t, R, M, K] to the bit, in any layout: the sum
+    numpy makes of a C-ordered array, its M × K numbers pairwise in their C order (eight
+    running sums of every eighth number, paired up, then the rest one by one; halves of
+    a multiple of 8 above 128 numbers), each an add over all trials and reps at once."""
+    t, r, n_months, n_products = x.shape
+    cells = [x[:, :, m, k] for m in range(n_months) for k in range(n_products)]
+    return 0.0 + _pairwise(cells)  # a reduction starts from 0.0
+
+
+def _pairwise(cells: list[np.ndarray]) -> np.ndarray:
+    """numpy's pairwise sum (``pairwise_sum`` in its loops) of ``cells``, elementwise."""
+    n = len(cells)
+    if n < 8:
+        out = cells[0] + 0.0 if n else np.zeros(())
+        for c in cells[1:]:
+            out += c
+        return out if n else np.zeros(())
+    if n <= 128:
+        acc = [c.copy() for c in cells[:8]]  # the cells are the caller's views
+        whole = n - n % 8
+        for i in range(8, whole, 8):
+            for j in range(8):
+                acc[j] += cells[i + j]
+        out = (acc[0] + acc[1]) + (acc[2] + acc[3])
+        out += (acc[4] + acc[5]) + (acc[6] + acc[7])
+        for c in cells[whole:]:
+            out += c
+        return out
+    half = n // 2
+    half -= half % 8
+    return _pairwise(cells[:half]) + _pairwise(cells[half:])
+
+
+def reps_first(profile: np.ndarray) -> np.ndarray:
+    """``profile`` [R, 12, K] copied with reps innermost (memory [K, 12, R])."""
+    return np.ascontiguousarray(profile.transpose(2, 1, 0)).transpose(2, 1, 0)
+
+
+def reps_inner(shape: tuple[int, ...]) -> np.ndarray:
+    """An empty float64 array of ``shape`` [t, R, ...] laid out with reps innermost, then
+    trials, then the other axes last to first (memory [K, M, t, R] for [t, R, M, K])."""
+    n = len(shape)
+    memory = (*shape[2:][::-1], shape[0], shape[1])
+    return np.empty(memory).transpose(n - 2, n - 1, *range(n - 3, -1, -1))
 
 
 def pool_products(sales: np.ndarray, pooled: np.ndarray | None) -> np.ndarray:
     """[..., K] summed over the ``pooled`` products (as the evaluator measures them), or
     unchanged without a mask."""
-    return sales if pooled is None else sales[..., pooled].sum(axis=-1)
+    if pooled is None:
+        return sales
+    picked = np.flatnonzero(pooled)
+    if 0 < len(picked) < 8:
+        # Fewer than 8 numbers: numpy's sum adds them one by one from 0.0, in any layout;
+        # so do these adds, over contiguous memory when the sales are reps-innermost.
+        out = sales[..., picked[0]] + 0.0
+        for k in picked[1:]:
+            out += sales[..., k]
+        return out
+    # 8 or more are summed pairwise along a contiguous axis: products innermost, as made.
+    return np.ascontiguousarray(sales)[..., pooled].sum(axis=-1)
 
 
 def coarsen(sales: np.ndarray, n_months: int) -> np.ndarray:
     """[..., 12, K] summed into ``n_months`` equal buckets (12, 4 or 1)."""
     if n_months == 12:
         return sales
-    t, r, _, k = sales.shape
-    months = sales.reshape(t, r, n_months, 12 // n_months, k)
+    step = 12 // n_months
     # One add per month of the bucket, from 0.0 as numpy's sum adds them (the same bits,
-    # signed zeros too): 5x faster than a reduction over the short middle axis.
-    out = months[:, :, :, 0] + 0.0
-    for m in range(1, 12 // n_months):
-        out += months[:, :, :, m]
+    # signed zeros too): 5x faster than a reduction over the short middle axis. Strided
+    # views of the months, not a reshape, so the sales' layout is kept (never copied).
+    out = sales[:, :, 0::step] + 0.0
+    for m in range(1, step):
+        out += sales[:, :, m::step]
     return out

@@ -27,7 +27,9 @@ from attain.simulate.performance import (
     draw_attainment,
     draw_block,
     noisy_profile,
+    noisy_sales,
     pool_products,
+    reps_first,
     sales_from,
 )
 from attain.simulate.population import Population
@@ -150,6 +152,7 @@ class _Profile:
     full: np.ndarray  # [R, 12, K]
     totals: np.ndarray  # [R]: the year's sales (``full.sum(axis=(1, 2))``)
     coarse: dict[tuple, np.ndarray]  # _sales_key(plan) → [R, n_months, K] or [R, n_months]
+    by_rep: np.ndarray | None = None  # ``full`` laid out reps-innermost (noisy models)
 
 
 def _pooled(plan: PayoutModel) -> np.ndarray | None:
@@ -164,14 +167,18 @@ def _sales_key(plan: PayoutModel) -> tuple:
 
 def _profiles(job: Job) -> list[_Profile]:
     base = base_profile(job.model, job.population)
-    out = []
+    out: list[_Profile] = []
     for variant in job.variants:
         full = variant_profile(variant, base, job.population.products)
         coarse = {
             _sales_key(p): pool_products(coarsen(full[None], p.n_months)[0], _pooled(p))
             for p in job.plans
         }
-        out.append(_Profile(full, full.sum(axis=(1, 2)), coarse))
+        by_rep = None
+        if job.model.month_sd > 0 or job.model.mix_sd > 0:  # noisy: one copy per profile
+            same = [p.by_rep for p in out if p.full is full]
+            by_rep = same[0] if same else reps_first(full)
+        out.append(_Profile(full, full.sum(axis=(1, 2)), coarse, by_rep))
     return out
 
 
@@ -295,6 +302,15 @@ def _store(job: Job, raw: Raw, piece: Piece) -> int:
     return piece.last - piece.first
 
 
+def _laid_out(plan: PayoutModel, sales: np.ndarray) -> np.ndarray:
+    """``sales`` for ``plan``: as they are for a model that pays the same in any memory
+    layout (``any_layout``), else in C order (trials, reps, months, products), as a
+    model written elsewhere may sum them."""
+    if getattr(plan, "any_layout", False):
+        return sales
+    return np.ascontiguousarray(sales)
+
+
 def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Piece:
     """The figures of trials [first, last) (whole blocks): a pure function of its inputs."""
     draws = _draw(job, first, last)
@@ -316,7 +332,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
     def shaped(profile: _Profile) -> np.ndarray | None:
         key = id(profile.full)  # variants without ramps share the base profile's array
         if key not in shapes:
-            shapes[key] = noisy_profile(draws, profile.full, profile.totals)
+            shapes[key] = noisy_profile(draws, profile.full, profile.totals, profile.by_rep)
         return shapes[key]
 
     for v, variant in enumerate(job.variants):
@@ -325,19 +341,25 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
         revenue[v] = (attainment * profile.totals[None, :]).sum(axis=1)
         at_target[v] = ((attainment >= 1.0) & has_target).sum(axis=1) / n_target
         by_key: dict[tuple, np.ndarray] = {}  # plans reading the same sales share them
+        monthly = None  # the noisy sales by month: every plan's sales are summed from them
         for p, plan in enumerate(job.plans):
             key = _sales_key(plan)
             if key not in by_key:
-                by_key[key] = sales_from(
-                    draws,
-                    attainment,
-                    profile.full,
-                    plan.n_months,
-                    profile.coarse[key],
-                    _pooled(plan),
-                    shaped(profile),
-                )
-            sales = by_key[key]
+                noisy = shaped(profile)
+                if noisy is None:  # rank one: from the coarse profile
+                    by_key[key] = sales_from(
+                        draws,
+                        attainment,
+                        profile.full,
+                        plan.n_months,
+                        profile.coarse[key],
+                        _pooled(plan),
+                    )
+                else:
+                    if monthly is None:
+                        monthly = noisy_sales(noisy, attainment)
+                    by_key[key] = pool_products(coarsen(monthly, plan.n_months), _pooled(plan))
+            sales = _laid_out(plan, by_key[key])
             # Detail trials are paid line by line and keep each rep's payout; the others
             # take the evaluator's faster total. Which path a trial takes depends only on
             # its index, never on the chunk it falls in.
@@ -370,6 +392,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             _pooled(plan),
             shaped(profile),
         )
+        sales = _laid_out(plan, sales)
         per_rep = np.empty((n, n_reps))  # laid out as the plans' own: the same sums
         per_rep[:] = plan.total(sales)
         moved[m] = per_rep.sum(axis=1)

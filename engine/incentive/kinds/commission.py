@@ -442,8 +442,12 @@ def _selected(c: CompiledCommission, x: ExactInputs):
 
 def _commission(c: CompiledCommission, S, A, T, accel_fail, scale):
     """Tiers selected by ``S``, paid on ``A`` (the same array unless gross differs)."""
-    per = 1 / scale if c.basis == "amount" else T / M  # attainment tiers scale with T
-    starts = [s * per for s in c.starts]
+    if c.basis == "amount":
+        starts = [s * (1 / scale) for s in c.starts]
+    else:  # attainment tiers scale with T: T × start, then ÷ M, so a tier starting at
+        # 100% starts at T itself (T ÷ M × M can land an ulp above T, and a rep exactly at
+        # target would miss the tier the exact evaluator pays)
+        starts = [T * s / M for s in c.starts]
     X = S if accel_fail is None else np.where(accel_fail, np.minimum(S, T), S)
     rates = c.values / M
     blended = A is not S or c.basis != "amount" or accel_fail is not None
