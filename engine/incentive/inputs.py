@@ -94,10 +94,11 @@ def read_book(
     ``checked``: ``targets`` and ``actuals`` are frames :func:`read_targets` and
     :func:`read_deals` returned for this company (their checks are not run twice).
 
-    With a company, the two files are read and indexed side by side: most of the work
-    (pyarrow's parser and compute kernels, numpy) runs without the GIL, so the second
-    core takes the deals while the first takes the targets. Every problem of the targets
-    is raised before one of the deals, whichever finishes first."""
+    With a company, the two files are read and indexed side by side on two threads: the
+    part of the work that runs without the GIL (pyarrow's parser and compute kernels,
+    numpy) overlaps — at 100,000 reps about 1 s of 15, since pandas' factorize of text
+    and the checks hold it. Every problem of the targets is raised before one of the
+    deals, whichever finishes first."""
     unit = _Unit(minor_unit, *_unit_origin(company, minor_unit))
     scale = 10**minor_unit
     if company is None:  # people, products and the year come from both tables
