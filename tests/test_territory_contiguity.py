@@ -290,25 +290,43 @@ def test_fractional_cuts_are_broken_by_the_point_and_kept_by_every_territory(
     model, _, _ = compile_territory(r, company)
     pairs = model.pairs
     before = len(model.blocks)
-    x = np.zeros(pairs.n)
-    for u in range(12):
-        mine = np.flatnonzero(pairs.unit == u)
-        x[mine] = rng.dirichlet(np.full(len(mine), 0.4))
+    x = fractional_point(pairs, rng)
     n_cut = model.fractional_cuts(x)
     assert n_cut == sum(b.n_rows for b in model.blocks[before:])
     if not n_cut:
         return
-    a = model.assemble()
-    rows = np.concatenate([a.rows_of(i) for i in range(before, len(model.blocks))])
-    A = a.problem.A
-    lhs = A.matvec(np.r_[x, np.zeros(A.shape[1] - pairs.n)])[rows]
-    assert (lhs > a.problem.row_upper[rows] + FRACTIONAL_TOL).all()
+    a, rows = cut_rows(model, before)
+    assert (row_values(a, rows, pairs, x) > a.problem.row_upper[rows] + FRACTIONAL_TOL).all()
     starts, nbr = model.adjacency
     for owner in product(range(n_reps), repeat=12):
         owner = np.asarray(owner)
         label = components(starts, nbr, owner)
         if len(np.unique(label)) != len(np.unique(owner)):
             continue  # some territory is split
-        xi = (pairs.rep == owner[pairs.unit]).astype(float)
-        xi = np.r_[xi, np.zeros(A.shape[1] - pairs.n)]
-        assert (A.matvec(xi)[rows] <= a.problem.row_upper[rows] + 1e-9).all()
+        assert_kept_by(a, rows, pairs, owner)
+
+
+def fractional_point(pairs, rng) -> np.ndarray:
+    """A point of the pair columns: each unit's shares over its reps a Dirichlet draw."""
+    x = np.zeros(pairs.n)
+    for u in np.unique(pairs.unit):
+        mine = np.flatnonzero(pairs.unit == u)
+        x[mine] = rng.dirichlet(np.full(len(mine), 0.4))
+    return x
+
+
+def cut_rows(model, before: int):
+    """The assembled model and the rows of its blocks from ``before`` on (the cuts)."""
+    a = model.assemble()
+    return a, np.concatenate([a.rows_of(i) for i in range(before, len(model.blocks))])
+
+
+def row_values(a, rows: np.ndarray, pairs, x: np.ndarray) -> np.ndarray:
+    """The left-hand sides of ``rows`` at the pair values ``x`` (other columns 0)."""
+    return a.problem.A.matvec(np.r_[x, np.zeros(a.problem.n_cols - pairs.n)])[rows]
+
+
+def assert_kept_by(a, rows: np.ndarray, pairs, owner: np.ndarray) -> None:
+    """The assignment ``owner`` (a rep per unit) keeps every row of ``rows``."""
+    x = (pairs.rep == owner[pairs.unit]).astype(float)
+    assert (row_values(a, rows, pairs, x) <= a.problem.row_upper[rows] + 1e-9).all()

@@ -21,6 +21,21 @@ from tests.test_territory_model import owners, rules, tiny
 GAP = 0.01
 
 
+#: The objective of the banded rules: distance plus five per unit moved.
+WEIGHTS = {"distance": 1.0, "disruption": 5.0}
+
+
+def banded_rules() -> dict:
+    """Connected territories on the grid's adjacency, workload within ±20%, the rules' gap."""
+    return rules(
+        contiguity=True,
+        units={"adjacency": "adj.csv"},
+        balance=[{"measure": "workload", "min": 0.8, "max": 1.2}],
+        objective={"weights": WEIGHTS},
+        mip_gap=GAP,
+    )
+
+
 def _optimum(model, weights) -> float:
     """The least objective over the connected assignments that keep every rule's rows (the
     contiguity rows and cuts left out: only connectedness itself is asked)."""
@@ -57,14 +72,7 @@ def test_the_gap_is_proven_on_connected_territories(tmp_path_factory, offices, w
     company = tiny([0.1 * o for o in offices], units)
     adj = _grid_adjacency()
     company = _with_files(company, tmp_path_factory.mktemp("cut"), adj=adj)
-    weights = {"distance": 1.0, "disruption": 5.0}
-    r = rules(
-        contiguity=True,
-        units={"adjacency": "adj.csv"},
-        balance=[{"measure": "workload", "min": 0.8, "max": 1.2}],
-        objective={"weights": weights},
-        mip_gap=GAP,
-    )
+    r = banded_rules()
     try:
         a = align(r, company, solver="highs")
     except InfeasibleError as err:  # the band leaves no assignment: nothing to prove
@@ -72,7 +80,7 @@ def test_the_gap_is_proven_on_connected_territories(tmp_path_factory, offices, w
         return
     assert _connected(a, adj) and a.status == "optimal" and a.gap <= GAP + 1e-12
     model, _, _ = compile_territory(TerritoryRules.model_validate(r), company)
-    best = _optimum(model, weights)
+    best = _optimum(model, WEIGHTS)
     got = a.goals["distance_km"] + 5.0 * a.goals["disruption"]
     assert best - 1e-6 <= got <= best + GAP * abs(got) + 1e-6
     assert len(owners(a)) == 12
@@ -90,14 +98,7 @@ def test_a_split_first_answer_is_proven_through_the_cutoff(tmp_path, monkeypatch
     work = [1, 2, 1, 3, 1, 1, 2, 1, 1, 3, 1, 2]
     units = [(f"R{1 + i % 2}", 0.1 * i, float(w)) for i, w in enumerate(work)]
     company = _with_files(tiny([0.0, 0.3], units), tmp_path, adj=_grid_adjacency())
-    weights = {"distance": 1.0, "disruption": 5.0}
-    r = rules(
-        contiguity=True,
-        units={"adjacency": "adj.csv"},
-        balance=[{"measure": "workload", "min": 0.8, "max": 1.2}],
-        objective={"weights": weights},
-        mip_gap=GAP,
-    )
+    r = banded_rules()
     free = align({**r, "contiguity": False}, company, solver="highs")
     assert not _connected(free, _grid_adjacency())
     a = align(r, company, solver="highs")
@@ -105,4 +106,4 @@ def test_a_split_first_answer_is_proven_through_the_cutoff(tmp_path, monkeypatch
     assert _connected(a, _grid_adjacency()) and a.status == "optimal"
     model, _, _ = compile_territory(TerritoryRules.model_validate(r), company)
     got = a.goals["distance_km"] + 5.0 * a.goals["disruption"]
-    assert got == pytest.approx(_optimum(model, weights), abs=GAP * got + 1e-6)
+    assert got == pytest.approx(_optimum(model, WEIGHTS), abs=GAP * got + 1e-6)

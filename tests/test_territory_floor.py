@@ -13,7 +13,14 @@ from attain.schema.territory import TerritoryRules
 from attain.territory.align import compile_territory
 from attain.territory.floor import FLOOR_TOL, floor_cuts, floors
 from attain.territory.model import components
-from tests.test_territory_contiguity import _grid_adjacency, _with_files
+from tests.test_territory_contiguity import (
+    _grid_adjacency,
+    _with_files,
+    assert_kept_by,
+    cut_rows,
+    fractional_point,
+    row_values,
+)
 from tests.test_territory_model import rules, tiny
 
 
@@ -39,21 +46,15 @@ def test_floor_cuts_are_broken_by_the_point_and_kept_by_every_territory(
     found is broken by more than the tolerance, and kept by every assignment whose
     territories are connected and each carry at least ``low`` × the mean workload."""
     model = _model(tmp_path_factory.mktemp("floor"), work, low)
-    rng, pairs = np.random.default_rng(seed), model.pairs
-    x = np.zeros(pairs.n)
-    for u in range(12):
-        mine = np.flatnonzero(pairs.unit == u)
-        x[mine] = rng.dirichlet(np.full(len(mine), 0.4))
+    pairs = model.pairs
+    x = fractional_point(pairs, np.random.default_rng(seed))
     before = len(model.blocks)
     n_cut = floor_cuts(model, x)
     assert n_cut == sum(b.n_rows for b in model.blocks[before:])
     if not n_cut:
         return
-    a = model.assemble()
-    rows = np.concatenate([a.rows_of(i) for i in range(before, len(model.blocks))])
-    A = a.problem.A
-    lhs = A.matvec(np.r_[x, np.zeros(A.shape[1] - pairs.n)])[rows]
-    assert (lhs > a.problem.row_upper[rows] + FLOOR_TOL).all()
+    a, rows = cut_rows(model, before)
+    assert (row_values(a, rows, pairs, x) > a.problem.row_upper[rows] + FLOOR_TOL).all()
     starts, nbr = model.adjacency
     w = model.bands[0].measure  # in the model's unit order
     for owner in product(range(2), repeat=12):
@@ -62,9 +63,7 @@ def test_floor_cuts_are_broken_by_the_point_and_kept_by_every_territory(
             continue  # below the floor
         if len(np.unique(components(starts, nbr, owner))) != len(np.unique(owner)):
             continue  # some territory is split
-        xi = (pairs.rep == owner[pairs.unit]).astype(float)
-        xi = np.r_[xi, np.zeros(A.shape[1] - pairs.n)]
-        assert (A.matvec(xi)[rows] <= a.problem.row_upper[rows] + 1e-9).all()
+        assert_kept_by(a, rows, pairs, owner)
 
 
 def test_a_split_off_piece_below_the_floor_breaks_its_cut_by_one(tmp_path):
@@ -82,7 +81,5 @@ def test_a_split_off_piece_below_the_floor_breaks_its_cut_by_one(tmp_path):
     x = (pairs.rep == owner[pairs.unit]).astype(float)
     before = len(model.blocks)
     assert floor_cuts(model, x) >= 2
-    a = model.assemble()
-    rows = np.concatenate([a.rows_of(i) for i in range(before, len(model.blocks))])
-    lhs = a.problem.A.matvec(np.r_[x, np.zeros(a.problem.n_cols - pairs.n)])[rows]
-    assert (lhs - a.problem.row_upper[rows] == 1.0).any()
+    a, rows = cut_rows(model, before)
+    assert (row_values(a, rows, pairs, x) - a.problem.row_upper[rows] == 1.0).any()

@@ -3,8 +3,8 @@
 Each solve is of the model with the contiguity cuts found so far: a relaxation of the true
 problem (every connected assignment is in it), so its bound is a bound on the true optimum.
 While it runs, every improving solution it finds is checked: a connected one is an
-incumbent of the true problem; a split one is kept (its cuts are added after the solve)
-and repaired (:func:`attain.territory.repair.repair`) into a connected incumbent. Then:
+incumbent of the true problem; a split one is kept (its cuts are added after the
+solve). Then:
 
 * the search stops as soon as its bound reaches the best connected incumbent C minus the
   rules' gap (proven), or it finds a split solution below that mark (this relaxation
@@ -79,13 +79,12 @@ def solve_connected(model, c, offset, holds, solver, time_limit, incumbent, rech
     """
     began = time.perf_counter()
     best, seen = _Best(model.mip_gap), []
-    a = model.assemble()
-    problem = with_holds(a.problem, c, holds, offset)
-    best.offer(incumbent, problem.objective(incumbent))
     result, proven_bound = None, -np.inf
     for _ in range(MAX_ROUNDS):
         a = model.assemble()
         problem = with_holds(a.problem, c, holds, offset)
+        if best.x is None:  # cuts add rows only: the objective is every round's
+            best.offer(incumbent, problem.objective(incumbent))
         integer = np.asarray(problem.integrality).astype(bool)
 
         def on_solution(x, objective, bound, problem=problem, integer=integer):

@@ -66,10 +66,7 @@ def floor_cuts(model, x: np.ndarray, tol: float = FLOOR_TOL) -> int:
     measures, floor = found
     starts, nbr = model.adjacency
     pairs, n_reps, n = model.pairs, model.reps.n, model.units.n
-    share = np.zeros((n_reps, n))
-    share[pairs.rep, pairs.unit] = x[: pairs.n]
-    has = np.zeros((n_reps, n), dtype=bool)
-    has[pairs.rep, pairs.unit] = True
+    share, has = model.shares(x)
     index = np.full((n_reps, n), -1, dtype=np.int64)
     index[pairs.rep, pairs.unit] = np.arange(pairs.n)
     neighbours = [nbr[starts[w] : starts[w + 1]].tolist() for w in range(n)]
@@ -87,7 +84,7 @@ def floor_cuts(model, x: np.ndarray, tol: float = FLOOR_TOL) -> int:
             if border is not None:
                 cols.append(np.r_[index[r, u], index[r, border]])
                 reps_of.append(r)
-    return model._add_floor_cuts(cols, reps_of)
+    return model._add_cuts(cols, reps_of, heads=1)
 
 
 def _grow(u, near, values, by_unit, floor, tol) -> np.ndarray | None:

@@ -209,39 +209,33 @@ class TerritoryModel(CoreModel):
                     reps_of.append(int(rep))
         return self._add_cuts(cols, reps_of)
 
-    def _add_cuts(self, cols: list[np.ndarray], reps_of: list[int]) -> int:
-        """Append separator cuts ``x[a] + x[b] − Σ border ≤ 1``, one per entry of ``cols``
-        (the pairs a and b first, then the border's), each about rep ``reps_of[i]``."""
+    def _add_cuts(self, cols: list[np.ndarray], reps_of: list[int], heads: int = 2) -> int:
+        """Append cuts ``Σ heads − Σ border ≤ heads − 1``, one per entry of ``cols`` (its
+        first ``heads`` pairs, then the border's), each about rep ``reps_of[i]``: separator
+        cuts ``x[a] + x[b] − Σ border ≤ 1`` (two heads) and floor cuts ``x[u] − Σ border
+        ≤ 0`` (one, :mod:`attain.territory.floor`)."""
         n_cut = len(cols)
         if n_cut:
             block = self.add_block(
                 "contiguity",
                 np.repeat(np.arange(n_cut), [len(c) for c in cols]),
                 np.concatenate(cols),
-                np.concatenate([np.r_[1.0, 1.0, -np.ones(len(c) - 2)] for c in cols]),
+                np.concatenate([np.r_[np.ones(heads), -np.ones(len(c) - heads)] for c in cols]),
                 np.full(n_cut, -np.inf),
-                np.ones(n_cut),
+                np.full(n_cut, heads - 1.0),
             )
             self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
             self.n_cuts += n_cut
         return n_cut
 
-    def _add_floor_cuts(self, cols: list[np.ndarray], reps_of: list[int]) -> int:
-        """Append floor cuts ``x[u] − Σ border ≤ 0`` (:mod:`attain.territory.floor`), one per
-        entry of ``cols`` (the pair u first, then the border's), about rep ``reps_of[i]``."""
-        n_cut = len(cols)
-        if n_cut:
-            block = self.add_block(
-                "contiguity",
-                np.repeat(np.arange(n_cut), [len(c) for c in cols]),
-                np.concatenate(cols),
-                np.concatenate([np.r_[1.0, -np.ones(len(c) - 1)] for c in cols]),
-                np.full(n_cut, -np.inf),
-                np.zeros(n_cut),
-            )
-            self.blocks[block].units = np.asarray(reps_of, dtype=np.int64)
-            self.n_cuts += n_cut
-        return n_cut
+    def shares(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``x``'s pair values as a rep × unit grid, and which cells are pairs."""
+        pairs, n_reps, n = self.pairs, self.reps.n, self.units.n
+        share = np.zeros((n_reps, n))
+        share[pairs.rep, pairs.unit] = x[: pairs.n]
+        has = np.zeros((n_reps, n), dtype=bool)
+        has[pairs.rep, pairs.unit] = True
+        return share, has
 
     def fractional_cuts(self, x: np.ndarray, tol: float = FRACTIONAL_TOL) -> int:
         """Add the separator cuts a fractional point ``x`` (an LP relaxation's) breaks.
@@ -260,10 +254,7 @@ class TerritoryModel(CoreModel):
             return 0
         starts, nbr = self.adjacency
         pairs, n_reps, n = self.pairs, self.reps.n, self.units.n
-        share = np.zeros((n_reps, n))
-        share[pairs.rep, pairs.unit] = x[: pairs.n]
-        has = np.zeros((n_reps, n), dtype=bool)
-        has[pairs.rep, pairs.unit] = True
+        share, has = self.shares(x)
         v = np.argmax(share, axis=1)  # ties to the lowest unit
         top = share[np.arange(n_reps), v]
         need = share + top[:, None] - 1.0

@@ -185,8 +185,8 @@ def _connected(model, c, offset, holds, solver, time_limit, full, seconds) -> Ru
     )
     goals = model.goal_values(model.assemble(), full)
     gap = float(result.mip_gap or 0.0)
-    return Run(full[: model.pairs.n], result.status, gap, solver, seconds + more, goals, full,
-               problem)  # fmt: skip
+    x = full[: model.pairs.n]
+    return Run(x, result.status, gap, solver, seconds + more, goals, full, problem)
 
 
 def _watches(solver: str) -> bool:
