@@ -18,7 +18,7 @@ from attain.incentive.kinds.base import (
     common,
     register,
 )
-from attain.incentive.rational import MICRO, micro
+from attain.incentive.rational import MICRO, micro, thresholds_fit_int64
 from attain.incentive.text import measured, multiple, pct
 from attain.schema.plan import AttainmentCurve
 
@@ -102,17 +102,20 @@ def _exact(c: CompiledCurve, x: ExactInputs):
     S, T = x.S, x.T
     if x.accel_fail is not None:
         S = np.where(x.accel_fail, np.minimum(S, T), S)
-    S, T = _obj(np.maximum(S, 0)), _obj(T)
-    a, p = _obj(c.starts), _obj(c.values)
+    S, a, p = np.maximum(S, 0), c.starts, c.values
+    if not thresholds_fit_int64(S, T, a):
+        S, T, a, p = _obj(S), _obj(T), _obj(a), _obj(p)
+    # Where attainment falls, in int64 when the products fit (exact, and much faster than
+    # Python ints); the amount's products need Python ints either way.
     X = S * MICRO
-    AT = a * T[..., None]
-    reached = (X[..., None] >= AT).sum(axis=-1)
+    reached = (X[..., None] >= a * T[..., None]).sum(axis=-1)
     j = np.maximum(reached - 1, 0)
     nxt = np.minimum(j + 1, len(a) - 1)
     last = reached >= len(a)
     da = np.where(last, 1, a[nxt] - a[j]) * T
-    da = np.where(da == 0, 1, da)
-    f_num = np.where(last, p[j] * da, p[j] * da + (X - a[j] * T) * (p[nxt] - p[j]))
+    da = _obj(np.where(da == 0, 1, da))
+    # Past the last point nxt is j: the rise adds nothing, the value is flat at p[j].
+    f_num = _obj(p[j]) * da + _obj(X - a[j] * T) * _obj(p[nxt] - p[j])
     on = (reached > 0) & (T > 0)
     f_num = np.where(on, f_num, 0)
     return x.ti_num * c.weight * f_num, x.ti_den * MICRO * MICRO * da, j, on & (x.ti_num != 0)
