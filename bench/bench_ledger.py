@@ -10,7 +10,11 @@ attainment curve, step bonus). Figures, end to end through ``Ledger.close``:
 2. close February with 0.1% of the deals changed (late, cancelled, resized): adjustment
    lines for January naming their deals, February's lines and their parts;
 3. the ledger's size after each close, and a year's size from it (the first month plus
-   eleven months of growth like February's).
+   eleven months of growth like February's);
+4. the issue's scale of a month, about 12 payable lines per rep: January of a *wide*
+   plan (each of the three components per product: 12 components) on a company with
+   twice the deals (48 rows per rep, 4.8M in all), SQLite (``ATTAIN_BENCH_WIDE=0`` skips
+   it).
 
 Each close prints its wall time, this process's CPU time (the database server's, for
 PostgreSQL, is not in it) and the run's recorded steps. Goals: closing a month for 100,000 reps into SQLite < 30 s, into PostgreSQL < 60 s; a
@@ -37,6 +41,7 @@ QUICK = os.environ.get("ATTAIN_BENCH_QUICK") == "1"
 N_REPS = int(os.environ.get("ATTAIN_BENCH_REPS", 5_000 if QUICK else 100_000))
 POSTGRES = os.environ.get("ATTAIN_BENCH_POSTGRES_URL")
 PRODUCTS = ("core", "cloud", "services", "analytics")
+WIDE = os.environ.get("ATTAIN_BENCH_WIDE", "1") != "0"
 GOALS = {"sqlite": 30.0, "postgresql": 60.0}
 YEAR_GOAL_GB = 2.0
 
@@ -68,7 +73,22 @@ components:
 """
 
 
-def write_company(folder: Path, n_reps: int, seed: int = 11) -> tuple[Path, Path, Path, Path]:
+def wide_plan() -> str:
+    """:data:`PLAN` with each component once per product (4 x 3 = 12 lines per rep)."""
+    head, body = PLAN.split("components:\n")
+    parts = body.split("  - type: ")[1:]
+    out = []
+    for product in PRODUCTS:
+        for part in parts:
+            kind, rest = part.split("\n", 1)
+            name, rest = rest.split("\n", 1)
+            out.append(f"  - type: {kind}\n{name}_{product}\n    products: [{product}]\n{rest}")
+    return head + "components:\n" + "".join(out)
+
+
+def write_company(
+    folder: Path, n_reps: int, seed: int = 11, deals_per_rep: int = 24, plan_text: str = PLAN
+) -> tuple[Path, Path, Path, Path]:
     """The company folder, targets, two versions of the actuals, and the plan."""
     rng = np.random.default_rng(seed)
     reps = np.char.add("R", np.char.zfill(np.arange(n_reps).astype(str), 6))
@@ -99,7 +119,7 @@ def write_company(folder: Path, n_reps: int, seed: int = 11) -> tuple[Path, Path
             "target": np.round(rng.uniform(8_000, 40_000, n_reps * 12 * k), 2),
         }
     ).to_csv(folder / "targets.csv", index=False)
-    n = n_reps * 24
+    n = n_reps * deals_per_rep
     deals = pd.DataFrame(
         {
             "deal_id": np.char.add("D", np.char.zfill(np.arange(n).astype(str), 9)),
@@ -130,7 +150,7 @@ def write_company(folder: Path, n_reps: int, seed: int = 11) -> tuple[Path, Path
         folder / "actuals_v2.csv", index=False
     )
     plan = folder / "plan.yaml"
-    plan.write_text(PLAN)
+    plan.write_text(plan_text)
     return plan, folder / "targets.csv", folder / "actuals_v1.csv", folder / "actuals_v2.csv"
 
 
@@ -199,6 +219,29 @@ def run_backend(name: str, url: str, files) -> None:
     ledger.dispose()
 
 
+def run_wide(folder: Path) -> None:
+    """January of :func:`wide_plan` on a company with 48 deal rows per rep, into SQLite."""
+    from attain.ledger import Ledger
+
+    start = time.perf_counter()
+    plan, targets, v1, _ = write_company(folder, N_REPS, deals_per_rep=48, plan_text=wide_plan())
+    print(
+        f"wide company ({N_REPS * 48:,} deal rows, 12 components) written in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
+    ledger = Ledger(str(folder / "pay.db"))
+    ledger.init()
+    seconds, cpu, jan = _close(ledger, plan, targets, v1, "2027-01")
+    timings = ledger.run(jan.run_id)["timings"]
+    steps = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in timings.items())
+    print(
+        f"{'sqlite':10s} {'wide plan, January':22s} {len(jan.lines):>9,} lines  {seconds:6.1f} s "
+        f"wall, {cpu:5.1f} s CPU here ({len(jan.lines) / N_REPS:.1f} lines per rep; goal "
+        f"{GOALS['sqlite']:.0f} s at 100,000 reps; wall steps: {steps})"
+    )
+    ledger.dispose()
+
+
 def main() -> None:
     print(
         f"ledger close, {N_REPS:,} reps, ~{N_REPS * 24:,} deal rows, load {os.getloadavg()[0]:.1f}"
@@ -215,6 +258,9 @@ def main() -> None:
                 run_backend("postgresql", url, files)
             finally:
                 drop()  # type: ignore[operator]
+    if WIDE:
+        with tempfile.TemporaryDirectory(prefix="attain-bench-ledger-wide-") as tmp:
+            run_wide(Path(tmp))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MB; load {os.getloadavg()[0]:.1f}")
 
