@@ -41,6 +41,12 @@ def round_div(num: np.ndarray, den: np.ndarray | int, mode: str = "half_up") -> 
     to the even neighbour, ``down`` toward zero.
     """
     num = np.asarray(num)
+    if num.dtype == object:
+        return _round_div_ints(num, den, mode)
+    return _round_div_exact(num, den, mode)
+
+
+def _round_div_exact(num: np.ndarray, den, mode: str) -> np.ndarray:
     q = num // den  # floor
     r = num - q * den  # 0 <= r < den
     twice = 2 * r
@@ -51,6 +57,40 @@ def round_div(num: np.ndarray, den: np.ndarray | int, mode: str = "half_up") -> 
     else:
         up = (twice > den) | ((twice == den) & (num >= 0))
     return np.asarray(q + up.astype(np.int64), dtype=object).astype(np.int64)
+
+
+#: Below this a float quotient's integer and fractional parts are exact.
+_FLOAT_EXACT = 2.0**50
+#: A float quotient of two correctly rounded ints is within 3 ulps of num / den: this many
+#: ulps of margin decide a rounding from it alone.
+_MARGIN = 16 * np.finfo(np.float64).eps
+
+
+def _round_div_ints(num: np.ndarray, den, mode: str) -> np.ndarray:
+    """:func:`round_div` of Python ints: their float quotient decides the rounding of
+    every element not within a few ulps of a boundary the mode rounds at (a half, or an
+    integer for ``down``); those, and quotients too large for it, are divided exactly.
+    Each operation on Python ints is a call per element: this makes two (the
+    conversions) where the exact division makes eight."""
+    shape = np.broadcast_shapes(num.shape, np.shape(den))
+    num = np.broadcast_to(num, shape)
+    try:
+        e = num.astype(np.float64) / np.asarray(den, dtype=object).astype(np.float64)
+    except OverflowError:
+        return _round_div_exact(num, den, mode)
+    size = np.abs(e)
+    if mode == "down":
+        out = np.trunc(e)
+        near = (np.abs(e - np.rint(e)) <= _MARGIN * size) & (e != 0)
+    else:
+        out = np.rint(e)  # nearest: not within the margin of a half
+        near = np.abs(np.abs(e - np.floor(e)) - 0.5) <= _MARGIN * size
+    near |= ~(size < _FLOAT_EXACT)
+    out = out.astype(np.int64)
+    if near.any():
+        d = np.broadcast_to(den, shape)[near] if np.ndim(den) else den
+        out[near] = _round_div_exact(num[near], d, mode)
+    return out
 
 
 def thresholds_fit_int64(S: np.ndarray, T: np.ndarray, a: np.ndarray) -> bool:
