@@ -60,6 +60,20 @@ def test_company_and_no_company_agree_for_reps(sample_company):
     assert (a[common] == b[common]).all()
 
 
+def test_payouts_through_a_period_are_the_years_lines_up_to_it(sample_company):
+    plan = load_plan(SIMPLE)
+    year = payouts(plan, TARGETS, ACTUALS, sample_company)
+    half = payouts(plan, TARGETS, ACTUALS, sample_company, through="2027-Q2")
+    upto = year.lines[year.lines["period"].astype(str) <= "2027-Q2"].reset_index(drop=True)
+    assert len(upto) < len(year.lines)
+    pd.testing.assert_frame_equal(
+        half.lines.astype({"period": str}), upto.astype({"period": str}), check_categorical=False
+    )
+    assert set(half.totals["period"]) == {"2027-Q1", "2027-Q2"}
+    with pytest.raises(ValueError, match=r"through='2027-Q5' is not a pay period .*2027-Q1"):
+        payouts(plan, TARGETS, ACTUALS, sample_company, through="2027-Q5")
+
+
 def test_plan_built_in_python_is_checked_against_the_company(sample_company):
     plan = load_plan({**SIMPLE, "credit": {"products": ["coer"]}})  # no company: form only
     with pytest.raises(RuleFileError, match="unknown product `coer`"):

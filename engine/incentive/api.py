@@ -90,8 +90,7 @@ def check_plan(path: str | Path) -> Plan:
     from attain.incentive.calendar import Calendar
 
     company = load_company(folder, tables=("org", "measures"))
-    year = plan.fiscal_year or rules.fiscal_year
-    calendar = Calendar(year, rules.fiscal_year_start, plan.period)
+    calendar = Calendar.of_company(rules, plan.fiscal_year, plan.period)
     read_measures(company_measures(company), needed, company.org, calendar, where, plan=str(path))
     return plan
 
@@ -105,6 +104,7 @@ def payouts(
     measures: pd.DataFrame | str | Path | None = None,
     measures_until: dt.date | None = None,
     progress: Progress | None = None,
+    through: str | None = None,
 ) -> Payouts:
     """Every participant's payout per period, exact to the minor unit, with statements.
 
@@ -119,6 +119,10 @@ def payouts(
     day (counted in a notice): tracking at a date reads the year's table.
     ``progress(done, total)`` is called as each stage of each plan finishes (tables read,
     deals credited, windows built, evaluated, lines labelled).
+    ``through`` (a pay period of the plan's year, e.g. ``2027-03``): the lines and totals
+    of the periods up to it only (as a close of that period pays them; the year is still
+    evaluated, and the summary's balances are those after it); ValueError if it is not
+    one of the year's periods.
     """
     if not isinstance(plan, Plan | str | Path | Mapping):
         return payouts_of_plans(
@@ -129,6 +133,7 @@ def payouts(
             measures=measures,
             measures_until=measures_until,
             progress=progress,
+            through=through,
         )
     steps = Steps(progress, _STAGES)
     if isinstance(company, str | Path):
@@ -146,6 +151,7 @@ def payouts(
         else (minor if minor is not None else 2)
     )
     book = read_book(targets, actuals, company, plan.fiscal_year, plan.period, unit)
+    last = _period_index(book.calendar, through)
     steps.advance()
     compiled = compile_plan(plan, products or book.products, unit)
     needed, where = measures_needed(compiled)
@@ -169,9 +175,21 @@ def payouts(
     evaluation = evaluate_exact(compiled, windows)
     steps.advance()
     currency = company.rules.currency if company is not None else ""
-    result = Payouts.build(compiled, book, windows, evaluation, credit, currency, plan)
+    result = Payouts.build(compiled, book, windows, evaluation, credit, currency, plan, last)
     steps.advance()
     return result
+
+
+def _period_index(calendar, through: str | None) -> int | None:
+    if through is None:
+        return None
+    labels = calendar.period_labels()
+    if through not in labels:
+        raise ValueError(
+            f"through={through!r} is not a pay period of the plan's year "
+            f"({labels[0]} … {labels[-1]})"
+        )
+    return labels.index(through)
 
 
 def payouts_of_plans(
@@ -183,6 +201,7 @@ def payouts_of_plans(
     measures: pd.DataFrame | str | Path | None = None,
     measures_until: dt.date | None = None,
     progress: Progress | None = None,
+    through: str | None = None,
 ) -> Payouts:
     """Several plans per person (a rep plan plus a product overlay) on the same targets
     and deals: each plan computed exactly on its own, the results side by side (a
@@ -211,6 +230,7 @@ def payouts_of_plans(
             measures=measures,
             measures_until=measures_until,
             progress=_offset(progress, i * _STAGES, total),
+            through=through,
         )
         for i, p in enumerate(plans)
     ]

@@ -48,6 +48,12 @@ class Calendar:
     start_month: int = 1
     period: str = "month"
 
+    @classmethod
+    def of_company(cls, rules, fiscal_year: int | None, period: str) -> Calendar:
+        """A plan's year on a company's calendar: the plan's fiscal year, else the
+        company's (``rules``: its company.yaml), from the company's first month."""
+        return cls(fiscal_year or rules.fiscal_year, rules.fiscal_year_start, period)
+
     @property
     def is_sub_monthly(self) -> bool:
         return self.period in _SLOTS

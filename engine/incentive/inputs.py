@@ -116,7 +116,7 @@ def read_book(
             deals=_deals(deals_frame, calendar, people, products, scale),
         )
     rules = company.rules
-    calendar = Calendar(fiscal_year or rules.fiscal_year, rules.fiscal_year_start, period)
+    calendar = Calendar.of_company(rules, fiscal_year, period)
     people = company.org.reset_index(drop=True)
     products = tuple(rules.products)
 

@@ -161,10 +161,15 @@ class Payouts(ResultFiles):
         credit: Credit,
         currency: str = "",
         plan=None,
+        through: int | None = None,
     ) -> Payouts:
+        """The result of an evaluation; ``through``: the lines and totals of the periods
+        up to that index only."""
         labels = np.array(book.calendar.period_labels())
         people = np.flatnonzero(windows.participant)
         periods = np.flatnonzero(windows.active)
+        if through is not None:
+            periods = periods[periods <= through]
         n_comp = len(compiled.components)
         earned = ev.earned[:, people][:, :, periods]
         payable = ev.payable[:, people][:, :, periods]

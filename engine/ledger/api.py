@@ -204,7 +204,8 @@ class Ledger:
             raise RuleFileError(
                 [attain.Problem("<plans>", "two plans have the same name; plan names must differ")]
             )
-        results = [payouts(p, targets, actuals, loaded_company) for p in loaded]
+        through = _through(loaded, loaded_company, period)
+        results = [payouts(p, targets, actuals, loaded_company, through=through) for p in loaded]
         labels, fiscal_year = _calendar(results, plan_files, period)
         book = results[0]._context["book"]
         since, before = _period_days(book.calendar, labels.index(period))
@@ -892,6 +893,17 @@ def _data_files(targets: Path, actuals: Path, folder: Path | None) -> dict[str, 
                 ):
                     files[f"company/{p.name}"] = p
     return files
+
+
+def _through(plans, company, period: str) -> str | None:
+    """``period`` when it is a pay period of every plan's year: their payouts then stop
+    there (a close pays no later period); else None, and :func:`_calendar` refuses it."""
+    if company is None:
+        return None
+    from attain.incentive.calendar import Calendar
+
+    years = [Calendar.of_company(company.rules, p.fiscal_year, p.period) for p in plans]
+    return period if all(period in y.period_labels() for y in years) else None
 
 
 def _calendar(results, plan_files, period: str) -> tuple[list[str], int]:
