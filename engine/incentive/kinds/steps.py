@@ -98,6 +98,40 @@ def steps_into(c: CompiledSteps, att, ti_w, scale: int, out=None, hit=None, step
     if out is None:
         out = np.empty_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
         hit, step = np.empty_like(out, dtype=bool), np.empty_like(out)
+    return steps_kernel(c, scale)(att, ti_w, out, hit, step)
+
+
+def steps_kernel(c: CompiledSteps, scale: int):
+    """:func:`steps_into` prepared once: ``run(att, ti_w, out, hit, step)`` makes the same
+    passes; steps in money have their thresholds and amounts as float64 0-d arrays (a
+    Python float costs every call a conversion)."""
+    thresholds = [np.array(a / M) for a in c.starts]
+    in_money = not c.in_ti.any()
+    amounts = [v / scale for v in c.values] if in_money else []
+    # what each step adds to the one below it, as the general loop computes it
+    steps = [np.array(a - p) for a, p in zip(amounts, [0.0, *amounts[:-1]], strict=True)]
+    first_direct = in_money and bool(len(amounts)) and amounts[0] >= 0
+    first = np.array(amounts[0]) if first_direct else None
+
+    def run(att, ti_w, out, hit, step):
+        if not in_money:
+            return _steps_in_ti(c, att, ti_w, scale, out, hit, step)
+        for k, (a, delta) in enumerate(zip(thresholds, steps, strict=True)):
+            np.greater_equal(att, a, out=hit)  # the highest step reached wins
+            if k == 0 and first_direct and out.shape == att.shape:
+                # 0.0 + hit × amount is hit × amount bit for bit when it cannot be -0.0
+                np.multiply(hit, first, out=out)
+            else:
+                if k == 0:
+                    out.fill(0.0)
+                np.multiply(hit, delta, out=step)  # faster than a masked add (where=)
+                np.add(out, step, out=out)
+        return out
+
+    return run
+
+
+def _steps_in_ti(c: CompiledSteps, att, ti_w, scale: int, out, hit, step):
     previous = 0.0
     for k, (a, v, in_ti) in enumerate(zip(c.starts, c.values, c.in_ti, strict=True)):
         amount = ti_w * (v / M) if in_ti else v / scale
