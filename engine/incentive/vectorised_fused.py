@@ -116,11 +116,11 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
             if shape not in buffers:  # a full slice's, the last one's
                 like = measure_sum(net, next(iter(masks.values())))
                 buffers[shape] = (
-                    [np.empty_like(like) for _ in range(4)],
+                    [np.empty_like(like) for _ in range(3)],
                     [(np.empty_like(like), np.empty_like(like)) for _ in masks],
                     np.empty_like(like, dtype=bool),
                 )
-            (sub, value, part, step), own, hit = buffers[shape]
+            (sub, value, part), own, hit = buffers[shape]
             S: list = []
             att: list = []
             for m, (copy, ratio), T, reads in zip(
@@ -144,7 +144,7 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
                 sub = out[r, t][..., None]
             for i, line in enumerate(lines):
                 dst = sub if i == 0 else value
-                _line(line, S[line.m], att[line.m], ti_w, rep_factors[i], (dst, part, step, hit))
+                _line(line, S[line.m], att[line.m], ti_w, rep_factors[i], (dst, part, hit))
                 if i:
                     np.add(sub, value, out=sub)
             if compiled.total_cap is not None:
@@ -216,7 +216,7 @@ class _Line:
 def _line(line: _Line, S, att, ti_w, factor, buffers) -> None:
     """One component's earnings of the slice into ``dst``, as
     :func:`~attain.incentive.vectorised_components.line` computes them."""
-    dst, part, step, hit = buffers
+    dst, part, hit = buffers  # part: scratch
     c = line.c
     if c.type == "commission":
         line.kernel(S, dst, part)
@@ -228,7 +228,7 @@ def _line(line: _Line, S, att, ti_w, factor, buffers) -> None:
             clip(dst, _NEG_INF, line.cap_first, out=dst)
         np.multiply(dst, ti_w, out=dst)
     else:
-        line.kernel(att, ti_w, dst, hit, step)
+        line.kernel(att, ti_w, dst, hit, part)
     if factor is not None:
         dst *= factor
     if line.capped:

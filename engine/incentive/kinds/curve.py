@@ -165,8 +165,12 @@ def curve_kernel(c: CompiledCurve, segments=None, nan_check: bool = True):
                 np.add(part, first, out=out)
         if not parts:
             out.fill(base)
-        # below the threshold: nothing (a multiply: much faster than where)
-        np.multiply(out, np.greater_equal(att, threshold, out=hit), out=out)
+        # below the threshold: nothing (a multiply: much faster than where), by the mask
+        # as 0.0 and 1.0 in ``part`` (a cast then a multiply: 1.3x faster than a multiply
+        # by the bools, which casts them in small blocks)
+        np.greater_equal(att, threshold, out=hit)
+        np.copyto(part, hit, casting="unsafe")
+        np.multiply(out, part, out=out)
         # no target (NaN for every trial of the rep): nothing. A NaN makes the sum NaN (so
         # does inf - inf: then the mask finds no NaN), one pass instead of two.
         if nan_check and math.isnan(np.add.reduce(att[:, :1], axis=None)):

