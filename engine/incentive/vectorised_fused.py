@@ -68,12 +68,7 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
 
     ``year_end(sub, ytd, rows)`` is the general path's year end (and participants) of the
     earnings ``sub`` [r, t, P] of the reps ``rows``."""
-    from attain.incentive.vectorised import _windows
-
     n_reps, n_trials, n_periods, _ = sales4.shape
-    ytd = compiled.measure == "ytd" and per_period and n_periods > 1
-    months, _ = _windows(compiled, n_periods, per_period)
-    month_share = months / compiled.n_slots
     if sales4.strides[1] > sales4.strides[0] and n_reps * n_periods <= FUSED_BLOCK:
         # Trials-first sales (the simulator's): slices of whole trials, contiguous, which
         # every pass reads as one run of memory (measured 1.1x faster than slices of reps)
@@ -81,28 +76,27 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
     else:
         trials = min(n_trials, max(1, FUSED_BLOCK // n_periods))
         rows = max(1, FUSED_BLOCK // (trials * n_periods))
-    lowest, highest = (float(f(pop.ti)) for f in (np.min, np.max)) if n_reps else (1.0, 1.0)
-    positive_ti = lowest > 0  # NaN: False, as (ti > 0).all()
-    # TI × the months' share finite and above zero everywhere: a curve's cap at a multiple
-    # of it can come before the multiply by it (:class:`_Line`)
-    ti_scales = positive_ti and highest < np.inf and bool((month_share > 0).all())
+    # TI above zero (NaN: not) and finite everywhere: two reductions
+    ti = pop.ti
+    positive_ti = n_reps == 0 or bool(np.minimum.reduce(ti) > 0)
+    finite_ti = n_reps == 0 or bool(np.maximum.reduce(ti) < np.inf)
+    ytd = compiled.measure == "ytd" and per_period and n_periods > 1
     masks = {c.mask.tobytes(): c.mask for c in compiled.components}
     # Per rep, for every slice at once (each slice takes its rows: the same numbers).
     tgt = accumulate(np.add, targets3, axis=1) if ytd else targets3
     all_targets = [measure_sum(tgt, m)[:, None, :] for m in masks.values()]
-    has_target = tuple(bool((v > 0).all()) for v in all_targets)
-    lines = _prepared(compiled, pop, positive_ti, ti_scales, has_target, list(masks))
-    reads_att = [any(x.m == i and x.reads_att for x in lines) for i in range(len(masks))]
+    # every rep has a target (min > 0 is (T > 0).all(), NaN too)
+    has_target = tuple(
+        n_reps == 0 or bool(np.minimum.reduce(v, axis=None) > 0) for v in all_targets
+    )
+    p = _prepared(compiled, pop, n_periods, per_period, positive_ti, finite_ti, has_target)
+    lines = p.lines
     # The year end written straight into ``out`` (one window, everyone paid): the same
     # operations as :func:`~attain.incentive.vectorised._year_end`.
-    direct = n_periods == 1 and bool(pop.participant.all())
-    carry = compiled.negative_balance == "carry_forward"
-    # max(x, 0) is clip(x, 0, inf) (4x faster) but for -0.0 (max gives 0.0): adding 0.0
-    # after gives max's bits, a pass not needed when the total cannot be -0.0
-    zero_after = compiled.total_cap is not None or not lines[-1].never_negative_zero
+    direct = n_periods == 1 and bool(np.logical_and.reduce(pop.participant))
     factors = [pop.factors.get(x.c.name) for x in lines]
     buffers: dict = {}
-    all_ti_w = pop.ti[:, None, None] * month_share[None, None, :]
+    all_ti_w = ti[:, None, None] * p.month_share[None, None, :]
     for r0 in range(0, n_reps, rows):
         r = slice(r0, min(r0 + rows, n_reps))
         targets = [v[r] for v in all_targets]
@@ -112,34 +106,29 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
             t = slice(t0, t0 + trials)
             s4 = sales4[r, t]
             net = accumulate(np.add, s4, axis=2) if ytd else s4
-            shape = s4.shape[:3]
-            if shape not in buffers:  # a full slice's, the last one's
-                like = measure_sum(net, next(iter(masks.values())))
-                buffers[shape] = (
-                    [np.empty_like(like) for _ in range(3)],
-                    [(np.empty_like(like), np.empty_like(like)) for _ in masks],
+            S = [measure_sum(net, m) for m in masks.values()]
+            bufs = buffers.get(s4.shape)
+            if bufs is None:  # a full slice's, the last one's
+                like = S[0]
+                bufs = buffers[s4.shape] = (
+                    *(np.empty_like(like) for _ in range(3)),
                     np.empty_like(like, dtype=bool),
+                    [(np.empty_like(like), np.empty_like(like)) for _ in masks],
                 )
-            (sub, value, part), own, hit = buffers[shape]
-            S: list = []
+            sub, value, part, hit, own = bufs
             att: list = []
-            for m, (copy, ratio), T, reads in zip(
-                masks.values(), own, targets, reads_att, strict=True
-            ):
-                v = measure_sum(net, m)
+            for k, v in enumerate(S):
                 if not (v.flags.f_contiguous or v.flags.c_contiguous):
                     # a view of the sales with gaps (one trial's reps apart): a contiguous
                     # copy, read faster by every pass after
-                    v = copy
-                    np.copyto(copy, measure_sum(net, m))
-                S.append(v)
-                if not reads:
+                    np.copyto(own[k][0], v)
+                    v = S[k] = own[k][0]
+                if not p.reads_att[k]:
                     att.append(None)
-                elif T is not None and has_target[len(att)]:
-                    # every rep has a target: one division, no mask
-                    att.append(np.divide(v, T, out=ratio))
+                elif has_target[k]:  # every rep has a target: one division, no mask
+                    att.append(np.divide(v, targets[k], out=own[k][1]))
                 else:
-                    att.append(attainment(v, T))
+                    att.append(attainment(v, targets[k]))
             if direct:  # the running total in ``out`` itself: no copy at the end
                 sub = out[r, t][..., None]
             for i, line in enumerate(lines):
@@ -151,33 +140,55 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
                 sub += np.minimum(sub, cap_value(compiled.total_cap, ti_w, compiled.scale)) - sub
             if not direct:
                 out[r, t] = year_end(sub, ytd, r)
-            elif carry:
+            elif p.carry:
                 clip(sub, _ZERO, _INF, out=sub)
-                if zero_after:
+                if p.zero_after:
                     np.add(sub, _ZERO, out=sub)
 
 
 _ZERO, _INF, _NEG_INF = np.array(0.0), np.array(np.inf), np.array(-np.inf)
 
-#: The lines of the last few (plan, population) pairs paid, with what identifies them:
-#: the simulator pays the same plan chunk after chunk (preparing its kernels costs as much
-#: as a slice's passes).
+#: What :func:`fused_total` makes of the last few (plan, population) pairs it paid, with
+#: what identifies them: the simulator pays the same plan chunk after chunk (preparing
+#: its kernels costs as much as a slice's passes).
 _PREPARED: dict = {}
 
 
-def _prepared(compiled, pop, positive_ti: bool, ti_scales: bool, has_target, keys) -> list:
-    key = (id(compiled), id(pop), positive_ti, ti_scales, has_target)
+class _Prepared:
+    """A plan's lines and what the slices read, for one layout and population."""
+
+    def __init__(self, compiled, pop, n_periods, per_period, positive_ti, finite_ti, has_target):
+        from attain.incentive.vectorised import _windows
+
+        months, _ = _windows(compiled, n_periods, per_period)
+        self.month_share = months / compiled.n_slots
+        # TI × the months' share finite and above zero everywhere: a curve's cap at a
+        # multiple of it can come before the multiply by it (:class:`_Line`)
+        ti_scales = positive_ti and finite_ti and bool((self.month_share > 0).all())
+        keys = list({c.mask.tobytes(): None for c in compiled.components})
+        self.lines = [
+            _Line(c, compiled.scale, pop, positive_ti, ti_scales, has_target, keys)
+            for c in compiled.components
+        ]
+        self.reads_att = [
+            any(x.m == k and x.reads_att for x in self.lines) for k in range(len(keys))
+        ]
+        self.carry = compiled.negative_balance == "carry_forward"
+        # max(x, 0) is clip(x, 0, inf) (4x faster) but for -0.0 (max gives 0.0): adding 0.0
+        # after gives max's bits, a pass not needed when the total cannot be -0.0
+        self.zero_after = compiled.total_cap is not None or not self.lines[-1].never_negative_zero
+
+
+def _prepared(compiled, pop, *args) -> _Prepared:
+    key = (id(compiled), id(pop), *args)
     held = _PREPARED.get(key)
     if held is not None and held[0] is compiled and held[1] is pop:
         return held[2]
-    lines = [
-        _Line(c, compiled.scale, pop, positive_ti, ti_scales, has_target, keys)
-        for c in compiled.components
-    ]
+    prepared = _Prepared(compiled, pop, *args)
     if len(_PREPARED) >= 8:
         _PREPARED.pop(next(iter(_PREPARED)))
-    _PREPARED[key] = (compiled, pop, lines)  # held: their ids stay theirs
-    return lines
+    _PREPARED[key] = (compiled, pop, prepared)  # held: their ids stay theirs
+    return prepared
 
 
 class _Line:
