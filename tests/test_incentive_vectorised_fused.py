@@ -190,3 +190,60 @@ def test_kernels_prepared_once_serve_only_their_plan_and_population(monkeypatch)
         evaluate(compiled, sales, targets, pop=plain),
         evaluate(compiled, sales, targets, pop=modified),
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 400_000), min_size=1, max_size=4),
+    st.lists(st.integers(0, 3_000_000), min_size=4, max_size=4, unique=True),
+    st.data(),
+)
+def test_steps_counted_in_bytes_give_the_loops_bits(minor, levels, data):
+    """Steps whose amounts are whole multiples of one unit are counted in uint8 and cast
+    once, where that gives the per-step loop's bits for every set of steps reached."""
+    import attain.incentive.kinds.steps as steps
+
+    amounts = sorted(minor)
+    starts = sorted(levels)[: len(amounts)]
+    plan = Plan.model_validate(
+        {
+            "kind": "plan",
+            "name": "p",
+            "period": "year",
+            "target_incentive": {"amount": 1000},
+            "components": [
+                {
+                    "type": "step_bonus",
+                    "name": "s",
+                    "steps": [
+                        {"attainment": a / 1e6, "amount": m / 100}
+                        for a, m in zip(starts, amounts, strict=True)
+                    ],
+                }
+            ],
+        }
+    )
+    c = compile_plan(plan, PRODUCTS).components[0]
+    at = [s / 1e6 for s in starts]
+    att = np.array([*at, *np.nextafter(at, -np.inf), -np.inf, np.inf, np.nan, -0.0, 0.0, 7.0])
+    att = np.concatenate([att, data.draw(st.lists(st.floats(-1, 4), max_size=20))])[:, None]
+    ti_w = np.ones((len(att), 1))
+    counted = steps.steps_into(c, att, ti_w, 100)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(steps, "_multiples", lambda *a: None)
+        looped = steps.steps_into(c, att, ti_w, 100)
+    _same_bits(counted, looped)
+
+
+def test_steps_are_counted_on_the_bench_plan():
+    import attain.incentive.kinds.steps as steps
+    from bench.bench_simulate import _plan
+
+    kicker = compile_plan(_plan(), PRODUCTS).components[2]
+    per_step = [np.array(v / 100) for v in np.diff(kicker.values, prepend=0)]
+    assert steps._multiples(per_step, True) is not None
+    assert steps._multiples([np.array(0.1), np.array(0.25)], True) is None  # 0.25 ≠ n × 0.1
+    # 1, 5 and 4 units, but the loop's sums round where the count's product does not
+    unit = float.fromhex("0x1.043b27b61342fp+0")
+    assert steps._multiples([np.array(n * unit) for n in (1, 5, 4)], True) is None
+    assert steps._multiples([np.array(n * 1.5) for n in (1, 5, 4)], True) is not None

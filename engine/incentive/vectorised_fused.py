@@ -134,9 +134,10 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
                 bufs = buffers[s4.shape] = (
                     *(np.empty_like(like) for _ in range(3)),
                     np.empty_like(like, dtype=bool),
+                    np.empty_like(like, dtype=np.uint8),
                     [(np.empty_like(like), np.empty_like(like)) for _ in masks],
                 )
-            sub, value, part, hit, own = bufs
+            sub, value, part, hit, count, own = bufs
             att: list = []
             for k, v in enumerate(S):
                 if not (v.flags.f_contiguous or v.flags.c_contiguous):
@@ -154,7 +155,7 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
                 sub = out[r, t][..., None]
             for i, line in enumerate(lines):
                 dst = sub if i == 0 else value
-                _line(line, S[line.m], att[line.m], ti_w, rep_factors[i], (dst, part, hit))
+                _line(line, S[line.m], att[line.m], ti_w, rep_factors[i], (dst, part, hit, count))
                 if i:
                     np.add(sub, value, out=sub)
             if compiled.total_cap is not None:
@@ -248,7 +249,7 @@ class _Line:
 def _line(line: _Line, S, att, ti_w, factor, buffers) -> None:
     """One component's earnings of the slice into ``dst``, as
     :func:`~attain.incentive.vectorised_components.line` computes them."""
-    dst, part, hit = buffers  # part: scratch
+    dst, part, hit, count = buffers  # part, count: scratch
     c = line.c
     if c.type == "commission":
         line.kernel(S, dst, part)
@@ -260,7 +261,7 @@ def _line(line: _Line, S, att, ti_w, factor, buffers) -> None:
             clip(dst, _NEG_INF, line.cap_first, out=dst)
         np.multiply(dst, ti_w, out=dst)
     else:
-        line.kernel(att, ti_w, dst, hit, part)
+        line.kernel(att, ti_w, dst, hit, part, count)
     if factor is not None:
         dst *= factor
     if line.capped:
