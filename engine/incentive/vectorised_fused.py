@@ -163,7 +163,9 @@ def fused_total(compiled, sales4, targets3, pop, per_period: bool, out, year_end
             if not direct:
                 out[r, t] = year_end(sub, ytd, r)
             elif p.carry:
-                clip(sub, _ZERO, _INF, out=sub)
+                # nothing below zero (the usual case): a reduction reads, a clip also writes
+                if not np.minimum.reduce(sub, axis=None) >= 0:  # NaN too
+                    clip(sub, _ZERO, _INF, out=sub)
                 if p.zero_after:
                     np.add(sub, _ZERO, out=sub)
 
