@@ -129,6 +129,9 @@ def steps_kernel(c: CompiledSteps, scale: int):
                 count = np.empty_like(att, dtype=np.uint8)
             reached = hit.view(np.uint8)
             for k, (a, n) in enumerate(zip(thresholds, multiples, strict=True)):
+                if k == 0 and n == 1:  # the bools are the count's bytes
+                    np.greater_equal(att, a, out=count.view(bool))
+                    continue
                 np.greater_equal(att, a, out=hit)
                 if k == 0:
                     np.multiply(reached, n, out=count)
