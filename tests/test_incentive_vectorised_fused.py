@@ -190,6 +190,14 @@ def test_kernels_prepared_once_serve_only_their_plan_and_population(monkeypatch)
         evaluate(compiled, sales, targets, pop=plain),
         evaluate(compiled, sales, targets, pop=modified),
     )
+    # a modifier added to the same population's dict after a call: prepared again
+    later = vectorised.replace(plain, factors={})
+    evaluate(compiled, sales, targets, pop=later)
+    later.factors["bonus"] = np.linspace(0.5, 1.5, 30)
+    _same_bits(
+        evaluate(compiled, sales, targets, pop=later),
+        _general(monkeypatch, compiled, sales, targets, pop=later),
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -209,13 +209,14 @@ class _Prepared:
 
 
 def _prepared(compiled, pop, *args) -> _Prepared:
-    key = (id(compiled), id(pop), *args)
+    # the modifiers' names too: a line with one is prepared otherwise
+    key = (id(compiled), id(pop), tuple(pop.factors), *args)
     held = _PREPARED.get(key)
     if held is not None and held[0] is compiled and held[1] is pop:
         return held[2]
     prepared = _Prepared(compiled, pop, *args)
-    if len(_PREPARED) >= 8:
-        _PREPARED.pop(next(iter(_PREPARED)))
+    for old in list(_PREPARED)[:-7]:  # the last 7 kept (threads may drop the same one)
+        _PREPARED.pop(old, None)
     _PREPARED[key] = (compiled, pop, prepared)  # held: their ids stay theirs
     return prepared
 
