@@ -563,41 +563,79 @@ def _marginal(X, starts, rates, out=None, part=None) -> np.ndarray:
     if out is None:
         shape = np.broadcast_shapes(X.shape, np.shape(starts[0]))
         out = np.empty_like(X, shape=shape)
-    V = out
     if part is None:
-        part = np.empty_like(V)
-    scalar = np.ndim(starts[0]) == 0
-    first_at_zero = scalar and starts[0] == 0
+        part = np.empty_like(out)
+    if np.ndim(starts[0]) == 0:
+        return marginal_kernel(starts, rates)(X, out, part)
+    V = out
     for i, r in enumerate(rates):
         dst = V if i == 0 else part
-        low = None if i == 0 and first_at_zero else 0.0  # the first slice also takes X < 0
         high = starts[i + 1] - starts[i] if i + 1 < len(rates) else None
-        # X - 0.0 is X, bit for bit (-0.0 and NaN too): no pass
-        src = X if i == 0 and first_at_zero else np.subtract(X, starts[i], out=dst)
-        # np.clip's kernel (2-3x faster here than np.maximum's and np.minimum's) gives
-        # their bits wherever no -0.0 meets a zero bound: X - s is never -0.0 for s != 0.
-        if low is not None and high is not None:
-            _clip(src, low, high, out=dst)
-        elif high is not None:
-            if scalar and high != 0:
-                _clip(src, -np.inf, high, out=dst)
-            else:
-                np.minimum(src, high, out=dst)
-        elif low is not None:
-            if scalar and starts[i] != 0:
-                _clip(src, 0.0, np.inf, out=dst)
-            else:
-                np.maximum(src, low, out=dst)
-        elif src is not dst:
-            np.copyto(dst, src)
+        np.subtract(X, starts[i], out=dst)
+        if high is not None:
+            _clip(dst, 0.0, high, out=dst)
+        else:
+            np.maximum(dst, 0.0, out=dst)
         np.multiply(dst, r, out=dst)
         if i:
             V += part
-    if not first_at_zero:
-        np.minimum(X, 0.0, out=part)
-        np.multiply(part, rates[0], out=part)
-        V += part
+    np.minimum(X, 0.0, out=part)
+    np.multiply(part, rates[0], out=part)
+    V += part
     return V
+
+
+def marginal_kernel(starts, rates):
+    """:func:`_marginal` for tier starts that are numbers, prepared once (a caller that
+    calls it often): ``run(X, out, part)`` makes the same passes. Its bounds and rates are
+    float64 0-d arrays: a Python float costs every call a conversion."""
+    n = len(rates)
+    first_at_zero = starts[0] == 0
+    tiers = []
+    for i, r in enumerate(rates):
+        at_zero = i == 0 and first_at_zero
+        low = None if at_zero else 0.0  # the first slice also takes X < 0
+        high = starts[i + 1] - starts[i] if i + 1 < n else None
+        # np.clip's kernel (2-3x faster here than np.maximum's and np.minimum's) gives
+        # their bits wherever no -0.0 meets a zero bound: X - s is never -0.0 for s != 0.
+        if low is not None and high is not None:
+            op, lo, hi = _clip, low, high
+        elif high is not None:
+            op, lo, hi = (_clip, -np.inf, high) if high != 0 else (np.minimum, high, None)
+        elif low is not None:
+            op, lo, hi = (_clip, 0.0, np.inf) if starts[i] != 0 else (np.maximum, low, None)
+        else:
+            op, lo, hi = None, None, None
+        # X - 0.0 is X, bit for bit (-0.0 and NaN too): no pass
+        tiers.append((None if at_zero else _f(starts[i]), op, _f(lo), _f(hi), _f(r)))
+    pay_back = None if first_at_zero else _f(rates[0])
+    zero = _f(0.0)
+
+    def run(X, out, part):
+        for i, (start, op, lo, hi, rate) in enumerate(tiers):
+            dst = out if i == 0 else part
+            src = X if start is None else np.subtract(X, start, out=dst)
+            if op is _clip:
+                _clip(src, lo, hi, out=dst)
+            elif op is not None:
+                op(src, lo, out=dst)
+            elif src is not dst:
+                np.copyto(dst, src)
+            np.multiply(dst, rate, out=dst)
+            if i:
+                np.add(out, part, out=out)
+        if pay_back is not None:
+            np.minimum(X, zero, out=part)
+            np.multiply(part, pay_back, out=part)
+            np.add(out, part, out=out)
+        return out
+
+    return run
+
+
+def _f(x):
+    """A number as a float64 0-d array (None stays None)."""
+    return None if x is None else np.array(x, dtype=np.float64)
 
 
 def _interp_rate(X, starts, rates, reached):

@@ -98,6 +98,94 @@ def steps_into(c: CompiledSteps, att, ti_w, scale: int, out=None, hit=None, step
     if out is None:
         out = np.empty_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
         hit, step = np.empty_like(out, dtype=bool), np.empty_like(out)
+    return steps_kernel(c, scale)(att, ti_w, out, hit, step)
+
+
+def steps_kernel(c: CompiledSteps, scale: int):
+    """:func:`steps_into` prepared once: ``run(att, ti_w, out, hit, step, count=None)``
+    gives the same bits; steps in money have their thresholds and amounts as float64 0-d
+    arrays (a Python float costs every call a conversion).
+
+    When each step adds a whole multiple of one amount (1,000 then 2,000 more: 1 and 2
+    × 1,000) and that gives the general loop's bits for every set of steps reached
+    (checked here), the steps reached are counted in bytes (the multiples summed, one
+    uint8 pass a step) and cast once: a cast and a multiply instead of one a step
+    (1.6x faster on two steps). ``count``: an optional uint8 buffer of att's shape."""
+    thresholds = [np.array(a / M) for a in c.starts]
+    in_money = not c.in_ti.any()
+    amounts = [v / scale for v in c.values] if in_money else []
+    # what each step adds to the one below it, as the general loop computes it
+    steps = [np.array(a - p) for a, p in zip(amounts, [0.0, *amounts[:-1]], strict=True)]
+    first_direct = in_money and bool(len(amounts)) and amounts[0] >= 0
+    first = np.array(amounts[0]) if first_direct else None
+    counted = _multiples(steps, first_direct) if in_money else None
+
+    def run(att, ti_w, out, hit, step, count=None):
+        if not in_money:
+            return _steps_in_ti(c, att, ti_w, scale, out, hit, step)
+        if counted is not None and out.shape == att.shape:
+            unit, multiples = counted
+            if count is None:
+                count = np.empty_like(att, dtype=np.uint8)
+            reached = hit.view(np.uint8)
+            for k, (a, n) in enumerate(zip(thresholds, multiples, strict=True)):
+                if k == 0 and n == 1:  # the bools are the count's bytes
+                    np.greater_equal(att, a, out=count.view(bool))
+                    continue
+                np.greater_equal(att, a, out=hit)
+                if k == 0:
+                    np.multiply(reached, n, out=count)
+                else:
+                    if n != 1:
+                        np.multiply(reached, n, out=reached)
+                    np.add(count, reached, out=count)
+            np.copyto(out, count, casting="unsafe")
+            return np.multiply(out, unit, out=out)
+        for k, (a, delta) in enumerate(zip(thresholds, steps, strict=True)):
+            np.greater_equal(att, a, out=hit)  # the highest step reached wins
+            # hit × amount as the bools cast to 0.0 and 1.0, then a multiply (1.3x faster
+            # than a multiply by the bools, which casts them in small blocks)
+            if k == 0 and first_direct and out.shape == att.shape:
+                # 0.0 + hit × amount is hit × amount bit for bit when it cannot be -0.0
+                np.copyto(out, hit, casting="unsafe")
+                np.multiply(out, first, out=out)
+            else:
+                if k == 0:
+                    out.fill(0.0)
+                np.copyto(step, hit, casting="unsafe")
+                np.multiply(step, delta, out=step)  # faster than a masked add (where=)
+                np.add(out, step, out=out)
+        return out
+
+    return run
+
+
+def _multiples(steps: list, first_direct: bool):
+    """(unit, multiples): each step's amount above the one below as a whole multiple of
+    one unit, when the unit × the multiples reached is the general loop's value, bit for
+    bit, for every set of steps reached (at most 8 steps, 255 units); else None."""
+    deltas = [float(d) for d in steps]
+    nonzero = [abs(d) for d in deltas if d != 0]
+    if not deltas or len(deltas) > 8 or not nonzero:
+        return None
+    unit = min(nonzero)
+    multiples = [d / unit for d in deltas]
+    if any(n != int(n) or n < 0 for n in multiples) or sum(multiples) > 255:
+        return None
+    multiples = [int(n) for n in multiples]
+    one, zero = np.float64(1.0), np.float64(0.0)
+    for pattern in range(1 << len(deltas)):
+        hits = [one if pattern >> k & 1 else zero for k in range(len(deltas))]
+        loop = hits[0] * steps[0][()] if first_direct else zero + hits[0] * steps[0][()]
+        for h, d in zip(hits[1:], steps[1:], strict=True):
+            loop = loop + h * d[()]
+        count = sum(n for n, h in zip(multiples, hits, strict=True) if h)
+        if np.float64(count) * np.float64(unit) != loop or np.signbit(loop):
+            return None  # another rounding, or a -0.0 the cast count cannot give
+    return np.array(unit), [np.uint8(n) for n in multiples]
+
+
+def _steps_in_ti(c: CompiledSteps, att, ti_w, scale: int, out, hit, step):
     previous = 0.0
     for k, (a, v, in_ti) in enumerate(zip(c.starts, c.values, c.in_ti, strict=True)):
         amount = ti_w * (v / M) if in_ti else v / scale
