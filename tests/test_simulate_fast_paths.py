@@ -131,6 +131,29 @@ def test_moved_assumptions_cost_what_runs_of_their_own_do(setup):
     assert len(set(own)) == len(own)  # every move moves the cost
 
 
+def test_moves_paid_by_several_plans_cost_what_each_plan_s_own_run_does(setup):
+    """The tornado's one run: every plan pays the moved assumptions, on sales made once."""
+    job = Job(
+        setup.population,
+        setup.scenario.performance,
+        setup.models[:2],  # monthly and quarterly: different sales from the same months
+        (BASE,),
+        trials=5,
+        seed=3,
+        lines=False,
+    )
+    names = ("mean", "shocks.team")
+    moves = tuple(m for n in names for m in _assumption_models(job.model, n, 0.1) if m)
+    together = run(replace(job, moves=moves, move_plans=(1, 0)), workers=1)
+    assert together.moved.shape == (2 * len(moves), 5)
+    for q, p in enumerate((1, 0)):
+        own = run(replace(job, plans=(job.plans[p],), moves=moves), workers=1)
+        assert (
+            together.moved[q * len(moves) : (q + 1) * len(moves)].tobytes() == own.moved.tobytes()
+        )
+        assert together.payout[0, p].tobytes() == own.payout[0, 0].tobytes()
+
+
 def test_noisy_sales_are_laid_out_reps_innermost(setup):
     for model, sales in _sales(setup):
         if sales.shape[1] > 1:
