@@ -239,3 +239,38 @@ def test_the_reps_innermost_noisy_profile_takes_the_bits_of_the_c_ordered_one(n_
     assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
     cells = rng.standard_normal((4, 50, 12, n_products)) * 1e6  # signs mixed: order shows
     assert year_sum(cells).tobytes() == cells.sum(axis=(2, 3)).tobytes()
+
+
+@pytest.mark.parametrize("case", ["plain", "zeros", "negative", "nan", "inf"])
+def test_a_spiff_outside_its_window_takes_the_bits_of_the_full_passes(setup, monkeypatch, case):
+    """The SPIFF computed on its window's periods only (the others known: +0.0 before,
+    the last year-to-date value after) pays the bits of every period's passes; sales it
+    cannot vouch for (negative, NaN, inf) take the full passes."""
+    from attain.incentive.kinds import spiff
+
+    model, sales = _sales(setup)[0]  # the field rep plan: monthly YTD, a cloud SPIFF
+    assert model.name == "field_rep_marginal"
+    sales = sales.copy()
+    cloud = model.compiled.products.index("cloud")
+    if case == "zeros":
+        sales[:, :7, :, cloud] = 0.0
+        sales[:, 7:9, :, cloud] = -0.0
+    elif case != "plain":
+        bad = {"negative": -5.0, "nan": np.nan, "inf": np.inf}[case]
+        sales[2, 3, 9, cloud] = bad  # outside the window (March-April)
+    calls = []
+    original = spiff._window_only
+    monkeypatch.setattr(
+        spiff, "_window_only", lambda *a: calls.append(original(*a) is not None) or original(*a)
+    )
+    with np.errstate(invalid="ignore"):  # inf × a zero share: NaN, as the exact passes
+        fast = model(sales)
+        fast_total = model.total(sales)
+        assert calls and all(calls) == (case in ("plain", "zeros"))
+        monkeypatch.setattr(spiff, "_window_only", lambda *a: None)
+        full = model(sales)
+        full_total = model.total(sales)
+    assert fast.tobytes() == full.tobytes()
+    assert fast_total.tobytes() == full_total.tobytes()
+    line = model.components.index("cloud_spiff")
+    assert np.nansum(np.abs(full[..., line])) > 0
