@@ -274,3 +274,21 @@ def test_a_spiff_outside_its_window_takes_the_bits_of_the_full_passes(setup, mon
     assert fast_total.tobytes() == full_total.tobytes()
     line = model.components.index("cloud_spiff")
     assert np.nansum(np.abs(full[..., line])) > 0
+
+
+def test_the_top_performers_found_by_a_partition_are_the_stable_sort_s():
+    """Ties (-0.0 and 0.0 too) go to the lower index, NaN sorts last, as numpy's sort."""
+    from attain.simulate.variants import top_mask
+
+    rng = np.random.default_rng(5)
+    for i in range(200):
+        t, r = int(rng.integers(1, 5)), int(rng.integers(1, 60))
+        if i % 2:
+            values = rng.choice([0.0, -0.0, 0.5, 1.0, 2.0, np.nan, np.inf], size=(t, r))
+        else:
+            values = rng.random((t, r)).round(1)
+        for n_top in {1, max(1, r // 10), max(1, r // 2), r}:
+            want = np.zeros(values.shape, dtype=bool)
+            order = np.argsort(-values, axis=1, kind="stable")[:, :n_top]
+            want[np.arange(t)[:, None], order] = True
+            assert (top_mask(values, n_top) == want).all()
