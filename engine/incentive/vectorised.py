@@ -505,7 +505,7 @@ def _any_layout(compiled: CompiledPlan, detail: bool | str, sales4: np.ndarray) 
 #: most: a chunk of many reps runs slice by slice when each rep is paid on their own (no
 #: team pool, no roll-up), so the evaluator's temporaries stay in the CPU's cache (2 MB of
 #: L2 per core here; measured on a 55,000-rep company: 2^16-2^17 cells fastest, one slice
-#: of 2.6M cells 1.3x slower; on the 50,000-rep compare_plans job, 2^18 1.05-1.15x faster
+#: of 2.6M cells 1.3x slower; on the 50,000-rep compare_plans job, 2^18 1.03-1.19x faster
 #: than 2^17 per trial). Each rep's figures are the same whatever the slice.
 REP_SLICE_CELLS = 1 << 18
 
