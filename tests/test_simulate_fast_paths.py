@@ -131,6 +131,29 @@ def test_moved_assumptions_cost_what_runs_of_their_own_do(setup):
     assert len(set(own)) == len(own)  # every move moves the cost
 
 
+def test_moves_paid_by_several_plans_cost_what_each_plan_s_own_run_does(setup):
+    """The tornado's one run: every plan pays the moved assumptions, on sales made once."""
+    job = Job(
+        setup.population,
+        setup.scenario.performance,
+        setup.models[:2],  # monthly and quarterly: different sales from the same months
+        (BASE,),
+        trials=5,
+        seed=3,
+        lines=False,
+    )
+    names = ("mean", "shocks.team")
+    moves = tuple(m for n in names for m in _assumption_models(job.model, n, 0.1) if m)
+    together = run(replace(job, moves=moves, move_plans=(1, 0)), workers=1)
+    assert together.moved.shape == (2 * len(moves), 5)
+    for q, p in enumerate((1, 0)):
+        own = run(replace(job, plans=(job.plans[p],), moves=moves), workers=1)
+        assert (
+            together.moved[q * len(moves) : (q + 1) * len(moves)].tobytes() == own.moved.tobytes()
+        )
+        assert together.payout[0, p].tobytes() == own.payout[0, 0].tobytes()
+
+
 def test_noisy_sales_are_laid_out_reps_innermost(setup):
     for model, sales in _sales(setup):
         if sales.shape[1] > 1:
@@ -216,3 +239,56 @@ def test_the_reps_innermost_noisy_profile_takes_the_bits_of_the_c_ordered_one(n_
     assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
     cells = rng.standard_normal((4, 50, 12, n_products)) * 1e6  # signs mixed: order shows
     assert year_sum(cells).tobytes() == cells.sum(axis=(2, 3)).tobytes()
+
+
+@pytest.mark.parametrize("case", ["plain", "zeros", "negative", "nan", "inf"])
+def test_a_spiff_outside_its_window_takes_the_bits_of_the_full_passes(setup, monkeypatch, case):
+    """The SPIFF computed on its window's periods only (the others known: +0.0 before,
+    the last year-to-date value after) pays the bits of every period's passes; sales it
+    cannot vouch for (negative, NaN, inf) take the full passes."""
+    from attain.incentive.kinds import spiff
+
+    model, sales = _sales(setup)[0]  # the field rep plan: monthly YTD, a cloud SPIFF
+    assert model.name == "field_rep_marginal"
+    sales = sales.copy()
+    cloud = model.compiled.products.index("cloud")
+    if case == "zeros":
+        sales[:, :7, :, cloud] = 0.0
+        sales[:, 7:9, :, cloud] = -0.0
+    elif case != "plain":
+        bad = {"negative": -5.0, "nan": np.nan, "inf": np.inf}[case]
+        sales[2, 3, 9, cloud] = bad  # outside the window (March-April)
+    calls = []
+    original = spiff._window_only
+    monkeypatch.setattr(
+        spiff, "_window_only", lambda *a: calls.append(original(*a) is not None) or original(*a)
+    )
+    with np.errstate(invalid="ignore"):  # inf × a zero share: NaN, as the exact passes
+        fast = model(sales)
+        fast_total = model.total(sales)
+        assert calls and all(calls) == (case in ("plain", "zeros"))
+        monkeypatch.setattr(spiff, "_window_only", lambda *a: None)
+        full = model(sales)
+        full_total = model.total(sales)
+    assert fast.tobytes() == full.tobytes()
+    assert fast_total.tobytes() == full_total.tobytes()
+    line = model.components.index("cloud_spiff")
+    assert np.nansum(np.abs(full[..., line])) > 0
+
+
+def test_the_top_performers_found_by_a_partition_are_the_stable_sort_s():
+    """Ties (-0.0 and 0.0 too) go to the lower index, NaN sorts last, as numpy's sort."""
+    from attain.simulate.variants import top_mask
+
+    rng = np.random.default_rng(5)
+    for i in range(200):
+        t, r = int(rng.integers(1, 5)), int(rng.integers(1, 60))
+        if i % 2:
+            values = rng.choice([0.0, -0.0, 0.5, 1.0, 2.0, np.nan, np.inf], size=(t, r))
+        else:
+            values = rng.random((t, r)).round(1)
+        for n_top in {1, max(1, r // 10), max(1, r // 2), r}:
+            want = np.zeros(values.shape, dtype=bool)
+            order = np.argsort(-values, axis=1, kind="stable")[:, :n_top]
+            want[np.arange(t)[:, None], order] = True
+            assert (top_mask(values, n_top) == want).all()

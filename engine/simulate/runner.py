@@ -69,6 +69,10 @@ class Job:
     #: base draws' (what a run of its own draws too, except after a beta distribution,
     #: whose draws take a varying count of numbers: there the noise is the base run's).
     moves: tuple[PerformanceModel, ...] = ()
+    #: The plans (indices into ``plans``) that pay every moved model: ``Raw.moved`` holds
+    #: the moves of the first of them, then of the next... Each move's attainment and
+    #: noisy sales by month are made once for all of them.
+    move_plans: tuple[int, ...] = (0,)
 
     @property
     def n_months(self) -> int:
@@ -93,7 +97,7 @@ class Raw:
     at_target: np.ndarray  # [V, T] share of reps with a target at or above 100%
     detail_payout: np.ndarray  # [V, P, D, R]
     detail_attainment: np.ndarray  # [V, D, R]
-    moved: np.ndarray  # [M, T] total payout of the first plan under each moved model
+    moved: np.ndarray  # [Q × M, T] total payout of each move plan (Q) under each moved model
 
 
 def run(
@@ -197,7 +201,7 @@ def _allocate(job: Job) -> Raw:
         at_target=np.zeros((v, t)),
         detail_payout=np.zeros((v, p, d, r)),
         detail_attainment=np.zeros((v, d, r)),
-        moved=np.zeros((len(job.moves), t)),
+        moved=np.zeros((len(job.moves) * len(job.move_plans), t)),
     )
 
 
@@ -258,7 +262,7 @@ class Piece:
     at_target: np.ndarray  # [V, n]
     detail_payout: np.ndarray  # [V, P, d, R]
     detail_attainment: np.ndarray  # [V, d, R]
-    moved: np.ndarray  # [M, n]
+    moved: np.ndarray  # [Q × M, n]
 
 
 def merge(pieces: Sequence[Piece]) -> Piece:
@@ -377,25 +381,31 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             payout[v, p] = per_rep.sum(axis=1)
         if n_detail:
             detail_attainment[v] = attainment[:n_detail]
-    moved = np.zeros((len(job.moves), n))
+    n_moves = len(job.moves)
+    moved = np.zeros((n_moves * len(job.move_plans), n))
     for m, model in enumerate(job.moves):
         these = _moved(job, model, draws, first, last)
         attainment = variant_attainment(job.variants[0], these.attainment)
-        plan, profile = job.plans[0], profiles[0]
-        key = _sales_key(plan)
-        sales = sales_from(
-            these,
-            attainment,
-            profile.full,
-            plan.n_months,
-            profile.coarse[key],
-            _pooled(plan),
-            shaped(profile),
-        )
-        sales = _laid_out(plan, sales)
-        per_rep = np.empty((n, n_reps))  # laid out as the plans' own: the same sums
-        per_rep[:] = plan.total(sales)
-        moved[m] = per_rep.sum(axis=1)
+        profile = profiles[0]
+        noisy = shaped(profile)
+        monthly = None if noisy is None else noisy_sales(noisy, attainment)  # every plan's
+        for q, p in enumerate(job.move_plans):
+            plan = job.plans[p]
+            if monthly is None:  # rank one: from the coarse profile
+                sales = sales_from(
+                    these,
+                    attainment,
+                    profile.full,
+                    plan.n_months,
+                    profile.coarse[_sales_key(plan)],
+                    _pooled(plan),
+                )
+            else:
+                sales = pool_products(coarsen(monthly, plan.n_months), _pooled(plan))
+            sales = _laid_out(plan, sales)
+            per_rep = np.empty((n, n_reps))  # laid out as the plans' own: the same sums
+            per_rep[:] = plan.total(sales)
+            moved[q * n_moves + m] = per_rep.sum(axis=1)
     return Piece(
         first,
         last,

@@ -8,10 +8,11 @@ together so the plan stays valid; a move the plan's rules reject is left out. In
 package (plans paid together) each of its plans' parameters is moved in turn, the
 others kept, and labelled with that plan's name (``cloud_overlay.cloud_bonus.rates``).
 
-A moved assumption (the performance model's mean, sd, shocks or history bias) is paid
-in the same run as the plan (:attr:`attain.simulate.runner.Job.moves`): each block's
-attainment is drawn again from the block's own stream under the moved model, and the
-month and mix noise are the base run's. Those are the numbers a run of its own would
+Every plan, its moved copies and the moved assumptions are paid in one run. A moved
+assumption (the performance model's mean, sd, shocks or history bias) is paid by each
+plan (:attr:`attain.simulate.runner.Job.moves`, ``Job.move_plans``): each block's
+attainment is drawn again from the block's own stream under the moved model, once for
+every plan, and the month and mix noise are the base run's. Those are the numbers a run of its own would
 draw, except under a ``beta`` distribution (its draws take a varying count of numbers):
 there the moved assumption keeps the base run's noise, where a run of its own would
 have drawn other noise after the moved beta draws.
@@ -127,26 +128,39 @@ def tornado(
 ) -> list[dict[str, Any]]:
     """Rows of the tornado table, per plan, largest swing first.
 
-    A plan's moved parameters all read the same draws and sales, so the plan and every
+    A plan's moved parameters all read the same draws and sales, so every plan and every
     moved copy of it are paid in one run (the runner draws each block once and shares
     its sales between plans). The moved assumptions ride along in the same run
-    (``Job.moves``): each replays the attainment draws of the block under its model and
-    keeps the base run's month and mix noise, so one run per plan makes its whole tornado.
+    (``Job.moves``, paid by each plan: ``Job.move_plans``): each replays the attainment
+    draws of the block under its model and keeps the base run's month and mix noise, and
+    its sales by month are made once for every plan, so one run makes the whole tornado.
     """
     # Mean costs only: every trial takes the evaluator's total, no component lines.
     base = replace(job, variants=(BASE,), trials=min(trials, job.trials), lines=False)
-    rows = []
+    assumptions = [(name, _assumption_models(base.model, name, step)) for name in _ASSUMPTIONS]
+    moves = tuple(m for _, pair in assumptions for m in pair if m is not None)
+    # Every plan, its moved copies and the moved assumptions in one run: each block is
+    # drawn, its noisy profile made and each moved attainment's sales made once for all
+    # (a plan's figures do not depend on the other plans of the run).
+    together: list[PayoutModel] = []
+    firsts: list[int] = []
+    per_plan = []
     for p, model in enumerate(job.plans):
-        one = replace(base, plans=(model,))
         moved: list[tuple[str, list[PayoutModel | None]]] = []
         if plans is not None and model_for is not None:
             moved = list(_parameter_models(plans[p], step, model_for))
-        together = [model, *(m for _, pair in moved for m in pair if m is not None)]
-        assumptions = [(name, _assumption_models(one.model, name, step)) for name in _ASSUMPTIONS]
-        moves = tuple(m for _, pair in assumptions for m in pair if m is not None)
-        raw = run(replace(one, plans=tuple(together), moves=moves), workers=workers, client=client)
-        costs = iter(_means(raw.payout[0]))
-        moved_costs = iter(_means(raw.moved))
+        firsts.append(len(together))
+        together += [model, *(m for _, pair in moved for m in pair if m is not None)]
+        per_plan.append(moved)
+    raw = run(
+        replace(base, plans=tuple(together), moves=moves, move_plans=tuple(firsts)),
+        workers=workers,
+        client=client,
+    )
+    costs = iter(_means(raw.payout[0]))
+    moved_costs = iter(_means(raw.moved))  # the first plan's moves, then the next's...
+    rows = []
+    for model, moved in zip(job.plans, per_plan, strict=True):
         centre = next(costs)
         for name, models in assumptions:
             if models[0] is None and models[1] is None:
