@@ -12,7 +12,8 @@ search, large-neighbourhood search by small MIPs around the incumbent,
 Lagrangian bound, then the MIP warm-started when enough time is left):
 the gap printed is the proven one, incumbent against bound. Then contiguity on
 grids (HiGHS, cut generation: separator and floor cuts found on the LP first, then
-on each rough MIP answer, then the gap proven under a cutoff): time and cuts to
+on each rough MIP answer, a split one near its bound repaired by a small MIP around its
+split reps, then the gap proven under a cutoff): time and cuts to
 connected territories at a 0.1% gap. The
 load average is printed: the machine is shared.
 

@@ -107,3 +107,54 @@ def test_a_split_first_answer_is_proven_through_the_cutoff(tmp_path, monkeypatch
     model, _, _ = compile_territory(TerritoryRules.model_validate(r), company)
     got = a.goals["distance_km"] + 5.0 * a.goals["disruption"]
     assert got == pytest.approx(_optimum(model, WEIGHTS), abs=GAP * got + 1e-6)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 3), min_size=12, max_size=12))
+def test_a_repair_is_connected_keeps_every_rule_and_moves_only_the_freed_units(
+    tmp_path_factory, seed, work
+):
+    """Two reps on the grid, a split assignment that keeps the band: the repair's answer
+    is connected, breaks no rule, costs no less than the optimum over connected
+    assignments, and gives a unit another rep only if that unit is a split rep's or next
+    to one of theirs (every other column is fixed)."""
+    units = [(f"R{1 + i % 2}", 0.1 * i, float(w)) for i, w in enumerate(work)]
+    company = tiny([0.0, 1.1], units)
+    company = _with_files(company, tmp_path_factory.mktemp("repair"), adj=_grid_adjacency())
+    model, _, _ = compile_territory(TerritoryRules.model_validate(banded_rules()), company)
+    a = model.assemble()
+    c, offset = model.objective(WEIGHTS, a)
+    pairs, n = model.pairs, model.units.n
+    starts, nbr = model.adjacency
+    rows = np.concatenate(
+        [a.rows_of(i) for i, b in enumerate(model.blocks) if b.name != "contiguity"]
+    )
+    lo, hi = a.problem.row_lower[rows], a.problem.row_upper[rows]
+    rng = np.random.default_rng(seed)
+    for _ in range(500):  # a split assignment that keeps every other row
+        owner = rng.integers(0, 2, n)
+        x = (pairs.rep == owner[pairs.unit]).astype(float)
+        act = a.problem.A.matvec(x)[rows]
+        if (
+            (act >= lo - 1e-9).all()
+            and (act <= hi + 1e-9).all()
+            and (not contiguous.is_connected(model, x))
+        ):
+            break
+    else:
+        return  # the band leaves no split assignment: nothing to repair
+    split = contiguous.split_reps(model, x)
+    label = components(starts, nbr, owner)
+    assert all(len(np.unique(label[owner == r])) > 1 for r in split)
+    free = {u for u in range(n) if owner[u] in split}
+    free |= {int(v) for u in free for v in nbr[starts[u] : starts[u + 1]]}
+    model.contiguity_cuts(x)
+    fixed, seconds = contiguous.repair(model, c, offset, [], "highs", x, None)
+    if fixed is None:  # no connected answer in the neighbourhood (the rough rounds go on)
+        return
+    assert contiguous.is_connected(model, fixed) and not model.violations(fixed)
+    assert seconds >= 0
+    got = np.full(n, -1)
+    got[pairs.unit[fixed[: pairs.n] > 0.5]] = pairs.rep[fixed[: pairs.n] > 0.5]
+    assert {u for u in range(n) if got[u] != owner[u]} <= free
+    assert float(c @ fixed + offset) >= _optimum(model, WEIGHTS) - 1e-6

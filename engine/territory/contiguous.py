@@ -14,6 +14,12 @@ solve). Then:
   C within the gap.
 
 The gap reported is C against the best bound proven, both on the true problem.
+
+C comes from :func:`repair` when the first rough answer is split: the reps whose territory
+falls into pieces, and every unit next to one of theirs, are freed, the rest fixed, and that
+small MIP is solved with the cuts so far (each split answer's cuts added and solved again)
+until its answer is connected. On 20 × 10 × 8 it turns the split 3,843.98 into the optimum
+3,845.94 in one sub-MIP of 64 units, where two more rough solves of the whole grid found it.
 """
 
 from __future__ import annotations
@@ -26,26 +32,78 @@ from attain.errors import SolverError
 from attain.model import with_holds
 from attain.solvers import SolveOptions, Status, solve
 from attain.territory.floor import floor_cuts
+from attain.territory.heuristic import fixed_around
 from attain.territory.model import components
 
-__all__ = ["solve_connected"]
+__all__ = ["repair", "solve_connected"]
 
 #: Rounds of cuts before giving up (each round is one solve).
 MAX_ROUNDS = 100
+#: Most sub-MIPs of a repair (each after the cuts of the last one's split answer).
+REPAIR_ROUNDS = 3
 
 
 def is_connected(model, x: np.ndarray) -> bool:
     """Whether every territory of the 0/1 point ``x`` is connected (units without
     neighbours aside)."""
+    return not len(split_reps(model, x))
+
+
+def _pieces(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit of the 0/1 point ``x``: its rep (−1: none) and its component's label."""
     starts, nbr = model.adjacency
     pairs = model.pairs
     chosen = np.flatnonzero(x[: pairs.n] > 0.5)
     owner = np.full(model.units.n, -1, dtype=np.int64)
     owner[pairs.unit[chosen]] = pairs.rep[chosen]
-    label = components(starts, nbr, owner)
-    linked = np.diff(starts) > 0
+    return owner, components(starts, nbr, owner)
+
+
+def split_reps(model, x: np.ndarray) -> np.ndarray:
+    """The reps whose territory in the 0/1 point ``x`` falls into more than one piece
+    (units without neighbours aside)."""
+    owner, label = _pieces(model, x)
+    linked = np.diff(model.adjacency[0]) > 0
     pieces = np.unique(np.c_[owner[linked], label[linked]], axis=0)
-    return len(pieces) == len(np.unique(owner[linked]))
+    reps, count = np.unique(pieces[:, 0], return_counts=True)
+    return reps[count > 1]
+
+
+def repair(model, c, offset, holds, solver, x, time_limit):
+    """A connected assignment near the split 0/1 point ``x`` (every row but the contiguity
+    cuts kept, on the true numbers), or None: the units of each split rep and their neighbours are freed,
+    every other column fixed at ``x``, and that MIP solved at the rules' gap; a split
+    answer adds its cuts and the MIP is solved again, at most ``REPAIR_ROUNDS`` times.
+    Returns ``(full, seconds)``, ``full`` over every column (None: no connected answer in
+    the neighbourhood, or none within ``time_limit``)."""
+    began = time.perf_counter()
+    starts, nbr = model.adjacency
+    pairs = model.pairs
+    owner, _ = _pieces(model, x)
+    free = np.isin(owner, split_reps(model, x))
+    free[nbr[np.repeat(free, np.diff(starts))]] = True  # and every unit next to them
+    for _ in range(REPAIR_ROUNDS):
+        left = None if time_limit is None else time_limit - (time.perf_counter() - began)
+        if left is not None and left <= 0:
+            break
+        problem = with_holds(model.assemble().problem, c, holds, offset)
+        cols = np.r_[np.flatnonzero(free[pairs.unit]), np.arange(pairs.n, problem.n_cols)]
+        sub, sub_cols = fixed_around(problem, cols, x)
+        options = SolveOptions(time_limit=left, mip_gap=model.mip_gap, verbose=model.verbose)
+        result = solve(sub, solver, options)
+        if not result.status.has_solution or result.x is None:
+            break
+        trial = x.copy()
+        trial[sub_cols] = result.x
+        integer = np.asarray(problem.integrality).astype(bool)
+        trial[integer] = np.round(trial[integer])
+        if model.violations(trial[: model.n_cols]):
+            break  # the solver's tolerances let a rule go: the rough rounds go on
+        if is_connected(model, trial):
+            return trial, time.perf_counter() - began
+        if not model.contiguity_cuts(trial) + floor_cuts(model, trial):
+            break
+    return None, time.perf_counter() - began
 
 
 class _Best:

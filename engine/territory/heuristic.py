@@ -41,6 +41,7 @@ __all__ = [
     "SearchLog",
     "Structure",
     "lagrangian_bound",
+    "fixed_around",
     "local_search",
     "neighbourhood_search",
     "rounded",
@@ -376,7 +377,7 @@ def neighbourhood_search(
             timed = out = True
             return False
         limit = LNS_STEP_SECONDS if left is None else min(LNS_STEP_SECONDS, left)
-        sub, sub_cols = _fixed_around(problem, cols, x)
+        sub, sub_cols = fixed_around(problem, cols, x)
         options = SolveOptions(time_limit=limit, mip_gap=sub_gap, verbose=verbose, hint=x[sub_cols])
         result = solve(sub, solver, options)
         solves += 1
@@ -454,9 +455,10 @@ def _group(affinity: np.ndarray, seed: int, size: int) -> np.ndarray:
     return np.sort(np.asarray(group))
 
 
-def _fixed_around(problem: LinearProblem, cols: np.ndarray, x: np.ndarray):
+def fixed_around(problem: LinearProblem, cols: np.ndarray, x: np.ndarray):
     """The MIP over columns ``cols`` with every other column fixed at its value in ``x``
-    (their cost is its offset): (problem, its columns in the full problem)."""
+    (their cost is its offset; the columns keep the problem's integrality, all integer when
+    it gives none): (problem, its columns in the full problem)."""
     cols = np.unique(cols)
     keep = np.zeros(problem.n_cols, dtype=bool)
     keep[cols] = True
@@ -481,7 +483,11 @@ def _fixed_around(problem: LinearProblem, cols: np.ndarray, x: np.ndarray):
         row_upper=problem.row_upper[rows] - act[rows],
         col_lower=problem.col_lower[cols],
         col_upper=problem.col_upper[cols],
-        integrality=np.ones(len(cols), dtype=np.int8),
+        integrality=(
+            np.ones(len(cols), dtype=np.int8)
+            if problem.integrality is None
+            else np.asarray(problem.integrality, dtype=np.int8)[cols]
+        ),
         offset=problem.offset + fixed_cost,
     )
     return sub, cols

@@ -26,7 +26,10 @@ relaxation (:func:`_lp_cut_rounds`: the rounded LP's split territories, minimum 
 cuts the fractional point breaks, and floor cuts, :mod:`attain.territory.floor`); then
 rough solves (``ROUGH_GAP``) find cuts until one answer is connected, and, with a backend
 that takes a cutoff and calls back on each solution (HiGHS), the rules' gap is proven
-from it under a cutoff (:mod:`attain.territory.contiguous`). Otherwise each solve
+from it under a cutoff (:mod:`attain.territory.contiguous`); a split rough answer within
+``REPAIR_GAP`` of its bound is first repaired into a connected one by a small MIP around
+its split reps (:func:`attain.territory.contiguous.repair`), proven from there when that
+works. Otherwise each solve
 is followed by a connectivity check of every territory (label propagation over the
 adjacency graph); a disconnected one gets separator cuts
 (:meth:`attain.territory.model.TerritoryModel.contiguity_cuts`) and the problem is solved again,
@@ -86,6 +89,10 @@ LP_STALL = 1e-5
 LP_STALL_ROUNDS = 3
 #: Gap of the cut-finding rounds of a contiguity solve (the last round uses the rules' gap).
 ROUGH_GAP = 0.02
+#: A split rough answer this close to its bound is repaired into a connected one
+#: (:func:`attain.territory.contiguous.repair`, given at most the seconds the rough solve
+#: took) and proven from there; a farther one is a poor start: the rough rounds go on.
+REPAIR_GAP = 0.005
 
 
 class Infeasible(Exception):
@@ -156,6 +163,13 @@ def _solve(model: TerritoryModel, c, offset, holds, solver, time_limit, hint) ->
         _recheck(model, full, solver)
         if model.contiguity_cuts(full):
             floor_cuts(model, full)
+            near = float(result.mip_gap if result.mip_gap is not None else np.inf) <= REPAIR_GAP
+            if rough and gap > model.mip_gap and near and _watches(solver):
+                limit = result.seconds if time_limit is None else min(result.seconds, time_limit)
+                fixed, more = _repair(model, c, offset, holds, solver, limit, full)
+                seconds += more
+                if fixed is not None:  # connected: proven to the rules' gap under a cutoff
+                    return _connected(model, c, offset, holds, solver, time_limit, fixed, seconds)
             continue
         if rough and gap > model.mip_gap:
             if _watches(solver):  # connected: proven to the rules' gap under a cutoff
@@ -187,6 +201,14 @@ def _connected(model, c, offset, holds, solver, time_limit, full, seconds) -> Ru
     gap = float(result.mip_gap or 0.0)
     x = full[: model.pairs.n]
     return Run(x, result.status, gap, solver, seconds + more, goals, full, problem)
+
+
+def _repair(model, c, offset, holds, solver, time_limit, full):
+    """A connected assignment near the split answer ``full`` of a rough round, or None
+    (:func:`attain.territory.contiguous.repair`); and the seconds it took."""
+    from attain.territory.contiguous import repair
+
+    return repair(model, c, offset, holds, solver, full, time_limit)
 
 
 def _watches(solver: str) -> bool:
