@@ -100,6 +100,6 @@ def thresholds_fit_int64(S: np.ndarray, T: np.ndarray, a: np.ndarray) -> bool:
     int64, much faster than in Python ints."""
     if S.dtype == object or np.asarray(T).dtype == object:
         return False
-    x_big = float(S.max(initial=0)) * MICRO
+    x_big = float(np.abs(S).max(initial=0)) * MICRO
     t_big = float(np.abs(T).max(initial=0)) * 2 * float(np.abs(a).max(initial=0))
     return max(x_big, t_big) < 2.0**61
