@@ -17,8 +17,9 @@ attainment curve, step bonus). Figures, end to end through ``Ledger.close``:
    it).
 
 Each close prints its wall time, this process's CPU time (the database server's, for
-PostgreSQL, is not in it) and the run's recorded steps. Goals: closing a month for 100,000 reps into SQLite < 30 s, into PostgreSQL < 60 s; a
-year's ledger < 2 GB. ``ATTAIN_BENCH_REPS=N`` sets the size (default 100,000;
+PostgreSQL, is not in it) and the run's recorded steps. Goals: closing a month for
+100,000 reps into SQLite < 30 s, into PostgreSQL < 60 s; a year's ledger < 2 GB.
+``ATTAIN_BENCH_REPS=N`` sets the size (default 100,000;
 ``ATTAIN_BENCH_QUICK=1``: 5,000); ``ATTAIN_BENCH_POSTGRES_URL=postgresql://…`` also runs
 PostgreSQL (a scratch database is created there and dropped).
 
@@ -188,6 +189,12 @@ def _close(ledger, plan, targets, actuals, period) -> tuple[float, float, object
     return time.perf_counter() - start, time.process_time() - cpu, result
 
 
+def _steps(ledger, result) -> str:
+    """The run's recorded wall steps, e.g. ``compute 16.7, record 3.9, …``."""
+    timings = ledger.run(result.run_id)["timings"]
+    return ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in timings.items())
+
+
 def run_backend(name: str, url: str, files) -> None:
     from attain.ledger import Ledger
 
@@ -204,8 +211,7 @@ def run_backend(name: str, url: str, files) -> None:
     scale = 100_000 / N_REPS
     closes = (("January (first close)", t1, c1, jan), ("February", t2, c2, feb))
     for label, seconds, cpu, result in closes:
-        timings = ledger.run(result.run_id)["timings"]
-        steps = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in timings.items())
+        steps = _steps(ledger, result)
         print(
             f"{name:10s} {label:22s} {len(result.lines):>9,} lines  {seconds:6.1f} s wall, "
             f"{cpu:5.1f} s CPU here (goal {goal:.0f} s at 100,000 reps; wall steps: {steps})"
@@ -232,8 +238,7 @@ def run_wide(folder: Path) -> None:
     ledger = Ledger(str(folder / "pay.db"))
     ledger.init()
     seconds, cpu, jan = _close(ledger, plan, targets, v1, "2027-01")
-    timings = ledger.run(jan.run_id)["timings"]
-    steps = ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in timings.items())
+    steps = _steps(ledger, jan)
     print(
         f"{'sqlite':10s} {'wide plan, January':22s} {len(jan.lines):>9,} lines  {seconds:6.1f} s "
         f"wall, {cpu:5.1f} s CPU here ({len(jan.lines) / N_REPS:.1f} lines per rep; goal "

@@ -25,6 +25,7 @@ __all__ = [
     "attainment",
     "cap_value",
     "clip",
+    "f64",
     "measure_sum",
 ]
 
@@ -35,6 +36,12 @@ M = 1e6  # millionths
 clip: np.ufunc = importlib.import_module(
     "numpy._core.umath" if hasattr(np, "_core") else "numpy.core.umath"
 ).clip
+
+
+def f64(x):
+    """A number as a float64 0-d array (None stays None): a kernel called often passes its
+    bounds and rates so, since a Python float costs every ufunc call a conversion."""
+    return None if x is None else np.array(x, dtype=np.float64)
 
 
 class Window:

@@ -383,11 +383,11 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             detail_attainment[v] = attainment[:n_detail]
     n_moves = len(job.moves)
     moved = np.zeros((n_moves * len(job.move_plans), n))
+    profile = profiles[0]
+    noisy = shaped(profile)
     for m, model in enumerate(job.moves):
         these = _moved(job, model, draws, first, last)
         attainment = variant_attainment(job.variants[0], these.attainment)
-        profile = profiles[0]
-        noisy = shaped(profile)
         monthly = None if noisy is None else noisy_sales(noisy, attainment)  # every plan's
         for q, p in enumerate(job.move_plans):
             plan = job.plans[p]

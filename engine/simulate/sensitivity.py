@@ -12,8 +12,8 @@ Every plan, its moved copies and the moved assumptions are paid in one run. A mo
 assumption (the performance model's mean, sd, shocks or history bias) is paid by each
 plan (:attr:`attain.simulate.runner.Job.moves`, ``Job.move_plans``): each block's
 attainment is drawn again from the block's own stream under the moved model, once for
-every plan, and the month and mix noise are the base run's. Those are the numbers a run of its own would
-draw, except under a ``beta`` distribution (its draws take a varying count of numbers):
+every plan, and the month and mix noise are the base run's. Those are the numbers a run
+of its own would draw, except under a ``beta`` distribution (its draws take a varying count of numbers):
 there the moved assumption keeps the base run's noise, where a run of its own would
 have drawn other noise after the moved beta draws.
 """

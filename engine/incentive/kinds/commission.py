@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attain.incentive.floats import M, Window
+from attain.incentive.floats import M, Window, f64
 from attain.incentive.floats import clip as _clip
 from attain.incentive.kinds.base import (
     CompiledComponent,
@@ -607,9 +607,9 @@ def marginal_kernel(starts, rates):
         else:
             op, lo, hi = None, None, None
         # X - 0.0 is X, bit for bit (-0.0 and NaN too): no pass
-        tiers.append((None if at_zero else _f(starts[i]), op, _f(lo), _f(hi), _f(r)))
-    pay_back = None if first_at_zero else _f(rates[0])
-    zero = _f(0.0)
+        tiers.append((None if at_zero else f64(starts[i]), op, f64(lo), f64(hi), f64(r)))
+    pay_back = None if first_at_zero else f64(rates[0])
+    zero = f64(0.0)
 
     def run(X, out, part):
         for i, (start, op, lo, hi, rate) in enumerate(tiers):
@@ -631,11 +631,6 @@ def marginal_kernel(starts, rates):
         return out
 
     return run
-
-
-def _f(x):
-    """A number as a float64 0-d array (None stays None)."""
-    return None if x is None else np.array(x, dtype=np.float64)
 
 
 def _interp_rate(X, starts, rates, reached):

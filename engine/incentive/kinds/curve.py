@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attain.incentive.floats import M, Window
+from attain.incentive.floats import M, Window, f64
 from attain.incentive.floats import clip as _clip
 from attain.incentive.kinds.base import (
     CompiledComponent,
@@ -153,9 +153,9 @@ def curve_kernel(c: CompiledCurve, segments=None, nan_check: bool = True):
     caller whose reps all have a target, where NaN comes only from NaN sales (which
     make the total NaN whatever the curve pays)."""
     a0, base, sloped = curve_segments(c) if segments is None else segments
-    threshold, first = _f(a0), _f(base)
-    zero = _f(0.0)
-    parts = [(_f(start), _f(width), _f(slope)) for start, width, slope in sloped]
+    threshold, first = f64(a0), f64(base)
+    zero = f64(0.0)
+    parts = [(f64(start), f64(width), f64(slope)) for start, width, slope in sloped]
 
     def run(att, out, part, hit):
         for i, (start, width, slope) in enumerate(parts):
@@ -192,10 +192,6 @@ def curve_bound(segments) -> float:
         part = max(slope * width, 0.0)
         most = part + base if i == 0 else most + part
     return max(most if sloped else base, 0.0)
-
-
-def _f(x) -> np.ndarray:
-    return np.array(x, dtype=np.float64)
 
 
 register(CurveKind())
