@@ -30,8 +30,8 @@ __all__ = ["AllocationModel", "build_model"]
 INF = np.inf
 #: Ties in the product split are broken toward the fair-share mix at this weight.
 TIE_WEIGHT = 1e-4
-#: The tie-break terms: each joins the last objective level at a small weight, and every
-#: reported level value leaves it out (:func:`attain.allocate.solve.solve_lexicographic`).
+#: The tie-break terms: summed (each at its weight) into a level of their own after the
+#: last objective level (:data:`attain.allocate.solve.TIE_LEVEL`), never a reported value.
 TIE_TERMS = ("mix_tie", "month_tie")
 
 

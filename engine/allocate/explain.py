@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attain.allocate.build import TIE_WEIGHT, AllocationModel, rep_of_col
+from attain.allocate.build import AllocationModel, rep_of_col
 from attain.allocate.solve import Solution
 from attain.model import BIND_TOL
 from attain.model import binding as core_binding
@@ -30,8 +30,6 @@ from attain.model import binding_frame as core_binding_frame
 __all__ = ["Binding", "analyse", "binding_frame", "fairness_figures", "gini"]
 
 BENT_TOL = 1e-6
-#: A worth within this many times the tie-break's price of a rule's point is the tie-break's.
-TIE_NOISE = 10.0
 
 
 @dataclass
@@ -69,15 +67,9 @@ def analyse(model: AllocationModel, solution: Solution) -> Binding:
     if len(fair) > 1:  # with one level the last is the first: ``worth`` says it all
         # The last level's LP holds every earlier level's optimum as a row (appended after
         # the model's rows; its duals cover the model's rows only), so its worth is the
-        # change with the earlier levels held.
+        # change with the earlier levels held. (The tie-breaks are a level of their own,
+        # after it: no worth here is theirs.)
         worth_last = core.worth(fair[-1].duals)
-    if model.tie() is not None:
-        # The last level also carries the tie-breaks (TIE_WEIGHT per currency off the fair
-        # cell or the profile's month, over the total): a point of a rule that only moves
-        # those is worth about 2 × TIE_WEIGHT × sens / total there, and is no lever.
-        noise = TIE_NOISE * TIE_WEIGHT * np.abs(core.sens) / model.inputs.total
-        tied = worth_last if worth_last is not None else worth
-        tied[np.abs(tied) <= noise] = 0.0
     return Binding(core.activity, core.at_lower, core.at_upper, core.bent, worth, worth_last, core)
 
 

@@ -12,9 +12,9 @@ small instances).
 
 Nothing in the objective levels prices a month, so on its own the solver would
 return any vertex of the bands. The month tie-break ``month_tie``, weight ×
-``Σ |m − s'·t|``, joins the last objective level like the product tie-break
-(:func:`~attain.allocate.build._mix_tie`; ``solve`` adds both to the last level
-and reports every level without them). As ``m = s'·t`` is feasible for every
+``Σ |m − s'·t|``, joins the product tie-break
+(:func:`~attain.allocate.build._mix_tie`) in the tie-break level ``solve`` adds after
+the last objective level, on that level's optimal face (no level's value is theirs). As ``m = s'·t`` is feasible for every
 ``t``, the term is 0 at the optimum and moves no level's value, and the months
 come out as stage 2's closed form ``t × s'``. It costs no rows: each cell is
 ``m = s'·t + u − d`` with ``u, d >= 0`` — the change of columns

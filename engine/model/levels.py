@@ -90,6 +90,9 @@ class Level:
     0 for a sum of slacks. Given, the level is solved together with the next one: where
     that joint solve reaches the floor, it is this level's optimum and the next level's
     too (:func:`lexicographic`)."""
+    face: bool = True
+    """Held by its optimal face too, where :func:`lexicographic` is given the problem
+    (``faces``); False: by its row alone."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,8 @@ def lexicographic(
     level found no solution, that level's result (the outcomes before it stand).
 
     ``faces``: the problem the levels are over (without holds); given, each level is held
-    by its :func:`optimal_face` as well as its row (module docstring)."""
+    by its :func:`optimal_face` as well as its row (module docstring), but for a level
+    whose ``face`` is False."""
     held = list(holds)
     out: list[LevelOutcome] = []
     joint: SolverResult | None = None  # a joint solve's result, for the level after
@@ -230,7 +234,7 @@ def lexicographic(
         if not result.status.has_solution:
             return out, result
         value_n = float(cn @ result.x) + off
-        face = optimal_face(faces, result) if faces is not None else None
+        face = optimal_face(faces, result) if faces is not None and level.face else None
         hold = Hold(level.name, cn, value_n - off, abs_tol + rel_tol * abs(value_n), face)
         held.append(hold)
         out.append(LevelOutcome(level.name, result, value_n * norm, norm, hold))
