@@ -1,8 +1,9 @@
 """Allocation benchmark: attain vs the same model built by hand, one PuLP object at a time.
 
-For ``attain sample --reps 1000 --products 5`` and ``--reps 10000`` (12 months × 5 products,
-every rule kind of rules/allocation_fy27.yaml on, the company target scaled to
-the sample; ``ATTAIN_BENCH_SIZES=1000,10000,50000`` adds sizes), each backend
+For ``attain sample --reps 1000 --products 5``, ``--reps 10000`` and ``--reps 50000``
+(12 months × 5 products, every rule kind of rules/allocation_fy27.yaml on, the company
+target scaled to the sample; ``ATTAIN_BENCH_SIZES=1000,10000`` picks sizes; 50,000
+reps by HiGHS alone, goal 2 minutes in 8 GB), each backend
 runs end to end — load, build, solve, round, write (CSV, JSON, XLSX) — in its
 own process, so the peak memory (max RSS) is its own. The baseline
 (:func:`run_baseline`) builds the same rules and objective levels the way a
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "allocation_fy27.yaml"
-SIZES = tuple(int(n) for n in os.environ.get("ATTAIN_BENCH_SIZES", "1000,10000").split(","))
+SIZES = tuple(int(n) for n in os.environ.get("ATTAIN_BENCH_SIZES", "1000,10000,50000").split(","))
 BACKENDS = {1000: ("highs", "cbc", "glop", "pdlp"), 10000: ("highs", "glop", "cbc")}
 #: ``ATTAIN_BENCH_BACKENDS=highs`` runs only those backends (e.g. for a quick pass).
 ONLY = tuple(b for b in os.environ.get("ATTAIN_BENCH_BACKENDS", "").split(",") if b)

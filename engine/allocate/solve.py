@@ -283,7 +283,8 @@ def solve_lexicographic(
     an objective term's rows out of the levels before it counts (:func:`deferred_rows`);
     ``False`` solves every level with every row. ``faces``: hold each level by its
     optimal face as well as its row (:func:`attain.model.optimal_face`), for the re-plan's
-    ``stay`` level, which interior point stalls on under rows alone. ``methods``: an LP
+    ``stay`` level, which interior point stalls on under rows alone (the level before the
+    tie-breaks is held by its face either way). ``methods``: an LP
     method (``SolveOptions.lp_method``) for the levels named, where it is not set already.
     ``merge_soft``: solve two soft levels in a row together where the first's rules can all
     be met (:func:`_with_floors`); ``False`` solves each alone.
