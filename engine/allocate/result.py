@@ -179,7 +179,8 @@ class Allocation(ResultFiles):
         return paths
 
     def export_model(self, path: str | Path) -> Path:
-        """The model as solved at its last level, as MPS or LP (by the suffix)."""
+        """The model as solved at the rules' last level (earlier levels held as rows), as
+        MPS or LP (by the suffix)."""
         from attain.model import export_model
 
         return export_model(self.problem, path)

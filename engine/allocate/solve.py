@@ -61,8 +61,8 @@ class Solution:
     solve_seconds: float = 0.0
     status: Status = Status.OPTIMAL
     problem: LinearProblem | None = None
-    """The last level's problem as solved (earlier levels held as rows): what
-    ``--export-model`` writes."""
+    """The rules' last level's problem as solved (earlier levels held as rows; the
+    tie-break level after it left out): what ``--export-model`` writes."""
 
     @property
     def objective(self) -> float:
@@ -355,5 +355,5 @@ def solve_lexicographic(
     seconds = time.perf_counter() - start
     return Solution(
         assembled.unscale(x), x, assembled, results, primary, seconds, status,
-        problems[max(k for k in problems if k < len(outcomes))],
+        problems[max(k for k in problems if k < len(results))],
     )  # fmt: skip
