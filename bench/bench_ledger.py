@@ -13,8 +13,8 @@ attainment curve, step bonus). Figures, end to end through ``Ledger.close``:
    eleven months of growth like February's);
 4. the issue's scale of a month, about 12 payable lines per rep: January of a *wide*
    plan (each of the three components per product: 12 components) on a company with
-   twice the deals (48 rows per rep, 4.8M in all), SQLite (``ATTAIN_BENCH_WIDE=0`` skips
-   it).
+   twice the deals (48 rows per rep, 4.8M in all), SQLite and PostgreSQL
+   (``ATTAIN_BENCH_WIDE=0`` skips it).
 
 Each close prints its wall time, this process's CPU time (the database server's, for
 PostgreSQL, is not in it) and the run's recorded steps. Goals: closing a month for
@@ -226,23 +226,34 @@ def run_backend(name: str, url: str, files) -> None:
 
 
 def run_wide(folder: Path) -> None:
-    """January of :func:`wide_plan` on a company with 48 deal rows per rep, into SQLite."""
-    from attain.ledger import Ledger
-
+    """January of :func:`wide_plan` on a company with 48 deal rows per rep, into SQLite
+    (and PostgreSQL, given its URL)."""
     start = time.perf_counter()
     plan, targets, v1, _ = write_company(folder, N_REPS, deals_per_rep=48, plan_text=wide_plan())
     print(
         f"wide company ({N_REPS * 48:,} deal rows, 12 components) written in "
         f"{time.perf_counter() - start:.1f} s"
     )
-    ledger = Ledger(str(folder / "pay.db"))
+    _close_wide("sqlite", str(folder / "pay.db"), plan, targets, v1)
+    if POSTGRES:
+        url, drop = _scratch_postgres(POSTGRES)
+        try:
+            _close_wide("postgresql", url, plan, targets, v1)
+        finally:
+            drop()  # type: ignore[operator]
+
+
+def _close_wide(name: str, url: str, plan, targets, actuals) -> None:
+    from attain.ledger import Ledger
+
+    ledger = Ledger(url)
     ledger.init()
-    seconds, cpu, jan = _close(ledger, plan, targets, v1, "2027-01")
+    seconds, cpu, jan = _close(ledger, plan, targets, actuals, "2027-01")
     steps = _steps(ledger, jan)
     print(
-        f"{'sqlite':10s} {'wide plan, January':22s} {len(jan.lines):>9,} lines  {seconds:6.1f} s "
+        f"{name:10s} {'wide plan, January':22s} {len(jan.lines):>9,} lines  {seconds:6.1f} s "
         f"wall, {cpu:5.1f} s CPU here ({len(jan.lines) / N_REPS:.1f} lines per rep; goal "
-        f"{GOALS['sqlite']:.0f} s at 100,000 reps; wall steps: {steps})"
+        f"{GOALS[name]:.0f} s at 100,000 reps; wall steps: {steps})"
     )
     ledger.dispose()
 
