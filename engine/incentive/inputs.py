@@ -22,6 +22,7 @@ from attain.checks import (  # the same checks as company data
     check_columns,
     check_minor_units,
     check_splits,
+    deal_codes,
     unknown_references,
 )
 from attain.data import Company, company_from_frames, load_table, read_checked_table
@@ -256,7 +257,7 @@ def _check_actuals(frame: pd.DataFrame, typed: bool = False) -> pd.DataFrame:
             raise DataError(problems)
         frame = checked
         frame.attrs.update(source=source, offset=offset)
-    problems = check_splits(frame) if len(frame) else []
+    problems = check_splits(frame, deal_codes(frame)[0]) if len(frame) else []
     if problems:
         raise DataError(problems)
     return frame
@@ -395,7 +396,8 @@ def _deals(
     scale: int,
 ) -> Deals:
     dates = deals["date"].to_numpy(dtype="datetime64[D]")
-    codes, ids = pd.factorize(deals["deal_id"])
+    codes, ids = deal_codes(deals)  # the checks' (a checked id is never missing)
+    cancellation = (deals["type"] == "cancellation").to_numpy()
     who = next((c for c in ("customer", "account_id") if c in deals.columns), None)
     source, offset = _place(deals, "<actuals>")
     return Deals(
@@ -407,10 +409,10 @@ def _deals(
         split=np.rint(deals["split"].to_numpy(dtype=float) * 1e6).astype(np.int64),
         quantity=deals["quantity"].to_numpy(dtype=float),
         new_customer=deals["new_customer"].to_numpy(dtype=bool),
-        cancellation=(deals["type"] == "cancellation").to_numpy(),
+        cancellation=cancellation,
         order=np.arange(len(deals)),
-        deal=2 * codes + (deals["type"] == "cancellation").to_numpy(),
-        ids=np.asarray(ids, dtype=object),
+        deal=2 * codes + cancellation,
+        ids=ids,
         customer=None if who is None else deals[who].astype(str).to_numpy(dtype=object),
         source=source,
         offset=offset,
