@@ -573,11 +573,19 @@ def _repeated(
 
 
 def unknown_references(
-    frame: pd.DataFrame, column: str, known: pd.Index, what: str, hint: str
+    frame: pd.DataFrame,
+    column: str,
+    known: pd.Index,
+    what: str,
+    hint: str,
+    found: np.ndarray | None = None,
 ) -> list[Problem]:
-    """One problem per unknown value, at its first row, counting the other rows."""
+    """One problem per unknown value, at its first row, counting the other rows
+    (``found``: bool[n], the rows whose value is in ``known``, when a caller has it)."""
     values = frame[column]
-    bad = np.flatnonzero(~values.isin(known).to_numpy())
+    if found is None:
+        found = values.isin(known).to_numpy()
+    bad = np.flatnonzero(~found)
     if not len(bad):
         return []
     unknown = values.iloc[bad]

@@ -123,8 +123,10 @@ def read_book(
 
     def target_side() -> np.ndarray:
         typed = _typed_targets(targets, checked, unit)
-        _check_people(typed, people)
-        return _target_array(typed, calendar, people, products, scale)
+        # Each target's person, found once for the check and the array (millions of rows).
+        person = pd.Index(people["rep_id"]).get_indexer(typed["rep_id"])
+        _check_people(typed, people, person >= 0)
+        return _target_array(typed, calendar, people, products, scale, person)
 
     def deal_side() -> Deals:
         frame = _typed_deals(actuals, company, checked, unit)
@@ -263,14 +265,15 @@ def _check_actuals(frame: pd.DataFrame, typed: bool = False) -> pd.DataFrame:
     return frame
 
 
-def _check_people(targets: pd.DataFrame, people: pd.DataFrame) -> None:
-    """Every rep with a target is in the org."""
+def _check_people(targets: pd.DataFrame, people: pd.DataFrame, found: np.ndarray) -> None:
+    """Every rep with a target is in the org (``found``: bool per target row)."""
     problems = unknown_references(
         targets,
         "rep_id",
         pd.Index(people["rep_id"]),
         "unknown rep",
         "every rep with a target must be in the org table",
+        found,
     )
     if problems:
         raise DataError(problems)
@@ -306,8 +309,10 @@ def _target_array(
     people: pd.DataFrame,
     products: tuple[str, ...],
     scale: int,
+    person: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Targets as int64[R, S, K] minor units per slot; rejects bad periods, products and overlaps."""
+    """Targets as int64[R, S, K] minor units per slot; rejects bad periods, products and
+    overlaps (``person``: each row's index in ``people``, if known)."""
     n_rep, n_prod = len(people), len(products)
     out = np.zeros((n_rep, calendar.n_slots, n_prod), dtype=np.int64)
     if targets.empty:
@@ -339,7 +344,8 @@ def _target_array(
     )
     if problems:
         raise DataError(problems)
-    person = pd.Index(people["rep_id"]).get_indexer(targets["rep_id"])
+    if person is None:
+        person = pd.Index(people["rep_id"]).get_indexer(targets["rep_id"])
     minor = np.rint(targets["target"].to_numpy(dtype=float) * scale).astype(np.int64)
     count = np.zeros_like(out)
     # Sums at flat cell numbers: numpy's unbuffered add is much faster on one axis.
