@@ -114,7 +114,7 @@ def _from_record(record: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"pos": record["pos"].to_numpy(np.int64), "order": 0})
     for source, column in PART_FIELDS.items():
         values = record[source] if source in record.columns else ""
-        out[column] = pd.Series(values, index=record.index).fillna("").astype(str).to_numpy()
+        out[column] = _text(pd.Series(values, index=record.index))
     out["amount"] = record["amount_minor"].to_numpy(np.int64)
     if extra:  # further columns of the record (e.g. a deal's breakdown) kept as JSON
         text = record[extra].astype(str).to_json(orient="records", lines=True, force_ascii=False)
@@ -122,6 +122,17 @@ def _from_record(record: pd.DataFrame) -> pd.DataFrame:
     else:
         out["detail"] = None
     return out
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """A record's column as Python strings, a missing value empty (``fillna("")``, then
+    ``astype(str)``): a column of strings already is kept as it is, not converted to
+    Arrow and back (a close's parts are millions of cells)."""
+    if values.dtype == object:
+        cells = values.to_numpy()
+        if pd.api.types.infer_dtype(cells, skipna=False) == "string":
+            return cells
+    return values.fillna("").astype(str).to_numpy()
 
 
 def _one_part(pos, part, measure, amount, order: int) -> pd.DataFrame:
