@@ -9,6 +9,7 @@ file of millions of rows gives a readable report with the true total.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Mapping
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "missing_denominators",
     "check_references",
     "check_splits",
+    "deal_codes",
     "duplicate_keys",
     "unknown_references",
 ]
@@ -389,15 +391,11 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
     problems: list[Problem] = []
     org = tables["org"]
     # The deals' ids factorized once, for their keys and their splits (millions of rows).
-    deal_codes = (
-        pd.factorize(tables["actuals"]["deal_id"], use_na_sentinel=False)[0]
-        if "actuals" in tables
-        else None
-    )
+    codes = deal_codes(tables["actuals"])[0] if "actuals" in tables else None
     for table, frame in tables.items():
         dated = table == "org" and is_dated(org)
         key = ("rep_id", "start_date") if dated else KEYS[table]
-        known = {"deal_id": deal_codes} if table == "actuals" and deal_codes is not None else {}
+        known = {"deal_id": codes} if table == "actuals" and codes is not None else {}
         if key:  # a table without a key (measures: rows add up) has no duplicates
             problems += duplicate_keys(frame, key, known)
     if is_dated(org):
@@ -420,10 +418,54 @@ def check_references(rules: CompanyRules, tables: dict[str, pd.DataFrame]) -> li
                     f"products in company.yaml: {', '.join(rules.products)}",
                 )
     if "actuals" in tables:
-        problems += check_splits(tables["actuals"], deal_codes)
+        problems += check_splits(tables["actuals"], codes)
     if "measures" in tables:
         problems += missing_denominators(tables["measures"])
     return problems
+
+
+#: :func:`deal_codes` of the actuals tables alive: id(table) → (the table, codes, ids).
+_DEAL_CODES: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
+
+
+def deal_codes(actuals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """An actuals table's ``deal_id`` column factorized (codes in order of first appearance,
+    and the distinct ids: :func:`pandas.factorize`, a missing id a value of its own), once
+    per table while it lives: the checks of its keys and splits, then the payouts' deals,
+    need them, and factorizing millions of ids costs seconds. A checked table is read, not
+    changed in place, so its codes hold as long as it does."""
+    key = id(actuals)
+    known = _DEAL_CODES.get(key)
+    if known is not None and known[0]() is actuals:
+        return known[1], known[2]
+    codes, ids = _factorize_text(actuals["deal_id"])
+    _DEAL_CODES[key] = (weakref.ref(actuals), codes, ids)
+    weakref.finalize(actuals, _DEAL_CODES.pop, key, None)
+    return codes, ids
+
+
+def _factorize_text(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(column, use_na_sentinel=False)`` (codes, and the distinct values
+    as objects). A column of Python strings, most of them distinct (deal ids), is
+    factorized by a 64-bit hash of each string instead: half the cost of a table of
+    millions of strings. Rows whose hash came before are checked to hold the same string
+    (a collision, never seen, falls back to pandas)."""
+    values = column.to_numpy()
+    if values.dtype == object and len(values) and pd.api.types.infer_dtype(values) == "string":
+        try:
+            hashes = pd.util.hash_array(values, categorize=False)
+        except (UnicodeError, TypeError, ValueError):  # a lone surrogate is not UTF-8
+            hashes = None
+        if hashes is not None:
+            codes, uniques = pd.factorize(hashes)
+            first = np.empty(len(uniques), dtype=np.int64)  # each code's first row
+            first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+            at = first[codes]
+            again = np.flatnonzero(at != np.arange(len(codes)))
+            if (values[again] == values[at[again]]).all():
+                return codes, values[first]
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def is_dated(org: pd.DataFrame) -> bool:
@@ -529,24 +571,44 @@ def _repeated(
 ) -> np.ndarray:
     """bool[n]: the rows whose key another row has too (``DataFrame.duplicated`` with
     ``keep=False``: missing values equal), from the key columns' integer codes."""
-    group = np.zeros(len(frame), dtype=np.int64)
+    n = len(frame)
+    # Rows whose key so far no other row has cannot repeat the whole key: each further
+    # column is read at the others only (of millions of deal rows, a few share an id).
+    rows = np.arange(n)
     for column in key:
         code = codes.get(column)
         if code is None:
-            code = pd.factorize(frame[column], use_na_sentinel=False)[0]
-        # One code per distinct combination so far, times the column's codes: kept small
-        # (factorized again) so the product never overflows.
-        group = group * (int(code.max(initial=-1)) + 1) + code
-        group = pd.factorize(group)[0]
-    return np.bincount(group, minlength=1)[group] > 1 if len(group) else np.zeros(0, dtype=bool)
+            values = frame[column] if len(rows) == n else frame[column].iloc[rows]
+            code = pd.factorize(values, use_na_sentinel=False)[0]
+        elif len(rows) < n:
+            code = code[rows]
+        if column == key[0]:  # factorize codes are already 0, 1, 2, …
+            group = np.asarray(code, dtype=np.int64)
+        else:  # one code per combination so far: kept small, the product never overflows
+            group = pd.factorize(group * (int(code.max(initial=-1)) + 1) + code)[0]
+        shared = np.bincount(group, minlength=1)[group] > 1
+        rows, group = rows[shared], group[shared]
+        if not len(rows):
+            break
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out
 
 
 def unknown_references(
-    frame: pd.DataFrame, column: str, known: pd.Index, what: str, hint: str
+    frame: pd.DataFrame,
+    column: str,
+    known: pd.Index,
+    what: str,
+    hint: str,
+    found: np.ndarray | None = None,
 ) -> list[Problem]:
-    """One problem per unknown value, at its first row, counting the other rows."""
+    """One problem per unknown value, at its first row, counting the other rows
+    (``found``: bool[n], the rows whose value is in ``known``, when a caller has it)."""
     values = frame[column]
-    bad = np.flatnonzero(~values.isin(known).to_numpy())
+    if found is None:
+        found = values.isin(known).to_numpy()
+    bad = np.flatnonzero(~found)
     if not len(bad):
         return []
     unknown = values.iloc[bad]

@@ -627,6 +627,44 @@ def test_deal_keys_and_splits_checked_from_shared_codes():
     assert check_splits(actuals, pd.factorize(actuals["deal_id"])[0]) == problems
 
 
+def test_repeated_keys_as_pandas_finds_them():
+    from attain.checks import _repeated
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 40, 400):
+        frame = pd.DataFrame(
+            {
+                "a": rng.choice(np.array(["x", "y", "z", None], dtype=object), n),
+                "b": np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 3, n)),
+                "c": rng.choice(np.array(["p", "q"], dtype=object), n),
+            }
+        )
+        codes = {"a": pd.factorize(frame["a"], use_na_sentinel=False)[0]}
+        for key in (("a",), ("a", "b"), ("a", "b", "c"), ("c", "b", "a")):
+            expected = frame.duplicated(list(key), keep=False).to_numpy()
+            assert (_repeated(frame, key, {}) == expected).all()
+            assert (_repeated(frame, key, codes) == expected).all()
+
+
+def test_deal_codes_are_pandas_factorize_once_per_table(monkeypatch):
+    from attain import checks
+
+    ids = np.array([f"D{i}" for i in range(50)], dtype=object)[np.arange(200) % 37]
+    cases = [ids, ["a", "b", "a"], ["x", "\ud800", "x"], ["a", None, "a"], [1, "1", 1.0], []]
+    for values in cases:
+        table = pd.DataFrame({"deal_id": pd.Series(values, dtype=object)})
+        codes, uniques = checks.deal_codes(table)
+        expected, distinct = pd.factorize(table["deal_id"], use_na_sentinel=False)
+        assert codes.tolist() == expected.tolist()
+        assert pd.Index(uniques, dtype=object).equals(pd.Index(distinct, dtype=object))
+        assert checks.deal_codes(table)[0] is codes  # kept while the table lives
+    # Two ids of the same hash are told apart (by pandas).
+    monkeypatch.setattr(pd.util, "hash_array", lambda v, categorize: np.zeros(len(v), "u8"))
+    table = pd.DataFrame({"deal_id": pd.Series(["a", "b", "a", "c"], dtype=object)})
+    codes, uniques = checks.deal_codes(table)
+    assert codes.tolist() == [0, 1, 0, 2] and uniques.tolist() == ["a", "b", "c"]
+
+
 def test_plain_numbers_read_by_arrow_as_python_reads_them():
     from attain.checks import _plain_numbers
 

@@ -175,3 +175,19 @@ def test_written_statements_are_each_persons_statement(plans, tmp_path, sample_c
     assert {f.stem for f in files} == people
     for path in files[:: max(1, len(files) // 12)] + [files[-1]]:
         assert path.read_text() == result.statement(path.stem)
+
+
+def test_minor_units_as_exact_text():
+    from attain.incentive.result import format_minor
+
+    values = np.array([0, 5, -5, 99, -100, 123456, -(10**15)], dtype=np.int64)
+    expected = {
+        0: ["0", "5", "-5", "99", "-100", "123456", "-1000000000000000"],
+        2: ["0.00", "0.05", "-0.05", "0.99", "-1.00", "1234.56", "-10000000000000.00"],
+        3: ["0.000", "0.005", "-0.005", "0.099", "-0.100", "123.456", "-1000000000000.000"],
+    }
+    for unit, text in expected.items():
+        got = format_minor(values, unit)
+        assert got.tolist() == text and got.dtype == "str"
+        assert format_minor(pd.Series(values), unit).tolist() == text
+    assert format_minor(np.zeros(0, dtype=np.int64), 2).dtype == "str"

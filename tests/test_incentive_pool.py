@@ -60,6 +60,11 @@ def company():
 def test_split_exact_adds_up_and_gives_leftovers_to_the_largest_remainders():
     shares = split_exact(np.array([100, 7]), np.array([0, 0, 0, 1, 1]), np.array([1, 1, 1, 2, 1]))
     assert shares.tolist() == [34, 33, 33, 5, 2]
+    # An item alone in its group takes the total, none with weight 0; the others ranked.
+    shares = split_exact(
+        np.array([100, 7, 9, 5]), np.array([1, 0, 2, 1, 3]), np.array([1, 1, 2, 1, 0])
+    )
+    assert shares.tolist() == [4, 100, 9, 3, 0]
 
 
 def test_own_credit_takes_the_members_out_of_a_manager_s_rolled_up_credit():

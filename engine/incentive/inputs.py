@@ -22,6 +22,7 @@ from attain.checks import (  # the same checks as company data
     check_columns,
     check_minor_units,
     check_splits,
+    deal_codes,
     unknown_references,
 )
 from attain.data import Company, company_from_frames, load_table, read_checked_table
@@ -122,8 +123,10 @@ def read_book(
 
     def target_side() -> np.ndarray:
         typed = _typed_targets(targets, checked, unit)
-        _check_people(typed, people)
-        return _target_array(typed, calendar, people, products, scale)
+        # Each target's person, found once for the check and the array (millions of rows).
+        person = pd.Index(people["rep_id"]).get_indexer(typed["rep_id"])
+        _check_people(typed, people, person >= 0)
+        return _target_array(typed, calendar, people, products, scale, person)
 
     def deal_side() -> Deals:
         frame = _typed_deals(actuals, company, checked, unit)
@@ -256,20 +259,21 @@ def _check_actuals(frame: pd.DataFrame, typed: bool = False) -> pd.DataFrame:
             raise DataError(problems)
         frame = checked
         frame.attrs.update(source=source, offset=offset)
-    problems = check_splits(frame) if len(frame) else []
+    problems = check_splits(frame, deal_codes(frame)[0]) if len(frame) else []
     if problems:
         raise DataError(problems)
     return frame
 
 
-def _check_people(targets: pd.DataFrame, people: pd.DataFrame) -> None:
-    """Every rep with a target is in the org."""
+def _check_people(targets: pd.DataFrame, people: pd.DataFrame, found: np.ndarray) -> None:
+    """Every rep with a target is in the org (``found``: bool per target row)."""
     problems = unknown_references(
         targets,
         "rep_id",
         pd.Index(people["rep_id"]),
         "unknown rep",
         "every rep with a target must be in the org table",
+        found,
     )
     if problems:
         raise DataError(problems)
@@ -305,8 +309,10 @@ def _target_array(
     people: pd.DataFrame,
     products: tuple[str, ...],
     scale: int,
+    person: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Targets as int64[R, S, K] minor units per slot; rejects bad periods, products and overlaps."""
+    """Targets as int64[R, S, K] minor units per slot; rejects bad periods, products and
+    overlaps (``person``: each row's index in ``people``, if known)."""
     n_rep, n_prod = len(people), len(products)
     out = np.zeros((n_rep, calendar.n_slots, n_prod), dtype=np.int64)
     if targets.empty:
@@ -338,7 +344,8 @@ def _target_array(
     )
     if problems:
         raise DataError(problems)
-    person = pd.Index(people["rep_id"]).get_indexer(targets["rep_id"])
+    if person is None:
+        person = pd.Index(people["rep_id"]).get_indexer(targets["rep_id"])
     minor = np.rint(targets["target"].to_numpy(dtype=float) * scale).astype(np.int64)
     count = np.zeros_like(out)
     # Sums at flat cell numbers: numpy's unbuffered add is much faster on one axis.
@@ -395,7 +402,8 @@ def _deals(
     scale: int,
 ) -> Deals:
     dates = deals["date"].to_numpy(dtype="datetime64[D]")
-    codes, ids = pd.factorize(deals["deal_id"])
+    codes, ids = deal_codes(deals)  # the checks' (a checked id is never missing)
+    cancellation = (deals["type"] == "cancellation").to_numpy()
     who = next((c for c in ("customer", "account_id") if c in deals.columns), None)
     source, offset = _place(deals, "<actuals>")
     return Deals(
@@ -407,10 +415,10 @@ def _deals(
         split=np.rint(deals["split"].to_numpy(dtype=float) * 1e6).astype(np.int64),
         quantity=deals["quantity"].to_numpy(dtype=float),
         new_customer=deals["new_customer"].to_numpy(dtype=bool),
-        cancellation=(deals["type"] == "cancellation").to_numpy(),
+        cancellation=cancellation,
         order=np.arange(len(deals)),
-        deal=2 * codes + (deals["type"] == "cancellation").to_numpy(),
-        ids=np.asarray(ids, dtype=object),
+        deal=2 * codes + cancellation,
+        ids=ids,
         customer=None if who is None else deals[who].astype(str).to_numpy(dtype=object),
         source=source,
         offset=offset,

@@ -25,12 +25,17 @@ __all__ = ["Payouts", "PayoutsSummary", "decimal_minor", "format_minor"]
 def format_minor(minor: np.ndarray | pd.Series, unit: int) -> pd.Series:
     """Integer minor units → exact decimal text (``123456`` → ``"1234.56"``), vectorised."""
     values = np.asarray(minor, dtype=np.int64)
-    sign = np.where(values < 0, "-", "")
+    if not unit:
+        return pd.Series(np.where(values < 0, "-", "")).str.cat(
+            pd.Series(np.abs(values)).astype(str)
+        )
     q, r = np.divmod(np.abs(values), 10**unit)
-    text = pd.Series(sign).str.cat(pd.Series(q).astype(str))
-    if unit:
-        text = text.str.cat(pd.Series(r).astype(str).str.zfill(unit), sep=".")
-    return text
+    # One f-string per value: half the cost of joining three string columns.
+    text = [
+        f"-{a}.{b:0{unit}d}" if negative else f"{a}.{b:0{unit}d}"
+        for a, b, negative in zip(q.tolist(), r.tolist(), (values < 0).tolist(), strict=True)
+    ]
+    return pd.Series(text, dtype="str")
 
 
 def decimal_minor(minor: np.ndarray | pd.Series, unit: int) -> np.ndarray:

@@ -46,16 +46,15 @@ def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
             continue
         wanted = mine[["pos", "rep_id", "component", "for_period", "kind", "paid_before"]]
         wanted = wanted.rename(columns={"for_period": "period"})
-        candidates = period_rows(result.lines, set(wanted["period"].astype(str)))
+        candidates = period_rows(result.lines, set(pd.unique(wanted["period"].astype(str))))
         head = result.lines[_LINE_KEY].iloc[candidates].astype(str)
         head["at"] = candidates
-        need = head.merge(wanted[_LINE_KEY].drop_duplicates(), on=_LINE_KEY)
-        rows = np.sort(need["at"].to_numpy())
+        pairs = head.merge(wanted[["pos", *_LINE_KEY]], on=_LINE_KEY)  # at ↔ pos
+        rows = np.unique(pairs["at"].to_numpy())
         if len(rows):
             subset = result.lines.iloc[rows].reset_index(drop=True)
             record = explanation(dataclasses.replace(result, lines=subset))
-            record = record.merge(wanted[["pos", *_LINE_KEY]], on=_LINE_KEY, sort=False)
-            frames.append(_from_record(record))
+            frames.append(_from_record(_with_pos(record, pairs)))
         adjust = wanted[(wanted["kind"] == "adjustment") & (wanted["paid_before"] != 0)]
         if len(adjust):
             frames.append(
@@ -72,6 +71,17 @@ def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["pos", "order"], kind="stable").drop(columns="order")
     return out.reset_index(drop=True)[COLUMNS]
+
+
+def _with_pos(record: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The explanation record of the lines at ``pairs["at"]`` with the ``pos`` of each
+    part's line, as merging it on :data:`_LINE_KEY` gives it: when each line has one
+    position (always, but for a repeated key), read by the record's ``line`` (its row
+    among the sorted ``at``), not by a merge on three text columns."""
+    if not pairs["at"].is_unique:
+        return record.merge(pairs[["pos", *_LINE_KEY]], on=_LINE_KEY, sort=False)
+    pos = pairs["pos"].to_numpy()[np.argsort(pairs["at"].to_numpy(), kind="stable")]
+    return record.assign(pos=pos[record["line"].to_numpy()])
 
 
 def period_rows(lines: pd.DataFrame, periods: set[str]) -> np.ndarray:
@@ -104,7 +114,7 @@ def _from_record(record: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"pos": record["pos"].to_numpy(np.int64), "order": 0})
     for source, column in PART_FIELDS.items():
         values = record[source] if source in record.columns else ""
-        out[column] = pd.Series(values, index=record.index).fillna("").astype(str).to_numpy()
+        out[column] = _text(pd.Series(values, index=record.index))
     out["amount"] = record["amount_minor"].to_numpy(np.int64)
     if extra:  # further columns of the record (e.g. a deal's breakdown) kept as JSON
         text = record[extra].astype(str).to_json(orient="records", lines=True, force_ascii=False)
@@ -112,6 +122,17 @@ def _from_record(record: pd.DataFrame) -> pd.DataFrame:
     else:
         out["detail"] = None
     return out
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """A record's column as Python strings, a missing value empty (``fillna("")``, then
+    ``astype(str)``): a column of strings already is kept as it is, not converted to
+    Arrow and back (a close's parts are millions of cells)."""
+    if values.dtype == object:
+        cells = values.to_numpy()
+        if pd.api.types.infer_dtype(cells, skipna=False) == "string":
+            return cells
+    return values.fillna("").astype(str).to_numpy()
 
 
 def _one_part(pos, part, measure, amount, order: int) -> pd.DataFrame:
