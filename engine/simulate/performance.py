@@ -31,6 +31,7 @@ __all__ = [
     "draw_block",
     "noisy_profile",
     "noisy_sales",
+    "noisy_sales_coarsened",
     "pool_products",
     "reps_first",
     "reps_inner",
@@ -44,8 +45,8 @@ class Draws:
     """One block's draws: attainment[t, R], and the optional noise factors."""
 
     attainment: np.ndarray  # float64[t, R]
-    month_noise: np.ndarray | None = None  # float64[t, R, 12], mean 1
-    mix_noise: np.ndarray | None = None  # float64[t, R, K], mean 1
+    month_noise: np.ndarray | None = None  # float64[t, R, 12], mean 1 (reps innermost)
+    mix_noise: np.ndarray | None = None  # float64[t, R, K], mean 1 (reps innermost)
 
 
 def draw_block(
@@ -137,7 +138,9 @@ def _noise(rng, sd: float, shape: tuple[int, ...]) -> np.ndarray | None:
     z = rng.standard_normal(shape)  # in place, in the order of exp(s × z − s²/2): same bits
     z *= np.sqrt(sigma2)
     z -= sigma2 / 2
-    return np.exp(z, out=z)
+    # Laid out reps innermost (memory [M, t, R]) as :func:`noisy_profile` reads it: the
+    # exp writes there, 3x faster than an exp in place and a transposing copy after.
+    return np.exp(z, out=reps_inner(shape))
 
 
 def base_profile(model: PerformanceModel, pop: Population) -> np.ndarray:
@@ -190,6 +193,28 @@ def noisy_sales(shaped: np.ndarray, attainment: np.ndarray) -> np.ndarray:
     return np.multiply(shaped, attainment[:, :, None, None], out=np.empty_like(shaped))
 
 
+def noisy_sales_coarsened(
+    shaped: np.ndarray, attainment: np.ndarray, resolutions: tuple[int, ...]
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """:func:`noisy_sales` and their :func:`coarsen` into each of ``resolutions`` (4, 1)
+    made together: each month of each product [t, R] is multiplied, then added into its
+    buckets while it is in the cache (not read again from memory for each coarsening),
+    in :func:`coarsen`'s order (the month's first bucket from 0.0), so the same bits."""
+    monthly = np.empty_like(shaped)
+    coarse = {n: np.empty_like(monthly[:, :, 0 :: 12 // n]) for n in resolutions}
+    for k in range(shaped.shape[3]):
+        for m in range(shaped.shape[2]):
+            month = np.multiply(shaped[:, :, m, k], attainment, out=monthly[:, :, m, k])
+            for n, out in coarse.items():
+                step = 12 // n
+                bucket = out[:, :, m // step, k]
+                if m % step:
+                    bucket += month
+                else:
+                    np.add(month, 0.0, out=bucket)
+    return monthly, coarse
+
+
 def noisy_profile(
     draws: Draws,
     profile: np.ndarray,
@@ -215,6 +240,7 @@ def noisy_profile(
     by_rep = (reps_first(profile) if by_rep is None else by_rep)[None]
     months = draws.month_noise
     mix = draws.mix_noise
+    # Reps innermost, as the draws make them (a copy only for draws joined in C order).
     if months is not None:
         months = np.ascontiguousarray(months.transpose(2, 0, 1)).transpose(1, 2, 0)
         np.multiply(by_rep, months[:, :, :, None], out=shaped)
