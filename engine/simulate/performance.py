@@ -243,15 +243,24 @@ def noisy_profile(
     # Reps innermost, as the draws make them (a copy only for draws joined in C order).
     if months is not None:
         months = np.ascontiguousarray(months.transpose(2, 0, 1)).transpose(1, 2, 0)
-        np.multiply(by_rep, months[:, :, :, None], out=shaped)
-        if mix is not None:
-            shaped *= np.ascontiguousarray(mix.transpose(2, 0, 1)).transpose(1, 2, 0)[:, :, None]
-    else:
-        assert mix is not None
+    if mix is not None:
         mix = np.ascontiguousarray(mix.transpose(2, 0, 1)).transpose(1, 2, 0)
-        np.multiply(by_rep, mix[:, :, None, :], out=shaped)
+
+    def cell(m: int, k: int) -> np.ndarray:
+        """Month m of product k [t, R], made into ``shaped`` as the year's sum reads it
+        (still in the cache): the profile's × the month noise, × the mix noise."""
+        out = shaped[:, :, m, k]
+        if months is not None:
+            np.multiply(by_rep[:, :, m, k], months[:, :, m], out=out)
+            if mix is not None:
+                out *= mix[:, :, k]
+        else:
+            assert mix is not None
+            np.multiply(by_rep[:, :, m, k], mix[:, :, k], out=out)
+        return out
+
     # Noise moves sales between months and products; the year's total stays the rep's.
-    total = year_sum(shaped)
+    total = 0.0 + _pairwise(_Cells(cell, n_months, n_products))  # year_sum's, as made
     if totals is None:
         totals = profile.sum(axis=(1, 2))
     want = totals[None, :]
@@ -269,7 +278,32 @@ def year_sum(x: np.ndarray) -> np.ndarray:
     return 0.0 + _pairwise(cells)  # a reduction starts from 0.0
 
 
-def _pairwise(cells: list[np.ndarray]) -> np.ndarray:
+class _Cells:
+    """The cells (m, k) of an array [t, R, M, K] in C order, as :func:`year_sum` lists
+    them, each made by ``make(m, k)`` when :func:`_pairwise` first reads it (it reads
+    them in order, once each)."""
+
+    def __init__(self, make, n_months: int, n_products: int, start: int = 0, stop=None):
+        self.make, self.n_months, self.n_products = make, n_months, n_products
+        self.start = start
+        self.stop = n_months * n_products if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            first, last, _ = i.indices(len(self))
+            return _Cells(
+                self.make, self.n_months, self.n_products, self.start + first, self.start + last
+            )
+        return self.make(*divmod(self.start + i, self.n_products))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+def _pairwise(cells) -> np.ndarray:
     """numpy's pairwise sum (``pairwise_sum`` in its loops) of ``cells``, elementwise."""
     n = len(cells)
     if n < 8:
