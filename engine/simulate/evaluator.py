@@ -186,8 +186,8 @@ class PlanModel:
         return out
 
     def total(self, sales: np.ndarray, shared: dict | None = None) -> np.ndarray:
-        """``shared``: a dict kept with ``sales`` for every model paid on them
-        (:attr:`shares_sales`); their year-to-date and product sums are made once."""
+        """``shared``: a dict kept with ``sales`` for every model paid on them (the
+        runner's ``_total``); their year-to-date and product sums are made once."""
         return self._evaluate(sales, detail=False, shared=shared).T
 
 
