@@ -16,9 +16,16 @@ import pytest
 
 import attain.incentive.vectorised as vectorised
 from attain.incentive.floats import accumulate
-from attain.simulate.performance import coarsen, noisy_profile, sales_from
-from attain.simulate.runner import Job, _draw, _profiles, _sales_key, run
-from attain.simulate.sensitivity import _assumption_models, _means
+from attain.simulate.performance import (
+    coarsen,
+    noisy_profile,
+    noisy_sales,
+    noisy_sales_coarsened,
+    reps_inner,
+    sales_from,
+)
+from attain.simulate.runner import Job, _draw, _profiles, _sales_key, _total, run
+from attain.simulate.sensitivity import _assumption_models, _means, _parameter_models
 from attain.simulate.setup import load_setup
 from attain.simulate.variants import BASE
 
@@ -80,6 +87,26 @@ def test_slices_of_reps_pay_the_same_bits(setup, monkeypatch):
         assert np.abs(expected).sum() > 0, model.name
 
 
+@pytest.mark.parametrize("slice_cells", [97, None])
+def test_moved_copies_of_a_plan_share_the_sums_of_its_sales(setup, monkeypatch, slice_cells):
+    """The tornado's copies of a plan paid with one ``shared`` dict: the first fills it
+    (year-to-date sums, each measured set of products), the others read it; every copy
+    pays the bits it pays alone."""
+    if slice_cells is not None:
+        monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", slice_cells)
+    filled = 0
+    for (model, sales), plan in zip(_sales(setup), setup.plans, strict=True):
+        moved = _parameter_models(plan, 0.1, setup.model_for)
+        copies = [model, *(m for _, pair in moved for m in pair if m is not None)]
+        alone = [m.total(sales).tobytes() for m in copies]
+        shared: dict = {}
+        for _ in range(2):  # made by the first copy, read by the others, then by all
+            got = [_total(m, sales, shared).tobytes() for m in copies]
+            assert got == alone, model.name
+        filled += len(shared) > 1  # the sales' own entry and the slices' sums
+    assert filled >= 2
+
+
 def test_the_rep_slice_leaves_team_pools_whole(setup, monkeypatch):
     monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 97)
     for model in setup.models:
@@ -109,6 +136,28 @@ def test_coarsen_takes_the_bits_of_a_sum(n_months):
     want = sales.reshape(2, 30, n_months, 12 // n_months, 4).sum(axis=3)
     got = coarsen(sales, n_months)
     assert np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all()
+
+
+@pytest.mark.parametrize("n_trials", [1, 3])
+def test_noisy_sales_coarsened_together_take_the_bits_of_coarsen(n_trials):
+    rng = np.random.default_rng(6)
+    shaped = reps_inner((n_trials, 30, 12, 4))
+    shaped[...] = rng.standard_normal(shaped.shape) * 1e4
+    shaped[0, :3] = -0.0
+    attainment = np.abs(rng.standard_normal((n_trials, 30)))
+    monthly, coarse = noisy_sales_coarsened(shaped, attainment, (4, 1))
+    want = noisy_sales(shaped, attainment)
+    assert monthly.tobytes() == want.tobytes() and monthly.strides == want.strides
+    for n, got in coarse.items():
+        expected = coarsen(want, n)
+        assert got.tobytes() == expected.tobytes(), n
+        assert np.array_equal(np.signbit(got), np.signbit(expected)), n
+
+
+def test_the_month_noise_is_drawn_reps_innermost(setup):
+    job = Job(setup.population, setup.scenario.performance, setup.models, (BASE,), 8, 7)
+    noise = _draw(job, 0, 8).month_noise
+    assert noise is not None and noise.strides[1] == noise.itemsize
 
 
 def test_moved_assumptions_cost_what_runs_of_their_own_do(setup):

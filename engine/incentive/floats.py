@@ -59,6 +59,9 @@ class Window:
         self.prorate: dict[str, np.ndarray] = {}  # a dated org: name → share [R, 1, P]
         #: mask → the targets' sum [R, P] when made once for many windows (else measured)
         self.target_sum: Callable[[np.ndarray], np.ndarray] | None = None
+        #: mask → the credit's sum [R, t, P], shared with other plans paid on the same
+        #: sales (:func:`attain.incentive.evaluate`'s ``shared``); None: this window's own
+        self.credit_sums: dict[bytes, np.ndarray] | None = None
         self._measures: dict[bytes, tuple] = {}
         self._attainments: dict[bytes, np.ndarray] = {}
 
@@ -68,10 +71,19 @@ class Window:
         if key not in self._measures:
             sums = self.target_sum
             self._measures[key] = (
-                measure_sum(self.net, mask),
+                self._credit(mask, key),
                 (measure_sum(self.tgt, mask) if sums is None else sums(mask))[:, None, :],
             )
         return self._measures[key]
+
+    def _credit(self, mask: np.ndarray, key: bytes) -> np.ndarray:
+        """The credit's sum over ``mask``, made once for every plan sharing the sales."""
+        shared = self.credit_sums
+        if shared is None:
+            return measure_sum(self.net, mask)
+        if key not in shared:
+            shared[key] = measure_sum(self.net, mask)
+        return shared[key]
 
     def attainment(self, mask: np.ndarray) -> np.ndarray:
         """S / T of ``mask`` (read-only: shared between components)."""

@@ -372,10 +372,15 @@ def evaluate(
     detail: bool | str = False,
     chunk: int = 100_000,
     cache: dict | None = None,
+    shared: dict | None = None,
 ):
     """Payouts per rep × trial (see the module docstring for shapes). ``cache``: a dict
     the caller keeps with ``targets`` (the same array every call) for what this function
-    makes of them once (their year-to-date sums by layout)."""
+    makes of them once (their year-to-date sums by layout). ``shared``: a dict the caller
+    keeps with ``sales`` (the same numbers every call, for any plan) for what this
+    function makes of the sales alone (their year-to-date sums and each measured set of
+    products' sum, by slice of reps and trials): other plans paid on the same sales (a
+    plan's moved copies) read them instead of making them again, the same numbers."""
     if detail not in (False, True, "year"):
         raise ValueError(f"detail must be False, True or 'year' (got {detail!r})")
     sales = np.asarray(sales, dtype=np.float64)
@@ -395,12 +400,21 @@ def evaluate(
 
         fused_total(compiled, sales4, targets3, pop, per_period, out, year_end)
         return out
-    if _reps_inner(sales4) and not _any_layout(compiled, detail, sales4):
+    relaid = _reps_inner(sales4) and not _any_layout(compiled, detail, sales4)
+    if relaid:
         sales4 = _trials_first(sales4)
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
     rows = None if detail else _rep_slice(compiled, pop, sales4, min(step, n_trials))
+
+    def sums(r0: int, n_rows: int, t0: int) -> dict | None:
+        """The shared sums of one slice (keyed by the sales' layout and the slice)."""
+        if shared is None:
+            return None
+        return shared.setdefault((relaid, sales4.shape, r0, n_rows, t0, step), {})
+
     if detail or (step >= n_trials and rows is None):
-        return _run(compiled, sales4, targets3, pop, per_period, detail)
+        whole = sums(0, n_reps, 0)
+        return _run(compiled, sales4, targets3, pop, per_period, detail, shared=whole)
     # Laid out like ``sales`` (trials-first when given a transposed view), as every
     # temporary is, so elementwise passes run over contiguous memory.
     out = np.empty_like(sales4[:, :, 0, 0])
@@ -428,7 +442,14 @@ def evaluate(
             r = slice(r0, r0 + rows)
             part = sales4[r, t0 : t0 + step]
             out[r, t0 : t0 + step] = _run(
-                compiled, part, targets3[r], part_pop, per_period, False, fixed.rows(r)
+                compiled,
+                part,
+                targets3[r],
+                part_pop,
+                per_period,
+                False,
+                fixed.rows(r),
+                sums(r0, rows, t0),
             )
     return out
 
@@ -585,9 +606,20 @@ def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
     return months, periods
 
 
-def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: bool, fixed=None):
+def _run(
+    compiled,
+    sales4,
+    targets3,
+    pop: Population,
+    per_period: bool,
+    detail: bool,
+    fixed=None,
+    shared: dict | None = None,
+):
     """``fixed``: (targets per window, their sum by mask) made once for these reps by
-    :class:`_Targets` (else made here from ``targets3``)."""
+    :class:`_Targets` (else made here from ``targets3``). ``shared``: the sums made of
+    these sales alone, for every plan paid on them (filled here where missing); not read
+    where this plan changes the sales first (effective dates, a clawback share)."""
     ytd = compiled.measure == "ytd" and per_period and sales4.shape[2] > 1
     months, periods = _windows(compiled, sales4.shape[2], per_period)
     active = None
@@ -602,7 +634,16 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
         if sales4.shape[-1] == 1:  # no products axis: the credited products' mean
             credit_factor = np.array([credit_factor[compiled.credit.mask].mean()])
         sales4 = sales4 * credit_factor
-    net = _accumulate(np.add, sales4, axis=2) if ytd else sales4
+    if active is not None or credit_factor is not None:
+        shared = None  # sales of this plan's own: nothing to share
+    if not ytd:
+        net = sales4
+    elif shared is None:
+        net = _accumulate(np.add, sales4, axis=2)
+    else:
+        if "ytd" not in shared:
+            shared["ytd"] = _accumulate(np.add, sales4, axis=2)
+        net = shared["ytd"]
     if fixed is not None:
         tgt = fixed[0]
     else:
@@ -612,6 +653,8 @@ def _run(compiled, sales4, targets3, pop: Population, per_period: bool, detail: 
     w = _Window(net, tgt, ti_w, pop, periods, compiled.scale)
     if fixed is not None:
         w.target_sum = fixed[1]
+    if shared is not None:
+        w.credit_sums = shared.setdefault(("sums", ytd), {})
     w.sales, w.ytd, w.started = sales4, ytd, None if active is None else periods > 0
     w.months, w.n_slots = months, compiled.n_slots
     if pop.prorate:  # a dated org: each window's share of days in role

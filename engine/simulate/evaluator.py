@@ -138,9 +138,11 @@ class PlanModel:
     #: What the evaluator makes of the targets once (their year-to-date sums) per layout.
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def _evaluate(self, sales: np.ndarray, detail: bool | str):
+    def _evaluate(self, sales: np.ndarray, detail: bool | str, shared: dict | None = None):
         from attain.incentive import evaluate
 
+        if shared is not None and not self._reads_as_given(sales, shared):
+            shared = None  # sales changed for this plan first: its sums are its own
         if self.roll_up is not None and not sales.flags.c_contiguous:
             sales = np.ascontiguousarray(sales)  # the unit sums in the layout they were made on
         if self.spread is not None:  # monthly sales spread over the month's days
@@ -163,7 +165,17 @@ class PlanModel:
             detail=detail,
             chunk=sales.size,  # the runner already sized the chunk
             cache=self.cache.setdefault(sales.ndim, {}),  # the pooled targets or the full
+            shared=shared,
         )
+
+    def _reads_as_given(self, sales: np.ndarray, shared: dict) -> bool:
+        """Whether the evaluator reads ``sales`` themselves (no roll-up, pay-period
+        spread nor credited products first) and ``shared`` was kept with them."""
+        if self.roll_up is not None or self.spread is not None:
+            return False
+        if sales.ndim != 3 and self.credited is not None:
+            return False
+        return shared.setdefault("sales", sales) is sales
 
     def __call__(self, sales: np.ndarray) -> np.ndarray:
         lines = self._evaluate(sales, detail="year")  # each line's year: no per-period arrays
@@ -173,8 +185,10 @@ class PlanModel:
             out[..., i] = lines[name].T
         return out
 
-    def total(self, sales: np.ndarray) -> np.ndarray:
-        return self._evaluate(sales, detail=False).T
+    def total(self, sales: np.ndarray, shared: dict | None = None) -> np.ndarray:
+        """``shared``: a dict kept with ``sales`` for every model paid on them (the
+        runner's ``_total``); their year-to-date and product sums are made once."""
+        return self._evaluate(sales, detail=False, shared=shared).T
 
 
 def plan_model(

@@ -10,7 +10,7 @@ the chunk it was computed in, nor on the thread.
 from __future__ import annotations
 
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from attain.schema.scenario import PerformanceModel, Variant
-from attain.simulate.evaluator import PayoutModel
+from attain.simulate.evaluator import PayoutModel, PlanModel
 from attain.simulate.performance import (
     Draws,
     base_profile,
@@ -27,7 +27,7 @@ from attain.simulate.performance import (
     draw_attainment,
     draw_block,
     noisy_profile,
-    noisy_sales,
+    noisy_sales_coarsened,
     pool_products,
     reps_first,
     sales_from,
@@ -315,6 +315,25 @@ def _laid_out(plan: PayoutModel, sales: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(sales)
 
 
+def _noisy_sales(
+    shaped: np.ndarray, attainment: np.ndarray, plans: Sequence[PayoutModel]
+) -> dict[int, np.ndarray]:
+    """The noisy sales [t, R, n_months, K] by each number of months ``plans`` read (12:
+    by month), made in one pass over the months (:func:`noisy_sales_coarsened`)."""
+    coarser = tuple(sorted({p.n_months for p in plans} - {12}, reverse=True))
+    monthly, coarse = noisy_sales_coarsened(shaped, attainment, coarser)
+    return {12: monthly, **coarse}
+
+
+def _total(plan: PayoutModel, sales: np.ndarray, shared: dict | None) -> np.ndarray:
+    """``plan.total(sales)``; a :class:`PlanModel` also reads and fills ``shared``, what
+    the evaluator makes of these sales alone for every plan paid on them (the tornado's
+    moved copies of a plan): the same numbers, made once."""
+    if shared is not None and isinstance(plan, PlanModel):
+        return plan.total(sales, shared=shared)
+    return plan.total(sales)
+
+
 def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Piece:
     """The figures of trials [first, last) (whole blocks): a pure function of its inputs."""
     draws = _draw(job, first, last)
@@ -332,6 +351,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
     # The noisy profile (the sales of an attainment of 1) depends on the draws and the
     # profile only: made once per chunk for every variant, moved model and plan reading it.
     shapes: dict[int, np.ndarray | None] = {}
+    readers = Counter(_sales_key(plan) for plan in job.plans)  # plans per sales read
 
     def shaped(profile: _Profile) -> np.ndarray | None:
         key = id(profile.full)  # variants without ramps share the base profile's array
@@ -345,7 +365,8 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
         revenue[v] = (attainment * profile.totals[None, :]).sum(axis=1)
         at_target[v] = ((attainment >= 1.0) & has_target).sum(axis=1) / n_target
         by_key: dict[tuple, np.ndarray] = {}  # plans reading the same sales share them
-        monthly = None  # the noisy sales by month: every plan's sales are summed from them
+        sums: dict[tuple, dict] = {}  # and what the evaluator makes of them alone
+        monthly = None  # the noisy sales by month and coarser: every plan's are from them
         for p, plan in enumerate(job.plans):
             key = _sales_key(plan)
             if key not in by_key:
@@ -361,22 +382,25 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
                     )
                 else:
                     if monthly is None:
-                        monthly = noisy_sales(noisy, attainment)
-                    by_key[key] = pool_products(coarsen(monthly, plan.n_months), _pooled(plan))
+                        monthly = _noisy_sales(noisy, attainment, job.plans)
+                    by_key[key] = pool_products(monthly[plan.n_months], _pooled(plan))
             sales = _laid_out(plan, by_key[key])
             # Detail trials are paid line by line and keep each rep's payout; the others
             # take the evaluator's faster total. Which path a trial takes depends only on
             # its index, never on the chunk it falls in.
             per_rep = np.empty((n, n_reps))
+            shared = sums.setdefault(key, {}) if readers[key] > 1 else None
             if n_detail and not job.lines:
-                per_rep[:] = plan.total(sales)
+                per_rep[:] = _total(plan, sales, shared)
                 detail_payout[v, p] = per_rep[:n_detail]
             elif n_detail:
                 lines = np.asarray(plan(sales[:n_detail]), dtype=np.float64)  # [t, R, C]
                 per_rep[:n_detail] = lines.sum(axis=2)
                 components[p][v] = lines.sum(axis=1)
                 detail_payout[v, p] = per_rep[:n_detail]
-            if n_detail < n:
+            if not n_detail:  # the whole array: the one every plan of this key is given
+                per_rep[:] = _total(plan, sales, shared)
+            elif n_detail < n:
                 per_rep[n_detail:] = plan.total(sales[n_detail:])
             payout[v, p] = per_rep.sum(axis=1)
         if n_detail:
@@ -388,7 +412,8 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
     for m, model in enumerate(job.moves):
         these = _moved(job, model, draws, first, last)
         attainment = variant_attainment(job.variants[0], these.attainment)
-        monthly = None if noisy is None else noisy_sales(noisy, attainment)  # every plan's
+        plans = [job.plans[p] for p in job.move_plans]
+        monthly = None if noisy is None else _noisy_sales(noisy, attainment, plans)  # all's
         for q, p in enumerate(job.move_plans):
             plan = job.plans[p]
             if monthly is None:  # rank one: from the coarse profile
@@ -401,7 +426,7 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
                     _pooled(plan),
                 )
             else:
-                sales = pool_products(coarsen(monthly, plan.n_months), _pooled(plan))
+                sales = pool_products(monthly[plan.n_months], _pooled(plan))
             sales = _laid_out(plan, sales)
             per_rep = np.empty((n, n_reps))  # laid out as the plans' own: the same sums
             per_rep[:] = plan.total(sales)
