@@ -390,18 +390,16 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             # its index, never on the chunk it falls in.
             per_rep = np.empty((n, n_reps))
             shared = sums.setdefault(key, {}) if readers[key] > 1 else None
-            if n_detail and not job.lines:
-                per_rep[:] = _total(plan, sales, shared)
-                detail_payout[v, p] = per_rep[:n_detail]
-            elif n_detail:
+            if n_detail and job.lines:
                 lines = np.asarray(plan(sales[:n_detail]), dtype=np.float64)  # [t, R, C]
                 per_rep[:n_detail] = lines.sum(axis=2)
                 components[p][v] = lines.sum(axis=1)
-                detail_payout[v, p] = per_rep[:n_detail]
-            if not n_detail:  # the whole array: the one every plan of this key is given
+                if n_detail < n:
+                    per_rep[n_detail:] = plan.total(sales[n_detail:])
+            else:  # the whole array: the one every plan of this key is given
                 per_rep[:] = _total(plan, sales, shared)
-            elif n_detail < n:
-                per_rep[n_detail:] = plan.total(sales[n_detail:])
+            if n_detail:
+                detail_payout[v, p] = per_rep[:n_detail]
             payout[v, p] = per_rep.sum(axis=1)
         if n_detail:
             detail_attainment[v] = attainment[:n_detail]
