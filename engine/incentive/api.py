@@ -120,9 +120,10 @@ def payouts(
     ``progress(done, total)`` is called as each stage of each plan finishes (tables read,
     deals credited, windows built, evaluated, lines labelled).
     ``through`` (a pay period of the plan's year, e.g. ``2027-03``): the lines and totals
-    of the periods up to it only (as a close of that period pays them; the year is still
-    evaluated, and the summary's balances are those after it); ValueError if it is not
-    one of the year's periods.
+    of the periods up to it only, as a close of that period pays them (the year's data is
+    read and credited, the periods after it are not evaluated where they cannot change
+    it: :func:`~attain.incentive.exact.windows_upto`; the summary's balances are those
+    after it); ValueError if it is not one of the year's periods.
     """
     if not isinstance(plan, Plan | str | Path | Mapping):
         return payouts_of_plans(
@@ -172,7 +173,7 @@ def payouts(
     steps.advance()
     windows = build_windows(compiled, book, credit, table)
     steps.advance()
-    evaluation = evaluate_exact(compiled, windows)
+    evaluation = evaluate_exact(compiled, windows, through=last)
     steps.advance()
     currency = company.rules.currency if company is not None else ""
     result = Payouts.build(compiled, book, windows, evaluation, credit, currency, plan, last)

@@ -89,7 +89,9 @@ def payout_notices(compiled, book, credit, windows, evaluation) -> list[Notice]:
                 n_unknown,
             )
         )
-    if compiled.negative_balance == "carry_forward" and len(evaluation.total):
+    # the year's end: not when the evaluation stops before it (``through``)
+    whole_year = evaluation.total.shape[-1] == len(windows.active)
+    if compiled.negative_balance == "carry_forward" and len(evaluation.total) and whole_year:
         balance = evaluation.carried_balance[:, -1]
         owed = np.flatnonzero(balance < 0)
         if len(owed):
@@ -123,7 +125,8 @@ def _sold_without_target(compiled, book, windows, evaluation) -> list[Notice]:
     if not n or not len(evaluation.total):
         return []
     no_target = windows.participant & ~windows.targets.reshape(n, -1).any(axis=1)
-    sold = windows.net.reshape(n, -1).any(axis=1)
+    # sold in the windows evaluated (all, unless the evaluation stops at ``through``)
+    sold = windows.net[:, : evaluation.total.shape[-1]].reshape(n, -1).any(axis=1)
     unpaid = ~evaluation.total.reshape(n, -1).any(axis=1)
     hit = np.flatnonzero(no_target & sold & unpaid)
     if not len(hit):

@@ -16,7 +16,7 @@ Stages, each over whole arrays (people × windows):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,14 @@ from attain.incentive.kinds.draw import settle_exact
 from attain.incentive.rational import MICRO, round_div
 from attain.incentive.text import digits_for
 
-__all__ = ["ADJUSTMENTS", "Evaluation", "Windows", "evaluate_exact", "modifier_factors"]
+__all__ = [
+    "ADJUSTMENTS",
+    "Evaluation",
+    "Windows",
+    "evaluate_exact",
+    "modifier_factors",
+    "windows_upto",
+]
 
 #: Lines that are not components, in statement order after the components.
 ADJUSTMENTS = ADJUSTMENT_LINES
@@ -82,8 +89,14 @@ class Evaluation:
     held_own: np.ndarray | None = None  # [R, P]: of held_back, own deals' parcels cancelled
 
 
-def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
-    """Evaluate every component over the windows, then caps, rounding, true-ups and draws."""
+def evaluate_exact(compiled: CompiledPlan, w: Windows, through: int | None = None) -> Evaluation:
+    """Evaluate every component over the windows, then caps, rounding, true-ups and draws.
+
+    ``through`` (a window's index): the windows up to it only, where that gives the year's
+    numbers for them (:func:`windows_upto`), as a close that pays no later period needs;
+    the arrays then stop there. Else, and by default, the whole year."""
+    if through is not None:
+        w = windows_upto(compiled, w, through + 1)
     mode = compiled.rounding_mode
     ti_num = w.ti.astype(object)[:, None] * w.months.astype(object)[None, :]
     ti_den = compiled.n_slots  # TI of a window = ti × its slots in force ÷ slots in the year
@@ -110,6 +123,45 @@ def evaluate_exact(compiled: CompiledPlan, w: Windows) -> Evaluation:
     total_cap = _total_cap(compiled.total_cap, subtotal, ti_num, ti_den)
     earned = np.concatenate([earned, rounding[None], total_cap[None]])
     return _true_up(compiled, w, earned, details)
+
+
+def windows_upto(compiled: CompiledPlan, w: Windows, n: int) -> Windows:
+    """The first ``n`` windows of ``w``, or ``w`` itself where they would not give the
+    year's numbers for those windows.
+
+    Each stage reads no later window: a component's amount in a window is made of that
+    window's measures (a YTD window already sums the months before it); caps, rounding
+    and the total cap work cell by cell; the true-up, the carry-forward and the draw go
+    period by period; a holdback released ``later`` is due a set number of periods on (a
+    parcel due past the ``n``-th is counted as outstanding either way). Kept whole: a
+    holdback released at the year's end or on payment (its due dates read the year's last
+    period in force), and a dated org (its shares and days in role). Deal-level amounts
+    and their records (units, pool sizes) are per person × window, or per person or deal,
+    made from the year's data: their windows are cut like the measures.
+    ``tests/test_incentive_upto.py`` holds every kind to it.
+    """
+    hb = compiled.holdback
+    if n >= len(w.active) or (hb is not None and hb.release != "later") or w.proration:
+        return w
+    year = len(w.active)
+
+    def cut(a):
+        if isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[1] == year:
+            return a[:, :n]
+        return a
+
+    return replace(
+        w,
+        net=w.net[:, :n],
+        gross=w.gross[:, :n],
+        targets=w.targets[:, :n],
+        months=w.months[:n],
+        periods=w.periods[:n],
+        active=w.active[:n],
+        precomputed={k: tuple(cut(a) for a in v) for k, v in w.precomputed.items()},
+        records={k: {f: cut(a) for f, a in v.items()} for k, v in w.records.items()},
+        measures={k: tuple(cut(a) for a in v) for k, v in w.measures.items()},
+    )
 
 
 def _measure(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
