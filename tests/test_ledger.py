@@ -1000,6 +1000,51 @@ def test_bulk_inserts_keep_every_value(url):
     assert got["maybe"].tolist() == frame["maybe"].tolist()
 
 
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["it's", "it's", "it's", "it's"],  # a quote in a literal
+        ["a?b", "a?b", "a?b", "a?b"],  # not a parameter inside a literal
+        [None, None, None, None],
+        ["same", "other"],  # differs at the last row only
+        ["x\x00y", "x\x00y", "x\x00y", "x\x00y"],  # NUL: bound, not a literal
+        ["", "", "", ""],
+    ],
+)
+def test_bulk_inserts_write_a_column_of_one_value_as_it_is(url, column):
+    """SQLite writes a column holding one value into the statement (:func:`_literal`):
+    the rows read back as they went in, whether the column is constant or not."""
+    from attain.ledger import store
+
+    ledger = Ledger(url)
+    ledger.init()
+    scratch = sa.Table(
+        "scratch",
+        sa.MetaData(),
+        sa.Column("k", sa.Integer, nullable=False),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("text", sa.Text, nullable=True),
+    )
+    if "postgresql" in str(url) and any(v is not None and "\x00" in v for v in column):
+        pytest.skip("PostgreSQL text holds no NUL")
+    n = 1_300  # more than one statement's rows
+    frame = pd.DataFrame(
+        {
+            "k": np.arange(n),
+            "n": np.full(n, -(2**40)),
+            "text": [column[0]] * (n - 1) + [column[-1]],
+        }
+    )
+    with ledger._tx() as conn:
+        scratch.create(conn)
+        store.insert_frame(conn, scratch, frame)
+        got = conn.execute(sa.select(scratch).order_by(scratch.c.k)).fetchall()
+    assert [r.n for r in got] == frame["n"].tolist()
+    assert [r.text for r in got] == frame["text"].tolist()
+    assert store._literal(frame["n"]) == str(-(2**40))
+    assert store._literal(frame["k"]) is None
+
+
 def test_colliding_key_hashes_fall_back_to_the_keys_text(url, company, monkeypatch):
     """Key hashes that collide among a close's own rows (forced here: every deal id
     hashes alike) are matched on the keys' text; no deal index is kept until a close's

@@ -63,19 +63,17 @@ def _q_at(a, den, shape, r, w):
     return tuple(np.broadcast_to(np.asarray(x), shape)[r, w].astype(object) for x in (a, den))
 
 
-def explanation(payouts) -> pd.DataFrame:
+def explanation(payouts, strings: bool = True) -> pd.DataFrame:
     """One row per part of every payout line: ``line`` (its row in ``payouts.lines``),
     ``rep_id, period, component, part, measure, from, to, base, rate, amount`` (money as
     exact text, rates as percentages or multiples) and ``amount_minor``; each line's parts
-    add up to its amount."""
+    add up to its amount. ``strings=False``: the text columns hold Python strings (object
+    dtype), as a ledger writes them, rather than pandas' ``str``."""
     ctx = payouts._context
     compiled, ev, lines = payouts.compiled, ctx["evaluation"], payouts.lines
     unit = compiled.minor_unit
-    rep_index = {rep: r for r, rep in enumerate(ctx["book"].rep_ids)}
-    labels = ctx["book"].calendar.period_labels()
-    period_index = {label: p for p, label in enumerate(labels)}
-    ri = lines["rep_id"].map(rep_index).to_numpy()
-    wi = lines["period"].astype(str).map(period_index).to_numpy()
+    ri = pd.Index(ctx["book"].rep_ids).get_indexer(lines["rep_id"])
+    wi = _period_positions(lines["period"], ctx["book"].calendar.period_labels())
     comp = lines["component"].astype(str).to_numpy()
     earned = lines["earned_to_date"].to_numpy()
     before = lines["paid_before"].to_numpy()
@@ -118,7 +116,16 @@ def explanation(payouts) -> pd.DataFrame:
                 pieces.append((cancel[rest != 0], 1, _row(text2, rest[rest != 0])))
             pos = pos[amounts[pos] <= 0]
         pieces.append((pos, 0, _row(text, amounts[pos])))
-    return _table(pieces, lines, unit)
+    return _table(pieces, lines, unit, strings)
+
+
+def _period_positions(period: pd.Series, labels: list[str]) -> np.ndarray:
+    """Each line's period as its position in the year (by the category's code when the
+    column is categorical: a close explains a million lines)."""
+    if isinstance(period.dtype, pd.CategoricalDtype):
+        at = pd.Index(labels).get_indexer(period.cat.categories.astype(str))
+        return at[period.cat.codes.to_numpy()]
+    return pd.Index(labels).get_indexer(period.astype(str))
 
 
 def _deal_rows(payouts, rows: np.ndarray) -> dict:
@@ -392,48 +399,100 @@ def _take(cols: dict, sel: np.ndarray) -> dict:
     return out
 
 
-def _table(pieces, lines: pd.DataFrame, unit: int) -> pd.DataFrame:
+def _table(pieces, lines: pd.DataFrame, unit: int, strings: bool = True) -> pd.DataFrame:
+    """The record of ``pieces`` (line positions, order within the line, columns), in
+    line then part order. Built as numpy columns and made a frame once: a close's record
+    is a million parts, and a frame per piece, sorted, converts every text column twice."""
     from attain.incentive.result import format_minor
 
-    frames = []
+    names = ("line", "order", "part", "measure", "from", "to", "base", "rate", "amount_minor")
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for pos, order, cols in pieces:
         n = len(pos)
         if not n:
             continue
         style, band = cols.get("style", "pct"), cols.get("band", "money")
-        frame = pd.DataFrame(
-            {
-                "line": pos,
-                "order": order,
-                "part": cols["part"],
-                "measure": cols.get("measure", ""),
-                "from": _edges(cols.get("lo"), n, band, unit),
-                "to": _edges(cols.get("hi"), n, band, unit),
-                "base": _base(cols.get("base_q"), n, style, unit),
-                "rate": _rate(cols.get("rate_q"), n, style, unit),
-                "amount_minor": cols["amount_minor"],
-            }
+        columns["line"].append(np.asarray(pos, dtype=np.int64))
+        columns["order"].append(np.full(n, order, dtype=np.int64))
+        columns["part"].append(_text_column(cols["part"], n))
+        columns["measure"].append(_text_column(cols.get("measure", ""), n))
+        columns["from"].append(_edges(cols.get("lo"), n, band, unit))
+        columns["to"].append(_edges(cols.get("hi"), n, band, unit))
+        columns["base"].append(_base(cols.get("base_q"), n, style, unit))
+        columns["rate"].append(_rate(cols.get("rate_q"), n, style, unit))
+        columns["amount_minor"].append(np.asarray(cols["amount_minor"], dtype=np.int64))
+    if not columns["line"]:  # no line: the record's columns, no rows
+        numbers = ("line", "amount_minor")
+        return pd.DataFrame(
+            {k: pd.Series([], dtype=np.int64 if k in numbers else "str") for k in _TABLE_COLUMNS}
         )
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
-    table = table.sort_values(["line", "order"], kind="stable").reset_index(drop=True)
-    line = table["line"].to_numpy()
-    table.pop("order")
-    head = lines[["rep_id", "period", "component"]].iloc[line].reset_index(drop=True)
-    head = head.astype(str)
-    table.insert(0, "component", head["component"])
-    table.insert(0, "period", head["period"])
-    table.insert(0, "rep_id", head["rep_id"])
-    table["amount"] = format_minor(table["amount_minor"].to_numpy(), unit).to_numpy()
-    return table[["line", "rep_id", "period", "component", *PART_COLUMNS, "amount_minor"]]
+    whole = {k: np.concatenate(v) for k, v in columns.items()}
+    at = np.lexsort((whole.pop("order"), whole["line"]))  # stable: by line, then order
+    whole = {k: v[at] for k, v in whole.items()}
+    line = whole["line"]
+    head = {k: _text_of(lines[k])[line] for k in ("rep_id", "period", "component")}
+    amount = format_minor(whole["amount_minor"], unit).to_numpy()
+    data = {"line": line, **head, **whole, "amount": amount}
+    if not strings:  # kept as they are: pandas would make each text column Arrow strings
+        data = {k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in data.items()}
+    return pd.DataFrame(data)[list(_TABLE_COLUMNS)]
+
+
+#: The record's columns, in order.
+_TABLE_COLUMNS = ("line", "rep_id", "period", "component", *PART_COLUMNS, "amount_minor")
+
+
+def _text_column(value, n: int) -> np.ndarray:
+    """A piece's text column: one value for all its rows, or one per row."""
+    if np.ndim(value) == 0:
+        return _filled(n, value)
+    return np.asarray(value, dtype=object)
+
+
+def _filled(n: int, value) -> np.ndarray:
+    """``n`` times ``value`` as an object array (``np.full`` of an object is 10x slower)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _text_of(column: pd.Series) -> np.ndarray:
+    """A lines column as text, one per line (a categorical's categories made text once)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if len(codes) and codes.min() >= 0:
+            return np.asarray(column.cat.categories.astype(str), dtype=object)[codes]
+    return column.astype(str).to_numpy(dtype=object)
+
+
+def _same(*columns: np.ndarray) -> bool:
+    """Whether each column holds one value throughout (a tier's edges and rate do):
+    its text is then made once. The first, last and every 997th are compared first."""
+    for c in columns:
+        if len(c) and (c[-1] != c[0] or (c[::997] != c[0]).any() or (c != c[0]).any()):
+            return False
+    return True
+
+
+def _once(make, n: int, *columns: np.ndarray) -> np.ndarray | None:
+    """``make`` of the columns' first values, repeated ``n`` times, when each column
+    holds one value; else None."""
+    if n < 2 or not _same(*columns):
+        return None
+    return _filled(n, make(*(c[:1] for c in columns))[0])
 
 
 def _edges(values, n, band, unit) -> np.ndarray:
+    if values is None:
+        return _filled(n, "")
+    v = np.broadcast_to(np.asarray(values, dtype=object), (n,))
+    same = _once(lambda a: _edge_text(a, band, unit), n, v)
+    return same if same is not None else _edge_text(v, band, unit)
+
+
+def _edge_text(v: np.ndarray, band: str, unit: int) -> np.ndarray:
     from attain.incentive.result import format_minor
 
-    if values is None:
-        return np.full(n, "", dtype=object)
-    v = np.broadcast_to(np.asarray(values, dtype=object), (n,))
     if band == "attainment":
         return np.array([_pct_text(int(a), MICRO) for a in v], dtype=object)
     if band == "value":  # a count, in millionths
@@ -445,7 +504,7 @@ def _base(q, n, style, unit) -> np.ndarray:
     from attain.incentive.result import format_minor
 
     if q is None:
-        return np.full(n, "", dtype=object)
+        return _filled(n, "")
     num, den = (np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in q)
     if style == "per_unit":  # millionths of a unit
         return np.array(
@@ -455,11 +514,16 @@ def _base(q, n, style, unit) -> np.ndarray:
 
 
 def _rate(q, n, style, unit) -> np.ndarray:
+    if q is None:
+        return _filled(n, "")
+    num, den = (np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in q)
+    same = _once(lambda a, b: _rate_text(a, b, style, unit), n, num, den)
+    return same if same is not None else _rate_text(num, den, style, unit)
+
+
+def _rate_text(num: np.ndarray, den: np.ndarray, style: str, unit: int) -> np.ndarray:
     from attain.incentive.result import format_minor
 
-    if q is None:
-        return np.full(n, "", dtype=object)
-    num, den = (np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in q)
     if style == "per_unit":
         return format_minor(round_div(num, den), unit).to_numpy()
     if style == "multiple":

@@ -1278,15 +1278,17 @@ def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> np.nda
 def _insert_parts(conn, ids: np.ndarray, lines: pd.DataFrame, results) -> None:
     """Each line's explanation parts, in ``line_parts``."""
     frame = lines.assign(pos=np.arange(len(lines)))
-    parts = pd.concat(
-        [close_parts(results, frame), manual_parts(frame[frame["kind"] == "manual"])],
-        ignore_index=True,
-    )
+    parts = close_parts(results, frame)  # in line order, then part order
+    manual = frame[frame["kind"] == "manual"]
+    if len(manual):
+        parts = pd.concat([parts, manual_parts(manual)], ignore_index=True)
+        parts = parts.sort_values("pos", kind="stable")
     if parts.empty:
         return
-    parts = parts.sort_values("pos", kind="stable")
-    parts.insert(0, "line_id", ids[parts.pop("pos").to_numpy(np.int64)])
-    parts.insert(1, "seq", parts.groupby("line_id").cumcount().to_numpy())
+    pos = parts.pop("pos").to_numpy(np.int64)
+    first = np.flatnonzero(np.diff(pos, prepend=-1))  # each line's first part
+    parts.insert(0, "line_id", ids[pos])
+    parts.insert(1, "seq", np.arange(len(pos)) - np.repeat(first, np.diff(first, append=len(pos))))
     parts["amount"] = parts["amount"].astype(np.int64)
     store.insert_frame(conn, _T["line_parts"], parts.reset_index(drop=True))
 

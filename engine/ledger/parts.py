@@ -50,10 +50,10 @@ def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
         head = result.lines[_LINE_KEY].iloc[candidates].astype(str)
         head["at"] = candidates
         pairs = head.merge(wanted[["pos", *_LINE_KEY]], on=_LINE_KEY)  # at ↔ pos
-        rows = np.unique(pairs["at"].to_numpy())
+        rows = _sorted_unique(pairs["at"].to_numpy(), len(result.lines))
         if len(rows):
             subset = result.lines.iloc[rows].reset_index(drop=True)
-            record = explanation(dataclasses.replace(result, lines=subset))
+            record = explanation(dataclasses.replace(result, lines=subset), strings=False)
             frames.append(_from_record(_with_pos(record, pairs)))
         adjust = wanted[(wanted["kind"] == "adjustment") & (wanted["paid_before"] != 0)]
         if len(adjust):
@@ -71,6 +71,13 @@ def close_parts(results, lines: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["pos", "order"], kind="stable").drop(columns="order")
     return out.reset_index(drop=True)[COLUMNS]
+
+
+def _sorted_unique(at: np.ndarray, n: int) -> np.ndarray:
+    """``np.unique`` of row numbers below ``n``, by marking them (no sort)."""
+    marked = np.zeros(n, dtype=bool)
+    marked[at] = True
+    return np.flatnonzero(marked)
 
 
 def _with_pos(record: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +144,7 @@ def _text(values: pd.Series) -> np.ndarray:
 
 def _one_part(pos, part, measure, amount, order: int) -> pd.DataFrame:
     n = len(pos)
-    part = np.asarray(part, dtype=object) if not isinstance(part, str) else np.full(n, part)
+    part = np.asarray(part, dtype=object) if not isinstance(part, str) else np.full(n, part, object)
     return pd.DataFrame(
         {
             "pos": np.asarray(pos, dtype=np.int64),

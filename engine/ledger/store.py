@@ -493,7 +493,7 @@ def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None
     PostgreSQL: one ``COPY … FROM STDIN`` of the frame as CSV (written by pyarrow, in C);
     SQLite: ``executemany`` of multi-row ``INSERT … VALUES (…), (…), …`` statements, a
     few hundred rows each (one statement per row costs twice as much), from plain Python
-    values. Integer columns must be integers (a column with missing values is object
+    values; a column of one value (:func:`_literal`) is a literal of the statement. Integer columns must be integers (a column with missing values is object
     dtype with ``None``); ``None`` (or a missing text value) is NULL.
     """
     if frame.empty:
@@ -504,15 +504,20 @@ def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None
     if conn.dialect.name == "postgresql":
         _copy_frame(conn, f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT csv)", frame)
         return
-    width = len(cols)
+    # A column of one value is written into the statement, not bound row by row (a
+    # close's lines share their run, period, state and often plan, kind and cause).
+    fixed = {c: text for c in cols[1:] if len(frame) > 1 and (text := _literal(frame[c]))}
+    bound = [c for c in cols if c not in fixed]
+    width = len(bound)
     per = max(1, min(_SQLITE_ROWS, _SQLITE_VARIABLES // width))
-    row = "(" + ", ".join("?" * width) + ")"
+    names = ", ".join(quote(c) for c in [*bound, *fixed])
+    row = "(" + ", ".join(["?"] * width + list(fixed.values())) + ")"
     head = f"INSERT INTO {quote(table.name)} ({names}) VALUES "
     for start in range(0, len(frame), _BATCH):
         part = frame.iloc[start : start + _BATCH]
         n = len(part)
         flat: list[Any] = [None] * (n * width)
-        for j, c in enumerate(cols):
+        for j, c in enumerate(bound):
             flat[j::width] = _values(part[c])
         whole, step = n // per, per * width
         if whole:
@@ -528,6 +533,28 @@ _BATCH = 100_000
 #: Rows per SQLite ``INSERT`` statement, and the bound values it may take (SQLite allows
 #: 32,766; a few thousand is where the gain stops).
 _SQLITE_ROWS, _SQLITE_VARIABLES = 300, 4000
+
+
+def _literal(column: pd.Series) -> str | None:
+    """The SQL literal of a column holding one value throughout (an integer, a text
+    without NUL, or missing: NULL), else None. The first, last and every 997th value are
+    compared first: a varying column is told apart without reading it all."""
+    values = column.to_numpy()
+    first = values[0]
+    if column.dtype.kind in "iu":
+        if (values[::997] != first).any() or (values != first).any():
+            return None
+        return str(int(first))
+    if column.dtype.kind == "b" or not isinstance(first, str | None):
+        return None
+    if first is None:
+        same = all(v is None for v in values[::997]) and all(v is None for v in values)
+        return "NULL" if same else None
+    if "\x00" in first or values[-1] != first or (values[::997] != first).any():
+        return None
+    if not (values == first).all():
+        return None
+    return "'" + first.replace("'", "''") + "'"
 
 
 def _values(column: pd.Series) -> list[Any]:
