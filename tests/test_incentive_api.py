@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attain.errors import DataError, RuleFileError
 from attain.incentive import Payouts, compile_plan, load_plan, payouts
@@ -191,3 +193,14 @@ def test_minor_units_as_exact_text():
         assert got.tolist() == text and got.dtype == "str"
         assert format_minor(pd.Series(values), unit).tolist() == text
     assert format_minor(np.zeros(0, dtype=np.int64), 2).dtype == "str"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-(10**17), 10**17), min_size=1, max_size=50), st.integers(0, 4))
+def test_minor_units_text_is_the_decimal_of_each_amount(values, unit):
+    from decimal import Decimal
+
+    from attain.incentive.result import format_minor
+
+    got = format_minor(np.array(values, dtype=np.int64), unit).tolist()
+    assert got == [f"{Decimal(v).scaleb(-unit):.{unit}f}" for v in values]

@@ -431,11 +431,12 @@ def _table(pieces, lines: pd.DataFrame, unit: int, strings: bool = True) -> pd.D
     whole = {k: v[at] for k, v in whole.items()}
     line = whole["line"]
     head = {k: _text_of(lines[k])[line] for k in ("rep_id", "period", "component")}
-    amount = format_minor(whole["amount_minor"], unit).to_numpy()
-    data = {"line": line, **head, **whole, "amount": amount}
+    amount = format_minor(whole["amount_minor"], unit)
+    data = {"line": line, **head, **whole}
     if not strings:  # kept as they are: pandas would make each text column Arrow strings
         data = {k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in data.items()}
-    return pd.DataFrame(data)[list(_TABLE_COLUMNS)]
+        amount = pd.Series(amount.to_numpy(), dtype=object)
+    return pd.DataFrame({**data, "amount": amount})[list(_TABLE_COLUMNS)]
 
 
 #: The record's columns, in order.

@@ -23,19 +23,26 @@ __all__ = ["Payouts", "PayoutsSummary", "decimal_minor", "format_minor"]
 
 
 def format_minor(minor: np.ndarray | pd.Series, unit: int) -> pd.Series:
-    """Integer minor units → exact decimal text (``123456`` → ``"1234.56"``), vectorised."""
+    """Integer minor units → exact decimal text (``123456`` → ``"1234.56"``), vectorised.
+
+    Made by Arrow's compute kernels (whole units, then the fraction zero-padded, then the
+    sign) and kept as Arrow strings: a close writes millions of amounts, and a Python
+    string per amount costs four times as much."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
     values = np.asarray(minor, dtype=np.int64)
     if not unit:
-        return pd.Series(np.where(values < 0, "-", "")).str.cat(
-            pd.Series(np.abs(values)).astype(str)
-        )
-    q, r = np.divmod(np.abs(values), 10**unit)
-    # One f-string per value: half the cost of joining three string columns.
-    text = [
-        f"-{a}.{b:0{unit}d}" if negative else f"{a}.{b:0{unit}d}"
-        for a, b, negative in zip(q.tolist(), r.tolist(), (values < 0).tolist(), strict=True)
-    ]
-    return pd.Series(text, dtype="str")
+        text = pc.cast(pa.array(values), pa.string())
+    else:
+        whole, frac = np.divmod(np.abs(values), 10**unit)
+        digits = pc.utf8_lpad(pc.cast(pa.array(frac), pa.string()), unit, "0")
+        text = pc.binary_join_element_wise(pc.cast(pa.array(whole), pa.string()), digits, ".")
+        negative = values < 0
+        if negative.any():
+            signed = pc.binary_join_element_wise("-", text, "")
+            text = pc.if_else(pa.array(negative), signed, text)
+    return pd.Series(pd.array(text, dtype="str"))
 
 
 def decimal_minor(minor: np.ndarray | pd.Series, unit: int) -> np.ndarray:
