@@ -11,9 +11,10 @@ attainment curve, step bonus). Figures, end to end through ``Ledger.close``:
    lines for January naming their deals, February's lines and their parts;
 3. the ledger's size after each close, and a year's size from it (the first month plus
    eleven months of growth like February's);
-4. the issue's scale of a month, about 12 payable lines per rep: January of a *wide*
-   plan (each of the three components per product: 12 components) on a company with
-   twice the deals (48 rows per rep, 4.8M in all), SQLite and PostgreSQL
+4. the goal's scale of a month, about 12 payable lines per rep (≈ 1.2M): January of a
+   *wide* plan (a commission, an attainment curve from the first sale and a step bonus
+   per product: 12 components) on a company with twice the deals, one per rep, product
+   and month (48 rows per rep, 4.8M in all), into SQLite and PostgreSQL
    (``ATTAIN_BENCH_WIDE=0`` skips it).
 
 Each close prints its wall time, this process's CPU time (the database server's, for
@@ -74,23 +75,51 @@ components:
 """
 
 
+#: The wide plan's components, once per product: the curve pays from the first sale and
+#: the kicker's first step is low, so nearly every rep has all twelve lines each month.
+WIDE_COMPONENTS = """  - type: commission
+    name: commission_{p}
+    products: [{p}]
+    tiers:
+      - {{start: 0, end: 250000, rate: 0.06}}
+      - {{start: 250000, end: 400000, rate: 0.08}}
+      - {{start: 400000, rate: 0.10}}
+  - type: attainment_curve
+    name: bonus_{p}
+    products: [{p}]
+    weight: 0.25
+    points:
+      - {{attainment: 0.0, payout: 0.0}}
+      - {{attainment: 1.0, payout: 1.0}}
+      - {{attainment: 1.5, payout: 2.0}}
+  - type: step_bonus
+    name: kicker_{p}
+    products: [{p}]
+    steps:
+      - {{attainment: 0.25, amount: 100}}
+      - {{attainment: 1.1, amount: 500}}
+      - {{attainment: 1.25, amount: 1500}}
+"""
+
+
 def wide_plan() -> str:
-    """:data:`PLAN` with each component once per product (4 x 3 = 12 lines per rep)."""
-    head, body = PLAN.split("components:\n")
-    parts = body.split("  - type: ")[1:]
-    out = []
-    for product in PRODUCTS:
-        for part in parts:
-            kind, rest = part.split("\n", 1)
-            name, rest = rest.split("\n", 1)
-            out.append(f"  - type: {kind}\n{name}_{product}\n    products: [{product}]\n{rest}")
-    return head + "components:\n" + "".join(out)
+    """:data:`PLAN`'s three components once per product: 12 lines per rep."""
+    head = PLAN.split("components:\n")[0]
+    return head + "components:\n" + "".join(WIDE_COMPONENTS.format(p=p) for p in PRODUCTS)
 
 
 def write_company(
-    folder: Path, n_reps: int, seed: int = 11, deals_per_rep: int = 24, plan_text: str = PLAN
+    folder: Path,
+    n_reps: int,
+    seed: int = 11,
+    deals_per_rep: int = 24,
+    plan_text: str = PLAN,
+    every_month: bool = False,
 ) -> tuple[Path, Path, Path, Path]:
-    """The company folder, targets, two versions of the actuals, and the plan."""
+    """The company folder, targets, two versions of the actuals, and the plan.
+
+    ``every_month``: each rep's deals spread over every product and month (``deals_per_rep``
+    a multiple of 48), not drawn at random: each month then pays every product's lines."""
     rng = np.random.default_rng(seed)
     reps = np.char.add("R", np.char.zfill(np.arange(n_reps).astype(str), 6))
     company = folder / "company"
@@ -121,12 +150,21 @@ def write_company(
         }
     ).to_csv(folder / "targets.csv", index=False)
     n = n_reps * deals_per_rep
+    if every_month:  # rep, then month, then product: deals_per_rep / 48 of each cell
+        cell = np.arange(n) % (deals_per_rep) // (deals_per_rep // (12 * k))
+        rep = np.repeat(np.arange(n_reps), deals_per_rep)
+        starts = np.array([f"2027-{m:02d}-01" for m in range(1, 13)], dtype="datetime64[D]")
+        day = starts[cell // k] + rng.integers(0, 28, n)
+        product = cell % k
+    else:
+        day = np.datetime64("2027-01-01") + rng.integers(0, 365, n)
+        rep, product = rng.integers(0, n_reps, n), rng.integers(0, k, n)
     deals = pd.DataFrame(
         {
             "deal_id": np.char.add("D", np.char.zfill(np.arange(n).astype(str), 9)),
-            "date": (np.datetime64("2027-01-01") + rng.integers(0, 365, n)).astype(str),
-            "rep_id": reps[rng.integers(0, n_reps, n)],
-            "product": np.array(PRODUCTS)[rng.integers(0, k, n)],
+            "date": day.astype(str),
+            "rep_id": reps[rep],
+            "product": np.array(PRODUCTS)[product],
             "amount": np.round(rng.lognormal(9.5, 0.8, n), 2),
             "split": 1.0,
             "quantity": 1,
@@ -229,7 +267,9 @@ def run_wide(folder: Path) -> None:
     """January of :func:`wide_plan` on a company with 48 deal rows per rep, into SQLite
     (and PostgreSQL, given its URL)."""
     start = time.perf_counter()
-    plan, targets, v1, _ = write_company(folder, N_REPS, deals_per_rep=48, plan_text=wide_plan())
+    plan, targets, v1, _ = write_company(
+        folder, N_REPS, deals_per_rep=48, plan_text=wide_plan(), every_month=True
+    )
     print(
         f"wide company ({N_REPS * 48:,} deal rows, 12 components) written in "
         f"{time.perf_counter() - start:.1f} s"

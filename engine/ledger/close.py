@@ -38,10 +38,9 @@ def reconcile(
     rep_id, component, kind, for_period, amount, earned_to_date, paid_before`` (non-zero
     amounts only), adjustments first, in key order.
     """
-    index = {label: i for i, label in enumerate(labels)}
-    at = index[period]
-    computed = computed[computed["for_period"].map(index) <= at]
-    recorded = recorded[recorded["for_period"].map(index) < at]
+    at = labels.index(period)
+    computed = computed[_position(computed["for_period"], labels) <= at]
+    recorded = recorded[_position(recorded["for_period"], labels) < at]
     both = computed.merge(
         recorded.rename(columns={"amount": "recorded"}), on=KEY, how="outer", sort=False
     )
@@ -68,7 +67,14 @@ def reconcile(
     adjust["paid_before"] = adjust["recorded"]
     adjust["earned_to_date"] = 0
     out = pd.concat([adjust, regular], ignore_index=True)
-    out["order"] = out["for_period"].map(index)
+    out["order"] = _position(out["for_period"], labels)
     out = out.sort_values(["plan", "rep_id", "component", "order"], kind="stable")
     cols = ["plan", "rep_id", "component", "kind", "for_period", "amount", "earned_to_date"]
     return out[[*cols, "paid_before"]].reset_index(drop=True)
+
+
+def _position(periods: pd.Series, labels: list[str]) -> np.ndarray:
+    """Each period's position in the year; one not of the year after them all (found by
+    a hash of the labels: a close has a million lines)."""
+    at = pd.Index(labels).get_indexer(periods)
+    return np.where(at < 0, len(labels), at)
