@@ -167,3 +167,75 @@ def test_a_shipped_plan_through_a_period_pays_what_its_year_pays_up_to_it(
         )
         year_codes = {n.code for n in year.notices} - {"year-end-balance"}
         assert {n.code for n in cut.notices} <= year_codes | {"sold-without-target"}
+
+
+def _dated_runs():
+    from tests.test_incentive_proration import _roll_up_run, dated_company, dated_plan
+
+    yield "roll-up", lambda through=None: _roll_up_run_through(_roll_up_run, through)
+    for period in ("month", "quarter"):
+        for proration in ("days", "none"):
+            yield f"{period}-{proration}", _dated(dated_company, dated_plan, period, proration)
+
+
+def _dated(company_of, plan_of, period, proration):
+    from attain.incentive import load_plan
+
+    def run(through=None):
+        company = company_of()
+        plan = load_plan(plan_of(period, proration), company)
+        ids = list(company.org["rep_id"])
+        t = pd.DataFrame(
+            [(r, f"2027-{m:02d}", "a", 10000) for r in ids for m in range(1, 13)],
+            columns=["rep_id", "period", "product", "target"],
+        )
+        deals = pd.DataFrame(
+            [
+                (f"D{i}-{m}", f"2027-{m:02d}-20", r, "a", 9000 + 1000 * i)
+                for i, r in enumerate(ids)
+                for m in range(1, 13)
+            ],
+            columns=["deal_id", "date", "rep_id", "product", "amount"],
+        )
+        return payouts(plan, t, deals, company, through=through)
+
+    return run
+
+
+def _roll_up_run_through(make, through):
+    import attain.incentive as incentive
+
+    if through is None:
+        return make()
+    original = incentive.payouts
+    try:  # the same run, stopped at ``through``
+        incentive.payouts = lambda *a, **k: original(*a, **k, through=through)
+        return make()
+    finally:
+        incentive.payouts = original
+
+
+@pytest.mark.parametrize(
+    "name, run", list(_dated_runs()), ids=lambda x: x if isinstance(x, str) else ""
+)
+def test_a_dated_org_through_a_period_pays_what_its_year_pays_up_to_it(name, run):
+    """People who join, leave, change role or team during the year: their shares of days
+    in role, their team at each window's end and the draw's share are cut with the
+    windows."""
+    year = run()
+    labels = year._context["book"].calendar.period_labels()
+    for through in labels[:-1]:
+        cut = run(through)
+        assert cut._context["evaluation"].total.shape[-1] == labels.index(through) + 1
+        keep = year.lines["period"].astype(str).map(labels.index) <= labels.index(through)
+        upto = year.lines[keep.to_numpy()].reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            cut.lines.astype({"period": str}), upto.astype({"period": str}), check_categorical=False
+        )
+        parts = year.explanation()
+        parts = parts[parts["period"].astype(str).map(labels.index) <= labels.index(through)]
+        pd.testing.assert_frame_equal(
+            cut.explanation().astype({"period": str}),
+            parts.reset_index(drop=True).astype({"period": str}),
+            check_categorical=False,
+        )

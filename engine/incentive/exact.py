@@ -135,19 +135,23 @@ def windows_upto(compiled: CompiledPlan, w: Windows, n: int) -> Windows:
     period by period; a holdback released ``later`` is due a set number of periods on (a
     parcel due past the ``n``-th is counted as outstanding either way). Kept whole: a
     holdback released at the year's end or on payment (its due dates read the year's last
-    period in force), and a dated org (its shares and days in role). Deal-level amounts
-    and their records (units, pool sizes) are per person × window, or per person or deal,
-    made from the year's data: their windows are cut like the measures.
+    period in force). Deal-level amounts, their records (units, pool sizes) and a dated
+    org's shares and days in role are per person × window (× product), or per person or
+    deal, made from the year's data: their windows are cut like the measures.
     ``tests/test_incentive_upto.py`` holds every kind to it.
     """
     hb = compiled.holdback
-    if n >= len(w.active) or (hb is not None and hb.release != "later") or w.proration:
+    if n >= len(w.active) or (hb is not None and hb.release != "later"):
         return w
     year = len(w.active)
 
     def cut(a):
-        if isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[1] == year:
+        if isinstance(a, np.ndarray) and a.ndim >= 2 and a.shape[1] == year:
             return a[:, :n]
+        if isinstance(a, tuple):
+            return tuple(cut(b) for b in a)
+        if isinstance(a, dict):
+            return {k: cut(b) for k, b in a.items()}
         return a
 
     return replace(
@@ -158,9 +162,10 @@ def windows_upto(compiled: CompiledPlan, w: Windows, n: int) -> Windows:
         months=w.months[:n],
         periods=w.periods[:n],
         active=w.active[:n],
-        precomputed={k: tuple(cut(a) for a in v) for k, v in w.precomputed.items()},
-        records={k: {f: cut(a) for f, a in v.items()} for k, v in w.records.items()},
-        measures={k: tuple(cut(a) for a in v) for k, v in w.measures.items()},
+        precomputed=cut(w.precomputed),
+        records=cut(w.records),
+        measures=cut(w.measures),
+        proration=cut(w.proration),
     )
 
 
