@@ -239,3 +239,15 @@ def test_a_dated_org_through_a_period_pays_what_its_year_pays_up_to_it(name, run
             parts.reset_index(drop=True).astype({"period": str}),
             check_categorical=False,
         )
+
+
+def test_a_period_without_lines_has_an_empty_explanation(sample_company):
+    """The overlay pays nothing in the first quarter: its record there has the columns
+    and no rows (it used to raise)."""
+    plan = load_plan(ROOT / "rules" / "plan_cloud_overlay.yaml", sample_company)
+    cut = payouts(plan, TARGETS, ACTUALS, sample_company, through="2027-Q1")
+    assert cut.lines.empty
+    record = cut.explanation()
+    year = payouts(plan, TARGETS, ACTUALS, sample_company).explanation()
+    assert record.empty and list(record.columns) == list(year.columns)
+    assert (record.dtypes == year.dtypes).all()
