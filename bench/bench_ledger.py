@@ -233,7 +233,10 @@ def _steps(ledger, result) -> str:
     return ", ".join(f"{k.removesuffix('_seconds')} {v:.1f}" for k, v in timings.items())
 
 
-def run_backend(name: str, url: str, files) -> None:
+def run_backend(name: str, url: str, files, plan_label: str = "") -> None:
+    """January, then February with the changed deals, into ``name`` at ``url``: each
+    close's time and steps, the adjustments, and the ledger's size for a year from
+    them (January plus eleven months of February's growth)."""
     from attain.ledger import Ledger
 
     plan, targets, v1, v2 = files
@@ -251,12 +254,13 @@ def run_backend(name: str, url: str, files) -> None:
     for label, seconds, cpu, result in closes:
         steps = _steps(ledger, result)
         print(
-            f"{name:10s} {label:22s} {len(result.lines):>9,} lines  {seconds:6.1f} s wall, "
-            f"{cpu:5.1f} s CPU here (goal {goal:.0f} s at 100,000 reps; wall steps: {steps})"
+            f"{name:10s} {plan_label}{label:22s} {len(result.lines):>9,} lines "
+            f"({len(result.lines) / N_REPS:.1f} a rep)  {seconds:6.1f} s wall, {cpu:5.1f} s CPU "
+            f"here (goal {goal:.0f} s at 100,000 reps; wall steps: {steps})"
         )
-    print(f"{name:10s} February: {n_adjust:,} adjustment lines naming changed deals")
+    print(f"{name:10s} {plan_label}February: {n_adjust:,} adjustment lines naming changed deals")
     print(
-        f"{name:10s} ledger size: {size1 / 1e6:.0f} MB after January, {size2 / 1e6:.0f} MB after "
+        f"{name:10s} {plan_label}ledger size: {size1 / 1e6:.0f} MB after January, {size2 / 1e6:.0f} MB after "
         f"February; a year ≈ {year / 1e9:.2f} GB at {N_REPS:,} reps, ≈ {year * scale / 1e9:.1f} GB "
         f"scaled to 100,000 (goal < {YEAR_GOAL_GB:.0f} GB)"
     )
@@ -264,38 +268,22 @@ def run_backend(name: str, url: str, files) -> None:
 
 
 def run_wide(folder: Path) -> None:
-    """January of :func:`wide_plan` on a company with 48 deal rows per rep, into SQLite
-    (and PostgreSQL, given its URL)."""
+    """:func:`run_backend` for :func:`wide_plan` on a company with 48 deal rows per rep,
+    one per product and month: January and February into SQLite (and PostgreSQL, given
+    its URL), and a year's size at that density."""
     start = time.perf_counter()
-    plan, targets, v1, _ = write_company(
-        folder, N_REPS, deals_per_rep=48, plan_text=wide_plan(), every_month=True
-    )
+    files = write_company(folder, N_REPS, deals_per_rep=48, plan_text=wide_plan(), every_month=True)
     print(
         f"wide company ({N_REPS * 48:,} deal rows, 12 components) written in "
         f"{time.perf_counter() - start:.1f} s"
     )
-    _close_wide("sqlite", str(folder / "pay.db"), plan, targets, v1)
+    run_backend("sqlite", str(folder / "pay.db"), files, "wide plan, ")
     if POSTGRES:
         url, drop = _scratch_postgres(POSTGRES)
         try:
-            _close_wide("postgresql", url, plan, targets, v1)
+            run_backend("postgresql", url, files, "wide plan, ")
         finally:
             drop()  # type: ignore[operator]
-
-
-def _close_wide(name: str, url: str, plan, targets, actuals) -> None:
-    from attain.ledger import Ledger
-
-    ledger = Ledger(url)
-    ledger.init()
-    seconds, cpu, jan = _close(ledger, plan, targets, actuals, "2027-01")
-    steps = _steps(ledger, jan)
-    print(
-        f"{name:10s} {'wide plan, January':22s} {len(jan.lines):>9,} lines  {seconds:6.1f} s "
-        f"wall, {cpu:5.1f} s CPU here ({len(jan.lines) / N_REPS:.1f} lines per rep; goal "
-        f"{GOALS[name]:.0f} s at 100,000 reps; wall steps: {steps})"
-    )
-    ledger.dispose()
 
 
 def main() -> None:
