@@ -345,3 +345,11 @@ def test_a_spiff_without_a_unit_price_pays_nothing_and_says_so():
     pay = evaluate(compiled, np.ones((3, 2, 12, 2)) * 100, np.ones((3, 12, 2)))
     assert (pay == 0).all()
     assert approximations(compiled) == ["s: SPIFF pays nothing (no unit price for its products)"]
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=200))
+def test_each_codes_first_row_is_numpys(codes):
+    from attain.incentive.checks import _first_rows
+
+    codes = np.array(codes)
+    assert _first_rows(codes).tolist() == np.unique(codes, return_index=True)[1].tolist()

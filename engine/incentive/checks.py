@@ -153,7 +153,7 @@ def _over_cancelled(compiled, book) -> list[Notice]:
     deal_id = d.deal // 2
     whole = np.where(d.cancellation, -d.amount, d.amount)
     # one row per (deal, type) counts its amount once: split rows repeat the whole deal
-    first = np.unique(d.deal, return_index=True)[1]
+    first = _first_rows(d.deal)
     net = np.zeros(int(deal_id.max()) + 1, dtype=np.int64)
     np.add.at(net, deal_id[first], whole[first])
     bad = np.flatnonzero(net < 0)
@@ -169,3 +169,12 @@ def _over_cancelled(compiled, book) -> list[Notice]:
             len(bad),
         )
     ]
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code (``np.unique(codes, return_index=True)[1]``), without
+    sorting millions of rows."""
+    n = len(codes)
+    first = np.full(int(codes.max()) + 1, n)
+    np.minimum.at(first, codes, np.arange(n))
+    return first[first < n]
