@@ -56,6 +56,7 @@ from attain.incentive.floats import M as _M
 from attain.incentive.floats import Window as _Window
 from attain.incentive.floats import accumulate as _accumulate
 from attain.incentive.floats import cap_value as _cap
+from attain.incentive.floats import kept as _kept
 from attain.incentive.floats import measure_sum as _measure_sum
 from attain.incentive.holdback import held_base, settle_holdback
 from attain.incentive.kinds import kind_of
@@ -594,7 +595,19 @@ def _targets3(targets: np.ndarray, sales4: np.ndarray) -> np.ndarray:
 
 
 def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
-    """Months and pay periods per window, for TI and pools."""
+    """Months and pay periods per window, for TI and pools (read only: kept for the
+    next slice by everything they are made of)."""
+    key = ("windows", compiled.n_slots, compiled.n_periods, compiled.measure, n_periods, per_period)
+    return _kept(key, compiled, lambda c: _read_only(_made_windows(c, n_periods, per_period)))
+
+
+def _read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
+def _made_windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
     n_slots = compiled.n_slots
     if not per_period:
         return np.array([float(n_slots)]), np.array([float(compiled.n_periods)])
