@@ -12,7 +12,8 @@ import pytest
 
 import attain
 import attain.incentive.floats as floats
-from attain.incentive import compile_plan
+from attain.incentive import Calendar, compile_plan
+from attain.incentive.deals import DealModel
 from attain.incentive.vectorised import evaluate, population
 from attain.schema.plan import Plan
 
@@ -43,11 +44,15 @@ def _moved(plan: Plan, paths: list[tuple], factor: float) -> Plan:
     return Plan.model_validate(data)
 
 
-def _pay(plan: Plan, sales: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def _pay(plan: Plan, sales: np.ndarray, targets: np.ndarray, price: float = 50.0) -> np.ndarray:
     compiled = compile_plan(plan, PRODUCTS)
     n_reps = sales.shape[0]
     people = pd.DataFrame({"rep_id": [f"R{i}" for i in range(n_reps)], "role": "rep"})
-    pop = population(compiled, n_reps, people, ti=np.full(n_reps, 20_000.0))
+    deals = DealModel(np.full(4, price), np.full((n_reps, 4), 1000.0), np.zeros(4))
+    calendar = Calendar(2027, 1, plan.period)  # the SPIFF's window
+    pop = population(
+        compiled, n_reps, people, ti=np.full(n_reps, 20_000.0), calendar=calendar, deals=deals
+    )
     return evaluate(compiled, sales, targets, pop=pop)  # the general path: a SPIFF, a gate
 
 
@@ -79,3 +84,16 @@ def test_a_plan_moved_by_one_number_is_paid_its_own_figures(file, path):
     alone = _pay(moved, sales, targets)
     assert not np.array_equal(base, alone)  # the number moves the payout
     assert after_base.tobytes() == alone.tobytes()
+
+
+def test_a_spiff_is_paid_at_its_own_unit_prices():
+    plan = attain.load_plan(RULES / "plan_field_rep.yaml")
+    rng = np.random.default_rng(8)
+    targets = rng.uniform(20_000, 60_000, (40, 12, 4))
+    sales = targets[:, None] * rng.lognormal(0.05, 0.4, (40, 3, 12, 4))
+    floats._KEPT.clear()
+    at_50 = _pay(plan, sales, targets, 50.0)
+    at_40 = _pay(plan, sales, targets, 40.0)  # the first prices' rates kept
+    floats._KEPT.clear()
+    assert not np.array_equal(at_50, at_40)
+    assert at_40.tobytes() == _pay(plan, sales, targets, 40.0).tobytes()
