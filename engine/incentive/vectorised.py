@@ -71,6 +71,8 @@ __all__ = [
     "evaluate",
     "needs_deals",
     "population",
+    "reps_apart",
+    "reps_of",
 ]
 
 
@@ -539,13 +541,24 @@ def _rep_slice(compiled: CompiledPlan, pop: Population, sales4, n_trials: int) -
     rows = max(1, REP_SLICE_CELLS // per_rep)
     if rows * 2 > n_reps:
         return None
-    if pop.roll_unit is not None or any(kind_of(c).levels(c) for c in compiled.components):
+    if not reps_apart(compiled, pop):
         return None  # team pools and roll-ups read other reps' sales
     return rows
 
 
-def _rows(pop: Population, rows: slice, n_reps: int) -> Population:
-    """``pop`` for the reps ``rows``: every array with a first axis of reps cut (in dicts
+def reps_apart(compiled: CompiledPlan, pop: Population) -> bool:
+    """Whether each rep is paid on their own sales alone (no team pool, no roll-up): then a
+    rep's figures are the same to the bit in any slice or subset of reps."""
+    return pop.roll_unit is None and not any(kind_of(c).levels(c) for c in compiled.components)
+
+
+def reps_of(pop: Population, reps: np.ndarray) -> Population:
+    """``pop`` for the reps ``reps`` (int indices, increasing) only."""
+    return _rows(pop, reps, len(pop.participant))
+
+
+def _rows(pop: Population, rows: slice | np.ndarray, n_reps: int) -> Population:
+    """``pop`` for the reps ``rows`` (a slice or indices): every array with a first axis of reps cut (in dicts
     and tuples too); the calendar and the deal model's per-product figures kept."""
 
     def cut(value):
