@@ -193,12 +193,15 @@ class PlanModel:
     def subset(self, reps: np.ndarray) -> PlanModel | None:
         """This plan over the reps ``reps`` (int indices, increasing) alone, each paid the
         same to the bit as among everyone; None where a rep's pay reads other reps' sales
-        (team pools, a roll-up) or their sales are spread over pay periods first."""
+        (team pools, a roll-up), their sales are spread over pay periods first or they
+        are summed over 8 products or more."""
         from attain.incentive.vectorised import reps_apart, reps_of
 
         pop = self.evaluator_population
         if self.roll_up is not None or self.spread is not None:
             return None
+        if len(self.compiled.products) >= 8:  # type: ignore[attr-defined]
+            return None  # a sum of 8+ products: its bits could follow the slice's layout
         if not reps_apart(self.compiled, pop):
             return None
         pooled = self.pooled_targets
