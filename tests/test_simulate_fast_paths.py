@@ -88,6 +88,25 @@ def test_slices_of_reps_pay_the_same_bits(setup, monkeypatch):
         assert np.abs(expected).sum() > 0, model.name
 
 
+def test_slices_of_reps_pay_each_line_the_same_bits(setup, monkeypatch):
+    """The detail trials' lines (each component's year) slice of reps by slice: each
+    rep's lines are the ones of one pass over everyone."""
+    pairs = _sales(setup, 2)
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 1 << 40)  # one pass
+    whole = [np.asarray(m(s)) for m, s in pairs]
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 97)  # slices of a few reps, uneven
+    sliced = []
+    year_lines = vectorised._year_lines_by_rows
+    monkeypatch.setattr(
+        vectorised, "_year_lines_by_rows", lambda *a: sliced.append(1) or year_lines(*a)
+    )
+    for (model, sales), expected in zip(pairs, whole, strict=True):
+        got = np.asarray(model(sales))
+        assert got.tobytes() == expected.tobytes(), model.name
+        assert np.abs(expected).sum() > 0, model.name
+    assert len(sliced) >= 3  # all but the team pool (and a draw's lines per period)
+
+
 @pytest.mark.parametrize("slice_cells", [97, None])
 def test_moved_copies_of_a_plan_share_the_sums_of_its_sales(setup, monkeypatch, slice_cells):
     """The tornado's copies of a plan paid with one ``shared`` dict: the first fills it

@@ -407,7 +407,7 @@ def evaluate(
     if relaid:
         sales4 = _trials_first(sales4)
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
-    rows = None if detail else _rep_slice(compiled, pop, sales4, min(step, n_trials))
+    rows = None if detail is True else _rep_slice(compiled, pop, sales4, min(step, n_trials))
 
     def sums(r0: int, n_rows: int, t0: int) -> dict | None:
         """The shared sums of one slice (keyed by the sales' layout and the slice)."""
@@ -415,6 +415,12 @@ def evaluate(
             return None
         return shared.setdefault((relaid, sales4.shape, r0, n_rows, t0, step), {})
 
+    if detail == "year" and rows is not None and step >= n_trials:
+        # each line's year, slice of reps by slice (each rep's lines their own): the
+        # temporaries of a stack of lines stay in the cache
+        return _year_lines_by_rows(
+            compiled, sales4, targets3, per_period, rows, _slice_pops(pop, rows, cache)
+        )
     if detail or (step >= n_trials and rows is None):
         whole = sums(0, n_reps, 0)
         return _run(compiled, sales4, targets3, pop, per_period, detail, shared=whole)
@@ -422,18 +428,7 @@ def evaluate(
     # temporary is, so elementwise passes run over contiguous memory.
     out = np.empty_like(sales4[:, :, 0, 0])
     rows = rows or n_reps
-    # Each slice's population, cut once per population and slice size (kept with the
-    # population it was cut from: a cache outlives no population it holds).
-    kept = None if cache is None else cache.get(("rows", rows))
-    if kept is not None and kept[0] is pop:
-        pops = kept[1]
-    else:
-        pops = [
-            (r0, pop if rows >= n_reps else _rows(pop, slice(r0, r0 + rows), n_reps))
-            for r0 in range(0, n_reps, rows)
-        ]
-        if cache is not None:
-            cache[("rows", rows)] = (pop, pops)
+    pops = _slice_pops(pop, rows, cache)
     key = (_reps_inner(sales4), per_period, sales4.shape[2])
     fixed = None if cache is None else cache.get(key)
     if fixed is None:
@@ -454,6 +449,37 @@ def evaluate(
                 fixed.rows(r),
                 sums(r0, rows, t0),
             )
+    return out
+
+
+def _slice_pops(pop: Population, rows: int, cache: dict | None) -> list:
+    """(first rep, population) of each slice of ``rows`` reps: cut once per population
+    and slice size (kept with the population it was cut from: a cache outlives no
+    population it holds)."""
+    n_reps = len(pop.participant)
+    kept = None if cache is None else cache.get(("rows", rows))
+    if kept is not None and kept[0] is pop:
+        return kept[1]
+    pops = [
+        (r0, pop if rows >= n_reps else _rows(pop, slice(r0, r0 + rows), n_reps))
+        for r0 in range(0, n_reps, rows)
+    ]
+    if cache is not None:
+        cache[("rows", rows)] = (pop, pops)
+    return pops
+
+
+def _year_lines_by_rows(compiled, sales4, targets3, per_period: bool, rows: int, pops) -> dict:
+    """``detail="year"``'s lines [R, t] of each slice of ``rows`` reps in turn, as one
+    pass over every rep makes them (each rep paid on their own: the same bits)."""
+    out: dict[str, np.ndarray] = {}
+    for r0, part_pop in pops:
+        r = slice(r0, r0 + rows)
+        part = _run(compiled, sales4[r], targets3[r], part_pop, per_period, "year")
+        for name, value in part.items():
+            if name not in out:
+                out[name] = np.empty((sales4.shape[0], *value.shape[1:]))
+            out[name][r] = value
     return out
 
 
