@@ -8,6 +8,7 @@ plan's own run: each is checked against the computation it replaces, to the byte
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -85,6 +86,25 @@ def test_slices_of_reps_pay_the_same_bits(setup, monkeypatch):
         sliced = model.total(sales)
         assert sliced.tobytes() == expected.tobytes(), model.name
         assert np.abs(expected).sum() > 0, model.name
+
+
+def test_slices_of_reps_pay_each_line_the_same_bits(setup, monkeypatch):
+    """The detail trials' lines (each component's year) slice of reps by slice: each
+    rep's lines are the ones of one pass over everyone."""
+    pairs = _sales(setup, 2)
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 1 << 40)  # one pass
+    whole = [np.asarray(m(s)) for m, s in pairs]
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 97)  # slices of a few reps, uneven
+    sliced = []
+    year_lines = vectorised._year_lines_by_rows
+    monkeypatch.setattr(
+        vectorised, "_year_lines_by_rows", lambda *a: sliced.append(1) or year_lines(*a)
+    )
+    for (model, sales), expected in zip(pairs, whole, strict=True):
+        got = np.asarray(model(sales))
+        assert got.tobytes() == expected.tobytes(), model.name
+        assert np.abs(expected).sum() > 0, model.name
+    assert len(sliced) >= 3  # all but the team pool (and a draw's lines per period)
 
 
 @pytest.mark.parametrize("slice_cells", [97, None])
@@ -341,3 +361,49 @@ def test_the_top_performers_found_by_a_partition_are_the_stable_sort_s():
             order = np.argsort(-values, axis=1, kind="stable")[:, :n_top]
             want[np.arange(t)[:, None], order] = True
             assert (top_mask(values, n_top) == want).all()
+
+
+def test_the_top_performers_are_paid_again_alone_with_the_bits_of_everyone(setup, monkeypatch):
+    """A variant that moves a few reps' attainment (the top performers) pays only theirs
+    again, the others' payouts the first variant's: the same bits as paying everyone;
+    with a team pool among the plans, everyone is paid."""
+    from attain.schema.scenario import Variant
+
+    runner = importlib.import_module("attain.simulate.runner")
+
+    stars = Variant.model_validate(
+        {"name": "stars", "top_performers": {"share": 0.02, "uplift": 0.3}}
+    )
+    down = Variant.model_validate({"name": "down", "market_growth": -0.1})
+    monkeypatch.setattr(runner, "DETAIL_REP_TRIALS", 2 * setup.population.n_reps)
+    monkeypatch.setattr(runner, "block_trials", lambda *a: 4)  # chunks of 8 trials: 0-7, 8-11
+    monkeypatch.setattr(vectorised, "REP_SLICE_CELLS", 97)  # slices of a few reps
+    apart = []
+    paid_apart = runner._paid_apart
+    monkeypatch.setattr(runner, "_paid_apart", lambda *a: apart.append(paid_apart(*a)) or apart[-1])
+    for models in (setup.models[:4], setup.models):  # the last: a team pool
+        job = Job(setup.population, setup.scenario.performance, models, (BASE, down, stars), 12, 7)
+        apart.clear()
+        fast = run(job, workers=1)
+        # the second chunk has no detail trials: its stars are paid apart, not its downturn
+        assert sum(a is not None for a in apart) == (1 if len(models) == 4 else 0)
+        with monkeypatch.context() as m:
+            m.setattr(runner, "APART_SHARE", -1.0)  # everyone paid
+            plain = run(job, workers=1)
+        assert fast.payout.tobytes() == plain.payout.tobytes()
+        assert fast.revenue.tobytes() == plain.revenue.tobytes()
+        assert not np.array_equal(fast.payout[0], fast.payout[2])  # the stars moved it
+
+
+def test_a_subset_of_reps_is_paid_their_bits_among_everyone(setup):
+    pairs = _sales(setup)
+    reps = np.array([0, 3, 4, 17, 250])
+    for model, sales in pairs:
+        subset = model.subset(reps)
+        pooled = any(c.type == "team_pool" for c in model.compiled.components)
+        assert (subset is None) == pooled, model.name
+        if subset is not None:
+            part = reps_inner((sales.shape[0], len(reps), *sales.shape[2:]))
+            part[...] = sales[:, reps]
+            expected = np.ascontiguousarray(model.total(sales)[:, reps])
+            assert subset.total(part).tobytes() == expected.tobytes(), model.name

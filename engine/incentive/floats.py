@@ -26,6 +26,7 @@ __all__ = [
     "cap_value",
     "clip",
     "f64",
+    "kept",
     "measure_sum",
 ]
 
@@ -111,7 +112,7 @@ def measure_sum(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Sum over the masked products; without a products axis every component sees all."""
     if arr.shape[-1] == 1 and len(mask) != 1:
         return arr[..., 0]
-    picked = np.flatnonzero(mask)
+    picked = kept(("picked", mask.dtype.str, mask.shape, mask.tobytes()), mask, _indices)
     if 0 < len(picked) < 8 and arr.dtype == np.float64:
         # A few products: one add each, from 0.0 as numpy's sum adds them (the same bits,
         # signed zeros too), 3x faster than a reduction over a short innermost axis.
@@ -122,6 +123,12 @@ def measure_sum(arr: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if mask.all():
         return arr.sum(axis=-1)
     return arr[..., mask].sum(axis=-1)
+
+
+def _indices(mask: np.ndarray) -> np.ndarray:
+    picked = np.flatnonzero(mask)
+    picked.flags.writeable = False
+    return picked
 
 
 def cap_value(cap: CompiledCap, ti_w: np.ndarray, scale: int):
@@ -151,8 +158,10 @@ def accumulate(ufunc, x, axis: int = -1):
     if x.shape[axis] == 1:
         return x
     out = np.empty_like(x)
-    inner = sorted(range(x.ndim), key=lambda i: abs(x.strides[i]) if x.shape[i] > 1 else 1 << 62)
-    if x.ndim > 1 and inner[1] == axis % x.ndim and x.shape[inner[0]] <= 8:
+    axis %= x.ndim
+    # the axes by stride, innermost first (unit axes last; ties in axis order)
+    inner = [i for _, i in sorted(_stride_order(x))]
+    if x.ndim > 1 and inner[1] == axis and x.shape[inner[0]] <= 8:
         # Periods just outside a short innermost axis (products): a pass per period would
         # step through memory a few numbers at a time; numpy's own is 4x faster there.
         pairs = _as_complex(x, out) if ufunc is np.add else None
@@ -162,11 +171,38 @@ def accumulate(ufunc, x, axis: int = -1):
             ufunc.accumulate(pairs[0], axis=axis, out=pairs[1])
             return out
         return ufunc.accumulate(x, axis=axis, out=out)
-    src, dst = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)
-    dst[..., 0] = src[..., 0]
-    for p in range(1, src.shape[-1]):
-        ufunc(dst[..., p - 1], src[..., p], out=dst[..., p])
+    # Period p of ``x`` and ``out`` indexed directly (the views np.moveaxis would give,
+    # without its cost on every call of a small slice)
+    head = (slice(None),) * axis
+    out[(*head, 0)] = x[(*head, 0)]
+    for p in range(1, x.shape[axis]):
+        ufunc(out[(*head, p - 1)], x[(*head, p)], out=out[(*head, p)])
     return out
+
+
+def _stride_order(x: np.ndarray) -> list[tuple[int, int]]:
+    """(|stride|, axis) of each axis, a unit axis's stride counted as the largest."""
+    pairs = zip(x.strides, x.shape, strict=True)
+    return [(abs(s) if n > 1 else 1 << 62, i) for i, (s, n) in enumerate(pairs)]
+
+
+#: What :func:`kept` made, by key; bounded (cleared when full: the keys are few, a plan's
+#: components, and remade on the next call).
+_KEPT: dict = {}
+
+
+def kept(key: tuple, value, make: Callable):
+    """``make(value)`` kept by ``key`` for the next call: ``key`` must hold every number
+    ``make`` reads of ``value`` (bit for bit: an array's bytes), so a value with the same
+    key makes the same thing. For what the general path prepares from a component's numbers
+    on every slice of reps (a kernel, a mask's indices), which costs as much as a small
+    pass. What it returns is shared: read only."""
+    found = _KEPT.get(key)
+    if found is None:
+        if len(_KEPT) >= 512:
+            _KEPT.clear()
+        found = _KEPT.setdefault(key, make(value))
+    return found
 
 
 def _as_complex(x: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -56,6 +56,7 @@ from attain.incentive.floats import M as _M
 from attain.incentive.floats import Window as _Window
 from attain.incentive.floats import accumulate as _accumulate
 from attain.incentive.floats import cap_value as _cap
+from attain.incentive.floats import kept as _kept
 from attain.incentive.floats import measure_sum as _measure_sum
 from attain.incentive.holdback import held_base, settle_holdback
 from attain.incentive.kinds import kind_of
@@ -70,6 +71,8 @@ __all__ = [
     "evaluate",
     "needs_deals",
     "population",
+    "reps_apart",
+    "reps_of",
 ]
 
 
@@ -404,7 +407,7 @@ def evaluate(
     if relaid:
         sales4 = _trials_first(sales4)
     step = max(1, chunk // max(1, n_reps * sales4.shape[2]))
-    rows = None if detail else _rep_slice(compiled, pop, sales4, min(step, n_trials))
+    rows = None if detail is True else _rep_slice(compiled, pop, sales4, min(step, n_trials))
 
     def sums(r0: int, n_rows: int, t0: int) -> dict | None:
         """The shared sums of one slice (keyed by the sales' layout and the slice)."""
@@ -412,6 +415,12 @@ def evaluate(
             return None
         return shared.setdefault((relaid, sales4.shape, r0, n_rows, t0, step), {})
 
+    if detail == "year" and rows is not None and step >= n_trials:
+        # each line's year, slice of reps by slice (each rep's lines their own): the
+        # temporaries of a stack of lines stay in the cache
+        return _year_lines_by_rows(
+            compiled, sales4, targets3, per_period, rows, _slice_pops(pop, rows, cache)
+        )
     if detail or (step >= n_trials and rows is None):
         whole = sums(0, n_reps, 0)
         return _run(compiled, sales4, targets3, pop, per_period, detail, shared=whole)
@@ -419,18 +428,7 @@ def evaluate(
     # temporary is, so elementwise passes run over contiguous memory.
     out = np.empty_like(sales4[:, :, 0, 0])
     rows = rows or n_reps
-    # Each slice's population, cut once per population and slice size (kept with the
-    # population it was cut from: a cache outlives no population it holds).
-    kept = None if cache is None else cache.get(("rows", rows))
-    if kept is not None and kept[0] is pop:
-        pops = kept[1]
-    else:
-        pops = [
-            (r0, pop if rows >= n_reps else _rows(pop, slice(r0, r0 + rows), n_reps))
-            for r0 in range(0, n_reps, rows)
-        ]
-        if cache is not None:
-            cache[("rows", rows)] = (pop, pops)
+    pops = _slice_pops(pop, rows, cache)
     key = (_reps_inner(sales4), per_period, sales4.shape[2])
     fixed = None if cache is None else cache.get(key)
     if fixed is None:
@@ -451,6 +449,37 @@ def evaluate(
                 fixed.rows(r),
                 sums(r0, rows, t0),
             )
+    return out
+
+
+def _slice_pops(pop: Population, rows: int, cache: dict | None) -> list:
+    """(first rep, population) of each slice of ``rows`` reps: cut once per population
+    and slice size (kept with the population it was cut from: a cache outlives no
+    population it holds)."""
+    n_reps = len(pop.participant)
+    kept = None if cache is None else cache.get(("rows", rows))
+    if kept is not None and kept[0] is pop:
+        return kept[1]
+    pops = [
+        (r0, pop if rows >= n_reps else _rows(pop, slice(r0, r0 + rows), n_reps))
+        for r0 in range(0, n_reps, rows)
+    ]
+    if cache is not None:
+        cache[("rows", rows)] = (pop, pops)
+    return pops
+
+
+def _year_lines_by_rows(compiled, sales4, targets3, per_period: bool, rows: int, pops) -> dict:
+    """``detail="year"``'s lines [R, t] of each slice of ``rows`` reps in turn, as one
+    pass over every rep makes them (each rep paid on their own: the same bits)."""
+    out: dict[str, np.ndarray] = {}
+    for r0, part_pop in pops:
+        r = slice(r0, r0 + rows)
+        part = _run(compiled, sales4[r], targets3[r], part_pop, per_period, "year")
+        for name, value in part.items():
+            if name not in out:
+                out[name] = np.empty((sales4.shape[0], *value.shape[1:]))
+            out[name][r] = value
     return out
 
 
@@ -538,13 +567,24 @@ def _rep_slice(compiled: CompiledPlan, pop: Population, sales4, n_trials: int) -
     rows = max(1, REP_SLICE_CELLS // per_rep)
     if rows * 2 > n_reps:
         return None
-    if pop.roll_unit is not None or any(kind_of(c).levels(c) for c in compiled.components):
+    if not reps_apart(compiled, pop):
         return None  # team pools and roll-ups read other reps' sales
     return rows
 
 
-def _rows(pop: Population, rows: slice, n_reps: int) -> Population:
-    """``pop`` for the reps ``rows``: every array with a first axis of reps cut (in dicts
+def reps_apart(compiled: CompiledPlan, pop: Population) -> bool:
+    """Whether each rep is paid on their own sales alone (no team pool, no roll-up): then a
+    rep's figures are the same to the bit in any slice or subset of reps."""
+    return pop.roll_unit is None and not any(kind_of(c).levels(c) for c in compiled.components)
+
+
+def reps_of(pop: Population, reps: np.ndarray) -> Population:
+    """``pop`` for the reps ``reps`` (int indices, increasing) only."""
+    return _rows(pop, reps, len(pop.participant))
+
+
+def _rows(pop: Population, rows: slice | np.ndarray, n_reps: int) -> Population:
+    """``pop`` for the reps ``rows`` (a slice or indices): every array with a first axis of reps cut (in dicts
     and tuples too); the calendar and the deal model's per-product figures kept."""
 
     def cut(value):
@@ -594,7 +634,19 @@ def _targets3(targets: np.ndarray, sales4: np.ndarray) -> np.ndarray:
 
 
 def _windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
-    """Months and pay periods per window, for TI and pools."""
+    """Months and pay periods per window, for TI and pools (read only: kept for the
+    next slice by everything they are made of)."""
+    key = ("windows", compiled.n_slots, compiled.n_periods, compiled.measure, n_periods, per_period)
+    return _kept(key, compiled, lambda c: _read_only(_made_windows(c, n_periods, per_period)))
+
+
+def _read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
+def _made_windows(compiled: CompiledPlan, n_periods: int, per_period: bool):
     n_slots = compiled.n_slots
     if not per_period:
         return np.array([float(n_slots)]), np.array([float(compiled.n_periods)])

@@ -9,7 +9,7 @@ any function with the same contract (tests use a plain linear commission).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -189,6 +189,30 @@ class PlanModel:
         """``shared``: a dict kept with ``sales`` for every model paid on them (the
         runner's ``_total``); their year-to-date and product sums are made once."""
         return self._evaluate(sales, detail=False, shared=shared).T
+
+    def subset(self, reps: np.ndarray) -> PlanModel | None:
+        """This plan over the reps ``reps`` (int indices, increasing) alone, each paid the
+        same to the bit as among everyone; None where a rep's pay reads other reps' sales
+        (team pools, a roll-up), their sales are spread over pay periods first or they
+        are summed over 8 products or more."""
+        from attain.incentive.vectorised import reps_apart, reps_of
+
+        pop = self.evaluator_population
+        if self.roll_up is not None or self.spread is not None:
+            return None
+        if len(self.compiled.products) >= 8:  # type: ignore[attr-defined]
+            return None  # a sum of 8+ products: its bits could follow the slice's layout
+        if not reps_apart(self.compiled, pop):
+            return None
+        pooled = self.pooled_targets
+        return replace(
+            self,
+            participant=self.participant[reps],
+            targets=self.targets[reps],
+            evaluator_population=reps_of(pop, reps),
+            pooled_targets=None if pooled is None else pooled[reps],
+            cache={},
+        )
 
 
 def plan_model(

@@ -30,6 +30,7 @@ from attain.simulate.performance import (
     noisy_sales_coarsened,
     pool_products,
     reps_first,
+    reps_inner,
     sales_from,
 )
 from attain.simulate.population import Population
@@ -334,6 +335,45 @@ def _total(plan: PayoutModel, sales: np.ndarray, shared: dict | None) -> np.ndar
     return plan.total(sales)
 
 
+#: The share of reps at most whose attainment may differ from the first variant's for a
+#: variant to pay only theirs again (:func:`_paid_apart`); above it, everyone is paid.
+APART_SHARE = 0.25
+
+
+def _paid_apart(
+    job: Job,
+    noisy: np.ndarray | None,
+    attainment: np.ndarray,
+    first: np.ndarray,
+    first_pay: list[np.ndarray],
+) -> list[np.ndarray] | None:
+    """Each plan's per-rep payouts [t, R] of a variant on the first variant's noisy profile
+    ``noisy`` whose ``attainment`` differs from the first variant's (``first``) for a few
+    reps only: the others' payouts are the first variant's (the same sales, each rep paid
+    on their own), and the reps who moved are paid again alone, laid out as everyone's
+    (reps innermost), so the same bits as paying everyone. None where that does not hold
+    (no noise, most reps moved, a plan whose reps' pay reads other reps')."""
+    if noisy is None:
+        return None
+    moved = np.flatnonzero((attainment.view(np.int64) != first.view(np.int64)).any(axis=0))
+    if len(moved) > APART_SHARE * attainment.shape[1]:
+        return None
+    subsets = [getattr(plan, "subset", lambda reps: None)(moved) for plan in job.plans]
+    if len(moved) < 2 or any(s is None for s in subsets):  # one rep: not laid out as all
+        return None if len(moved) else [pay.copy() for pay in first_pay]
+    part = reps_inner((noisy.shape[0], len(moved), *noisy.shape[2:]))
+    part[...] = noisy[:, moved]  # the noisy profile of the reps who moved, reps innermost
+    monthly = _noisy_sales(part, attainment[:, moved], job.plans)
+    out = []
+    for plan, subset, pay in zip(job.plans, subsets, first_pay, strict=True):
+        assert subset is not None
+        sales = _laid_out(subset, pool_products(monthly[plan.n_months], _pooled(plan)))
+        per_rep = pay.copy()
+        per_rep[:, moved] = subset.total(sales)
+        out.append(per_rep)
+    return out
+
+
 def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Piece:
     """The figures of trials [first, last) (whole blocks): a pure function of its inputs."""
     draws = _draw(job, first, last)
@@ -359,11 +399,22 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
             shapes[key] = noisy_profile(draws, profile.full, profile.totals, profile.by_rep)
         return shapes[key]
 
+    first_pay: list[np.ndarray] = []  # the first variant's per-rep payouts, by plan
+    first_attainment = None
     for v, variant in enumerate(job.variants):
         attainment = variant_attainment(variant, draws.attainment)
         profile = profiles[v]
         revenue[v] = (attainment * profile.totals[None, :]).sum(axis=1)
         at_target[v] = ((attainment >= 1.0) & has_target).sum(axis=1) / n_target
+        if v == 0:
+            first_attainment = attainment
+        elif first_pay and profile.full is profiles[0].full and first_attainment is not None:
+            # Few reps' attainment moved (the top performers): only theirs are paid again.
+            apart = _paid_apart(job, shaped(profile), attainment, first_attainment, first_pay)
+            if apart is not None:
+                for p, per_rep in enumerate(apart):
+                    payout[v, p] = per_rep.sum(axis=1)
+                continue
         by_key: dict[tuple, np.ndarray] = {}  # plans reading the same sales share them
         sums: dict[tuple, dict] = {}  # and what the evaluator makes of them alone
         monthly = None  # the noisy sales by month and coarser: every plan's are from them
@@ -400,6 +451,8 @@ def compute(job: Job, profiles: Sequence[_Profile], first: int, last: int) -> Pi
                 per_rep[:] = _total(plan, sales, shared)
             if n_detail:
                 detail_payout[v, p] = per_rep[:n_detail]
+            elif v == 0:
+                first_pay.append(per_rep)
             payout[v, p] = per_rep.sum(axis=1)
         if n_detail:
             detail_attainment[v] = attainment[:n_detail]

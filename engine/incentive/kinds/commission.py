@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attain.incentive.floats import M, Window, f64
+from attain.incentive.floats import M, Window, f64, kept
 from attain.incentive.floats import clip as _clip
 from attain.incentive.kinds.base import (
     CompiledComponent,
@@ -566,7 +566,9 @@ def _marginal(X, starts, rates, out=None, part=None) -> np.ndarray:
     if part is None:
         part = np.empty_like(out)
     if np.ndim(starts[0]) == 0:
-        return marginal_kernel(starts, rates)(X, out, part)
+        numbers = np.array(starts, dtype=np.float64), np.asarray(rates, dtype=np.float64)
+        key = ("marginal", numbers[0].tobytes(), numbers[1].tobytes())
+        return kept(key, numbers, lambda n: marginal_kernel(n[0].tolist(), n[1]))(X, out, part)
     V = out
     for i, r in enumerate(rates):
         dst = V if i == 0 else part

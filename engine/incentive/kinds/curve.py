@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attain.incentive.floats import M, Window, f64
+from attain.incentive.floats import M, Window, f64, kept
 from attain.incentive.floats import clip as _clip
 from attain.incentive.kinds.base import (
     CompiledComponent,
@@ -143,7 +143,10 @@ def _curve(c: CompiledCurve, att, out=None, part=None, hit=None, segments=None):
         part = np.empty_like(att)
     if hit is None:
         hit = np.empty_like(att, dtype=bool)
-    return curve_kernel(c, segments)(att, f, part, hit)
+    if segments is not None:
+        return curve_kernel(c, segments)(att, f, part, hit)
+    key = ("curve", c.starts.tobytes(), c.values.tobytes(), repr(c.weight))  # what it reads
+    return kept(key, c, curve_kernel)(att, f, part, hit)
 
 
 def curve_kernel(c: CompiledCurve, segments=None, nan_check: bool = True):

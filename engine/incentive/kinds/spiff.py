@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from attain.incentive.deals import period_coverage
-from attain.incentive.floats import Window
+from attain.incentive.floats import Window, kept
 from attain.incentive.kinds.base import (
     CompiledComponent,
     DealContext,
@@ -83,17 +83,21 @@ class SpiffKind(KindBase):
         sales = w.sales
         deals = w.pop.deals
         out_shape = sales.shape[:-1]
-        if deals is None or np.isnan(deals.unit_price[c.mask]).any() or w.pop.calendar is None:
+        if deals is None or w.pop.calendar is None:
             return np.zeros(out_shape)  # no unit price or no plan year: see approximations()
-        per_unit = np.where(c.mask, 1.0 / np.where(c.mask, deals.unit_price, 1.0), 0.0)
+        prices = deals.unit_price
+        key = ("spiff", c.mask.tobytes(), prices.dtype.str, prices.tobytes())  # what it reads
+        priced, per_unit, picked = kept(key, (c.mask, prices), _per_unit)
+        if not priced:
+            return np.zeros(out_shape)
         if sales.shape[-1] == 1 and len(c.mask) > 1:
             if not c.mask.all() or np.ptp(deals.unit_price) > 0:
                 raise ValueError(f"SPIFF `{c.name}` needs sales per product (a products axis)")
             per_unit = per_unit[:1]
+            picked = np.flatnonzero(per_unit)
         cover, _ = period_coverage(
             w.pop.calendar, _date(c.start_day), _date(c.end_day), sales.shape[2]
         )
-        picked = np.flatnonzero(per_unit)
         if len(picked) == 1 and sales.shape[-1] > 1:
             # One product: its column × its rate is the product the matmul sums with zeros
             # (+ 0.0: the matmul's sum of -0.0 is +0.0), 2x faster than the matmul.
@@ -124,6 +128,16 @@ class SpiffKind(KindBase):
     def inputs(self, c: CompiledSpiff, info: dict, r: int, w: int, unit: int, earned) -> str:
         start, end = _date(c.start_day), _date(c.end_day)
         return f"units sold from {start} to {end}"
+
+
+def _per_unit(numbers: tuple[np.ndarray, np.ndarray]) -> tuple[bool, np.ndarray, np.ndarray]:
+    """(every product of ``mask`` has a unit price, units per currency unit of sales [K]
+    (0 off the mask), the products with a rate) for ``(mask, unit prices)``; read only."""
+    mask, prices = numbers
+    per_unit = np.where(mask, 1.0 / np.where(mask, prices, 1.0), 0.0)
+    picked = np.flatnonzero(per_unit)
+    per_unit.flags.writeable = picked.flags.writeable = False
+    return not np.isnan(prices[mask]).any(), per_unit, picked
 
 
 def _window_only(x: np.ndarray, rate: float, cover: np.ndarray, factor: float, w: Window):

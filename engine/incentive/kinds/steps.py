@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attain.incentive.floats import M, Window
+from attain.incentive.floats import M, Window, kept
 from attain.incentive.kinds.base import (
     CompiledComponent,
     ExactInputs,
@@ -98,7 +98,9 @@ def steps_into(c: CompiledSteps, att, ti_w, scale: int, out=None, hit=None, step
     if out is None:
         out = np.empty_like(att, shape=np.broadcast_shapes(att.shape, ti_w.shape))
         hit, step = np.empty_like(out, dtype=bool), np.empty_like(out)
-    return steps_kernel(c, scale)(att, ti_w, out, hit, step)
+    # every number the kernel reads of ``c`` (its steps in TI read the same three)
+    key = ("steps", c.starts.tobytes(), c.values.tobytes(), c.in_ti.tobytes(), scale)
+    return kept(key, c, lambda c: steps_kernel(c, scale))(att, ti_w, out, hit, step)
 
 
 def steps_kernel(c: CompiledSteps, scale: int):
