@@ -1,9 +1,10 @@
-"""Closing a period: the year's exact payouts as of now, reconciled with the ledger.
+"""Closing a period: the exact payouts up to it as of now, reconciled with the ledger.
 
 For each plan, rep and line (component, or an adjustment line such as ``rounding``),
 the exact evaluator gives what every period up to the closed one is payable as of
-today's data and plan (``payouts(through=)``: later periods are not evaluated). The ledger holds what was recorded for each period (regular lines, and
-adjustments naming it in ``for_period``). Closing period ``P``:
+today's data and plan (``payouts(through=)``: later periods are not evaluated). The
+ledger holds what was recorded for each period (regular lines, and adjustments naming
+it in ``for_period``). Closing period ``P``:
 
 - each closed period ``Q < P`` whose recomputed amount differs from what the ledger
   holds for it gets an ``adjustment`` line in ``P`` for the difference, naming ``Q`` and

@@ -493,8 +493,9 @@ def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None
     PostgreSQL: one ``COPY … FROM STDIN`` of the frame as CSV (written by pyarrow, in C);
     SQLite: ``executemany`` of multi-row ``INSERT … VALUES (…), (…), …`` statements, a
     few hundred rows each (one statement per row costs twice as much), from plain Python
-    values; a column of one value (:func:`_literal`) is a literal of the statement. Integer columns must be integers (a column with missing values is object
-    dtype with ``None``); ``None`` (or a missing text value) is NULL.
+    values; a column of one value (:func:`_literal`) is a literal of the statement.
+    Integer columns must be integers (a column with missing values is object dtype with
+    ``None``); ``None`` (or a missing text value) is NULL.
     """
     if frame.empty:
         return
