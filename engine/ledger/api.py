@@ -14,8 +14,11 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -268,16 +271,21 @@ class Ledger:
             recorded = _recorded(conn, names, labels)
             lines = reconcile(computed, recorded, labels, period)
             marks["reconcile"] = time.perf_counter()
-            previous = _previous_run(conn, labels, period)
-            deal_changes = _record_deals(conn, incoming, run_id, previous, lines, since)
-            named = _named_deals(lines, deal_changes, results, labels)
-            lines["cause"] = _causes(conn, lines, previous, plan_hash, data_hash, named)
-            marks["deals"] = time.perf_counter()
-            manual = _manual_lines(conn, period)
-            lines = pd.concat([lines, manual], ignore_index=True)
-            ids = _insert_lines(conn, lines, run_id, period)
-            marks["lines"] = time.perf_counter()
-            _insert_parts(conn, ids, lines, results)
+            # The parts are made beside the recording of deals and lines (the inserts
+            # leave the GIL while SQLite writes), from a copy of the lines as they are.
+            regular = lines.assign(pos=np.arange(len(lines)))
+            with _beside(close_parts, results, regular) as made:
+                previous = _previous_run(conn, labels, period)
+                deal_changes = _record_deals(conn, incoming, run_id, previous, lines, since)
+                named = _named_deals(lines, deal_changes, results, labels)
+                lines["cause"] = _causes(conn, lines, previous, plan_hash, data_hash, named)
+                marks["deals"] = time.perf_counter()
+                manual = _manual_lines(conn, period)
+                lines = pd.concat([lines, manual], ignore_index=True)
+                ids = _insert_lines(conn, lines, run_id, period)
+                marks["lines"] = time.perf_counter()
+                parts = made()
+            _insert_parts(conn, ids, lines, parts)
             if not named.empty:
                 named = named.assign(line_id=ids[named["pos"].to_numpy(np.int64)])
                 store.insert_frame(conn, _T["line_deals"], named[_LINE_DEAL_COLUMNS])
@@ -1275,10 +1283,34 @@ def _insert_lines(conn, lines: pd.DataFrame, run_id: int, period: str) -> np.nda
     return ids
 
 
-def _insert_parts(conn, ids: np.ndarray, lines: pd.DataFrame, results) -> None:
-    """Each line's explanation parts, in ``line_parts``."""
+@contextmanager
+def _beside(work, *args):
+    """``work(*args)`` on a second thread while the block runs; the block gets a function
+    that waits for its result (an error of ``work`` is raised there). The interpreter's
+    switch interval is short meanwhile, so the thread coming back from SQLite takes the
+    GIL at once rather than after Python's 5 ms (restored after)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, BESIDE_SWITCH))
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(work, *args)
+            try:
+                yield future.result
+            finally:
+                wait([future])
+    finally:
+        sys.setswitchinterval(interval)
+
+
+#: The switch interval while a close's parts are made beside its inserts (seconds).
+BESIDE_SWITCH = 0.0005
+
+
+def _insert_parts(conn, ids: np.ndarray, lines: pd.DataFrame, parts: pd.DataFrame) -> None:
+    """Each line's explanation parts, in ``line_parts``: ``parts`` those of the regular
+    and adjustment lines (:func:`close_parts`, in line then part order), then the manual
+    lines' own."""
     frame = lines.assign(pos=np.arange(len(lines)))
-    parts = close_parts(results, frame)  # in line order, then part order
     manual = frame[frame["kind"] == "manual"]
     if len(manual):
         parts = pd.concat([parts, manual_parts(manual)], ignore_index=True)
